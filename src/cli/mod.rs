@@ -1,0 +1,137 @@
+//! The command line: clap types, turning them into settings, and the only place that prints.
+//! Nothing else in the crate depends on this module.
+
+mod apply;
+mod args;
+mod config;
+mod init;
+mod logging;
+mod schema;
+mod validate;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::{Cli, Command, GlobalArgs};
+
+use crate::error::{Error, Exit};
+
+/// Where a command writes: stdout for results, stderr for diagnostics, and whether colour is on
+/// for each.
+pub struct Out<'a> {
+    /// Results (reports, schemas, JSON).
+    pub stdout: &'a mut dyn Write,
+    /// Diagnostics and progress.
+    pub stderr: &'a mut dyn Write,
+    /// Colour on stderr.
+    pub color: bool,
+}
+
+impl Out<'_> {
+    /// Prints an error as codefleet renders errors.
+    pub fn error(&mut self, err: &Error) {
+        let _ = self.stderr.write_all(err.render(self.color).as_bytes());
+    }
+}
+
+/// The real entry point: parses `args`, runs the command, writes to the given writers and
+/// returns the process exit code. `main` is a call to this; tests call it in-process.
+pub fn main_with_args<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                Exit::Ok.code()
+            };
+            let text = if err.use_stderr() {
+                err.render().ansi().to_string()
+            } else {
+                err.render().to_string()
+            };
+            let text = if logging::color_enabled(None, false) {
+                text
+            } else {
+                strip_ansi(&text)
+            };
+            let target: &mut dyn Write = if err.use_stderr() { stderr } else { stdout };
+            let _ = target.write_all(text.as_bytes());
+            return code;
+        }
+    };
+    let color = logging::color_enabled(cli.global.color, is_terminal_stderr());
+    logging::init(&cli.global, color);
+    let mut out = Out {
+        stdout,
+        stderr,
+        color,
+    };
+    let exit = match dispatch(cli, &mut out) {
+        Ok(exit) => exit,
+        Err(err) => {
+            out.error(&err);
+            err.exit
+        }
+    };
+    exit.code()
+}
+
+fn dispatch(cli: Cli, out: &mut Out<'_>) -> Result<Exit, Error> {
+    let global = cli.global;
+    match cli.command {
+        Command::Validate(a) => validate::run(&global, &a, out),
+        Command::Schema(a) => schema::run(&a, out),
+        Command::Init(a) => init::run(&a, out),
+        Command::Config(a) => config::run(&global, &a, out),
+        Command::Apply(a) => apply::run(&global, &a, out),
+        Command::Completions(a) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "codefleet", out.stdout);
+            Ok(Exit::Ok)
+        }
+        Command::Run(_) => not_yet("run"),
+        Command::Plan(_) => not_yet("plan"),
+        Command::Runs(_) => not_yet("runs"),
+        Command::Show(_) => not_yet("show"),
+        Command::Rollback(_) => not_yet("rollback"),
+    }
+}
+
+fn not_yet(command: &str) -> Result<Exit, Error> {
+    Err(Error::new(
+        "E090",
+        format!("`codefleet {command}` is not available in this version"),
+    )
+    .hint("`codefleet validate` checks a pipeline today; runs arrive in a later release"))
+}
+
+fn is_terminal_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// Removes ANSI escape sequences (for clap output when colour is off).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

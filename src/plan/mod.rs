@@ -1,0 +1,2 @@
+//! Read-only planning: which repositories, which files per task, what a run will do.
+//! Built by the runs issue.

@@ -1,0 +1,1 @@
+//! The files a task sees: path confinement, policy, atomic writes, temporary worktrees.
