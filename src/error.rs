@@ -98,7 +98,7 @@ pub struct Error {
     /// What went wrong, in one sentence without a trailing period.
     pub message: String,
     /// Where it applies, when it applies somewhere.
-    pub place: Option<Place>,
+    pub place: Option<Box<Place>>,
     /// How to fix it, when we can say.
     pub hint: Option<String>,
     /// The exit code this error implies when it ends the command.
@@ -119,7 +119,7 @@ impl Error {
 
     /// Attaches the place the error applies to.
     pub fn at(mut self, place: Place) -> Self {
-        self.place = Some(place);
+        self.place = Some(Box::new(place));
         self
     }
 
