@@ -42,6 +42,9 @@ pub(super) struct Checker<'a> {
     pub src: Source<'a>,
     pub root: &'a Node,
     pub dir: &'a Path,
+    /// The pipeline's directory as the user gave it (empty for the current directory), for
+    /// messages.
+    pub shown_dir: &'a Path,
     pub poisoned: &'a HashSet<(usize, usize)>,
     pub errors: Vec<Error>,
     /// The pipeline's name, for rendering `find:` templates.
@@ -362,7 +365,7 @@ impl<'a> Checker<'a> {
         };
         self.hint(
             code::MISSING_FILE,
-            format!("{what} `{}` {why}", path.display()),
+            format!("{what} `{}` {why}", self.shown_dir.join(rel).display()),
             node,
             "paths in a pipeline are relative to the pipeline file's directory",
         );
@@ -638,6 +641,8 @@ impl<'a> Checker<'a> {
             _ => node,
         };
         match kinds.as_slice() {
+            // A misspelt kind was reported as an unknown field already.
+            [] if node_has_reported_key(node, self.poisoned) => return None,
             [] => {
                 self.hint(
                     code::NO_KIND,

@@ -18,8 +18,9 @@ use crate::error::{Error, closest};
 pub struct Checked {
     /// The problems.
     pub errors: Vec<Error>,
-    /// The document with bad parts removed, ready to deserialise.
-    pub json: J,
+    /// The document with bad parts removed, ready to deserialise; `None` when the document is
+    /// not a mapping at all.
+    pub json: Option<J>,
     /// Start positions (line, column) of nodes already reported.
     pub poisoned: HashSet<(usize, usize)>,
 }
@@ -32,9 +33,7 @@ pub fn check(root: &Node, schema: &J, src: Source<'_>) -> Checked {
         errors: Vec::new(),
         poisoned: HashSet::new(),
     };
-    let json = walker
-        .walk(root, schema, &Where::Root)
-        .unwrap_or_else(|| J::Object(Map::new()));
+    let json = walker.walk(root, schema, &Where::Root);
     Checked {
         errors: walker.errors,
         json,
@@ -166,6 +165,7 @@ impl<'a> Walker<'a> {
         let additional = s.get("additionalProperties");
         let mut out = Map::new();
         let mut seen: Vec<&Node> = Vec::new();
+        let mut unknown: Vec<&Node> = Vec::new();
         for (key, value) in entries {
             let name = key_text(key);
             if let Some(first) = seen.iter().find(|k| key_text(k) == name) {
@@ -193,22 +193,7 @@ impl<'a> Walker<'a> {
                 },
             };
             let Some(field_schema) = field_schema else {
-                let mut e = self.src.error(
-                    code::UNKNOWN_FIELD,
-                    format!("unknown field `{name}`{}", at.inside(node)),
-                    key,
-                );
-                e = match closest(&name, names()) {
-                    Some(close) => e.hint(format!("did you mean `{close}`?")),
-                    None => e.hint(format!(
-                        "known fields here: {}",
-                        names()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                };
-                self.poison(key, e);
+                unknown.push(key);
                 continue;
             };
             if !matches!(key.value, Value::Str(_)) {
@@ -231,6 +216,7 @@ impl<'a> Walker<'a> {
                 out.insert(name, v);
             }
         }
+        let mut missing: Vec<&str> = Vec::new();
         for required in s
             .get("required")
             .and_then(J::as_array)
@@ -247,6 +233,40 @@ impl<'a> Walker<'a> {
                 }
                 continue;
             }
+            out.insert(name.to_string(), self.filler(properties, name));
+            missing.push(name);
+        }
+        // An unknown key with no close spelling while a required field is missing is most
+        // likely that field under another name: one problem, reported once.
+        for key in unknown {
+            let name = key_text(key);
+            let mut e = self.src.error(
+                code::UNKNOWN_FIELD,
+                format!("unknown field `{name}`{}", at.inside(node)),
+                key,
+            );
+            e = match closest(&name, names()) {
+                Some(close) => {
+                    missing.retain(|m| *m != close);
+                    e.hint(format!("did you mean `{close}`?"))
+                }
+                None if !missing.is_empty() => {
+                    let instead = missing.remove(0);
+                    e.hint(format!(
+                        "did you mean `{instead}`? it is required and missing"
+                    ))
+                }
+                None => e.hint(format!(
+                    "known fields here: {}",
+                    names()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.poison(key, e);
+        }
+        for name in missing {
             let place_node = match at {
                 Where::Field(key) => *key,
                 _ => match &node.value {
@@ -268,7 +288,6 @@ impl<'a> Walker<'a> {
                 e = e.hint(format!("add `{name}:`: {}", first_sentence(d)));
             }
             self.errors.push(e);
-            out.insert(name.to_string(), self.filler(properties, name));
         }
         J::Object(out)
     }
@@ -364,6 +383,8 @@ impl<'a> Walker<'a> {
                 .take(node.span.width().unwrap_or(0))
                 .collect();
             e = e.hint(format!("quote it to make it text: `\"{raw}\"`"));
+        } else if matches!(at, Where::Root) {
+            e = e.hint("a pipeline is a mapping with `name:` and `tasks:` at the top level");
         } else if matches!(node.value, Value::Str(_)) && expected.contains(&"array") {
             e = e.hint("write a list: `[\"…\"]`, or one `- item` per line");
         }
