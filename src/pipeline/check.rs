@@ -142,6 +142,23 @@ impl<'a> Checker<'a> {
         let branch = self
             .template_field(root, "branch", file.branch.as_deref(), Scope::REPO, &vars)
             .unwrap_or_else(|| Template::parse("codefleet/{{ pipeline }}").unwrap_or_default());
+        if let Some(node) = self.field(root, "branch") {
+            let sample = branch.render(&Context {
+                pipeline: &file.name,
+                run_id: "run",
+                repo_name: Some("repo"),
+                vars: Some(&vars),
+                ..Context::default()
+            });
+            if let Some(bad) = bad_ref_part(&sample) {
+                self.hint(
+                    code::BAD_NAME,
+                    format!("branch `{sample}` is not a valid git branch name: {bad}"),
+                    node,
+                    "use letters, digits, `-`, `_`, `.` and `/`, e.g. `codefleet/{{ pipeline }}`",
+                );
+            }
+        }
         let commit_node = self.field(root, "commit");
         let commit_file = file.commit.clone().unwrap_or_default();
         let message = self
@@ -730,7 +747,7 @@ impl<'a> Checker<'a> {
         }
         let has_files = t.files.as_ref().is_some_and(|f| !f.is_empty());
         if let Some(key) = node.key("per")
-            && !has_files
+            && t.files.is_none()
             && ["prompt", "prompt_file", "ask"].contains(&kind_name)
         {
             self.hint(
@@ -741,6 +758,15 @@ impl<'a> Checker<'a> {
             );
         }
 
+        if let (Some([]), Some(files_node)) = (t.files.as_deref(), self.field(Some(node), "files"))
+        {
+            self.hint(
+                code::EMPTY,
+                format!("`files` of {label} is empty, so it would work on no file"),
+                files_node,
+                "leave `files` out to work on every file git does not ignore",
+            );
+        }
         let include_patterns = self.globs(t.files.as_deref(), Some(node), "files");
         let exclude_patterns = self.globs(t.exclude.as_deref(), Some(node), "exclude");
         let files = (t.files.is_some() || t.exclude.is_some()).then(|| FileFilter {

@@ -221,3 +221,38 @@ fn defaults_apply_when_sections_are_absent() {
     assert_eq!(p.pr.title.render(&ctx), "codefleet: min");
     assert!(p.tasks[0].files.is_none());
 }
+
+#[test]
+fn pipelines_can_be_built_in_code() {
+    use codefleet::pipeline::{Command, FileFilter, Pipeline, Replace, Task};
+    let rename = Task::new(
+        "rename",
+        TaskKind::Replace(Replace::regex(r"\bold_(\w+)", "new_$1").unwrap()),
+    )
+    .with_files(FileFilter::new(&["**/*.rs"], &["vendor/**"]).unwrap());
+    let build = Task::new(
+        "build",
+        TaskKind::Check {
+            command: Command::new("cargo check"),
+            on_fail: OnFail::Revert,
+            fix_attempts: 0,
+        },
+    );
+    let p = Pipeline::new("in-code", vec![rename, build]);
+    let ctx = p.context("r1", Some("api"), Some("rename"));
+    assert_eq!(p.branch.render(&ctx), "codefleet/in-code");
+    assert_eq!(p.commit.message.render(&ctx), "rename");
+    let TaskKind::Replace(r) = &p.tasks[0].kind else {
+        panic!("not a replace")
+    };
+    assert_eq!(
+        r.regex
+            .replace_all("old_name", r.with.render(&ctx).as_str()),
+        "new_name"
+    );
+    assert!(p.tasks[0].files.as_ref().unwrap().matches("src/a.rs"));
+    assert!(!p.tasks[0].files.as_ref().unwrap().matches("vendor/a.rs"));
+    assert!(Replace::regex("(", "x").is_err());
+    let lit = Replace::literal("a.b", "$1").unwrap();
+    assert!(lit.regex.is_match("a.b") && !lit.regex.is_match("axb"));
+}
