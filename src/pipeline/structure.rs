@@ -12,7 +12,7 @@ use serde_json::{Map, Value as J};
 
 use super::diag::{Source, code};
 use super::yaml::{Node, Value, key_text};
-use crate::error::{Error, closest};
+use crate::error::{Error, closest, edit_distance};
 
 /// What the structural check found.
 pub struct Checked {
@@ -184,6 +184,19 @@ impl<'a> Walker<'a> {
                 continue;
             }
             seen.push(key);
+            if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
+                let e = self.src.error(
+                    code::WRONG_TYPE,
+                    format!("keys must be text; found {}", key.kind_name()),
+                    key,
+                );
+                self.poison(key, e);
+                continue;
+            }
+            // Extension fields (`x-…` at the top level) hold anchors; they are not data.
+            if pattern_matches(s, &name) {
+                continue;
+            }
             let field_schema = match properties.and_then(|p| p.get(&name)) {
                 Some(p) => Some(p),
                 None => match additional {
@@ -196,15 +209,6 @@ impl<'a> Walker<'a> {
                 unknown.push(key);
                 continue;
             };
-            if !matches!(key.value, Value::Str(_)) {
-                let e = self.src.error(
-                    code::WRONG_TYPE,
-                    format!("keys must be text; found {}", key.kind_name()),
-                    key,
-                );
-                self.poison(key, e);
-                continue;
-            }
             let required = s
                 .get("required")
                 .and_then(J::as_array)
@@ -245,7 +249,10 @@ impl<'a> Walker<'a> {
                 format!("unknown field `{name}`{}", at.inside(node)),
                 key,
             );
-            e = match closest(&name, names()) {
+            e = match suggest(&name, names()) {
+                _ if name == "<<" => e.hint(
+                    "YAML merge keys (`<<`) are not supported in pipelines; write the fields out",
+                ),
                 Some(close) => {
                     missing.retain(|m| *m != close);
                     e.hint(format!("did you mean `{close}`?"))
@@ -312,7 +319,7 @@ impl<'a> Walker<'a> {
             .map(|a| format!("`{a}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let hint = match closest(text, allowed.iter().copied()) {
+        let hint = match suggest(text, allowed.iter().copied()) {
             Some(close) => format!("did you mean `{close}`? {} takes one of {list}", at.field()),
             None => format!("{} takes one of {list}", at.field()),
         };
@@ -390,6 +397,24 @@ impl<'a> Walker<'a> {
         }
         self.poison(node, e);
     }
+}
+
+/// A likely intended spelling of `word`: close by edit distance, and not a whole rewrite of a
+/// short word (`1` is not a typo of `pr`).
+fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    closest(word, candidates).filter(|c| edit_distance(word, c) < word.chars().count())
+}
+
+/// Whether a `patternProperties` pattern of `s` matches `name`; such fields are accepted and
+/// left out of the data.
+fn pattern_matches(s: &J, name: &str) -> bool {
+    s.get("patternProperties")
+        .and_then(J::as_object)
+        .is_some_and(|patterns| {
+            patterns
+                .keys()
+                .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+        })
 }
 
 fn types(s: &J) -> Vec<&str> {

@@ -350,7 +350,9 @@ fn expression(inner: &str) -> Result<Expr, ExprError> {
     if !parts.iter().all(|p| ident(p)) {
         return Err((
             format!("`{inner}` is not a variable name"),
-            Some(format!("templates name one variable: {KNOWN}")),
+            Some(format!(
+                "templates name one variable: {KNOWN}; for literal braces write `{{{{ '{{{{' }}}}`"
+            )),
             true,
         ));
     }

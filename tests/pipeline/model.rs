@@ -85,7 +85,7 @@ fn tasks_carry_compiled_kinds() {
         ]
     );
     let t = &p.tasks[0];
-    assert_eq!((t.pos.line, t.pos.column), (39, 5));
+    assert_eq!((t.pos.line, t.pos.column), (40, 5));
     let files = t.files.as_ref().unwrap();
     assert!(files.matches("src/lib.rs"));
     assert!(!files.matches("vendor/x/lib.rs"));
