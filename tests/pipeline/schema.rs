@@ -53,3 +53,30 @@ fn structural_mistakes_are_rejected_by_the_schema_too() {
         assert!(!v.is_valid(&doc), "{name} passes the schema");
     }
 }
+
+#[test]
+fn every_field_is_documented_in_the_schema() {
+    fn walk(schema: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
+        if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
+            for (name, prop) in props {
+                if prop
+                    .get("description")
+                    .and_then(|d| d.as_str())
+                    .is_none_or(str::is_empty)
+                {
+                    missing.push(format!("{at}.{name}"));
+                }
+            }
+        }
+    }
+    let schema = codefleet::pipeline::schema();
+    let mut missing = Vec::new();
+    walk(&schema, "pipeline", &mut missing);
+    for (name, def) in schema["$defs"].as_object().unwrap() {
+        walk(def, name, &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "fields without a doc comment: {missing:?}"
+    );
+}
