@@ -3,7 +3,7 @@
 //!
 //! Reading a pipeline goes through four stages, each collecting every problem it finds:
 //! 1. [`yaml`]: the text becomes a node tree with line and column (granit-parser events);
-//! 2. `structure`: the tree is checked against the JSON Schema generated from [`file`] (unknown
+//! 2. `structure`: the tree is checked against the JSON Schema generated from [`file`](mod@file) (unknown
 //!    fields, types, required fields, allowed values), and bad parts are cut out;
 //! 3. the rest is deserialised into the serde mirror [`file::PipelineFile`];
 //! 4. `check`: cross-field rules, regexes, globs, units, templates and named files, building
