@@ -1,7 +1,7 @@
 //! The semantic check: from the serde mirror (plus the node tree, for places) to the checked
-//! [`Pipeline`]. Pipeline-level fields here, tasks in `task.rs`. Cross-field rules, regexes, globs,
-//! durations, sizes, templates, and files the
-//! pipeline names; every problem is collected, none stops the check.
+//! [`Pipeline`]: cross-field rules, regexes, globs, durations, sizes, templates, and the files
+//! the pipeline names. Every problem is collected; none stops the check. Pipeline-level fields
+//! are here, tasks in `task.rs`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
