@@ -403,6 +403,17 @@ pub struct Replace {
 }
 
 impl Replace {
+    /// The replacement text for one repository and task. In a regex replacement, `$1` in the
+    /// template expands, but a `$` inside a variable's value is kept as written; pass the result
+    /// to `Regex::replacen` when `is_regex`, else wrap it in `regex::NoExpand`.
+    pub fn replacement(&self, ctx: &super::template::Context<'_>) -> String {
+        if self.is_regex {
+            self.with.render_with(ctx, |v| v.replace('$', "$$"))
+        } else {
+            self.with.render(ctx)
+        }
+    }
+
     /// Replaces the literal text `find` with the literal text `with` (fails only when `find`
     /// is too large to compile).
     pub fn literal(find: &str, with: &str) -> Result<Replace, regex::Error> {

@@ -51,7 +51,7 @@ fn apply(pipeline_file: &str, vars: &[(&str, &str)]) -> BTreeMap<String, String>
             vars: Some(&p.vars),
             ..Context::default()
         };
-        let with = r.with.render(&ctx);
+        let with = r.replacement(&ctx);
         for (path, text) in files.iter_mut() {
             if task.files.as_ref().is_some_and(|f| !f.matches(path)) {
                 continue;
