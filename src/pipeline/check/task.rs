@@ -264,8 +264,10 @@ impl<'a> Checker<'a> {
             }
             "prompt_file" => {
                 let n = self.field(Some(node), "prompt_file")?;
-                let path = self.existing_file(t.prompt_file.as_deref()?, n, "prompt file")?;
-                let prompt = self.prompt_file(&path, n, vars)?;
+                let rel = t.prompt_file.as_deref()?;
+                let path = self.existing_file(rel, n, "prompt file")?;
+                let shown = self.shown_dir.join(rel);
+                let prompt = self.prompt_file(&path, &shown, n, vars)?;
                 Some(TaskKind::Prompt { prompt, per })
             }
             "ask" => {
@@ -329,16 +331,19 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// Reads a prompt file and parses its template; problems point into the prompt file, shown
+    /// as `shown` (the path as the pipeline names it).
     fn prompt_file(
         &mut self,
         path: &Path,
+        shown: &Path,
         node: &Node,
         vars: &BTreeMap<String, String>,
     ) -> Option<Template> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                let err = Error::io(path, &e).at(self.src.place(node.span));
+                let err = Error::io(shown, &e).at(self.src.place(node.span));
                 self.push(err);
                 return None;
             }
@@ -360,7 +365,7 @@ impl<'a> Checker<'a> {
                 code::TEMPLATE_VAR
             };
             let mut err =
-                Error::new(code, e.message).at(place_in_text(path, &text, e.offset, e.width));
+                Error::new(code, e.message).at(place_in_text(shown, &text, e.offset, e.width));
             if let Some(h) = e.hint {
                 err = err.hint(h);
             }
