@@ -1,0 +1,616 @@
+//! The semantic check: from the serde mirror (plus the node tree, for places) to the checked
+//! [`Pipeline`]: cross-field rules, regexes, globs, durations, sizes, templates, and the files
+//! the pipeline names. Every problem is collected; none stops the check. Pipeline-level fields
+//! are here, tasks in `task.rs`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+mod task;
+
+use super::diag::{Source, code};
+use super::file::{
+    DurationSpec, EditFormatName, ModelFile, PipelineFile, RepoEntry, SizeSpec, TaskModelFile,
+};
+use super::model::*;
+use super::template::{Context, Scope, Template};
+use super::units::{parse_duration, parse_size};
+use super::yaml::{Node, Value};
+use crate::coders::Format;
+use crate::error::Error;
+
+/// Builds a glob set the way every codefleet glob matches: `*` stays within one path segment,
+/// `**` crosses them.
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(glob(p)?);
+    }
+    builder.build()
+}
+
+fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+pub(super) struct Checker<'a> {
+    pub src: Source<'a>,
+    pub root: &'a Node,
+    pub dir: &'a Path,
+    /// The pipeline's directory as the user gave it (empty for the current directory), for
+    /// messages.
+    pub shown_dir: &'a Path,
+    pub poisoned: &'a HashSet<(usize, usize)>,
+    pub errors: Vec<Error>,
+    /// The pipeline's name, for rendering `find:` templates.
+    pub pipeline_name: &'a str,
+}
+
+impl<'a> Checker<'a> {
+    /// The value node of `key` in `parent`, unless the structural check reported it.
+    fn field(&self, parent: Option<&'a Node>, key: &str) -> Option<&'a Node> {
+        parent
+            .and_then(|p| p.get(key))
+            .filter(|n| !self.poisoned.contains(&(n.span.line, n.span.col)))
+            .filter(|n| n.value != Value::Null)
+    }
+
+    /// The items of a list node the structural check kept, in order (they line up with the
+    /// deserialised list).
+    fn items(&self, node: Option<&'a Node>) -> Vec<&'a Node> {
+        match node.map(|n| &n.value) {
+            Some(Value::Seq(items)) => items
+                .iter()
+                .filter(|n| !self.poisoned.contains(&(n.span.line, n.span.col)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn push(&mut self, e: Error) {
+        self.errors.push(e);
+    }
+
+    fn at(&mut self, code: &'static str, message: impl Into<String>, node: &Node) -> &mut Error {
+        let e = self.src.error(code, message, node);
+        self.errors.push(e);
+        let last = self.errors.len() - 1;
+        &mut self.errors[last]
+    }
+
+    fn hint(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        node: &Node,
+        hint: impl Into<String>,
+    ) {
+        let e = self.src.error(code, message, node).hint(hint);
+        self.errors.push(e);
+    }
+
+    pub fn pipeline(
+        &mut self,
+        file: PipelineFile,
+        path: &Path,
+        overrides: &[(String, String)],
+    ) -> Pipeline {
+        let root = Some(self.root);
+        if let (Some(v), Some(node)) = (file.version, self.field(root, "version"))
+            && v != 1
+        {
+            self.hint(
+                code::VERSION,
+                format!("unsupported pipeline version {v}"),
+                node,
+                "this codefleet reads `version: 1`; a newer codefleet may read this file",
+            );
+        }
+        if let Some(node) = self.field(root, "name") {
+            self.pipeline_name(&file.name, node);
+        }
+
+        let mut vars: BTreeMap<String, String> = file
+            .vars
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.text()))
+            .collect();
+        for (k, v) in overrides {
+            vars.insert(k.clone(), v.clone());
+        }
+
+        let repos = self.repos(file.repos.as_deref().unwrap_or(&[]));
+
+        let branch = self
+            .template_field(root, "branch", file.branch.as_deref(), Scope::REPO, &vars)
+            .unwrap_or_else(|| Template::parse("codefleet/{{ pipeline }}").unwrap_or_default());
+        if let Some(node) = self.field(root, "branch") {
+            let sample = branch.render(&Context {
+                pipeline: &file.name,
+                run_id: "run",
+                repo_name: Some("repo"),
+                vars: Some(&vars),
+                ..Context::default()
+            });
+            if let Some(bad) = bad_ref_part(&sample) {
+                self.hint(
+                    code::BAD_NAME,
+                    format!("branch `{sample}` is not a valid git branch name: {bad}"),
+                    node,
+                    "use letters, digits, `-`, `_`, `.` and `/`, e.g. `codefleet/{{ pipeline }}`",
+                );
+            }
+        }
+        let commit_node = self.field(root, "commit");
+        let commit_file = file.commit.clone().unwrap_or_default();
+        let message = self
+            .template_field(
+                commit_node,
+                "message",
+                commit_file.message.as_deref(),
+                Scope::TASK,
+                &vars,
+            )
+            .unwrap_or_else(|| Template::parse("{{ task }}").unwrap_or_default());
+        let author = match (&commit_file.author, self.field(commit_node, "author")) {
+            (Some(text), Some(node)) => self.author(text, node),
+            _ => Author::default(),
+        };
+
+        let model_node = self.field(root, "model");
+        let model_file = file.model.clone().unwrap_or_default();
+        let model = self.model(&model_file, model_node);
+        let budget_node = self.field(model_node, "budget");
+        let budget_file = model_file.budget.clone().unwrap_or_default();
+        let budget = Budget {
+            max_tokens: budget_file.max_tokens,
+            max_requests: budget_file.max_requests,
+            max_wall_time: self.duration(
+                budget_file.max_wall_time.as_ref(),
+                budget_node,
+                "max_wall_time",
+            ),
+        };
+        let model_concurrency = self
+            .at_least_one(model_file.concurrency, model_node, "concurrency")
+            .unwrap_or(8);
+
+        let policy = self.policy(&file);
+
+        let pr_node = self.field(root, "pr");
+        let pr_file = file.pr.clone().unwrap_or_default();
+        let pr = PullRequest {
+            title: self
+                .template_field(
+                    pr_node,
+                    "title",
+                    pr_file.title.as_deref(),
+                    Scope::REPO,
+                    &vars,
+                )
+                .unwrap_or_else(|| {
+                    Template::parse("codefleet: {{ pipeline }}").unwrap_or_default()
+                }),
+            body: self
+                .template_field(pr_node, "body", pr_file.body.as_deref(), Scope::REPO, &vars)
+                .unwrap_or_else(|| Template::text(file.description.clone().unwrap_or_default())),
+            draft: pr_file.draft.unwrap_or(false),
+            labels: pr_file.labels.unwrap_or_default(),
+            reviewers: pr_file.reviewers.unwrap_or_default(),
+        };
+
+        let tasks = self.tasks(&file.tasks, &model, &vars);
+
+        Pipeline {
+            path: path.to_path_buf(),
+            dir: self.dir.to_path_buf(),
+            name: file.name,
+            description: file.description,
+            repos,
+            vars,
+            branch,
+            commit: Commit { message, author },
+            model,
+            budget,
+            model_concurrency,
+            policy,
+            pr,
+            tasks,
+        }
+    }
+
+    fn pipeline_name(&mut self, name: &str, node: &Node) {
+        if name.trim().is_empty() {
+            self.hint(
+                code::EMPTY,
+                "the pipeline name is empty",
+                node,
+                "name it, e.g. `name: rename-api`",
+            );
+            return;
+        }
+        if let Some(bad) = bad_ref_part(name) {
+            self.hint(
+                code::BAD_NAME,
+                format!("pipeline name `{name}` cannot be part of a branch name: {bad}"),
+                node,
+                "use letters, digits, `-`, `_`, `.` and `/`, e.g. `rename-api`",
+            );
+        }
+    }
+
+    fn author(&mut self, text: &str, node: &Node) -> Author {
+        let parsed = text.trim().strip_suffix('>').and_then(|rest| {
+            let (name, email) = rest.rsplit_once('<')?;
+            let (name, email) = (name.trim(), email.trim());
+            (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(
+                || Author {
+                    name: name.to_string(),
+                    email: email.to_string(),
+                },
+            )
+        });
+        parsed.unwrap_or_else(|| {
+            self.hint(
+                code::AUTHOR,
+                format!("commit author `{text}` is not `Name <email>`"),
+                node,
+                "write it like `codefleet <codefleet@localhost>`",
+            );
+            Author::default()
+        })
+    }
+
+    fn repos(&mut self, entries: &[RepoEntry]) -> Vec<RepoSource> {
+        let nodes = self.items(self.field(Some(self.root), "repos"));
+        let mut out = Vec::new();
+        for (entry, node) in entries.iter().zip(nodes) {
+            let given: Vec<&str> = [
+                ("path", entry.path.is_some()),
+                ("url", entry.url.is_some()),
+                ("list", entry.list.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(name, _)| name)
+            .collect();
+            match given.as_slice() {
+                [] => {
+                    // A key that was reported already (unknown, wrong type) explains it.
+                    if node_has_reported_key(node, self.poisoned) {
+                        continue;
+                    }
+                    self.hint(
+                        code::REPO_ENTRY,
+                        "a `repos` entry needs one of `path`, `url` or `list`",
+                        node,
+                        "e.g. `- path: .`, `- url: https://host/org/repo.git` or `- list: repos.txt`",
+                    );
+                    continue;
+                }
+                [_] => {}
+                [first, second, ..] => {
+                    let at = node.key(second).unwrap_or(node);
+                    self.hint(
+                        code::REPO_ENTRY,
+                        format!("a `repos` entry has both `{first}` and `{second}`"),
+                        at,
+                        "give each repository its own `- ` entry",
+                    );
+                    continue;
+                }
+            }
+            if entry.git_ref.is_some() && entry.url.is_none() {
+                let at = node.key("ref").unwrap_or(node);
+                self.hint(
+                    code::NOT_APPLICABLE,
+                    "`ref` applies only to `url:` entries",
+                    at,
+                    "a local checkout runs from its HEAD, or from `--base REV`",
+                );
+            }
+            if let (Some(path), Some(n)) = (&entry.path, self.field(Some(node), "path")) {
+                if path.trim().is_empty() {
+                    self.hint(
+                        code::EMPTY,
+                        "empty repository path",
+                        n,
+                        "use `.` for the pipeline's directory",
+                    );
+                    continue;
+                }
+                let resolved = self.dir.join(path);
+                if path.contains(['*', '?', '[', '{']) {
+                    let pattern = resolved.to_string_lossy().replace('\\', "/");
+                    match glob(&pattern) {
+                        Ok(_) => out.push(RepoSource::Glob(pattern)),
+                        Err(e) => self.glob_error(path, &e, n),
+                    }
+                } else {
+                    out.push(RepoSource::Path(resolved));
+                }
+            } else if let (Some(url), Some(n)) = (&entry.url, self.field(Some(node), "url")) {
+                if url.trim().is_empty() {
+                    self.at(code::EMPTY, "empty repository URL", n);
+                    continue;
+                }
+                out.push(RepoSource::Url {
+                    url: url.clone(),
+                    git_ref: entry.git_ref.clone(),
+                });
+            } else if let (Some(list), Some(n)) = (&entry.list, self.field(Some(node), "list"))
+                && let Some(p) = self.existing_file(list, n, "repository list")
+            {
+                out.push(RepoSource::List(p));
+            }
+        }
+        out
+    }
+
+    /// Resolves `rel` against the pipeline's directory and checks it is a readable file.
+    fn existing_file(&mut self, rel: &str, node: &Node, what: &str) -> Option<PathBuf> {
+        if rel.trim().is_empty() {
+            self.at(code::EMPTY, format!("empty {what} path"), node);
+            return None;
+        }
+        let path = self.dir.join(rel);
+        if path.is_file() {
+            return Some(path);
+        }
+        let why = if path.exists() {
+            "is not a file"
+        } else {
+            "does not exist"
+        };
+        self.hint(
+            code::MISSING_FILE,
+            format!("{what} `{}` {why}", self.shown_dir.join(rel).display()),
+            node,
+            "paths in a pipeline are relative to the pipeline file's directory",
+        );
+        None
+    }
+
+    fn model(&mut self, m: &ModelFile, node: Option<&'a Node>) -> Model {
+        Model {
+            provider: m.provider,
+            name: m.name.clone(),
+            base_url: m.base_url.clone(),
+            api_key_env: m.api_key_env.clone(),
+            edit_format: edit_format(m.edit_format),
+            temperature: m.temperature,
+            timeout: self.duration(m.timeout.as_ref(), node, "timeout"),
+            reflections: m.reflections.unwrap_or(3),
+        }
+    }
+
+    fn task_model(
+        &mut self,
+        base: &Model,
+        m: Option<&TaskModelFile>,
+        node: Option<&'a Node>,
+    ) -> Model {
+        let Some(m) = m else {
+            return base.clone();
+        };
+        Model {
+            provider: m.provider.or(base.provider),
+            name: m.name.clone().or_else(|| base.name.clone()),
+            base_url: m.base_url.clone().or_else(|| base.base_url.clone()),
+            api_key_env: m.api_key_env.clone().or_else(|| base.api_key_env.clone()),
+            edit_format: m
+                .edit_format
+                .map_or(base.edit_format, |f| edit_format(Some(f))),
+            temperature: m.temperature.or(base.temperature),
+            timeout: self
+                .duration(m.timeout.as_ref(), node, "timeout")
+                .or(base.timeout),
+            reflections: m.reflections.unwrap_or(base.reflections),
+        }
+    }
+
+    fn duration(
+        &mut self,
+        spec: Option<&DurationSpec>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<Duration> {
+        let node = self.field(parent, key)?;
+        match spec? {
+            DurationSpec::Seconds(s) => Some(Duration::from_secs(*s)),
+            DurationSpec::Text(t) => match parse_duration(t) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.hint(
+                        code::DURATION,
+                        format!("bad duration for `{key}`: {}", e.message),
+                        node,
+                        e.hint,
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn size(
+        &mut self,
+        spec: Option<&SizeSpec>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<u64> {
+        let node = self.field(parent, key)?;
+        match spec? {
+            SizeSpec::Bytes(b) => Some(*b),
+            SizeSpec::Text(t) => match parse_size(t) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.hint(
+                        code::SIZE,
+                        format!("bad size for `{key}`: {}", e.message),
+                        node,
+                        e.hint,
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn at_least_one(
+        &mut self,
+        value: Option<u32>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<usize> {
+        let v = value?;
+        if v == 0
+            && let Some(node) = self.field(parent, key)
+        {
+            self.at(code::RANGE, format!("`{key}` must be at least 1"), node);
+            return None;
+        }
+        Some(v as usize)
+    }
+
+    fn policy(&mut self, file: &PipelineFile) -> Policy {
+        let node = self.field(Some(self.root), "policy");
+        let p = file.policy.clone().unwrap_or_default();
+        let max_file_size = self
+            .size(p.max_file_size.as_ref(), node, "max_file_size")
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let mut deny_patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
+        deny_patterns.extend(self.globs(p.deny.as_deref(), node, "deny"));
+        Policy {
+            max_file_size,
+            allow_create: p.allow_create.unwrap_or(true),
+            allow_delete: p.allow_delete.unwrap_or(false),
+            deny: glob_set(&deny_patterns).unwrap_or_else(|_| GlobSet::empty()),
+            deny_patterns,
+        }
+    }
+
+    /// Checks each glob of a list field; returns the valid ones.
+    fn globs(
+        &mut self,
+        list: Option<&[String]>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Vec<String> {
+        let nodes = self.items(self.field(parent, key));
+        let mut out = Vec::new();
+        for (pattern, node) in list.unwrap_or(&[]).iter().zip(nodes) {
+            match glob(pattern) {
+                Ok(_) => out.push(pattern.clone()),
+                Err(e) => self.glob_error(pattern, &e, node),
+            }
+        }
+        out
+    }
+
+    fn glob_error(&mut self, pattern: &str, e: &globset::Error, node: &Node) {
+        self.hint(
+            code::GLOB,
+            format!("invalid glob `{pattern}`: {}", e.kind()),
+            node,
+            "globs use `*` (within a directory), `**` (across directories), `?`, `[abc]` and `{a,b}`",
+        );
+    }
+
+    /// Parses and checks the template of an optional text field.
+    fn template_field(
+        &mut self,
+        parent: Option<&'a Node>,
+        key: &str,
+        text: Option<&str>,
+        scope: Scope,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Template> {
+        let text = text?;
+        let node = self.field(parent, key)?;
+        self.template(text, node, scope, vars)
+    }
+
+    fn template(
+        &mut self,
+        text: &str,
+        node: &Node,
+        scope: Scope,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Template> {
+        let errors = match Template::parse_and_check(text, scope, vars) {
+            Ok(t) => return Some(t),
+            Err(errors) => errors,
+        };
+        for e in errors {
+            let code = if e.syntax {
+                code::TEMPLATE_SYNTAX
+            } else {
+                code::TEMPLATE_VAR
+            };
+            let mut err = self.src.error_in(code, e.message, node, e.offset, e.width);
+            if let Some(h) = e.hint {
+                err = err.hint(h);
+            }
+            self.push(err);
+        }
+        None
+    }
+}
+
+fn node_has_reported_key(node: &Node, poisoned: &HashSet<(usize, usize)>) -> bool {
+    match &node.value {
+        Value::Map(entries) => entries.iter().any(|(k, v)| {
+            poisoned.contains(&(k.span.line, k.span.col))
+                || poisoned.contains(&(v.span.line, v.span.col))
+        }),
+        _ => false,
+    }
+}
+
+fn edit_format(f: Option<EditFormatName>) -> EditFormat {
+    match f {
+        None | Some(EditFormatName::Auto) => EditFormat::Auto,
+        Some(f) => Format::from_name(format_name(f)).map_or(EditFormat::Auto, EditFormat::Format),
+    }
+}
+
+fn format_name(f: EditFormatName) -> &'static str {
+    match f {
+        EditFormatName::Auto => "auto",
+        EditFormatName::Diff => "diff",
+        EditFormatName::DiffFenced => "diff-fenced",
+        EditFormatName::Udiff => "udiff",
+        EditFormatName::Whole => "whole",
+        EditFormatName::Patch => "patch",
+    }
+}
+
+/// Why `text` cannot be part of a git ref name, per `git check-ref-format`.
+pub fn bad_ref_part(text: &str) -> Option<&'static str> {
+    if text.contains(char::is_whitespace) {
+        Some("it contains whitespace")
+    } else if text.contains("..") {
+        Some("it contains `..`")
+    } else if text.contains(['~', '^', ':', '?', '*', '[', '\\']) || text.contains("@{") {
+        Some("it contains one of `~ ^ : ? * [ \\ @{`")
+    } else if text.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else if text.starts_with(['-', '.', '/'])
+        || text.ends_with(['.', '/'])
+        || text.ends_with(".lock")
+    {
+        Some("it starts with `-`, `.` or `/`, or ends with `.`, `/` or `.lock`")
+    } else if text.contains("//") || text.contains("/.") {
+        Some("it contains `//` or `/.`")
+    } else {
+        None
+    }
+}
