@@ -237,9 +237,13 @@ fn permissions_are_kept_and_new_files_follow_the_umask() {
     // A file std creates gets 0666 less the umask: the mode a new file should have.
     fs::write(dir.path().join("reference"), "").unwrap();
     let files = DirFiles::new(dir.path(), apply_policy());
+    // A rename as the coders report it: the old path's delete first, then the new file.
     let results = files.apply(&[
         write("run.sh", "#!/bin/sh\necho hi\n"),
         write("fresh.txt", "new\n"),
+        Change::Delete {
+            path: "old.sh".into(),
+        },
         Change::Write {
             path: "bin/new.sh".into(),
             content: b"#!/bin/sh\necho old\n".to_vec(),
@@ -259,7 +263,7 @@ fn permissions_are_kept_and_new_files_follow_the_umask() {
         !dir.path().join("old.sh").exists(),
         "the renamed file is gone"
     );
-    assert_eq!(results[2].action, "renamed");
+    assert_eq!(results[3].action, "renamed");
 }
 
 #[test]
@@ -304,4 +308,26 @@ fn assert_no_temp_files(dir: &Path) {
             assert_no_temp_files(&entry.path());
         }
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rename_without_a_delete_removes_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[("old.sh", "x\n")]);
+    fs::set_permissions(dir.path().join("old.sh"), fs::Permissions::from_mode(0o700)).unwrap();
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[Change::Write {
+        path: "new.sh".into(),
+        content: b"x\n".to_vec(),
+        created: true,
+        renamed_from: Some("old.sh".into()),
+    }]);
+    assert_eq!(results[0].result, Ok(()));
+    assert!(!dir.path().join("old.sh").exists());
+    let mode = fs::metadata(dir.path().join("new.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
 }

@@ -2,8 +2,8 @@
 //! like `git apply` does: every regular file outside `.git`, read lazily, and writes checked
 //! against confinement and the policy, then carried out atomically.
 
-use std::collections::HashSet;
-use std::fs;
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, Permissions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -88,6 +88,22 @@ impl DirFiles {
                 Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
             })
             .collect();
+        // A rename may arrive as a delete of the old path before the write of the new one:
+        // take the old files' modes first.
+        let modes: HashMap<&str, Permissions> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Write {
+                    renamed_from: Some(old),
+                    ..
+                } => {
+                    let (_, abs) = self.resolve(old).ok()?;
+                    let meta = fs::symlink_metadata(abs).ok().filter(|m| m.is_file())?;
+                    Some((old.as_str(), meta.permissions()))
+                }
+                _ => None,
+            })
+            .collect();
         changes
             .iter()
             .map(|change| match change {
@@ -96,7 +112,11 @@ impl DirFiles {
                     content,
                     created,
                     renamed_from,
-                } => self.apply_write(path, content, *created, renamed_from.as_deref(), &mentioned),
+                } => {
+                    let from = renamed_from.as_deref();
+                    let mode = from.and_then(|f| modes.get(f)).cloned();
+                    self.apply_write(path, content, *created, from, mode, &mentioned)
+                }
                 Change::Delete { path } => self.apply_delete(path),
             })
             .collect()
@@ -108,6 +128,7 @@ impl DirFiles {
         content: &[u8],
         created: bool,
         from: Option<&str>,
+        mode: Option<Permissions>,
         mentioned: &HashSet<&str>,
     ) -> Applied {
         let exists_before = self
@@ -134,8 +155,7 @@ impl DirFiles {
                 }
                 None => None,
             };
-            write_atomic(&abs, content, old.as_deref())
-                .map_err(|e| format!("cannot write `{rel}`: {e}"))?;
+            write_atomic(&abs, content, mode).map_err(|e| format!("cannot write `{rel}`: {e}"))?;
             if let (Some(old_abs), Some(old)) = (old, from)
                 && !mentioned.contains(old)
                 && old_abs != abs
