@@ -52,7 +52,7 @@ fn paths_lists_regular_files_sorted_without_git_or_secrets() {
 }
 
 #[test]
-fn read_is_lazy_and_hides_what_may_not_be_edited() {
+fn read_is_confined_but_not_filtered_by_policy() {
     let dir = tree(&[
         ("a.txt", "hello\r\n"),
         (".env", "SECRET=1"),
@@ -62,13 +62,35 @@ fn read_is_lazy_and_hides_what_may_not_be_edited() {
     assert_eq!(files.read("a.txt"), Some(b"hello\r\n".to_vec()));
     assert_eq!(files.read("./a.txt"), Some(b"hello\r\n".to_vec()));
     assert_eq!(files.read("missing.txt"), None);
-    assert_eq!(files.read(".env"), None, "secrets never reach a coder");
-    assert_eq!(
-        files.read("img.png"),
-        None,
-        "binary files are not text to edit"
-    );
     assert_eq!(files.read("../a.txt"), None);
+    assert_eq!(files.read("/etc/hostname"), None);
+    // A denied file reads (so an edit to it fails with the policy's reason), but is not
+    // listed, so nothing picks it up unasked.
+    assert_eq!(files.read(".env"), Some(b"SECRET=1".to_vec()));
+    assert!(files.check_write(".env").is_err());
+    assert!(!files.paths().contains(&".env".to_string()));
+}
+
+#[test]
+fn an_excluded_path_is_invisible_and_unwritable() {
+    let dir = tree(&[("reply.md", "SEARCH text"), ("a.txt", "a")]);
+    let mut files = DirFiles::new(dir.path(), Policy::default());
+    files.exclude("./reply.md");
+    assert_eq!(files.paths(), ["a.txt"]);
+    assert_eq!(files.read("reply.md"), None);
+    assert_eq!(
+        files.check_write("reply.md"),
+        Err("`reply.md` is the input being applied".to_string())
+    );
+    let results = files.apply(&[write("reply.md", "x")]);
+    assert_eq!(
+        results[0].result,
+        Err("refused: `reply.md` is the input being applied".to_string())
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("reply.md")).unwrap(),
+        "SEARCH text"
+    );
 }
 
 #[test]
@@ -79,34 +101,28 @@ fn check_write_gives_the_reason() {
     assert_eq!(files.check_write("a.txt"), Ok(()));
     assert_eq!(files.check_write("new/dir/file.rs"), Ok(()));
     let cases = [
-        ("../x", "refused: `../x` is outside the directory"),
+        ("../x", "`../x` is outside the directory"),
         (
             "/etc/passwd",
-            "refused: `/etc/passwd` is an absolute path; paths are relative to the directory",
+            "`/etc/passwd` is an absolute path; paths are relative to the directory",
         ),
         (
             "C:\\win.ini",
-            "refused: `C:\\win.ini` is an absolute path; paths are relative to the directory",
+            "`C:\\win.ini` is an absolute path; paths are relative to the directory",
         ),
-        (".git/config", "refused: `.git/config` is inside `.git`"),
-        (
-            "vendor/.git/HEAD",
-            "refused: `vendor/.git/HEAD` is inside `.git`",
-        ),
-        (
-            ".env",
-            "refused: `.env` is denied by policy (matches `**/.env`)",
-        ),
+        (".git/config", "`.git/config` is inside `.git`"),
+        ("vendor/.git/HEAD", "`vendor/.git/HEAD` is inside `.git`"),
+        (".env", "`.env` is denied by policy (matches `**/.env`)"),
         (
             "keys/server.pem",
-            "refused: `keys/server.pem` is denied by policy (matches `**/*.pem`)",
+            "`keys/server.pem` is denied by policy (matches `**/*.pem`)",
         ),
-        ("img.png", "refused: `img.png` is a binary file"),
+        ("img.png", "`img.png` is a binary file"),
         (
             "big.txt",
-            "refused: `big.txt` is 2097152 bytes, over the 1048576-byte limit",
+            "`big.txt` is 2097152 bytes, over the 1048576-byte limit",
         ),
-        ("a.txt/x", "refused: `a.txt/x`: `a.txt` is not a directory"),
+        ("a.txt/x", "`a.txt/x`: `a.txt` is not a directory"),
     ];
     for (path, reason) in cases {
         assert_eq!(files.check_write(path), Err(reason.to_string()), "{path}");
@@ -128,15 +144,15 @@ fn symlinks_anywhere_in_the_path_are_refused() {
     let files = DirFiles::new(dir.path(), apply_policy());
     assert_eq!(
         files.check_write("out/target.txt"),
-        Err("refused: `out/target.txt` goes through the symlink `out`".to_string())
+        Err("`out/target.txt` goes through the symlink `out`".to_string())
     );
     assert_eq!(
         files.check_write("out/new.txt"),
-        Err("refused: `out/new.txt` goes through the symlink `out`".to_string())
+        Err("`out/new.txt` goes through the symlink `out`".to_string())
     );
     assert_eq!(
         files.check_write("link.txt"),
-        Err("refused: `link.txt` goes through the symlink `link.txt`".to_string())
+        Err("`link.txt` goes through the symlink `link.txt`".to_string())
     );
     // Even a link that stays inside is refused: the check is on the path, not the target.
     assert!(files.check_write("inside/a.txt").is_err());
