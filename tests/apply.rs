@@ -599,3 +599,52 @@ fn editing_a_denied_file_fails_with_the_policy_reason() {
     );
     assert_eq!(f.read(".env"), "A=1\n");
 }
+
+#[test]
+fn dry_run_and_json_of_a_patch_with_delete_and_rename() {
+    let f = Fixture::new(&[("old.txt", "bye\n"), ("docs/before.md", "# T\n")]);
+    let before = f.snapshot();
+    let patch = "diff --git a/old.txt b/old.txt
+deleted file mode 100644
+--- a/old.txt
++++ /dev/null
+@@ -1 +0,0 @@
+-bye
+diff --git a/docs/before.md b/docs/after.md
+similarity index 100%
+rename from docs/before.md
+rename to docs/after.md
+";
+    let reply = f.reply(patch);
+    let out = f.run(&["--dry-run", "--format", "udiff", &reply]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\nrename from docs/before.md\nrename to docs/after.md\n"
+    );
+    let out = f.run(&["--dry-run", "--json", "--format", "udiff", &reply]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let changes: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "change")
+        .collect();
+    assert_eq!(
+        changes.len(),
+        2,
+        "the rename's delete is folded into it: {changes:?}"
+    );
+    assert_eq!(changes[0]["action"], "deleted");
+    assert_eq!(changes[1]["action"], "renamed");
+    assert_eq!(changes[1]["from"], "docs/before.md");
+    assert_eq!(changes[1]["path"], "docs/after.md");
+    assert!(changes.iter().all(|c| c["written"] == false));
+    assert_eq!(f.snapshot(), before);
+
+    let out = f.run(&["--format", "udiff", &reply]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "deleted old.txt\nrenamed docs/before.md -> docs/after.md\n"
+    );
+}

@@ -83,27 +83,37 @@ pub fn run(
         .map_err(|e| Error::new("E001", format!("cannot write to stdout: {e}")))?;
 
     // stderr: every failure, then notes.
-    for edit in &outcome.edits {
-        if let EditStatus::Failed { reason } = &edit.status {
-            out.error(&edit_failure(
-                &input, edit.index, &edit.path, edit.line, reason,
-            ));
-        }
-    }
-    for a in &applied {
-        if let Err(reason) = &a.result {
-            let err = Error::new("E044", format!("`{}` was not written: {reason}", a.path))
-                .exit(Exit::Failed);
-            out.error(&err);
-        }
-    }
+    let mut errors: Vec<Error> = outcome
+        .edits
+        .iter()
+        .filter_map(|e| match &e.status {
+            EditStatus::Failed { reason } => {
+                Some(edit_failure(&input, e.index, &e.path, e.line, reason))
+            }
+            EditStatus::Applied { .. } => None,
+        })
+        .collect();
+    errors.extend(applied.iter().filter_map(|a| {
+        let reason = a.result.as_ref().err()?;
+        Some(
+            Error::new("E044", format!("`{}` was not written: {reason}", a.path))
+                .exit(Exit::Failed),
+        )
+    }));
     if nothing {
-        let err = Error::new("E045", format!("found no edits in {}", input.name))
-            .hint(format!(
-                "the input was read as `{format}`; choose another with --format (diff, diff-fenced, udiff, whole, patch)"
-            ))
-            .exit(Exit::Failed);
-        out.error(&err);
+        errors.push(
+            Error::new("E045", format!("found no edits in {}", input.name))
+                .hint(format!(
+                    "the input was read as `{format}`; choose another with --format (diff, diff-fenced, udiff, whole, patch)"
+                ))
+                .exit(Exit::Failed),
+        );
+    }
+    for (i, err) in errors.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out.stderr);
+        }
+        out.error(err);
     }
     let mut notes = Vec::new();
     for command in &outcome.suggested_commands {
@@ -120,7 +130,7 @@ pub fn run(
         }
     }
 
-    if failed_edits || write_failed || nothing {
+    if !errors.is_empty() || failed_edits || write_failed {
         Ok(Exit::Failed)
     } else {
         Ok(Exit::Ok)
@@ -231,6 +241,15 @@ fn read_input(file: Option<&Path>) -> Result<Input, Error> {
 }
 
 fn read_stdin() -> Result<(Vec<u8>, String, PathBuf), Error> {
+    use std::io::IsTerminal;
+    // Waiting on a terminal for a reply to be typed is never what was meant.
+    if std::io::stdin().is_terminal() {
+        return Err(Error::new(
+            "E046",
+            "no input: give a reply or patch FILE, or pipe one in",
+        )
+        .hint("codefleet apply --format diff reply.md   or   pbpaste | codefleet apply -"));
+    }
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -391,6 +410,21 @@ fn dry_run_diff(files: &DirFiles, changes: &[Change], color: bool) -> String {
             .context_radius(3)
             .header(&old_path, &new_path)
             .to_string();
+        if let Change::Write {
+            path,
+            renamed_from: Some(from),
+            ..
+        } = change
+        {
+            // As git shows it; a pure rename has no diff body to show.
+            for line in [format!("rename from {from}"), format!("rename to {path}")] {
+                text.push_str(&if color {
+                    format!("\x1b[1m{line}\x1b[0m\n")
+                } else {
+                    format!("{line}\n")
+                });
+            }
+        }
         if body.is_empty() {
             continue;
         }
