@@ -672,7 +672,8 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
                 "E032",
                 format!("invalid config: {message}"),
                 1,
-                "see `codefleet config --help` for the keys and their values".to_string(),
+                "the keys and the values they take are listed in the README, under Configuration"
+                    .to_string(),
             )
         }
     };

@@ -203,6 +203,24 @@ mod tests {
         assert!(matches!(check_relative("a\0b"), Err(Refusal::BadName(_))));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn accepted_paths_stay_inside(path in "([a-zA-Z.]{0,4}[/\\\\]?){0,6}") {
+            if let Ok(rel) = check_relative(&path) {
+                proptest::prop_assert!(!rel.starts_with('/') && !rel.is_empty());
+                for part in rel.split(['/', '\\']) {
+                    proptest::prop_assert!(part != ".." && part != "." && !part.is_empty());
+                    proptest::prop_assert!(!is_git_dir_name(part));
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics(path in "\\PC*") {
+            let _ = check_relative(&path);
+        }
+    }
+
     #[test]
     fn refusal_text_reads_as_a_reason() {
         assert_eq!(
