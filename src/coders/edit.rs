@@ -124,6 +124,8 @@ pub struct Chunk {
     pub lines: Vec<HunkLine>,
     /// `*** End of File`: the chunk anchors at the end.
     pub end_of_file: bool,
+    /// 1-based reply line where the chunk starts.
+    pub line: usize,
 }
 
 impl Chunk {

@@ -231,7 +231,7 @@ impl<'a> Engine<'a> {
                             replace: chunk.new_lines(),
                         },
                     );
-                    return Err(why);
+                    return Err(why.replace("{path}", &path));
                 }
                 self.check(&path)?;
                 let target = match move_to {
@@ -841,7 +841,13 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
             match found {
                 Some(i) => cursor = i + 1,
                 None => {
-                    return Err((format!("cannot find the `@@ {ctx}` line"), chunk));
+                    return Err((
+                        format!(
+                            "line {}: cannot find the `@@ {ctx}` line in `{{path}}`",
+                            chunk.line
+                        ),
+                        chunk,
+                    ));
                 }
             }
         }
@@ -859,7 +865,10 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
             .or_else(|| seek(&work.lines, &old, 0, chunk.end_of_file));
         let Some(i) = found else {
             return Err((
-                "the chunk's context and removed lines match no lines of the file".to_string(),
+                format!(
+                    "line {}: the chunk's context and removed lines match no lines of `{{path}}`",
+                    chunk.line
+                ),
                 chunk,
             ));
         };

@@ -90,6 +90,9 @@ pub fn parse_items(text: &str) -> Parsed {
                 let mut cur = Chunk::default();
                 while i < n && !is_header(&lines[i]) {
                     let l = &lines[i];
+                    if cur.line == 0 {
+                        cur.line = i + 1;
+                    }
                     if l.trim_end() == "*** End of File" {
                         cur.end_of_file = true;
                         chunks.push(std::mem::take(&mut cur));

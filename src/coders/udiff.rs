@@ -354,6 +354,9 @@ impl Parser {
             }
             i += 1;
         }
+        if counted.is_some() && early.is_none() && (old_left > 0 || new_left > 0) {
+            early = Some(i);
+        }
         if counted.is_none() {
             // Blank lines trailing a hunk are layout, not context.
             while matches!(h.lines.last(), Some(HunkLine::Context(c)) if c.is_empty()) {

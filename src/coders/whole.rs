@@ -6,6 +6,23 @@ use super::text::{
     reply_lines,
 };
 
+const EXTENSIONLESS: [&str; 14] = [
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+    "Dockerfile",
+    "Containerfile",
+    "Justfile",
+    "justfile",
+    "Rakefile",
+    "Gemfile",
+    "Procfile",
+    "Vagrantfile",
+    "Jenkinsfile",
+    "LICENSE",
+    "README",
+];
+
 const MISSING: &str = "missing filename: put the path alone on the line before the fence";
 
 /// Parses whole-file listings, with no known files.
@@ -36,10 +53,10 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
             FenceLine::TagClose => String::new(),
         };
         let content: Vec<String> = lines[i + 1..end].to_vec();
-        let block = lines
-            [path_line(&lines, i, prose_start, fence).map_or(i, |(_, j)| j)..(end + 1).min(n)]
+        let block = lines[path_line(&lines, i, prose_start, fence, known).map_or(i, |(_, j)| j)
+            ..(end + 1).min(n)]
             .join("\n");
-        let mut path = path_line(&lines, i, prose_start, fence).map(|(p, _)| p);
+        let mut path = path_line(&lines, i, prose_start, fence, known).map(|(p, _)| p);
         if path.is_none()
             && (info.contains('/') || info.contains('.'))
             && !info.contains(char::is_whitespace)
@@ -127,6 +144,7 @@ fn path_line(
     fence_at: usize,
     floor: usize,
     fence: Option<&Fence>,
+    known: &[String],
 ) -> Option<(String, usize)> {
     let mut j = fence_at;
     while j > floor {
@@ -139,6 +157,12 @@ fn path_line(
             return None;
         }
         let c = clean_path(l);
+        // A lone word such as "Result:" is a path only when it names a known file or a
+        // well-known file without an extension.
+        let bare_word = !c.contains('.') && !c.contains('/');
+        if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
+            return None;
+        }
         return looks_like_path(&c).then_some((c, j));
     }
     None
