@@ -648,3 +648,58 @@ rename to docs/after.md
         "deleted old.txt\nrenamed docs/before.md -> docs/after.md\n"
     );
 }
+
+/// Runs git in `dir` with no user or system config.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn a_git_diff_round_trips_in_a_real_repository() {
+    let f = Fixture::new(&[
+        (
+            "src/lib.rs",
+            "pub fn a() -> u32 {\n    1\n}\n\npub fn b() -> u32 {\n    2\n}\n",
+        ),
+        ("README.md", "# demo\n"),
+        ("old/name.txt", "moved\n"),
+    ]);
+    let dir = f.dir();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "base"]);
+    // Make changes with ordinary tools, record them as git sees them, then undo them.
+    f.file(
+        "src/lib.rs",
+        "pub fn a() -> u32 {\n    10\n}\n\npub fn b() -> u32 {\n    2\n}\n\npub fn c() {}\n",
+    );
+    f.file("NEW.md", "new\n");
+    fs::remove_file(dir.join("README.md")).unwrap();
+    git(&dir, &["mv", "old/name.txt", "new-name.txt"]);
+    git(&dir, &["add", "-A"]);
+    let patch = git(&dir, &["diff", "--cached", "-M", "HEAD"]);
+    git(&dir, &["reset", "-q", "--hard", "HEAD"]);
+    assert_eq!(git(&dir, &["status", "--porcelain"]), "");
+
+    let out = f.run(&[&f.reply(&patch)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    git(&dir, &["add", "-A"]);
+    assert_eq!(git(&dir, &["diff", "--cached", "-M", "HEAD"]), patch);
+    assert_eq!(
+        git(&dir, &["fsck", "--no-progress"]),
+        "",
+        "the repository is intact"
+    );
+}
