@@ -164,6 +164,9 @@ macro_rules! names {
             pub fn from_name(s: &str) -> Option<Self> {
                 match s { $($n => Some(<$t>::$v),)* _ => None }
             }
+            fn parse_env(s: &str) -> EnvParse<Self> {
+                named(s, Self::from_name, Self::NAMES)
+            }
         }
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -912,7 +915,8 @@ fn env_layers(
     macro_rules! var {
         ($var:literal, $field:ident, $parse:expr) => {
             if let Some(raw) = get($var) {
-                let value = $parse(raw.as_str()).map_err(|(what, hint): (String, String)| {
+                let parse: &dyn Fn(&str) -> EnvParse<_> = &$parse;
+                let value = parse(raw.as_str()).map_err(|(what, hint)| {
                     Error::new("E034", format!("{}={raw}: {what}", $var)).hint(hint)
                 })?;
                 out.push((
@@ -925,76 +929,35 @@ fn env_layers(
             }
         };
     }
-    var!("CODEFLEET_JOBS", jobs, |s: &str| positive(s));
-    var!("CODEFLEET_COLOR", color, |s: &str| named::<ColorMode>(
-        s,
-        ColorMode::from_name,
-        ColorMode::NAMES
-    ));
-    var!("CODEFLEET_LOG_FORMAT", log_format, |s: &str| named::<
-        LogFormat,
-    >(
-        s,
-        LogFormat::from_name,
-        LogFormat::NAMES
-    ));
+    var!("CODEFLEET_JOBS", jobs, positive);
+    var!("CODEFLEET_COLOR", color, ColorMode::parse_env);
+    var!("CODEFLEET_LOG_FORMAT", log_format, LogFormat::parse_env);
+    var!("CODEFLEET_VERBOSITY", verbosity, Verbosity::parse_env);
     var!(
-        "CODEFLEET_VERBOSITY",
-        verbosity,
-        |s: &str| named::<Verbosity>(s, Verbosity::from_name, Verbosity::NAMES)
+        "CODEFLEET_MODEL_PROVIDER",
+        model_provider,
+        Provider::parse_env
     );
-    var!("CODEFLEET_MODEL_PROVIDER", model_provider, |s: &str| {
-        named::<Provider>(s, Provider::from_name, Provider::NAMES)
-    });
-    var!("CODEFLEET_MODEL", model_name, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(s.to_string()));
-    var!("CODEFLEET_MODEL_BASE_URL", model_base_url, |s: &str| {
-        if is_http_url(s) {
-            Ok(s.to_string())
-        } else {
-            Err((
-                "not an http(s) URL".to_string(),
-                "write it like http://localhost:8080/v1".to_string(),
-            ))
-        }
-    });
-    var!("CODEFLEET_EDIT_FORMAT", model_edit_format, |s: &str| {
-        named::<&str>(
+    var!("CODEFLEET_MODEL", model_name, text);
+    var!("CODEFLEET_MODEL_BASE_URL", model_base_url, |s| url(
+        s,
+        "write it like http://localhost:8080/v1"
+    ));
+    var!("CODEFLEET_EDIT_FORMAT", model_edit_format, |s| {
+        named(
             s,
-            |n| EDIT_FORMATS.iter().copied().find(|f| *f == n),
+            |n| EDIT_FORMATS.contains(&n).then(|| n.to_string()),
             EDIT_FORMATS,
         )
-        .map(str::to_string)
     });
-    var!(
-        "CODEFLEET_MODEL_CONCURRENCY",
-        model_concurrency,
-        |s: &str| positive(s)
-    );
-    var!("CODEFLEET_CACHE_DIR", cache_dir, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(
-        cwd.join(s)
-    ));
-    var!("CODEFLEET_CACHE", cache_mode, |s: &str| named::<CacheMode>(
+    var!("CODEFLEET_MODEL_CONCURRENCY", model_concurrency, positive);
+    var!("CODEFLEET_CACHE_DIR", cache_dir, |s| Ok(cwd.join(s)));
+    var!("CODEFLEET_CACHE", cache_mode, CacheMode::parse_env);
+    var!("CODEFLEET_GITHUB_API_URL", github_api_url, |s| url(
         s,
-        CacheMode::from_name,
-        CacheMode::NAMES
+        "GitHub Enterprise uses https://HOST/api/v3"
     ));
-    var!("CODEFLEET_GITHUB_API_URL", github_api_url, |s: &str| {
-        if is_http_url(s) {
-            Ok(s.to_string())
-        } else {
-            Err((
-                "not an http(s) URL".to_string(),
-                "GitHub Enterprise uses https://HOST/api/v3".to_string(),
-            ))
-        }
-    });
-    var!("CODEFLEET_GITHUB_TOKEN_ENV", github_token_env, |s: &str| {
+    var!("CODEFLEET_GITHUB_TOKEN_ENV", github_token_env, |s| {
         if is_env_name(s) {
             Ok(s.to_string())
         } else {
@@ -1004,19 +967,27 @@ fn env_layers(
             ))
         }
     });
-    var!(
-        "CODEFLEET_BRANCH_TEMPLATE",
-        default_branch_template,
-        |s: &str| Ok::<_, (String, String)>(s.to_string())
-    );
-    var!("CODEFLEET_AUTHOR", author, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(s.to_string()));
+    var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, text);
+    var!("CODEFLEET_AUTHOR", author, text);
     Ok(out)
 }
 
-fn positive(s: &str) -> Result<usize, (String, String)> {
+/// A parsed environment value, or what is wrong with it and a hint.
+type EnvParse<T> = Result<T, (String, String)>;
+
+fn text(s: &str) -> EnvParse<String> {
+    Ok(s.to_string())
+}
+
+fn url(s: &str, hint: &str) -> EnvParse<String> {
+    if is_http_url(s) {
+        Ok(s.to_string())
+    } else {
+        Err(("not an http(s) URL".to_string(), hint.to_string()))
+    }
+}
+
+fn positive(s: &str) -> EnvParse<usize> {
     match s.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err((
@@ -1026,11 +997,7 @@ fn positive(s: &str) -> Result<usize, (String, String)> {
     }
 }
 
-fn named<T>(
-    s: &str,
-    parse: impl Fn(&str) -> Option<T>,
-    names: &[&str],
-) -> Result<T, (String, String)> {
+fn named<T>(s: &str, parse: impl Fn(&str) -> Option<T>, names: &[&str]) -> EnvParse<T> {
     parse(s.trim()).ok_or_else(|| {
         let hint = match closest(s.trim(), names.iter().copied()) {
             Some(c) => format!("did you mean `{c}`?"),
