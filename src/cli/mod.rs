@@ -110,8 +110,11 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
         Command::Config(a) => config::run(&global, settings, &a, out),
         Command::Apply(a) => apply::run(&global, settings, &a, out),
         Command::Completions(a) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(a.shell, &mut cmd, "codefleet", out.stdout);
+            // Generated into memory first: clap_complete panics on a write error such as a
+            // closed pipe (`codefleet completions bash | head`).
+            let mut buf = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "codefleet", &mut buf);
+            let _ = out.stdout.write_all(&buf);
             Ok(Exit::Ok)
         }
         Command::Run(_) => not_yet("run"),
