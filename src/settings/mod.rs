@@ -1,0 +1,712 @@
+//! Resolved settings and where each value came from: defaults < user config < repository
+//! `.codefleet.yml` < profile < `CODEFLEET_*` environment < flags.
+//!
+//! The CLI builds one [`Settings`] per invocation with [`Settings::resolve`] and hands it to the
+//! commands; the core never reads config files or the environment itself. Config files are read
+//! with serde-saphyr; unknown keys and bad values are [`Error`]s with file, line and column.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, closest};
+
+mod env;
+mod file;
+
+use env::{EnvParse, env_layers, named};
+use file::{FileLayer, read_config};
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Built into codefleet.
+    Default,
+    /// The user config file (`~/.config/codefleet/config.yml`, or `--config`).
+    UserConfig(PathBuf),
+    /// The repository's `.codefleet.yml`.
+    RepoConfig(PathBuf),
+    /// A named profile, defined in this file.
+    Profile {
+        /// The profile name (`--profile NAME`).
+        name: String,
+        /// The config file that defines it.
+        file: PathBuf,
+    },
+    /// A `CODEFLEET_*` environment variable.
+    Env(&'static str),
+    /// A command-line flag, such as `--jobs`.
+    Flag(&'static str),
+}
+
+impl Source {
+    /// A one-word kind, for JSON output: `default`, `user`, `repo`, `profile`, `env`, `flag`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Default => "default",
+            Source::UserConfig(_) => "user",
+            Source::RepoConfig(_) => "repo",
+            Source::Profile { .. } => "profile",
+            Source::Env(_) => "env",
+            Source::Flag(_) => "flag",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::UserConfig(p) => write!(f, "user config {}", p.display()),
+            Source::RepoConfig(p) => write!(f, "repo config {}", p.display()),
+            Source::Profile { name, file } => {
+                write!(f, "profile {name} in {}", file.display())
+            }
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A resolved value and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value<T> {
+    /// The value in effect.
+    pub value: T,
+    /// The layer that set it.
+    pub source: Source,
+}
+
+/// `color`: when stderr is coloured. `NO_COLOR` is honoured under `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorMode {
+    /// Colour on a terminal unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `log_format`: how log lines on stderr look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `verbosity`: how much is logged (`-q`, `-v`, `-vv`, `-vvv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// Warnings and errors.
+    Normal,
+    /// Progress details.
+    Verbose,
+    /// Debugging.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl Verbosity {
+    /// The `tracing` level name this verbosity maps to.
+    pub fn level(self) -> &'static str {
+        match self {
+            Verbosity::Quiet => "error",
+            Verbosity::Normal => "warn",
+            Verbosity::Verbose => "info",
+            Verbosity::Debug => "debug",
+            Verbosity::Trace => "trace",
+        }
+    }
+}
+
+/// `model.provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// OpenAI, or any OpenAI-compatible server at `base_url`.
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// A local Ollama server.
+    Ollama,
+}
+
+/// `cache.mode`: how the model response cache is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheMode {
+    /// Read cached responses and store new ones.
+    ReadWrite,
+    /// Read cached responses; store nothing.
+    ReadOnly,
+    /// Ignore cached responses and store fresh ones.
+    Refresh,
+    /// No cache.
+    Off,
+}
+
+macro_rules! names {
+    ($t:ty { $($v:ident => $n:literal),* $(,)? }) => {
+        impl $t {
+            /// Every accepted name, in documentation order.
+            pub const NAMES: &'static [&'static str] = &[$($n),*];
+            /// The name as written in config files and flags.
+            pub fn name(self) -> &'static str {
+                match self { $(<$t>::$v => $n),* }
+            }
+            /// Parses a name.
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s { $($n => Some(<$t>::$v),)* _ => None }
+            }
+            fn parse_env(s: &str) -> EnvParse<Self> {
+                named(s, Self::from_name, Self::NAMES)
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+names!(ColorMode { Auto => "auto", Always => "always", Never => "never" });
+names!(LogFormat { Text => "text", Json => "json" });
+names!(Verbosity {
+    Quiet => "quiet", Normal => "normal", Verbose => "verbose", Debug => "debug", Trace => "trace"
+});
+names!(Provider { Openai => "openai", Anthropic => "anthropic", Ollama => "ollama" });
+names!(CacheMode {
+    ReadWrite => "read-write", ReadOnly => "read-only", Refresh => "refresh", Off => "off"
+});
+
+/// The edit format names `model.edit_format` accepts.
+pub const EDIT_FORMATS: &[&str] = &["auto", "diff", "diff-fenced", "udiff", "whole", "patch"];
+
+/// Every setting, resolved, each with its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Worker threads.
+    pub jobs: Value<usize>,
+    /// When to colour stderr.
+    pub color: Value<ColorMode>,
+    /// Log line format.
+    pub log_format: Value<LogFormat>,
+    /// How much is logged.
+    pub verbosity: Value<Verbosity>,
+    /// Model provider.
+    pub model_provider: Value<Provider>,
+    /// Model name; unset means a pipeline must name one.
+    pub model_name: Value<Option<String>>,
+    /// Provider base URL; unset means the provider's default.
+    pub model_base_url: Value<Option<String>>,
+    /// Edit format for model tasks (`auto` or a format name).
+    pub model_edit_format: Value<String>,
+    /// Model requests in flight at most.
+    pub model_concurrency: Value<usize>,
+    /// Where the response and clone caches live.
+    pub cache_dir: Value<PathBuf>,
+    /// How the response cache is used.
+    pub cache_mode: Value<CacheMode>,
+    /// GitHub API URL (GitHub Enterprise uses its own).
+    pub github_api_url: Value<String>,
+    /// The environment variable holding the GitHub token (never the token itself).
+    pub github_token_env: Value<String>,
+    /// The run branch name template when a pipeline has no `branch:`.
+    pub default_branch_template: Value<String>,
+    /// Commit author when a pipeline has no `commit.author`.
+    pub author: Value<String>,
+    /// The user config file consulted, and whether it exists.
+    pub user_config: Option<(PathBuf, bool)>,
+    /// The repository config file consulted, and whether it exists.
+    pub repo_config: Option<(PathBuf, bool)>,
+    /// The selected profile.
+    pub profile: Option<String>,
+}
+
+/// What the command line said; `None`/`false` means "not given". Built by `cli/` from its clap
+/// types, so this module never sees clap.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--jobs N`.
+    pub jobs: Option<usize>,
+    /// `--color WHEN`.
+    pub color: Option<ColorMode>,
+    /// `--log-format FORMAT`.
+    pub log_format: Option<LogFormat>,
+    /// `-v` count.
+    pub verbose: u8,
+    /// `-q`.
+    pub quiet: bool,
+}
+
+/// Everything resolution reads besides files: the directory, the environment, the flags.
+pub struct Inputs<'a> {
+    /// The current directory; the repository config is found from here.
+    pub cwd: PathBuf,
+    /// Environment lookup (the process environment, or a map in tests).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The command line.
+    pub flags: Flags,
+}
+
+impl Settings {
+    /// Resolves settings from the process environment and the current directory.
+    pub fn from_process(flags: Flags) -> Result<Settings, Error> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::new("E030", format!("cannot read the current directory: {e}")))?;
+        let env = |k: &str| std::env::var(k).ok();
+        Settings::resolve(&Inputs {
+            cwd,
+            env: &env,
+            flags,
+        })
+    }
+
+    /// Resolves every setting through the layers, in order.
+    pub fn resolve(inputs: &Inputs<'_>) -> Result<Settings, Error> {
+        let env = inputs.env;
+        let home = env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+        let flags = &inputs.flags;
+
+        let mut layers: Vec<(Source, Partial)> = vec![(Source::Default, defaults(env, &home))];
+
+        // The user file: --config / CODEFLEET_CONFIG replaces the default location, and then
+        // must exist.
+        let explicit = flags.config.clone().or_else(|| {
+            env("CODEFLEET_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let user_path = match &explicit {
+            Some(p) => Some(inputs.cwd.join(p)),
+            None => user_config_path(env, &home),
+        };
+        let mut files: Vec<(PathBuf, FileLayer, Source)> = Vec::new();
+        let mut user_config = None;
+        if let Some(path) = user_path {
+            let shown = explicit.clone().unwrap_or_else(|| path.clone());
+            match read_config(&path, &shown, explicit.is_some())? {
+                Some(file) => {
+                    user_config = Some((shown.clone(), true));
+                    files.push((shown.clone(), file, Source::UserConfig(shown)));
+                }
+                None => user_config = Some((shown, false)),
+            }
+        }
+        let mut repo_config = None;
+        if let Some(root) = repo_root(&inputs.cwd) {
+            let path = root.join(".codefleet.yml");
+            match read_config(&path, &path, false)? {
+                Some(file) => {
+                    repo_config = Some((path.clone(), true));
+                    files.push((path.clone(), file, Source::RepoConfig(path)));
+                }
+                None => repo_config = Some((path, false)),
+            }
+        }
+        for (path, file, source) in &files {
+            layers.push((source.clone(), file.to_partial(path, &home)?));
+        }
+
+        let profile = flags
+            .profile
+            .clone()
+            .or_else(|| env("CODEFLEET_PROFILE").filter(|v| !v.is_empty()));
+        if let Some(name) = &profile {
+            let mut found = false;
+            for (path, file, _) in &files {
+                if let Some(p) = file.profiles.as_ref().and_then(|m| m.value.get(name)) {
+                    found = true;
+                    let source = Source::Profile {
+                        name: name.clone(),
+                        file: path.clone(),
+                    };
+                    layers.push((source, p.to_partial(path, &home)?));
+                }
+            }
+            if !found {
+                return Err(unknown_profile(name, &files));
+            }
+        }
+
+        layers.extend(env_layers(env, &inputs.cwd)?);
+        layers.extend(flag_layers(flags));
+
+        macro_rules! pick {
+            ($field:ident) => {{
+                let mut out = None;
+                for (source, p) in &layers {
+                    if let Some(v) = &p.$field {
+                        out = Some(Value {
+                            value: v.clone(),
+                            source: source.clone(),
+                        });
+                    }
+                }
+                // Every field has a value in the defaults layer or is an Option there.
+                out
+            }};
+        }
+        macro_rules! must {
+            ($field:ident) => {
+                pick!($field).ok_or_else(|| internal(stringify!($field)))?
+            };
+        }
+        macro_rules! maybe {
+            ($field:ident) => {
+                match pick!($field) {
+                    Some(v) => Value {
+                        value: Some(v.value),
+                        source: v.source,
+                    },
+                    None => Value {
+                        value: None,
+                        source: Source::Default,
+                    },
+                }
+            };
+        }
+
+        Ok(Settings {
+            jobs: must!(jobs),
+            color: must!(color),
+            log_format: must!(log_format),
+            verbosity: must!(verbosity),
+            model_provider: must!(model_provider),
+            model_name: maybe!(model_name),
+            model_base_url: maybe!(model_base_url),
+            model_edit_format: must!(model_edit_format),
+            model_concurrency: must!(model_concurrency),
+            cache_dir: must!(cache_dir),
+            cache_mode: must!(cache_mode),
+            github_api_url: must!(github_api_url),
+            github_token_env: must!(github_token_env),
+            default_branch_template: must!(default_branch_template),
+            author: must!(author),
+            user_config,
+            repo_config,
+            profile,
+        })
+    }
+
+    /// Every setting as `(key, value, source)`, in a stable order, for display.
+    pub fn entries(&self) -> Vec<(&'static str, Shown, &Source)> {
+        fn text<T: fmt::Display>(v: &Value<T>) -> Shown {
+            Shown::Text(v.value.to_string())
+        }
+        fn opt(v: &Value<Option<String>>) -> Shown {
+            v.value.clone().map_or(Shown::Unset, Shown::Text)
+        }
+        vec![
+            ("jobs", Shown::Number(self.jobs.value), &self.jobs.source),
+            ("color", text(&self.color), &self.color.source),
+            (
+                "log_format",
+                text(&self.log_format),
+                &self.log_format.source,
+            ),
+            ("verbosity", text(&self.verbosity), &self.verbosity.source),
+            (
+                "model.provider",
+                text(&self.model_provider),
+                &self.model_provider.source,
+            ),
+            ("model.name", opt(&self.model_name), &self.model_name.source),
+            (
+                "model.base_url",
+                opt(&self.model_base_url),
+                &self.model_base_url.source,
+            ),
+            (
+                "model.edit_format",
+                text(&self.model_edit_format),
+                &self.model_edit_format.source,
+            ),
+            (
+                "model.concurrency",
+                Shown::Number(self.model_concurrency.value),
+                &self.model_concurrency.source,
+            ),
+            (
+                "cache.dir",
+                Shown::Text(self.cache_dir.value.display().to_string()),
+                &self.cache_dir.source,
+            ),
+            (
+                "cache.mode",
+                text(&self.cache_mode),
+                &self.cache_mode.source,
+            ),
+            (
+                "github.api_url",
+                text(&self.github_api_url),
+                &self.github_api_url.source,
+            ),
+            (
+                "github.token_env",
+                text(&self.github_token_env),
+                &self.github_token_env.source,
+            ),
+            (
+                "default_branch_template",
+                text(&self.default_branch_template),
+                &self.default_branch_template.source,
+            ),
+            ("author", text(&self.author), &self.author.source),
+        ]
+    }
+}
+
+/// A setting's value for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// Text.
+    Text(String),
+    /// A count.
+    Number(usize),
+    /// Not set.
+    Unset,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shown::Text(t) => f.write_str(t),
+            Shown::Number(n) => write!(f, "{n}"),
+            Shown::Unset => f.write_str("(unset)"),
+        }
+    }
+}
+
+fn internal(field: &str) -> Error {
+    Error::new(
+        "E039",
+        format!("internal: no default for setting `{field}`"),
+    )
+    .hint("this is a bug in codefleet; please report it")
+}
+
+/// One layer's values; `None` means the layer leaves the key alone.
+#[derive(Debug, Clone, Default)]
+struct Partial {
+    jobs: Option<usize>,
+    color: Option<ColorMode>,
+    log_format: Option<LogFormat>,
+    verbosity: Option<Verbosity>,
+    model_provider: Option<Provider>,
+    model_name: Option<String>,
+    model_base_url: Option<String>,
+    model_edit_format: Option<String>,
+    model_concurrency: Option<usize>,
+    cache_dir: Option<PathBuf>,
+    cache_mode: Option<CacheMode>,
+    github_api_url: Option<String>,
+    github_token_env: Option<String>,
+    default_branch_template: Option<String>,
+    author: Option<String>,
+}
+
+fn defaults(env: &dyn Fn(&str) -> Option<String>, home: &Option<PathBuf>) -> Partial {
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let cache_dir = match (env("XDG_CACHE_HOME").filter(|v| !v.is_empty()), home) {
+        (Some(x), _) => PathBuf::from(x).join("codefleet"),
+        (None, Some(h)) => h.join(".cache").join("codefleet"),
+        (None, None) => std::env::temp_dir().join("codefleet-cache"),
+    };
+    Partial {
+        jobs: Some(jobs),
+        color: Some(ColorMode::Auto),
+        log_format: Some(LogFormat::Text),
+        verbosity: Some(Verbosity::Normal),
+        model_provider: Some(Provider::Openai),
+        model_name: None,
+        model_base_url: None,
+        model_edit_format: Some("auto".to_string()),
+        model_concurrency: Some(8),
+        cache_dir: Some(cache_dir),
+        cache_mode: Some(CacheMode::ReadWrite),
+        github_api_url: Some("https://api.github.com".to_string()),
+        github_token_env: Some("GITHUB_TOKEN".to_string()),
+        default_branch_template: Some("codefleet/{{ pipeline }}".to_string()),
+        author: Some("codefleet <codefleet@localhost>".to_string()),
+    }
+}
+
+/// `$XDG_CONFIG_HOME/codefleet/config.yml`, else `$HOME/.config/codefleet/config.yml`.
+fn user_config_path(
+    env: &dyn Fn(&str) -> Option<String>,
+    home: &Option<PathBuf>,
+) -> Option<PathBuf> {
+    // XDG says a relative XDG_CONFIG_HOME is invalid and must be ignored.
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    match (xdg, home) {
+        (Some(x), _) => Some(x.join("codefleet").join("config.yml")),
+        (None, Some(h)) => Some(h.join(".config").join("codefleet").join("config.yml")),
+        (None, None) => None,
+    }
+}
+
+/// The top of the git working tree holding `dir`: the nearest ancestor with a `.git` entry
+/// (a directory, or a file for linked worktrees and submodules).
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").symlink_metadata().is_ok())
+        .map(Path::to_path_buf)
+}
+
+/// Reads and parses a config file; `Ok(None)` when it does not exist and need not.
+fn unknown_profile(name: &str, files: &[(PathBuf, FileLayer, Source)]) -> Error {
+    let mut known: Vec<&str> = files
+        .iter()
+        .flat_map(|(_, f, _)| f.profiles.iter().flat_map(|m| m.value.keys()))
+        .map(String::as_str)
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    let hint = if known.is_empty() {
+        "no profiles are defined; add one under `profiles:` in a config file".to_string()
+    } else {
+        let list = known
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match closest(name, known.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`? known profiles: {list}"),
+            None => format!("known profiles: {list}"),
+        }
+    };
+    Error::new("E033", format!("unknown profile `{name}`")).hint(hint)
+}
+
+/// One layer per `CODEFLEET_*` variable set, so each value names its own variable.
+fn flag_layers(flags: &Flags) -> Vec<(Source, Partial)> {
+    let mut out = Vec::new();
+    if let Some(jobs) = flags.jobs {
+        out.push((
+            Source::Flag("--jobs"),
+            Partial {
+                jobs: Some(jobs),
+                ..Partial::default()
+            },
+        ));
+    }
+    if let Some(color) = flags.color {
+        out.push((
+            Source::Flag("--color"),
+            Partial {
+                color: Some(color),
+                ..Partial::default()
+            },
+        ));
+    }
+    if let Some(log_format) = flags.log_format {
+        out.push((
+            Source::Flag("--log-format"),
+            Partial {
+                log_format: Some(log_format),
+                ..Partial::default()
+            },
+        ));
+    }
+    let verbosity = match (flags.quiet, flags.verbose) {
+        (true, _) => Some((Verbosity::Quiet, "-q")),
+        (false, 0) => None,
+        (false, 1) => Some((Verbosity::Verbose, "-v")),
+        (false, 2) => Some((Verbosity::Debug, "-vv")),
+        (false, _) => Some((Verbosity::Trace, "-vvv")),
+    };
+    if let Some((v, flag)) = verbosity {
+        out.push((
+            Source::Flag(flag),
+            Partial {
+                verbosity: Some(v),
+                ..Partial::default()
+            },
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(vars: &[(&str, &str)], flags: Flags) -> Result<Settings, Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", &e))?;
+        let home = dir.path().to_string_lossy().into_owned();
+        let env = |k: &str| {
+            if k == "HOME" {
+                return Some(home.clone());
+            }
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        Settings::resolve(&Inputs {
+            cwd: dir.path().to_path_buf(),
+            env: &env,
+            flags,
+        })
+    }
+
+    #[test]
+    fn flags_beat_the_environment() {
+        let s = resolve(
+            &[("CODEFLEET_JOBS", "3"), ("CODEFLEET_COLOR", "always")],
+            Flags {
+                jobs: Some(5),
+                ..Flags::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.jobs.value, 5);
+        assert_eq!(s.jobs.source, Source::Flag("--jobs"));
+        assert_eq!(s.color.value, ColorMode::Always);
+        assert_eq!(s.color.source, Source::Env("CODEFLEET_COLOR"));
+        assert_eq!(s.model_name.value, None);
+        assert_eq!(s.model_name.source, Source::Default);
+    }
+
+    #[test]
+    fn verbosity_flags_map_to_levels() {
+        let level = |verbose, quiet| {
+            let flags = Flags {
+                verbose,
+                quiet,
+                ..Flags::default()
+            };
+            let s = resolve(&[("CODEFLEET_VERBOSITY", "trace")], flags).unwrap();
+            (s.verbosity.value.level(), s.verbosity.source.to_string())
+        };
+        assert_eq!(level(0, false), ("trace", "env CODEFLEET_VERBOSITY".into()));
+        assert_eq!(level(1, false), ("info", "flag -v".into()));
+        assert_eq!(level(2, false), ("debug", "flag -vv".into()));
+        assert_eq!(level(0, true), ("error", "flag -q".into()));
+    }
+
+    #[test]
+    fn empty_env_values_count_as_unset() {
+        let s = resolve(&[("CODEFLEET_JOBS", "")], Flags::default()).unwrap();
+        assert_eq!(s.jobs.source, Source::Default);
+    }
+}
