@@ -323,7 +323,7 @@ fn a_failed_edit_exits_1_and_the_rest_still_applies() {
     assert_eq!(f.read("src/app.py"), APP.replace("'hi'", "'ok'"));
     let err = stderr(&out);
     assert!(
-        err.contains("error[E043]: edit 1 (`src/app.py`) was not applied"),
+        err.contains("error[E063]: edit 1 (`src/app.py`) was not applied"),
         "{err}"
     );
     assert!(
@@ -400,7 +400,7 @@ fn unreadable_input_exits_2() {
     let out = f.run(&["--format", "diff", bad.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(err.contains("error[E041]"), "{err}");
+    assert!(err.contains("error[E061]"), "{err}");
     assert!(err.contains("is not UTF-8 text"), "{err}");
     assert!(err.contains(&format!("--> {}:4:4", bad.display())), "{err}");
     assert_eq!(f.read("a.txt"), "a\n");
@@ -414,11 +414,11 @@ fn usage_errors_exit_2() {
     assert_eq!(code(&out), 2);
     assert_eq!(
         stderr(&out),
-        "error[E040]: unknown edit format `udif`\n  = help: did you mean `udiff`?\n"
+        "error[E060]: unknown edit format `udif`\n  = help: did you mean `udiff`?\n"
     );
     let out = f.run(&["-C", "no/such/dir", &reply]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("error[E042]: `no/such/dir` is not a directory"));
+    assert!(stderr(&out).contains("error[E062]: `no/such/dir` is not a directory"));
 }
 
 #[test]
@@ -449,7 +449,7 @@ fn escaping_paths_are_refused_and_nothing_is_written_for_them() {
     assert_eq!(f.snapshot(), before);
     let err = stderr(&out);
     assert!(
-        err.contains("error[E043]: edit 1 (`../escape.txt`) was not applied"),
+        err.contains("error[E063]: edit 1 (`../escape.txt`) was not applied"),
         "{err}"
     );
 }
@@ -554,7 +554,7 @@ fn input_without_edits_is_a_failure() {
     ]);
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("error[E045]: found no edits in"),
+        stderr(&out).contains("error[E065]: found no edits in"),
         "{}",
         stderr(&out)
     );

@@ -256,7 +256,7 @@ fn config_flag_and_env_replace_the_user_file() {
     let out = env.run(&["config", "--config", "nope.yml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("error[E030]: config file `nope.yml` does not exist"),
+        stderr(&out).contains("error[E050]: config file `nope.yml` does not exist"),
         "{}",
         stderr(&out)
     );
@@ -311,7 +311,7 @@ fn bad_env_value_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error[E034]: CODEFLEET_COLOR=alwyas: unknown value\n  = help: did you mean `always`?\n"
+        "error[E054]: CODEFLEET_COLOR=alwyas: unknown value\n  = help: did you mean `always`?\n"
     );
     let env = Env::new().var("CODEFLEET_JOBS", "0");
     let out = env.run(&["config"]);
@@ -329,7 +329,7 @@ fn unknown_key_has_place_and_did_you_mean() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error[E031]: unknown key `nmae`\n --> {}:3:3\n  |\n3 |   nmae: x\n  |   ^^^^\n  = help: did you mean `name`?\n",
+            "error[E051]: unknown key `nmae`\n --> {}:3:3\n  |\n3 |   nmae: x\n  |   ^^^^\n  = help: did you mean `name`?\n",
             path.display()
         )
     );
@@ -343,7 +343,7 @@ fn bad_values_have_places() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.starts_with("error[E032]: unknown value `nevr`\n"),
+        err.starts_with("error[E052]: unknown value `nevr`\n"),
         "{err}"
     );
     assert!(
@@ -377,7 +377,7 @@ fn unknown_profile_lists_the_known_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error[E033]: unknown profile `cii`\n  = help: did you mean `ci`? known profiles: `ci`, `local`, `release`\n"
+        "error[E053]: unknown profile `cii`\n  = help: did you mean `ci`? known profiles: `ci`, `local`, `release`\n"
     );
     // CODEFLEET_PROFILE selects one too.
     let env = env.var("CODEFLEET_PROFILE", "local");
@@ -452,7 +452,7 @@ fn color_choice_controls_ansi_in_diagnostics() {
     assert!(coloured.contains("\x1b["), "{coloured:?}");
     let plain = stderr(&env.run(&["--color", "never", "config"]));
     assert!(!plain.contains('\x1b'), "{plain:?}");
-    assert!(plain.starts_with("error[E031]: unknown key `jobz`"));
+    assert!(plain.starts_with("error[E051]: unknown key `jobz`"));
     // Under auto (the default) with NO_COLOR set, and off a terminal: no ANSI.
     let env = env.var("NO_COLOR", "1");
     let plain = stderr(&env.run(&["config"]));

@@ -33,7 +33,7 @@ pub fn run(
     let input = read_input(args.file.as_deref())?;
     let Some(format) = format.or_else(|| coders::detect_format(&input.text)) else {
         out.error(
-            &Error::new("E045", format!("found no edits in {}", input.name))
+            &Error::new("E065", format!("found no edits in {}", input.name))
                 .hint("--format auto recognised no edit format; name it with --format (diff, diff-fenced, udiff, whole, patch)")
                 .exit(Exit::Failed),
         );
@@ -96,13 +96,13 @@ pub fn run(
     errors.extend(applied.iter().filter_map(|a| {
         let reason = a.result.as_ref().err()?;
         Some(
-            Error::new("E044", format!("`{}` was not written: {reason}", a.path))
+            Error::new("E064", format!("`{}` was not written: {reason}", a.path))
                 .exit(Exit::Failed),
         )
     }));
     if nothing {
         errors.push(
-            Error::new("E045", format!("found no edits in {}", input.name))
+            Error::new("E065", format!("found no edits in {}", input.name))
                 .hint(format!(
                     "the input was read as `{format}`; choose another with --format (diff, diff-fenced, udiff, whole, patch)"
                 ))
@@ -186,20 +186,20 @@ fn parse_format(name: &str) -> Result<Option<Format>, Error> {
             Some(c) => format!("did you mean `{c}`?"),
             None => format!("the formats are: {}", names.join(", ")),
         };
-        Error::new("E040", format!("unknown edit format `{name}`")).hint(hint)
+        Error::new("E060", format!("unknown edit format `{name}`")).hint(hint)
     })
 }
 
 fn directory(dir: Option<&Path>) -> Result<PathBuf, Error> {
     let cwd = std::env::current_dir()
-        .map_err(|e| Error::new("E042", format!("cannot read the current directory: {e}")))?;
+        .map_err(|e| Error::new("E062", format!("cannot read the current directory: {e}")))?;
     let Some(dir) = dir else {
         return Ok(cwd);
     };
     let full = cwd.join(dir);
     if !full.is_dir() {
         return Err(
-            Error::new("E042", format!("`{}` is not a directory", dir.display()))
+            Error::new("E062", format!("`{}` is not a directory", dir.display()))
                 .hint("-C takes the directory to apply the edits in"),
         );
     }
@@ -233,7 +233,7 @@ fn read_input(file: Option<&Path>) -> Result<Input, Error> {
                 .count()
                 + 1;
             let lossy = String::from_utf8_lossy(bytes);
-            Err(Error::new("E041", format!("{name} is not UTF-8 text"))
+            Err(Error::new("E061", format!("{name} is not UTF-8 text"))
                 .at(Place::at(&path, &lossy, line, column, 1))
                 .hint("edits are read as UTF-8; convert the file (e.g. with iconv) first"))
         }
@@ -245,7 +245,7 @@ fn read_stdin() -> Result<(Vec<u8>, String, PathBuf), Error> {
     // Waiting on a terminal for a reply to be typed is never what was meant.
     if std::io::stdin().is_terminal() {
         return Err(Error::new(
-            "E046",
+            "E066",
             "no input: give a reply or patch FILE, or pipe one in",
         )
         .hint("codefleet apply --format diff reply.md   or   pbpaste | codefleet apply -"));
@@ -274,7 +274,7 @@ fn edit_failure(input: &Input, index: usize, path: &str, line: usize, reason: &s
     } else {
         Place::file(&input.path)
     };
-    let err = Error::new("E043", message).at(place).exit(Exit::Failed);
+    let err = Error::new("E063", message).at(place).exit(Exit::Failed);
     if reason.contains("refused") {
         err.hint("nothing was written for this path")
     } else {

@@ -18,7 +18,7 @@ pub(super) fn env_layers(
             if let Some(raw) = get($var) {
                 let parse: &dyn Fn(&str) -> EnvParse<_> = &$parse;
                 let value = parse(raw.as_str()).map_err(|(what, hint)| {
-                    Error::new("E034", format!("{}={raw}: {what}", $var)).hint(hint)
+                    Error::new("E054", format!("{}={raw}: {what}", $var)).hint(hint)
                 })?;
                 out.push((
                     Source::Env($var),

@@ -19,7 +19,7 @@ pub(super) fn read_config(
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
             Error::new(
-                "E030",
+                "E050",
                 format!("config file `{}` is not UTF-8", shown.display()),
             )
             .in_file(shown)
@@ -28,7 +28,7 @@ pub(super) fn read_config(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::new(
-                "E030",
+                "E050",
                 format!("config file `{}` does not exist", shown.display()),
             )
             .in_file(shown)
@@ -56,7 +56,7 @@ fn parse_config(path: &Path, text: &str) -> Result<FileLayer, Error> {
         profile.text = text.to_string();
         if let Some(nested) = &profile.profiles {
             return Err(Error::new(
-                "E031",
+                "E051",
                 format!("profile `{name}` defines `profiles`; profiles do not nest"),
             )
             .at(spanned_place(path, text, nested, 1))
@@ -94,7 +94,7 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
                 None => format!("known keys: {}", expected.join(", ")),
             };
             (
-                "E031",
+                "E051",
                 format!("unknown key `{field}`"),
                 field.chars().count(),
                 hint,
@@ -108,7 +108,7 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
                 None => format!("expected one of: {}", expected.join(", ")),
             };
             (
-                "E032",
+                "E052",
                 format!("unknown value `{variant}`"),
                 variant.chars().count(),
                 hint,
@@ -117,7 +117,7 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
         other => {
             let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
             (
-                "E032",
+                "E052",
                 format!("invalid config: {message}"),
                 1,
                 "the keys and the values they take are listed in the README, under Configuration"
@@ -182,7 +182,7 @@ impl FileLayer {
         let text = self.text.as_str();
         let bad = |s: &dyn SpanLike, message: String, hint: &str| {
             let (line, column) = s.line_col();
-            Error::new("E032", message)
+            Error::new("E052", message)
                 .at(Place::at(path, text, line, column, s.width()))
                 .hint(hint.to_string())
         };

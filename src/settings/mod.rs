@@ -268,7 +268,7 @@ impl Settings {
     /// Resolves settings from the process environment and the current directory.
     pub fn from_process(flags: Flags) -> Result<Settings, Error> {
         let cwd = std::env::current_dir()
-            .map_err(|e| Error::new("E030", format!("cannot read the current directory: {e}")))?;
+            .map_err(|e| Error::new("E050", format!("cannot read the current directory: {e}")))?;
         let env = |k: &str| std::env::var(k).ok();
         Settings::resolve(&Inputs {
             cwd,
@@ -495,7 +495,7 @@ impl fmt::Display for Shown {
 
 fn internal(field: &str) -> Error {
     Error::new(
-        "E039",
+        "E059",
         format!("internal: no default for setting `{field}`"),
     )
     .hint("this is a bug in codefleet; please report it")
@@ -595,7 +595,7 @@ fn unknown_profile(name: &str, files: &[(PathBuf, FileLayer, Source)]) -> Error 
             None => format!("known profiles: {list}"),
         }
     };
-    Error::new("E033", format!("unknown profile `{name}`")).hint(hint)
+    Error::new("E053", format!("unknown profile `{name}`")).hint(hint)
 }
 
 /// One layer per `CODEFLEET_*` variable set, so each value names its own variable.
