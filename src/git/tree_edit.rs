@@ -71,15 +71,17 @@ pub(super) fn check_path(path: &str) -> Result<(), Error> {
 impl Repo {
     /// Applies `edit` to `tree` (`None`: start from nothing) and writes the trees that changed.
     /// Returns the new root tree id; an emptied root is the empty tree.
+    /// Trees are read from this repository and written through `target` (a handle on the same
+    /// repository whose object database may buffer writes in memory).
     pub(super) fn edit_tree(
         &self,
+        target: &git2::Repository,
         tree: Option<&git2::Tree<'_>>,
         edit: &DirEdit,
     ) -> Result<git2::Oid, Error> {
-        match self.edit_dir(tree, edit, "")? {
+        match self.edit_dir(target, tree, edit, "")? {
             Some(id) => Ok(id),
-            None => self
-                .inner
+            None => target
                 .treebuilder(None)
                 .and_then(|b| b.write())
                 .map_err(|e| errors::git("write the empty tree", &e)),
@@ -89,13 +91,13 @@ impl Repo {
     /// The new id of one directory, `None` when it ends up empty (git drops empty trees).
     fn edit_dir(
         &self,
+        target: &git2::Repository,
         tree: Option<&git2::Tree<'_>>,
         edit: &DirEdit,
         prefix: &str,
     ) -> Result<Option<git2::Oid>, Error> {
         let fail = |what: &str, e: &git2::Error| errors::git(what, e);
-        let mut builder = self
-            .inner
+        let mut builder = target
             .treebuilder(tree)
             .map_err(|e| fail("start a tree", &e))?;
         for (name, leaf) in &edit.leaves {
@@ -151,7 +153,7 @@ impl Repo {
                 }
                 None => None,
             };
-            let child = self.edit_dir(subtree.as_ref(), sub, &format!("{path}/"))?;
+            let child = self.edit_dir(target, subtree.as_ref(), sub, &format!("{path}/"))?;
             match (child, existing.is_some()) {
                 (Some(id), _) => {
                     builder
