@@ -117,3 +117,16 @@ fn a_bare_repository_opens_but_cannot_check_out() {
     let err = repo.checkout_branch("main").expect_err("bare");
     assert_eq!(err.code, "E201");
 }
+
+#[test]
+fn a_repo_handle_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    send(&repo);
+    let base = std::thread::spawn(move || repo.base(None).map(|b| b.commit))
+        .join()
+        .expect("thread")
+        .expect("base");
+    assert_eq!(base.to_string(), f.head());
+}

@@ -241,3 +241,16 @@ fn foreign_commits_are_those_no_run_made() {
     f.git(&["branch", "someone-elses", "main"]);
     assert_eq!(repo.foreign_commits("someone-elses").expect("all").len(), 2);
 }
+
+#[test]
+fn rollback_refuses_to_move_a_checked_out_run_branch() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let r = run(&repo, "20261124T100000Z-000001", &[("one", Some("1"))]);
+    repo.checkout_branch(BRANCH).expect("checkout");
+    let err = repo.rollback(&r.run_id, None).expect_err("checked out");
+    assert_eq!(err.code, "E213");
+    assert_eq!(tip(&f), Some(r.commits()[0].to_string()));
+    // The lock taken for the rollback was released.
+    assert!(repo.lock().is_ok());
+}
