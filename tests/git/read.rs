@@ -216,3 +216,39 @@ fn a_symlink_gives_its_target_and_a_deleted_file_its_base_bytes() {
     assert_eq!(gone.bytes, b"hello\n");
     assert_eq!(gone.source, Source::ObjectDatabase);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn paths_that_are_not_utf8_are_listed_out_and_kept_in_commits() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::empty();
+    f.write("ok.txt", b"ok\n");
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    std::fs::create_dir_all(f.path().join(odd)).expect("mkdir");
+    std::fs::write(f.path().join(odd).join("menu.txt"), b"m\n").expect("write");
+    std::fs::write(
+        f.path().join(std::ffi::OsStr::from_bytes(b"na\xefve.txt")),
+        b"n\n",
+    )
+    .expect("write");
+    f.commit_all("initial");
+    let repo = f.open();
+    let base = repo.base(None).expect("base");
+    let paths: Vec<String> = repo
+        .list_paths(&base)
+        .expect("list")
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(paths, ["ok.txt"]);
+    let id = repo
+        .commit_changes(
+            base.commit,
+            &[codefleet::git::TreeChange::write("ok.txt", "changed\n")],
+            &codefleet::git::CommitInfo::default(),
+        )
+        .expect("commit")
+        .expect("some");
+    let changed = f.git(&["diff", "--name-only", "HEAD", &id.to_string()]);
+    assert_eq!(changed, "ok.txt");
+}
