@@ -124,6 +124,21 @@ impl Repo {
         changes: &[TreeChange],
         info: &CommitInfo,
     ) -> Result<Option<git2::Oid>, Error> {
+        self.commit_changes_reusing(parent, changes, info, None)
+    }
+
+    /// Like [`Repo::commit_changes`], but gives back `reuse` instead of writing a new commit
+    /// when `reuse` is equivalent: the same parent, tree, author and committer (name and email)
+    /// and message apart from the `Codefleet-Run` trailer. A re-run whose result is identical
+    /// passes the previous run's commit of the same task, and so leaves the branch tip exactly
+    /// where it was.
+    pub fn commit_changes_reusing(
+        &self,
+        parent: git2::Oid,
+        changes: &[TreeChange],
+        info: &CommitInfo,
+        reuse: Option<git2::Oid>,
+    ) -> Result<Option<git2::Oid>, Error> {
         if changes.is_empty() {
             return Ok(None);
         }
@@ -131,7 +146,7 @@ impl Repo {
             check_path(change.path())?;
         }
         if changes.len() < PACK_THRESHOLD {
-            return self.write_commit(&self.inner, parent, changes, info);
+            return self.write_commit(&self.inner, parent, changes, info, reuse);
         }
         // A second handle whose object database buffers every write in memory; flushed as
         // one pack only when a commit results. Buffered objects are lost on error: nothing
@@ -143,7 +158,7 @@ impl Repo {
         let mempack = odb
             .add_new_mempack_backend(1000)
             .map_err(|e| errors::git("buffer objects in memory", &e))?;
-        let commit = self.write_commit(&target, parent, changes, info)?;
+        let commit = self.write_commit(&target, parent, changes, info, reuse)?;
         if commit.is_some() {
             let mut pack = git2::Buf::new();
             mempack
@@ -178,6 +193,7 @@ impl Repo {
         parent: git2::Oid,
         changes: &[TreeChange],
         info: &CommitInfo,
+        reuse: Option<git2::Oid>,
     ) -> Result<Option<git2::Oid>, Error> {
         let parent_commit = self
             .inner
@@ -217,6 +233,11 @@ impl Repo {
             info.message.as_str()
         };
         let message = with_trailers(title, &info.trailers.pairs());
+        if let Some(old) = reuse
+            && self.equivalent(old, parent, tree_id, &author, &committer, &message)
+        {
+            return Ok(Some(old));
+        }
         target
             .commit(
                 None,
@@ -228,6 +249,35 @@ impl Repo {
             )
             .map(Some)
             .map_err(|e| errors::git("write the commit", &e))
+    }
+
+    /// True when commit `old` could stand for the commit about to be written.
+    fn equivalent(
+        &self,
+        old: git2::Oid,
+        parent: git2::Oid,
+        tree: git2::Oid,
+        author: &git2::Signature<'_>,
+        committer: &git2::Signature<'_>,
+        message: &str,
+    ) -> bool {
+        let Ok(c) = self.inner.find_commit(old) else {
+            return false;
+        };
+        let same_person = |a: &git2::Signature<'_>, b: &git2::Signature<'_>| {
+            a.name_bytes() == b.name_bytes() && a.email_bytes() == b.email_bytes()
+        };
+        let without_run = |m: &[u8]| -> Vec<u8> {
+            m.split(|b| *b == b'\n')
+                .filter(|l| !l.starts_with(b"Codefleet-Run:"))
+                .flat_map(|l| l.iter().copied().chain([b'\n']))
+                .collect()
+        };
+        c.parent_ids().collect::<Vec<_>>() == [parent]
+            && c.tree_id() == tree
+            && same_person(&c.author(), author)
+            && same_person(&c.committer(), committer)
+            && without_run(c.message_raw_bytes()) == without_run(message.as_bytes())
     }
 
     /// Writes `bytes` as the blob `git add` would store at `path`: symlink targets raw, file

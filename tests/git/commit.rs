@@ -426,3 +426,42 @@ fn a_clean_filter_driver_it_cannot_run_is_refused() {
         .is_some()
     );
 }
+
+#[test]
+fn an_identical_rerun_can_reuse_the_previous_commit() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let base = repo.base(None).expect("base");
+    let changes = [TreeChange::write("a", "2\n")];
+    let first = repo
+        .commit_changes(base.commit, &changes, &info("t"))
+        .expect("commit")
+        .expect("some");
+    let mut rerun = info("t");
+    rerun.trailers.run = "20261125T000000Z-000002".into();
+    rerun.time = Some(1_795_600_000);
+    let again = repo
+        .commit_changes_reusing(base.commit, &changes, &rerun, Some(first))
+        .expect("commit");
+    assert_eq!(again, Some(first));
+    // A different result, parent or message is a new commit.
+    let other = repo
+        .commit_changes_reusing(
+            base.commit,
+            &[TreeChange::write("a", "3\n")],
+            &rerun,
+            Some(first),
+        )
+        .expect("commit");
+    assert!(other.is_some_and(|c| c != first));
+    let on_first = repo
+        .commit_changes_reusing(first, &[TreeChange::write("a", "4\n")], &rerun, Some(first))
+        .expect("commit");
+    assert!(on_first.is_some_and(|c| c != first));
+    let mut renamed = rerun.clone();
+    renamed.message = "another message".into();
+    let differs = repo
+        .commit_changes_reusing(base.commit, &changes, &renamed, Some(first))
+        .expect("commit");
+    assert!(differs.is_some_and(|c| c != first));
+}
