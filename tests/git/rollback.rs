@@ -103,8 +103,22 @@ fn rolling_back_a_rerun_restores_the_previous_tip() {
     let first_tip = first.commits()[0];
     let second = run(&repo, "20261124T110000Z-000002", &[("one", Some("second"))]);
     assert_eq!(second.previous_tip, Some(first_tip));
+    // The first run cannot be rolled back while the second one's commits are on top.
+    let err = repo
+        .rollback(&first.run_id, None)
+        .expect_err("second on top");
+    assert_eq!(err.code, "E210");
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains(&second.run_id)),
+        "{:?}",
+        err.hint
+    );
     repo.rollback(&second.run_id, None).expect("rollback");
     assert_eq!(tip(&f), Some(first_tip.to_string()));
+    repo.rollback(&first.run_id, None).expect("then the first");
+    assert_eq!(tip(&f), None);
 }
 
 #[test]
