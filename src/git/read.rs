@@ -41,6 +41,9 @@ pub struct BaseFile {
 pub(crate) struct IndexSnapshot {
     entries: HashMap<Vec<u8>, IndexStat>,
     mtime: (i64, u32),
+    /// Whether any attributes file mentions `working-tree-encoding`: a re-encoding on checkout
+    /// may keep the length (ASCII to EBCDIC), so such paths are looked up one by one.
+    encodings: bool,
 }
 
 /// What git records about a working-tree file when it stages it.
@@ -125,6 +128,18 @@ impl Repo {
         if self.uses_filter_driver(&entry.path) {
             return None;
         }
+        if snapshot.encodings
+            && !matches!(
+                self.inner.get_attr(
+                    Path::new(&entry.path),
+                    "working-tree-encoding",
+                    git2::AttrCheckFlags::default()
+                ),
+                Ok(None)
+            )
+        {
+            return None;
+        }
         let file_path = workdir.join(&entry.path);
         let before = std::fs::symlink_metadata(&file_path).ok()?;
         if !before.file_type().is_file() {
@@ -187,8 +202,52 @@ impl Repo {
                 };
                 (e.path, stat)
             })
-            .collect();
-        Some(IndexSnapshot { entries, mtime })
+            .collect::<HashMap<_, _>>();
+        let encodings = self.attributes_mention(&entries, b"working-tree-encoding");
+        Some(IndexSnapshot {
+            entries,
+            mtime,
+            encodings,
+        })
+    }
+
+    /// True when any attributes file git would read mentions `word`: every `.gitattributes`
+    /// in the index (working-tree copy, else the staged blob), `info/attributes`, and the
+    /// user's attributes file. Unreadable files count as mentioning it.
+    #[cfg(unix)]
+    fn attributes_mention(&self, entries: &HashMap<Vec<u8>, IndexStat>, word: &[u8]) -> bool {
+        let has = |bytes: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+        let workdir = self.work_dir();
+        for (path, stat) in entries {
+            if !(path == b".gitattributes" || path.ends_with(b"/.gitattributes")) {
+                continue;
+            }
+            let on_disk = std::str::from_utf8(path)
+                .ok()
+                .and_then(|p| std::fs::read(workdir?.join(p)).ok());
+            let bytes = on_disk.or_else(|| self.blob_bytes(stat.id).ok());
+            if bytes.is_none_or(|b| has(&b)) {
+                return true;
+            }
+        }
+        let mut files = vec![self.common_dir().join("info/attributes")];
+        let config = self.inner.config().ok();
+        match config
+            .as_ref()
+            .and_then(|c| c.get_path("core.attributesFile").ok())
+        {
+            Some(p) => files.push(p),
+            None => {
+                if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+                    files.push(std::path::PathBuf::from(xdg).join("git/attributes"));
+                } else if let Some(home) = std::env::var_os("HOME") {
+                    files.push(std::path::PathBuf::from(home).join(".config/git/attributes"));
+                }
+            }
+        }
+        files
+            .iter()
+            .any(|f| std::fs::read(f).is_ok_and(|b| has(&b)))
     }
 
     /// True when `path` names a filter driver that has a clean or process command.

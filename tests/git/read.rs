@@ -252,3 +252,34 @@ fn paths_that_are_not_utf8_are_listed_out_and_kept_in_commits() {
     let changed = f.git(&["diff", "--name-only", "HEAD", &id.to_string()]);
     assert_eq!(changed, "ok.txt");
 }
+
+#[test]
+fn a_working_tree_encoding_path_is_read_from_the_object_database() {
+    // git re-encodes such files on checkout, here without changing the length: "a中" is four
+    // bytes in UTF-8 and in UTF-16LE.
+    let f = Fixture::empty();
+    f.write(
+        ".gitattributes",
+        b"*.utf16 working-tree-encoding=UTF-16LE\n",
+    );
+    f.write("a.utf16", &[0x61, 0x00, 0x2d, 0x4e]);
+    f.write("plain.txt", b"plain\n");
+    f.commit_all("initial");
+    let repo = f.open();
+    let base = repo.base(None).expect("base");
+    let file = repo
+        .read_file(&base, "a.utf16")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(file.bytes, "a中".as_bytes());
+    assert_eq!(
+        file.bytes,
+        f.git_bytes(&["cat-file", "blob", "HEAD:a.utf16"])
+    );
+    assert_eq!(file.source, Source::ObjectDatabase);
+    let plain = repo
+        .read_file(&base, "plain.txt")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(plain.source, Source::WorkTree);
+}
