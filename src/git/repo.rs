@@ -32,6 +32,9 @@ impl Repo {
     /// Opens the repository that contains `path` (a directory or file inside a working tree, or
     /// a git directory). Bare, shallow and detached-HEAD repositories open fine.
     pub fn open(path: &Path) -> Result<Repo, Error> {
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(errors::io(path, &e));
+        }
         let inner = match git2::Repository::discover(path) {
             Ok(r) => r,
             Err(e) if e.code() == git2::ErrorCode::NotFound => {

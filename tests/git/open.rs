@@ -31,6 +31,9 @@ fn not_a_repository_is_e200_with_a_hint() {
         err.message
     );
     assert!(err.hint.as_deref().is_some_and(|h| h.contains("git init")));
+    let err = Repo::open(&dir.path().join("missing")).expect_err("missing");
+    assert_eq!(err.code, "E001");
+    assert!(err.message.contains("missing"), "{}", err.message);
 }
 
 #[test]
