@@ -55,6 +55,15 @@ impl Repo {
         }
     }
 
+    /// Another handle on the same repository, for another thread (a `Repo` is `Send`, not
+    /// `Sync`).
+    pub fn reopen(&self) -> Result<Repo, Error> {
+        let path = self.work_dir().unwrap_or_else(|| self.git_dir());
+        git2::Repository::open(path)
+            .map(Repo::from_git2)
+            .map_err(|e| errors::git(&format!("reopen `{}`", path.display()), &e))
+    }
+
     /// The libgit2 handle, for what this module does not wrap.
     pub fn git2(&self) -> &git2::Repository {
         &self.inner
