@@ -1,2 +1,56 @@
-//! Branches and commits built from objects, the run journal, rollback, clone cache and push.
-//! Built by the runs and remotes issues.
+//! The git layer runs stand on: open a repository and resolve its base, read base content
+//! without letting a dirty working tree leak in, build commits from objects (never the user's
+//! index or working tree), move run branches with compare-and-swap, journal runs, roll them
+//! back, and lock a repository against concurrent runs. Clone cache and push come later.
+//!
+//! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
+//! with codes `E200`–`E216`, catalogued in `errors.rs`.
+//!
+//! A run in one repository goes like this:
+//!
+//! ```text
+//! let repo = Repo::open(path)?;                  // E200 not a repo
+//! let _lock = repo.lock()?;                      // E212 held; stale locks taken over
+//! let base = repo.base(settings.base)?;          // E202 unborn, E203 bad revision
+//! if !repo.foreign_commits(&branch)?.is_empty() && !force { stop }
+//! let previous = repo.branch_tip(&branch)?;
+//! let mut record = RunRecord::new(run_id, pipeline, &base.rev, base.commit, &branch, previous);
+//! repo.journal().write(&record)?;
+//! let mut tip = base.commit;
+//! for task in tasks {                            // files: repo.read_file / list_paths
+//!     let reuse = /* the previous run's commit of this task, if any */;
+//!     if let Some(c) = repo.commit_changes_reusing(tip, &changes, &info, reuse)? { tip = c }
+//!     record.tasks.push(TaskRecord { .. });
+//! }
+//! if tip != base.commit { repo.update_branch(&branch, tip, previous)?; } // E205 moved, E213
+//! repo.journal().write(&record)?;                // after the branch moved
+//! ```
+
+mod base;
+mod branch;
+mod change;
+mod commit;
+mod errors;
+mod journal;
+mod lock;
+mod message;
+mod mode;
+mod read;
+mod repo;
+mod rollback;
+mod run_id;
+mod tree_edit;
+
+pub use base::Base;
+pub use branch::BranchUpdate;
+pub use change::TreeChange;
+pub use commit::{CommitInfo, Identity, Trailers};
+pub use git2::Oid;
+pub use journal::{EditRecord, Journal, RollbackRecord, RunRecord, TaskRecord};
+pub use lock::{LockHolder, RepoLock};
+pub use message::with_trailers;
+pub use mode::{FileMode, TreeEntry};
+pub use read::{BaseFile, Source};
+pub use repo::Repo;
+pub use rollback::Rollback;
+pub use run_id::RunId;
