@@ -180,6 +180,9 @@ pub struct ApplyOptions {
     /// The fence the prompt chose (see [`choose_fence`]); the plain triple fence is always
     /// accepted too.
     pub fence: Option<Fence>,
+    /// The files the task gave the model, tried when a SEARCH matches nothing in its own file
+    /// (wrong-file rescue); `None` tries every known file.
+    pub rescue_files: Option<Vec<String>>,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -218,9 +221,9 @@ pub fn parse_and_apply(
     files: &dyn Files,
     opts: &ApplyOptions,
 ) -> Outcome {
-    let mut engine = engine::Engine::new(files);
     let known = files.paths();
     let parsed = parse(format, text, &known, opts);
+    let mut engine = engine::Engine::new(files, known, opts.rescue_files.clone());
     let mut edits = Vec::with_capacity(parsed.items.len());
     for (index, item) in parsed.items.iter().enumerate() {
         let report = match item {

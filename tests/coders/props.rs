@@ -214,7 +214,7 @@ proptest! {
         let files = MemFiles::new().with("f.txt", file.into_bytes()).with("g.txt", "a\nb\n");
         for format in Format::ALL {
             for udiff in [UdiffInput::Reply, UdiffInput::PatchFile] {
-                let opts = ApplyOptions { udiff, fence: None };
+                let opts = ApplyOptions { udiff, ..ApplyOptions::default() };
                 let outcome = parse_and_apply(format, &text, &files, &opts);
                 // Feedback exists exactly when something failed.
                 prop_assert_eq!(outcome.feedback.is_some(), !outcome.all_applied());
