@@ -122,6 +122,12 @@ impl FileText {
         let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
         if !self.final_newline && end == len && new.len() > end - start {
             self.final_newline = true;
+            // The old last line gets a terminator now: the file's style.
+            if start == len
+                && let Some(last) = self.crlf.last_mut()
+            {
+                *last = self.default_crlf;
+            }
         }
         let style = self.default_crlf;
         let count = new.len();
@@ -346,6 +352,10 @@ pub fn looks_like_path(cleaned: &str) -> bool {
         return false;
     }
     if cleaned.starts_with("```") {
+        return false;
+    }
+    // Sentence punctuation at the end is prose ("Done.", "Next,"), never a file name.
+    if cleaned.ends_with(['.', ',', '!', '?', ';']) {
         return false;
     }
     if cleaned.chars().any(char::is_whitespace) {

@@ -159,7 +159,7 @@ fn path_line(
         let c = clean_path(l);
         // A lone word such as "Result:" is a path only when it names a known file or a
         // well-known file without an extension.
-        let bare_word = !c.contains('.') && !c.contains('/');
+        let bare_word = !super::text::has_extension(&c) && !c.contains('/');
         if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
             return None;
         }
