@@ -2,6 +2,7 @@
 //! of the formats, and the `replace` coder's unit tests.
 
 mod api;
+mod fixture_list;
 mod fixtures;
 mod props;
 mod replace;
