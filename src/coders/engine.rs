@@ -268,29 +268,32 @@ impl<'a> Engine<'a> {
                     None => path.clone(),
                 };
                 let mut failed = None;
-                let applied = self.edit_text(&path, |text| {
+                let strategy = self.edit_text(&path, |text| {
                     apply_chunks(text, chunks).map_err(|(why, chunk)| {
                         failed = Some(chunk);
                         why.replace("{path}", &path)
                     })
                 });
-                if let Err(why) = applied {
-                    if let Some(chunk) = failed {
-                        self.details.insert(
-                            index,
-                            FailDetail {
-                                file: Some(path.clone()),
-                                search: chunk.old_lines(),
-                                replace: chunk.new_lines(),
-                            },
-                        );
+                let strategy = match strategy {
+                    Ok(s) => s,
+                    Err(why) => {
+                        if let Some(chunk) = failed {
+                            self.details.insert(
+                                index,
+                                FailDetail {
+                                    file: Some(path.clone()),
+                                    search: chunk.old_lines(),
+                                    replace: chunk.new_lines(),
+                                },
+                            );
+                        }
+                        return Err(why);
                     }
-                    return Err(why);
-                }
+                };
                 if target != path {
                     self.rename(&path, &target, edit.line)?;
                 }
-                Ok((target, "patch"))
+                Ok((target, strategy))
             }
         }
     }
@@ -883,16 +886,21 @@ fn change_groups(lines: &[HunkLine]) -> Vec<(usize, usize, usize, usize)> {
 }
 
 /// Applies the chunks of a patch-format update. On failure, the reason and the chunk.
-fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (String, &'c Chunk)> {
-    let mut work = text.clone();
+fn apply_chunks<'c>(
+    text: &mut FileText,
+    chunks: &'c [Chunk],
+) -> Result<&'static str, (String, &'c Chunk)> {
+    // Every chunk is located against the file as it was, then all are spliced, last first.
     let mut cursor = 0usize;
+    let mut loosest = 0usize;
     let mut edits: Vec<(usize, usize, Vec<String>, usize)> = Vec::new();
+    let lines = &text.lines;
     for (ci, chunk) in chunks.iter().enumerate() {
         for ctx in &chunk.contexts {
-            let found = seek(&work.lines, std::slice::from_ref(ctx), cursor, false)
-                .or_else(|| seek(&work.lines, std::slice::from_ref(ctx), 0, false));
+            let found = seek(lines, std::slice::from_ref(ctx), cursor, false)
+                .or_else(|| seek(lines, std::slice::from_ref(ctx), 0, false));
             match found {
-                Some(i) => cursor = i + 1,
+                Some((i, _)) => cursor = i + 1,
                 None => {
                     return Err((
                         format!(
@@ -907,16 +915,16 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
         let old = chunk.old_lines();
         if old.is_empty() {
             let pos = if chunk.contexts.is_empty() || chunk.end_of_file {
-                work.lines.len()
+                lines.len()
             } else {
                 cursor
             };
             edits.push((pos, 0, chunk.new_lines(), ci));
             continue;
         }
-        let found = seek(&work.lines, &old, cursor, chunk.end_of_file)
-            .or_else(|| seek(&work.lines, &old, 0, chunk.end_of_file));
-        let Some(i) = found else {
+        let found = seek(lines, &old, cursor, chunk.end_of_file)
+            .or_else(|| seek(lines, &old, 0, chunk.end_of_file));
+        let Some((i, level)) = found else {
             return Err((
                 format!(
                     "line {}: the chunk's context and removed lines match no lines of `{{path}}`",
@@ -925,32 +933,33 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
                 chunk,
             ));
         };
+        loosest = loosest.max(level);
         // Context lines keep the file's own text (whitespace included).
-        let new = build_new(&chunk.lines, &work.lines, i, &|a| a.to_string());
+        let new = build_new(&chunk.lines, lines, i, &|a| a.to_string());
         edits.push((i, old.len(), new, ci));
         cursor = i + old.len();
     }
     edits.sort_by_key(|e| (e.0, e.3));
     for w in edits.windows(2) {
         if w[0].0 + w[0].1 > w[1].0 {
+            let c = &chunks[w[1].3];
             return Err((
-                "two chunks change the same lines".to_string(),
-                &chunks[w[1].3],
+                format!("line {}: two chunks change the same lines", c.line),
+                c,
             ));
         }
     }
     for (start, len, new, _) in edits.into_iter().rev() {
-        work.splice(start, start + len, new);
+        text.splice(start, start + len, new);
     }
-    *text = work;
-    Ok(())
+    Ok(["exact", "rstrip", "strip"][loosest.min(2)])
 }
 
 type Cmp = dyn Fn(&str, &str) -> bool;
 
 /// The patch format's search: exact, then ignoring trailing whitespace, then ignoring all
 /// surrounding whitespace; from `start` forward, or at the end for `*** End of File`.
-fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usize> {
+fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<(usize, usize)> {
     if pat.len() > lines.len() {
         return None;
     }
@@ -960,11 +969,11 @@ fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usi
         &|a, b| a.trim_end() == b.trim_end(),
         &|a, b| a.trim() == b.trim(),
     ];
-    for cmp in cmps {
+    for (level, cmp) in cmps.into_iter().enumerate() {
         let at = |i: usize| pat.iter().zip(&lines[i..]).all(|(p, l)| cmp(l, p));
         if eof {
             if at(last) {
-                return Some(last);
+                return Some((last, level));
             }
             continue;
         }
@@ -972,7 +981,7 @@ fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usi
             continue;
         }
         if let Some(i) = (start..=last).find(|&i| at(i)) {
-            return Some(i);
+            return Some((i, level));
         }
     }
     None

@@ -180,9 +180,10 @@ pub struct ApplyOptions {
     /// The fence the prompt chose (see [`choose_fence`]); the plain triple fence is always
     /// accepted too.
     pub fence: Option<Fence>,
-    /// The files the task gave the model, tried when a SEARCH matches nothing in its own file
-    /// (wrong-file rescue); `None` tries every known file.
-    pub rescue_files: Option<Vec<String>>,
+    /// The files the task gave the model: tried when a SEARCH matches nothing in its own file
+    /// (wrong-file rescue), and `whole`'s only-file rule. `None`: every known file (what
+    /// `codefleet apply` wants).
+    pub given_files: Option<Vec<String>>,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -208,7 +209,9 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
                 udiff::parse_patch_file(text)
             }
         }
-        Format::Whole => whole::parse_items(text, fence, known),
+        Format::Whole => {
+            whole::parse_items(text, fence, opts.given_files.as_deref().unwrap_or(known))
+        }
         Format::Patch => patch::parse_items(text),
     }
 }
@@ -223,7 +226,7 @@ pub fn parse_and_apply(
 ) -> Outcome {
     let known = files.paths();
     let parsed = parse(format, text, &known, opts);
-    let mut engine = engine::Engine::new(files, known, opts.rescue_files.clone());
+    let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     let mut edits = Vec::with_capacity(parsed.items.len());
     for (index, item) in parsed.items.iter().enumerate() {
         let report = match item {
@@ -385,5 +388,52 @@ impl Files for MemFiles {
         } else {
             Ok(())
         }
+    }
+}
+
+/// Files shorter than this are edited with `whole` whatever the model (EDIT-FORMATS.md,
+/// Choosing a format).
+pub const WHOLE_BELOW_LINES: usize = 100;
+
+/// The built-in choice of format for `edit_format: auto` by model name (config may extend it):
+/// `patch` for GPT-4.1 and later OpenAI models, `udiff` for GPT-4 Turbo, `diff-fenced` for the
+/// Gemini family, `diff` for other strong models, `whole` for small local and unknown models.
+/// `max_file_lines` is the longest file the task edits, when known: under
+/// [`WHOLE_BELOW_LINES`] it is always `whole`.
+pub fn format_for_model(model: &str, max_file_lines: Option<usize>) -> Format {
+    if max_file_lines.is_some_and(|n| n < WHOLE_BELOW_LINES) {
+        return Format::Whole;
+    }
+    let m = model.to_ascii_lowercase();
+    let name = m.rsplit('/').next().unwrap_or(&m);
+    let has = |s: &str| name.contains(s);
+    if has("gemini") {
+        Format::DiffFenced
+    } else if has("gpt-4-turbo") || has("gpt-4-1106") || has("gpt-4-0125") {
+        Format::Udiff
+    } else if has("gpt-4.1")
+        || has("gpt-4.5")
+        || has("gpt-5")
+        || name.starts_with("o3")
+        || name.starts_with("o4")
+        || has("codex")
+    {
+        Format::Patch
+    } else if has("claude")
+        || has("gpt-4o")
+        || name == "gpt-4"
+        || has("deepseek")
+        || has("qwen3-coder")
+        || has("qwen2.5-coder-32b")
+        || has("grok")
+        || has("mistral-large")
+        || has("codestral")
+        || has("kimi")
+        || has("glm-4")
+        || has("o1")
+    {
+        Format::Diff
+    } else {
+        Format::Whole
     }
 }

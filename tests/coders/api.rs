@@ -164,7 +164,7 @@ fn wrong_file_rescue_limited_to_the_files_given() {
         .with("c.py", "y\n");
     let reply = "a.py\n```\n<<<<<<< SEARCH\ny\n=======\nz\n>>>>>>> REPLACE\n```\n";
     let opts = ApplyOptions {
-        rescue_files: Some(vec!["a.py".to_string(), "c.py".to_string()]),
+        given_files: Some(vec!["a.py".to_string(), "c.py".to_string()]),
         ..ApplyOptions::default()
     };
     let out = parse_and_apply(Format::Diff, reply, &files, &opts);
@@ -215,4 +215,63 @@ fn thousands_of_hunks_apply() {
         [Change::Write { content, .. }] => assert!(*content == want.as_bytes(), "content differs"),
         other => panic!("unexpected changes: {}", other.len()),
     }
+}
+
+#[test]
+fn format_for_model_follows_the_table() {
+    use codefleet::coders::format_for_model;
+    assert_eq!(format_for_model("claude-sonnet-4-5", None), Format::Diff);
+    assert_eq!(
+        format_for_model("anthropic/claude-opus-4", Some(500)),
+        Format::Diff
+    );
+    assert_eq!(format_for_model("gemini-2.5-pro", None), Format::DiffFenced);
+    assert_eq!(
+        format_for_model("gpt-4-turbo-2024-04-09", None),
+        Format::Udiff
+    );
+    assert_eq!(format_for_model("gpt-4.1-mini", None), Format::Patch);
+    assert_eq!(format_for_model("gpt-5", None), Format::Patch);
+    assert_eq!(format_for_model("llama3.2:3b", None), Format::Whole);
+    assert_eq!(format_for_model("some-unknown-model", None), Format::Whole);
+    // Small files: whole, whatever the model.
+    assert_eq!(
+        format_for_model("claude-sonnet-4-5", Some(99)),
+        Format::Whole
+    );
+    assert_eq!(
+        format_for_model("claude-sonnet-4-5", Some(100)),
+        Format::Diff
+    );
+}
+
+#[test]
+fn whole_only_file_rule_uses_the_given_files() {
+    let files = MemFiles::new().with("a.py", "a\n").with("b.py", "b\n");
+    let reply = "Updated:\n```python\nB\n```\n";
+    let opts = ApplyOptions {
+        given_files: Some(vec!["b.py".to_string()]),
+        ..ApplyOptions::default()
+    };
+    let out = parse_and_apply(Format::Whole, reply, &files, &opts);
+    assert!(out.all_applied(), "{:?}", out.edits);
+    assert_eq!(
+        out.changes,
+        vec![Change::Write {
+            path: "b.py".to_string(),
+            content: b"B\n".to_vec(),
+            created: false,
+            renamed_from: None,
+        }]
+    );
+    // Without it, two known files: no way to tell.
+    let out = parse_and_apply(Format::Whole, reply, &files, &ApplyOptions::default());
+    assert!(!out.all_applied());
+}
+
+#[test]
+fn replacer_is_shareable_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<codefleet::coders::Replacer>();
+    shareable::<MemFiles>();
 }
