@@ -35,6 +35,14 @@ fixture!(
 );
 fixture!(diff__crlf_reply_crlf_file, "diff/crlf_reply_crlf_file");
 fixture!(diff__crlf_reply_lf_file, "diff/crlf_reply_lf_file");
+fixture!(
+    diff__deleted_lines_middle_crlf,
+    "diff/deleted_lines_middle_crlf"
+);
+fixture!(
+    diff__dot_slash_prefix_normalised,
+    "diff/dot_slash_prefix_normalised"
+);
 fixture!(diff__dotdotdot_not_a_path, "diff/dotdotdot_not_a_path");
 fixture!(
     diff__dotdotdot_only_in_replace_is_text,
@@ -171,6 +179,10 @@ fixture!(
     "diff/replace_at_end_of_file_without_newline"
 );
 fixture!(
+    diff__search_matches_only_after_earlier_block,
+    "diff/search_matches_only_after_earlier_block"
+);
+fixture!(
     diff__second_block_sees_first_edit,
     "diff/second_block_sees_first_edit"
 );
@@ -191,7 +203,12 @@ fixture!(
     diff__trailing_whitespace_does_not_match,
     "diff/trailing_whitespace_does_not_match"
 );
+fixture!(diff__unclosed_fence_at_end, "diff/unclosed_fence_at_end");
 fixture!(diff__unicode_content, "diff/unicode_content");
+fixture!(
+    diff__whole_file_replaced_by_block,
+    "diff/whole_file_replaced_by_block"
+);
 fixture!(
     diff__wrapping_fence_stripped,
     "diff/wrapping_fence_stripped"
@@ -281,6 +298,10 @@ fixture!(
     "udiff/git_rename_with_changes"
 );
 fixture!(
+    udiff__hunk_adds_at_end_of_file,
+    "udiff/hunk_adds_at_end_of_file"
+);
+fixture!(
     udiff__hunk_mismatch_feedback,
     "udiff/hunk_mismatch_feedback"
 );
@@ -355,6 +376,10 @@ fixture!(udiff__relative_indentation, "udiff/relative_indentation");
 fixture!(
     udiff__relative_indentation_hunk_over_indented,
     "udiff/relative_indentation_hunk_over_indented"
+);
+fixture!(
+    udiff__rename_then_edit_in_reply,
+    "udiff/rename_then_edit_in_reply"
 );
 fixture!(
     udiff__repeated_text_picked_by_hint,
