@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod diff;
+pub mod diff_fenced;
 pub mod edit;
 mod engine;
 mod feedback;
@@ -196,7 +197,8 @@ pub fn udiff_is_reply(text: &str) -> bool {
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
-        Format::Diff | Format::DiffFenced => diff::parse_items(text, fence),
+        Format::Diff => diff::parse_items(text, fence),
+        Format::DiffFenced => diff_fenced::parse_items(text, fence),
         Format::Udiff => {
             let reply = match opts.udiff {
                 UdiffInput::Auto => udiff::is_reply(text),
