@@ -766,7 +766,8 @@ fn apply_hunk(
     match locate_exact(&text.lines, &hunk.lines, hint) {
         Found::One(i, new) => {
             finish(text, i, old.len(), new);
-            return Ok((i, if Some(i) == hint { "exact" } else { "nearest" }));
+            let at_hint = hint.is_none_or(|h| h == i);
+            return Ok((i, if at_hint { "exact" } else { "nearest" }));
         }
         Found::Ambiguous(n) => return Err(ambiguous(n)),
         Found::None => {}

@@ -220,6 +220,12 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
 
 /// Parses `text` in `format` and applies its edits, in reply order, against `files`. Nothing is
 /// written: the net effect comes back as [`Outcome::changes`].
+///
+/// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
+/// `blank-first-line`, `elision`, `create`, `append`; `udiff`: `exact`, `nearest`,
+/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
+/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
+/// `rename`, `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,
