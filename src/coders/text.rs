@@ -385,7 +385,12 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     if p.is_empty() {
         return Err("empty path".to_string());
     }
-    if p.starts_with('/') || p.starts_with('\\') || p.as_bytes().get(1) == Some(&b':') {
+    let b = p.as_bytes();
+    let drive = b.len() >= 2
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && (b.len() == 2 || b[2] == b'/' || b[2] == b'\\');
+    if p.starts_with('/') || p.starts_with('\\') || drive {
         return Err(format!(
             "`{p}` is absolute; paths must be relative to the repository root"
         ));
@@ -396,6 +401,9 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
             "" | "." => {}
             ".." => {
                 return Err(format!("`{p}` escapes the repository root"));
+            }
+            ".git" => {
+                return Err(format!("`{p}` is inside `.git`; it is never edited"));
             }
             other => parts.push(other),
         }
@@ -446,6 +454,20 @@ mod tests {
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));
+    }
+
+    #[test]
+    fn paths_are_normalised_or_refused() {
+        assert_eq!(normalize_path("./src//a.py"), Ok("src/a.py".to_string()));
+        assert_eq!(normalize_path("a:b.txt"), Ok("a:b.txt".to_string()));
+        assert!(normalize_path("/etc/passwd").is_err());
+        assert!(normalize_path("C:/x").is_err());
+        assert!(normalize_path("C:\\x").is_err());
+        assert!(normalize_path("a/../../b").is_err());
+        assert!(normalize_path(".git/config").is_err());
+        assert!(normalize_path("sub/.git/HEAD").is_err());
+        assert!(normalize_path("").is_err());
+        assert!(normalize_path("./").is_err());
     }
 
     #[test]
