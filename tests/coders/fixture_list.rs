@@ -10,6 +10,10 @@ fixture!(
 );
 fixture!(diff__basename_rescue, "diff/basename_rescue");
 fixture!(
+    diff__blank_first_line_and_missing_indent,
+    "diff/blank_first_line_and_missing_indent"
+);
+fixture!(
     diff__blank_first_search_line_dropped,
     "diff/blank_first_search_line_dropped"
 );
@@ -79,6 +83,10 @@ fixture!(
     diff__file_left_empty_succeeds,
     "diff/file_left_empty_succeeds"
 );
+fixture!(
+    diff__filename_in_its_own_fence_above,
+    "diff/filename_in_its_own_fence_above"
+);
 fixture!(diff__first_occurrence_only, "diff/first_occurrence_only");
 fixture!(diff__four_backtick_fence, "diff/four_backtick_fence");
 fixture!(diff__four_lt_is_content, "diff/four_lt_is_content");
@@ -130,7 +138,15 @@ fixture!(
     diff__nested_fence_in_markdown,
     "diff/nested_fence_in_markdown"
 );
+fixture!(
+    diff__new_file_next_to_known_one,
+    "diff/new_file_next_to_known_one"
+);
 fixture!(diff__no_fence_at_all, "diff/no_fence_at_all");
+fixture!(
+    diff__no_fence_blocks_last_without_newline,
+    "diff/no_fence_blocks_last_without_newline"
+);
 fixture!(
     diff__no_file_matches_anywhere,
     "diff/no_file_matches_anywhere"
@@ -149,6 +165,10 @@ fixture!(
 fixture!(
     diff__partial_line_does_not_match,
     "diff/partial_line_does_not_match"
+);
+fixture!(
+    diff__partially_missing_indent_keeps_relative,
+    "diff/partially_missing_indent_keeps_relative"
 );
 fixture!(
     diff__path_decorated_bold_backticks_colon,
@@ -173,6 +193,10 @@ fixture!(diff__prose_line_is_not_path, "diff/prose_line_is_not_path");
 fixture!(
     diff__prose_with_backticked_name_is_not_path,
     "diff/prose_with_backticked_name_is_not_path"
+);
+fixture!(
+    diff__quad_fence_holding_triple_fences,
+    "diff/quad_fence_holding_triple_fences"
 );
 fixture!(
     diff__replace_at_end_of_file_without_newline,
@@ -203,8 +227,16 @@ fixture!(
     diff__trailing_whitespace_does_not_match,
     "diff/trailing_whitespace_does_not_match"
 );
+fixture!(
+    diff__two_blocks_one_fence_with_dots_between,
+    "diff/two_blocks_one_fence_with_dots_between"
+);
 fixture!(diff__unclosed_fence_at_end, "diff/unclosed_fence_at_end");
 fixture!(diff__unicode_content, "diff/unicode_content");
+fixture!(
+    diff__varied_indent_in_search,
+    "diff/varied_indent_in_search"
+);
 fixture!(
     diff__whole_file_replaced_by_block,
     "diff/whole_file_replaced_by_block"
