@@ -302,11 +302,36 @@ pub fn clean_path(line: &str) -> String {
         s = s.trim_start_matches('#');
         s = s.strip_suffix(':').unwrap_or(s);
         s = s.trim_matches(|c: char| c == '*' || c == '`' || c.is_whitespace());
+        // A label before the path: "File: src/app.py".
+        for label in ["File:", "file:", "Filename:", "filename:", "Path:", "path:"] {
+            if let Some(rest) = s.strip_prefix(label)
+                && !rest.trim().is_empty()
+            {
+                s = rest;
+            }
+        }
         if s == before {
             break;
         }
     }
     s.to_string()
+}
+
+/// The path a fence's info text names, if any: the text when it holds a `.` or `/`, without a
+/// leading language word (```` ```python src/app.py ````).
+pub fn info_path(info: &str) -> Option<String> {
+    if !(info.contains('.') || info.contains('/')) {
+        return None;
+    }
+    let mut text = info.trim();
+    if let Some((first, rest)) = text.split_once(char::is_whitespace)
+        && !first.contains('.')
+        && !first.contains('/')
+    {
+        text = rest.trim();
+    }
+    let c = clean_path(text);
+    looks_like_path(&c).then_some(c)
 }
 
 /// Whether a line marks a SEARCH/REPLACE block part.
@@ -454,6 +479,13 @@ mod tests {
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));
+        assert_eq!(clean_path("**File: `src/app.py`**"), "src/app.py");
+        assert_eq!(
+            info_path("python src/app.py"),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(info_path("src/app.py"), Some("src/app.py".to_string()));
+        assert_eq!(info_path("python"), None);
     }
 
     #[test]

@@ -57,14 +57,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
             ..(end + 1).min(n)]
             .join("\n");
         let mut path = path_line(&lines, i, prose_start, fence, known).map(|(p, _)| p);
-        if path.is_none()
-            && (info.contains('/') || info.contains('.'))
-            && !info.contains(char::is_whitespace)
-        {
-            let c = clean_path(&info);
-            if looks_like_path(&c) {
-                path = Some(c);
-            }
+        if path.is_none() {
+            path = super::text::info_path(&info);
         }
         if path.is_none() && is_shell_lang(&info) {
             let cmd = content.join("\n");

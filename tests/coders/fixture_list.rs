@@ -79,6 +79,7 @@ fixture!(
     diff__feedback_replace_already_present,
     "diff/feedback_replace_already_present"
 );
+fixture!(diff__file_label_before_path, "diff/file_label_before_path");
 fixture!(
     diff__file_left_empty_succeeds,
     "diff/file_left_empty_succeeds"
@@ -109,6 +110,10 @@ fixture!(
 fixture!(diff__indentation_spaces, "diff/indentation_spaces");
 fixture!(diff__indentation_tabs, "diff/indentation_tabs");
 fixture!(diff__inner_fence_lines_kept, "diff/inner_fence_lines_kept");
+fixture!(
+    diff__language_then_path_in_fence_info,
+    "diff/language_then_path_in_fence_info"
+);
 fixture!(diff__marker_lengths_and_gt, "diff/marker_lengths_and_gt");
 fixture!(
     diff__missing_divider_names_line,
@@ -450,6 +455,10 @@ fixture!(
 fixture!(
     whole__example_prefix_falls_back_to_basename,
     "whole/example_prefix_falls_back_to_basename"
+);
+fixture!(
+    whole__file_label_before_path,
+    "whole/file_label_before_path"
 );
 fixture!(whole__first_listing_wins, "whole/first_listing_wins");
 fixture!(
