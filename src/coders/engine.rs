@@ -472,13 +472,35 @@ impl<'a> Engine<'a> {
         Err(why)
     }
 
-    fn hunk(&mut self, index: usize, path: &str, hunk: &Hunk) -> Res {
-        if !self.exists(path) {
-            // A hunk that only adds lines creates the file.
-            if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_))) {
-                let lines = hunk.new_lines();
-                return self.create(path, 0, &lines, !hunk.new_no_newline, false);
+    /// A hunk's path that does not exist, resolved like `patch -pN`: leading directories are
+    /// dropped one at a time (`new/src/x.c` → `src/x.c`), or a stripped `a/` or `b/` put back,
+    /// until an existing file is named.
+    fn strip_components(&mut self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        for k in 1..parts.len() {
+            let candidate = parts[k..].join("/");
+            if self.exists(&candidate) {
+                return Some(candidate);
             }
+        }
+        ["a/", "b/"]
+            .iter()
+            .map(|p| format!("{p}{path}"))
+            .find(|c| self.exists(c))
+    }
+
+    fn hunk(&mut self, index: usize, path: &str, hunk: &Hunk) -> Res {
+        let resolved;
+        let path = if self.exists(path) {
+            path
+        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_))) {
+            // A hunk that only adds lines creates the file.
+            let lines = hunk.new_lines();
+            return self.create(path, 0, &lines, !hunk.new_no_newline, false);
+        } else if let Some(p) = self.strip_components(path) {
+            resolved = p;
+            resolved.as_str()
+        } else {
             self.details.insert(
                 index,
                 FailDetail {
@@ -488,7 +510,7 @@ impl<'a> Engine<'a> {
                 },
             );
             return Err(format!("no file `{path}`"));
-        }
+        };
         self.check(path)?;
         let offset = self.hunk_offsets.get(path).copied().unwrap_or(0);
         let hint = hunk

@@ -347,6 +347,10 @@ fixture!(
     "udiff/hunk_without_headers_takes_previous_path"
 );
 fixture!(udiff__insertion_at_top, "udiff/insertion_at_top");
+fixture!(
+    udiff__leading_directory_stripped_like_p1,
+    "udiff/leading_directory_stripped_like_p1"
+);
 fixture!(udiff__lf_hunk_crlf_file, "udiff/lf_hunk_crlf_file");
 fixture!(udiff__missing_file_fails, "udiff/missing_file_fails");
 fixture!(
@@ -409,6 +413,10 @@ fixture!(
     "udiff/patch_several_hunks_offsets"
 );
 fixture!(udiff__patch_truncated_hunk, "udiff/patch_truncated_hunk");
+fixture!(
+    udiff__real_b_directory_put_back,
+    "udiff/real_b_directory_put_back"
+);
 fixture!(udiff__relative_indentation, "udiff/relative_indentation");
 fixture!(
     udiff__relative_indentation_hunk_over_indented,
