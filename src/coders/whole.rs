@@ -36,7 +36,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
-    let mut seen: Vec<String> = Vec::new();
+    // Paths listed so far: whether under their own path line, and the item index.
+    let mut seen: Vec<(String, bool, usize)> = Vec::new();
     let mut prose_start = 0;
     let mut i = 0;
     while i < n {
@@ -69,6 +70,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
             i = end + 1;
             continue;
         }
+        let explicit = path.is_some();
         if path.is_none() {
             path = named_in_backticks(&lines[prose_start..i], known);
         }
@@ -77,14 +79,26 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
         }
         match path {
             Some(p) => {
-                if !seen.contains(&p) {
-                    seen.push(p.clone());
-                    out.items.push(Item::Edit(Edit {
-                        path: p,
-                        line: i + 1,
-                        block,
-                        op: Op::Whole { lines: content },
-                    }));
+                let edit = Item::Edit(Edit {
+                    path: p.clone(),
+                    line: i + 1,
+                    block,
+                    op: Op::Whole { lines: content },
+                });
+                match seen.iter().position(|(q, _, _)| *q == p) {
+                    // The first listing of a path wins, except that a listing under its own
+                    // path line wins over one whose path was only inferred (an example shown
+                    // before the real file).
+                    Some(k) if explicit && !seen[k].1 => {
+                        let at = seen[k].2;
+                        out.items[at] = edit;
+                        seen[k].1 = true;
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.push((p, explicit, out.items.len()));
+                        out.items.push(edit);
+                    }
                 }
             }
             None => out.items.push(Item::Failure(ParseFailure {

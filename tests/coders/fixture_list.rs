@@ -461,8 +461,16 @@ fixture!(
     "whole/empty_listing_empties_file"
 );
 fixture!(
+    whole__example_before_real_listing,
+    "whole/example_before_real_listing"
+);
+fixture!(
     whole__example_prefix_falls_back_to_basename,
     "whole/example_prefix_falls_back_to_basename"
+);
+fixture!(
+    whole__explicit_listed_twice_first_wins,
+    "whole/explicit_listed_twice_first_wins"
 );
 fixture!(
     whole__file_label_before_path,
