@@ -3,8 +3,8 @@
 
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
-    Fence, FenceLine, clean_path, fence_line, is_blank, is_divider, is_head, is_shell_lang,
-    is_tail, looks_like_path, reply_lines,
+    Fence, FenceLine, clean_path, fence_line, info_path, is_blank, is_divider, is_head,
+    is_shell_lang, is_tail, looks_like_path, reply_lines,
 };
 
 const MISSING: &str = "missing filename: put the path alone on the line before the fence";
@@ -166,11 +166,8 @@ fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(St
         }
         match fence_line(l, fence) {
             Some(FenceLine::Ticks(_, info)) | Some(FenceLine::TagOpen(info)) => {
-                if info.contains('.') || info.contains('/') {
-                    let c = clean_path(&info);
-                    if looks_like_path(&c) {
-                        return Some((c, j));
-                    }
+                if let Some(c) = info_path(&info) {
+                    return Some((c, j));
                 }
             }
             Some(FenceLine::TagClose) => {}

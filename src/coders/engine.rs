@@ -2,7 +2,7 @@
 //! the previous edits left them, and reports per edit how it fared. Every format's strategies
 //! live here so all formats share the guarantees of EDIT-FORMATS.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::edit::{Chunk, Edit, Hunk, HunkLine, Op};
 use super::matching::{
@@ -43,7 +43,10 @@ pub struct Engine<'a> {
     files: &'a dyn Files,
     slots: HashMap<String, Slot>,
     order: Vec<String>,
+    touched: HashSet<String>,
     known: Vec<String>,
+    known_set: HashSet<String>,
+    rescue: Option<Vec<String>>,
     checks: HashMap<String, Result<(), String>>,
     hunk_offsets: HashMap<String, isize>,
     /// For each failed edit (by report index), what it searched for.
@@ -53,13 +56,21 @@ pub struct Engine<'a> {
 type Res = Result<(String, &'static str), String>;
 
 impl<'a> Engine<'a> {
-    /// An engine over `files`.
-    pub fn new(files: &'a dyn Files) -> Engine<'a> {
+    /// An engine over `files`; `rescue` limits the wrong-file rescue to these files (the files
+    /// the task gave the model), else every known file is tried.
+    pub fn new(
+        files: &'a dyn Files,
+        known: Vec<String>,
+        rescue: Option<Vec<String>>,
+    ) -> Engine<'a> {
         Engine {
             files,
             slots: HashMap::new(),
             order: Vec::new(),
-            known: files.paths(),
+            touched: HashSet::new(),
+            known_set: known.iter().cloned().collect(),
+            known,
+            rescue,
             checks: HashMap::new(),
             hunk_offsets: HashMap::new(),
             details: HashMap::new(),
@@ -89,16 +100,28 @@ impl<'a> Engine<'a> {
         !matches!(self.slot(path).content, Content::Absent)
     }
 
-    fn text(&mut self, path: &str) -> Result<FileText, String> {
-        match &self.slot(path).content {
-            Content::Text(t) => Ok(t.clone()),
-            Content::Bytes(_) => Err(format!("`{path}` is not UTF-8 text; it cannot be edited")),
-            Content::Absent => Err(format!("no file `{path}`")),
+    /// Edits a text file in place. `f` must change the text only when it returns `Ok`, so a
+    /// failed edit leaves the file as it was; files are never copied per edit.
+    fn edit_text<T>(
+        &mut self,
+        path: &str,
+        f: impl FnOnce(&mut FileText) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let result = match &mut self.slot(path).content {
+            Content::Text(t) => f(t),
+            Content::Bytes(_) => {
+                return Err(format!("`{path}` is not UTF-8 text; it cannot be edited"));
+            }
+            Content::Absent => return Err(format!("no file `{path}`")),
+        };
+        if result.is_ok() {
+            self.touch(path);
         }
+        result
     }
 
     fn touch(&mut self, path: &str) {
-        if !self.order.iter().any(|p| p == path) {
+        if self.touched.insert(path.to_string()) {
             self.order.push(path.to_string());
         }
     }
@@ -108,7 +131,7 @@ impl<'a> Engine<'a> {
         let was_absent = matches!(self.slot(path).content, Content::Absent);
         let now_absent = matches!(content, Content::Absent);
         self.slot(path).content = content;
-        if was_absent && !now_absent && !self.known.iter().any(|k| k == path) {
+        if was_absent && !now_absent && self.known_set.insert(path.to_string()) {
             self.known.push(path.to_string());
         }
     }
@@ -122,10 +145,18 @@ impl<'a> Engine<'a> {
             .map_err(|why| format!("writing `{path}` is refused: {why}"))
     }
 
-    /// The existing known files, in order.
-    fn existing_known(&mut self) -> Vec<String> {
-        let known = self.known.clone();
-        known.into_iter().filter(|p| self.exists(p)).collect()
+    /// The existing known files, in order. Files not loaded yet exist (they are listed); only
+    /// loaded ones are checked, so this never reads the repository.
+    fn existing_known(&self) -> Vec<String> {
+        self.known
+            .iter()
+            .filter(|p| {
+                self.slots
+                    .get(p.as_str())
+                    .is_none_or(|s| !matches!(s.content, Content::Absent))
+            })
+            .cloned()
+            .collect()
     }
 
     /// Resolves a named path that does not exist to a known file: the same basename when exactly
@@ -221,18 +252,6 @@ impl<'a> Engine<'a> {
                         edit.line
                     ));
                 }
-                let mut text = self.text(&path)?;
-                if let Err((why, chunk)) = apply_chunks(&mut text, chunks) {
-                    self.details.insert(
-                        index,
-                        FailDetail {
-                            file: Some(path.clone()),
-                            search: chunk.old_lines(),
-                            replace: chunk.new_lines(),
-                        },
-                    );
-                    return Err(why.replace("{path}", &path));
-                }
                 self.check(&path)?;
                 let target = match move_to {
                     Some(to) => {
@@ -248,11 +267,33 @@ impl<'a> Engine<'a> {
                     }
                     None => path.clone(),
                 };
-                self.set(&path, Content::Text(text));
+                let mut failed = None;
+                let strategy = self.edit_text(&path, |text| {
+                    apply_chunks(text, chunks).map_err(|(why, chunk)| {
+                        failed = Some(chunk);
+                        why.replace("{path}", &path)
+                    })
+                });
+                let strategy = match strategy {
+                    Ok(s) => s,
+                    Err(why) => {
+                        if let Some(chunk) = failed {
+                            self.details.insert(
+                                index,
+                                FailDetail {
+                                    file: Some(path.clone()),
+                                    search: chunk.old_lines(),
+                                    replace: chunk.new_lines(),
+                                },
+                            );
+                        }
+                        return Err(why);
+                    }
+                };
                 if target != path {
                     self.rename(&path, &target, edit.line)?;
                 }
-                Ok((target, "patch"))
+                Ok((target, strategy))
             }
         }
     }
@@ -297,14 +338,15 @@ impl<'a> Engine<'a> {
                     "line {line}: cannot add `{path}`: it already exists"
                 ));
             }
-            let mut text = self.text(path)?;
             self.check(path)?;
-            let len = text.lines.len();
-            text.splice(len, len, lines.to_vec());
-            if !final_newline {
-                text.final_newline = false;
-            }
-            self.set(path, Content::Text(text));
+            self.edit_text(path, |text| {
+                let len = text.lines.len();
+                text.splice(len, len, lines.to_vec());
+                if !final_newline {
+                    text.final_newline = false;
+                }
+                Ok(())
+            })?;
             return Ok((path.to_string(), "append"));
         }
         self.check(path)?;
@@ -326,18 +368,18 @@ impl<'a> Engine<'a> {
                 target = same[0].clone();
             }
         }
+        self.check(&target)?;
         if !self.exists(&target) {
-            self.check(&target)?;
             self.set(&target, Content::Text(FileText::new_with(lines.to_vec())));
             return Ok((target, "create"));
         }
-        let mut text = self.text(&target)?;
-        self.check(&target)?;
-        let len = text.lines.len();
-        if text.lines != lines {
-            text.splice(0, len, lines.to_vec());
-        }
-        self.set(&target, Content::Text(text));
+        self.edit_text(&target, |text| {
+            if text.lines != lines {
+                let len = text.lines.len();
+                text.splice(0, len, lines.to_vec());
+            }
+            Ok(())
+        })?;
         Ok((target, "whole"))
     }
 
@@ -349,16 +391,16 @@ impl<'a> Engine<'a> {
         replace: &[String],
     ) -> Res {
         if search.is_empty() {
+            self.check(path)?;
             if !self.exists(path) {
-                self.check(path)?;
                 self.set(path, Content::Text(FileText::new_with(replace.to_vec())));
                 return Ok((path.to_string(), "create"));
             }
-            let mut text = self.text(path)?;
-            self.check(path)?;
-            let len = text.lines.len();
-            text.splice(len, len, replace.to_vec());
-            self.set(path, Content::Text(text));
+            self.edit_text(path, |text| {
+                let len = text.lines.len();
+                text.splice(len, len, replace.to_vec());
+                Ok(())
+            })?;
             return Ok((path.to_string(), "append"));
         }
         let target = if self.exists(path) {
@@ -371,26 +413,35 @@ impl<'a> Engine<'a> {
             None => format!("no file `{path}`; to create it, use an empty SEARCH"),
         };
         if let Some(t) = &target {
-            match self.text(t) {
-                Ok(mut text) => match sr_strategies(&mut text, search, replace) {
-                    Ok(strategy) => {
-                        self.check(t)?;
-                        self.set(t, Content::Text(text));
-                        return Ok((t.clone(), strategy));
+            self.check(t)?;
+            let mut specific = None;
+            let result = self.edit_text(t, |text| {
+                sr_strategies(text, search, replace).map_err(|w| {
+                    specific = w;
+                    String::new()
+                })
+            });
+            match result {
+                Ok(strategy) => return Ok((t.clone(), strategy)),
+                Err(w) if !w.is_empty() => why = w,
+                Err(_) => {
+                    if let Some(w) = specific {
+                        why = w;
                     }
-                    Err(Some(w)) => why = w,
-                    Err(None) => {}
-                },
-                Err(w) => why = w,
+                }
             }
         }
-        // Wrong file: the other known files, first match wins.
+        // Wrong file: the other files the model was given, first match wins.
         let probe = search
             .iter()
             .find(|l| !is_blank(l) && l.trim() != "...")
             .map(|l| l.trim().to_string());
-        for other in self.existing_known() {
-            if Some(&other) == target.as_ref() {
+        let candidates = match &self.rescue {
+            Some(r) => r.clone(),
+            None => self.existing_known(),
+        };
+        for other in candidates {
+            if Some(&other) == target.as_ref() || self.check(&other).is_err() {
                 continue;
             }
             // A file not loaded yet is scanned raw first: most cannot match.
@@ -403,12 +454,10 @@ impl<'a> Engine<'a> {
             {
                 continue;
             }
-            let Ok(mut text) = self.text(&other) else {
-                continue;
-            };
-            if let Ok(strategy) = sr_strategies(&mut text, search, replace) {
-                self.check(&other)?;
-                self.set(&other, Content::Text(text));
+            let result = self.edit_text(&other, |text| {
+                sr_strategies(text, search, replace).map_err(|_| String::new())
+            });
+            if let Ok(strategy) = result {
                 return Ok((other, strategy));
             }
         }
@@ -423,13 +472,35 @@ impl<'a> Engine<'a> {
         Err(why)
     }
 
-    fn hunk(&mut self, index: usize, path: &str, hunk: &Hunk) -> Res {
-        if !self.exists(path) {
-            // A hunk that only adds lines creates the file.
-            if hunk.old_lines().is_empty() {
-                let lines = hunk.new_lines();
-                return self.create(path, 0, &lines, !hunk.new_no_newline, false);
+    /// A hunk's path that does not exist, resolved like `patch -pN`: leading directories are
+    /// dropped one at a time (`new/src/x.c` → `src/x.c`), or a stripped `a/` or `b/` put back,
+    /// until an existing file is named.
+    fn strip_components(&mut self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        for k in 1..parts.len() {
+            let candidate = parts[k..].join("/");
+            if self.exists(&candidate) {
+                return Some(candidate);
             }
+        }
+        ["a/", "b/"]
+            .iter()
+            .map(|p| format!("{p}{path}"))
+            .find(|c| self.exists(c))
+    }
+
+    fn hunk(&mut self, index: usize, path: &str, hunk: &Hunk) -> Res {
+        let resolved;
+        let path = if self.exists(path) {
+            path
+        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_))) {
+            // A hunk that only adds lines creates the file.
+            let lines = hunk.new_lines();
+            return self.create(path, 0, &lines, !hunk.new_no_newline, false);
+        } else if let Some(p) = self.strip_components(path) {
+            resolved = p;
+            resolved.as_str()
+        } else {
             self.details.insert(
                 index,
                 FailDetail {
@@ -439,25 +510,32 @@ impl<'a> Engine<'a> {
                 },
             );
             return Err(format!("no file `{path}`"));
-        }
-        let mut text = self.text(path)?;
+        };
+        self.check(path)?;
         let offset = self.hunk_offsets.get(path).copied().unwrap_or(0);
         let hint = hunk
             .old_start
             .map(|s| (s.saturating_sub(1) as isize + offset).max(0) as usize);
-        match apply_hunk(&mut text, hunk, hint) {
+        match self.edit_text(path, |text| apply_hunk(text, hunk, hint)) {
             Ok((start, strategy)) => {
-                self.check(path)?;
                 if let Some(s) = hunk.old_start {
-                    let old_len = hunk.old_lines().len() as isize;
-                    let new_len = hunk.new_lines().len() as isize;
+                    let (mut old_len, mut new_len) = (0isize, 0isize);
+                    for l in &hunk.lines {
+                        match l {
+                            HunkLine::Context(_) => {
+                                old_len += 1;
+                                new_len += 1;
+                            }
+                            HunkLine::Remove(_) => old_len += 1,
+                            HunkLine::Add(_) => new_len += 1,
+                        }
+                    }
                     let stated = s.saturating_sub(1) as isize;
                     self.hunk_offsets.insert(
                         path.to_string(),
                         start as isize - stated + new_len - old_len,
                     );
                 }
-                self.set(path, Content::Text(text));
                 Ok((path.to_string(), strategy))
             }
             Err(why) => {
@@ -710,7 +788,8 @@ fn apply_hunk(
     match locate_exact(&text.lines, &hunk.lines, hint) {
         Found::One(i, new) => {
             finish(text, i, old.len(), new);
-            return Ok((i, if Some(i) == hint { "exact" } else { "nearest" }));
+            let at_hint = hint.is_none_or(|h| h == i);
+            return Ok((i, if at_hint { "exact" } else { "nearest" }));
         }
         Found::Ambiguous(n) => return Err(ambiguous(n)),
         Found::None => {}
@@ -830,16 +909,21 @@ fn change_groups(lines: &[HunkLine]) -> Vec<(usize, usize, usize, usize)> {
 }
 
 /// Applies the chunks of a patch-format update. On failure, the reason and the chunk.
-fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (String, &'c Chunk)> {
-    let mut work = text.clone();
+fn apply_chunks<'c>(
+    text: &mut FileText,
+    chunks: &'c [Chunk],
+) -> Result<&'static str, (String, &'c Chunk)> {
+    // Every chunk is located against the file as it was, then all are spliced, last first.
     let mut cursor = 0usize;
+    let mut loosest = 0usize;
     let mut edits: Vec<(usize, usize, Vec<String>, usize)> = Vec::new();
+    let lines = &text.lines;
     for (ci, chunk) in chunks.iter().enumerate() {
         for ctx in &chunk.contexts {
-            let found = seek(&work.lines, std::slice::from_ref(ctx), cursor, false)
-                .or_else(|| seek(&work.lines, std::slice::from_ref(ctx), 0, false));
+            let found = seek(lines, std::slice::from_ref(ctx), cursor, false)
+                .or_else(|| seek(lines, std::slice::from_ref(ctx), 0, false));
             match found {
-                Some(i) => cursor = i + 1,
+                Some((i, _)) => cursor = i + 1,
                 None => {
                     return Err((
                         format!(
@@ -854,16 +938,16 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
         let old = chunk.old_lines();
         if old.is_empty() {
             let pos = if chunk.contexts.is_empty() || chunk.end_of_file {
-                work.lines.len()
+                lines.len()
             } else {
                 cursor
             };
             edits.push((pos, 0, chunk.new_lines(), ci));
             continue;
         }
-        let found = seek(&work.lines, &old, cursor, chunk.end_of_file)
-            .or_else(|| seek(&work.lines, &old, 0, chunk.end_of_file));
-        let Some(i) = found else {
+        let found = seek(lines, &old, cursor, chunk.end_of_file)
+            .or_else(|| seek(lines, &old, 0, chunk.end_of_file));
+        let Some((i, level)) = found else {
             return Err((
                 format!(
                     "line {}: the chunk's context and removed lines match no lines of `{{path}}`",
@@ -872,32 +956,33 @@ fn apply_chunks<'c>(text: &mut FileText, chunks: &'c [Chunk]) -> Result<(), (Str
                 chunk,
             ));
         };
+        loosest = loosest.max(level);
         // Context lines keep the file's own text (whitespace included).
-        let new = build_new(&chunk.lines, &work.lines, i, &|a| a.to_string());
+        let new = build_new(&chunk.lines, lines, i, &|a| a.to_string());
         edits.push((i, old.len(), new, ci));
         cursor = i + old.len();
     }
     edits.sort_by_key(|e| (e.0, e.3));
     for w in edits.windows(2) {
         if w[0].0 + w[0].1 > w[1].0 {
+            let c = &chunks[w[1].3];
             return Err((
-                "two chunks change the same lines".to_string(),
-                &chunks[w[1].3],
+                format!("line {}: two chunks change the same lines", c.line),
+                c,
             ));
         }
     }
     for (start, len, new, _) in edits.into_iter().rev() {
-        work.splice(start, start + len, new);
+        text.splice(start, start + len, new);
     }
-    *text = work;
-    Ok(())
+    Ok(["exact", "rstrip", "strip"][loosest.min(2)])
 }
 
 type Cmp = dyn Fn(&str, &str) -> bool;
 
 /// The patch format's search: exact, then ignoring trailing whitespace, then ignoring all
 /// surrounding whitespace; from `start` forward, or at the end for `*** End of File`.
-fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usize> {
+fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<(usize, usize)> {
     if pat.len() > lines.len() {
         return None;
     }
@@ -907,11 +992,11 @@ fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usi
         &|a, b| a.trim_end() == b.trim_end(),
         &|a, b| a.trim() == b.trim(),
     ];
-    for cmp in cmps {
+    for (level, cmp) in cmps.into_iter().enumerate() {
         let at = |i: usize| pat.iter().zip(&lines[i..]).all(|(p, l)| cmp(l, p));
         if eof {
             if at(last) {
-                return Some(last);
+                return Some((last, level));
             }
             continue;
         }
@@ -919,7 +1004,7 @@ fn seek(lines: &[String], pat: &[String], start: usize, eof: bool) -> Option<usi
             continue;
         }
         if let Some(i) = (start..=last).find(|&i| at(i)) {
-            return Some(i);
+            return Some((i, level));
         }
     }
     None

@@ -187,3 +187,44 @@ pub fn nearest<T>(
 pub fn last_start(hay_len: usize, len: usize) -> Option<usize> {
     hay_len.checked_sub(len)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn nearest_prefers_the_hint_and_calls_ties_ambiguous() {
+        let hay = v(&["a", "x", "a", "y", "a"]);
+        let needle = v(&["a"]);
+        let test = |i: usize| matches_at(&hay, &needle, i).then_some(());
+        assert_eq!(nearest(Some(4), Some(2), test), Found::One(2, ()));
+        assert_eq!(nearest(Some(4), Some(3), test), Found::Ambiguous(2));
+        assert_eq!(nearest(Some(4), Some(4), test), Found::One(4, ()));
+        assert_eq!(nearest(Some(4), None, test), Found::Ambiguous(3));
+        let once = |i: usize| (i == 3).then_some(());
+        assert_eq!(nearest(Some(4), None, once), Found::One(3, ()));
+        assert_eq!(nearest(None, Some(0), once), Found::None);
+    }
+
+    #[test]
+    fn indentation_match_needs_one_uniform_extra_indent() {
+        let hay = v(&["\tif x {", "\t\ty()", "", "\t}"]);
+        assert_eq!(
+            indent_match_at(&hay, &v(&["if x {", "\ty()", "", "}"]), 0),
+            Some("\t".to_string())
+        );
+        assert_eq!(indent_match_at(&hay, &v(&["if x {", "y()"]), 0), None);
+        assert_eq!(
+            deindent(&v(&["    a", "", "      b"])),
+            v(&["a", "", "  b"])
+        );
+        assert_eq!(
+            reindent(&v(&["a", "", "  b"]), "\t"),
+            v(&["\ta", "", "\t  b"])
+        );
+    }
+}

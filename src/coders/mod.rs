@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod diff;
+pub mod diff_fenced;
 pub mod edit;
 mod engine;
 mod feedback;
@@ -180,6 +181,10 @@ pub struct ApplyOptions {
     /// The fence the prompt chose (see [`choose_fence`]); the plain triple fence is always
     /// accepted too.
     pub fence: Option<Fence>,
+    /// The files the task gave the model: tried when a SEARCH matches nothing in its own file
+    /// (wrong-file rescue), and `whole`'s only-file rule. `None`: every known file (what
+    /// `codefleet apply` wants).
+    pub given_files: Option<Vec<String>>,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -192,7 +197,8 @@ pub fn udiff_is_reply(text: &str) -> bool {
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
-        Format::Diff | Format::DiffFenced => diff::parse_items(text, fence),
+        Format::Diff => diff::parse_items(text, fence),
+        Format::DiffFenced => diff_fenced::parse_items(text, fence),
         Format::Udiff => {
             let reply = match opts.udiff {
                 UdiffInput::Auto => udiff::is_reply(text),
@@ -205,22 +211,30 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
                 udiff::parse_patch_file(text)
             }
         }
-        Format::Whole => whole::parse_items(text, fence, known),
+        Format::Whole => {
+            whole::parse_items(text, fence, opts.given_files.as_deref().unwrap_or(known))
+        }
         Format::Patch => patch::parse_items(text),
     }
 }
 
 /// Parses `text` in `format` and applies its edits, in reply order, against `files`. Nothing is
 /// written: the net effect comes back as [`Outcome::changes`].
+///
+/// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
+/// `blank-first-line`, `elision`, `create`, `append`; `udiff`: `exact`, `nearest`,
+/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
+/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
+/// `rename`, `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,
     files: &dyn Files,
     opts: &ApplyOptions,
 ) -> Outcome {
-    let mut engine = engine::Engine::new(files);
     let known = files.paths();
     let parsed = parse(format, text, &known, opts);
+    let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     let mut edits = Vec::with_capacity(parsed.items.len());
     for (index, item) in parsed.items.iter().enumerate() {
         let report = match item {
@@ -382,5 +396,52 @@ impl Files for MemFiles {
         } else {
             Ok(())
         }
+    }
+}
+
+/// Files shorter than this are edited with `whole` whatever the model (EDIT-FORMATS.md,
+/// Choosing a format).
+pub const WHOLE_BELOW_LINES: usize = 100;
+
+/// The built-in choice of format for `edit_format: auto` by model name (config may extend it):
+/// `patch` for GPT-4.1 and later OpenAI models, `udiff` for GPT-4 Turbo, `diff-fenced` for the
+/// Gemini family, `diff` for other strong models, `whole` for small local and unknown models.
+/// `max_file_lines` is the longest file the task edits, when known: under
+/// [`WHOLE_BELOW_LINES`] it is always `whole`.
+pub fn format_for_model(model: &str, max_file_lines: Option<usize>) -> Format {
+    if max_file_lines.is_some_and(|n| n < WHOLE_BELOW_LINES) {
+        return Format::Whole;
+    }
+    let m = model.to_ascii_lowercase();
+    let name = m.rsplit('/').next().unwrap_or(&m);
+    let has = |s: &str| name.contains(s);
+    if has("gemini") {
+        Format::DiffFenced
+    } else if has("gpt-4-turbo") || has("gpt-4-1106") || has("gpt-4-0125") {
+        Format::Udiff
+    } else if has("gpt-4.1")
+        || has("gpt-4.5")
+        || has("gpt-5")
+        || name.starts_with("o3")
+        || name.starts_with("o4")
+        || has("codex")
+    {
+        Format::Patch
+    } else if has("claude")
+        || has("gpt-4o")
+        || name == "gpt-4"
+        || has("deepseek")
+        || has("qwen3-coder")
+        || has("qwen2.5-coder-32b")
+        || has("grok")
+        || has("mistral-large")
+        || has("codestral")
+        || has("kimi")
+        || has("glm-4")
+        || has("o1")
+    {
+        Format::Diff
+    } else {
+        Format::Whole
     }
 }

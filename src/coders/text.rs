@@ -122,6 +122,12 @@ impl FileText {
         let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
         if !self.final_newline && end == len && new.len() > end - start {
             self.final_newline = true;
+            // The old last line gets a terminator now: the file's style.
+            if start == len
+                && let Some(last) = self.crlf.last_mut()
+            {
+                *last = self.default_crlf;
+            }
         }
         let style = self.default_crlf;
         let count = new.len();
@@ -296,11 +302,36 @@ pub fn clean_path(line: &str) -> String {
         s = s.trim_start_matches('#');
         s = s.strip_suffix(':').unwrap_or(s);
         s = s.trim_matches(|c: char| c == '*' || c == '`' || c.is_whitespace());
+        // A label before the path: "File: src/app.py".
+        for label in ["File:", "file:", "Filename:", "filename:", "Path:", "path:"] {
+            if let Some(rest) = s.strip_prefix(label)
+                && !rest.trim().is_empty()
+            {
+                s = rest;
+            }
+        }
         if s == before {
             break;
         }
     }
     s.to_string()
+}
+
+/// The path a fence's info text names, if any: the text when it holds a `.` or `/`, without a
+/// leading language word (```` ```python src/app.py ````).
+pub fn info_path(info: &str) -> Option<String> {
+    if !(info.contains('.') || info.contains('/')) {
+        return None;
+    }
+    let mut text = info.trim();
+    if let Some((first, rest)) = text.split_once(char::is_whitespace)
+        && !first.contains('.')
+        && !first.contains('/')
+    {
+        text = rest.trim();
+    }
+    let c = clean_path(text);
+    looks_like_path(&c).then_some(c)
 }
 
 /// Whether a line marks a SEARCH/REPLACE block part.
@@ -348,6 +379,10 @@ pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.starts_with("```") {
         return false;
     }
+    // Sentence punctuation at the end is prose ("Done.", "Next,"), never a file name.
+    if cleaned.ends_with(['.', ',', '!', '?', ';']) {
+        return false;
+    }
     if cleaned.chars().any(char::is_whitespace) {
         return cleaned.contains('/') || has_extension(cleaned);
     }
@@ -375,7 +410,12 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     if p.is_empty() {
         return Err("empty path".to_string());
     }
-    if p.starts_with('/') || p.starts_with('\\') || p.as_bytes().get(1) == Some(&b':') {
+    let b = p.as_bytes();
+    let drive = b.len() >= 2
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && (b.len() == 2 || b[2] == b'/' || b[2] == b'\\');
+    if p.starts_with('/') || p.starts_with('\\') || drive {
         return Err(format!(
             "`{p}` is absolute; paths must be relative to the repository root"
         ));
@@ -386,6 +426,9 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
             "" | "." => {}
             ".." => {
                 return Err(format!("`{p}` escapes the repository root"));
+            }
+            ".git" => {
+                return Err(format!("`{p}` is inside `.git`; it is never edited"));
             }
             other => parts.push(other),
         }
@@ -436,6 +479,27 @@ mod tests {
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));
+        assert_eq!(clean_path("**File: `src/app.py`**"), "src/app.py");
+        assert_eq!(
+            info_path("python src/app.py"),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(info_path("src/app.py"), Some("src/app.py".to_string()));
+        assert_eq!(info_path("python"), None);
+    }
+
+    #[test]
+    fn paths_are_normalised_or_refused() {
+        assert_eq!(normalize_path("./src//a.py"), Ok("src/a.py".to_string()));
+        assert_eq!(normalize_path("a:b.txt"), Ok("a:b.txt".to_string()));
+        assert!(normalize_path("/etc/passwd").is_err());
+        assert!(normalize_path("C:/x").is_err());
+        assert!(normalize_path("C:\\x").is_err());
+        assert!(normalize_path("a/../../b").is_err());
+        assert!(normalize_path(".git/config").is_err());
+        assert!(normalize_path("sub/.git/HEAD").is_err());
+        assert!(normalize_path("").is_err());
+        assert!(normalize_path("./").is_err());
     }
 
     #[test]

@@ -286,7 +286,11 @@ impl Parser {
         let header = &lines[at];
         let counts = parse_counts(header);
         let mut h = Hunk {
-            old_start: counts.map(|(a, b, _)| if b == 0 { a + 1 } else { a }),
+            // Line numbers are hints; absurd ones are clamped so arithmetic on them is safe.
+            old_start: counts.map(|(a, b, _)| {
+                let a = a.min(1 << 40);
+                if b == 0 { a + 1 } else { a }
+            }),
             ..Hunk::default()
         };
         let mut i = at + 1;

@@ -36,7 +36,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
-    let mut seen: Vec<String> = Vec::new();
+    // Paths listed so far: whether under their own path line, and the item index.
+    let mut seen: Vec<(String, bool, usize)> = Vec::new();
     let mut prose_start = 0;
     let mut i = 0;
     while i < n {
@@ -57,14 +58,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
             ..(end + 1).min(n)]
             .join("\n");
         let mut path = path_line(&lines, i, prose_start, fence, known).map(|(p, _)| p);
-        if path.is_none()
-            && (info.contains('/') || info.contains('.'))
-            && !info.contains(char::is_whitespace)
-        {
-            let c = clean_path(&info);
-            if looks_like_path(&c) {
-                path = Some(c);
-            }
+        if path.is_none() {
+            path = super::text::info_path(&info);
         }
         if path.is_none() && is_shell_lang(&info) {
             let cmd = content.join("\n");
@@ -75,6 +70,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
             i = end + 1;
             continue;
         }
+        let explicit = path.is_some();
         if path.is_none() {
             path = named_in_backticks(&lines[prose_start..i], known);
         }
@@ -83,14 +79,26 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
         }
         match path {
             Some(p) => {
-                if !seen.contains(&p) {
-                    seen.push(p.clone());
-                    out.items.push(Item::Edit(Edit {
-                        path: p,
-                        line: i + 1,
-                        block,
-                        op: Op::Whole { lines: content },
-                    }));
+                let edit = Item::Edit(Edit {
+                    path: p.clone(),
+                    line: i + 1,
+                    block,
+                    op: Op::Whole { lines: content },
+                });
+                match seen.iter().position(|(q, _, _)| *q == p) {
+                    // The first listing of a path wins, except that a listing under its own
+                    // path line wins over one whose path was only inferred (an example shown
+                    // before the real file).
+                    Some(k) if explicit && !seen[k].1 => {
+                        let at = seen[k].2;
+                        out.items[at] = edit;
+                        seen[k].1 = true;
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.push((p, explicit, out.items.len()));
+                        out.items.push(edit);
+                    }
                 }
             }
             None => out.items.push(Item::Failure(ParseFailure {
@@ -159,7 +167,7 @@ fn path_line(
         let c = clean_path(l);
         // A lone word such as "Result:" is a path only when it names a known file or a
         // well-known file without an extension.
-        let bare_word = !c.contains('.') && !c.contains('/');
+        let bare_word = !super::text::has_extension(&c) && !c.contains('/');
         if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
             return None;
         }

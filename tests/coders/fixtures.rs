@@ -185,28 +185,64 @@ fn fixture_dirs() -> Vec<(Format, PathBuf)> {
     out
 }
 
+/// Runs the fixture `format/case` and panics with what differed.
+pub fn check(spec: &str) {
+    let (format, case) = spec.split_once('/').expect("format/case");
+    let format = Format::from_name(format).expect("a format directory");
+    if let Err(why) = run_fixture(format, &root().join(format.name()).join(case)) {
+        panic!("fixture {spec} failed:\n{why}");
+    }
+}
+
+macro_rules! fixture {
+    ($test:ident, $spec:literal) => {
+        #[test]
+        #[allow(non_snake_case)]
+        fn $test() {
+            super::fixtures::check($spec);
+        }
+    };
+}
+pub(crate) use fixture;
+
 #[test]
-fn every_fixture_behaves() {
-    let dirs = fixture_dirs();
-    let mut failures = Vec::new();
-    for (format, dir) in &dirs {
-        let name = format!(
+fn every_fixture_dir_is_listed() {
+    // The string literals of the list (rustfmt may wrap a `fixture!` call over lines).
+    let listed: Vec<String> = include_str!("fixture_list.rs")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .flat_map(|l| {
+            l.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (format, dir) in fixture_dirs() {
+        let spec = format!(
             "{}/{}",
             format.name(),
             dir.file_name().unwrap_or_default().to_string_lossy()
         );
-        let result = std::panic::catch_unwind(|| run_fixture(*format, dir))
-            .unwrap_or_else(|_| Err("panicked".to_string()));
-        if let Err(why) = result {
-            failures.push(format!("=== FAILED {name}\n{why}"));
+        if !listed.contains(&spec) {
+            missing.push(format!(
+                "fixture!({}__{}, \"{spec}\");",
+                format.name().replace('-', "_"),
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            ));
         }
     }
     assert!(
-        failures.is_empty(),
-        "{} of {} fixtures failed:\n{}",
-        failures.len(),
-        dirs.len(),
-        failures.join("\n\n")
+        missing.is_empty(),
+        "add these lines to tests/coders/fixture_list.rs:\n{}",
+        missing.join("\n")
+    );
+    assert_eq!(
+        listed.len(),
+        fixture_dirs().len(),
+        "a listed fixture has no directory"
     );
 }
 

@@ -173,7 +173,39 @@ proptest! {
     }
 
     #[test]
-    fn no_parser_panics_on_random_text(lines in prop::collection::vec(
+    fn diff_parser_never_panics(text in random_reply(), file in random_file()) {
+        never_panics(Format::Diff, &text, file)?;
+    }
+
+    #[test]
+    fn diff_fenced_parser_never_panics(text in random_reply(), file in random_file()) {
+        never_panics(Format::DiffFenced, &text, file)?;
+    }
+
+    #[test]
+    fn udiff_parser_never_panics(text in random_reply(), file in random_file()) {
+        never_panics(Format::Udiff, &text, file)?;
+    }
+
+    #[test]
+    fn whole_parser_never_panics(text in random_reply(), file in random_file()) {
+        never_panics(Format::Whole, &text, file)?;
+    }
+
+    #[test]
+    fn patch_parser_never_panics(text in random_reply(), file in random_file()) {
+        never_panics(Format::Patch, &text, file)?;
+    }
+
+    #[test]
+    fn detect_format_never_panics(text in random_reply()) {
+        let _ = detect_format(&text);
+    }
+}
+
+/// Text made of lines that mean something to some parser, mixed with arbitrary ones.
+fn random_reply() -> impl Strategy<Value = String> {
+    prop::collection::vec(
         prop_oneof![
             Just("<<<<<<< SEARCH".to_string()),
             Just("=======".to_string()),
@@ -189,10 +221,15 @@ proptest! {
             Just("@@ -1,2 +1,3 @@".to_string()),
             Just("@@ -0,0 +0,0 @@".to_string()),
             Just("@@ -99999999999999999999 +1 @@".to_string()),
+            Just("@@ -18446744073709551615,3 +1 @@".to_string()),
             Just("@@ ... @@".to_string()),
             Just("diff --git a/f.txt b/g.txt".to_string()),
+            Just("new file mode 100644".to_string()),
+            Just("deleted file mode 100644".to_string()),
             Just("rename from f.txt".to_string()),
             Just("rename to g.txt".to_string()),
+            Just("copy from g.txt".to_string()),
+            Just("copy to h.txt".to_string()),
             Just("\\ No newline at end of file".to_string()),
             Just("*** Begin Patch".to_string()),
             Just("*** End Patch".to_string()),
@@ -202,6 +239,8 @@ proptest! {
             Just("*** Move to: g.txt".to_string()),
             Just("*** End of File".to_string()),
             Just("f.txt".to_string()),
+            Just("g.txt".to_string()),
+            Just("path/to/g.txt".to_string()),
             Just("...".to_string()),
             Just("<source>".to_string()),
             Just("</source>".to_string()),
@@ -209,17 +248,31 @@ proptest! {
             any::<String>(),
         ],
         0..40,
-    ), file in "[a-c\n\r ]{0,30}") {
-        let text = lines.join("\n");
-        let files = MemFiles::new().with("f.txt", file.into_bytes()).with("g.txt", "a\nb\n");
-        for format in Format::ALL {
-            for udiff in [UdiffInput::Reply, UdiffInput::PatchFile] {
-                let opts = ApplyOptions { udiff, fence: None };
-                let outcome = parse_and_apply(format, &text, &files, &opts);
-                // Feedback exists exactly when something failed.
-                prop_assert_eq!(outcome.feedback.is_some(), !outcome.all_applied());
-            }
+    )
+    .prop_map(|lines| lines.join("\n"))
+}
+
+fn random_file() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        "[a-c\n\r ]{0,30}".prop_map(String::into_bytes),
+        prop::collection::vec(any::<u8>(), 0..30),
+    ]
+}
+
+/// Parses and applies in every udiff mode; the outcome must be coherent.
+fn never_panics(format: Format, text: &str, file: Vec<u8>) -> Result<(), TestCaseError> {
+    let files = MemFiles::new().with("f.txt", file).with("g.txt", "a\nb\n");
+    for udiff in [UdiffInput::Auto, UdiffInput::Reply, UdiffInput::PatchFile] {
+        let opts = ApplyOptions {
+            udiff,
+            ..ApplyOptions::default()
+        };
+        let outcome = parse_and_apply(format, text, &files, &opts);
+        // Feedback exists exactly when something failed.
+        prop_assert_eq!(outcome.feedback.is_some(), !outcome.all_applied());
+        for (i, e) in outcome.edits.iter().enumerate() {
+            prop_assert_eq!(e.index, i);
         }
-        let _ = detect_format(&text);
     }
+    Ok(())
 }
