@@ -314,6 +314,10 @@ fixture!(
     udiff__delete_denied_by_policy,
     "udiff/delete_denied_by_policy"
 );
+fixture!(
+    udiff__delete_missing_file_fails,
+    "udiff/delete_missing_file_fails"
+);
 fixture!(udiff__dev_null_creates, "udiff/dev_null_creates");
 fixture!(udiff__dev_null_deletes, "udiff/dev_null_deletes");
 fixture!(udiff__diff_u_output, "udiff/diff_u_output");
@@ -325,6 +329,7 @@ fixture!(
     udiff__four_backtick_diff_fence,
     "udiff/four_backtick_diff_fence"
 );
+fixture!(udiff__git_copy_with_change, "udiff/git_copy_with_change");
 fixture!(
     udiff__git_patch_several_files,
     "udiff/git_patch_several_files"
@@ -421,6 +426,11 @@ fixture!(udiff__relative_indentation, "udiff/relative_indentation");
 fixture!(
     udiff__relative_indentation_hunk_over_indented,
     "udiff/relative_indentation_hunk_over_indented"
+);
+fixture!(udiff__rename_binary_file, "udiff/rename_binary_file");
+fixture!(
+    udiff__rename_denied_writes_nothing,
+    "udiff/rename_denied_writes_nothing"
 );
 fixture!(
     udiff__rename_then_edit_in_reply,
@@ -565,6 +575,7 @@ fixture!(
     "patch/move_onto_existing_fails"
 );
 fixture!(patch__move_to, "patch/move_to");
+fixture!(patch__move_to_same_path, "patch/move_to_same_path");
 fixture!(patch__multiple_chunks, "patch/multiple_chunks");
 fixture!(patch__no_begin_patch, "patch/no_begin_patch");
 fixture!(
