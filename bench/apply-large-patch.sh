@@ -39,7 +39,7 @@ keep = [c for c in chunks if c and 'Binary files' not in c and 'GIT binary patch
 out = ''.join(keep)
 out = re.sub(r'(?m)^--- a/old/', '--- a/', out)
 out = re.sub(r'(?m)^\+\+\+ b/new/', '+++ b/', out)
-out = re.sub(r'(?m)^diff --git a/old/(\S+) b/new/', r'diff --git a/\1 b/', out)
+out = re.sub(r'(?m)^diff --git a/(?:old|new)/(\S+) b/(?:old|new)/', r'diff --git a/\1 b/', out)
 open(dst, "w", encoding="utf-8", errors="surrogateescape").write(out)
 PY
 files=$(grep -c '^diff --git' "$work/patch.diff")

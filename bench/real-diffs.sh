@@ -60,7 +60,7 @@ for p in "${pairs[@]}"; do
   cp -r "$a" "$work/old"; cp -r "$b" "$work/new"
   (cd "$work" && git diff --no-index --no-renames old new > patch.diff) || true
   # git diff --no-index writes a/old/... b/new/...; make the paths repo-relative.
-  sed -i -e 's#^\(--- a\)/old/#\1/#' -e 's#^\(+++ b\)/new/#\1/#' -e 's#^diff --git a/old/\(.*\) b/new/#diff --git a/\1 b/#' "$work/patch.diff"
+  sed -i -E -e 's#^(--- a)/old/#\1/#' -e 's#^(\+\+\+ b)/new/#\1/#' -e 's#^diff --git a/(old|new)/(.*) b/(old|new)/(.*)$#diff --git a/\2 b/\4#' "$work/patch.diff"
   if grep -q '^GIT binary patch\|^Binary files' "$work/patch.diff"; then
     echo "note: $name has binary changes; they are not part of the comparison" >&2
   fi
