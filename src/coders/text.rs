@@ -417,7 +417,7 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
         && (b.len() == 2 || b[2] == b'/' || b[2] == b'\\');
     if p.starts_with('/') || p.starts_with('\\') || drive {
         return Err(format!(
-            "`{p}` is absolute; paths must be relative to the repository root"
+            "refused: `{p}` is absolute; paths must be relative to the repository root"
         ));
     }
     let mut parts = Vec::new();
@@ -425,10 +425,10 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
         match part {
             "" | "." => {}
             ".." => {
-                return Err(format!("`{p}` escapes the repository root"));
+                return Err(format!("refused: `{p}` escapes the repository root"));
             }
             ".git" => {
-                return Err(format!("`{p}` is inside `.git`; it is never edited"));
+                return Err(format!("refused: `{p}` is inside `.git`, which is never edited"));
             }
             other => parts.push(other),
         }
