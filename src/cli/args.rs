@@ -56,11 +56,11 @@ pub struct GlobalArgs {
     /// When to use colour (NO_COLOR is honoured under `auto`).
     #[arg(long, value_enum, value_name = "WHEN", global = true)]
     pub color: Option<ColorChoice>,
-    /// Log line format on stderr.
-    #[arg(long, value_enum, value_name = "FORMAT", global = true, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Use this config file instead of ~/.config/codefleet/config.yml.
-    #[arg(long, value_name = "FILE", global = true, env = "CODEFLEET_CONFIG")]
+    /// Log line format on stderr [default: text].
+    #[arg(long, value_enum, value_name = "FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+    /// Use this config file instead of ~/.config/codefleet/config.yml [env: CODEFLEET_CONFIG].
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
 

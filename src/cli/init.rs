@@ -1,8 +1,48 @@
-//! `codefleet init`.
+//! `codefleet init`: writes a commented starter pipeline that validates as written. Never
+//! overwrites: the file is created with a no-clobber rename of a temporary file.
+
+use std::io::Write;
+use std::path::Path;
+
 use super::Out;
 use super::args::InitArgs;
 use crate::error::{Error, Exit};
+use crate::pipeline;
 
-pub fn run(_args: &InitArgs, _out: &mut Out<'_>) -> Result<Exit, Error> {
-    super::not_yet("init")
+pub fn run(args: &InitArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+    let path = &args.path;
+    if path.exists() {
+        return Err(exists(path));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".codefleet-init")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, &e))?;
+    tmp.write_all(pipeline::STARTER.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(tmp.path(), &e))?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            exists(path)
+        } else {
+            Error::io(path, &e.error)
+        }
+    })?;
+    let _ = writeln!(
+        out.stdout,
+        "created {p}\ncheck it with: codefleet validate {p}",
+        p = path.display()
+    );
+    Ok(Exit::Ok)
+}
+
+fn exists(path: &Path) -> Error {
+    Error::new("E040", format!("`{}` already exists", path.display()))
+        .in_file(path)
+        .hint("codefleet init never overwrites; give another path, e.g. `codefleet init pipelines/new.yml`")
 }

@@ -1,29 +1,32 @@
-//! Logging setup: `tracing` to stderr, `-v`/`-vv`/`-q`, `RUST_LOG`, `--log-format json`, and the
-//! colour decision (`--color`, `NO_COLOR`, whether stderr is a terminal).
+//! Logging setup: `tracing` to stderr at the resolved verbosity (`-v`/`-vv`/`-q`, config,
+//! `CODEFLEET_VERBOSITY`), `RUST_LOG`, `--log-format json`, and the colour decision
+//! (`--color`, `NO_COLOR`, whether the stream is a terminal).
+
+use std::ffi::OsStr;
 
 use tracing_subscriber::EnvFilter;
 
-use super::args::{ColorChoice, GlobalArgs, LogFormat};
+use crate::settings::{ColorMode, LogFormat, Settings};
 
-/// Whether to colour stderr: `--color always|never` wins; under `auto`, colour only on a
-/// terminal and only when `NO_COLOR` is unset or empty.
-pub fn color_enabled(choice: Option<ColorChoice>, terminal: bool) -> bool {
-    match choice.unwrap_or(ColorChoice::Auto) {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+/// Whether to colour a stream: `always`/`never` win; under `auto`, colour only on a terminal
+/// and only when `NO_COLOR` is unset or empty (https://no-color.org).
+pub fn color_enabled(mode: ColorMode, terminal: bool) -> bool {
+    color_decision(mode, terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// The decision itself, with `NO_COLOR`'s value passed in. A config file or flag saying
+/// `always` overrides `NO_COLOR`, as no-color.org asks.
+fn color_decision(mode: ColorMode, terminal: bool, no_color: Option<&OsStr>) -> bool {
+    match mode {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
     }
 }
 
 /// Installs the global subscriber once; later calls (tests running in-process) are no-ops.
-pub fn init(global: &GlobalArgs, color: bool) {
-    let default = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
-    };
+pub fn init(settings: &Settings, color: bool) {
+    let default = settings.verbosity.value.level();
     // RUST_LOG wins over -v/-q when set, as users of tracing expect.
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("codefleet={default}")));
@@ -31,8 +34,35 @@ pub fn init(global: &GlobalArgs, color: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match global.log_format {
-        LogFormat::Json => builder.json().try_init(),
+    let _ = match settings.log_format.value {
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
         LogFormat::Text => builder.with_ansi(color).without_time().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_turns_auto_off_on_a_terminal() {
+        assert!(color_decision(ColorMode::Auto, true, None));
+        assert!(color_decision(ColorMode::Auto, true, Some(OsStr::new(""))));
+        assert!(!color_decision(
+            ColorMode::Auto,
+            true,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!color_decision(ColorMode::Auto, false, None));
+    }
+
+    #[test]
+    fn explicit_choices_override_no_color() {
+        assert!(color_decision(
+            ColorMode::Always,
+            false,
+            Some(OsStr::new("1"))
+        ));
+        assert!(!color_decision(ColorMode::Never, true, None));
+    }
 }

@@ -17,6 +17,7 @@ use clap::{CommandFactory, Parser};
 pub use args::{Cli, Command, GlobalArgs};
 
 use crate::error::{Error, Exit};
+use crate::settings::{ColorMode, Settings};
 
 /// Where a command writes: stdout for results, stderr for diagnostics, and whether colour is on
 /// for each.
@@ -56,7 +57,7 @@ where
             } else {
                 err.render().to_string()
             };
-            let text = if logging::color_enabled(None, false) {
+            let text = if logging::color_enabled(ColorMode::Auto, false) {
                 text
             } else {
                 strip_ansi(&text)
@@ -66,14 +67,31 @@ where
             return code;
         }
     };
-    let color = logging::color_enabled(cli.global.color, is_terminal_stderr());
-    logging::init(&cli.global, color);
+    // Settings are resolved once, here, and handed to the commands.
+    let settings = match Settings::from_process(config::flags(&cli.global)) {
+        Ok(settings) => settings,
+        Err(err) => {
+            let mode = config::flags(&cli.global).color.unwrap_or(ColorMode::Auto);
+            let color = logging::color_enabled(mode, is_terminal_stderr());
+            let _ = stderr.write_all(err.render(color).as_bytes());
+            return err.exit.code();
+        }
+    };
+    let color = logging::color_enabled(settings.color.value, is_terminal_stderr());
+    logging::init(&settings, color);
+    tracing::debug!(
+        user_config = ?settings.user_config,
+        repo_config = ?settings.repo_config,
+        profile = ?settings.profile,
+        jobs = settings.jobs.value,
+        "settings resolved"
+    );
     let mut out = Out {
         stdout,
         stderr,
         color,
     };
-    let exit = match dispatch(cli, &mut out) {
+    let exit = match dispatch(cli, &settings, &mut out) {
         Ok(exit) => exit,
         Err(err) => {
             out.error(&err);
@@ -83,14 +101,14 @@ where
     exit.code()
 }
 
-fn dispatch(cli: Cli, out: &mut Out<'_>) -> Result<Exit, Error> {
+fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Error> {
     let global = cli.global;
     match cli.command {
         Command::Validate(a) => validate::run(&global, &a, out),
         Command::Schema(a) => schema::run(&a, out),
         Command::Init(a) => init::run(&a, out),
-        Command::Config(a) => config::run(&global, &a, out),
-        Command::Apply(a) => apply::run(&global, &a, out),
+        Command::Config(a) => config::run(&global, settings, &a, out),
+        Command::Apply(a) => apply::run(&global, settings, &a, out),
         Command::Completions(a) => {
             // Generated into memory first: clap_complete panics on a write error such as a
             // closed pipe (`codefleet completions bash | head`).

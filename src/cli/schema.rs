@@ -1,8 +1,22 @@
-//! `codefleet schema`.
+//! `codefleet schema`: prints the JSON Schema of the pipeline format (generated from the types
+//! the parser uses), for editors and CI checks.
+
 use super::Out;
 use super::args::SchemaArgs;
 use crate::error::{Error, Exit};
+use crate::pipeline;
 
-pub fn run(_args: &SchemaArgs, _out: &mut Out<'_>) -> Result<Exit, Error> {
-    super::not_yet("schema")
+pub fn run(args: &SchemaArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+    if args.report {
+        return Err(Error::new(
+            "E090",
+            "the run report schema is not available in this version",
+        )
+        .hint("it arrives with `codefleet run`; `codefleet schema` prints the pipeline schema"));
+    }
+    let text = serde_json::to_string_pretty(&pipeline::schema())
+        .map_err(|e| Error::new("E019", format!("cannot print the schema: {e}")))?;
+    writeln!(out.stdout, "{text}")
+        .map_err(|e| Error::new("E001", format!("cannot write the schema: {e}")))?;
+    Ok(Exit::Ok)
 }

@@ -1,8 +1,67 @@
-//! `codefleet validate`.
+//! `codefleet validate`: reads each pipeline, prints every problem with its place, and ends with
+//! one summary line. Exit 0 when all are valid, 2 otherwise.
+
 use super::Out;
 use super::args::{GlobalArgs, ValidateArgs};
 use crate::error::{Error, Exit};
+use crate::pipeline;
 
-pub fn run(_global: &GlobalArgs, _args: &ValidateArgs, _out: &mut Out<'_>) -> Result<Exit, Error> {
-    super::not_yet("validate")
+pub fn run(global: &GlobalArgs, args: &ValidateArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+    let vars = parse_vars(&global.vars)?;
+    let mut problems = 0;
+    let mut invalid = 0;
+    for path in &args.pipelines {
+        match pipeline::load(path, &vars) {
+            Ok(p) => {
+                if global.verbose > 0 {
+                    let tasks = p.tasks.len();
+                    let s = if tasks == 1 { "" } else { "s" };
+                    let _ = writeln!(out.stderr, "ok: {}: {tasks} task{s}", path.display());
+                }
+            }
+            Err(errors) => {
+                invalid += 1;
+                problems += errors.len();
+                for e in &errors {
+                    out.error(e);
+                    let _ = writeln!(out.stderr);
+                }
+            }
+        }
+    }
+    let total = args.pipelines.len();
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    if invalid == 0 {
+        if !global.quiet {
+            let _ = writeln!(out.stderr, "ok: {} valid", plural(total, "pipeline"));
+        }
+        return Ok(Exit::Ok);
+    }
+    let which = if invalid == total {
+        plural(total, "pipeline")
+    } else {
+        format!("{invalid} of {}", plural(total, "pipeline"))
+    };
+    let (red, bold, reset) = if out.color {
+        ("\x1b[1;31m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
+    let _ = writeln!(
+        out.stderr,
+        "{red}error{reset}{bold}: {} in {which}{reset}",
+        plural(problems, "problem")
+    );
+    Ok(Exit::Usage)
+}
+
+/// Parses every `--var KEY=VALUE`.
+pub fn parse_vars(args: &[String]) -> Result<Vec<(String, String)>, Error> {
+    args.iter().map(|a| pipeline::parse_var(a)).collect()
 }

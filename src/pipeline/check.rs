@@ -1,0 +1,1137 @@
+//! The semantic check: from the serde mirror (plus the node tree, for places) to the checked
+//! [`Pipeline`]. Cross-field rules, regexes, globs, durations, sizes, templates, and files the
+//! pipeline names; every problem is collected, none stops the check.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::RegexBuilder;
+
+use super::diag::{Source, code, place_in_text};
+use super::file::{
+    DurationSpec, EditFormatName, ModelFile, OnFailName, PerName, PipelineFile, RepoEntry,
+    SizeSpec, TaskFile, TaskModelFile,
+};
+use super::model::*;
+use super::template::{Context, Scope, Template, TemplateError};
+use super::units::{parse_duration, parse_size};
+use super::yaml::{Node, Value};
+use crate::coders::Format;
+use crate::error::Error;
+
+/// Builds a glob set the way every codefleet glob matches: `*` stays within one path segment,
+/// `**` crosses them.
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(glob(p)?);
+    }
+    builder.build()
+}
+
+fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+pub(super) struct Checker<'a> {
+    pub src: Source<'a>,
+    pub root: &'a Node,
+    pub dir: &'a Path,
+    pub poisoned: &'a HashSet<(usize, usize)>,
+    pub errors: Vec<Error>,
+    /// The pipeline's name, for rendering `find:` templates.
+    pub pipeline_name: &'a str,
+}
+
+/// The kinds a task may have; `prompt_file` is the `prompt` kind read from a file.
+const KINDS: [&str; 8] = [
+    "replace",
+    "patch",
+    "edits",
+    "prompt",
+    "prompt_file",
+    "ask",
+    "run",
+    "check",
+];
+
+impl<'a> Checker<'a> {
+    /// The value node of `key` in `parent`, unless the structural check reported it.
+    fn field(&self, parent: Option<&'a Node>, key: &str) -> Option<&'a Node> {
+        parent
+            .and_then(|p| p.get(key))
+            .filter(|n| !self.poisoned.contains(&(n.span.line, n.span.col)))
+            .filter(|n| n.value != Value::Null)
+    }
+
+    /// The items of a list node the structural check kept, in order (they line up with the
+    /// deserialised list).
+    fn items(&self, node: Option<&'a Node>) -> Vec<&'a Node> {
+        match node.map(|n| &n.value) {
+            Some(Value::Seq(items)) => items
+                .iter()
+                .filter(|n| !self.poisoned.contains(&(n.span.line, n.span.col)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn push(&mut self, e: Error) {
+        self.errors.push(e);
+    }
+
+    fn at(&mut self, code: &'static str, message: impl Into<String>, node: &Node) -> &mut Error {
+        let e = self.src.error(code, message, node);
+        self.errors.push(e);
+        let last = self.errors.len() - 1;
+        &mut self.errors[last]
+    }
+
+    fn hint(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        node: &Node,
+        hint: impl Into<String>,
+    ) {
+        let e = self.src.error(code, message, node).hint(hint);
+        self.errors.push(e);
+    }
+
+    pub fn pipeline(
+        &mut self,
+        file: PipelineFile,
+        path: &Path,
+        overrides: &[(String, String)],
+    ) -> Pipeline {
+        let root = Some(self.root);
+        if let (Some(v), Some(node)) = (file.version, self.field(root, "version"))
+            && v != 1
+        {
+            self.hint(
+                code::VERSION,
+                format!("unsupported pipeline version {v}"),
+                node,
+                "this codefleet reads `version: 1`; a newer codefleet may read this file",
+            );
+        }
+        if let Some(node) = self.field(root, "name") {
+            self.pipeline_name(&file.name, node);
+        }
+
+        let mut vars: BTreeMap<String, String> = file
+            .vars
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.text()))
+            .collect();
+        for (k, v) in overrides {
+            vars.insert(k.clone(), v.clone());
+        }
+
+        let repos = self.repos(file.repos.as_deref().unwrap_or(&[]));
+
+        let branch = self
+            .template_field(root, "branch", file.branch.as_deref(), Scope::REPO, &vars)
+            .unwrap_or_else(|| Template::parse("codefleet/{{ pipeline }}").unwrap_or_default());
+        let commit_node = self.field(root, "commit");
+        let commit_file = file.commit.clone().unwrap_or_default();
+        let message = self
+            .template_field(
+                commit_node,
+                "message",
+                commit_file.message.as_deref(),
+                Scope::TASK,
+                &vars,
+            )
+            .unwrap_or_else(|| Template::parse("{{ task }}").unwrap_or_default());
+        let author = match (&commit_file.author, self.field(commit_node, "author")) {
+            (Some(text), Some(node)) => self.author(text, node),
+            _ => Author::default(),
+        };
+
+        let model_node = self.field(root, "model");
+        let model_file = file.model.clone().unwrap_or_default();
+        let model = self.model(&model_file, model_node);
+        let budget_node = self.field(model_node, "budget");
+        let budget_file = model_file.budget.clone().unwrap_or_default();
+        let budget = Budget {
+            max_tokens: budget_file.max_tokens,
+            max_requests: budget_file.max_requests,
+            max_wall_time: self.duration(
+                budget_file.max_wall_time.as_ref(),
+                budget_node,
+                "max_wall_time",
+            ),
+        };
+        let model_concurrency = self
+            .at_least_one(model_file.concurrency, model_node, "concurrency")
+            .unwrap_or(8);
+
+        let policy = self.policy(&file);
+
+        let pr_node = self.field(root, "pr");
+        let pr_file = file.pr.clone().unwrap_or_default();
+        let pr = PullRequest {
+            title: self
+                .template_field(
+                    pr_node,
+                    "title",
+                    pr_file.title.as_deref(),
+                    Scope::REPO,
+                    &vars,
+                )
+                .unwrap_or_else(|| {
+                    Template::parse("codefleet: {{ pipeline }}").unwrap_or_default()
+                }),
+            body: self
+                .template_field(pr_node, "body", pr_file.body.as_deref(), Scope::REPO, &vars)
+                .unwrap_or_else(|| Template::text(file.description.clone().unwrap_or_default())),
+            draft: pr_file.draft.unwrap_or(false),
+            labels: pr_file.labels.unwrap_or_default(),
+            reviewers: pr_file.reviewers.unwrap_or_default(),
+        };
+
+        let tasks = self.tasks(&file.tasks, &model, &vars);
+
+        Pipeline {
+            path: path.to_path_buf(),
+            dir: self.dir.to_path_buf(),
+            name: file.name,
+            description: file.description,
+            repos,
+            vars,
+            branch,
+            commit: Commit { message, author },
+            model,
+            budget,
+            model_concurrency,
+            policy,
+            pr,
+            tasks,
+        }
+    }
+
+    fn pipeline_name(&mut self, name: &str, node: &Node) {
+        if name.trim().is_empty() {
+            self.hint(
+                code::EMPTY,
+                "the pipeline name is empty",
+                node,
+                "name it, e.g. `name: rename-api`",
+            );
+            return;
+        }
+        if let Some(bad) = bad_ref_part(name) {
+            self.hint(
+                code::BAD_NAME,
+                format!("pipeline name `{name}` cannot be part of a branch name: {bad}"),
+                node,
+                "use letters, digits, `-`, `_`, `.` and `/`, e.g. `rename-api`",
+            );
+        }
+    }
+
+    fn author(&mut self, text: &str, node: &Node) -> Author {
+        let parsed = text.trim().strip_suffix('>').and_then(|rest| {
+            let (name, email) = rest.rsplit_once('<')?;
+            let (name, email) = (name.trim(), email.trim());
+            (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(
+                || Author {
+                    name: name.to_string(),
+                    email: email.to_string(),
+                },
+            )
+        });
+        parsed.unwrap_or_else(|| {
+            self.hint(
+                code::AUTHOR,
+                format!("commit author `{text}` is not `Name <email>`"),
+                node,
+                "write it like `codefleet <codefleet@localhost>`",
+            );
+            Author::default()
+        })
+    }
+
+    fn repos(&mut self, entries: &[RepoEntry]) -> Vec<RepoSource> {
+        let nodes = self.items(self.field(Some(self.root), "repos"));
+        let mut out = Vec::new();
+        for (entry, node) in entries.iter().zip(nodes) {
+            let given: Vec<&str> = [
+                ("path", entry.path.is_some()),
+                ("url", entry.url.is_some()),
+                ("list", entry.list.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(name, _)| name)
+            .collect();
+            match given.as_slice() {
+                [] => {
+                    // A key that was reported already (unknown, wrong type) explains it.
+                    if node_has_reported_key(node, self.poisoned) {
+                        continue;
+                    }
+                    self.hint(
+                        code::REPO_ENTRY,
+                        "a `repos` entry needs one of `path`, `url` or `list`",
+                        node,
+                        "e.g. `- path: .`, `- url: https://host/org/repo.git` or `- list: repos.txt`",
+                    );
+                    continue;
+                }
+                [_] => {}
+                [first, second, ..] => {
+                    let at = node.key(second).unwrap_or(node);
+                    self.hint(
+                        code::REPO_ENTRY,
+                        format!("a `repos` entry has both `{first}` and `{second}`"),
+                        at,
+                        "give each repository its own `- ` entry",
+                    );
+                    continue;
+                }
+            }
+            if entry.git_ref.is_some() && entry.url.is_none() {
+                let at = node.key("ref").unwrap_or(node);
+                self.hint(
+                    code::NOT_APPLICABLE,
+                    "`ref` applies only to `url:` entries",
+                    at,
+                    "a local checkout runs from its HEAD, or from `--base REV`",
+                );
+            }
+            if let (Some(path), Some(n)) = (&entry.path, self.field(Some(node), "path")) {
+                if path.trim().is_empty() {
+                    self.hint(
+                        code::EMPTY,
+                        "empty repository path",
+                        n,
+                        "use `.` for the pipeline's directory",
+                    );
+                    continue;
+                }
+                let resolved = self.dir.join(path);
+                if path.contains(['*', '?', '[', '{']) {
+                    let pattern = resolved.to_string_lossy().replace('\\', "/");
+                    match glob(&pattern) {
+                        Ok(_) => out.push(RepoSource::Glob(pattern)),
+                        Err(e) => self.glob_error(path, &e, n),
+                    }
+                } else {
+                    out.push(RepoSource::Path(resolved));
+                }
+            } else if let (Some(url), Some(n)) = (&entry.url, self.field(Some(node), "url")) {
+                if url.trim().is_empty() {
+                    self.at(code::EMPTY, "empty repository URL", n);
+                    continue;
+                }
+                out.push(RepoSource::Url {
+                    url: url.clone(),
+                    git_ref: entry.git_ref.clone(),
+                });
+            } else if let (Some(list), Some(n)) = (&entry.list, self.field(Some(node), "list"))
+                && let Some(p) = self.existing_file(list, n, "repository list")
+            {
+                out.push(RepoSource::List(p));
+            }
+        }
+        out
+    }
+
+    /// Resolves `rel` against the pipeline's directory and checks it is a readable file.
+    fn existing_file(&mut self, rel: &str, node: &Node, what: &str) -> Option<PathBuf> {
+        if rel.trim().is_empty() {
+            self.at(code::EMPTY, format!("empty {what} path"), node);
+            return None;
+        }
+        let path = self.dir.join(rel);
+        if path.is_file() {
+            return Some(path);
+        }
+        let why = if path.exists() {
+            "is not a file"
+        } else {
+            "does not exist"
+        };
+        self.hint(
+            code::MISSING_FILE,
+            format!("{what} `{}` {why}", path.display()),
+            node,
+            "paths in a pipeline are relative to the pipeline file's directory",
+        );
+        None
+    }
+
+    fn model(&mut self, m: &ModelFile, node: Option<&'a Node>) -> Model {
+        Model {
+            provider: m.provider,
+            name: m.name.clone(),
+            base_url: m.base_url.clone(),
+            api_key_env: m.api_key_env.clone(),
+            edit_format: edit_format(m.edit_format),
+            temperature: m.temperature,
+            timeout: self.duration(m.timeout.as_ref(), node, "timeout"),
+            reflections: m.reflections.unwrap_or(3),
+        }
+    }
+
+    fn task_model(
+        &mut self,
+        base: &Model,
+        m: Option<&TaskModelFile>,
+        node: Option<&'a Node>,
+    ) -> Model {
+        let Some(m) = m else {
+            return base.clone();
+        };
+        Model {
+            provider: m.provider.or(base.provider),
+            name: m.name.clone().or_else(|| base.name.clone()),
+            base_url: m.base_url.clone().or_else(|| base.base_url.clone()),
+            api_key_env: m.api_key_env.clone().or_else(|| base.api_key_env.clone()),
+            edit_format: m
+                .edit_format
+                .map_or(base.edit_format, |f| edit_format(Some(f))),
+            temperature: m.temperature.or(base.temperature),
+            timeout: self
+                .duration(m.timeout.as_ref(), node, "timeout")
+                .or(base.timeout),
+            reflections: m.reflections.unwrap_or(base.reflections),
+        }
+    }
+
+    fn duration(
+        &mut self,
+        spec: Option<&DurationSpec>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<Duration> {
+        let node = self.field(parent, key)?;
+        match spec? {
+            DurationSpec::Seconds(s) => Some(Duration::from_secs(*s)),
+            DurationSpec::Text(t) => match parse_duration(t) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.hint(
+                        code::DURATION,
+                        format!("bad duration for `{key}`: {}", e.message),
+                        node,
+                        e.hint,
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn size(
+        &mut self,
+        spec: Option<&SizeSpec>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<u64> {
+        let node = self.field(parent, key)?;
+        match spec? {
+            SizeSpec::Bytes(b) => Some(*b),
+            SizeSpec::Text(t) => match parse_size(t) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.hint(
+                        code::SIZE,
+                        format!("bad size for `{key}`: {}", e.message),
+                        node,
+                        e.hint,
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn at_least_one(
+        &mut self,
+        value: Option<u32>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Option<usize> {
+        let v = value?;
+        if v == 0
+            && let Some(node) = self.field(parent, key)
+        {
+            self.at(code::RANGE, format!("`{key}` must be at least 1"), node);
+            return None;
+        }
+        Some(v as usize)
+    }
+
+    fn policy(&mut self, file: &PipelineFile) -> Policy {
+        let node = self.field(Some(self.root), "policy");
+        let p = file.policy.clone().unwrap_or_default();
+        let max_file_size = self
+            .size(p.max_file_size.as_ref(), node, "max_file_size")
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let mut deny_patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
+        deny_patterns.extend(self.globs(p.deny.as_deref(), node, "deny"));
+        Policy {
+            max_file_size,
+            allow_create: p.allow_create.unwrap_or(true),
+            allow_delete: p.allow_delete.unwrap_or(false),
+            deny: glob_set(&deny_patterns).unwrap_or_else(|_| GlobSet::empty()),
+            deny_patterns,
+        }
+    }
+
+    /// Checks each glob of a list field; returns the valid ones.
+    fn globs(
+        &mut self,
+        list: Option<&[String]>,
+        parent: Option<&'a Node>,
+        key: &str,
+    ) -> Vec<String> {
+        let nodes = self.items(self.field(parent, key));
+        let mut out = Vec::new();
+        for (pattern, node) in list.unwrap_or(&[]).iter().zip(nodes) {
+            match glob(pattern) {
+                Ok(_) => out.push(pattern.clone()),
+                Err(e) => self.glob_error(pattern, &e, node),
+            }
+        }
+        out
+    }
+
+    fn glob_error(&mut self, pattern: &str, e: &globset::Error, node: &Node) {
+        self.hint(
+            code::GLOB,
+            format!("invalid glob `{pattern}`: {}", e.kind()),
+            node,
+            "globs use `*` (within a directory), `**` (across directories), `?`, `[abc]` and `{a,b}`",
+        );
+    }
+
+    /// Parses and checks the template of an optional text field.
+    fn template_field(
+        &mut self,
+        parent: Option<&'a Node>,
+        key: &str,
+        text: Option<&str>,
+        scope: Scope,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Template> {
+        let text = text?;
+        let node = self.field(parent, key)?;
+        self.template(text, node, scope, vars)
+    }
+
+    fn template(
+        &mut self,
+        text: &str,
+        node: &Node,
+        scope: Scope,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Template> {
+        let errors = match Template::parse(text) {
+            Ok(t) => {
+                let errors = t.check(scope, vars);
+                if errors.is_empty() {
+                    return Some(t);
+                }
+                errors
+            }
+            Err(errors) => errors,
+        };
+        for e in errors {
+            let code = if e.syntax {
+                code::TEMPLATE_SYNTAX
+            } else {
+                code::TEMPLATE_VAR
+            };
+            let mut err = self.src.error_in(code, e.message, node, e.offset, e.width);
+            if let Some(h) = e.hint {
+                err = err.hint(h);
+            }
+            self.push(err);
+        }
+        None
+    }
+
+    fn tasks(
+        &mut self,
+        tasks: &[TaskFile],
+        model: &Model,
+        vars: &BTreeMap<String, String>,
+    ) -> Vec<Task> {
+        let list_node = self.field(Some(self.root), "tasks");
+        if let Some(n) = list_node
+            && tasks.is_empty()
+            && matches!(&n.value, Value::Seq(items) if items.is_empty())
+        {
+            let key = self.root.key("tasks").unwrap_or(n);
+            self.hint(
+                code::NO_TASKS,
+                "the pipeline has no tasks",
+                key,
+                "add at least one task, e.g. `- name: rename` with `replace: { find: old, with: new }`",
+            );
+        }
+        let nodes = self.items(list_node);
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, (task, node)) in tasks.iter().zip(nodes).enumerate() {
+            if let Some(name_node) = self.field(Some(node), "name") {
+                if task.name.trim().is_empty() {
+                    self.hint(
+                        code::EMPTY,
+                        "the task name is empty",
+                        name_node,
+                        "name what the task does; it is the default commit message",
+                    );
+                } else if let Some(line) = seen.get(&task.name) {
+                    self.hint(
+                        code::DUPLICATE_TASK,
+                        format!("two tasks are named `{}`", task.name),
+                        name_node,
+                        format!("the first is on line {line}; task names must be unique"),
+                    );
+                } else {
+                    seen.insert(task.name.clone(), name_node.span.line);
+                }
+            }
+            if let Some(t) = self.task(i, task, node, model, vars) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    fn task(
+        &mut self,
+        index: usize,
+        t: &TaskFile,
+        node: &'a Node,
+        base_model: &Model,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Task> {
+        let label = if t.name.is_empty() {
+            format!("task {}", index + 1)
+        } else {
+            format!("task `{}`", t.name)
+        };
+        // Kinds are counted from the YAML keys, so a kind whose value was reported as malformed
+        // still counts (and does not also produce "no kind").
+        let kinds: Vec<&'a Node> = match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .filter(|(k, _)| k.as_str().is_some_and(|k| KINDS.contains(&k)))
+                .map(|(k, _)| k)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let first_key = match &node.value {
+            Value::Map(entries) if !entries.is_empty() => &entries[0].0,
+            _ => node,
+        };
+        match kinds.as_slice() {
+            [] => {
+                self.hint(
+                    code::NO_KIND,
+                    format!("{label} has no kind"),
+                    first_key,
+                    "give it one of `replace`, `patch`, `edits`, `prompt`, `ask`, `run` or `check`",
+                );
+                return None;
+            }
+            [_] => {}
+            [first, second, ..] => {
+                let (a, b) = (first.as_str().unwrap_or(""), second.as_str().unwrap_or(""));
+                self.hint(
+                    code::TWO_KINDS,
+                    format!("{label} has two kinds: `{a}` and `{b}`"),
+                    second,
+                    "a task does one thing; split it into two tasks",
+                );
+                return None;
+            }
+        }
+        let kind_name = kinds[0].as_str().unwrap_or("");
+        let kind_label = if kind_name == "prompt_file" {
+            "prompt"
+        } else {
+            kind_name
+        };
+
+        // Fields that only some kinds take.
+        let applies: [(&str, &[&str], &str); 12] = [
+            (
+                "files",
+                &["replace", "prompt", "prompt_file", "ask"],
+                "it works on the files it names",
+            ),
+            (
+                "exclude",
+                &["replace", "prompt", "prompt_file", "ask"],
+                "it works on the files it names",
+            ),
+            (
+                "format",
+                &["edits"],
+                "`format` is the format of an `edits:` file",
+            ),
+            (
+                "per",
+                &["prompt", "prompt_file", "ask"],
+                "`per` splits model requests",
+            ),
+            (
+                "on_fail",
+                &["check"],
+                "`on_fail` says what a failing `check` does",
+            ),
+            ("fix", &["check"], "`fix` repairs a failing `check`"),
+            ("env", &["run", "check"], "it applies to shell steps"),
+            ("cwd", &["run", "check"], "it applies to shell steps"),
+            ("timeout", &["run", "check"], "it applies to shell steps"),
+            ("shell", &["run", "check"], "it applies to shell steps"),
+            (
+                "concurrency",
+                &["run", "check"],
+                "it applies to shell steps",
+            ),
+            (
+                "model",
+                &["prompt", "prompt_file", "ask", "check"],
+                "it applies to tasks that talk to a model",
+            ),
+        ];
+        let mut misplaced = false;
+        for (field, kinds_ok, why) in applies {
+            if let Some(key) = node.key(field)
+                && !kinds_ok.contains(&kind_name)
+            {
+                misplaced = true;
+                self.hint(
+                    code::NOT_APPLICABLE,
+                    format!("`{field}` does not apply to a `{kind_label}` task"),
+                    key,
+                    why,
+                );
+            }
+        }
+        let has_files = t.files.as_ref().is_some_and(|f| !f.is_empty());
+        if let Some(key) = node.key("per")
+            && !has_files
+            && ["prompt", "prompt_file", "ask"].contains(&kind_name)
+        {
+            self.hint(
+                code::PER_WITHOUT_FILES,
+                format!("`per` on {label}, which has no `files`"),
+                key,
+                "add `files: [\"src/**/*.rs\"]` to choose the files the requests are split over",
+            );
+        }
+
+        let include_patterns = self.globs(t.files.as_deref(), Some(node), "files");
+        let exclude_patterns = self.globs(t.exclude.as_deref(), Some(node), "exclude");
+        let files = (t.files.is_some() || t.exclude.is_some()).then(|| FileFilter {
+            include: glob_set(&include_patterns).unwrap_or_else(|_| GlobSet::empty()),
+            exclude: glob_set(&exclude_patterns).unwrap_or_else(|_| GlobSet::empty()),
+            include_patterns,
+            exclude_patterns,
+        });
+
+        let model_node = self.field(Some(node), "model");
+        let model = self.task_model(base_model, t.model.as_ref(), model_node);
+        let per = t.per.unwrap_or(if has_files {
+            PerName::File
+        } else {
+            PerName::Repo
+        });
+
+        let kind = match kind_name {
+            "replace" => {
+                let r = t.replace.as_ref()?;
+                let rnode = self.field(Some(node), "replace")?;
+                self.replace(&t.name, r, rnode, vars)
+            }
+            "patch" => {
+                let n = self.field(Some(node), "patch")?;
+                let path = self.existing_file(t.patch.as_deref()?, n, "patch file")?;
+                Some(TaskKind::Patch { path })
+            }
+            "edits" => {
+                let n = self.field(Some(node), "edits")?;
+                let path = self.existing_file(t.edits.as_deref()?, n, "edits file");
+                let format = match t.format {
+                    None | Some(EditFormatName::Auto) => None,
+                    Some(f) => Format::from_name(format_name(f)),
+                };
+                path.map(|path| TaskKind::Edits { path, format })
+            }
+            "prompt" => {
+                let n = self.field(Some(node), "prompt")?;
+                let text = t.prompt.as_deref()?;
+                if text.trim().is_empty() {
+                    self.at(code::EMPTY, "the prompt is empty", n);
+                    return None;
+                }
+                let prompt = self.template(text, n, Scope::TASK, vars)?;
+                Some(TaskKind::Prompt { prompt, per })
+            }
+            "prompt_file" => {
+                let n = self.field(Some(node), "prompt_file")?;
+                let path = self.existing_file(t.prompt_file.as_deref()?, n, "prompt file")?;
+                let prompt = self.prompt_file(&path, n, vars)?;
+                Some(TaskKind::Prompt { prompt, per })
+            }
+            "ask" => {
+                let n = self.field(Some(node), "ask")?;
+                let text = t.ask.as_deref()?;
+                if text.trim().is_empty() {
+                    self.at(code::EMPTY, "the question is empty", n);
+                    return None;
+                }
+                let question = self.template(text, n, Scope::TASK, vars)?;
+                Some(TaskKind::Ask { question, per })
+            }
+            "run" => self
+                .command(t, node, "run", t.run.as_deref(), vars)
+                .map(TaskKind::Run),
+            "check" => {
+                let command = self.command(t, node, "check", t.check.as_deref(), vars);
+                let on_fail = match (t.on_fail, &t.fix) {
+                    (Some(f), _) => f,
+                    (None, Some(_)) => OnFailName::Fix,
+                    (None, None) => OnFailName::Revert,
+                };
+                if let (Some(fail), Some(_), Some(key)) = (t.on_fail, &t.fix, node.key("fix"))
+                    && fail != OnFailName::Fix
+                {
+                    self.hint(
+                        code::NOT_APPLICABLE,
+                        "`fix` applies only with `on_fail: fix`",
+                        key,
+                        "remove `fix`, or set `on_fail: fix`",
+                    );
+                }
+                let fix_node = self.field(Some(node), "fix");
+                let fix_attempts = self
+                    .at_least_one(
+                        t.fix.as_ref().and_then(|f| f.attempts),
+                        fix_node,
+                        "attempts",
+                    )
+                    .unwrap_or(2) as u32;
+                command.map(|command| TaskKind::Check {
+                    command,
+                    on_fail,
+                    fix_attempts,
+                })
+            }
+            _ => None,
+        }?;
+        if misplaced {
+            return None;
+        }
+        Some(Task {
+            name: t.name.clone(),
+            pos: super::model::Pos {
+                line: first_key.span.line,
+                column: first_key.span.col + 1,
+            },
+            files,
+            kind,
+            model,
+        })
+    }
+
+    fn prompt_file(
+        &mut self,
+        path: &Path,
+        node: &Node,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Template> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let err = Error::io(path, &e).at(self.src.place(node.span));
+                self.push(err);
+                return None;
+            }
+        };
+        let errors: Vec<TemplateError> = match Template::parse(&text) {
+            Ok(t) => {
+                let errors = t.check(Scope::TASK, vars);
+                if errors.is_empty() {
+                    return Some(t);
+                }
+                errors
+            }
+            Err(errors) => errors,
+        };
+        for e in errors {
+            let code = if e.syntax {
+                code::TEMPLATE_SYNTAX
+            } else {
+                code::TEMPLATE_VAR
+            };
+            let mut err =
+                Error::new(code, e.message).at(place_in_text(path, &text, e.offset, e.width));
+            if let Some(h) = e.hint {
+                err = err.hint(h);
+            }
+            self.push(err);
+        }
+        None
+    }
+
+    fn replace(
+        &mut self,
+        task_name: &str,
+        r: &super::file::ReplaceFile,
+        node: &'a Node,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<TaskKind> {
+        let find_node = self.field(Some(node), "find");
+        let with_node = self.field(Some(node), "with");
+        let is_regex = r.regex.unwrap_or(false);
+        let mut ok = true;
+        // `find` is rendered now (vars, pipeline and task are known); variable values are
+        // matched as written, so they are regex-escaped in a pattern.
+        let find = match find_node {
+            Some(n) if r.find.is_empty() => {
+                self.hint(
+                    code::EMPTY,
+                    "`find` is empty",
+                    n,
+                    "give the text (or with `regex: true`, the pattern) to replace",
+                );
+                None
+            }
+            Some(n) => self.template(&r.find, n, Scope::LOAD, vars).map(|t| {
+                let ctx = Context {
+                    pipeline: self.pipeline_name,
+                    task: Some(task_name),
+                    vars: Some(vars),
+                    ..Context::default()
+                };
+                (
+                    n,
+                    t.as_plain().is_some(),
+                    t.render_with(&ctx, |v| {
+                        if is_regex {
+                            regex::escape(v)
+                        } else {
+                            v.to_string()
+                        }
+                    }),
+                )
+            }),
+            None => None,
+        };
+        let regex = match find {
+            Some((n, plain, find)) => {
+                let pattern = if is_regex {
+                    find.clone()
+                } else {
+                    regex::escape(&find)
+                };
+                match regex_syntax::Parser::new().parse(&pattern) {
+                    // Offsets are only meaningful in the pattern as written.
+                    Err(e) if is_regex && plain => {
+                        self.regex_error(&find, &e, n);
+                        None
+                    }
+                    _ => match RegexBuilder::new(&pattern)
+                        .case_insensitive(r.case_insensitive.unwrap_or(false))
+                        .build()
+                    {
+                        Ok(re) => Some((re, find)),
+                        Err(e) => {
+                            let msg = e.to_string();
+                            let short = msg
+                                .lines()
+                                .last()
+                                .unwrap_or(&msg)
+                                .trim_start_matches("error: ");
+                            self.hint(code::REGEX, format!("invalid regex in `find`: {short}"), n,
+                                "escape special characters with `\\`, or leave out `regex: true` to match the text as written");
+                            None
+                        }
+                    },
+                }
+            }
+            None => None,
+        };
+        let with = match with_node {
+            Some(n) => self.template(&r.with, n, Scope::TASK, vars),
+            None => None,
+        };
+        let max_count = match (r.max_count, self.field(Some(node), "max_count")) {
+            (Some(0), Some(n)) => {
+                self.hint(
+                    code::RANGE,
+                    "`max_count` must be at least 1",
+                    n,
+                    "leave it out to replace every match",
+                );
+                ok = false;
+                None
+            }
+            (m, _) => m.map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
+        };
+        let ((regex, find), with) = (regex?, with?);
+        ok.then(|| {
+            TaskKind::Replace(Replace {
+                find,
+                regex,
+                is_regex,
+                with,
+                max_count,
+            })
+        })
+    }
+
+    fn regex_error(&mut self, pattern: &str, e: &regex_syntax::Error, node: &Node) {
+        let (kind, span) = match e {
+            regex_syntax::Error::Parse(e) => (e.kind().to_string(), *e.span()),
+            regex_syntax::Error::Translate(e) => (e.kind().to_string(), *e.span()),
+            other => {
+                let msg = other.to_string();
+                self.at(code::REGEX, format!("invalid regex in `find`: {msg}"), node);
+                return;
+            }
+        };
+        let char_at = |byte: usize| pattern.get(..byte).map_or(0, |p| p.chars().count());
+        let start = char_at(span.start.offset);
+        let width = char_at(span.end.offset).saturating_sub(start).max(1);
+        let err = self
+            .src
+            .error_in(code::REGEX, format!("invalid regex in `find`: {kind}"), node, start, width)
+            .hint("escape special characters with `\\`, or leave out `regex: true` to match the text as written");
+        self.push(err);
+    }
+
+    fn command(
+        &mut self,
+        t: &TaskFile,
+        node: &'a Node,
+        key: &str,
+        text: Option<&str>,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<Command> {
+        let n = self.field(Some(node), key)?;
+        let text = text?;
+        let command = if text.trim().is_empty() {
+            self.hint(
+                code::EMPTY,
+                format!("the `{key}` command is empty"),
+                n,
+                "give the shell command to run",
+            );
+            None
+        } else {
+            self.template(text, n, Scope::TASK, vars)
+        };
+        let mut ok = true;
+        let cwd = match (&t.cwd, self.field(Some(node), "cwd")) {
+            (Some(cwd), Some(cn)) => {
+                let p = PathBuf::from(cwd);
+                let escapes = p.is_absolute()
+                    || p.components()
+                        .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
+                if escapes {
+                    self.hint(
+                        code::PATH_ESCAPES,
+                        format!("`cwd: {cwd}` leaves the repository"),
+                        cn,
+                        "`cwd` is relative to the repository root and stays inside it",
+                    );
+                    ok = false;
+                }
+                p
+            }
+            _ => PathBuf::new(),
+        };
+        let timeout_node_ok = self.field(Some(node), "timeout").is_some();
+        let timeout = self.duration(t.timeout.as_ref(), Some(node), "timeout");
+        if timeout_node_ok && t.timeout.is_some() && timeout.is_none() {
+            ok = false;
+        }
+        let shell = t.shell.clone().unwrap_or_else(|| "sh".into());
+        if let Some(sn) = self.field(Some(node), "shell")
+            && shell.trim().is_empty()
+        {
+            self.at(code::EMPTY, "`shell` is empty", sn);
+            ok = false;
+        }
+        let concurrency = self.at_least_one(t.concurrency, Some(node), "concurrency");
+        if t.concurrency == Some(0) {
+            ok = false;
+        }
+        let command = command?;
+        ok.then(|| Command {
+            command,
+            shell,
+            env: t.env.clone().unwrap_or_default(),
+            cwd,
+            timeout: timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+            concurrency,
+        })
+    }
+}
+
+fn node_has_reported_key(node: &Node, poisoned: &HashSet<(usize, usize)>) -> bool {
+    match &node.value {
+        Value::Map(entries) => entries.iter().any(|(k, v)| {
+            poisoned.contains(&(k.span.line, k.span.col))
+                || poisoned.contains(&(v.span.line, v.span.col))
+        }),
+        _ => false,
+    }
+}
+
+fn edit_format(f: Option<EditFormatName>) -> EditFormat {
+    match f {
+        None | Some(EditFormatName::Auto) => EditFormat::Auto,
+        Some(f) => Format::from_name(format_name(f)).map_or(EditFormat::Auto, EditFormat::Format),
+    }
+}
+
+fn format_name(f: EditFormatName) -> &'static str {
+    match f {
+        EditFormatName::Auto => "auto",
+        EditFormatName::Diff => "diff",
+        EditFormatName::DiffFenced => "diff-fenced",
+        EditFormatName::Udiff => "udiff",
+        EditFormatName::Whole => "whole",
+        EditFormatName::Patch => "patch",
+    }
+}
+
+/// Why `text` cannot be part of a git ref name, per `git check-ref-format`.
+pub fn bad_ref_part(text: &str) -> Option<&'static str> {
+    if text.contains(char::is_whitespace) {
+        Some("it contains whitespace")
+    } else if text.contains("..") {
+        Some("it contains `..`")
+    } else if text.contains(['~', '^', ':', '?', '*', '[', '\\']) || text.contains("@{") {
+        Some("it contains one of `~ ^ : ? * [ \\ @{`")
+    } else if text.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else if text.starts_with(['-', '.', '/'])
+        || text.ends_with(['.', '/'])
+        || text.ends_with(".lock")
+    {
+        Some("it starts with `-`, `.` or `/`, or ends with `.`, `/` or `.lock`")
+    } else if text.contains("//") || text.contains("/.") {
+        Some("it contains `//` or `/.`")
+    } else {
+        None
+    }
+}

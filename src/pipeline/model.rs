@@ -1,0 +1,338 @@
+//! The checked pipeline: what the rest of codefleet works from. Every value here has been
+//! validated: regexes compiled, globs built, durations and sizes parsed, paths resolved against
+//! the pipeline file's directory, templates parsed. Plain pub structs, so later stages and tests
+//! can also build pipelines in code.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use globset::GlobSet;
+use regex::Regex;
+
+use super::template::Template;
+use crate::coders::Format;
+
+pub use super::file::{OnFailName as OnFail, PerName as Per, ProviderName as Provider};
+
+/// A place in the pipeline file (1-based line and column; 0 when built in code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// A validated pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// The file it was read from (as given), or empty when built in code.
+    pub path: PathBuf,
+    /// The directory relative paths in the pipeline are resolved against.
+    pub dir: PathBuf,
+    /// The name: used in the branch name and trailers.
+    pub name: String,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// Where it runs; empty means the repository the user stands in.
+    pub repos: Vec<RepoSource>,
+    /// Variables, after `--var` overrides.
+    pub vars: BTreeMap<String, String>,
+    /// The run branch.
+    pub branch: Template,
+    /// How commits are written.
+    pub commit: Commit,
+    /// Model defaults (tasks carry their merged settings in [`Task::model`]).
+    pub model: Model,
+    /// Budget for the whole run.
+    pub budget: Budget,
+    /// Requests in flight at most.
+    pub model_concurrency: usize,
+    /// What edits may touch.
+    pub policy: Policy,
+    /// Pull request settings.
+    pub pr: PullRequest,
+    /// The tasks, in order.
+    pub tasks: Vec<Task>,
+}
+
+/// Where a pipeline runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoSource {
+    /// A local checkout, resolved against the pipeline's directory.
+    Path(PathBuf),
+    /// A glob of local checkouts, resolved against the pipeline's directory (`/`-separated).
+    Glob(String),
+    /// A remote repository.
+    Url {
+        /// The URL.
+        url: String,
+        /// The revision to start from; `None` is the remote's HEAD.
+        git_ref: Option<String>,
+    },
+    /// A file of paths and URLs, one a line.
+    List(PathBuf),
+}
+
+/// A commit author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// Name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+}
+
+impl Default for Author {
+    fn default() -> Self {
+        Author {
+            name: "codefleet".into(),
+            email: "codefleet@localhost".into(),
+        }
+    }
+}
+
+/// How commits are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The message template.
+    pub message: Template,
+    /// The author (and committer).
+    pub author: Author,
+}
+
+/// The edit format a model answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EditFormat {
+    /// Chosen per model.
+    #[default]
+    Auto,
+    /// This format.
+    Format(Format),
+}
+
+/// Model settings, after task overrides are merged over the pipeline's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Model {
+    /// Who serves the model; `None` leaves it to settings.
+    pub provider: Option<Provider>,
+    /// The model name; `None` leaves it to settings.
+    pub name: Option<String>,
+    /// Base URL of the API.
+    pub base_url: Option<String>,
+    /// Environment variable with the API key.
+    pub api_key_env: Option<String>,
+    /// The edit format.
+    pub edit_format: EditFormat,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Per-request time limit.
+    pub timeout: Option<Duration>,
+    /// Times a failed reply is sent back with feedback.
+    pub reflections: u32,
+}
+
+/// Hard limits on model use for a run; `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Budget {
+    /// Tokens at most.
+    pub max_tokens: Option<u64>,
+    /// Requests at most.
+    pub max_requests: Option<u64>,
+    /// Wall time at most.
+    pub max_wall_time: Option<Duration>,
+}
+
+/// What edits may touch.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Larger files are neither read for a model nor edited.
+    pub max_file_size: u64,
+    /// Edits may create files.
+    pub allow_create: bool,
+    /// Edits may delete files.
+    pub allow_delete: bool,
+    /// Denied globs as written (built-in ones first).
+    pub deny_patterns: Vec<String>,
+    /// The compiled denied globs.
+    pub deny: GlobSet,
+}
+
+/// Globs always denied, whatever the pipeline says.
+pub const BUILTIN_DENY: [&str; 3] = ["**/.git/**", "**/.env", "**/*.pem"];
+
+/// Default largest file size: 1 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 20;
+
+impl Default for Policy {
+    fn default() -> Self {
+        let patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
+        Policy {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            allow_create: true,
+            allow_delete: false,
+            deny: super::check::glob_set(&patterns).unwrap_or_else(|_| GlobSet::empty()),
+            deny_patterns: patterns,
+        }
+    }
+}
+
+/// Pull request settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// Title template.
+    pub title: Template,
+    /// Body template.
+    pub body: Template,
+    /// Open as draft.
+    pub draft: bool,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Reviewers.
+    pub reviewers: Vec<String>,
+}
+
+/// Which files a task works on.
+#[derive(Debug, Clone)]
+pub struct FileFilter {
+    /// Included globs as written; empty means every file.
+    pub include_patterns: Vec<String>,
+    /// Excluded globs as written.
+    pub exclude_patterns: Vec<String>,
+    /// Compiled includes.
+    pub include: GlobSet,
+    /// Compiled excludes.
+    pub exclude: GlobSet,
+}
+
+impl FileFilter {
+    /// Whether a repository-relative, `/`-separated path is selected.
+    pub fn matches(&self, path: &str) -> bool {
+        (self.include_patterns.is_empty() || self.include.is_match(path))
+            && !self.exclude.is_match(path)
+    }
+}
+
+/// A validated task.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// Unique name.
+    pub name: String,
+    /// Position of the task in the pipeline file.
+    pub pos: Pos,
+    /// Which files it works on; `None` when `files:` is absent (every file, or none for kinds
+    /// that take no files).
+    pub files: Option<FileFilter>,
+    /// What it does.
+    pub kind: TaskKind,
+    /// Model settings merged over the pipeline's.
+    pub model: Model,
+}
+
+/// What a task does.
+#[derive(Debug, Clone)]
+pub enum TaskKind {
+    /// Deterministic find and replace.
+    Replace(Replace),
+    /// Apply a unified diff file.
+    Patch {
+        /// The diff file, resolved against the pipeline's directory.
+        path: PathBuf,
+    },
+    /// Apply a file of edits in an edit format.
+    Edits {
+        /// The edits file, resolved against the pipeline's directory.
+        path: PathBuf,
+        /// Its format; `None` detects it.
+        format: Option<Format>,
+    },
+    /// A model edits the files.
+    Prompt {
+        /// The instruction (from `prompt:` or the `prompt_file:`).
+        prompt: Template,
+        /// One request per file or per repository.
+        per: Per,
+    },
+    /// A model answers a question into the report.
+    Ask {
+        /// The question.
+        question: Template,
+        /// One request per file or per repository.
+        per: Per,
+    },
+    /// A shell command whose changes are committed.
+    Run(Command),
+    /// A shell command that must succeed.
+    Check {
+        /// The command.
+        command: Command,
+        /// What a failure does.
+        on_fail: OnFail,
+        /// Fix rounds when `on_fail` is `fix`.
+        fix_attempts: u32,
+    },
+}
+
+impl TaskKind {
+    /// The kind's name as written in a pipeline.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskKind::Replace(_) => "replace",
+            TaskKind::Patch { .. } => "patch",
+            TaskKind::Edits { .. } => "edits",
+            TaskKind::Prompt { .. } => "prompt",
+            TaskKind::Ask { .. } => "ask",
+            TaskKind::Run(_) => "run",
+            TaskKind::Check { .. } => "check",
+        }
+    }
+
+    /// Whether the task talks to a model (a `check` does only when it fixes).
+    pub fn uses_model(&self) -> bool {
+        matches!(
+            self,
+            TaskKind::Prompt { .. }
+                | TaskKind::Ask { .. }
+                | TaskKind::Check {
+                    on_fail: OnFail::Fix,
+                    ..
+                }
+        )
+    }
+}
+
+/// A find-and-replace.
+#[derive(Debug, Clone)]
+pub struct Replace {
+    /// `find` as written.
+    pub find: String,
+    /// The compiled pattern (literal text is escaped; case-insensitivity is compiled in).
+    pub regex: Regex,
+    /// Whether `find` was a regular expression (so `$1` in `with` expands).
+    pub is_regex: bool,
+    /// The replacement template.
+    pub with: Template,
+    /// At most this many replacements per file.
+    pub max_count: Option<usize>,
+}
+
+/// A shell step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The command line template.
+    pub command: Template,
+    /// The shell that runs it with `-c`.
+    pub shell: String,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Directory relative to the repository root (`""` is the root).
+    pub cwd: PathBuf,
+    /// Time limit.
+    pub timeout: Duration,
+    /// Repositories running it at once, at most; `None` is all workers.
+    pub concurrency: Option<usize>,
+}
+
+/// Default time limit of `run` and `check` commands.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);

@@ -1,0 +1,248 @@
+//! [`DirFiles`]: the files of a plain directory (a checkout or not) as the coders see them,
+//! like `git apply` does: every regular file outside `.git`, read lazily, and writes checked
+//! against confinement and the policy, then carried out atomically.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use super::path::{Refusal, check_no_symlink, check_relative};
+use super::policy::{Policy, is_binary};
+use super::write::{delete_file, write_atomic};
+use crate::coders::{Change, Files};
+
+/// The files under one directory.
+#[derive(Debug)]
+pub struct DirFiles {
+    root: PathBuf,
+    policy: Policy,
+    listing: OnceLock<Vec<String>>,
+}
+
+/// What happened to one [`Change`] when it was carried out.
+#[derive(Debug)]
+pub struct Applied {
+    /// The path written or deleted (normal form).
+    pub path: String,
+    /// `created`, `modified`, `renamed` or `deleted`.
+    pub action: &'static str,
+    /// For a rename, the old path.
+    pub from: Option<String>,
+    /// Done, or why not: a refusal or an I/O error text.
+    pub result: Result<(), String>,
+}
+
+impl DirFiles {
+    /// The files under `root`, governed by `policy`.
+    pub fn new(root: impl Into<PathBuf>, policy: Policy) -> DirFiles {
+        DirFiles {
+            root: root.into(),
+            policy,
+            listing: OnceLock::new(),
+        }
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Confinement and the deny list: the normal form of `path` and where it is on disk.
+    pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), Refusal> {
+        let rel = check_relative(path)?;
+        self.policy.check_path(&rel)?;
+        let abs = check_no_symlink(&self.root, &rel)?;
+        Ok((rel, abs))
+    }
+
+    /// Everything [`Files::check_write`] checks, as a [`Refusal`].
+    pub fn check(&self, path: &str) -> Result<(), Refusal> {
+        let (rel, abs) = self.resolve(path)?;
+        match fs::symlink_metadata(&abs) {
+            Ok(meta) => {
+                self.policy.check_size(&rel, meta.len())?;
+                if head_is_binary(&abs) {
+                    return Err(Refusal::Binary(rel));
+                }
+                Ok(())
+            }
+            Err(_) if !self.policy.allow_create => Err(Refusal::CreateNotAllowed(rel)),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Carries out `changes` in order, each checked again just before it is written, so a
+    /// refused path is never touched whatever produced the change. A rename's old file is
+    /// removed unless another change writes or deletes it.
+    pub fn apply(&self, changes: &[Change]) -> Vec<Applied> {
+        let mentioned: HashSet<&str> = changes
+            .iter()
+            .map(|c| match c {
+                Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
+            })
+            .collect();
+        changes
+            .iter()
+            .map(|change| match change {
+                Change::Write {
+                    path,
+                    content,
+                    created,
+                    renamed_from,
+                } => self.apply_write(path, content, *created, renamed_from.as_deref(), &mentioned),
+                Change::Delete { path } => self.apply_delete(path),
+            })
+            .collect()
+    }
+
+    fn apply_write(
+        &self,
+        path: &str,
+        content: &[u8],
+        created: bool,
+        from: Option<&str>,
+        mentioned: &HashSet<&str>,
+    ) -> Applied {
+        let exists_before = self
+            .resolve(path)
+            .is_ok_and(|(_, abs)| abs.symlink_metadata().is_ok());
+        let action = match (from, created || !exists_before) {
+            (Some(_), _) => "renamed",
+            (None, true) => "created",
+            (None, false) => "modified",
+        };
+        let result = (|| {
+            self.check(path).map_err(|r| r.to_string())?;
+            let (rel, abs) = self.resolve(path).map_err(|r| r.to_string())?;
+            self.policy
+                .check_size(&rel, content.len() as u64)
+                .map_err(|r| r.to_string())?;
+            let old = match from {
+                Some(old) => {
+                    let (old_rel, old_abs) = self.resolve(old).map_err(|r| r.to_string())?;
+                    if !self.policy.allow_delete {
+                        return Err(Refusal::DeleteNotAllowed(old_rel).to_string());
+                    }
+                    Some(old_abs)
+                }
+                None => None,
+            };
+            write_atomic(&abs, content, old.as_deref())
+                .map_err(|e| format!("cannot write `{rel}`: {e}"))?;
+            if let (Some(old_abs), Some(old)) = (old, from)
+                && !mentioned.contains(old)
+                && old_abs != abs
+            {
+                delete_file(&old_abs).map_err(|e| format!("cannot delete `{old}`: {e}"))?;
+                self.prune_empty_dirs(&old_abs);
+            }
+            Ok(())
+        })();
+        Applied {
+            path: path.to_string(),
+            action,
+            from: from.map(str::to_string),
+            result,
+        }
+    }
+
+    fn apply_delete(&self, path: &str) -> Applied {
+        let result = (|| {
+            let (rel, abs) = self.resolve(path).map_err(|r| r.to_string())?;
+            if !self.policy.allow_delete {
+                return Err(Refusal::DeleteNotAllowed(rel).to_string());
+            }
+            delete_file(&abs).map_err(|e| format!("cannot delete `{rel}`: {e}"))?;
+            self.prune_empty_dirs(&abs);
+            Ok(())
+        })();
+        Applied {
+            path: path.to_string(),
+            action: "deleted",
+            from: None,
+            result,
+        }
+    }
+
+    /// Removes directories a delete left empty, up to the root, as `git apply` does.
+    fn prune_empty_dirs(&self, deleted: &Path) {
+        let mut dir = deleted.parent();
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+
+    fn walk(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![(self.root.clone(), String::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue; // not UTF-8: no edit can name it
+                };
+                if name == ".git" {
+                    continue;
+                }
+                let rel = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                // file_type() does not follow symlinks, so links are neither listed nor
+                // descended into.
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => stack.push((entry.path(), rel)),
+                    Ok(t) if t.is_file() && self.policy.check_path(&rel).is_ok() => {
+                        out.push(rel);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+fn head_is_binary(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(8192);
+    match fs::File::open(path) {
+        Ok(f) => f.take(8192).read_to_end(&mut head).is_ok() && is_binary(&head),
+        Err(_) => false,
+    }
+}
+
+impl Files for DirFiles {
+    fn paths(&self) -> Vec<String> {
+        self.listing.get_or_init(|| self.walk()).clone()
+    }
+
+    /// Only files an edit may change are readable: a denied, oversized or binary file reads
+    /// as absent, so its bytes never reach a model.
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let (rel, abs) = self.resolve(path).ok()?;
+        let meta = fs::symlink_metadata(&abs).ok()?;
+        if !meta.is_file() || self.policy.check_size(&rel, meta.len()).is_err() {
+            return None;
+        }
+        let bytes = fs::read(&abs).ok()?;
+        (!is_binary(&bytes)).then_some(bytes)
+    }
+
+    fn check_write(&self, path: &str) -> Result<(), String> {
+        self.check(path).map_err(|r| r.to_string())
+    }
+}

@@ -1,0 +1,210 @@
+//! Path confinement: a path an edit names must stay inside the root, lexically (no `..`, no
+//! absolute or drive paths, nothing in `.git`) and on disk (no existing component is a
+//! symlink, so a link cannot carry a write outside).
+
+use std::path::{Path, PathBuf};
+
+/// Why a path may not be written. The text is what a user (or a model) reads as the reason an
+/// edit failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No path at all.
+    #[error("refused: the path is empty")]
+    Empty,
+    /// `/etc/passwd`, `C:\x`, `\\server\share`.
+    #[error("refused: `{0}` is an absolute path; paths are relative to the directory")]
+    Absolute(String),
+    /// `../x`, `a/../../x`.
+    #[error("refused: `{0}` is outside the directory")]
+    Outside(String),
+    /// `.git/config`, `sub/.git/hooks/x`, `.git`.
+    #[error("refused: `{0}` is inside `.git`")]
+    GitDir(String),
+    /// A NUL or other control character in the name.
+    #[error("refused: `{0}` holds a control character")]
+    BadName(String),
+    /// An existing component of the path is a symlink.
+    #[error("refused: `{path}` goes through the symlink `{link}`")]
+    Symlink {
+        /// The path as named.
+        path: String,
+        /// The component that is a link.
+        link: String,
+    },
+    /// An existing component that should be a directory is a file.
+    #[error("refused: `{path}`: `{prefix}` is not a directory")]
+    NotADirectory {
+        /// The path as named.
+        path: String,
+        /// The component that is not a directory.
+        prefix: String,
+    },
+    /// The path itself is a directory.
+    #[error("refused: `{0}` is a directory")]
+    IsDirectory(String),
+    /// A deny pattern of the policy matches.
+    #[error("refused: `{path}` is denied by policy (matches `{pattern}`)")]
+    Denied {
+        /// The path as named.
+        path: String,
+        /// The deny glob that matched.
+        pattern: String,
+    },
+    /// Over `max_file_size`.
+    #[error("refused: `{path}` is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// The path as named.
+        path: String,
+        /// Its size, existing or new.
+        size: u64,
+        /// The policy's limit.
+        limit: u64,
+    },
+    /// A NUL byte in the first 8 KiB.
+    #[error("refused: `{0}` is a binary file")]
+    Binary(String),
+    /// Creating files is not allowed by policy.
+    #[error("refused: creating `{0}` is not allowed by policy")]
+    CreateNotAllowed(String),
+    /// Deleting files is not allowed by policy.
+    #[error("refused: deleting `{0}` is not allowed by policy")]
+    DeleteNotAllowed(String),
+}
+
+/// Checks a relative, `/`-separated path without touching the disk, and returns its normal
+/// form (empty and `.` components dropped). `\` counts as a separator too, so a path written
+/// for Windows cannot slip past.
+pub fn check_relative(path: &str) -> Result<String, Refusal> {
+    if path.is_empty() {
+        return Err(Refusal::Empty);
+    }
+    if path.chars().any(char::is_control) {
+        return Err(Refusal::BadName(path.escape_debug().to_string()));
+    }
+    let bytes = path.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if path.starts_with('/') || path.starts_with('\\') || drive {
+        return Err(Refusal::Absolute(path.to_string()));
+    }
+    let mut parts = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return Err(Refusal::Outside(path.to_string())),
+            _ if is_git_dir_name(part) => return Err(Refusal::GitDir(path.to_string())),
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err(Refusal::Empty);
+    }
+    Ok(parts.join("/"))
+}
+
+/// `.git`, also as case-insensitive file systems and Windows see it (`.GIT`, `.git.`, `.git `).
+fn is_git_dir_name(part: &str) -> bool {
+    part.trim_end_matches(['.', ' '])
+        .eq_ignore_ascii_case(".git")
+}
+
+/// Checks every existing component of `root/rel` (a path [`check_relative`] returned) with
+/// `symlink_metadata`: none may be a symlink, and all but the last must be directories. The
+/// part that does not exist yet is fine: it will be created as plain directories.
+pub fn check_no_symlink(root: &Path, rel: &str) -> Result<PathBuf, Refusal> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut here = root.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        here.push(part);
+        let prefix = parts[..=i].join("/");
+        match here.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Refusal::Symlink {
+                    path: rel.to_string(),
+                    link: prefix,
+                });
+            }
+            Ok(meta) if i + 1 < parts.len() && !meta.is_dir() => {
+                return Err(Refusal::NotADirectory {
+                    path: rel.to_string(),
+                    prefix,
+                });
+            }
+            Ok(meta) if i + 1 == parts.len() && meta.is_dir() => {
+                return Err(Refusal::IsDirectory(rel.to_string()));
+            }
+            Ok(_) => {}
+            // Missing from here on: nothing below can be a link.
+            Err(_) => {
+                for rest in &parts[i + 1..] {
+                    here.push(rest);
+                }
+                return Ok(here);
+            }
+        }
+    }
+    Ok(here)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_normalised() {
+        assert_eq!(check_relative("src/main.rs").unwrap(), "src/main.rs");
+        assert_eq!(check_relative("./src//a.rs").unwrap(), "src/a.rs");
+        assert_eq!(check_relative("a b/c.txt").unwrap(), "a b/c.txt");
+        assert_eq!(check_relative(".github/x.yml").unwrap(), ".github/x.yml");
+        assert_eq!(check_relative(".gitignore").unwrap(), ".gitignore");
+    }
+
+    #[test]
+    fn escapes_are_refused() {
+        for p in ["../x", "a/../../x", "a/..", "..", "src\\..\\..\\x"] {
+            assert_eq!(
+                check_relative(p),
+                Err(Refusal::Outside(p.to_string())),
+                "{p}"
+            );
+        }
+        for p in [
+            "/etc/passwd",
+            "\\x",
+            "C:\\x",
+            "c:/x",
+            "C:x",
+            "\\\\server\\share",
+        ] {
+            assert_eq!(
+                check_relative(p),
+                Err(Refusal::Absolute(p.to_string())),
+                "{p}"
+            );
+        }
+        for p in [
+            ".git/config",
+            "sub/.git/hooks/pre-commit",
+            ".git",
+            ".GIT/x",
+            ".git./x",
+            "a\\.git\\x",
+        ] {
+            assert_eq!(
+                check_relative(p),
+                Err(Refusal::GitDir(p.to_string())),
+                "{p}"
+            );
+        }
+        assert_eq!(check_relative(""), Err(Refusal::Empty));
+        assert_eq!(check_relative("./"), Err(Refusal::Empty));
+        assert!(matches!(check_relative("a\0b"), Err(Refusal::BadName(_))));
+    }
+
+    #[test]
+    fn refusal_text_reads_as_a_reason() {
+        assert_eq!(
+            check_relative("../x").unwrap_err().to_string(),
+            "refused: `../x` is outside the directory"
+        );
+    }
+}

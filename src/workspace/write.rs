@@ -1,0 +1,104 @@
+//! Atomic writes and deletes. A write goes to a temporary file in the same directory and is
+//! renamed over the target, so a reader (or a crash) sees the old file or the new one, never
+//! half of one. The target keeps its permissions (the executable bit); a new file gets
+//! 0666 less the umask, as `git checkout` would create it.
+
+use std::fs::{self, Permissions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes `content` to `path` atomically. Permissions come from `mode_from` (a rename's
+/// old file) when given, else from the existing file, else the umask default. Missing parent
+/// directories are created.
+pub fn write_atomic(path: &Path, content: &[u8], mode_from: Option<&Path>) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent)?;
+    let keep: Option<Permissions> = mode_from
+        .and_then(|p| fs::symlink_metadata(p).ok())
+        .or_else(|| fs::symlink_metadata(path).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".codefleet-").suffix(".tmp");
+    #[cfg(unix)]
+    let new_file_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Permissions::from_mode(0o666)
+    };
+    #[cfg(unix)]
+    builder.permissions(new_file_mode);
+    let mut tmp = builder.tempfile_in(parent)?;
+    tmp.write_all(content)?;
+    tmp.flush()?;
+    if let Some(perms) = keep {
+        tmp.as_file().set_permissions(perms)?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Deletes a file; a file that is already gone is not an error (the end state is the same).
+pub fn delete_file(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        fs::write(&path, "old\n").unwrap();
+        write_atomic(&path, b"new\n", None).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new\n");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["a.txt"]);
+    }
+
+    #[test]
+    fn creates_parent_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x/y/z.txt");
+        write_atomic(&path, b"z", None).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"z");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_executable_bit_and_takes_a_renamed_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("run.sh");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&script, Permissions::from_mode(0o755)).unwrap();
+        write_atomic(&script, b"#!/bin/sh\necho hi\n", None).unwrap();
+        assert_eq!(
+            fs::metadata(&script).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+
+        let moved = dir.path().join("bin/run");
+        write_atomic(&moved, b"#!/bin/sh\n", Some(&script)).unwrap();
+        assert_eq!(
+            fs::metadata(&moved).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+    }
+
+    #[test]
+    fn deleting_a_missing_file_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        delete_file(&dir.path().join("gone")).unwrap();
+    }
+}

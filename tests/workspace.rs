@@ -1,0 +1,307 @@
+//! `workspace::DirFiles` over real temp directories: listing, reading, confinement (with real
+//! symlinks), the deny policy, and atomic writes that keep permissions.
+
+use std::fs;
+use std::path::Path;
+
+use codefleet::coders::{Change, Files};
+use codefleet::workspace::{DirFiles, Policy};
+use tempfile::TempDir;
+
+fn tree(files: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn write(path: &str, content: &str) -> Change {
+    Change::Write {
+        path: path.to_string(),
+        content: content.as_bytes().to_vec(),
+        created: false,
+        renamed_from: None,
+    }
+}
+
+fn apply_policy() -> Policy {
+    let mut policy = Policy::default();
+    policy.allow_delete = true;
+    policy
+}
+
+#[test]
+fn paths_lists_regular_files_sorted_without_git_or_secrets() {
+    let dir = tree(&[
+        ("b.txt", "b"),
+        ("a/z.rs", "z"),
+        ("a/b/c.py", "c"),
+        (".git/config", "[core]"),
+        ("sub/.git", "gitdir: ../.git/modules/sub"),
+        (".env", "TOKEN=x"),
+        (".github/workflows/ci.yml", "on: push"),
+    ]);
+    let files = DirFiles::new(dir.path(), Policy::default());
+    assert_eq!(
+        files.paths(),
+        [".github/workflows/ci.yml", "a/b/c.py", "a/z.rs", "b.txt"]
+    );
+}
+
+#[test]
+fn read_is_lazy_and_hides_what_may_not_be_edited() {
+    let dir = tree(&[
+        ("a.txt", "hello\r\n"),
+        (".env", "SECRET=1"),
+        ("img.png", "PNG\0\0"),
+    ]);
+    let files = DirFiles::new(dir.path(), Policy::default());
+    assert_eq!(files.read("a.txt"), Some(b"hello\r\n".to_vec()));
+    assert_eq!(files.read("./a.txt"), Some(b"hello\r\n".to_vec()));
+    assert_eq!(files.read("missing.txt"), None);
+    assert_eq!(files.read(".env"), None, "secrets never reach a coder");
+    assert_eq!(
+        files.read("img.png"),
+        None,
+        "binary files are not text to edit"
+    );
+    assert_eq!(files.read("../a.txt"), None);
+}
+
+#[test]
+fn check_write_gives_the_reason() {
+    let dir = tree(&[("a.txt", "a"), ("img.png", "PNG\0"), ("big.txt", "")]);
+    fs::write(dir.path().join("big.txt"), vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let files = DirFiles::new(dir.path(), Policy::default());
+    assert_eq!(files.check_write("a.txt"), Ok(()));
+    assert_eq!(files.check_write("new/dir/file.rs"), Ok(()));
+    let cases = [
+        ("../x", "refused: `../x` is outside the directory"),
+        (
+            "/etc/passwd",
+            "refused: `/etc/passwd` is an absolute path; paths are relative to the directory",
+        ),
+        (
+            "C:\\win.ini",
+            "refused: `C:\\win.ini` is an absolute path; paths are relative to the directory",
+        ),
+        (".git/config", "refused: `.git/config` is inside `.git`"),
+        (
+            "vendor/.git/HEAD",
+            "refused: `vendor/.git/HEAD` is inside `.git`",
+        ),
+        (
+            ".env",
+            "refused: `.env` is denied by policy (matches `**/.env`)",
+        ),
+        (
+            "keys/server.pem",
+            "refused: `keys/server.pem` is denied by policy (matches `**/*.pem`)",
+        ),
+        ("img.png", "refused: `img.png` is a binary file"),
+        (
+            "big.txt",
+            "refused: `big.txt` is 2097152 bytes, over the 1048576-byte limit",
+        ),
+        ("a.txt/x", "refused: `a.txt/x`: `a.txt` is not a directory"),
+    ];
+    for (path, reason) in cases {
+        assert_eq!(files.check_write(path), Err(reason.to_string()), "{path}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_anywhere_in_the_path_are_refused() {
+    let outside = tree(&[("target.txt", "outside")]);
+    let dir = tree(&[("real/a.txt", "a")]);
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("target.txt"),
+        dir.path().join("link.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("real", dir.path().join("inside")).unwrap();
+    let files = DirFiles::new(dir.path(), apply_policy());
+    assert_eq!(
+        files.check_write("out/target.txt"),
+        Err("refused: `out/target.txt` goes through the symlink `out`".to_string())
+    );
+    assert_eq!(
+        files.check_write("out/new.txt"),
+        Err("refused: `out/new.txt` goes through the symlink `out`".to_string())
+    );
+    assert_eq!(
+        files.check_write("link.txt"),
+        Err("refused: `link.txt` goes through the symlink `link.txt`".to_string())
+    );
+    // Even a link that stays inside is refused: the check is on the path, not the target.
+    assert!(files.check_write("inside/a.txt").is_err());
+    assert_eq!(files.read("out/target.txt"), None);
+    assert!(!files.paths().iter().any(|p| p.contains("target")));
+
+    // And apply never writes through them, whatever the change list says.
+    let results = files.apply(&[write("out/target.txt", "pwned"), write("link.txt", "pwned")]);
+    assert!(results.iter().all(|r| r.result.is_err()));
+    assert_eq!(
+        fs::read_to_string(outside.path().join("target.txt")).unwrap(),
+        "outside"
+    );
+}
+
+#[test]
+fn apply_writes_creates_and_deletes() {
+    let dir = tree(&[
+        ("a.txt", "old\n"),
+        ("gone/only.txt", "x"),
+        ("keep.txt", "k"),
+    ]);
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[
+        write("a.txt", "new\n"),
+        Change::Write {
+            path: "src/new.rs".into(),
+            content: b"fn main() {}\n".to_vec(),
+            created: true,
+            renamed_from: None,
+        },
+        Change::Delete {
+            path: "gone/only.txt".into(),
+        },
+    ]);
+    let actions: Vec<_> = results
+        .iter()
+        .map(|r| (r.path.as_str(), r.action, r.result.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("a.txt", "modified", Ok(())),
+            ("src/new.rs", "created", Ok(())),
+            ("gone/only.txt", "deleted", Ok(())),
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("src/new.rs")).unwrap(),
+        "fn main() {}\n"
+    );
+    assert!(
+        !dir.path().join("gone").exists(),
+        "an emptied directory is removed"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("keep.txt")).unwrap(),
+        "k"
+    );
+    assert_no_temp_files(dir.path());
+}
+
+#[test]
+fn deletes_need_the_policy_to_allow_them() {
+    let dir = tree(&[("a.txt", "a")]);
+    let files = DirFiles::new(dir.path(), Policy::default());
+    let results = files.apply(&[Change::Delete {
+        path: "a.txt".into(),
+    }]);
+    assert_eq!(
+        results[0].result,
+        Err("refused: deleting `a.txt` is not allowed by policy".to_string())
+    );
+    assert!(dir.path().join("a.txt").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn permissions_are_kept_and_new_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[
+        ("run.sh", "#!/bin/sh\n"),
+        ("old.sh", "#!/bin/sh\necho old\n"),
+    ]);
+    let mode = |p: &str| {
+        fs::metadata(dir.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    fs::set_permissions(dir.path().join("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(dir.path().join("old.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    // A file std creates gets 0666 less the umask: the mode a new file should have.
+    fs::write(dir.path().join("reference"), "").unwrap();
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[
+        write("run.sh", "#!/bin/sh\necho hi\n"),
+        write("fresh.txt", "new\n"),
+        Change::Write {
+            path: "bin/new.sh".into(),
+            content: b"#!/bin/sh\necho old\n".to_vec(),
+            created: true,
+            renamed_from: Some("old.sh".into()),
+        },
+    ]);
+    assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+    assert_eq!(mode("run.sh"), 0o755);
+    assert_eq!(mode("fresh.txt"), mode("reference"));
+    assert_eq!(
+        mode("bin/new.sh"),
+        0o750,
+        "a rename keeps the old file's mode"
+    );
+    assert!(
+        !dir.path().join("old.sh").exists(),
+        "the renamed file is gone"
+    );
+    assert_eq!(results[2].action, "renamed");
+}
+
+#[test]
+fn refused_changes_write_nothing() {
+    let dir = tree(&[(".env", "A=1"), ("a.txt", "a")]);
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[
+        write(".env", "A=2"),
+        write("../escape.txt", "x"),
+        write(".git/config", "x"),
+        write("a.txt", "b"),
+    ]);
+    let ok: Vec<bool> = results.iter().map(|r| r.result.is_ok()).collect();
+    assert_eq!(ok, vec![false, false, false, true]);
+    assert_eq!(fs::read_to_string(dir.path().join(".env")).unwrap(), "A=1");
+    assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
+    assert!(!dir.path().join(".git").exists());
+    assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "b");
+}
+
+#[test]
+fn bytes_are_written_exactly() {
+    let dir = tree(&[("crlf.txt", "a\r\nb\r\n")]);
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let bytes = b"\xEF\xBB\xBFa\r\nB\r\nno newline".to_vec();
+    let results = files.apply(&[Change::Write {
+        path: "crlf.txt".into(),
+        content: bytes.clone(),
+        created: false,
+        renamed_from: None,
+    }]);
+    assert!(results[0].result.is_ok());
+    assert_eq!(fs::read(dir.path().join("crlf.txt")).unwrap(), bytes);
+}
+
+fn assert_no_temp_files(dir: &Path) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        assert!(!name.starts_with(".codefleet-"), "temp file left: {name}");
+        if entry.file_type().unwrap().is_dir() {
+            assert_no_temp_files(&entry.path());
+        }
+    }
+}
