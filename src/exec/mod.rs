@@ -1,2 +1,9 @@
 //! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, on a dedicated rayon pool. Built by the runs issue.
+//! task, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
+//! interrupt flag honoured between files.
+
+pub mod observer;
+pub mod pool;
+
+pub use observer::{Observer, Silent};
+pub use pool::{Unit, catching, pool, run_units};
