@@ -1,0 +1,104 @@
+//! [`Base`]: the commit a run starts from, and reading its tree (blobs, entries, the listing
+//! of every path) straight from the object database.
+
+use std::path::Path;
+
+use crate::error::Error;
+
+use super::errors;
+use super::mode::{FileMode, TreeEntry};
+use super::repo::Repo;
+
+/// The commit a run starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    /// The revision as given (`HEAD` by default).
+    pub rev: String,
+    /// The commit it resolved to.
+    pub commit: git2::Oid,
+    /// That commit's tree.
+    pub tree: git2::Oid,
+}
+
+impl Repo {
+    pub(super) fn tree(&self, id: git2::Oid) -> Result<git2::Tree<'_>, Error> {
+        self.inner
+            .find_tree(id)
+            .map_err(|e| errors::git(&format!("read tree {}", errors::short(id)), &e))
+    }
+
+    /// The non-directory entry at `path` in the base tree, `None` when there is none (or it is
+    /// a directory).
+    pub fn entry(&self, base: &Base, path: &str) -> Result<Option<TreeEntry>, Error> {
+        let tree = self.tree(base.tree)?;
+        self.entry_in(&tree, path)
+    }
+
+    pub(super) fn entry_in(
+        &self,
+        tree: &git2::Tree<'_>,
+        path: &str,
+    ) -> Result<Option<TreeEntry>, Error> {
+        if path.is_empty() {
+            return Ok(None);
+        }
+        match tree.get_path(Path::new(path)) {
+            Ok(e) => Ok(FileMode::from_bits(e.filemode()).map(|mode| TreeEntry {
+                path: path.to_string(),
+                mode,
+                id: e.id(),
+            })),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(errors::git(&format!("look up `{path}`"), &e)),
+        }
+    }
+
+    /// The bytes of `path` in the base tree exactly as stored (after git's clean filters, so
+    /// line endings are as committed); a symlink gives its target. `None` when the base has no
+    /// such file; submodules have no content here and also give `None`.
+    pub fn read_blob(&self, base: &Base, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.entry(base, path)? {
+            Some(e) if e.mode != FileMode::Submodule => self.blob_bytes(e.id).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    pub(super) fn blob_bytes(&self, id: git2::Oid) -> Result<Vec<u8>, Error> {
+        let blob = self
+            .inner
+            .find_blob(id)
+            .map_err(|e| errors::git(&format!("read blob {}", errors::short(id)), &e))?;
+        Ok(blob.content().to_vec())
+    }
+
+    /// Every non-directory path of the base tree with its mode, sorted as git sorts them.
+    /// Paths that are not UTF-8 are left out (and logged): they stay untouched in every commit.
+    pub fn list_paths(&self, base: &Base) -> Result<Vec<TreeEntry>, Error> {
+        let tree = self.tree(base.tree)?;
+        let mut out = Vec::new();
+        let mut skipped = 0usize;
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            let Some(mode) = FileMode::from_bits(entry.filemode()) else {
+                return git2::TreeWalkResult::Ok;
+            };
+            match entry.name().ok() {
+                Some(name) => out.push(TreeEntry {
+                    path: format!("{dir}{name}"),
+                    mode,
+                    id: entry.id(),
+                }),
+                None => skipped += 1,
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(|e| errors::git("list the base tree", &e))?;
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                repo = %self.display_path().display(),
+                "paths that are not UTF-8 are left out of the file list"
+            );
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,224 @@
+//! Commits built from objects: blobs written as `git add` would store them, the tree edited
+//! only along the changed paths, and a commit whose message carries codefleet's trailers. The
+//! user's index, working tree and refs are never touched. Same parent, changes, identities and
+//! time give the same commit id.
+
+use std::io::Write;
+
+use crate::error::Error;
+
+use super::change::TreeChange;
+use super::errors;
+use super::message::with_trailers;
+use super::mode::FileMode;
+use super::repo::Repo;
+use super::tree_edit::{DirEdit, Leaf, check_path};
+
+/// A commit author or committer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Display name.
+    pub name: String,
+    /// Email address, without angle brackets.
+    pub email: String,
+}
+
+impl Identity {
+    /// An identity from its parts.
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Identity {
+        Identity {
+            name: name.into(),
+            email: email.into(),
+        }
+    }
+
+    /// Parses `Name <email>`; `None` when it is not of that shape.
+    pub fn parse(text: &str) -> Option<Identity> {
+        let text = text.trim();
+        let (name, rest) = text.split_once('<')?;
+        let email = rest.strip_suffix('>')?;
+        if email.contains(['<', '>']) || name.trim().is_empty() {
+            return None;
+        }
+        Some(Identity::new(name.trim(), email.trim()))
+    }
+
+    /// `codefleet <codefleet@localhost>`, used when nothing else is configured.
+    pub fn codefleet() -> Identity {
+        Identity::new("codefleet", "codefleet@localhost")
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} <{}>", self.name, self.email)
+    }
+}
+
+/// The trailers every codefleet commit carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trailers {
+    /// `Codefleet-Pipeline`: the pipeline name.
+    pub pipeline: String,
+    /// `Codefleet-Task`: the task name.
+    pub task: String,
+    /// `Codefleet-Run`: the run id.
+    pub run: String,
+    /// `Codefleet-Model`: the model that made the edits, for model tasks.
+    pub model: Option<String>,
+}
+
+impl Trailers {
+    /// The `(key, value)` pairs in the order written.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("Codefleet-Pipeline", self.pipeline.as_str()),
+            ("Codefleet-Task", self.task.as_str()),
+            ("Codefleet-Run", self.run.as_str()),
+        ];
+        if let Some(model) = &self.model {
+            out.push(("Codefleet-Model", model.as_str()));
+        }
+        out
+    }
+}
+
+/// Everything about a commit besides its tree and parent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitInfo {
+    /// The message above the trailers; the task name is used when it is blank.
+    pub message: String,
+    /// The trailers appended to it.
+    pub trailers: Trailers,
+    /// The author; `None`: the repository's `user.name`/`user.email`, else codefleet's own.
+    pub author: Option<Identity>,
+    /// The committer; `None`: resolved like the author.
+    pub committer: Option<Identity>,
+    /// Seconds since the Unix epoch (UTC) for both signatures; `None`: now. Pass a fixed time
+    /// to make re-runs reproduce the same commit ids.
+    pub time: Option<i64>,
+}
+
+impl Repo {
+    /// The identity from the repository's configuration (`user.name`, `user.email`), else
+    /// `codefleet <codefleet@localhost>`.
+    pub fn default_identity(&self) -> Identity {
+        let from_config = self.inner.config().ok().and_then(|c| {
+            let name = c.get_string("user.name").ok()?;
+            let email = c.get_string("user.email").ok()?;
+            (!name.trim().is_empty() && !email.trim().is_empty())
+                .then(|| Identity::new(name.trim(), email.trim()))
+        });
+        from_config.unwrap_or_else(Identity::codefleet)
+    }
+
+    /// Writes a commit whose parent is `parent` and whose tree is the parent's tree with
+    /// `changes` applied. Returns `None` — and writes no commit — when `changes` is empty or
+    /// leaves the tree as it was. No ref moves: see [`Repo::update_branch`].
+    pub fn commit_changes(
+        &self,
+        parent: git2::Oid,
+        changes: &[TreeChange],
+        info: &CommitInfo,
+    ) -> Result<Option<git2::Oid>, Error> {
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let parent_commit = self
+            .inner
+            .find_commit(parent)
+            .map_err(|e| errors::git(&format!("read commit {}", errors::short(parent)), &e))?;
+        let parent_tree = self.tree(parent_commit.tree_id())?;
+        let mut edit = DirEdit::default();
+        for change in changes {
+            check_path(change.path())?;
+            let leaf = match change {
+                TreeChange::Write { path, bytes, mode } => {
+                    Leaf::Put(self.write_blob(path, bytes, *mode)?, *mode)
+                }
+                TreeChange::Delete { .. } => Leaf::Remove,
+            };
+            edit.insert(change.path(), leaf)?;
+        }
+        let tree_id = self.edit_tree(Some(&parent_tree), &edit)?;
+        if tree_id == parent_tree.id() {
+            return Ok(None);
+        }
+        let tree = self.tree(tree_id)?;
+        let fallback = self.default_identity();
+        let when = git2::Time::new(info.time.unwrap_or_else(now), 0);
+        let author = signature(info.author.as_ref().unwrap_or(&fallback), &when)?;
+        let committer = signature(
+            info.committer
+                .as_ref()
+                .or(info.author.as_ref())
+                .unwrap_or(&fallback),
+            &when,
+        )?;
+        let title = if info.message.trim().is_empty() {
+            info.trailers.task.as_str()
+        } else {
+            info.message.as_str()
+        };
+        let message = with_trailers(title, &info.trailers.pairs());
+        self.inner
+            .commit(
+                None,
+                &author,
+                &committer,
+                &message,
+                &tree,
+                &[&parent_commit],
+            )
+            .map(Some)
+            .map_err(|e| errors::git("write the commit", &e))
+    }
+
+    /// Writes `bytes` as the blob `git add` would store at `path`: symlink targets raw, file
+    /// content through the clean filters `.gitattributes` and `core.autocrlf` select. Those
+    /// filters (CRLF, ident) can only change content holding `\r` or `$Id`, so other content
+    /// skips libgit2's filtering stream, which writes a temporary file per blob.
+    fn write_blob(&self, path: &str, bytes: &[u8], mode: FileMode) -> Result<git2::Oid, Error> {
+        let fail = |e: git2::Error| errors::git(&format!("write the blob of `{path}`"), &e);
+        match mode {
+            FileMode::Symlink => return self.inner.blob(bytes).map_err(fail),
+            FileMode::Submodule => {
+                return Err(errors::bad_path(
+                    path,
+                    "submodules cannot be written as files",
+                ));
+            }
+            FileMode::Regular | FileMode::Executable => {}
+        }
+        if let Some(driver) = self.filter_driver_of(path) {
+            return Err(errors::filter_driver(path, &driver));
+        }
+        let may_filter = bytes.contains(&b'\r') || bytes.windows(3).any(|w| w == b"$Id");
+        if !may_filter {
+            return self.inner.blob(bytes).map_err(fail);
+        }
+        let mut writer = self
+            .inner
+            .blob_writer(Some(std::path::Path::new(path)))
+            .map_err(fail)?;
+        writer.write_all(bytes).map_err(|e| {
+            errors::git(
+                &format!("write the blob of `{path}`"),
+                &git2::Error::from_str(&e.to_string()),
+            )
+        })?;
+        writer.commit().map_err(fail)
+    }
+}
+
+fn signature(who: &Identity, when: &git2::Time) -> Result<git2::Signature<'static>, Error> {
+    git2::Signature::new(&who.name, &who.email, when)
+        .map_err(|e| errors::bad_identity(&who.to_string(), &e))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,220 @@
+//! The per-repository lock, `<git common dir>/codefleet/lock`: one codefleet run (or rollback)
+//! per repository at a time. The file names its holder (pid, host, start time); a lock whose
+//! process is gone from this host is stale and taken over with a warning. Released on drop.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+use super::errors;
+use super::repo::Repo;
+use super::run_id::rfc3339_utc;
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    /// Process id.
+    pub pid: u32,
+    /// Host name.
+    pub host: String,
+    /// RFC 3339 UTC time the lock was taken.
+    pub started: String,
+    /// The process's start time in clock ticks since boot (Linux), to tell a reused pid apart.
+    #[serde(default)]
+    pub process_start: Option<u64>,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} on host `{}` since {}",
+            self.pid, self.host, self.started
+        )
+    }
+}
+
+/// A held repository lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct RepoLock {
+    path: PathBuf,
+    holder: LockHolder,
+    /// The stale holder this lock replaced, for the caller to report.
+    pub took_over_from: Option<LockHolder>,
+}
+
+impl RepoLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This process's entry in the lock file.
+    pub fn holder(&self) -> &LockHolder {
+        &self.holder
+    }
+}
+
+impl Drop for RepoLock {
+    fn drop(&mut self) {
+        // Remove the file only while it is still ours.
+        if read_holder(&self.path).is_some_and(|h| h == self.holder) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Repo {
+    /// Takes this repository's lock, or fails with `E212` naming the holder. A stale lock (its
+    /// process no longer runs on this host) is taken over with a warning.
+    pub fn lock(&self) -> Result<RepoLock, Error> {
+        let dir = self.codefleet_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| errors::io(&dir, &e))?;
+        let path = dir.join("lock");
+        let me = LockHolder {
+            pid: std::process::id(),
+            host: host_name(),
+            started: rfc3339_utc(SystemTime::now()),
+            process_start: process_start(std::process::id()),
+        };
+        if create_with(&path, &me)? {
+            return Ok(RepoLock {
+                path,
+                holder: me,
+                took_over_from: None,
+            });
+        }
+        let holder = read_holder(&path);
+        let Some(holder) = holder else {
+            return Err(errors::locked(
+                self.display_path(),
+                &path,
+                "its lock file cannot be read",
+            ));
+        };
+        if !is_stale(&holder) {
+            return Err(errors::locked(
+                self.display_path(),
+                &path,
+                &holder.to_string(),
+            ));
+        }
+        // Take over through a guard file, so two processes finding the same stale lock do not
+        // both remove it and one of them remove the other's fresh lock.
+        let guard = dir.join("lock.takeover");
+        if !create_with(&guard, &me)? {
+            return Err(errors::locked(
+                self.display_path(),
+                &guard,
+                "another process is taking over a stale lock",
+            ));
+        }
+        let result = (|| {
+            if read_holder(&path).as_ref() != Some(&holder) {
+                return Err(errors::locked(
+                    self.display_path(),
+                    &path,
+                    "the lock changed hands while checking it",
+                ));
+            }
+            std::fs::remove_file(&path).map_err(|e| errors::io(&path, &e))?;
+            if !create_with(&path, &me)? {
+                return Err(errors::locked(
+                    self.display_path(),
+                    &path,
+                    "another process took the lock",
+                ));
+            }
+            Ok(())
+        })();
+        let _ = std::fs::remove_file(&guard);
+        result?;
+        tracing::warn!(
+            lock = %path.display(),
+            stale = %holder,
+            "took over a stale codefleet lock: its process no longer runs"
+        );
+        Ok(RepoLock {
+            path,
+            holder: me,
+            took_over_from: Some(holder),
+        })
+    }
+}
+
+/// Creates `path` with the holder's JSON in it, atomically: the content is written to a
+/// temporary file first and hard-linked into place, so no reader ever sees an empty lock.
+/// `Ok(false)` when the file already exists.
+fn create_with(path: &Path, holder: &LockHolder) -> Result<bool, Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".lock-")
+        .tempfile_in(dir)
+        .map_err(|e| errors::io(dir, &e))?;
+    let json = serde_json::to_vec(holder).unwrap_or_default();
+    tmp.write_all(&json)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| errors::io(tmp.path(), &e))?;
+    match std::fs::hard_link(tmp.path(), path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(errors::io(path, &e)),
+    }
+}
+
+fn read_holder(path: &Path) -> Option<LockHolder> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A lock is stale when it was taken on this host by a process that no longer runs (or whose
+/// pid now belongs to a process started at another time). Locks from other hosts are never
+/// stale: we cannot see their processes.
+fn is_stale(holder: &LockHolder) -> bool {
+    if holder.host != host_name() {
+        return false;
+    }
+    match process_alive(holder.pid) {
+        Some(false) => true,
+        Some(true) => match (holder.process_start, process_start(holder.pid)) {
+            (Some(then), Some(now)) => then != now,
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+/// Whether a process runs on this host; `None` when this platform cannot tell.
+fn process_alive(pid: u32) -> Option<bool> {
+    if cfg!(target_os = "linux") {
+        Some(Path::new(&format!("/proc/{pid}")).exists())
+    } else {
+        None
+    }
+}
+
+/// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks since boot.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces and parentheses; fields after it follow
+    // the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "localhost".to_string())
+}

@@ -1,0 +1,176 @@
+//! Reading a base file for a task, with a fast path: the working-tree copy is read instead of
+//! inflating the blob only when git itself would call the file clean — the index entry holds the
+//! base's blob id and mode, and its stat data (size, mtime, ctime, inode, device, owner) match
+//! the file exactly and are not racy. Anything else (modified, staged, racy, filtered, skipped)
+//! reads the object database, so a user's uncommitted work never leaks into a run.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::Error;
+
+use super::base::Base;
+use super::mode::{FileMode, TreeEntry};
+use super::repo::Repo;
+
+/// Where a base file's bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The working-tree file, proven identical to the base blob.
+    WorkTree,
+    /// The object database.
+    ObjectDatabase,
+}
+
+/// A file of the base tree with its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseFile {
+    /// The content exactly as the base blob holds it.
+    pub bytes: Vec<u8>,
+    /// Its mode.
+    pub mode: FileMode,
+    /// The base blob id.
+    pub id: git2::Oid,
+    /// Where the bytes were read from.
+    pub source: Source,
+}
+
+/// The index as loaded for the fast path, with the index file's mtime (for racy-clean checks).
+pub(crate) struct IndexSnapshot {
+    index: git2::Index,
+    mtime: (i64, u32),
+}
+
+impl Repo {
+    /// The base content of `path`, equal byte for byte to [`Repo::read_blob`], read from the
+    /// working tree when that is provably the same and cheaper. `None` when the base has no
+    /// such file; submodules give `None`; symlinks give their target from the object database.
+    pub fn read_file(&self, base: &Base, path: &str) -> Result<Option<BaseFile>, Error> {
+        let Some(entry) = self.entry(base, path)? else {
+            return Ok(None);
+        };
+        if entry.mode == FileMode::Submodule {
+            return Ok(None);
+        }
+        if entry.mode.is_file()
+            && let Some(bytes) = self.read_clean_worktree_file(&entry)
+        {
+            return Ok(Some(BaseFile {
+                bytes,
+                mode: entry.mode,
+                id: entry.id,
+                source: Source::WorkTree,
+            }));
+        }
+        Ok(Some(BaseFile {
+            bytes: self.blob_bytes(entry.id)?,
+            mode: entry.mode,
+            id: entry.id,
+            source: Source::ObjectDatabase,
+        }))
+    }
+
+    /// Forgets the loaded index, so the next [`Repo::read_file`] reloads it.
+    pub fn reload_index(&self) {
+        self.index.replace(None);
+    }
+
+    #[cfg(not(unix))]
+    fn read_clean_worktree_file(&self, _entry: &TreeEntry) -> Option<Vec<u8>> {
+        None
+    }
+
+    #[cfg(unix)]
+    fn read_clean_worktree_file(&self, entry: &TreeEntry) -> Option<Vec<u8>> {
+        use std::os::unix::fs::MetadataExt;
+
+        let workdir = self.work_dir()?;
+        if self.index.borrow().is_none() {
+            let snapshot = self.load_index()?;
+            self.index.replace(Some(snapshot));
+        }
+        let guard = self.index.borrow();
+        let snapshot = guard.as_ref()?;
+        let ie = snapshot.index.get_path(Path::new(&entry.path), 0)?;
+        // assume-unchanged (0x8000) and skip-worktree (extended 0x4000) make git trust or skip
+        // the working tree without looking: those files prove nothing.
+        if ie.id != entry.id
+            || ie.mode != entry.mode.bits() as u32
+            || ie.flags & 0x8000 != 0
+            || ie.flags_extended & 0x4000 != 0
+        {
+            return None;
+        }
+        let racy = (i64::from(ie.mtime.seconds()), ie.mtime.nanoseconds()) >= snapshot.mtime;
+        if racy {
+            return None;
+        }
+        if self.uses_filter_driver(&entry.path) {
+            return None;
+        }
+        let file_path = workdir.join(&entry.path);
+        let before = std::fs::symlink_metadata(&file_path).ok()?;
+        if !before.file_type().is_file() {
+            return None;
+        }
+        let mut file = std::fs::File::open(&file_path).ok()?;
+        let mut bytes = Vec::with_capacity(before.len() as usize);
+        file.read_to_end(&mut bytes).ok()?;
+        // Stat the open file after reading, so a write during the read shows as a change.
+        let meta = file.metadata().ok()?;
+        let executable = meta.mode() & 0o111 != 0;
+        let same = meta.ino() == before.ino()
+            && meta.dev() == before.dev()
+            && meta.len() == bytes.len() as u64
+            && meta.len() as u32 == ie.file_size
+            && meta.mtime() as i32 == ie.mtime.seconds()
+            && meta.mtime_nsec() as u32 == ie.mtime.nanoseconds()
+            && meta.ctime() as i32 == ie.ctime.seconds()
+            && meta.ctime_nsec() as u32 == ie.ctime.nanoseconds()
+            && meta.ino() as u32 == ie.ino
+            && meta.dev() as u32 == ie.dev
+            && meta.uid() == ie.uid
+            && meta.gid() == ie.gid
+            && executable == (entry.mode == FileMode::Executable);
+        if !same {
+            return None;
+        }
+        // A checkout filter (CRLF, ident, encoding) that changed the bytes changed their
+        // length too; equal lengths mean the working-tree copy is the blob itself.
+        let odb = self.inner.odb().ok()?;
+        let (size, kind) = odb.read_header(entry.id).ok()?;
+        if kind != git2::ObjectType::Blob || size != bytes.len() {
+            return None;
+        }
+        Some(bytes)
+    }
+
+    #[cfg(unix)]
+    fn load_index(&self) -> Option<IndexSnapshot> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.git_dir().join("index")).ok()?;
+        let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
+        let mut index = self.inner.index().ok()?;
+        index.read(true).ok()?;
+        Some(IndexSnapshot { index, mtime })
+    }
+
+    /// True when `path` names a filter driver that has a clean or process command.
+    pub(super) fn uses_filter_driver(&self, path: &str) -> bool {
+        self.filter_driver_of(path).is_some()
+    }
+
+    pub(super) fn filter_driver_of(&self, path: &str) -> Option<String> {
+        if self.filter_drivers.is_empty() {
+            return None;
+        }
+        let value = self
+            .inner
+            .get_attr(Path::new(path), "filter", git2::AttrCheckFlags::default())
+            .ok()??;
+        self.filter_drivers
+            .iter()
+            .find(|d| d.as_str() == value)
+            .cloned()
+    }
+}

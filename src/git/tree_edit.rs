@@ -1,0 +1,175 @@
+//! Building a new tree from a parent tree and a set of path edits by rewriting only the
+//! directories on the edited paths, bottom up, one `TreeBuilder` each: the cost follows the
+//! number of changed paths, not the size of the tree.
+
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+
+use super::errors;
+use super::mode::FileMode;
+use super::repo::Repo;
+
+const TREE_MODE: i32 = 0o040000;
+
+/// The new state of one tree entry.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Leaf {
+    Put(git2::Oid, FileMode),
+    Remove,
+}
+
+/// The edits under one directory.
+#[derive(Debug, Default)]
+pub(super) struct DirEdit {
+    leaves: BTreeMap<String, Leaf>,
+    dirs: BTreeMap<String, DirEdit>,
+}
+
+impl DirEdit {
+    /// Records the edit of `path` (already checked by [`check_path`]).
+    pub(super) fn insert(&mut self, path: &str, leaf: Leaf) -> Result<(), Error> {
+        let mut dir = self;
+        let mut parts = path.split('/').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                if dir.leaves.insert(part.to_string(), leaf).is_some() {
+                    return Err(errors::bad_path(path, "it is changed twice in one commit"));
+                }
+                return Ok(());
+            }
+            dir = dir.dirs.entry(part.to_string()).or_default();
+        }
+        Err(errors::bad_path(path, "the path is empty"))
+    }
+}
+
+/// Checks that `path` can name a tree entry: relative, `/`-separated, no empty, `.`, `..` or
+/// `.git` component, no NUL.
+pub(super) fn check_path(path: &str) -> Result<(), Error> {
+    if path.is_empty() {
+        return Err(errors::bad_path(path, "the path is empty"));
+    }
+    if path.starts_with('/') {
+        return Err(errors::bad_path(path, "the path is absolute"));
+    }
+    if path.contains('\0') {
+        return Err(errors::bad_path(path, "the path contains a NUL byte"));
+    }
+    for part in path.split('/') {
+        let why = match part {
+            "" => "the path has an empty component",
+            "." | ".." => "the path has a `.` or `..` component",
+            p if p.eq_ignore_ascii_case(".git") => "git never stores a `.git` entry",
+            _ => continue,
+        };
+        return Err(errors::bad_path(path, why));
+    }
+    Ok(())
+}
+
+impl Repo {
+    /// Applies `edit` to `tree` (`None`: start from nothing) and writes the trees that changed.
+    /// Returns the new root tree id; an emptied root is the empty tree.
+    pub(super) fn edit_tree(
+        &self,
+        tree: Option<&git2::Tree<'_>>,
+        edit: &DirEdit,
+    ) -> Result<git2::Oid, Error> {
+        match self.edit_dir(tree, edit, "")? {
+            Some(id) => Ok(id),
+            None => self
+                .inner
+                .treebuilder(None)
+                .and_then(|b| b.write())
+                .map_err(|e| errors::git("write the empty tree", &e)),
+        }
+    }
+
+    /// The new id of one directory, `None` when it ends up empty (git drops empty trees).
+    fn edit_dir(
+        &self,
+        tree: Option<&git2::Tree<'_>>,
+        edit: &DirEdit,
+        prefix: &str,
+    ) -> Result<Option<git2::Oid>, Error> {
+        let fail = |what: &str, e: &git2::Error| errors::git(what, e);
+        let mut builder = self
+            .inner
+            .treebuilder(tree)
+            .map_err(|e| fail("start a tree", &e))?;
+        for (name, leaf) in &edit.leaves {
+            let path = format!("{prefix}{name}");
+            let existing = builder
+                .get(name)
+                .map_err(|e| fail("read a tree entry", &e))?
+                .map(|e| e.filemode());
+            let is_dir = existing == Some(TREE_MODE);
+            match leaf {
+                Leaf::Put(id, mode) => {
+                    if is_dir && !edit.dirs.contains_key(name) {
+                        return Err(errors::bad_path(&path, "a directory exists at this path"));
+                    }
+                    builder
+                        .insert(name, *id, mode.bits())
+                        .map_err(|e| fail(&format!("add `{path}` to its tree"), &e))?;
+                }
+                Leaf::Remove => {
+                    if is_dir {
+                        return Err(errors::bad_path(
+                            &path,
+                            "it is a directory; delete the files in it",
+                        ));
+                    }
+                    if existing.is_some() {
+                        builder
+                            .remove(name)
+                            .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
+                    }
+                }
+            }
+        }
+        for (name, sub) in &edit.dirs {
+            let path = format!("{prefix}{name}");
+            if matches!(edit.leaves.get(name), Some(Leaf::Put(..))) {
+                return Err(errors::bad_path(
+                    &path,
+                    "it is written both as a file and as a directory",
+                ));
+            }
+            let existing = builder
+                .get(name)
+                .map_err(|e| fail("read a tree entry", &e))?
+                .map(|e| (e.filemode(), e.id()));
+            let subtree = match existing {
+                Some((TREE_MODE, id)) => Some(self.tree(id)?),
+                Some(_) => {
+                    return Err(errors::bad_path(
+                        &path,
+                        "a file exists where a directory is needed; delete it in the same change",
+                    ));
+                }
+                None => None,
+            };
+            let child = self.edit_dir(subtree.as_ref(), sub, &format!("{path}/"))?;
+            match (child, existing.is_some()) {
+                (Some(id), _) => {
+                    builder
+                        .insert(name, id, TREE_MODE)
+                        .map_err(|e| fail(&format!("add directory `{path}`"), &e))?;
+                }
+                (None, true) => builder
+                    .remove(name)
+                    .map_err(|e| fail(&format!("remove directory `{path}`"), &e))?,
+                (None, false) => {}
+            }
+        }
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        builder
+            .write()
+            .map(Some)
+            .map_err(|e| fail(&format!("write tree `{prefix}`"), &e))
+    }
+}
