@@ -4,6 +4,9 @@
 
 pub mod observer;
 pub mod pool;
+mod run;
+mod tasks;
 
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
+pub use run::{RunOptions, run};

@@ -33,17 +33,13 @@ impl Target {
 }
 
 /// Resolves the repositories to run on: `overrides` (from `--repo`) when given, else the
-/// pipeline's `sources`, else the current directory (`cwd`).
-pub fn resolve(
-    sources: &[RepoSource],
-    overrides: &[PathBuf],
-    cwd: &Path,
-) -> Result<Vec<Target>, Error> {
+/// pipeline's `sources`, else the current directory (shown as `.`).
+pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
     let mut out = Vec::new();
     if !overrides.is_empty() {
         out.extend(overrides.iter().map(|p| Target::Local(p.clone())));
     } else if sources.is_empty() {
-        out.push(Target::Local(cwd.to_path_buf()));
+        out.push(Target::Local(PathBuf::from(".")));
     } else {
         for source in sources {
             match source {
@@ -168,7 +164,7 @@ mod tests {
             RepoSource::Glob(glob),
             RepoSource::List(root.join("repos.txt")),
         ];
-        let got = resolve(&sources, &[], root).unwrap();
+        let got = resolve(&sources, &[]).unwrap();
         let names: Vec<String> = got
             .iter()
             .map(|t| t.display().replace(&root.display().to_string(), ""))
@@ -177,11 +173,11 @@ mod tests {
             names,
             ["/svc/a", "/svc/b", "/other", "https://example.com/x.git"]
         );
-        let over = resolve(&sources, &[root.join("other")], root).unwrap();
+        let over = resolve(&sources, &[root.join("other")]).unwrap();
         assert_eq!(over, vec![Target::Local(root.join("other"))]);
         assert_eq!(
-            resolve(&[], &[], root).unwrap(),
-            vec![Target::Local(root.to_path_buf())]
+            resolve(&[], &[]).unwrap(),
+            vec![Target::Local(PathBuf::from("."))]
         );
     }
 }

@@ -237,9 +237,9 @@ pub fn annotations(report: &RunReport) -> String {
     out
 }
 
-/// A unified diff of one file (`a/PATH` → `b/PATH`), coloured when asked. Binary or non-UTF-8
-/// content gives a one-line note instead.
-pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, color: bool) -> String {
+/// A unified diff of one file (`a/PATH` → `b/PATH`; `/dev/null` for a created or deleted
+/// side). Binary or non-UTF-8 content gives a one-line note instead.
+pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
     let (Ok(old_text), Ok(new_text)) = (
         std::str::from_utf8(old.unwrap_or_default()),
         std::str::from_utf8(new.unwrap_or_default()),
@@ -262,14 +262,20 @@ pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, color: b
         .context_radius(3)
         .header(&a, &b)
         .to_string();
-    let text = format!("diff --git a/{path} b/{path}\n{text}");
+    format!("diff --git a/{path} b/{path}\n{text}")
+}
+
+/// Colours a unified diff for a terminal (`color` false returns it as is).
+pub fn paint_diff(diff: &str, color: bool) -> String {
     if !color {
-        return text;
+        return diff.to_string();
     }
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.split_inclusive('\n') {
-        let paint =
-            if line.starts_with("+++") || line.starts_with("---") || line.starts_with("diff") {
+    diff.split_inclusive('\n')
+        .map(|line| {
+            let paint = if line.starts_with("+++")
+                || line.starts_with("---")
+                || line.starts_with("diff ")
+            {
                 "\x1b[1m"
             } else if line.starts_with('+') {
                 "\x1b[32m"
@@ -278,19 +284,13 @@ pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>, color: b
             } else if line.starts_with("@@") {
                 "\x1b[36m"
             } else {
-                ""
+                return line.to_string();
             };
-        if paint.is_empty() {
-            out.push_str(line);
-        } else {
             let body = line.strip_suffix('\n').unwrap_or(line);
-            let _ = write!(out, "{paint}{body}\x1b[0m");
-            if line.ends_with('\n') {
-                out.push('\n');
-            }
-        }
-    }
-    out
+            let end = if line.ends_with('\n') { "\n" } else { "" };
+            format!("{paint}{body}\x1b[0m{end}")
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -359,15 +359,15 @@ mod tests {
 
     #[test]
     fn diffs_are_unified_and_coloured_on_request() {
-        let d = unified_diff("a.txt", Some(b"x\ny\n"), Some(b"x\nz\n"), false);
+        let d = unified_diff("a.txt", Some(b"x\ny\n"), Some(b"x\nz\n"));
         assert_eq!(
             d,
             "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n x\n-y\n+z\n"
         );
-        let c = unified_diff("a.txt", Some(b"x\ny\n"), Some(b"x\nz\n"), true);
+        let c = paint_diff(&d, true);
         assert!(c.contains("\x1b[31m-y\x1b[0m\n"));
         assert_eq!(
-            unified_diff("b", Some(b"\xff"), None, false),
+            unified_diff("b", Some(b"\xff"), None),
             "Binary files a/b and b/b differ\n"
         );
     }

@@ -1,0 +1,25 @@
+//! `codefleet plan`: which repositories, tasks and files a pipeline would touch; writes nothing.
+
+use super::Out;
+use super::args::{GlobalArgs, PlanArgs};
+use crate::error::{Error, Exit};
+use crate::plan;
+
+pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+    let pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
+    let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
+    for pipeline in &pipelines {
+        let targets = plan::resolve(&pipeline.repos, &global.repos)?;
+        let plan = plan::build(pipeline, &targets, None);
+        if global.json {
+            let text = serde_json::to_string_pretty(&plan)
+                .map_err(|e| Error::new("E019", format!("cannot print the plan: {e}")))?;
+            writeln!(out.stdout, "{text}").map_err(io)?;
+        } else {
+            out.stdout
+                .write_all(plan.render(!global.quiet).as_bytes())
+                .map_err(io)?;
+        }
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,624 @@
+//! One run: every repository in parallel on a dedicated pool, its tasks in order over an
+//! in-memory overlay of the base tree, each changing task committed from objects, and the run
+//! branch moved once at the end with compare-and-swap. Failures are results; the user's
+//! working tree, index and HEAD are left alone (unless `checkout`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::Error;
+use crate::git::{
+    self, CommitInfo, FileMode, Identity, Repo, RunRecord, TaskRecord, Trailers, TreeChange,
+};
+use crate::pipeline::{Context, Pipeline, Task, TaskKind};
+use crate::plan::{Target, select};
+use crate::report::{
+    FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
+    unified_diff,
+};
+
+use super::observer::Observer;
+use super::pool::{Unit, catching, pool, run_units};
+use super::tasks::{self, FileOutcome};
+
+/// How a run behaves; the library face of `codefleet run`'s flags.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Worker threads; 0 means the number of cores.
+    pub jobs: usize,
+    /// Write commits and branches, or only show (dry run) or test (check) what would change.
+    pub mode: Mode,
+    /// The revision each repository starts from; `None` is `HEAD`.
+    pub base: Option<String>,
+    /// Overwrite a run branch that holds commits codefleet did not make.
+    pub force: bool,
+    /// Check out the run branch at the end (moves HEAD and the working tree).
+    pub checkout: bool,
+    /// The run id; `None` makes a fresh one.
+    pub run_id: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 0,
+            mode: Mode::Run,
+            base: None,
+            force: false,
+            checkout: false,
+            run_id: None,
+        }
+    }
+}
+
+/// Runs `pipeline` on `targets` (see [`crate::plan::resolve`]) and reports what happened.
+/// Workers report progress to `observer`; once `interrupt` is set, no new file, task or
+/// repository starts, unfinished tasks write nothing, and the report says so. Errors are
+/// only for a run that cannot start (the worker pool); everything else is in the report.
+///
+/// ```
+/// use std::sync::atomic::AtomicBool;
+/// use codefleet::exec::{RunOptions, Silent, run};
+/// use codefleet::pipeline::load_str;
+/// use codefleet::plan::Target;
+/// use codefleet::report::Mode;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let repo = git2::Repository::init(dir.path()).unwrap();
+/// std::fs::write(dir.path().join("a.txt"), "hello world\n").unwrap();
+/// let mut index = repo.index().unwrap();
+/// index.add_path(std::path::Path::new("a.txt")).unwrap();
+/// let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+/// let sig = git2::Signature::now("me", "me@example.com").unwrap();
+/// repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).unwrap();
+///
+/// let yaml = "version: 1\nname: greet\ntasks:\n  - name: shout\n    replace: { find: hello, with: HELLO }\n";
+/// let pipeline = load_str(yaml, "p.yml".as_ref(), dir.path(), &[]).unwrap();
+/// let options = RunOptions { mode: Mode::Run, jobs: 1, ..RunOptions::default() };
+/// let targets = [Target::Local(dir.path().to_path_buf())];
+/// let report = run(&pipeline, &targets, &options, &Silent, &AtomicBool::new(false)).unwrap();
+/// assert_eq!(report.exit_code, 0);
+/// assert_eq!(report.totals.commits, 1);
+/// let tip = repo.refname_to_id("refs/heads/codefleet/greet").unwrap();
+/// let blob = repo.find_commit(tip).unwrap().tree().unwrap().get_name("a.txt").unwrap().id();
+/// assert_eq!(repo.find_blob(blob).unwrap().content(), b"HELLO world\n");
+/// ```
+pub fn run(
+    pipeline: &Pipeline,
+    targets: &[Target],
+    options: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &AtomicBool,
+) -> Result<RunReport, Error> {
+    let run_id = options
+        .run_id
+        .clone()
+        .unwrap_or_else(|| git::RunId::new().as_str().to_string());
+    let workers = pool(options.jobs)?;
+    observer.run_started(&run_id, targets.len());
+    let ctx = RunCtx {
+        pipeline,
+        options,
+        observer,
+        interrupt,
+        run_id: &run_id,
+    };
+    let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
+    let repos: Vec<RepoReport> = units
+        .into_iter()
+        .zip(targets)
+        .map(|(unit, target)| {
+            let name = target_name(target);
+            let report = match unit {
+                Unit::Done(r) => return r,
+                Unit::Panicked(msg) => RepoReport {
+                    status: RepoStatus::Failed,
+                    ..RepoReport::skipped(
+                        target.display(),
+                        name,
+                        format!("internal error (a bug in codefleet): {msg}"),
+                    )
+                },
+                Unit::Interrupted => RepoReport {
+                    status: RepoStatus::Interrupted,
+                    ..RepoReport::skipped(target.display(), name, "not started: interrupted")
+                },
+            };
+            // The worker reports the repositories it returns; these it never returned.
+            observer.repo_finished(&report);
+            report
+        })
+        .collect();
+    let interrupted = interrupt.load(Ordering::SeqCst);
+    Ok(RunReport::new(
+        run_id,
+        &pipeline.name,
+        options.mode,
+        interrupted,
+        repos,
+    ))
+}
+
+fn target_name(target: &Target) -> String {
+    match target {
+        Target::Local(p) => dir_name(p),
+        Target::Unsupported { name, .. } => name.clone(),
+    }
+}
+
+fn dir_name(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+struct RunCtx<'a> {
+    pipeline: &'a Pipeline,
+    options: &'a RunOptions,
+    observer: &'a dyn Observer,
+    interrupt: &'a AtomicBool,
+    run_id: &'a str,
+}
+
+/// The files of the base tree as tasks have changed them so far.
+pub(crate) struct Overlay {
+    /// Every editable file: path → mode (deleted files removed, created ones added).
+    pub paths: BTreeMap<String, FileMode>,
+    /// Content changed by earlier tasks; `None` for deleted.
+    pub changed: HashMap<String, Option<Vec<u8>>>,
+}
+
+impl RunCtx<'_> {
+    fn writes(&self) -> bool {
+        self.options.mode == Mode::Run
+    }
+
+    fn repo(&self, target: &Target) -> RepoReport {
+        let display = target.display();
+        let name = target_name(target);
+        let report = match target {
+            Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
+            Target::Local(path) => match self.local_repo(path, &display, &name) {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut msg = e.message.clone();
+                    if let Some(h) = &e.hint {
+                        msg.push_str(&format!(" ({h})"));
+                    }
+                    RepoReport::skipped(display, name, msg)
+                }
+            },
+        };
+        self.observer.repo_finished(&report);
+        report
+    }
+
+    fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
+        let repo = Repo::open(path)?;
+        let base = repo.base(self.options.base.as_deref())?;
+        let branch = self.pipeline.branch.render(&Context {
+            pipeline: &self.pipeline.name,
+            task: None,
+            run_id: self.run_id,
+            repo_name: Some(name),
+            vars: Some(&self.pipeline.vars),
+        });
+        let _lock = if self.writes() {
+            Some(repo.lock()?)
+        } else {
+            None
+        };
+        let previous_tip = repo.branch_tip(&branch)?;
+        if !self.options.force {
+            let foreign = repo.foreign_commits(&branch)?;
+            if let Some(newest) = foreign.first() {
+                return Err(Error::new(
+                    "E302",
+                    format!(
+                        "branch `{branch}` has {} commit{} codefleet did not make (newest {})",
+                        if foreign.len() >= 100 {
+                            "100+".to_string()
+                        } else {
+                            foreign.len().to_string()
+                        },
+                        if foreign.len() == 1 { "" } else { "s" },
+                        short(*newest)
+                    ),
+                )
+                .hint("re-run with --force to replace them, or pick another `branch:`"));
+            }
+        }
+        self.observer.repo_started(display);
+        let mut report = RepoReport {
+            path: display.to_string(),
+            name: name.to_string(),
+            status: RepoStatus::Unchanged,
+            message: None,
+            base: Some(base.commit.to_string()),
+            branch: Some(branch.clone()),
+            previous_tip: previous_tip.map(|t| t.to_string()),
+            tip: previous_tip.map(|t| t.to_string()),
+            tasks: Vec::new(),
+        };
+        let mut overlay = Overlay {
+            paths: repo
+                .list_paths(&base)?
+                .into_iter()
+                .filter(|e| e.mode.is_file())
+                .map(|e| (e.path, e.mode))
+                .collect(),
+            changed: HashMap::new(),
+        };
+        let previous = previous_commits(&repo, previous_tip);
+        let mut record = RunRecord::new(
+            self.run_id,
+            &self.pipeline.name,
+            &base.rev,
+            base.commit,
+            &branch,
+            previous_tip,
+        );
+        let mut parent = base.commit;
+        let work_dir = repo.display_path().to_path_buf();
+        for task in &self.pipeline.tasks {
+            if self.interrupt.load(Ordering::SeqCst) {
+                let mut t = TaskReport::new(&task.name, task.kind.name());
+                t.status = TaskStatus::Interrupted;
+                report.tasks.push(t);
+                continue;
+            }
+            let (mut task_report, changes) =
+                match catching(|| self.task(display, &work_dir, &base, &overlay, task, name)) {
+                    Ok(r) => r,
+                    Err(msg) => {
+                        let mut t = TaskReport::new(&task.name, task.kind.name());
+                        t.status = TaskStatus::Failed;
+                        t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                        (t, Vec::new())
+                    }
+                };
+            if task_report.status == TaskStatus::Interrupted || changes.is_empty() {
+                self.observer.task_finished(display, &task_report);
+                report.tasks.push(task_report);
+                continue;
+            }
+            if self.writes() {
+                match self.commit(&repo, parent, &changes, task, name, &previous) {
+                    Ok(Some(id)) => {
+                        parent = id;
+                        task_report.commit = Some(id.to_string());
+                        record.tasks.push(TaskRecord {
+                            name: task.name.clone(),
+                            commit: Some(id),
+                            files_changed: changes.iter().map(|c| c.path().to_string()).collect(),
+                            ..TaskRecord::default()
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        task_report.status = TaskStatus::Failed;
+                        task_report.message = Some(e.message);
+                        self.observer.task_finished(display, &task_report);
+                        report.tasks.push(task_report);
+                        continue;
+                    }
+                }
+            }
+            for change in changes {
+                match change {
+                    TreeChange::Write { path, bytes, mode } => {
+                        overlay.paths.insert(path.clone(), mode);
+                        overlay.changed.insert(path, Some(bytes));
+                    }
+                    TreeChange::Delete { path } => {
+                        overlay.paths.remove(&path);
+                        overlay.changed.insert(path, None);
+                    }
+                }
+            }
+            self.observer.task_finished(display, &task_report);
+            report.tasks.push(task_report);
+        }
+        if self.writes() && (parent != base.commit || previous_tip.is_some()) {
+            // The branch reflects this run's result from the current base; a run that changes
+            // nothing creates no branch.
+            repo.update_branch(&branch, parent, previous_tip)?;
+            report.tip = Some(parent.to_string());
+            record.finished_at = Some(now_rfc3339());
+            repo.journal().write(&record)?;
+            if self.options.checkout {
+                repo.checkout_branch(&branch)?;
+            }
+        }
+        let interrupted = report
+            .tasks
+            .iter()
+            .any(|t| t.status == TaskStatus::Interrupted);
+        let failed = report.tasks.iter().any(|t| t.status == TaskStatus::Failed);
+        report.status = if interrupted {
+            RepoStatus::Interrupted
+        } else if failed {
+            RepoStatus::Failed
+        } else if report.commits() > 0 {
+            RepoStatus::Changed
+        } else {
+            RepoStatus::Unchanged
+        };
+        Ok(report)
+    }
+
+    /// Runs one task over the overlay: its report and the changes to commit.
+    fn task(
+        &self,
+        display: &str,
+        work_dir: &Path,
+        base: &git::Base,
+        overlay: &Overlay,
+        task: &Task,
+        repo_name: &str,
+    ) -> (TaskReport, Vec<TreeChange>) {
+        let mut report = TaskReport::new(&task.name, task.kind.name());
+        let policy = &self.pipeline.policy;
+        let reader = Reader {
+            work_dir,
+            base,
+            overlay,
+        };
+        let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
+            TaskKind::Replace(r) => {
+                let with = r.with.render(&Context {
+                    pipeline: &self.pipeline.name,
+                    task: Some(&task.name),
+                    run_id: self.run_id,
+                    repo_name: Some(repo_name),
+                    vars: Some(&self.pipeline.vars),
+                });
+                let files = select(
+                    overlay.paths.keys().map(String::as_str),
+                    task.files.as_ref(),
+                    &policy.deny,
+                    &mut report.skipped,
+                );
+                report.files_selected = files.len();
+                self.observer.task_started(display, &task.name, files.len());
+                tasks::replace_files(
+                    &reader,
+                    &files,
+                    r,
+                    &with,
+                    policy.max_file_size,
+                    self.interrupt,
+                    &|path| self.observer.file_done(display, &task.name, path),
+                )
+            }
+            other => {
+                report.status = TaskStatus::Skipped;
+                report.message = Some(format!(
+                    "`{}` tasks are not run by this version",
+                    other.name()
+                ));
+                return (report, Vec::new());
+            }
+        };
+        let mut changes = Vec::new();
+        let diffs = self.options.mode == Mode::DryRun;
+        for (path, outcome) in outcomes {
+            match outcome {
+                FileOutcome::Unchanged => {}
+                FileOutcome::Skipped(skip) => skip.count(&mut report.skipped),
+                FileOutcome::Interrupted => report.status = TaskStatus::Interrupted,
+                FileOutcome::Failed { message, line } => {
+                    let file = FileReport {
+                        path,
+                        status: FileStatus::Failed,
+                        replacements: None,
+                        message: Some(message),
+                        line,
+                        diff: None,
+                    };
+                    self.observer.file_failed(display, &task.name, &file);
+                    report.files_failed += 1;
+                    report.files.push(file);
+                }
+                FileOutcome::Changed {
+                    old,
+                    new,
+                    replacements,
+                } => {
+                    let status = match (&old, &new) {
+                        (None, _) => FileStatus::Created,
+                        (_, None) => FileStatus::Deleted,
+                        _ => FileStatus::Modified,
+                    };
+                    let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new.as_deref()));
+                    report.files_changed += 1;
+                    changes.push(match new {
+                        Some(bytes) => TreeChange::Write {
+                            mode: overlay
+                                .paths
+                                .get(&path)
+                                .copied()
+                                .unwrap_or(FileMode::Regular),
+                            path: path.clone(),
+                            bytes,
+                        },
+                        None => TreeChange::Delete { path: path.clone() },
+                    });
+                    report.files.push(FileReport {
+                        path,
+                        status,
+                        replacements,
+                        message: None,
+                        line: None,
+                        diff,
+                    });
+                }
+            }
+        }
+        if report.status == TaskStatus::Interrupted {
+            return (report, Vec::new());
+        }
+        report.files.sort_by(|a, b| a.path.cmp(&b.path));
+        report.status = if report.files_failed > 0 {
+            TaskStatus::Failed
+        } else if changes.is_empty() {
+            TaskStatus::Unchanged
+        } else {
+            TaskStatus::Changed
+        };
+        (report, changes)
+    }
+
+    /// Writes the task's commit on `parent`. When the previous run left a commit with the same
+    /// parent, tree and message (but for the run id), that commit is reused, so an identical
+    /// re-run leaves the branch exactly where it was.
+    fn commit(
+        &self,
+        repo: &Repo,
+        parent: git::Oid,
+        changes: &[TreeChange],
+        task: &Task,
+        repo_name: &str,
+        previous: &[PreviousCommit],
+    ) -> Result<Option<git::Oid>, Error> {
+        let message = self.pipeline.commit.message.render(&Context {
+            pipeline: &self.pipeline.name,
+            task: Some(&task.name),
+            run_id: self.run_id,
+            repo_name: Some(repo_name),
+            vars: Some(&self.pipeline.vars),
+        });
+        let author = &self.pipeline.commit.author;
+        let info = CommitInfo {
+            message,
+            trailers: Trailers {
+                pipeline: self.pipeline.name.clone(),
+                task: task.name.clone(),
+                run: self.run_id.to_string(),
+                model: None,
+            },
+            author: Some(Identity::new(&author.name, &author.email)),
+            committer: None,
+            time: None,
+        };
+        let Some(id) = repo.commit_changes(parent, changes, &info)? else {
+            return Ok(None);
+        };
+        let fresh = repo
+            .git2()
+            .find_commit(id)
+            .map_err(|e| Error::new("E303", format!("cannot read back commit {id}: {e}")))?;
+        let same = previous.iter().find(|p| {
+            p.parent == Some(parent)
+                && p.tree == fresh.tree_id()
+                && p.message_without_run == without_run(fresh.message().unwrap_or_default())
+                && p.author == (author.name.clone(), author.email.clone())
+        });
+        Ok(Some(same.map_or(id, |p| p.id)))
+    }
+}
+
+/// A commit of the branch before this run, for reuse by an identical re-run.
+struct PreviousCommit {
+    id: git::Oid,
+    parent: Option<git::Oid>,
+    tree: git::Oid,
+    message_without_run: String,
+    author: (String, String),
+}
+
+/// The first-parent chain of the branch tip, newest first, as long as its commits carry
+/// codefleet trailers (at most 1000).
+fn previous_commits(repo: &Repo, tip: Option<git::Oid>) -> Vec<PreviousCommit> {
+    let mut out = Vec::new();
+    let mut next = tip;
+    while let Some(id) = next {
+        let Ok(c) = repo.git2().find_commit(id) else {
+            break;
+        };
+        let message = c.message().unwrap_or_default();
+        if !message.contains("\nCodefleet-Run: ") || out.len() >= 1000 {
+            break;
+        }
+        let author = c.author();
+        out.push(PreviousCommit {
+            id,
+            parent: c.parent_id(0).ok(),
+            tree: c.tree_id(),
+            message_without_run: without_run(message),
+            author: (
+                author.name().unwrap_or_default().to_string(),
+                author.email().unwrap_or_default().to_string(),
+            ),
+        });
+        next = c.parent_id(0).ok();
+    }
+    out
+}
+
+fn without_run(message: &str) -> String {
+    message
+        .lines()
+        .filter(|l| !l.starts_with("Codefleet-Run: "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn short(id: git::Oid) -> String {
+    id.to_string().chars().take(10).collect()
+}
+
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Reads the current content of a file for a task: the overlay first, then the base.
+pub(crate) struct Reader<'a> {
+    pub work_dir: &'a Path,
+    pub base: &'a git::Base,
+    pub overlay: &'a Overlay,
+}
+
+impl Reader<'_> {
+    /// The content of `path` as the task sees it, reading the base through `repo` (one per
+    /// worker thread: a [`Repo`] is not shared across threads).
+    pub fn read(&self, repo: &Repo, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(c) = self.overlay.changed.get(path) {
+            return Ok(c.clone());
+        }
+        Ok(repo.read_file(self.base, path)?.map(|f| f.bytes))
+    }
+
+    /// A repository handle for a worker thread.
+    pub fn open(&self) -> Option<Repo> {
+        Repo::open(self.work_dir).ok()
+    }
+}
