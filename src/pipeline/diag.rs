@@ -98,12 +98,18 @@ impl<'a> Source<'a> {
                 .chars()
                 .count()
         });
-        Place::at(self.path, self.text, span.line, span.col + 1, width.max(1))
+        at_end_too(Place::at(
+            self.path,
+            self.text,
+            span.line,
+            span.col + 1,
+            width.max(1),
+        ))
     }
 
     /// A place at 0-based column `col` of `line`.
     pub fn place_at(&self, line: usize, col: usize, width: usize) -> Place {
-        Place::at(self.path, self.text, line, col + 1, width.max(1))
+        at_end_too(Place::at(self.path, self.text, line, col + 1, width.max(1)))
     }
 
     /// An error at a node.
@@ -147,5 +153,14 @@ pub fn place_in_text(path: &Path, text: &str, offset: usize, width: usize) -> Pl
             col += 1;
         }
     }
-    Place::at(path, text, line, col + 1, width.max(1))
+    at_end_too(Place::at(path, text, line, col + 1, width.max(1)))
+}
+
+/// A place on the empty line after the last one (a problem found at the end of the file) shows
+/// that empty line, so the caret still has a line to sit under.
+fn at_end_too(mut place: Place) -> Place {
+    if place.line > 0 && place.source_line.is_none() {
+        place.source_line = Some(String::new());
+    }
+    place
 }

@@ -9,10 +9,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A codefleet pipeline: tasks run in order over files of one or more git repositories, one
-/// commit per task on a run branch.
+/// commit per task on a run branch. Top-level fields starting with `x-` are ignored, so they can
+/// hold YAML anchors (`x-rust: &rust ["**/*.rs"]`, then `files: *rust`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "codefleet pipeline")]
+#[schemars(extend("patternProperties" = { "^x-": {} }))]
 pub struct PipelineFile {
     /// Format version of this file; `1` is the only version so far.
     pub version: Option<u32>,

@@ -3,7 +3,7 @@
 //!
 //! Reading a pipeline goes through four stages, each collecting every problem it finds:
 //! 1. [`yaml`]: the text becomes a node tree with line and column (granit-parser events);
-//! 2. `structure`: the tree is checked against the JSON Schema generated from [`file`] (unknown
+//! 2. `structure`: the tree is checked against the JSON Schema generated from [`file`](mod@file) (unknown
 //!    fields, types, required fields, allowed values), and bad parts are cut out;
 //! 3. the rest is deserialised into the serde mirror [`file::PipelineFile`];
 //! 4. `check`: cross-field rules, regexes, globs, units, templates and named files, building
@@ -58,21 +58,22 @@ pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Pipeline, Vec<Erro
             .hint("save the pipeline as UTF-8"),
         ]
     })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    load_str(&text, path, dir, vars)
+    load_str(&text, path, vars)
 }
 
-/// Validates pipeline `text`, shown in messages as `path`, with relative paths resolved against
-/// `dir`.
+/// Validates pipeline `text` as if read from `path`: messages name `path`, and relative paths
+/// resolve against its directory.
 pub fn load_str(
     text: &str,
     path: &Path,
-    dir: &Path,
     vars: &[(String, String)],
 ) -> Result<Pipeline, Vec<Error>> {
+    let shown_dir = path.parent().unwrap_or(Path::new(""));
+    let dir = if shown_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        shown_dir
+    };
     let src = Source { path, text };
     let text_no_bom = text.strip_prefix('\u{feff}').unwrap_or(text);
     let docs = match yaml::parse(text_no_bom) {
@@ -84,6 +85,8 @@ pub fn load_str(
                 .at(src.place_at(e.line.max(1), col, 1));
             if line.starts_with(|c: char| c.is_whitespace()) && line.contains('\t') {
                 err = err.hint("YAML indents with spaces, not tabs");
+            } else if e.message.contains("flow") {
+                err = err.hint("a `{` or `[` before this point is not closed");
             } else if e.message.contains("mapping values") {
                 err = err.hint("quote a value that contains `: `, e.g. `name: \"a: b\"`");
             }
@@ -119,7 +122,10 @@ pub fn load_str(
     let schema = schema();
     let structural = structure::check(root, &schema, src);
     let mut errors = structural.errors;
-    let mirror: file::PipelineFile = match serde_json::from_value(structural.json) {
+    let Some(json) = structural.json else {
+        return Err(sorted(errors));
+    };
+    let mirror: file::PipelineFile = match serde_json::from_value(json) {
         Ok(m) => m,
         Err(e) => {
             errors.push(
@@ -136,6 +142,7 @@ pub fn load_str(
         src,
         root,
         dir,
+        shown_dir,
         poisoned: &structural.poisoned,
         errors: Vec::new(),
     };

@@ -57,6 +57,56 @@ pub struct Pipeline {
     pub tasks: Vec<Task>,
 }
 
+impl Pipeline {
+    /// A pipeline with every default, for building pipelines in code: runs in the current
+    /// repository, branch `codefleet/{{ pipeline }}`, one commit per task named after it.
+    pub fn new(name: impl Into<String>, tasks: Vec<Task>) -> Pipeline {
+        let name = name.into();
+        Pipeline {
+            path: PathBuf::new(),
+            dir: PathBuf::from("."),
+            description: None,
+            repos: Vec::new(),
+            vars: BTreeMap::new(),
+            branch: Template::parse("codefleet/{{ pipeline }}").unwrap_or_default(),
+            commit: Commit {
+                message: Template::parse("{{ task }}").unwrap_or_default(),
+                author: Author::default(),
+            },
+            model: Model::default(),
+            budget: Budget::default(),
+            model_concurrency: 8,
+            policy: Policy::default(),
+            pr: PullRequest {
+                title: Template::parse("codefleet: {{ pipeline }}").unwrap_or_default(),
+                body: Template::text(""),
+                draft: false,
+                labels: Vec::new(),
+                reviewers: Vec::new(),
+            },
+            tasks,
+            name,
+        }
+    }
+
+    /// The template context for `repo_name` and `task` in a run, with this pipeline's name and
+    /// variables filled in.
+    pub fn context<'a>(
+        &'a self,
+        run_id: &'a str,
+        repo_name: Option<&'a str>,
+        task: Option<&'a str>,
+    ) -> super::template::Context<'a> {
+        super::template::Context {
+            pipeline: &self.name,
+            task,
+            run_id,
+            repo_name,
+            vars: Some(&self.vars),
+        }
+    }
+}
+
 /// Where a pipeline runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepoSource {
@@ -207,6 +257,18 @@ pub struct FileFilter {
 }
 
 impl FileFilter {
+    /// Builds a filter from include and exclude globs (empty `include`: every file).
+    pub fn new(include: &[&str], exclude: &[&str]) -> Result<FileFilter, globset::Error> {
+        let include_patterns: Vec<String> = include.iter().map(|s| s.to_string()).collect();
+        let exclude_patterns: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+        Ok(FileFilter {
+            include: super::check::glob_set(&include_patterns)?,
+            exclude: super::check::glob_set(&exclude_patterns)?,
+            include_patterns,
+            exclude_patterns,
+        })
+    }
+
     /// Whether a repository-relative, `/`-separated path is selected.
     pub fn matches(&self, path: &str) -> bool {
         (self.include_patterns.is_empty() || self.include.is_match(path))
@@ -228,6 +290,28 @@ pub struct Task {
     pub kind: TaskKind,
     /// Model settings merged over the pipeline's.
     pub model: Model,
+}
+
+impl Task {
+    /// A task with default model settings and no file filter, for building pipelines in code.
+    pub fn new(name: impl Into<String>, kind: TaskKind) -> Task {
+        Task {
+            name: name.into(),
+            pos: Pos::default(),
+            files: None,
+            kind,
+            model: Model {
+                reflections: 3,
+                ..Model::default()
+            },
+        }
+    }
+
+    /// The same task working only on files matched by `filter`.
+    pub fn with_files(mut self, filter: FileFilter) -> Task {
+        self.files = Some(filter);
+        self
+    }
 }
 
 /// What a task does.
@@ -311,10 +395,47 @@ pub struct Replace {
     pub regex: Regex,
     /// Whether `find` was a regular expression (so `$1` in `with` expands).
     pub is_regex: bool,
-    /// The replacement template.
+    /// The replacement template. Rendered, it expands `$1` only when `is_regex`; otherwise it
+    /// is inserted as written (`regex::NoExpand`).
     pub with: Template,
     /// At most this many replacements per file.
     pub max_count: Option<usize>,
+}
+
+impl Replace {
+    /// The replacement text for one repository and task. In a regex replacement, `$1` in the
+    /// template expands, but a `$` inside a variable's value is kept as written; pass the result
+    /// to `Regex::replacen` when `is_regex`, else wrap it in `regex::NoExpand`.
+    pub fn replacement(&self, ctx: &super::template::Context<'_>) -> String {
+        if self.is_regex {
+            self.with.render_with(ctx, |v| v.replace('$', "$$"))
+        } else {
+            self.with.render(ctx)
+        }
+    }
+
+    /// Replaces the literal text `find` with the literal text `with` (fails only when `find`
+    /// is too large to compile).
+    pub fn literal(find: &str, with: &str) -> Result<Replace, regex::Error> {
+        Ok(Replace {
+            find: find.to_string(),
+            regex: Regex::new(&regex::escape(find))?,
+            is_regex: false,
+            with: Template::text(with),
+            max_count: None,
+        })
+    }
+
+    /// Replaces matches of the regular expression `find` with `with` (`$1` expands).
+    pub fn regex(find: &str, with: &str) -> Result<Replace, regex::Error> {
+        Ok(Replace {
+            find: find.to_string(),
+            regex: Regex::new(find)?,
+            is_regex: true,
+            with: Template::text(with),
+            max_count: None,
+        })
+    }
 }
 
 /// A shell step.
@@ -332,6 +453,20 @@ pub struct Command {
     pub timeout: Duration,
     /// Repositories running it at once, at most; `None` is all workers.
     pub concurrency: Option<usize>,
+}
+
+impl Command {
+    /// `command` run by `sh -c` at the repository root with the default time limit.
+    pub fn new(command: &str) -> Command {
+        Command {
+            command: Template::text(command),
+            shell: "sh".into(),
+            env: BTreeMap::new(),
+            cwd: PathBuf::new(),
+            timeout: DEFAULT_COMMAND_TIMEOUT,
+            concurrency: None,
+        }
+    }
 }
 
 /// Default time limit of `run` and `check` commands.

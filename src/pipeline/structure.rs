@@ -12,14 +12,15 @@ use serde_json::{Map, Value as J};
 
 use super::diag::{Source, code};
 use super::yaml::{Node, Value, key_text};
-use crate::error::{Error, closest};
+use crate::error::{Error, closest, edit_distance};
 
 /// What the structural check found.
 pub struct Checked {
     /// The problems.
     pub errors: Vec<Error>,
-    /// The document with bad parts removed, ready to deserialise.
-    pub json: J,
+    /// The document with bad parts removed, ready to deserialise; `None` when the document is
+    /// not a mapping at all.
+    pub json: Option<J>,
     /// Start positions (line, column) of nodes already reported.
     pub poisoned: HashSet<(usize, usize)>,
 }
@@ -32,9 +33,7 @@ pub fn check(root: &Node, schema: &J, src: Source<'_>) -> Checked {
         errors: Vec::new(),
         poisoned: HashSet::new(),
     };
-    let json = walker
-        .walk(root, schema, &Where::Root)
-        .unwrap_or_else(|| J::Object(Map::new()));
+    let json = walker.walk(root, schema, &Where::Root);
     Checked {
         errors: walker.errors,
         json,
@@ -166,6 +165,7 @@ impl<'a> Walker<'a> {
         let additional = s.get("additionalProperties");
         let mut out = Map::new();
         let mut seen: Vec<&Node> = Vec::new();
+        let mut unknown: Vec<&Node> = Vec::new();
         for (key, value) in entries {
             let name = key_text(key);
             if let Some(first) = seen.iter().find(|k| key_text(k) == name) {
@@ -184,6 +184,19 @@ impl<'a> Walker<'a> {
                 continue;
             }
             seen.push(key);
+            if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
+                let e = self.src.error(
+                    code::WRONG_TYPE,
+                    format!("keys must be text; found {}", key.kind_name()),
+                    key,
+                );
+                self.poison(key, e);
+                continue;
+            }
+            // Extension fields (`x-…` at the top level) hold anchors; they are not data.
+            if pattern_matches(s, &name) {
+                continue;
+            }
             let field_schema = match properties.and_then(|p| p.get(&name)) {
                 Some(p) => Some(p),
                 None => match additional {
@@ -193,33 +206,9 @@ impl<'a> Walker<'a> {
                 },
             };
             let Some(field_schema) = field_schema else {
-                let mut e = self.src.error(
-                    code::UNKNOWN_FIELD,
-                    format!("unknown field `{name}`{}", at.inside(node)),
-                    key,
-                );
-                e = match closest(&name, names()) {
-                    Some(close) => e.hint(format!("did you mean `{close}`?")),
-                    None => e.hint(format!(
-                        "known fields here: {}",
-                        names()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                };
-                self.poison(key, e);
+                unknown.push(key);
                 continue;
             };
-            if !matches!(key.value, Value::Str(_)) {
-                let e = self.src.error(
-                    code::WRONG_TYPE,
-                    format!("keys must be text; found {}", key.kind_name()),
-                    key,
-                );
-                self.poison(key, e);
-                continue;
-            }
             let required = s
                 .get("required")
                 .and_then(J::as_array)
@@ -231,6 +220,7 @@ impl<'a> Walker<'a> {
                 out.insert(name, v);
             }
         }
+        let mut missing: Vec<&str> = Vec::new();
         for required in s
             .get("required")
             .and_then(J::as_array)
@@ -247,6 +237,43 @@ impl<'a> Walker<'a> {
                 }
                 continue;
             }
+            out.insert(name.to_string(), self.filler(properties, name));
+            missing.push(name);
+        }
+        // An unknown key with no close spelling while a required field is missing is most
+        // likely that field under another name: one problem, reported once.
+        for key in unknown {
+            let name = key_text(key);
+            let mut e = self.src.error(
+                code::UNKNOWN_FIELD,
+                format!("unknown field `{name}`{}", at.inside(node)),
+                key,
+            );
+            e = match suggest(&name, names()) {
+                _ if name == "<<" => e.hint(
+                    "YAML merge keys (`<<`) are not supported in pipelines; write the fields out",
+                ),
+                Some(close) => {
+                    missing.retain(|m| *m != close);
+                    e.hint(format!("did you mean `{close}`?"))
+                }
+                None if !missing.is_empty() => {
+                    let instead = missing.remove(0);
+                    e.hint(format!(
+                        "did you mean `{instead}`? it is required and missing"
+                    ))
+                }
+                None => e.hint(format!(
+                    "known fields here: {}",
+                    names()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.poison(key, e);
+        }
+        for name in missing {
             let place_node = match at {
                 Where::Field(key) => *key,
                 _ => match &node.value {
@@ -268,7 +295,6 @@ impl<'a> Walker<'a> {
                 e = e.hint(format!("add `{name}:`: {}", first_sentence(d)));
             }
             self.errors.push(e);
-            out.insert(name.to_string(), self.filler(properties, name));
         }
         J::Object(out)
     }
@@ -293,7 +319,7 @@ impl<'a> Walker<'a> {
             .map(|a| format!("`{a}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let hint = match closest(text, allowed.iter().copied()) {
+        let hint = match suggest(text, allowed.iter().copied()) {
             Some(close) => format!("did you mean `{close}`? {} takes one of {list}", at.field()),
             None => format!("{} takes one of {list}", at.field()),
         };
@@ -364,11 +390,31 @@ impl<'a> Walker<'a> {
                 .take(node.span.width().unwrap_or(0))
                 .collect();
             e = e.hint(format!("quote it to make it text: `\"{raw}\"`"));
+        } else if matches!(at, Where::Root) {
+            e = e.hint("a pipeline is a mapping with `name:` and `tasks:` at the top level");
         } else if matches!(node.value, Value::Str(_)) && expected.contains(&"array") {
             e = e.hint("write a list: `[\"…\"]`, or one `- item` per line");
         }
         self.poison(node, e);
     }
+}
+
+/// A likely intended spelling of `word`: close by edit distance, and not a whole rewrite of a
+/// short word (`1` is not a typo of `pr`).
+fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    closest(word, candidates).filter(|c| edit_distance(word, c) < word.chars().count())
+}
+
+/// Whether a `patternProperties` pattern of `s` matches `name`; such fields are accepted and
+/// left out of the data.
+fn pattern_matches(s: &J, name: &str) -> bool {
+    s.get("patternProperties")
+        .and_then(J::as_object)
+        .is_some_and(|patterns| {
+            patterns
+                .keys()
+                .any(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(name)))
+        })
 }
 
 fn types(s: &J) -> Vec<&str> {

@@ -165,12 +165,12 @@ impl Template {
                             width,
                         });
                     }
-                    Err((message, hint)) => errors.push(TemplateError {
+                    Err((message, hint, syntax)) => errors.push(TemplateError {
                         message,
                         hint,
                         offset: i,
                         width,
-                        syntax: true,
+                        syntax,
                     }),
                 }
                 i = close + 2;
@@ -323,7 +323,11 @@ fn find_close(chars: &[char], from: usize) -> Option<usize> {
 
 const KNOWN: &str = "`pipeline`, `task`, `run_id`, `repo.name`, `vars.NAME`";
 
-fn expression(inner: &str) -> Result<Expr, (String, Option<String>)> {
+/// A problem in one `{{ … }}`: message, hint, and whether it is a syntax error (rather than an
+/// unknown name).
+type ExprError = (String, Option<String>, bool);
+
+fn expression(inner: &str) -> Result<Expr, ExprError> {
     if inner.len() >= 2 {
         let (first, last) = (inner.as_bytes()[0], inner.as_bytes()[inner.len() - 1]);
         if (first == b'\'' || first == b'"') && first == last {
@@ -334,6 +338,7 @@ fn expression(inner: &str) -> Result<Expr, (String, Option<String>)> {
         return Err((
             "empty `{{ }}`".into(),
             Some(format!("name a variable: {KNOWN}")),
+            true,
         ));
     }
     let parts: Vec<&str> = inner.split('.').collect();
@@ -345,7 +350,10 @@ fn expression(inner: &str) -> Result<Expr, (String, Option<String>)> {
     if !parts.iter().all(|p| ident(p)) {
         return Err((
             format!("`{inner}` is not a variable name"),
-            Some(format!("templates name one variable: {KNOWN}")),
+            Some(format!(
+                "templates name one variable: {KNOWN}; for literal braces write `{{{{ '{{{{' }}}}`"
+            )),
+            true,
         ));
     }
     match parts.as_slice() {
@@ -363,7 +371,11 @@ fn expression(inner: &str) -> Result<Expr, (String, Option<String>)> {
                 }
                 None => format!("known variables: {KNOWN}"),
             };
-            Err((format!("unknown template variable `{inner}`"), Some(hint)))
+            Err((
+                format!("unknown template variable `{inner}`"),
+                Some(hint),
+                false,
+            ))
         }
     }
 }

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: MIT
+export async function fetch_user(id) {
+  const res = await fetch(`/api/users/${id}`);
+  return res.json();
+}
