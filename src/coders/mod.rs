@@ -5,7 +5,24 @@
 //! This file is the public contract used by `workspace/`, `exec/` and `cli/apply`:
 //! [`Format`], [`Files`], [`parse_and_apply`], [`Outcome`], [`Change`], [`EditReport`].
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+pub mod diff;
+pub mod edit;
+mod engine;
+mod feedback;
+pub mod matching;
+pub mod patch;
+pub mod replace;
+pub mod text;
+pub mod udiff;
+pub mod whole;
+
+pub use edit::{Chunk, Edit, Hunk, HunkLine, Op, ParseFailure, Parsed};
+pub use feedback::closest_window;
+pub use replace::{ReplaceOptions, Replacer};
+pub use text::{Fence, choose_fence};
 
 /// The edit formats of EDIT-FORMATS.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,5 +157,233 @@ impl Outcome {
         self.edits
             .iter()
             .all(|e| matches!(e.status, EditStatus::Applied { .. }))
+    }
+}
+
+/// How `udiff` text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UdiffInput {
+    /// Decide with [`udiff_is_reply`]: a text holding ```` ```diff ```` fences is a reply.
+    #[default]
+    Auto,
+    /// A model reply: only ```` ```diff ```` fences are read.
+    Reply,
+    /// A patch file, read whole (`git diff`, `diff -u`).
+    PatchFile,
+}
+
+/// Options for [`parse_and_apply`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Whether a `udiff` text is a model reply or a patch file.
+    pub udiff: UdiffInput,
+    /// The fence the prompt chose (see [`choose_fence`]); the plain triple fence is always
+    /// accepted too.
+    pub fence: Option<Fence>,
+    /// The files the task gave the model, tried when a SEARCH matches nothing in its own file
+    /// (wrong-file rescue); `None` tries every known file.
+    pub rescue_files: Option<Vec<String>>,
+}
+
+/// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
+/// patch file to read whole; what `apply --format udiff` uses to decide.
+pub fn udiff_is_reply(text: &str) -> bool {
+    udiff::is_reply(text)
+}
+
+/// Parses a reply in `format` into edits and failures, in reply order.
+pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
+    let fence = opts.fence.as_ref();
+    match format {
+        Format::Diff | Format::DiffFenced => diff::parse_items(text, fence),
+        Format::Udiff => {
+            let reply = match opts.udiff {
+                UdiffInput::Auto => udiff::is_reply(text),
+                UdiffInput::Reply => true,
+                UdiffInput::PatchFile => false,
+            };
+            if reply {
+                udiff::parse_reply(text)
+            } else {
+                udiff::parse_patch_file(text)
+            }
+        }
+        Format::Whole => whole::parse_items(text, fence, known),
+        Format::Patch => patch::parse_items(text),
+    }
+}
+
+/// Parses `text` in `format` and applies its edits, in reply order, against `files`. Nothing is
+/// written: the net effect comes back as [`Outcome::changes`].
+pub fn parse_and_apply(
+    format: Format,
+    text: &str,
+    files: &dyn Files,
+    opts: &ApplyOptions,
+) -> Outcome {
+    let known = files.paths();
+    let parsed = parse(format, text, &known, opts);
+    let mut engine = engine::Engine::new(files, known, opts.rescue_files.clone());
+    let mut edits = Vec::with_capacity(parsed.items.len());
+    for (index, item) in parsed.items.iter().enumerate() {
+        let report = match item {
+            edit::Item::Edit(e) => EditReport {
+                index,
+                path: e.path.clone(),
+                line: e.line,
+                block: e.block.clone(),
+                status: engine.apply(index, e),
+            },
+            edit::Item::Failure(f) => EditReport {
+                index,
+                path: f.path.clone(),
+                line: f.line,
+                block: f.block.clone(),
+                status: EditStatus::Failed {
+                    reason: f.message.clone(),
+                },
+            },
+        };
+        edits.push(report);
+    }
+    let changes = engine.changes();
+    let feedback = feedback_for(&edits, &mut engine);
+    Outcome {
+        changes,
+        edits,
+        suggested_commands: parsed.suggested_commands,
+        feedback,
+    }
+}
+
+fn feedback_for(edits: &[EditReport], engine: &mut engine::Engine<'_>) -> Option<String> {
+    let failed: Vec<&EditReport> = edits
+        .iter()
+        .filter(|e| matches!(e.status, EditStatus::Failed { .. }))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let applied = edits.len() - failed.len();
+    let mut files: Vec<(String, Vec<String>)> = Vec::new();
+    for e in &failed {
+        if let Some(d) = engine.details.get(&e.index)
+            && let Some(f) = d.file.clone()
+            && !files.iter().any(|(p, _)| *p == f)
+            && let Some(lines) = engine.current_lines(&f)
+        {
+            files.push((f, lines));
+        }
+    }
+    let items: Vec<feedback::Failed<'_>> = failed
+        .iter()
+        .map(|e| {
+            let reason = match &e.status {
+                EditStatus::Failed { reason } => reason.as_str(),
+                EditStatus::Applied { .. } => "",
+            };
+            let search = engine.details.get(&e.index).and_then(|d| {
+                let f = d.file.as_ref()?;
+                let (p, lines) = files.iter().find(|(p, _)| p == f)?;
+                Some((
+                    p.as_str(),
+                    lines.as_slice(),
+                    d.search.as_slice(),
+                    d.replace.as_slice(),
+                ))
+            });
+            feedback::Failed {
+                path: &e.path,
+                line: e.line,
+                block: &e.block,
+                reason,
+                search,
+            }
+        })
+        .collect();
+    Some(feedback::render(&items, applied))
+}
+
+/// Guesses the format of a text for `--format auto`: `patch` for `*** Begin Patch`, `diff` for
+/// SEARCH/REPLACE markers, `udiff` for `diff --git` or `---`/`+++`/`@@` headers or a
+/// ```` ```diff ```` fence, `whole` for a fence under a path line; else `None`.
+pub fn detect_format(text: &str) -> Option<Format> {
+    let lines = text::reply_lines(text);
+    if lines.iter().any(|l| l.trim() == "*** Begin Patch") {
+        return Some(Format::Patch);
+    }
+    if lines.iter().any(|l| text::is_head(l)) && lines.iter().any(|l| text::is_divider(l)) {
+        return Some(Format::Diff);
+    }
+    let git = lines.iter().any(|l| l.starts_with("diff --git "));
+    let headers = lines
+        .windows(3)
+        .any(|w| w[0].starts_with("--- ") && w[1].starts_with("+++ ") && w[2].starts_with("@@"));
+    if git || headers || udiff::is_reply(text) {
+        return Some(Format::Udiff);
+    }
+    let parsed = whole::parse_items(text, None, &[]);
+    if !parsed.edits().is_empty() {
+        return Some(Format::Whole);
+    }
+    None
+}
+
+/// An in-memory [`Files`]: for tests and fuzzing. Paths in `deny` (exact, or a prefix ending in
+/// `/`) are refused by `check_write`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemFiles {
+    /// The files, by path.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Refused paths: exact paths, or directory prefixes ending in `/`.
+    pub deny: Vec<String>,
+}
+
+impl MemFiles {
+    /// An empty set of files.
+    pub fn new() -> MemFiles {
+        MemFiles::default()
+    }
+
+    /// Adds a file.
+    pub fn with(mut self, path: &str, content: impl Into<Vec<u8>>) -> MemFiles {
+        self.files.insert(path.to_string(), content.into());
+        self
+    }
+
+    /// Applies the changes of an [`Outcome`].
+    pub fn apply(&mut self, changes: &[Change]) {
+        for c in changes {
+            match c {
+                Change::Write { path, content, .. } => {
+                    self.files.insert(path.clone(), content.clone());
+                }
+                Change::Delete { path } => {
+                    self.files.remove(path);
+                }
+            }
+        }
+    }
+}
+
+impl Files for MemFiles {
+    fn paths(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.get(path).cloned()
+    }
+
+    fn check_write(&self, path: &str) -> Result<(), String> {
+        let denied = self
+            .deny
+            .iter()
+            .any(|d| d == path || (d.ends_with('/') && path.starts_with(d.as_str())));
+        if denied {
+            Err("denied by policy".to_string())
+        } else {
+            Ok(())
+        }
     }
 }

@@ -1,0 +1,447 @@
+//! File text as the engine sees it: lines without terminators, plus what it takes to write the
+//! file back byte for byte (BOM, per-line CRLF, final newline). Also reply-text helpers shared
+//! by the parsers: line splitting, fences, and path cleaning.
+
+const BOM: &str = "\u{feff}";
+
+/// A text file split into lines, remembering how to write it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileText {
+    /// Whether the file starts with a UTF-8 BOM (kept, never matched).
+    pub bom: bool,
+    /// The lines, without `\n` or `\r\n`.
+    pub lines: Vec<String>,
+    /// Per line: whether it ended with `\r\n`.
+    pub crlf: Vec<bool>,
+    /// The style new lines get: the file's majority style.
+    pub default_crlf: bool,
+    /// Whether the last line ends with a newline.
+    pub final_newline: bool,
+}
+
+impl FileText {
+    /// A new, empty file written with LF endings.
+    pub fn empty() -> FileText {
+        FileText {
+            bom: false,
+            lines: Vec::new(),
+            crlf: Vec::new(),
+            default_crlf: false,
+            final_newline: true,
+        }
+    }
+
+    /// A new file holding `lines`, LF, with a final newline.
+    pub fn new_with(lines: Vec<String>) -> FileText {
+        let crlf = vec![false; lines.len()];
+        FileText {
+            bom: false,
+            lines,
+            crlf,
+            default_crlf: false,
+            final_newline: true,
+        }
+    }
+
+    /// Decodes bytes; `None` when they are not UTF-8.
+    pub fn decode(bytes: &[u8]) -> Option<FileText> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (bom, text) = match text.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let mut lines = Vec::new();
+        let mut crlf = Vec::new();
+        let mut final_newline = true;
+        let mut rest = text;
+        while !rest.is_empty() {
+            match rest.find('\n') {
+                Some(i) => {
+                    let line = &rest[..i];
+                    match line.strip_suffix('\r') {
+                        Some(l) => {
+                            lines.push(l.to_string());
+                            crlf.push(true);
+                        }
+                        None => {
+                            lines.push(line.to_string());
+                            crlf.push(false);
+                        }
+                    }
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    lines.push(rest.to_string());
+                    crlf.push(false);
+                    final_newline = false;
+                    rest = "";
+                }
+            }
+        }
+        let terminated = if final_newline {
+            crlf.len()
+        } else {
+            crlf.len().saturating_sub(1)
+        };
+        let n_crlf = crlf[..terminated].iter().filter(|c| **c).count();
+        let default_crlf = terminated > 0 && n_crlf * 2 > terminated
+            || (n_crlf * 2 == terminated && terminated > 0 && crlf[0]);
+        Some(FileText {
+            bom,
+            lines,
+            crlf,
+            default_crlf,
+            final_newline,
+        })
+    }
+
+    /// Encodes back to bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.lines.iter().map(|l| l.len() + 2).sum::<usize>() + 3);
+        if self.bom {
+            out.extend_from_slice(BOM.as_bytes());
+        }
+        let n = self.lines.len();
+        for (i, line) in self.lines.iter().enumerate() {
+            out.extend_from_slice(line.as_bytes());
+            if i + 1 < n || self.final_newline {
+                if self.crlf.get(i).copied().unwrap_or(self.default_crlf) {
+                    out.extend_from_slice(b"\r\n");
+                } else {
+                    out.push(b'\n');
+                }
+            }
+        }
+        out
+    }
+
+    /// Replaces lines `start..end` with `new`. New lines take the file's style. A file without
+    /// a final newline keeps none unless this adds lines after its last line.
+    pub fn splice(&mut self, start: usize, end: usize, new: Vec<String>) {
+        let len = self.lines.len();
+        let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
+        if !self.final_newline && end == len && new.len() > end - start {
+            self.final_newline = true;
+        }
+        let style = self.default_crlf;
+        let count = new.len();
+        self.lines.splice(start..end, new);
+        self.crlf
+            .splice(start..end, std::iter::repeat_n(style, count));
+        if self.lines.is_empty() {
+            self.final_newline = true;
+        }
+    }
+
+    /// The lines as string slices.
+    pub fn line_refs(&self) -> Vec<&str> {
+        self.lines.iter().map(String::as_str).collect()
+    }
+}
+
+/// Splits reply text into lines after normalising CRLF (and a leading BOM) away.
+pub fn reply_lines(text: &str) -> Vec<String> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let normal = text.replace("\r\n", "\n");
+    let mut lines: Vec<String> = normal.split('\n').map(str::to_string).collect();
+    if lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// Splits text into lines (a final newline does not make an extra empty line).
+pub fn split_lines(text: &str) -> Vec<String> {
+    reply_lines(text)
+}
+
+/// The leading whitespace of a line.
+pub fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start().len()]
+}
+
+/// Whether a line is empty or only whitespace.
+pub fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+/// A fence pair: what opens and what closes a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The opening marker, e.g. ```` ``` ```` or `<source>`.
+    pub open: String,
+    /// The closing marker.
+    pub close: String,
+}
+
+/// The fences a prompt may choose from, in order of preference.
+pub const FENCES: [(&str, &str); 7] = [
+    ("```", "```"),
+    ("````", "````"),
+    ("<source>", "</source>"),
+    ("<code>", "</code>"),
+    ("<pre>", "</pre>"),
+    ("<codeblock>", "</codeblock>"),
+    ("<sourcecode>", "</sourcecode>"),
+];
+
+/// The first fence that no line of any shown file starts with (EDIT-FORMATS.md, Fences).
+pub fn choose_fence(files: &[&str]) -> (String, String) {
+    for (open, close) in FENCES {
+        let clash = files.iter().any(|f| {
+            f.lines().any(|l| {
+                let t = l.trim_start();
+                if open.starts_with('`') {
+                    // ```` ``` ```` clashes with any line of 3+ backticks; a 4-backtick fence only
+                    // with 4+.
+                    t.starts_with(open)
+                } else {
+                    t.starts_with(open) || t.starts_with(close)
+                }
+            })
+        });
+        if !clash {
+            return (open.to_string(), close.to_string());
+        }
+    }
+    // Every fence clashes: a fence longer than any backtick run in the files.
+    let longest = files
+        .iter()
+        .flat_map(|f| f.lines())
+        .map(|l| l.trim_start().bytes().take_while(|b| *b == b'`').count())
+        .max()
+        .unwrap_or(0);
+    let f = "`".repeat(longest.max(4) + 1);
+    (f.clone(), f)
+}
+
+/// What kind of fence line a reply line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FenceLine {
+    /// Opens (or, when bare, may close) a backtick fence: the backtick count and the info text.
+    Ticks(usize, String),
+    /// A tag fence that opens, with its info text (`<source>python`).
+    TagOpen(String),
+    /// A tag fence that closes.
+    TagClose,
+}
+
+/// Classifies a reply line as a fence line, considering the chosen fence too.
+pub fn fence_line(line: &str, chosen: Option<&Fence>) -> Option<FenceLine> {
+    let t = line.trim();
+    let ticks = t.bytes().take_while(|b| *b == b'`').count();
+    if ticks >= 3 {
+        let info = t[ticks..].trim();
+        if !info.contains('`') {
+            return Some(FenceLine::Ticks(ticks, info.to_string()));
+        }
+        return None;
+    }
+    if let Some(f) = chosen
+        && !f.open.starts_with('`')
+    {
+        if t == f.close {
+            return Some(FenceLine::TagClose);
+        }
+        if let Some(rest) = t.strip_prefix(f.open.as_str()) {
+            return Some(FenceLine::TagOpen(rest.trim().to_string()));
+        }
+    }
+    None
+}
+
+/// Whether the line is any kind of fence line.
+pub fn is_fence(line: &str, chosen: Option<&Fence>) -> bool {
+    fence_line(line, chosen).is_some()
+}
+
+/// Languages whose fences are shell commands.
+pub fn is_shell_lang(info: &str) -> bool {
+    let lang = info
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        lang.as_str(),
+        "bash"
+            | "sh"
+            | "shell"
+            | "zsh"
+            | "fish"
+            | "ksh"
+            | "csh"
+            | "tcsh"
+            | "powershell"
+            | "pwsh"
+            | "ps1"
+            | "ps"
+            | "cmd"
+            | "bat"
+            | "batch"
+            | "console"
+            | "shell-session"
+            | "shellsession"
+            | "terminal"
+    )
+}
+
+/// Cleans a candidate path line: surrounding whitespace, `*`, backticks, leading `#`s and a
+/// trailing `:` go; inner spaces stay.
+pub fn clean_path(line: &str) -> String {
+    let mut s = line.trim();
+    loop {
+        let before = s;
+        s = s.trim();
+        s = s.trim_start_matches('#');
+        s = s.strip_suffix(':').unwrap_or(s);
+        s = s.trim_matches(|c: char| c == '*' || c == '`' || c.is_whitespace());
+        if s == before {
+            break;
+        }
+    }
+    s.to_string()
+}
+
+/// Whether a line marks a SEARCH/REPLACE block part.
+pub fn is_marker(line: &str) -> bool {
+    is_head(line) || is_divider(line) || is_tail(line)
+}
+
+fn run_of(t: &str, c: char) -> usize {
+    t.chars().take_while(|x| *x == c).count()
+}
+
+/// `<<<<<<< SEARCH` (5 to 9 `<`, optional `>` after).
+pub fn is_head(line: &str) -> bool {
+    let t = line.trim();
+    let n = run_of(t, '<');
+    if !(5..=9).contains(&n) {
+        return false;
+    }
+    let rest = &t[n..];
+    rest == " SEARCH" || rest == " SEARCH>"
+}
+
+/// `=======` (5 to 9 `=`).
+pub fn is_divider(line: &str) -> bool {
+    let t = line.trim();
+    let n = run_of(t, '=');
+    (5..=9).contains(&n) && n == t.len()
+}
+
+/// `>>>>>>> REPLACE` (5 to 9 `>`).
+pub fn is_tail(line: &str) -> bool {
+    let t = line.trim();
+    let n = run_of(t, '>');
+    (5..=9).contains(&n) && &t[n..] == " REPLACE"
+}
+
+/// Whether a cleaned candidate is a path rather than prose (EDIT-FORMATS.md, the prose **fix**).
+pub fn looks_like_path(cleaned: &str) -> bool {
+    if cleaned.is_empty() || cleaned == "..." || cleaned.chars().all(|c| c == '.') {
+        return false;
+    }
+    if is_marker(cleaned) || cleaned.contains('`') {
+        return false;
+    }
+    if cleaned.starts_with("```") {
+        return false;
+    }
+    if cleaned.chars().any(char::is_whitespace) {
+        return cleaned.contains('/') || has_extension(cleaned);
+    }
+    true
+}
+
+/// Whether the text ends in a file extension such as `.py`.
+pub fn has_extension(s: &str) -> bool {
+    match s.rfind('.') {
+        Some(i) if i > 0 => {
+            let ext = &s[i + 1..];
+            (1..=10).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && ext.chars().any(|c| c.is_ascii_alphabetic())
+                && !s[..i].ends_with(char::is_whitespace)
+        }
+        _ => false,
+    }
+}
+
+/// Normalises a path named in a reply: `./` prefixes and repeated slashes go. Returns an error
+/// when it is empty, absolute, or climbs out with `..`.
+pub fn normalize_path(path: &str) -> Result<String, String> {
+    let p = path.trim();
+    if p.is_empty() {
+        return Err("empty path".to_string());
+    }
+    if p.starts_with('/') || p.starts_with('\\') || p.as_bytes().get(1) == Some(&b':') {
+        return Err(format!(
+            "`{p}` is absolute; paths must be relative to the repository root"
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(format!("`{p}` escapes the repository root"));
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return Err(format!("`{p}` names no file"));
+    }
+    Ok(parts.join("/"))
+}
+
+/// The last `/`-separated part of a path.
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Character similarity of two strings, 0..=1 (difflib's ratio, via `similar`).
+pub fn str_ratio(a: &str, b: &str) -> f32 {
+    similar::TextDiff::from_chars(a, b).ratio()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_encode_round_trips() {
+        for bytes in [
+            &b""[..],
+            b"a",
+            b"a\n",
+            b"a\r\nb\r\n",
+            b"a\r\nb",
+            b"\xef\xbb\xbfx\ny",
+            b"mixed\r\nlf\n",
+            b"\n\n",
+            b"a\r",
+        ] {
+            let t = FileText::decode(bytes).unwrap();
+            assert_eq!(t.encode(), bytes, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn prose_is_not_a_path() {
+        assert!(!looks_like_path(&clean_path("Then add a line at the end.")));
+        assert!(!looks_like_path(&clean_path("Here is the new `app.py`")));
+        assert!(looks_like_path(&clean_path("my dir/app file.py")));
+        assert!(looks_like_path(&clean_path("**src/app.py**:")));
+        assert!(looks_like_path(&clean_path("Makefile")));
+        assert!(!looks_like_path(&clean_path("...")));
+    }
+
+    #[test]
+    fn fences_are_chosen() {
+        assert_eq!(choose_fence(&["a\n"]).0, "```");
+        assert_eq!(choose_fence(&["```\n"]).0, "````");
+        assert_eq!(choose_fence(&["````\n"]).0, "<source>");
+    }
+}

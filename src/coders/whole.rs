@@ -1,0 +1,190 @@
+//! The `whole` format: each file listed complete in a fence, its path alone on the line above.
+
+use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
+use super::text::{
+    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, looks_like_path,
+    reply_lines,
+};
+
+const EXTENSIONLESS: [&str; 14] = [
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+    "Dockerfile",
+    "Containerfile",
+    "Justfile",
+    "justfile",
+    "Rakefile",
+    "Gemfile",
+    "Procfile",
+    "Vagrantfile",
+    "Jenkinsfile",
+    "LICENSE",
+    "README",
+];
+
+const MISSING: &str = "missing filename: put the path alone on the line before the fence";
+
+/// Parses whole-file listings, with no known files.
+pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
+    parse_items(text, None, &[]).split()
+}
+
+/// Parses whole-file listings; `known` are the files the model was given (for the only-file
+/// rule and for recognising names in backticks).
+pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parsed {
+    let lines = reply_lines(text);
+    let n = lines.len();
+    let mut out = Parsed::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut prose_start = 0;
+    let mut i = 0;
+    while i < n {
+        let open = match fence_line(&lines[i], fence) {
+            Some(f @ (FenceLine::Ticks(..) | FenceLine::TagOpen(_))) => f,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let end = close_of(&lines, i, &open, fence).unwrap_or(n);
+        let info = match &open {
+            FenceLine::Ticks(_, s) | FenceLine::TagOpen(s) => s.clone(),
+            FenceLine::TagClose => String::new(),
+        };
+        let content: Vec<String> = lines[i + 1..end].to_vec();
+        let block = lines[path_line(&lines, i, prose_start, fence, known).map_or(i, |(_, j)| j)
+            ..(end + 1).min(n)]
+            .join("\n");
+        let mut path = path_line(&lines, i, prose_start, fence, known).map(|(p, _)| p);
+        if path.is_none()
+            && (info.contains('/') || info.contains('.'))
+            && !info.contains(char::is_whitespace)
+        {
+            let c = clean_path(&info);
+            if looks_like_path(&c) {
+                path = Some(c);
+            }
+        }
+        if path.is_none() && is_shell_lang(&info) {
+            let cmd = content.join("\n");
+            if !cmd.trim().is_empty() {
+                out.suggested_commands.push(cmd.trim().to_string());
+            }
+            prose_start = end + 1;
+            i = end + 1;
+            continue;
+        }
+        if path.is_none() {
+            path = named_in_backticks(&lines[prose_start..i], known);
+        }
+        if path.is_none() && known.len() == 1 {
+            path = Some(known[0].clone());
+        }
+        match path {
+            Some(p) => {
+                if !seen.contains(&p) {
+                    seen.push(p.clone());
+                    out.items.push(Item::Edit(Edit {
+                        path: p,
+                        line: i + 1,
+                        block,
+                        op: Op::Whole { lines: content },
+                    }));
+                }
+            }
+            None => out.items.push(Item::Failure(ParseFailure {
+                line: i + 1,
+                path: String::new(),
+                block,
+                message: format!("line {}: {MISSING}", i + 1),
+            })),
+        }
+        prose_start = end + 1;
+        i = end + 1;
+    }
+    out
+}
+
+/// Where the fence opened at `open_at` closes. Inside a backtick fence, a fence line with a
+/// language opens a nested fence whose bare close does not end the listing.
+fn close_of(
+    lines: &[String],
+    open_at: usize,
+    open: &FenceLine,
+    fence: Option<&Fence>,
+) -> Option<usize> {
+    match open {
+        FenceLine::Ticks(t, _) => {
+            let mut depth = 0usize;
+            for (j, l) in lines.iter().enumerate().skip(open_at + 1) {
+                if let Some(FenceLine::Ticks(t2, info)) = fence_line(l, fence) {
+                    if t2 < *t {
+                        continue;
+                    }
+                    if !info.is_empty() {
+                        depth += 1;
+                    } else if depth == 0 {
+                        return Some(j);
+                    } else {
+                        depth -= 1;
+                    }
+                }
+            }
+            None
+        }
+        _ => (open_at + 1..lines.len())
+            .find(|&j| matches!(fence_line(&lines[j], fence), Some(FenceLine::TagClose))),
+    }
+}
+
+/// The path on the line above the fence (blank lines skipped, not past the prose start).
+fn path_line(
+    lines: &[String],
+    fence_at: usize,
+    floor: usize,
+    fence: Option<&Fence>,
+    known: &[String],
+) -> Option<(String, usize)> {
+    let mut j = fence_at;
+    while j > floor {
+        j -= 1;
+        let l = &lines[j];
+        if is_blank(l) {
+            continue;
+        }
+        if fence_line(l, fence).is_some() || is_marker(l) {
+            return None;
+        }
+        let c = clean_path(l);
+        // A lone word such as "Result:" is a path only when it names a known file or a
+        // well-known file without an extension.
+        let bare_word = !c.contains('.') && !c.contains('/');
+        if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
+            return None;
+        }
+        return looks_like_path(&c).then_some((c, j));
+    }
+    None
+}
+
+/// The file most recently named in backticks in the prose.
+fn named_in_backticks(prose: &[String], known: &[String]) -> Option<String> {
+    let mut last = None;
+    for l in prose {
+        let mut parts = l.split('`');
+        parts.next();
+        while let Some(inside) = parts.next() {
+            let s = inside.trim();
+            let is_known = known.iter().any(|k| k == s);
+            let pathlike = !s.is_empty()
+                && !s.contains(char::is_whitespace)
+                && (s.contains('/') || super::text::has_extension(s));
+            if is_known || pathlike {
+                last = Some(s.to_string());
+            }
+            parts.next();
+        }
+    }
+    last
+}

@@ -1,0 +1,7 @@
+//! The coders' behaviour tests: the fixture runner over `tests/fixtures/coders/`, property tests
+//! of the formats, and the `replace` coder's unit tests.
+
+mod api;
+mod fixtures;
+mod props;
+mod replace;
