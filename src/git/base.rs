@@ -74,24 +74,9 @@ impl Repo {
     /// Every non-directory path of the base tree with its mode, sorted as git sorts them.
     /// Paths that are not UTF-8 are left out (and logged): they stay untouched in every commit.
     pub fn list_paths(&self, base: &Base) -> Result<Vec<TreeEntry>, Error> {
-        let tree = self.tree(base.tree)?;
         let mut out = Vec::new();
         let mut skipped = 0usize;
-        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            let Some(mode) = FileMode::from_bits(entry.filemode()) else {
-                return git2::TreeWalkResult::Ok;
-            };
-            match entry.name().ok() {
-                Some(name) => out.push(TreeEntry {
-                    path: format!("{dir}{name}"),
-                    mode,
-                    id: entry.id(),
-                }),
-                None => skipped += 1,
-            }
-            git2::TreeWalkResult::Ok
-        })
-        .map_err(|e| errors::git("list the base tree", &e))?;
+        self.walk(self.tree(base.tree)?, "", &mut out, &mut skipped)?;
         if skipped > 0 {
             tracing::warn!(
                 skipped,
@@ -100,5 +85,33 @@ impl Repo {
             );
         }
         Ok(out)
+    }
+
+    fn walk(
+        &self,
+        tree: git2::Tree<'_>,
+        prefix: &str,
+        out: &mut Vec<TreeEntry>,
+        skipped: &mut usize,
+    ) -> Result<(), Error> {
+        for entry in tree.iter() {
+            let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                *skipped += 1;
+                continue;
+            };
+            let path = format!("{prefix}{name}");
+            match FileMode::from_bits(entry.filemode()) {
+                Some(mode) => out.push(TreeEntry {
+                    path,
+                    mode,
+                    id: entry.id(),
+                }),
+                None => {
+                    let sub = self.tree(entry.id())?;
+                    self.walk(sub, &format!("{path}/"), out, skipped)?;
+                }
+            }
+        }
+        Ok(())
     }
 }

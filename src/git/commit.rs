@@ -115,15 +115,86 @@ impl Repo {
     /// Writes a commit whose parent is `parent` and whose tree is the parent's tree with
     /// `changes` applied. Returns `None` — and writes no commit — when `changes` is empty or
     /// leaves the tree as it was. No ref moves: see [`Repo::update_branch`].
+    ///
+    /// Large change sets are written as one pack instead of one loose file per object: writing
+    /// thousands of small files is what dominates the cost of a big commit.
     pub fn commit_changes(
         &self,
         parent: git2::Oid,
         changes: &[TreeChange],
         info: &CommitInfo,
     ) -> Result<Option<git2::Oid>, Error> {
+        self.commit_changes_reusing(parent, changes, info, None)
+    }
+
+    /// Like [`Repo::commit_changes`], but gives back `reuse` instead of writing a new commit
+    /// when `reuse` is equivalent: the same parent, tree, author and committer (name and email)
+    /// and message apart from the `Codefleet-Run` trailer. A re-run whose result is identical
+    /// passes the previous run's commit of the same task, and so leaves the branch tip exactly
+    /// where it was.
+    pub fn commit_changes_reusing(
+        &self,
+        parent: git2::Oid,
+        changes: &[TreeChange],
+        info: &CommitInfo,
+        reuse: Option<git2::Oid>,
+    ) -> Result<Option<git2::Oid>, Error> {
         if changes.is_empty() {
             return Ok(None);
         }
+        for change in changes {
+            check_path(change.path())?;
+        }
+        if changes.len() < PACK_THRESHOLD {
+            return self.write_commit(&self.inner, parent, changes, info, reuse);
+        }
+        // A second handle whose object database buffers every write in memory; flushed as
+        // one pack only when a commit results. Buffered objects are lost on error: nothing
+        // refers to them yet.
+        let target = self.second_handle()?;
+        let odb = target
+            .odb()
+            .map_err(|e| errors::git("open the object database", &e))?;
+        let mempack = odb
+            .add_new_mempack_backend(1000)
+            .map_err(|e| errors::git("buffer objects in memory", &e))?;
+        let commit = self.write_commit(&target, parent, changes, info, reuse)?;
+        if commit.is_some() {
+            let mut pack = git2::Buf::new();
+            mempack
+                .dump(&target, &mut pack)
+                .map_err(|e| errors::git("pack the new objects", &e))?;
+            // Bytes 8..12 of a pack header count its objects; an empty pack is not worth a file.
+            if pack.len() > 12 && pack[8..12] != [0, 0, 0, 0] {
+                let mut writer = odb
+                    .packwriter()
+                    .map_err(|e| errors::git("start writing a pack", &e))?;
+                writer.write_all(&pack).map_err(|e| {
+                    errors::git("write a pack", &git2::Error::from_str(&e.to_string()))
+                })?;
+                writer
+                    .commit()
+                    .map_err(|e| errors::git("index the written pack", &e))?;
+            }
+        }
+        Ok(commit)
+    }
+
+    /// A new handle on the same repository (same working tree, so the same attributes).
+    fn second_handle(&self) -> Result<git2::Repository, Error> {
+        let path = self.work_dir().unwrap_or_else(|| self.git_dir());
+        git2::Repository::open(path).map_err(|e| errors::git("reopen the repository", &e))
+    }
+
+    /// Writes blobs, trees and the commit through `target`.
+    fn write_commit(
+        &self,
+        target: &git2::Repository,
+        parent: git2::Oid,
+        changes: &[TreeChange],
+        info: &CommitInfo,
+        reuse: Option<git2::Oid>,
+    ) -> Result<Option<git2::Oid>, Error> {
         let parent_commit = self
             .inner
             .find_commit(parent)
@@ -131,20 +202,21 @@ impl Repo {
         let parent_tree = self.tree(parent_commit.tree_id())?;
         let mut edit = DirEdit::default();
         for change in changes {
-            check_path(change.path())?;
             let leaf = match change {
                 TreeChange::Write { path, bytes, mode } => {
-                    Leaf::Put(self.write_blob(path, bytes, *mode)?, *mode)
+                    Leaf::Put(self.write_blob(target, path, bytes, *mode)?, *mode)
                 }
                 TreeChange::Delete { .. } => Leaf::Remove,
             };
             edit.insert(change.path(), leaf)?;
         }
-        let tree_id = self.edit_tree(Some(&parent_tree), &edit)?;
+        let tree_id = self.edit_tree(target, Some(&parent_tree), &edit)?;
         if tree_id == parent_tree.id() {
             return Ok(None);
         }
-        let tree = self.tree(tree_id)?;
+        let tree = target
+            .find_tree(tree_id)
+            .map_err(|e| errors::git("read the new tree", &e))?;
         let fallback = self.default_identity();
         let when = git2::Time::new(info.time.unwrap_or_else(now), 0);
         let author = signature(info.author.as_ref().unwrap_or(&fallback), &when)?;
@@ -161,7 +233,12 @@ impl Repo {
             info.message.as_str()
         };
         let message = with_trailers(title, &info.trailers.pairs());
-        self.inner
+        if let Some(old) = reuse
+            && self.equivalent(old, parent, tree_id, &author, &committer, &message)
+        {
+            return Ok(Some(old));
+        }
+        target
             .commit(
                 None,
                 &author,
@@ -174,14 +251,49 @@ impl Repo {
             .map_err(|e| errors::git("write the commit", &e))
     }
 
+    /// True when commit `old` could stand for the commit about to be written.
+    fn equivalent(
+        &self,
+        old: git2::Oid,
+        parent: git2::Oid,
+        tree: git2::Oid,
+        author: &git2::Signature<'_>,
+        committer: &git2::Signature<'_>,
+        message: &str,
+    ) -> bool {
+        let Ok(c) = self.inner.find_commit(old) else {
+            return false;
+        };
+        let same_person = |a: &git2::Signature<'_>, b: &git2::Signature<'_>| {
+            a.name_bytes() == b.name_bytes() && a.email_bytes() == b.email_bytes()
+        };
+        let without_run = |m: &[u8]| -> Vec<u8> {
+            m.split(|b| *b == b'\n')
+                .filter(|l| !l.starts_with(b"Codefleet-Run:"))
+                .flat_map(|l| l.iter().copied().chain([b'\n']))
+                .collect()
+        };
+        c.parent_ids().collect::<Vec<_>>() == [parent]
+            && c.tree_id() == tree
+            && same_person(&c.author(), author)
+            && same_person(&c.committer(), committer)
+            && without_run(c.message_raw_bytes()) == without_run(message.as_bytes())
+    }
+
     /// Writes `bytes` as the blob `git add` would store at `path`: symlink targets raw, file
     /// content through the clean filters `.gitattributes` and `core.autocrlf` select. Those
     /// filters (CRLF, ident) can only change content holding `\r` or `$Id`, so other content
     /// skips libgit2's filtering stream, which writes a temporary file per blob.
-    fn write_blob(&self, path: &str, bytes: &[u8], mode: FileMode) -> Result<git2::Oid, Error> {
+    fn write_blob(
+        &self,
+        target: &git2::Repository,
+        path: &str,
+        bytes: &[u8],
+        mode: FileMode,
+    ) -> Result<git2::Oid, Error> {
         let fail = |e: git2::Error| errors::git(&format!("write the blob of `{path}`"), &e);
         match mode {
-            FileMode::Symlink => return self.inner.blob(bytes).map_err(fail),
+            FileMode::Symlink => return target.blob(bytes).map_err(fail),
             FileMode::Submodule => {
                 return Err(errors::bad_path(
                     path,
@@ -195,21 +307,21 @@ impl Repo {
         }
         let may_filter = bytes.contains(&b'\r') || bytes.windows(3).any(|w| w == b"$Id");
         if !may_filter {
-            return self.inner.blob(bytes).map_err(fail);
+            return target.blob(bytes).map_err(fail);
         }
-        let mut writer = self
-            .inner
+        let mut writer = target
             .blob_writer(Some(std::path::Path::new(path)))
             .map_err(fail)?;
-        writer.write_all(bytes).map_err(|e| {
-            errors::git(
-                &format!("write the blob of `{path}`"),
-                &git2::Error::from_str(&e.to_string()),
-            )
-        })?;
+        writer
+            .write_all(bytes)
+            .map_err(|e| fail(git2::Error::from_str(&e.to_string())))?;
         writer.commit().map_err(fail)
     }
 }
+
+/// From this many changed paths on, new objects are written as one pack (git itself keeps
+/// fetched objects loose below 100, `transfer.unpackLimit`).
+const PACK_THRESHOLD: usize = 100;
 
 fn signature(who: &Identity, when: &git2::Time) -> Result<git2::Signature<'static>, Error> {
     git2::Signature::new(&who.name, &who.email, when)

@@ -4,7 +4,7 @@
 //! back, and lock a repository against concurrent runs. Clone cache and push come later.
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
-//! with codes `E200`–`E229`, catalogued in `errors.rs`.
+//! with codes `E200`–`E216`, catalogued in `errors.rs`.
 
 mod base;
 mod branch;

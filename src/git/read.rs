@@ -4,6 +4,7 @@
 //! the file exactly and are not racy. Anything else (modified, staged, racy, filtered, skipped)
 //! reads the object database, so a user's uncommitted work never leaks into a run.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -35,10 +36,29 @@ pub struct BaseFile {
     pub source: Source,
 }
 
-/// The index as loaded for the fast path, with the index file's mtime (for racy-clean checks).
+/// The stage-0 entries of the index as loaded for the fast path, with the index file's mtime
+/// (for racy-clean checks). Plain data, so a [`Repo`] stays `Send`.
 pub(crate) struct IndexSnapshot {
-    index: git2::Index,
+    entries: HashMap<Vec<u8>, IndexStat>,
     mtime: (i64, u32),
+    /// Whether any attributes file mentions `working-tree-encoding`: a re-encoding on checkout
+    /// may keep the length (ASCII to EBCDIC), so such paths are looked up one by one.
+    encodings: bool,
+}
+
+/// What git records about a working-tree file when it stages it.
+struct IndexStat {
+    id: git2::Oid,
+    mode: u32,
+    flags: u16,
+    flags_extended: u16,
+    mtime: (i32, u32),
+    ctime: (i32, u32),
+    dev: u32,
+    ino: u32,
+    uid: u32,
+    gid: u32,
+    size: u32,
 }
 
 impl Repo {
@@ -91,7 +111,7 @@ impl Repo {
         }
         let guard = self.index.borrow();
         let snapshot = guard.as_ref()?;
-        let ie = snapshot.index.get_path(Path::new(&entry.path), 0)?;
+        let ie = snapshot.entries.get(entry.path.as_bytes())?;
         // assume-unchanged (0x8000) and skip-worktree (extended 0x4000) make git trust or skip
         // the working tree without looking: those files prove nothing.
         if ie.id != entry.id
@@ -101,11 +121,23 @@ impl Repo {
         {
             return None;
         }
-        let racy = (i64::from(ie.mtime.seconds()), ie.mtime.nanoseconds()) >= snapshot.mtime;
+        let racy = (i64::from(ie.mtime.0), ie.mtime.1) >= snapshot.mtime;
         if racy {
             return None;
         }
         if self.uses_filter_driver(&entry.path) {
+            return None;
+        }
+        if snapshot.encodings
+            && !matches!(
+                self.inner.get_attr(
+                    Path::new(&entry.path),
+                    "working-tree-encoding",
+                    git2::AttrCheckFlags::default()
+                ),
+                Ok(None)
+            )
+        {
             return None;
         }
         let file_path = workdir.join(&entry.path);
@@ -122,11 +154,9 @@ impl Repo {
         let same = meta.ino() == before.ino()
             && meta.dev() == before.dev()
             && meta.len() == bytes.len() as u64
-            && meta.len() as u32 == ie.file_size
-            && meta.mtime() as i32 == ie.mtime.seconds()
-            && meta.mtime_nsec() as u32 == ie.mtime.nanoseconds()
-            && meta.ctime() as i32 == ie.ctime.seconds()
-            && meta.ctime_nsec() as u32 == ie.ctime.nanoseconds()
+            && meta.len() as u32 == ie.size
+            && (meta.mtime() as i32, meta.mtime_nsec() as u32) == ie.mtime
+            && (meta.ctime() as i32, meta.ctime_nsec() as u32) == ie.ctime
             && meta.ino() as u32 == ie.ino
             && meta.dev() as u32 == ie.dev
             && meta.uid() == ie.uid
@@ -152,7 +182,72 @@ impl Repo {
         let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
         let mut index = self.inner.index().ok()?;
         index.read(true).ok()?;
-        Some(IndexSnapshot { index, mtime })
+        let entries = index
+            .iter()
+            // Stage bits (0x3000) set: a conflict entry, never clean.
+            .filter(|e| e.flags & 0x3000 == 0)
+            .map(|e| {
+                let stat = IndexStat {
+                    id: e.id,
+                    mode: e.mode,
+                    flags: e.flags,
+                    flags_extended: e.flags_extended,
+                    mtime: (e.mtime.seconds(), e.mtime.nanoseconds()),
+                    ctime: (e.ctime.seconds(), e.ctime.nanoseconds()),
+                    dev: e.dev,
+                    ino: e.ino,
+                    uid: e.uid,
+                    gid: e.gid,
+                    size: e.file_size,
+                };
+                (e.path, stat)
+            })
+            .collect::<HashMap<_, _>>();
+        let encodings = self.attributes_mention(&entries, b"working-tree-encoding");
+        Some(IndexSnapshot {
+            entries,
+            mtime,
+            encodings,
+        })
+    }
+
+    /// True when any attributes file git would read mentions `word`: every `.gitattributes`
+    /// in the index (working-tree copy, else the staged blob), `info/attributes`, and the
+    /// user's attributes file. Unreadable files count as mentioning it.
+    #[cfg(unix)]
+    fn attributes_mention(&self, entries: &HashMap<Vec<u8>, IndexStat>, word: &[u8]) -> bool {
+        let has = |bytes: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+        let workdir = self.work_dir();
+        for (path, stat) in entries {
+            if !(path == b".gitattributes" || path.ends_with(b"/.gitattributes")) {
+                continue;
+            }
+            let on_disk = std::str::from_utf8(path)
+                .ok()
+                .and_then(|p| std::fs::read(workdir?.join(p)).ok());
+            let bytes = on_disk.or_else(|| self.blob_bytes(stat.id).ok());
+            if bytes.is_none_or(|b| has(&b)) {
+                return true;
+            }
+        }
+        let mut files = vec![self.common_dir().join("info/attributes")];
+        let config = self.inner.config().ok();
+        match config
+            .as_ref()
+            .and_then(|c| c.get_path("core.attributesFile").ok())
+        {
+            Some(p) => files.push(p),
+            None => {
+                if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+                    files.push(std::path::PathBuf::from(xdg).join("git/attributes"));
+                } else if let Some(home) = std::env::var_os("HOME") {
+                    files.push(std::path::PathBuf::from(home).join(".config/git/attributes"));
+                }
+            }
+        }
+        files
+            .iter()
+            .any(|f| std::fs::read(f).is_ok_and(|b| has(&b)))
     }
 
     /// True when `path` names a filter driver that has a clean or process command.

@@ -76,7 +76,18 @@ impl Repo {
         };
         let current = self.branch_tip(&run.branch)?;
         let Some(from) = current.filter(|c| Some(*c) == expected) else {
-            return Err(errors::rollback_moved(&run.branch, expected, current));
+            let err = errors::rollback_moved(&run.branch, expected, current);
+            // Say so when a later run of codefleet is what moved the branch.
+            let later = journal.list()?.into_iter().find(|r| {
+                r.run_id != run.run_id && r.branch == run.branch && r.expected_tip() == current
+            });
+            return Err(match later {
+                Some(r) => err.hint(format!(
+                    "run `{}` moved the branch since; roll it back first",
+                    r.run_id
+                )),
+                None => err,
+            });
         };
         match target {
             Some(to) => {

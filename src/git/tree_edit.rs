@@ -71,15 +71,17 @@ pub(super) fn check_path(path: &str) -> Result<(), Error> {
 impl Repo {
     /// Applies `edit` to `tree` (`None`: start from nothing) and writes the trees that changed.
     /// Returns the new root tree id; an emptied root is the empty tree.
+    /// Trees are read from this repository and written through `target` (a handle on the same
+    /// repository whose object database may buffer writes in memory).
     pub(super) fn edit_tree(
         &self,
+        target: &git2::Repository,
         tree: Option<&git2::Tree<'_>>,
         edit: &DirEdit,
     ) -> Result<git2::Oid, Error> {
-        match self.edit_dir(tree, edit, "")? {
+        match self.edit_dir(target, tree, edit, "")? {
             Some(id) => Ok(id),
-            None => self
-                .inner
+            None => target
                 .treebuilder(None)
                 .and_then(|b| b.write())
                 .map_err(|e| errors::git("write the empty tree", &e)),
@@ -89,79 +91,89 @@ impl Repo {
     /// The new id of one directory, `None` when it ends up empty (git drops empty trees).
     fn edit_dir(
         &self,
+        target: &git2::Repository,
         tree: Option<&git2::Tree<'_>>,
         edit: &DirEdit,
         prefix: &str,
     ) -> Result<Option<git2::Oid>, Error> {
         let fail = |what: &str, e: &git2::Error| errors::git(what, e);
-        let mut builder = self
-            .inner
+        let mut builder = target
             .treebuilder(tree)
             .map_err(|e| fail("start a tree", &e))?;
-        for (name, leaf) in &edit.leaves {
-            let path = format!("{prefix}{name}");
-            let existing = builder
-                .get(name)
-                .map_err(|e| fail("read a tree entry", &e))?
-                .map(|e| e.filemode());
-            let is_dir = existing == Some(TREE_MODE);
-            match leaf {
-                Leaf::Put(id, mode) => {
-                    if is_dir && !edit.dirs.contains_key(name) {
-                        return Err(errors::bad_path(&path, "a directory exists at this path"));
-                    }
-                    builder
-                        .insert(name, *id, mode.bits())
-                        .map_err(|e| fail(&format!("add `{path}` to its tree"), &e))?;
-                }
-                Leaf::Remove => {
-                    if is_dir {
-                        return Err(errors::bad_path(
-                            &path,
-                            "it is a directory; delete the files in it",
-                        ));
-                    }
-                    if existing.is_some() {
-                        builder
-                            .remove(name)
-                            .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
-                    }
-                }
-            }
-        }
+        // Directories first: a file may replace a directory the same change empties, and a
+        // directory may replace a file the same change deletes.
         for (name, sub) in &edit.dirs {
             let path = format!("{prefix}{name}");
-            if matches!(edit.leaves.get(name), Some(Leaf::Put(..))) {
-                return Err(errors::bad_path(
-                    &path,
-                    "it is written both as a file and as a directory",
-                ));
-            }
+            let leaf = edit.leaves.get(name);
             let existing = builder
                 .get(name)
                 .map_err(|e| fail("read a tree entry", &e))?
                 .map(|e| (e.filemode(), e.id()));
-            let subtree = match existing {
-                Some((TREE_MODE, id)) => Some(self.tree(id)?),
-                Some(_) => {
+            let subtree = match (existing, leaf) {
+                (Some((TREE_MODE, _)), Some(Leaf::Remove)) => {
+                    return Err(errors::bad_path(
+                        &path,
+                        "it is a directory; delete the files in it",
+                    ));
+                }
+                (Some((TREE_MODE, id)), _) => Some(self.tree(id)?),
+                (Some(_), Some(Leaf::Remove)) | (None, _) => None,
+                (Some(_), _) => {
                     return Err(errors::bad_path(
                         &path,
                         "a file exists where a directory is needed; delete it in the same change",
                     ));
                 }
-                None => None,
             };
-            let child = self.edit_dir(subtree.as_ref(), sub, &format!("{path}/"))?;
-            match (child, existing.is_some()) {
-                (Some(id), _) => {
+            match self.edit_dir(target, subtree.as_ref(), sub, &format!("{path}/"))? {
+                Some(_) if matches!(leaf, Some(Leaf::Put(..))) => {
+                    return Err(errors::bad_path(
+                        &path,
+                        "it is written both as a file and as a directory",
+                    ));
+                }
+                Some(id) => {
                     builder
                         .insert(name, id, TREE_MODE)
                         .map_err(|e| fail(&format!("add directory `{path}`"), &e))?;
                 }
-                (None, true) => builder
-                    .remove(name)
-                    .map_err(|e| fail(&format!("remove directory `{path}`"), &e))?,
-                (None, false) => {}
+                None if existing.is_some() => {
+                    builder
+                        .remove(name)
+                        .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
+                }
+                None => {}
+            }
+        }
+        for (name, leaf) in &edit.leaves {
+            let path = format!("{prefix}{name}");
+            if edit.dirs.contains_key(name) && matches!(leaf, Leaf::Remove) {
+                // Handled above: the file made way for the directory.
+                continue;
+            }
+            let existing = builder
+                .get(name)
+                .map_err(|e| fail("read a tree entry", &e))?
+                .map(|e| e.filemode());
+            if existing == Some(TREE_MODE) {
+                let why = match leaf {
+                    Leaf::Put(..) => "a directory exists at this path",
+                    Leaf::Remove => "it is a directory; delete the files in it",
+                };
+                return Err(errors::bad_path(&path, why));
+            }
+            match leaf {
+                Leaf::Put(id, mode) => {
+                    builder
+                        .insert(name, *id, mode.bits())
+                        .map_err(|e| fail(&format!("add `{path}` to its tree"), &e))?;
+                }
+                Leaf::Remove if existing.is_some() => {
+                    builder
+                        .remove(name)
+                        .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
+                }
+                Leaf::Remove => {}
             }
         }
         if builder.is_empty() {
