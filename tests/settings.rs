@@ -469,3 +469,23 @@ fn plain_text_logs_have_no_ansi_when_colour_is_off() {
     let out = env.run(&["-vv", "--color", "always", "config"]);
     assert!(stderr(&out).contains('\x1b'), "{}", stderr(&out));
 }
+
+#[test]
+fn a_profile_in_both_files_merges_with_the_repo_winning() {
+    let env = Env::new();
+    let user = env.user_config("profiles:\n  ci:\n    jobs: 2\n    color: never\n");
+    let repo = env.repo_config("profiles:\n  ci:\n    jobs: 3\n");
+    assert_eq!(
+        env.setting(&["--profile", "ci"], "jobs"),
+        format!("jobs = 3 # profile ci in {}", repo.display())
+    );
+    assert_eq!(
+        env.setting(&["--profile", "ci"], "color"),
+        format!("color = never # profile ci in {}", user.display())
+    );
+    // Without --profile, profiles are not applied.
+    assert_eq!(
+        env.setting(&[], "jobs").split(" # ").nth(1),
+        Some("default")
+    );
+}

@@ -52,7 +52,7 @@ fn paths_lists_regular_files_sorted_without_git_or_secrets() {
 }
 
 #[test]
-fn read_is_lazy_and_hides_what_may_not_be_edited() {
+fn read_is_confined_but_not_filtered_by_policy() {
     let dir = tree(&[
         ("a.txt", "hello\r\n"),
         (".env", "SECRET=1"),
@@ -62,13 +62,35 @@ fn read_is_lazy_and_hides_what_may_not_be_edited() {
     assert_eq!(files.read("a.txt"), Some(b"hello\r\n".to_vec()));
     assert_eq!(files.read("./a.txt"), Some(b"hello\r\n".to_vec()));
     assert_eq!(files.read("missing.txt"), None);
-    assert_eq!(files.read(".env"), None, "secrets never reach a coder");
-    assert_eq!(
-        files.read("img.png"),
-        None,
-        "binary files are not text to edit"
-    );
     assert_eq!(files.read("../a.txt"), None);
+    assert_eq!(files.read("/etc/hostname"), None);
+    // A denied file reads (so an edit to it fails with the policy's reason), but is not
+    // listed, so nothing picks it up unasked.
+    assert_eq!(files.read(".env"), Some(b"SECRET=1".to_vec()));
+    assert!(files.check_write(".env").is_err());
+    assert!(!files.paths().contains(&".env".to_string()));
+}
+
+#[test]
+fn an_excluded_path_is_invisible_and_unwritable() {
+    let dir = tree(&[("reply.md", "SEARCH text"), ("a.txt", "a")]);
+    let mut files = DirFiles::new(dir.path(), Policy::default());
+    files.exclude("./reply.md");
+    assert_eq!(files.paths(), ["a.txt"]);
+    assert_eq!(files.read("reply.md"), None);
+    assert_eq!(
+        files.check_write("reply.md"),
+        Err("`reply.md` is the input being applied".to_string())
+    );
+    let results = files.apply(&[write("reply.md", "x")]);
+    assert_eq!(
+        results[0].result,
+        Err("refused: `reply.md` is the input being applied".to_string())
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("reply.md")).unwrap(),
+        "SEARCH text"
+    );
 }
 
 #[test]
@@ -79,34 +101,28 @@ fn check_write_gives_the_reason() {
     assert_eq!(files.check_write("a.txt"), Ok(()));
     assert_eq!(files.check_write("new/dir/file.rs"), Ok(()));
     let cases = [
-        ("../x", "refused: `../x` is outside the directory"),
+        ("../x", "`../x` is outside the directory"),
         (
             "/etc/passwd",
-            "refused: `/etc/passwd` is an absolute path; paths are relative to the directory",
+            "`/etc/passwd` is an absolute path; paths are relative to the directory",
         ),
         (
             "C:\\win.ini",
-            "refused: `C:\\win.ini` is an absolute path; paths are relative to the directory",
+            "`C:\\win.ini` is an absolute path; paths are relative to the directory",
         ),
-        (".git/config", "refused: `.git/config` is inside `.git`"),
-        (
-            "vendor/.git/HEAD",
-            "refused: `vendor/.git/HEAD` is inside `.git`",
-        ),
-        (
-            ".env",
-            "refused: `.env` is denied by policy (matches `**/.env`)",
-        ),
+        (".git/config", "`.git/config` is inside `.git`"),
+        ("vendor/.git/HEAD", "`vendor/.git/HEAD` is inside `.git`"),
+        (".env", "`.env` is denied by policy (matches `**/.env`)"),
         (
             "keys/server.pem",
-            "refused: `keys/server.pem` is denied by policy (matches `**/*.pem`)",
+            "`keys/server.pem` is denied by policy (matches `**/*.pem`)",
         ),
-        ("img.png", "refused: `img.png` is a binary file"),
+        ("img.png", "`img.png` is a binary file"),
         (
             "big.txt",
-            "refused: `big.txt` is 2097152 bytes, over the 1048576-byte limit",
+            "`big.txt` is 2097152 bytes, over the 1048576-byte limit",
         ),
-        ("a.txt/x", "refused: `a.txt/x`: `a.txt` is not a directory"),
+        ("a.txt/x", "`a.txt/x`: `a.txt` is not a directory"),
     ];
     for (path, reason) in cases {
         assert_eq!(files.check_write(path), Err(reason.to_string()), "{path}");
@@ -128,15 +144,15 @@ fn symlinks_anywhere_in_the_path_are_refused() {
     let files = DirFiles::new(dir.path(), apply_policy());
     assert_eq!(
         files.check_write("out/target.txt"),
-        Err("refused: `out/target.txt` goes through the symlink `out`".to_string())
+        Err("`out/target.txt` goes through the symlink `out`".to_string())
     );
     assert_eq!(
         files.check_write("out/new.txt"),
-        Err("refused: `out/new.txt` goes through the symlink `out`".to_string())
+        Err("`out/new.txt` goes through the symlink `out`".to_string())
     );
     assert_eq!(
         files.check_write("link.txt"),
-        Err("refused: `link.txt` goes through the symlink `link.txt`".to_string())
+        Err("`link.txt` goes through the symlink `link.txt`".to_string())
     );
     // Even a link that stays inside is refused: the check is on the path, not the target.
     assert!(files.check_write("inside/a.txt").is_err());
@@ -237,9 +253,13 @@ fn permissions_are_kept_and_new_files_follow_the_umask() {
     // A file std creates gets 0666 less the umask: the mode a new file should have.
     fs::write(dir.path().join("reference"), "").unwrap();
     let files = DirFiles::new(dir.path(), apply_policy());
+    // A rename as the coders report it: the old path's delete first, then the new file.
     let results = files.apply(&[
         write("run.sh", "#!/bin/sh\necho hi\n"),
         write("fresh.txt", "new\n"),
+        Change::Delete {
+            path: "old.sh".into(),
+        },
         Change::Write {
             path: "bin/new.sh".into(),
             content: b"#!/bin/sh\necho old\n".to_vec(),
@@ -259,7 +279,7 @@ fn permissions_are_kept_and_new_files_follow_the_umask() {
         !dir.path().join("old.sh").exists(),
         "the renamed file is gone"
     );
-    assert_eq!(results[2].action, "renamed");
+    assert_eq!(results[3].action, "renamed");
 }
 
 #[test]
@@ -304,4 +324,26 @@ fn assert_no_temp_files(dir: &Path) {
             assert_no_temp_files(&entry.path());
         }
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rename_without_a_delete_removes_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[("old.sh", "x\n")]);
+    fs::set_permissions(dir.path().join("old.sh"), fs::Permissions::from_mode(0o700)).unwrap();
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[Change::Write {
+        path: "new.sh".into(),
+        content: b"x\n".to_vec(),
+        created: true,
+        renamed_from: Some("old.sh".into()),
+    }]);
+    assert_eq!(results[0].result, Ok(()));
+    assert!(!dir.path().join("old.sh").exists());
+    let mode = fs::metadata(dir.path().join("new.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
 }

@@ -2,8 +2,8 @@
 //! like `git apply` does: every regular file outside `.git`, read lazily, and writes checked
 //! against confinement and the policy, then carried out atomically.
 
-use std::collections::HashSet;
-use std::fs;
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, Permissions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -18,6 +18,7 @@ use crate::coders::{Change, Files};
 pub struct DirFiles {
     root: PathBuf,
     policy: Policy,
+    excluded: HashSet<String>,
     listing: OnceLock<Vec<String>>,
 }
 
@@ -40,7 +41,16 @@ impl DirFiles {
         DirFiles {
             root: root.into(),
             policy,
+            excluded: HashSet::new(),
             listing: OnceLock::new(),
+        }
+    }
+
+    /// Leaves `path` (relative to the root) out: not listed, not read, never written. `apply`
+    /// uses it for the reply file when it lies inside the directory, so no edit lands in it.
+    pub fn exclude(&mut self, path: &str) {
+        if let Ok(rel) = check_relative(path) {
+            self.excluded.insert(rel);
         }
     }
 
@@ -57,6 +67,9 @@ impl DirFiles {
     /// Confinement and the deny list: the normal form of `path` and where it is on disk.
     pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), Refusal> {
         let rel = check_relative(path)?;
+        if self.excluded.contains(&rel) {
+            return Err(Refusal::Input(rel));
+        }
         self.policy.check_path(&rel)?;
         let abs = check_no_symlink(&self.root, &rel)?;
         Ok((rel, abs))
@@ -88,6 +101,22 @@ impl DirFiles {
                 Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
             })
             .collect();
+        // A rename may arrive as a delete of the old path before the write of the new one:
+        // take the old files' modes first.
+        let modes: HashMap<&str, Permissions> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Write {
+                    renamed_from: Some(old),
+                    ..
+                } => {
+                    let (_, abs) = self.resolve(old).ok()?;
+                    let meta = fs::symlink_metadata(abs).ok().filter(|m| m.is_file())?;
+                    Some((old.as_str(), meta.permissions()))
+                }
+                _ => None,
+            })
+            .collect();
         changes
             .iter()
             .map(|change| match change {
@@ -96,7 +125,11 @@ impl DirFiles {
                     content,
                     created,
                     renamed_from,
-                } => self.apply_write(path, content, *created, renamed_from.as_deref(), &mentioned),
+                } => {
+                    let from = renamed_from.as_deref();
+                    let mode = from.and_then(|f| modes.get(f)).cloned();
+                    self.apply_write(path, content, *created, from, mode, &mentioned)
+                }
                 Change::Delete { path } => self.apply_delete(path),
             })
             .collect()
@@ -108,6 +141,7 @@ impl DirFiles {
         content: &[u8],
         created: bool,
         from: Option<&str>,
+        mode: Option<Permissions>,
         mentioned: &HashSet<&str>,
     ) -> Applied {
         let exists_before = self
@@ -119,23 +153,22 @@ impl DirFiles {
             (None, false) => "modified",
         };
         let result = (|| {
-            self.check(path).map_err(|r| r.to_string())?;
-            let (rel, abs) = self.resolve(path).map_err(|r| r.to_string())?;
+            self.check(path).map_err(refused)?;
+            let (rel, abs) = self.resolve(path).map_err(refused)?;
             self.policy
                 .check_size(&rel, content.len() as u64)
-                .map_err(|r| r.to_string())?;
+                .map_err(refused)?;
             let old = match from {
                 Some(old) => {
-                    let (old_rel, old_abs) = self.resolve(old).map_err(|r| r.to_string())?;
+                    let (old_rel, old_abs) = self.resolve(old).map_err(refused)?;
                     if !self.policy.allow_delete {
-                        return Err(Refusal::DeleteNotAllowed(old_rel).to_string());
+                        return Err(refused(Refusal::DeleteNotAllowed(old_rel)));
                     }
                     Some(old_abs)
                 }
                 None => None,
             };
-            write_atomic(&abs, content, old.as_deref())
-                .map_err(|e| format!("cannot write `{rel}`: {e}"))?;
+            write_atomic(&abs, content, mode).map_err(|e| format!("cannot write `{rel}`: {e}"))?;
             if let (Some(old_abs), Some(old)) = (old, from)
                 && !mentioned.contains(old)
                 && old_abs != abs
@@ -155,9 +188,9 @@ impl DirFiles {
 
     fn apply_delete(&self, path: &str) -> Applied {
         let result = (|| {
-            let (rel, abs) = self.resolve(path).map_err(|r| r.to_string())?;
+            let (rel, abs) = self.resolve(path).map_err(refused)?;
             if !self.policy.allow_delete {
-                return Err(Refusal::DeleteNotAllowed(rel).to_string());
+                return Err(refused(Refusal::DeleteNotAllowed(rel)));
             }
             delete_file(&abs).map_err(|e| format!("cannot delete `{rel}`: {e}"))?;
             self.prune_empty_dirs(&abs);
@@ -205,7 +238,11 @@ impl DirFiles {
                 // descended into.
                 match entry.file_type() {
                     Ok(t) if t.is_dir() => stack.push((entry.path(), rel)),
-                    Ok(t) if t.is_file() && self.policy.check_path(&rel).is_ok() => {
+                    Ok(t)
+                        if t.is_file()
+                            && self.policy.check_path(&rel).is_ok()
+                            && !self.excluded.contains(&rel) =>
+                    {
                         out.push(rel);
                     }
                     _ => {}
@@ -215,6 +252,10 @@ impl DirFiles {
         out.sort();
         out
     }
+}
+
+fn refused(r: Refusal) -> String {
+    format!("refused: {r}")
 }
 
 fn head_is_binary(path: &Path) -> bool {
@@ -230,16 +271,21 @@ impl Files for DirFiles {
         self.listing.get_or_init(|| self.walk()).clone()
     }
 
-    /// Only files an edit may change are readable: a denied, oversized or binary file reads
-    /// as absent, so its bytes never reach a model.
+    /// Any regular file inside the directory reads, never one outside it or behind a symlink.
+    /// Policy is for writes: a denied file reads, so an edit naming it fails with the policy's
+    /// reason rather than "no such file" (denied files are not in [`Files::paths`], so no
+    /// rescue or prompt picks them up).
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        let (rel, abs) = self.resolve(path).ok()?;
-        let meta = fs::symlink_metadata(&abs).ok()?;
-        if !meta.is_file() || self.policy.check_size(&rel, meta.len()).is_err() {
+        let rel = check_relative(path).ok()?;
+        if self.excluded.contains(&rel) {
             return None;
         }
-        let bytes = fs::read(&abs).ok()?;
-        (!is_binary(&bytes)).then_some(bytes)
+        let abs = check_no_symlink(&self.root, &rel).ok()?;
+        let meta = fs::symlink_metadata(&abs).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        fs::read(&abs).ok()
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {

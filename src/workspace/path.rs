@@ -9,22 +9,22 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// No path at all.
-    #[error("refused: the path is empty")]
+    #[error("the path is empty")]
     Empty,
     /// `/etc/passwd`, `C:\x`, `\\server\share`.
-    #[error("refused: `{0}` is an absolute path; paths are relative to the directory")]
+    #[error("`{0}` is an absolute path; paths are relative to the directory")]
     Absolute(String),
     /// `../x`, `a/../../x`.
-    #[error("refused: `{0}` is outside the directory")]
+    #[error("`{0}` is outside the directory")]
     Outside(String),
     /// `.git/config`, `sub/.git/hooks/x`, `.git`.
-    #[error("refused: `{0}` is inside `.git`")]
+    #[error("`{0}` is inside `.git`")]
     GitDir(String),
     /// A NUL or other control character in the name.
-    #[error("refused: `{0}` holds a control character")]
+    #[error("`{0}` holds a control character")]
     BadName(String),
     /// An existing component of the path is a symlink.
-    #[error("refused: `{path}` goes through the symlink `{link}`")]
+    #[error("`{path}` goes through the symlink `{link}`")]
     Symlink {
         /// The path as named.
         path: String,
@@ -32,7 +32,7 @@ pub enum Refusal {
         link: String,
     },
     /// An existing component that should be a directory is a file.
-    #[error("refused: `{path}`: `{prefix}` is not a directory")]
+    #[error("`{path}`: `{prefix}` is not a directory")]
     NotADirectory {
         /// The path as named.
         path: String,
@@ -40,10 +40,10 @@ pub enum Refusal {
         prefix: String,
     },
     /// The path itself is a directory.
-    #[error("refused: `{0}` is a directory")]
+    #[error("`{0}` is a directory")]
     IsDirectory(String),
     /// A deny pattern of the policy matches.
-    #[error("refused: `{path}` is denied by policy (matches `{pattern}`)")]
+    #[error("`{path}` is denied by policy (matches `{pattern}`)")]
     Denied {
         /// The path as named.
         path: String,
@@ -51,7 +51,7 @@ pub enum Refusal {
         pattern: String,
     },
     /// Over `max_file_size`.
-    #[error("refused: `{path}` is {size} bytes, over the {limit}-byte limit")]
+    #[error("`{path}` is {size} bytes, over the {limit}-byte limit")]
     TooLarge {
         /// The path as named.
         path: String,
@@ -61,13 +61,16 @@ pub enum Refusal {
         limit: u64,
     },
     /// A NUL byte in the first 8 KiB.
-    #[error("refused: `{0}` is a binary file")]
+    #[error("`{0}` is a binary file")]
     Binary(String),
     /// Creating files is not allowed by policy.
-    #[error("refused: creating `{0}` is not allowed by policy")]
+    #[error("creating `{0}` is not allowed by policy")]
     CreateNotAllowed(String),
+    /// The input being applied (a reply file inside the directory).
+    #[error("`{0}` is the input being applied")]
+    Input(String),
     /// Deleting files is not allowed by policy.
-    #[error("refused: deleting `{0}` is not allowed by policy")]
+    #[error("deleting `{0}` is not allowed by policy")]
     DeleteNotAllowed(String),
 }
 
@@ -200,11 +203,29 @@ mod tests {
         assert!(matches!(check_relative("a\0b"), Err(Refusal::BadName(_))));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn accepted_paths_stay_inside(path in "([a-zA-Z.]{0,4}[/\\\\]?){0,6}") {
+            if let Ok(rel) = check_relative(&path) {
+                proptest::prop_assert!(!rel.starts_with('/') && !rel.is_empty());
+                for part in rel.split(['/', '\\']) {
+                    proptest::prop_assert!(part != ".." && part != "." && !part.is_empty());
+                    proptest::prop_assert!(!is_git_dir_name(part));
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics(path in "\\PC*") {
+            let _ = check_relative(&path);
+        }
+    }
+
     #[test]
     fn refusal_text_reads_as_a_reason() {
         assert_eq!(
             check_relative("../x").unwrap_err().to_string(),
-            "refused: `../x` is outside the directory"
+            "`../x` is outside the directory"
         );
     }
 }

@@ -180,7 +180,7 @@ mod tests {
         let p = Policy::default();
         assert_eq!(
             p.check_path("a/.env").unwrap_err().to_string(),
-            "refused: `a/.env` is denied by policy (matches `**/.env`)"
+            "`a/.env` is denied by policy (matches `**/.env`)"
         );
     }
 

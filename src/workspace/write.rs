@@ -7,20 +7,21 @@ use std::fs::{self, Permissions};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes `content` to `path` atomically. Permissions come from `mode_from` (a rename's
-/// old file) when given, else from the existing file, else the umask default. Missing parent
-/// directories are created.
-pub fn write_atomic(path: &Path, content: &[u8], mode_from: Option<&Path>) -> io::Result<()> {
+/// Writes `content` to `path` atomically. Permissions are `keep` when given (a rename's old
+/// file's, read before it was deleted), else the existing file's, else the umask default.
+/// Missing parent directories are created.
+pub fn write_atomic(path: &Path, content: &[u8], keep: Option<Permissions>) -> io::Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     fs::create_dir_all(parent)?;
-    let keep: Option<Permissions> = mode_from
-        .and_then(|p| fs::symlink_metadata(p).ok())
-        .or_else(|| fs::symlink_metadata(path).ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.permissions());
+    let keep = keep.or_else(|| {
+        fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions())
+    });
     let mut builder = tempfile::Builder::new();
     builder.prefix(".codefleet-").suffix(".tmp");
     #[cfg(unix)]
@@ -89,7 +90,8 @@ mod tests {
         );
 
         let moved = dir.path().join("bin/run");
-        write_atomic(&moved, b"#!/bin/sh\n", Some(&script)).unwrap();
+        let mode = fs::metadata(&script).unwrap().permissions();
+        write_atomic(&moved, b"#!/bin/sh\n", Some(mode)).unwrap();
         assert_eq!(
             fs::metadata(&moved).unwrap().permissions().mode() & 0o777,
             0o755

@@ -5,14 +5,18 @@
 //! commands; the core never reads config files or the environment itself. Config files are read
 //! with serde-saphyr; unknown keys and bad values are [`Error`]s with file, line and column.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_saphyr::{MessageFormatter, Spanned};
 
-use crate::error::{Error, Place, closest};
+use crate::error::{Error, closest};
+
+mod env;
+mod file;
+
+use env::{EnvParse, env_layers, named};
+use file::{FileLayer, read_config};
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +167,9 @@ macro_rules! names {
             /// Parses a name.
             pub fn from_name(s: &str) -> Option<Self> {
                 match s { $($n => Some(<$t>::$v),)* _ => None }
+            }
+            fn parse_env(s: &str) -> EnvParse<Self> {
+                named(s, Self::from_name, Self::NAMES)
             }
         }
         impl fmt::Display for $t {
@@ -567,316 +574,6 @@ pub fn repo_root(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and parses a config file; `Ok(None)` when it does not exist and need not.
-fn read_config(path: &Path, shown: &Path, must_exist: bool) -> Result<Option<FileLayer>, Error> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Error::new(
-                "E030",
-                format!("config file `{}` is not UTF-8", shown.display()),
-            )
-            .in_file(shown)
-            .hint("save it as UTF-8 text")
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::new(
-                "E030",
-                format!("config file `{}` does not exist", shown.display()),
-            )
-            .in_file(shown)
-            .hint("check the --config flag or CODEFLEET_CONFIG"));
-        }
-        Err(e) => return Err(Error::io(shown, &e)),
-    };
-    parse_config(shown, &text).map(Some)
-}
-
-/// Parses the text of a config file named `path` (for error places).
-fn parse_config(path: &Path, text: &str) -> Result<FileLayer, Error> {
-    // An empty file, or one holding only comments, is an empty config.
-    let only_comments = text
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
-    if only_comments {
-        return Ok(FileLayer::default());
-    }
-    let mut file: FileLayer =
-        serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
-    file.text = text.to_string();
-    let profiles = file.profiles.iter_mut().flat_map(|m| m.value.iter_mut());
-    for (name, profile) in profiles {
-        profile.text = text.to_string();
-        if let Some(nested) = &profile.profiles {
-            return Err(Error::new(
-                "E031",
-                format!("profile `{name}` defines `profiles`; profiles do not nest"),
-            )
-            .at(spanned_place(path, text, nested, 1))
-            .hint("move these profiles to the top level of the file"));
-        }
-    }
-    Ok(file)
-}
-
-fn spanned_place<T>(path: &Path, text: &str, s: &Spanned<T>, width: usize) -> Place {
-    let loc = s.referenced;
-    Place::at(
-        path,
-        text,
-        loc.line() as usize,
-        loc.column() as usize,
-        width,
-    )
-}
-
-/// Turns a serde-saphyr error into codefleet's error, with the place and a did-you-mean.
-fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
-    use serde_saphyr::Error as E;
-    let inner = err.without_snippet();
-    let (line, column) = err
-        .location()
-        .map(|l| (l.line() as usize, l.column() as usize))
-        .unwrap_or((0, 0));
-    let (code, message, width, hint) = match inner {
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => {
-            let hint = match closest(field, expected.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!("known keys: {}", expected.join(", ")),
-            };
-            (
-                "E031",
-                format!("unknown key `{field}`"),
-                field.chars().count(),
-                hint,
-            )
-        }
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => {
-            let hint = match closest(variant, expected.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!("expected one of: {}", expected.join(", ")),
-            };
-            (
-                "E032",
-                format!("unknown value `{variant}`"),
-                variant.chars().count(),
-                hint,
-            )
-        }
-        other => {
-            let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
-            (
-                "E032",
-                format!("invalid config: {message}"),
-                1,
-                "see `codefleet config --help` for the keys and their values".to_string(),
-            )
-        }
-    };
-    let place = if line > 0 {
-        Place::at(path, text, line, column, width)
-    } else {
-        Place::file(path)
-    };
-    Error::new(code, message).at(place).hint(hint)
-}
-
-/// The serde mirror of a config file (and of one profile in it).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileLayer {
-    jobs: Option<Spanned<usize>>,
-    color: Option<ColorMode>,
-    log_format: Option<LogFormat>,
-    verbosity: Option<Verbosity>,
-    model: Option<ModelFile>,
-    cache: Option<CacheFile>,
-    github: Option<GithubFile>,
-    default_branch_template: Option<Spanned<String>>,
-    author: Option<Spanned<String>>,
-    profiles: Option<Spanned<BTreeMap<String, FileLayer>>>,
-    /// The file's text, for error places; not a key.
-    #[serde(skip)]
-    text: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModelFile {
-    provider: Option<Provider>,
-    name: Option<String>,
-    base_url: Option<Spanned<String>>,
-    edit_format: Option<Spanned<String>>,
-    concurrency: Option<Spanned<usize>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CacheFile {
-    dir: Option<String>,
-    mode: Option<CacheMode>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GithubFile {
-    api_url: Option<Spanned<String>>,
-    token_env: Option<Spanned<String>>,
-}
-
-impl FileLayer {
-    /// Checks the values and turns them into a layer; relative paths are relative to the file.
-    fn to_partial(&self, path: &Path, home: &Option<PathBuf>) -> Result<Partial, Error> {
-        let text = self.text.as_str();
-        let bad = |s: &dyn SpanLike, message: String, hint: &str| {
-            let (line, column) = s.line_col();
-            Error::new("E032", message)
-                .at(Place::at(path, text, line, column, s.width()))
-                .hint(hint.to_string())
-        };
-        let model = self.model.as_ref();
-        let cache = self.cache.as_ref();
-        let github = self.github.as_ref();
-
-        let jobs = match &self.jobs {
-            Some(j) if j.value == 0 => {
-                return Err(bad(
-                    j,
-                    "`jobs` must be at least 1".into(),
-                    "use 1 for sequential runs",
-                ));
-            }
-            j => j.as_ref().map(|j| j.value),
-        };
-        let concurrency = match model.and_then(|m| m.concurrency.as_ref()) {
-            Some(c) if c.value == 0 => {
-                return Err(bad(
-                    c,
-                    "`model.concurrency` must be at least 1".into(),
-                    "it is the number of model requests in flight at most",
-                ));
-            }
-            c => c.map(|c| c.value),
-        };
-        let base_url = match model.and_then(|m| m.base_url.as_ref()) {
-            Some(u) if !is_http_url(&u.value) => {
-                return Err(bad(
-                    u,
-                    format!("`model.base_url` is not an http(s) URL: `{}`", u.value),
-                    "write it like http://localhost:8080/v1",
-                ));
-            }
-            u => u.map(|u| u.value.clone()),
-        };
-        let edit_format = match model.and_then(|m| m.edit_format.as_ref()) {
-            Some(f) if !EDIT_FORMATS.contains(&f.value.as_str()) => {
-                let hint = match closest(&f.value, EDIT_FORMATS.iter().copied()) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None => format!("expected one of: {}", EDIT_FORMATS.join(", ")),
-                };
-                return Err(bad(f, format!("unknown edit format `{}`", f.value), &hint));
-            }
-            f => f.map(|f| f.value.clone()),
-        };
-        let api_url = match github.and_then(|g| g.api_url.as_ref()) {
-            Some(u) if !is_http_url(&u.value) => {
-                return Err(bad(
-                    u,
-                    format!("`github.api_url` is not an http(s) URL: `{}`", u.value),
-                    "GitHub Enterprise uses https://HOST/api/v3",
-                ));
-            }
-            u => u.map(|u| u.value.clone()),
-        };
-        let token_env = match github.and_then(|g| g.token_env.as_ref()) {
-            Some(t) if !is_env_name(&t.value) => {
-                return Err(bad(
-                    t,
-                    format!(
-                        "`github.token_env` is not an environment variable name: `{}`",
-                        t.value
-                    ),
-                    "name the variable that holds the token (like GITHUB_TOKEN), never the token",
-                ));
-            }
-            t => t.map(|t| t.value.clone()),
-        };
-        let base = path.parent().unwrap_or(Path::new("."));
-        Ok(Partial {
-            jobs,
-            color: self.color,
-            log_format: self.log_format,
-            verbosity: self.verbosity,
-            model_provider: model.and_then(|m| m.provider),
-            model_name: model.and_then(|m| m.name.clone()),
-            model_base_url: base_url,
-            model_edit_format: edit_format,
-            model_concurrency: concurrency,
-            cache_dir: cache
-                .and_then(|c| c.dir.as_deref())
-                .map(|d| expand_path(d, base, home)),
-            cache_mode: cache.and_then(|c| c.mode),
-            github_api_url: api_url,
-            github_token_env: token_env,
-            default_branch_template: self
-                .default_branch_template
-                .as_ref()
-                .map(|s| s.value.clone()),
-            author: self.author.as_ref().map(|s| s.value.clone()),
-        })
-    }
-}
-
-/// The location of a spanned value, whatever its type.
-trait SpanLike {
-    fn line_col(&self) -> (usize, usize);
-    fn width(&self) -> usize;
-}
-
-impl<T: fmt::Debug> SpanLike for Spanned<T> {
-    fn line_col(&self) -> (usize, usize) {
-        (
-            self.referenced.line() as usize,
-            self.referenced.column() as usize,
-        )
-    }
-    fn width(&self) -> usize {
-        let shown = format!("{:?}", self.value);
-        shown.trim_matches('"').chars().count().max(1)
-    }
-}
-
-fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
-}
-
-fn is_env_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// `~/x` is under HOME; a relative path is relative to `base`.
-fn expand_path(raw: &str, base: &Path, home: &Option<PathBuf>) -> PathBuf {
-    if let (Some(rest), Some(home)) = (raw.strip_prefix("~/"), home) {
-        return home.join(rest);
-    }
-    if raw == "~"
-        && let Some(home) = home
-    {
-        return home.clone();
-    }
-    base.join(raw)
-}
-
 fn unknown_profile(name: &str, files: &[(PathBuf, FileLayer, Source)]) -> Error {
     let mut known: Vec<&str> = files
         .iter()
@@ -902,143 +599,6 @@ fn unknown_profile(name: &str, files: &[(PathBuf, FileLayer, Source)]) -> Error 
 }
 
 /// One layer per `CODEFLEET_*` variable set, so each value names its own variable.
-fn env_layers(
-    env: &dyn Fn(&str) -> Option<String>,
-    cwd: &Path,
-) -> Result<Vec<(Source, Partial)>, Error> {
-    let mut out = Vec::new();
-    let get = |var: &str| env(var).filter(|v| !v.is_empty());
-    macro_rules! var {
-        ($var:literal, $field:ident, $parse:expr) => {
-            if let Some(raw) = get($var) {
-                let value = $parse(raw.as_str()).map_err(|(what, hint): (String, String)| {
-                    Error::new("E034", format!("{}={raw}: {what}", $var)).hint(hint)
-                })?;
-                out.push((
-                    Source::Env($var),
-                    Partial {
-                        $field: Some(value),
-                        ..Partial::default()
-                    },
-                ));
-            }
-        };
-    }
-    var!("CODEFLEET_JOBS", jobs, |s: &str| positive(s));
-    var!("CODEFLEET_COLOR", color, |s: &str| named::<ColorMode>(
-        s,
-        ColorMode::from_name,
-        ColorMode::NAMES
-    ));
-    var!("CODEFLEET_LOG_FORMAT", log_format, |s: &str| named::<
-        LogFormat,
-    >(
-        s,
-        LogFormat::from_name,
-        LogFormat::NAMES
-    ));
-    var!(
-        "CODEFLEET_VERBOSITY",
-        verbosity,
-        |s: &str| named::<Verbosity>(s, Verbosity::from_name, Verbosity::NAMES)
-    );
-    var!("CODEFLEET_MODEL_PROVIDER", model_provider, |s: &str| {
-        named::<Provider>(s, Provider::from_name, Provider::NAMES)
-    });
-    var!("CODEFLEET_MODEL", model_name, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(s.to_string()));
-    var!("CODEFLEET_MODEL_BASE_URL", model_base_url, |s: &str| {
-        if is_http_url(s) {
-            Ok(s.to_string())
-        } else {
-            Err((
-                "not an http(s) URL".to_string(),
-                "write it like http://localhost:8080/v1".to_string(),
-            ))
-        }
-    });
-    var!("CODEFLEET_EDIT_FORMAT", model_edit_format, |s: &str| {
-        named::<&str>(
-            s,
-            |n| EDIT_FORMATS.iter().copied().find(|f| *f == n),
-            EDIT_FORMATS,
-        )
-        .map(str::to_string)
-    });
-    var!(
-        "CODEFLEET_MODEL_CONCURRENCY",
-        model_concurrency,
-        |s: &str| positive(s)
-    );
-    var!("CODEFLEET_CACHE_DIR", cache_dir, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(
-        cwd.join(s)
-    ));
-    var!("CODEFLEET_CACHE", cache_mode, |s: &str| named::<CacheMode>(
-        s,
-        CacheMode::from_name,
-        CacheMode::NAMES
-    ));
-    var!("CODEFLEET_GITHUB_API_URL", github_api_url, |s: &str| {
-        if is_http_url(s) {
-            Ok(s.to_string())
-        } else {
-            Err((
-                "not an http(s) URL".to_string(),
-                "GitHub Enterprise uses https://HOST/api/v3".to_string(),
-            ))
-        }
-    });
-    var!("CODEFLEET_GITHUB_TOKEN_ENV", github_token_env, |s: &str| {
-        if is_env_name(s) {
-            Ok(s.to_string())
-        } else {
-            Err((
-                "not an environment variable name".to_string(),
-                "name the variable that holds the token, never the token".to_string(),
-            ))
-        }
-    });
-    var!(
-        "CODEFLEET_BRANCH_TEMPLATE",
-        default_branch_template,
-        |s: &str| Ok::<_, (String, String)>(s.to_string())
-    );
-    var!("CODEFLEET_AUTHOR", author, |s: &str| Ok::<
-        _,
-        (String, String),
-    >(s.to_string()));
-    Ok(out)
-}
-
-fn positive(s: &str) -> Result<usize, (String, String)> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err((
-            "expected a whole number of at least 1".to_string(),
-            "unset it or give a number like 4".to_string(),
-        )),
-    }
-}
-
-fn named<T>(
-    s: &str,
-    parse: impl Fn(&str) -> Option<T>,
-    names: &[&str],
-) -> Result<T, (String, String)> {
-    parse(s.trim()).ok_or_else(|| {
-        let hint = match closest(s.trim(), names.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None => format!("expected one of: {}", names.join(", ")),
-        };
-        ("unknown value".to_string(), hint)
-    })
-}
-
 fn flag_layers(flags: &Flags) -> Vec<(Source, Partial)> {
     let mut out = Vec::new();
     if let Some(jobs) = flags.jobs {
@@ -1085,4 +645,68 @@ fn flag_layers(flags: &Flags) -> Vec<(Source, Partial)> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(vars: &[(&str, &str)], flags: Flags) -> Result<Settings, Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tmp", &e))?;
+        let home = dir.path().to_string_lossy().into_owned();
+        let env = |k: &str| {
+            if k == "HOME" {
+                return Some(home.clone());
+            }
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        Settings::resolve(&Inputs {
+            cwd: dir.path().to_path_buf(),
+            env: &env,
+            flags,
+        })
+    }
+
+    #[test]
+    fn flags_beat_the_environment() {
+        let s = resolve(
+            &[("CODEFLEET_JOBS", "3"), ("CODEFLEET_COLOR", "always")],
+            Flags {
+                jobs: Some(5),
+                ..Flags::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.jobs.value, 5);
+        assert_eq!(s.jobs.source, Source::Flag("--jobs"));
+        assert_eq!(s.color.value, ColorMode::Always);
+        assert_eq!(s.color.source, Source::Env("CODEFLEET_COLOR"));
+        assert_eq!(s.model_name.value, None);
+        assert_eq!(s.model_name.source, Source::Default);
+    }
+
+    #[test]
+    fn verbosity_flags_map_to_levels() {
+        let level = |verbose, quiet| {
+            let flags = Flags {
+                verbose,
+                quiet,
+                ..Flags::default()
+            };
+            let s = resolve(&[("CODEFLEET_VERBOSITY", "trace")], flags).unwrap();
+            (s.verbosity.value.level(), s.verbosity.source.to_string())
+        };
+        assert_eq!(level(0, false), ("trace", "env CODEFLEET_VERBOSITY".into()));
+        assert_eq!(level(1, false), ("info", "flag -v".into()));
+        assert_eq!(level(2, false), ("debug", "flag -vv".into()));
+        assert_eq!(level(0, true), ("error", "flag -q".into()));
+    }
+
+    #[test]
+    fn empty_env_values_count_as_unset() {
+        let s = resolve(&[("CODEFLEET_JOBS", "")], Flags::default()).unwrap();
+        assert_eq!(s.jobs.source, Source::Default);
+    }
 }

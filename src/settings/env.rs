@@ -1,0 +1,109 @@
+//! The `CODEFLEET_*` environment variables, one layer per variable set, so each value names
+//! the variable it came from.
+
+use std::path::Path;
+
+use super::file::{is_env_name, is_http_url};
+use super::{CacheMode, ColorMode, EDIT_FORMATS, LogFormat, Partial, Provider, Source, Verbosity};
+use crate::error::{Error, closest};
+
+pub(super) fn env_layers(
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<Vec<(Source, Partial)>, Error> {
+    let mut out = Vec::new();
+    let get = |var: &str| env(var).filter(|v| !v.is_empty());
+    macro_rules! var {
+        ($var:literal, $field:ident, $parse:expr) => {
+            if let Some(raw) = get($var) {
+                let parse: &dyn Fn(&str) -> EnvParse<_> = &$parse;
+                let value = parse(raw.as_str()).map_err(|(what, hint)| {
+                    Error::new("E034", format!("{}={raw}: {what}", $var)).hint(hint)
+                })?;
+                out.push((
+                    Source::Env($var),
+                    Partial {
+                        $field: Some(value),
+                        ..Partial::default()
+                    },
+                ));
+            }
+        };
+    }
+    var!("CODEFLEET_JOBS", jobs, positive);
+    var!("CODEFLEET_COLOR", color, ColorMode::parse_env);
+    var!("CODEFLEET_LOG_FORMAT", log_format, LogFormat::parse_env);
+    var!("CODEFLEET_VERBOSITY", verbosity, Verbosity::parse_env);
+    var!(
+        "CODEFLEET_MODEL_PROVIDER",
+        model_provider,
+        Provider::parse_env
+    );
+    var!("CODEFLEET_MODEL", model_name, text);
+    var!("CODEFLEET_MODEL_BASE_URL", model_base_url, |s| url(
+        s,
+        "write it like http://localhost:8080/v1"
+    ));
+    var!("CODEFLEET_EDIT_FORMAT", model_edit_format, |s| {
+        named(
+            s,
+            |n| EDIT_FORMATS.contains(&n).then(|| n.to_string()),
+            EDIT_FORMATS,
+        )
+    });
+    var!("CODEFLEET_MODEL_CONCURRENCY", model_concurrency, positive);
+    var!("CODEFLEET_CACHE_DIR", cache_dir, |s| Ok(cwd.join(s)));
+    var!("CODEFLEET_CACHE", cache_mode, CacheMode::parse_env);
+    var!("CODEFLEET_GITHUB_API_URL", github_api_url, |s| url(
+        s,
+        "GitHub Enterprise uses https://HOST/api/v3"
+    ));
+    var!("CODEFLEET_GITHUB_TOKEN_ENV", github_token_env, |s| {
+        if is_env_name(s) {
+            Ok(s.to_string())
+        } else {
+            Err((
+                "not an environment variable name".to_string(),
+                "name the variable that holds the token, never the token".to_string(),
+            ))
+        }
+    });
+    var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, text);
+    var!("CODEFLEET_AUTHOR", author, text);
+    Ok(out)
+}
+
+/// A parsed environment value, or what is wrong with it and a hint.
+pub(super) type EnvParse<T> = Result<T, (String, String)>;
+
+fn text(s: &str) -> EnvParse<String> {
+    Ok(s.to_string())
+}
+
+fn url(s: &str, hint: &str) -> EnvParse<String> {
+    if is_http_url(s) {
+        Ok(s.to_string())
+    } else {
+        Err(("not an http(s) URL".to_string(), hint.to_string()))
+    }
+}
+
+fn positive(s: &str) -> EnvParse<usize> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err((
+            "expected a whole number of at least 1".to_string(),
+            "unset it or give a number like 4".to_string(),
+        )),
+    }
+}
+
+pub(super) fn named<T>(s: &str, parse: impl Fn(&str) -> Option<T>, names: &[&str]) -> EnvParse<T> {
+    parse(s.trim()).ok_or_else(|| {
+        let hint = match closest(s.trim(), names.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("expected one of: {}", names.join(", ")),
+        };
+        ("unknown value".to_string(), hint)
+    })
+}

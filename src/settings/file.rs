@@ -1,0 +1,327 @@
+//! The config files: the serde mirror of `config.yml` / `.codefleet.yml` (and of a profile in
+//! them), checked into a layer; YAML errors become [`Error`]s with file:line:col.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_saphyr::{MessageFormatter, Spanned};
+
+use super::{CacheMode, ColorMode, EDIT_FORMATS, LogFormat, Partial, Provider, Verbosity};
+use crate::error::{Error, Place, closest};
+
+pub(super) fn read_config(
+    path: &Path,
+    shown: &Path,
+    must_exist: bool,
+) -> Result<Option<FileLayer>, Error> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Error::new(
+                "E030",
+                format!("config file `{}` is not UTF-8", shown.display()),
+            )
+            .in_file(shown)
+            .hint("save it as UTF-8 text")
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::new(
+                "E030",
+                format!("config file `{}` does not exist", shown.display()),
+            )
+            .in_file(shown)
+            .hint("check the --config flag or CODEFLEET_CONFIG"));
+        }
+        Err(e) => return Err(Error::io(shown, &e)),
+    };
+    parse_config(shown, &text).map(Some)
+}
+
+/// Parses the text of a config file named `path` (for error places).
+fn parse_config(path: &Path, text: &str) -> Result<FileLayer, Error> {
+    // An empty file, or one holding only comments, is an empty config.
+    let only_comments = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
+    if only_comments {
+        return Ok(FileLayer::default());
+    }
+    let mut file: FileLayer =
+        serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
+    file.text = text.to_string();
+    let profiles = file.profiles.iter_mut().flat_map(|m| m.value.iter_mut());
+    for (name, profile) in profiles {
+        profile.text = text.to_string();
+        if let Some(nested) = &profile.profiles {
+            return Err(Error::new(
+                "E031",
+                format!("profile `{name}` defines `profiles`; profiles do not nest"),
+            )
+            .at(spanned_place(path, text, nested, 1))
+            .hint("move these profiles to the top level of the file"));
+        }
+    }
+    Ok(file)
+}
+
+fn spanned_place<T>(path: &Path, text: &str, s: &Spanned<T>, width: usize) -> Place {
+    let loc = s.referenced;
+    Place::at(
+        path,
+        text,
+        loc.line() as usize,
+        loc.column() as usize,
+        width,
+    )
+}
+
+/// Turns a serde-saphyr error into codefleet's error, with the place and a did-you-mean.
+fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
+    use serde_saphyr::Error as E;
+    let inner = err.without_snippet();
+    let (line, column) = err
+        .location()
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((0, 0));
+    let (code, message, width, hint) = match inner {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let hint = match closest(field, expected.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("known keys: {}", expected.join(", ")),
+            };
+            (
+                "E031",
+                format!("unknown key `{field}`"),
+                field.chars().count(),
+                hint,
+            )
+        }
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let hint = match closest(variant, expected.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("expected one of: {}", expected.join(", ")),
+            };
+            (
+                "E032",
+                format!("unknown value `{variant}`"),
+                variant.chars().count(),
+                hint,
+            )
+        }
+        other => {
+            let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
+            (
+                "E032",
+                format!("invalid config: {message}"),
+                1,
+                "the keys and the values they take are listed in the README, under Configuration"
+                    .to_string(),
+            )
+        }
+    };
+    let place = if line > 0 {
+        Place::at(path, text, line, column, width)
+    } else {
+        Place::file(path)
+    };
+    Error::new(code, message).at(place).hint(hint)
+}
+
+/// The serde mirror of a config file (and of one profile in it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileLayer {
+    jobs: Option<Spanned<usize>>,
+    color: Option<ColorMode>,
+    log_format: Option<LogFormat>,
+    verbosity: Option<Verbosity>,
+    model: Option<ModelFile>,
+    cache: Option<CacheFile>,
+    github: Option<GithubFile>,
+    default_branch_template: Option<Spanned<String>>,
+    author: Option<Spanned<String>>,
+    pub(super) profiles: Option<Spanned<BTreeMap<String, FileLayer>>>,
+    /// The file's text, for error places; not a key.
+    #[serde(skip)]
+    text: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    provider: Option<Provider>,
+    name: Option<String>,
+    base_url: Option<Spanned<String>>,
+    edit_format: Option<Spanned<String>>,
+    concurrency: Option<Spanned<usize>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    dir: Option<String>,
+    mode: Option<CacheMode>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GithubFile {
+    api_url: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+}
+
+impl FileLayer {
+    /// Checks the values and turns them into a layer; relative paths are relative to the file.
+    pub(super) fn to_partial(&self, path: &Path, home: &Option<PathBuf>) -> Result<Partial, Error> {
+        let text = self.text.as_str();
+        let bad = |s: &dyn SpanLike, message: String, hint: &str| {
+            let (line, column) = s.line_col();
+            Error::new("E032", message)
+                .at(Place::at(path, text, line, column, s.width()))
+                .hint(hint.to_string())
+        };
+        let model = self.model.as_ref();
+        let cache = self.cache.as_ref();
+        let github = self.github.as_ref();
+
+        let jobs = match &self.jobs {
+            Some(j) if j.value == 0 => {
+                return Err(bad(
+                    j,
+                    "`jobs` must be at least 1".into(),
+                    "use 1 for sequential runs",
+                ));
+            }
+            j => j.as_ref().map(|j| j.value),
+        };
+        let concurrency = match model.and_then(|m| m.concurrency.as_ref()) {
+            Some(c) if c.value == 0 => {
+                return Err(bad(
+                    c,
+                    "`model.concurrency` must be at least 1".into(),
+                    "it is the number of model requests in flight at most",
+                ));
+            }
+            c => c.map(|c| c.value),
+        };
+        let base_url = match model.and_then(|m| m.base_url.as_ref()) {
+            Some(u) if !is_http_url(&u.value) => {
+                return Err(bad(
+                    u,
+                    format!("`model.base_url` is not an http(s) URL: `{}`", u.value),
+                    "write it like http://localhost:8080/v1",
+                ));
+            }
+            u => u.map(|u| u.value.clone()),
+        };
+        let edit_format = match model.and_then(|m| m.edit_format.as_ref()) {
+            Some(f) if !EDIT_FORMATS.contains(&f.value.as_str()) => {
+                let hint = match closest(&f.value, EDIT_FORMATS.iter().copied()) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => format!("expected one of: {}", EDIT_FORMATS.join(", ")),
+                };
+                return Err(bad(f, format!("unknown edit format `{}`", f.value), &hint));
+            }
+            f => f.map(|f| f.value.clone()),
+        };
+        let api_url = match github.and_then(|g| g.api_url.as_ref()) {
+            Some(u) if !is_http_url(&u.value) => {
+                return Err(bad(
+                    u,
+                    format!("`github.api_url` is not an http(s) URL: `{}`", u.value),
+                    "GitHub Enterprise uses https://HOST/api/v3",
+                ));
+            }
+            u => u.map(|u| u.value.clone()),
+        };
+        let token_env = match github.and_then(|g| g.token_env.as_ref()) {
+            Some(t) if !is_env_name(&t.value) => {
+                return Err(bad(
+                    t,
+                    format!(
+                        "`github.token_env` is not an environment variable name: `{}`",
+                        t.value
+                    ),
+                    "name the variable that holds the token (like GITHUB_TOKEN), never the token",
+                ));
+            }
+            t => t.map(|t| t.value.clone()),
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        Ok(Partial {
+            jobs,
+            color: self.color,
+            log_format: self.log_format,
+            verbosity: self.verbosity,
+            model_provider: model.and_then(|m| m.provider),
+            model_name: model.and_then(|m| m.name.clone()),
+            model_base_url: base_url,
+            model_edit_format: edit_format,
+            model_concurrency: concurrency,
+            cache_dir: cache
+                .and_then(|c| c.dir.as_deref())
+                .map(|d| expand_path(d, base, home)),
+            cache_mode: cache.and_then(|c| c.mode),
+            github_api_url: api_url,
+            github_token_env: token_env,
+            default_branch_template: self
+                .default_branch_template
+                .as_ref()
+                .map(|s| s.value.clone()),
+            author: self.author.as_ref().map(|s| s.value.clone()),
+        })
+    }
+}
+
+/// The location of a spanned value, whatever its type.
+trait SpanLike {
+    fn line_col(&self) -> (usize, usize);
+    fn width(&self) -> usize;
+}
+
+impl<T: fmt::Debug> SpanLike for Spanned<T> {
+    fn line_col(&self) -> (usize, usize) {
+        (
+            self.referenced.line() as usize,
+            self.referenced.column() as usize,
+        )
+    }
+    fn width(&self) -> usize {
+        let shown = format!("{:?}", self.value);
+        shown.trim_matches('"').chars().count().max(1)
+    }
+}
+
+pub(super) fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+}
+
+pub(super) fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `~/x` is under HOME; a relative path is relative to `base`.
+fn expand_path(raw: &str, base: &Path, home: &Option<PathBuf>) -> PathBuf {
+    if let (Some(rest), Some(home)) = (raw.strip_prefix("~/"), home) {
+        return home.join(rest);
+    }
+    if raw == "~"
+        && let Some(home) = home
+    {
+        return home.clone();
+    }
+    base.join(raw)
+}
