@@ -578,3 +578,58 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
         }
     }
 }
+
+#[test]
+fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let patch = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,3 +1,4 @@\n fn main() {\n     log::info!(\"hi\");\n+    log::info!(\"bye\");\n }\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/bye.diff"), patch).expect("patch");
+    let edits = "src/lib.rs\n```rust\n<<<<<<< SEARCH\npub fn f() { log::warn!(\"w\"); }\n=======\npub fn f() { log::error!(\"e\"); }\n>>>>>>> REPLACE\n```\n\nCargo.toml\n```toml\n<<<<<<< SEARCH\nthis text is not there\n=======\nnothing\n>>>>>>> REPLACE\n```\n";
+    std::fs::write(f.path("pipelines/edits.md"), edits).expect("edits");
+    let p = f.pipeline(
+        "version: 1\nname: mixed\ntasks:\n  - name: apply patch\n    patch: bye.diff\n  - name: apply edits\n    edits: edits.md\n    format: diff\n",
+    );
+    let out = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "--json"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:src/main.rs"),
+        "fn main() {\n    log::info!(\"hi\");\n    log::info!(\"bye\");\n}\n"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:src/lib.rs"),
+        "pub fn f() { log::error!(\"e\"); }\n",
+        "the edit that applies is committed"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:Cargo.toml"),
+        "[dependencies]\nlog = \"0.4\"\n"
+    );
+    let log = f.git(&repo, &["log", "--format=%s", "main..codefleet/mixed"]);
+    assert_eq!(log, "apply edits\napply patch\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][1];
+    assert_eq!(task["status"], "failed");
+    assert_eq!(task["files_changed"], 1);
+    assert_eq!(task["files_failed"], 1);
+    let failed = &task["files"][0];
+    assert_eq!(failed["path"], "Cargo.toml");
+    assert!(
+        failed["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("edit 2 (line 10 of "),
+        "{failed}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("::error file="), "{stderr}");
+    assert!(
+        stderr.contains("Cargo.toml,title=codefleet task apply edits::edit 2"),
+        "{stderr}"
+    );
+}

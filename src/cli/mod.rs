@@ -128,14 +128,6 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
     }
 }
 
-fn not_yet(command: &str) -> Result<Exit, Error> {
-    Err(Error::new(
-        "E090",
-        format!("`codefleet {command}` is not available in this version"),
-    )
-    .hint("`codefleet validate` checks a pipeline today; runs arrive in a later release"))
-}
-
 fn is_terminal_stderr() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()

@@ -20,7 +20,8 @@ use crate::report::{
 
 use super::observer::Observer;
 use super::pool::{Unit, catching, pool, run_units};
-use super::tasks::{self, FileOutcome};
+use super::tasks::{self, FileOutcome, OverlayFiles};
+use crate::coders::{Format, UdiffInput};
 
 /// How a run behaves; the library face of `codefleet run`'s flags.
 #[derive(Debug, Clone)]
@@ -270,16 +271,17 @@ impl RunCtx<'_> {
                 report.tasks.push(t);
                 continue;
             }
-            let (mut task_report, changes) =
-                match catching(|| self.task(display, &work_dir, &base, &overlay, task, name)) {
-                    Ok(r) => r,
-                    Err(msg) => {
-                        let mut t = TaskReport::new(&task.name, task.kind.name());
-                        t.status = TaskStatus::Failed;
-                        t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
-                        (t, Vec::new())
-                    }
-                };
+            let (mut task_report, changes) = match catching(|| {
+                self.task(&repo, display, &work_dir, &base, &overlay, task, name)
+            }) {
+                Ok(r) => r,
+                Err(msg) => {
+                    let mut t = TaskReport::new(&task.name, task.kind.name());
+                    t.status = TaskStatus::Failed;
+                    t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                    (t, Vec::new())
+                }
+            };
             if task_report.status == TaskStatus::Interrupted || changes.is_empty() {
                 self.observer.task_finished(display, &task_report);
                 report.tasks.push(task_report);
@@ -351,8 +353,10 @@ impl RunCtx<'_> {
     }
 
     /// Runs one task over the overlay: its report and the changes to commit.
+    #[allow(clippy::too_many_arguments)]
     fn task(
         &self,
+        repo: &Repo,
         display: &str,
         work_dir: &Path,
         base: &git::Base,
@@ -369,7 +373,7 @@ impl RunCtx<'_> {
         };
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
-                let with = r.with.render(&Context {
+                let with = r.replacement(&Context {
                     pipeline: &self.pipeline.name,
                     task: Some(&task.name),
                     run_id: self.run_id,
@@ -393,6 +397,32 @@ impl RunCtx<'_> {
                     self.interrupt,
                     &|path| self.observer.file_done(display, &task.name, path),
                 )
+            }
+            TaskKind::Patch { path } | TaskKind::Edits { path, .. } => {
+                let (format, udiff) = match &task.kind {
+                    TaskKind::Edits { format, .. } => (*format, UdiffInput::Auto),
+                    _ => (Some(Format::Udiff), UdiffInput::PatchFile),
+                };
+                let files = OverlayFiles {
+                    repo,
+                    reader: &reader,
+                    filter: task.files.as_ref(),
+                    policy,
+                };
+                self.observer.task_started(display, &task.name, 0);
+                match tasks::edit_files(&files, path, format, udiff) {
+                    Ok(outcomes) => {
+                        let paths: std::collections::BTreeSet<&str> =
+                            outcomes.iter().map(|(p, _)| p.as_str()).collect();
+                        report.files_selected = paths.len();
+                        outcomes
+                    }
+                    Err(message) => {
+                        report.status = TaskStatus::Failed;
+                        report.message = Some(message);
+                        return (report, Vec::new());
+                    }
+                }
             }
             other => {
                 report.status = TaskStatus::Skipped;
@@ -504,20 +534,12 @@ impl RunCtx<'_> {
             committer: None,
             time: None,
         };
-        let Some(id) = repo.commit_changes(parent, changes, &info)? else {
-            return Ok(None);
-        };
-        let fresh = repo
-            .git2()
-            .find_commit(id)
-            .map_err(|e| Error::new("E303", format!("cannot read back commit {id}: {e}")))?;
-        let same = previous.iter().find(|p| {
-            p.parent == Some(parent)
-                && p.tree == fresh.tree_id()
-                && p.message_without_run == without_run(fresh.message().unwrap_or_default())
-                && p.author == (author.name.clone(), author.email.clone())
-        });
-        Ok(Some(same.map_or(id, |p| p.id)))
+        // The previous run's commit of this task on the same parent: reused when identical.
+        let reuse = previous
+            .iter()
+            .find(|p| p.parent == Some(parent) && p.task == task.name)
+            .map(|p| p.id);
+        repo.commit_changes_reusing(parent, changes, &info, reuse)
     }
 }
 
@@ -525,9 +547,7 @@ impl RunCtx<'_> {
 struct PreviousCommit {
     id: git::Oid,
     parent: Option<git::Oid>,
-    tree: git::Oid,
-    message_without_run: String,
-    author: (String, String),
+    task: String,
 }
 
 /// The first-parent chain of the branch tip, newest first, as long as its commits carry
@@ -543,28 +563,19 @@ fn previous_commits(repo: &Repo, tip: Option<git::Oid>) -> Vec<PreviousCommit> {
         if !message.contains("\nCodefleet-Run: ") || out.len() >= 1000 {
             break;
         }
-        let author = c.author();
+        let task = message
+            .lines()
+            .find_map(|l| l.strip_prefix("Codefleet-Task: "))
+            .unwrap_or_default()
+            .to_string();
         out.push(PreviousCommit {
             id,
             parent: c.parent_id(0).ok(),
-            tree: c.tree_id(),
-            message_without_run: without_run(message),
-            author: (
-                author.name().unwrap_or_default().to_string(),
-                author.email().unwrap_or_default().to_string(),
-            ),
+            task,
         });
         next = c.parent_id(0).ok();
     }
     out
-}
-
-fn without_run(message: &str) -> String {
-    message
-        .lines()
-        .filter(|l| !l.starts_with("Codefleet-Run: "))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn short(id: git::Oid) -> String {

@@ -6,8 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::pipeline::Replace;
+use std::path::Path;
+
+use crate::coders::replace::{ReplaceOptions, Replacer};
+use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
+use crate::git::Repo;
+use crate::pipeline::{FileFilter, Policy, Replace};
 use crate::plan::{Skip, content_skip};
+use crate::workspace::check_relative;
 
 use super::pool::catching;
 use super::run::Reader;
@@ -47,9 +53,7 @@ pub(crate) fn replace_files(
     interrupt: &AtomicBool,
     done: &(dyn Fn(&str) + Sync),
 ) -> Vec<(String, FileOutcome)> {
-    // The checked pipeline holds a text regex; files are bytes (not all UTF-8), so the same
-    // pattern is compiled once for bytes.
-    let regex = match regex::bytes::Regex::new(replace.regex.as_str()) {
+    let replacer = match replacer(replace, with) {
         Ok(r) => r,
         Err(e) => {
             let message = format!("cannot compile `{}`: {e}", replace.find);
@@ -68,7 +72,6 @@ pub(crate) fn replace_files(
                 .collect();
         }
     };
-    let limit = replace.max_count.unwrap_or(0);
     files
         .par_iter()
         .map_init(
@@ -97,19 +100,9 @@ pub(crate) fn replace_files(
                     if let Some(skip) = content_skip(&bytes, max_size) {
                         return FileOutcome::Skipped(skip);
                     }
-                    let count = regex
-                        .find_iter(&bytes)
-                        .take(if limit == 0 { usize::MAX } else { limit })
-                        .count();
-                    if count == 0 {
+                    let Some((new, count)) = replacer.replace(&bytes) else {
                         return FileOutcome::Unchanged;
-                    }
-                    let new = if replace.is_regex {
-                        regex.replacen(&bytes, limit, with.as_bytes())
-                    } else {
-                        regex.replacen(&bytes, limit, regex::bytes::NoExpand(with.as_bytes()))
-                    }
-                    .into_owned();
+                    };
                     if new == bytes {
                         return FileOutcome::Unchanged;
                     }
@@ -128,4 +121,153 @@ pub(crate) fn replace_files(
             },
         )
         .collect()
+}
+
+/// The coders' [`Replacer`] for a checked `replace:`: a plain literal keeps the fast literal
+/// search; otherwise the pipeline's compiled pattern (escaping and flags included) is used as
+/// is, with `$1` expanding only for a regex `find`.
+fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
+    let plain_literal = !replace.is_regex && replace.regex.as_str() == regex::escape(&replace.find);
+    if plain_literal {
+        return Replacer::new(
+            &replace.find,
+            with,
+            ReplaceOptions {
+                max_count: replace.max_count,
+                ..ReplaceOptions::default()
+            },
+        );
+    }
+    Replacer::new(
+        replace.regex.as_str(),
+        with,
+        ReplaceOptions {
+            regex: true,
+            literal_replacement: !replace.is_regex,
+            max_count: replace.max_count,
+            ..ReplaceOptions::default()
+        },
+    )
+}
+
+/// The [`Files`] a `patch` or `edits` task sees: the overlay over the base tree, writes
+/// confined by the task's `files:`, the deny globs and `allow_create`.
+pub(crate) struct OverlayFiles<'a> {
+    pub repo: &'a Repo,
+    pub reader: &'a Reader<'a>,
+    pub filter: Option<&'a FileFilter>,
+    pub policy: &'a Policy,
+}
+
+impl Files for OverlayFiles<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.reader.overlay.paths.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if !self.reader.overlay.paths.contains_key(path) {
+            return None;
+        }
+        self.reader.read(self.repo, path).ok().flatten()
+    }
+
+    fn check_write(&self, path: &str) -> Result<(), String> {
+        let path = check_relative(path).map_err(|r| r.to_string())?;
+        if self.policy.deny.is_match(&path) {
+            return Err(format!("refused: `{path}` is denied by policy"));
+        }
+        if self.filter.is_some_and(|f| !f.matches(&path)) {
+            return Err(format!("refused: `{path}` is outside this task's `files:`"));
+        }
+        if !self.reader.overlay.paths.contains_key(&path) && !self.policy.allow_create {
+            return Err(format!(
+                "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Applies a `patch:` or `edits:` file through the coders. `Err` is a failure of the whole task
+/// (the file cannot be read, its format not recognised).
+pub(crate) fn edit_files(
+    files: &OverlayFiles<'_>,
+    source: &Path,
+    format: Option<Format>,
+    udiff: UdiffInput,
+) -> Result<Vec<(String, FileOutcome)>, String> {
+    let bytes =
+        std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("`{}` is not UTF-8 text", source.display()))?;
+    let format = match format.or_else(|| coders::detect_format(&text)) {
+        Some(f) => f,
+        None => {
+            return Err(format!(
+                "cannot tell the edit format of `{}`; set `format:` on the task",
+                source.display()
+            ));
+        }
+    };
+    let options = ApplyOptions {
+        udiff,
+        ..ApplyOptions::default()
+    };
+    let outcome = coders::parse_and_apply(format, &text, files, &options);
+    let mut out = Vec::new();
+    for edit in &outcome.edits {
+        if let EditStatus::Failed { reason } = &edit.status {
+            out.push((
+                edit.path.clone(),
+                FileOutcome::Failed {
+                    message: format!(
+                        "edit {} (line {} of {}): {reason}",
+                        edit.index + 1,
+                        edit.line,
+                        source.display()
+                    ),
+                    line: None,
+                },
+            ));
+        }
+    }
+    for change in outcome.changes {
+        match change {
+            Change::Write { path, content, .. } => {
+                let old = files.read(&path);
+                out.push((
+                    path,
+                    FileOutcome::Changed {
+                        old,
+                        new: Some(content),
+                        replacements: None,
+                    },
+                ));
+            }
+            Change::Delete { path } => {
+                if !files.policy.allow_delete {
+                    out.push((
+                        path.clone(),
+                        FileOutcome::Failed {
+                            message: format!(
+                                "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                            ),
+                            line: None,
+                        },
+                    ));
+                    continue;
+                }
+                let old = files.read(&path);
+                out.push((
+                    path,
+                    FileOutcome::Changed {
+                        old,
+                        new: None,
+                        replacements: None,
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
