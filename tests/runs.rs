@@ -633,3 +633,36 @@ fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_task_changing_many_files_commits_on_the_base_and_reruns_keep_the_tip() {
+    let f = Fixture::new();
+    let files: Vec<(String, String)> = (0..150)
+        .map(|i| {
+            (
+                format!("src/m{i}.rs"),
+                format!("fn f{i}() {{ x.unwrap(); }}\n"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let repo = f.repo("many", &refs);
+    let p = f.pipeline(
+        "version: 1\nname: many\ntasks:\n  - name: t\n    replace: { find: .unwrap(), with: .unwrap_x() }\n",
+    );
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    assert_eq!(
+        f.git(&repo, &["rev-parse", "codefleet/many^"]),
+        f.git(&repo, &["rev-parse", "main"])
+    );
+    let changed = f.git(&repo, &["diff", "--name-only", "main", "codefleet/many"]);
+    assert_eq!(changed.lines().count(), 150);
+    f.git(&repo, &["fsck", "--strict"]);
+    let tip = f.tip(&repo, "codefleet/many");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    assert_eq!(f.tip(&repo, "codefleet/many"), tip);
+}
