@@ -58,29 +58,45 @@ impl Default for RunOptions {
 /// repository starts, unfinished tasks write nothing, and the report says so. Errors are
 /// only for a run that cannot start (the worker pool); everything else is in the report.
 ///
-/// ```
-/// use std::sync::atomic::AtomicBool;
-/// use codefleet::exec::{RunOptions, Silent, run};
-/// use codefleet::pipeline::load_str;
-/// use codefleet::plan::Target;
-/// use codefleet::report::Mode;
+/// A pipeline built in code, run with an observer of one's own:
 ///
+/// ```
+/// use std::sync::Mutex;
+/// use std::sync::atomic::AtomicBool;
+/// use codefleet::exec::{Observer, RunOptions, run};
+/// use codefleet::pipeline::{Pipeline, Replace, Task, TaskKind};
+/// use codefleet::plan::Target;
+/// use codefleet::report::{Mode, TaskReport};
+///
+/// // A repository with one commit.
 /// let dir = tempfile::tempdir().unwrap();
 /// let repo = git2::Repository::init(dir.path()).unwrap();
 /// std::fs::write(dir.path().join("a.txt"), "hello world\n").unwrap();
 /// let mut index = repo.index().unwrap();
-/// index.add_path(std::path::Path::new("a.txt")).unwrap();
+/// index.add_path("a.txt".as_ref()).unwrap();
 /// let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
 /// let sig = git2::Signature::now("me", "me@example.com").unwrap();
 /// repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).unwrap();
 ///
-/// let yaml = "version: 1\nname: greet\ntasks:\n  - name: shout\n    replace: { find: hello, with: HELLO }\n";
-/// let pipeline = load_str(yaml, "p.yml".as_ref(), dir.path(), &[]).unwrap();
+/// /// Collects the names of finished tasks.
+/// #[derive(Default)]
+/// struct Tasks(Mutex<Vec<String>>);
+/// impl Observer for Tasks {
+///     fn task_finished(&self, _repo: &str, task: &TaskReport) {
+///         self.0.lock().unwrap().push(task.name.clone());
+///     }
+/// }
+///
+/// let shout = Replace::literal("hello", "HELLO").unwrap();
+/// let pipeline = Pipeline::new("greet", vec![Task::new("shout", TaskKind::Replace(shout))]);
 /// let options = RunOptions { mode: Mode::Run, jobs: 1, ..RunOptions::default() };
 /// let targets = [Target::Local(dir.path().to_path_buf())];
-/// let report = run(&pipeline, &targets, &options, &Silent, &AtomicBool::new(false)).unwrap();
+/// let observer = Tasks::default();
+/// let report = run(&pipeline, &targets, &options, &observer, &AtomicBool::new(false)).unwrap();
+///
 /// assert_eq!(report.exit_code, 0);
 /// assert_eq!(report.totals.commits, 1);
+/// assert_eq!(*observer.0.lock().unwrap(), ["shout"]);
 /// let tip = repo.refname_to_id("refs/heads/codefleet/greet").unwrap();
 /// let blob = repo.find_commit(tip).unwrap().tree().unwrap().get_name("a.txt").unwrap().id();
 /// assert_eq!(repo.find_blob(blob).unwrap().content(), b"HELLO world\n");
