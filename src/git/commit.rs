@@ -145,21 +145,30 @@ impl Repo {
         for change in changes {
             check_path(change.path())?;
         }
-        if changes.len() < PACK_THRESHOLD {
+        let pack = changes.len() >= PACK_THRESHOLD;
+        if !pack && !self.is_bare() {
             return self.write_commit(&self.inner, parent, changes, info, reuse);
         }
-        // A second handle whose object database buffers every write in memory; flushed as
-        // one pack only when a commit results. Buffered objects are lost on error: nothing
-        // refers to them yet.
         let target = self.second_handle()?;
+        if self.is_bare() {
+            self.stage_parent_attributes(&target, parent, changes)?;
+        }
         let odb = target
             .odb()
             .map_err(|e| errors::git("open the object database", &e))?;
-        let mempack = odb
-            .add_new_mempack_backend(1000)
-            .map_err(|e| errors::git("buffer objects in memory", &e))?;
+        // With a pack, the second handle's object database buffers every write in memory,
+        // flushed as one pack only when a commit results. Buffered objects are lost on error:
+        // nothing refers to them yet.
+        let mempack = if pack {
+            Some(
+                odb.add_new_mempack_backend(1000)
+                    .map_err(|e| errors::git("buffer objects in memory", &e))?,
+            )
+        } else {
+            None
+        };
         let commit = self.write_commit(&target, parent, changes, info, reuse)?;
-        if commit.is_some() {
+        if let (Some(mempack), Some(_)) = (mempack, commit) {
             let mut pack = git2::Buf::new();
             mempack
                 .dump(&target, &mut pack)
@@ -178,6 +187,60 @@ impl Repo {
             }
         }
         Ok(commit)
+    }
+
+    /// A bare repository has no working tree to read `.gitattributes` from, and libgit2 then
+    /// looks in the index: give `target` an in-memory index holding the parent tree's
+    /// attributes files on the changed paths, and the changed paths' old blobs (git's CRLF
+    /// rule keeps CRs in a file whose indexed version has them).
+    fn stage_parent_attributes(
+        &self,
+        target: &git2::Repository,
+        parent: git2::Oid,
+        changes: &[TreeChange],
+    ) -> Result<(), Error> {
+        let fail = |e: git2::Error| errors::git("prepare attributes for a bare repository", &e);
+        let parent_tree = self
+            .inner
+            .find_commit(parent)
+            .and_then(|c| c.tree())
+            .map_err(fail)?;
+        let mut paths: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for change in changes {
+            let path = change.path();
+            paths.insert(path.to_string());
+            paths.insert(".gitattributes".to_string());
+            for (i, _) in path.match_indices('/') {
+                paths.insert(format!("{}/.gitattributes", &path[..i]));
+            }
+        }
+        let mut index = git2::Index::new().map_err(fail)?;
+        for path in &paths {
+            let Some(entry) = self.entry_in(&parent_tree, path)? else {
+                continue;
+            };
+            if !entry.mode.is_file() {
+                continue;
+            }
+            let zero = git2::IndexTime::new(0, 0);
+            index
+                .add(&git2::IndexEntry {
+                    ctime: zero,
+                    mtime: zero,
+                    dev: 0,
+                    ino: 0,
+                    mode: entry.mode.bits() as u32,
+                    uid: 0,
+                    gid: 0,
+                    file_size: 0,
+                    id: entry.id,
+                    flags: path.len().min(0xfff) as u16,
+                    flags_extended: 0,
+                    path: path.as_bytes().to_vec(),
+                })
+                .map_err(fail)?;
+        }
+        target.set_index(&mut index).map_err(fail)
     }
 
     /// A new handle on the same repository (same working tree, so the same attributes).

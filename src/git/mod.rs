@@ -5,6 +5,26 @@
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
 //! with codes `E200`–`E216`, catalogued in `errors.rs`.
+//!
+//! A run in one repository goes like this:
+//!
+//! ```text
+//! let repo = Repo::open(path)?;                  // E200 not a repo
+//! let _lock = repo.lock()?;                      // E212 held; stale locks taken over
+//! let base = repo.base(settings.base)?;          // E202 unborn, E203 bad revision
+//! if !repo.foreign_commits(&branch)?.is_empty() && !force { stop }
+//! let previous = repo.branch_tip(&branch)?;
+//! let mut record = RunRecord::new(run_id, pipeline, &base.rev, base.commit, &branch, previous);
+//! repo.journal().write(&record)?;
+//! let mut tip = base.commit;
+//! for task in tasks {                            // files: repo.read_file / list_paths
+//!     let reuse = /* the previous run's commit of this task, if any */;
+//!     if let Some(c) = repo.commit_changes_reusing(tip, &changes, &info, reuse)? { tip = c }
+//!     record.tasks.push(TaskRecord { .. });
+//! }
+//! if tip != base.commit { repo.update_branch(&branch, tip, previous)?; } // E205 moved, E213
+//! repo.journal().write(&record)?;                // after the branch moved
+//! ```
 
 mod base;
 mod branch;

@@ -32,6 +32,9 @@ impl Repo {
     /// Opens the repository that contains `path` (a directory or file inside a working tree, or
     /// a git directory). Bare, shallow and detached-HEAD repositories open fine.
     pub fn open(path: &Path) -> Result<Repo, Error> {
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(errors::io(path, &e));
+        }
         let inner = match git2::Repository::discover(path) {
             Ok(r) => r,
             Err(e) if e.code() == git2::ErrorCode::NotFound => {
@@ -50,6 +53,15 @@ impl Repo {
             filter_drivers,
             index: RefCell::new(None),
         }
+    }
+
+    /// Another handle on the same repository, for another thread (a `Repo` is `Send`, not
+    /// `Sync`).
+    pub fn reopen(&self) -> Result<Repo, Error> {
+        let path = self.work_dir().unwrap_or_else(|| self.git_dir());
+        git2::Repository::open(path)
+            .map(Repo::from_git2)
+            .map_err(|e| errors::git(&format!("reopen `{}`", path.display()), &e))
     }
 
     /// The libgit2 handle, for what this module does not wrap.

@@ -465,3 +465,33 @@ fn an_identical_rerun_can_reuse_the_previous_commit() {
         .expect("commit");
     assert!(differs.is_some_and(|c| c != first));
 }
+
+#[test]
+fn a_bare_repository_applies_the_parent_trees_attributes() {
+    let f = Fixture::empty();
+    f.write(".gitattributes", b"* text=auto\n");
+    f.write("a.txt", b"one\n");
+    f.write("sub/.gitattributes", b"*.bat eol=crlf\n");
+    f.commit_all("initial");
+    let bare = f.sibling("bare.git");
+    f.git(&["clone", "-q", "--bare", ".", bare.to_str().expect("utf8")]);
+    let repo = Repo::open(&bare).expect("open bare");
+    let base = repo.base(None).expect("base");
+    let id = repo
+        .commit_changes(
+            base.commit,
+            &[
+                TreeChange::write("a.txt", "one\r\ntwo\r\n"),
+                TreeChange::write("sub/run.bat", "x\r\n"),
+            ],
+            &info("t"),
+        )
+        .expect("commit")
+        .expect("some");
+    let theirs = witness_tree(&f, &[], |dir| {
+        write_file(dir, "a.txt", b"one\r\ntwo\r\n");
+        write_file(dir, "sub/run.bat", b"x\r\n");
+    });
+    let ours = f.git_in(&bare, &["rev-parse", &format!("{id}^{{tree}}")]);
+    assert_eq!(ours, theirs);
+}

@@ -31,6 +31,9 @@ fn not_a_repository_is_e200_with_a_hint() {
         err.message
     );
     assert!(err.hint.as_deref().is_some_and(|h| h.contains("git init")));
+    let err = Repo::open(&dir.path().join("missing")).expect_err("missing");
+    assert_eq!(err.code, "E001");
+    assert!(err.message.contains("missing"), "{}", err.message);
 }
 
 #[test]
@@ -123,10 +126,12 @@ fn a_repo_handle_can_move_to_another_thread() {
     fn send<T: Send>(_: &T) {}
     let f = Fixture::with_files(&[("a", "1\n")]);
     let repo = f.open();
-    send(&repo);
-    let base = std::thread::spawn(move || repo.base(None).map(|b| b.commit))
+    let other = repo.reopen().expect("reopen");
+    send(&other);
+    let base = std::thread::spawn(move || other.base(None).map(|b| b.commit))
         .join()
         .expect("thread")
         .expect("base");
     assert_eq!(base.to_string(), f.head());
+    assert_eq!(repo.base(None).expect("base").commit, base);
 }
