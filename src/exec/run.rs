@@ -184,6 +184,8 @@ struct RunCtx<'a> {
 pub(crate) struct Overlay {
     /// Every editable file: path → mode (deleted files removed, created ones added).
     pub paths: BTreeMap<String, FileMode>,
+    /// The base tree's blob of each editable file.
+    pub base_ids: HashMap<String, git::Oid>,
     /// Content changed by earlier tasks; `None` for deleted.
     pub changed: HashMap<String, Option<Vec<u8>>>,
 }
@@ -260,13 +262,14 @@ impl RunCtx<'_> {
             tip: previous_tip.map(|t| t.to_string()),
             tasks: Vec::new(),
         };
+        let entries: Vec<git::TreeEntry> = repo
+            .list_paths(&base)?
+            .into_iter()
+            .filter(|e| e.mode.is_file())
+            .collect();
         let mut overlay = Overlay {
-            paths: repo
-                .list_paths(&base)?
-                .into_iter()
-                .filter(|e| e.mode.is_file())
-                .map(|e| (e.path, e.mode))
-                .collect(),
+            paths: entries.iter().map(|e| (e.path.clone(), e.mode)).collect(),
+            base_ids: entries.into_iter().map(|e| (e.path, e.id)).collect(),
             changed: HashMap::new(),
         };
         let previous = previous_commits(&repo, previous_tip);
@@ -287,17 +290,16 @@ impl RunCtx<'_> {
                 report.tasks.push(t);
                 continue;
             }
-            let (mut task_report, changes) = match catching(|| {
-                self.task(&repo, display, &work_dir, &base, &overlay, task, name)
-            }) {
-                Ok(r) => r,
-                Err(msg) => {
-                    let mut t = TaskReport::new(&task.name, task.kind.name());
-                    t.status = TaskStatus::Failed;
-                    t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
-                    (t, Vec::new())
-                }
-            };
+            let (mut task_report, changes) =
+                match catching(|| self.task(&repo, display, &work_dir, &overlay, task, name)) {
+                    Ok(r) => r,
+                    Err(msg) => {
+                        let mut t = TaskReport::new(&task.name, task.kind.name());
+                        t.status = TaskStatus::Failed;
+                        t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                        (t, Vec::new())
+                    }
+                };
             if task_report.status == TaskStatus::Interrupted || changes.is_empty() {
                 self.observer.task_finished(display, &task_report);
                 report.tasks.push(task_report);
@@ -375,18 +377,13 @@ impl RunCtx<'_> {
         repo: &Repo,
         display: &str,
         work_dir: &Path,
-        base: &git::Base,
         overlay: &Overlay,
         task: &Task,
         repo_name: &str,
     ) -> (TaskReport, Vec<TreeChange>) {
         let mut report = TaskReport::new(&task.name, task.kind.name());
         let policy = &self.pipeline.policy;
-        let reader = Reader {
-            work_dir,
-            base,
-            overlay,
-        };
+        let reader = Reader { work_dir, overlay };
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
                 let with = r.replacement(&Context {
@@ -656,7 +653,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Reads the current content of a file for a task: the overlay first, then the base.
 pub(crate) struct Reader<'a> {
     pub work_dir: &'a Path,
-    pub base: &'a git::Base,
     pub overlay: &'a Overlay,
 }
 
@@ -667,7 +663,16 @@ impl Reader<'_> {
         if let Some(c) = self.overlay.changed.get(path) {
             return Ok(c.clone());
         }
-        Ok(repo.read_file(self.base, path)?.map(|f| f.bytes))
+        // The blob id comes from the listing: `Repo::read_file` would look the path up from
+        // the root tree for every file, which costs more than the blob itself on big trees.
+        let Some(id) = self.overlay.base_ids.get(path) else {
+            return Ok(None);
+        };
+        let blob = repo
+            .git2()
+            .find_blob(*id)
+            .map_err(|e| Error::new("E303", format!("cannot read `{path}` from the base: {e}")))?;
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// A repository handle for a worker thread.
