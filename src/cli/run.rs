@@ -75,8 +75,18 @@ pub(super) fn load_pipelines(
     Ok(loaded)
 }
 
+/// What the run thread tells the terminal thread.
 enum Event {
+    /// A log line (with `-v`, or in CI).
     Line(String),
+    /// The run started on this many repositories.
+    Repos(usize),
+    /// A task started on this many files.
+    Files(usize),
+    /// One file is done.
+    FileDone,
+    /// One repository is done.
+    RepoDone,
 }
 
 /// Sends events to the thread that owns the terminal.
@@ -84,13 +94,18 @@ struct ChannelObserver {
     tx: Mutex<mpsc::Sender<Event>>,
     verbose: bool,
     ci: bool,
+    progress: bool,
 }
 
 impl ChannelObserver {
-    fn send(&self, line: String) {
+    fn send(&self, event: Event) {
         if let Ok(tx) = self.tx.lock() {
-            let _ = tx.send(Event::Line(line));
+            let _ = tx.send(event);
         }
+    }
+
+    fn line(&self, line: String) {
+        self.send(Event::Line(line));
     }
 }
 
@@ -108,20 +123,32 @@ impl Drop for CloseOnDrop<'_> {
 
 impl Observer for ChannelObserver {
     fn run_started(&self, run_id: &str, repos: usize) {
+        if self.progress {
+            self.send(Event::Repos(repos));
+        }
         if self.verbose || self.ci {
-            self.send(format!("run {run_id}: {repos} repositories"));
+            self.line(format!("run {run_id}: {repos} repositories"));
         }
     }
 
     fn task_started(&self, repo: &str, task: &str, files: usize) {
+        if self.progress {
+            self.send(Event::Files(files));
+        }
         if self.verbose {
-            self.send(format!("{repo}: task `{task}` started on {files} files"));
+            self.line(format!("{repo}: task `{task}` started on {files} files"));
+        }
+    }
+
+    fn file_done(&self, _repo: &str, _task: &str, _path: &str) {
+        if self.progress {
+            self.send(Event::FileDone);
         }
     }
 
     fn file_failed(&self, repo: &str, task: &str, file: &FileReport) {
         if self.verbose {
-            self.send(format!(
+            self.line(format!(
                 "{repo}: task `{task}`: {} failed: {}",
                 file.path,
                 file.message.as_deref().unwrap_or("")
@@ -131,22 +158,76 @@ impl Observer for ChannelObserver {
 
     fn task_finished(&self, repo: &str, task: &TaskReport) {
         if self.verbose {
-            self.send(format!(
-                "{repo}: task `{}` {:?}: {} files changed, {} failed",
-                task.name, task.status, task.files_changed, task.files_failed
+            self.line(format!(
+                "{repo}: task `{}` {}: {} files changed, {} failed",
+                task.name,
+                serde_json::to_value(task.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                task.files_changed,
+                task.files_failed
             ));
         }
     }
 
     fn repo_finished(&self, repo: &RepoReport) {
+        if self.progress {
+            self.send(Event::RepoDone);
+        }
         if self.verbose || self.ci {
-            self.send(format!(
-                "{}: {:?}, {} commits, {} files changed",
+            self.line(format!(
+                "{}: {}, {} commits, {} files changed",
                 repo.path,
-                repo.status,
+                serde_json::to_value(repo.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
                 repo.commits(),
                 repo.files_changed()
             ));
+        }
+    }
+}
+
+/// The progress bar on a terminal: repositories done, and files done of those started.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    files: usize,
+    files_done: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed}] repos {pos}/{len} · files {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        // Keeps the spinner turning while a big commit is written.
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress {
+            bar,
+            files: 0,
+            files_done: 0,
+        }
+    }
+
+    fn handle(&mut self, event: &Event) {
+        match event {
+            Event::Repos(n) => self.bar.set_length(*n as u64),
+            Event::Files(n) => self.files += n,
+            Event::FileDone => self.files_done += 1,
+            Event::RepoDone => self.bar.inc(1),
+            Event::Line(line) => self.bar.println(format!("codefleet: {line}")),
+        }
+        if matches!(event, Event::Files(_) | Event::FileDone) {
+            self.bar
+                .set_message(format!("{}/{}", self.files_done, self.files));
         }
     }
 }
@@ -191,6 +272,8 @@ pub fn run(
     let verbose = settings.verbosity.value >= Verbosity::Verbose;
     let quiet = settings.verbosity.value == Verbosity::Quiet;
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty()) && !quiet;
+    // A bar only on a terminal (never in CI, where plain lines are logged instead).
+    let show_progress = !quiet && !ci && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = plan::resolve(&pipeline.repos, &global.repos)?;
@@ -199,15 +282,26 @@ pub fn run(
             tx: Mutex::new(tx),
             verbose,
             ci,
+            progress: show_progress,
         };
+        let mut progress = show_progress.then(Progress::new);
         let result = std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 let _close = CloseOnDrop(&observer);
                 crate::exec::run(pipeline, &targets, &options, &observer, interrupt)
             });
-            for Event::Line(line) in rx.iter() {
-                let _ = writeln!(out.stderr, "codefleet: {line}");
-                let _ = out.stderr.flush();
+            for event in rx.iter() {
+                match (&mut progress, event) {
+                    (Some(p), event) => p.handle(&event),
+                    (None, Event::Line(line)) => {
+                        let _ = writeln!(out.stderr, "codefleet: {line}");
+                        let _ = out.stderr.flush();
+                    }
+                    (None, _) => {}
+                }
+            }
+            if let Some(p) = &progress {
+                p.bar.finish_and_clear();
             }
             worker.join()
         });

@@ -290,6 +290,7 @@ impl RunCtx<'_> {
                 report.tasks.push(t);
                 continue;
             }
+            let started = std::time::Instant::now();
             let (mut task_report, changes) =
                 match catching(|| self.task(&repo, display, &work_dir, &overlay, task, name)) {
                     Ok(r) => r,
@@ -300,42 +301,38 @@ impl RunCtx<'_> {
                         (t, Vec::new())
                     }
                 };
-            if task_report.status == TaskStatus::Interrupted || changes.is_empty() {
-                self.observer.task_finished(display, &task_report);
-                report.tasks.push(task_report);
-                continue;
-            }
-            if self.writes() {
+            let mut commit = None;
+            if self.writes() && task_report.status != TaskStatus::Interrupted && !changes.is_empty()
+            {
                 match self.commit(&repo, parent, &changes, task, name, &previous) {
-                    Ok(Some(id)) => {
-                        parent = id;
-                        task_report.commit = Some(id.to_string());
-                        record.tasks.push(TaskRecord {
-                            name: task.name.clone(),
-                            commit: Some(id),
-                            files_changed: changes.iter().map(|c| c.path().to_string()).collect(),
-                            ..TaskRecord::default()
-                        });
-                    }
-                    Ok(None) => {}
+                    Ok(id) => commit = id,
                     Err(e) => {
                         task_report.status = TaskStatus::Failed;
                         task_report.message = Some(e.message);
-                        self.observer.task_finished(display, &task_report);
-                        report.tasks.push(task_report);
-                        continue;
                     }
                 }
             }
-            for change in changes {
-                match change {
-                    TreeChange::Write { path, bytes, mode } => {
-                        overlay.paths.insert(path.clone(), mode);
-                        overlay.changed.insert(path, Some(bytes));
-                    }
-                    TreeChange::Delete { path } => {
-                        overlay.paths.remove(&path);
-                        overlay.changed.insert(path, None);
+            if let Some(id) = commit {
+                parent = id;
+                task_report.commit = Some(id.to_string());
+            }
+            if task_report.status != TaskStatus::Interrupted {
+                record
+                    .tasks
+                    .push(task_record(&task_report, commit, started.elapsed()));
+            }
+            let committed = commit.is_some() || (!self.writes() && task_report.makes_commit());
+            if committed {
+                for change in changes {
+                    match change {
+                        TreeChange::Write { path, bytes, mode } => {
+                            overlay.paths.insert(path.clone(), mode);
+                            overlay.changed.insert(path, Some(bytes));
+                        }
+                        TreeChange::Delete { path } => {
+                            overlay.paths.remove(&path);
+                            overlay.changed.insert(path, None);
+                        }
                     }
                 }
             }
@@ -554,6 +551,43 @@ impl RunCtx<'_> {
             .map(|p| p.id);
         let id = repo.commit_changes_reusing(parent, changes, &info, reuse)?;
         id.map(|id| ensure_parent(repo, id, parent)).transpose()
+    }
+}
+
+/// The journal's record of a task that ran.
+fn task_record(
+    report: &TaskReport,
+    commit: Option<git::Oid>,
+    took: std::time::Duration,
+) -> TaskRecord {
+    let changed = |f: &&FileReport| f.status != FileStatus::Failed;
+    TaskRecord {
+        name: report.name.clone(),
+        commit,
+        files_changed: if commit.is_some() {
+            report
+                .files
+                .iter()
+                .filter(changed)
+                .map(|f| f.path.clone())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        edits: report
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Failed)
+            .map(|f| git::EditRecord {
+                path: f.path.clone(),
+                applied: false,
+                detail: f.message.clone().unwrap_or_default(),
+                ..git::EditRecord::default()
+            })
+            .collect(),
+        timings_ms: [("total".to_string(), took.as_millis() as u64)].into(),
+        error: report.message.clone(),
+        ..TaskRecord::default()
     }
 }
 
