@@ -666,3 +666,89 @@ fn a_task_changing_many_files_commits_on_the_base_and_reruns_keep_the_tip() {
     assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
     assert_eq!(f.tip(&repo, "codefleet/many"), tip);
 }
+
+#[test]
+fn base_checkout_and_shard_flags() {
+    let f = Fixture::new();
+    let a = service(&f, "a");
+    let b = service(&f, "b");
+    let c = service(&f, "c");
+    let old = f.git(&a, &["rev-parse", "HEAD"]);
+    f.commit_files(&a, &[("src/later.rs", "log::info!(\"later\");\n")], "later");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+
+    let out = f.run(&a, &["run", p, "--base", old.trim()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.git(&a, &["rev-parse", "codefleet/migrate~2"]), old);
+    let bad = f.run(&a, &["run", p, "--base", "no-such-rev"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stdout).contains("no-such-rev"),
+        "{}",
+        text(&bad.stdout)
+    );
+
+    let out = f.run(&a, &["run", p, "--checkout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        f.git(&a, &["symbolic-ref", "HEAD"]),
+        "refs/heads/codefleet/migrate\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.join("src/later.rs")).expect("read"),
+        "tracing::info!(\"later\");\n"
+    );
+    assert_eq!(f.git(&a, &["status", "--porcelain"]), "");
+
+    let repos: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|r| r.display().to_string())
+        .collect();
+    let mut tips = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let mut args = vec!["run", p, "--check", "--json", "--shard", k];
+        for r in &repos {
+            args.extend(["--repo", r.as_str()]);
+        }
+        let out = f.run(&a, &args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let names: Vec<String> = report["repos"]
+            .as_array()
+            .expect("repos")
+            .iter()
+            .map(|r| r["name"].as_str().expect("name").to_string())
+            .collect();
+        tips.push(names);
+    }
+    assert_eq!(
+        tips,
+        [
+            vec!["a".to_string(), "c".to_string()],
+            vec!["b".to_string()]
+        ]
+    );
+    let bad = f.run(&a, &["run", p, "--shard", "3/2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).starts_with("error[E095]"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn pipeline_errors_exit_2_and_nothing_runs() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline("version: 1\nname: broken\ntasks:\n  - name: t\n    replace: { find: '(', with: x, regex: true }\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("p.yml:5:"), "{err}");
+    assert!(err.contains("nothing ran"), "{err}");
+    assert_eq!(
+        f.git(&repo, &["for-each-ref", "--format=%(refname)"]),
+        "refs/heads/main\n"
+    );
+}

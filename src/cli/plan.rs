@@ -9,7 +9,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut Out<'_>) -> Result<Ex
     let pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
     let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
     for pipeline in &pipelines {
-        let targets = plan::resolve(&pipeline.repos, &global.repos)?;
+        let targets = super::run::targets(pipeline, global)?;
         let plan = plan::build(pipeline, &targets, None);
         if global.json {
             let text = serde_json::to_string_pretty(&plan)

@@ -75,6 +75,21 @@ pub(super) fn load_pipelines(
     Ok(loaded)
 }
 
+/// The repositories to run `pipeline` on: `--repo` or `repos:`, then `--shard`.
+pub(super) fn targets(
+    pipeline: &Pipeline,
+    global: &GlobalArgs,
+) -> Result<Vec<plan::Target>, Error> {
+    let all = plan::resolve(&pipeline.repos, &global.repos)?;
+    match &global.shard {
+        Some(text) => {
+            let (k, n) = plan::parse_shard(text)?;
+            Ok(plan::shard(all, k, n))
+        }
+        None => Ok(all),
+    }
+}
+
 /// What the run thread tells the terminal thread.
 enum Event {
     /// A log line (with `-v`, or in CI).
@@ -276,7 +291,7 @@ pub fn run(
     let show_progress = !quiet && !ci && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut reports = Vec::new();
     for pipeline in &pipelines {
-        let targets = plan::resolve(&pipeline.repos, &global.repos)?;
+        let targets = targets(pipeline, global)?;
         let (tx, rx) = mpsc::channel();
         let observer = ChannelObserver {
             tx: Mutex::new(tx),

@@ -181,3 +181,54 @@ mod tests {
         );
     }
 }
+
+/// Parses `--shard K/N` (1-based: `1/4` … `4/4`).
+pub fn parse_shard(text: &str) -> Result<(usize, usize), Error> {
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        Some((
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(Error::new(
+            "E095",
+            format!("`--shard {text}` is not K/N with 1 <= K <= N"),
+        )
+        .hint("shards count from 1: `--shard 1/4` … `--shard 4/4`")),
+    }
+}
+
+/// Shard `k` of `n` of the targets: every n-th one, starting at the k-th, in resolved order,
+/// so the shards of one pipeline are disjoint and together cover every repository.
+pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
+    targets
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_disjoint_and_cover_everything() {
+        let all: Vec<Target> = (0..7)
+            .map(|i| Target::Local(PathBuf::from(format!("r{i}"))))
+            .collect();
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            seen.extend(shard(all.clone(), k, 3));
+        }
+        seen.sort_by_key(Target::display);
+        assert_eq!(seen, all);
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        for bad in ["0/4", "5/4", "x", "1/0", "2"] {
+            assert_eq!(parse_shard(bad).unwrap_err().code, "E095", "{bad}");
+        }
+    }
+}
