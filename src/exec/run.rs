@@ -403,9 +403,12 @@ impl RunCtx<'_> {
                     &files,
                     r,
                     &with,
-                    policy.max_file_size,
-                    self.interrupt,
-                    &|path| self.observer.file_done(display, &task.name, path),
+                    &tasks::PerFile {
+                        max_size: policy.max_file_size,
+                        keep_old: self.options.mode == Mode::DryRun,
+                        interrupt: self.interrupt,
+                        done: &|path| self.observer.file_done(display, &task.name, path),
+                    },
                 )
             }
             TaskKind::Patch { path } | TaskKind::Edits { path, .. } => {

@@ -34,12 +34,26 @@ pub(crate) enum FileOutcome {
         /// The 1-based line, when known.
         line: Option<usize>,
     },
-    /// Changed: content before (`None`: created) and after (`None`: deleted).
+    /// Changed: content before (`None`: created; empty when not kept for a diff) and after
+    /// (`None`: deleted).
     Changed {
         old: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
         replacements: Option<usize>,
     },
+}
+
+/// How each file of a task is handled.
+#[derive(Clone, Copy)]
+pub(crate) struct PerFile<'a> {
+    /// Larger files are skipped.
+    pub max_size: u64,
+    /// Keep the old content (for diffs).
+    pub keep_old: bool,
+    /// Checked before each file.
+    pub interrupt: &'a AtomicBool,
+    /// Called after each file.
+    pub done: &'a (dyn Fn(&str) + Sync),
 }
 
 /// Applies a find-and-replace to `files`, in parallel on the current pool; results in file
@@ -49,10 +63,14 @@ pub(crate) fn replace_files(
     files: &[String],
     replace: &Replace,
     with: &str,
-    max_size: u64,
-    interrupt: &AtomicBool,
-    done: &(dyn Fn(&str) + Sync),
+    how: &PerFile<'_>,
 ) -> Vec<(String, FileOutcome)> {
+    let PerFile {
+        max_size,
+        keep_old,
+        interrupt,
+        done,
+    } = *how;
     let replacer = match replacer(replace, with) {
         Ok(r) => r,
         Err(e) => {
@@ -107,7 +125,8 @@ pub(crate) fn replace_files(
                         return FileOutcome::Unchanged;
                     }
                     FileOutcome::Changed {
-                        old: Some(bytes),
+                        // Only a diff needs the old content; a big run should not hold it.
+                        old: Some(if keep_old { bytes } else { Vec::new() }),
                         new: Some(new),
                         replacements: Some(count),
                     }

@@ -62,6 +62,8 @@ pub struct Totals {
     pub files_failed: usize,
     /// Tasks that failed, over all repositories.
     pub tasks_failed: usize,
+    /// Tasks not run (a kind this version does not run), over all repositories.
+    pub tasks_skipped: usize,
 }
 
 /// What happened in one repository.
@@ -292,10 +294,19 @@ impl RunReport {
                 .iter()
                 .filter(|t| t.status == TaskStatus::Failed)
                 .count();
+            totals.tasks_skipped += r
+                .tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Skipped)
+                .count();
         }
         let exit_code = if interrupted {
             130
-        } else if totals.repos_failed > 0 || totals.tasks_failed > 0 || totals.files_failed > 0 {
+        } else if totals.repos_failed > 0
+            || totals.tasks_failed > 0
+            || totals.tasks_skipped > 0
+            || totals.files_failed > 0
+        {
             1
         } else if mode == Mode::Check && totals.commits > 0 {
             3
