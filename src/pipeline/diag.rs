@@ -135,9 +135,42 @@ impl<'a> Source<'a> {
             (Some(start), Some(end)) if end >= start => {
                 self.place_at(node.span.line, start, end - start + 1)
             }
-            _ => self.place(node.span),
+            _ => match self.find_in_lines(node, offset, width) {
+                Some((line, col)) => self.place_at(line, col, width),
+                None => self.place(node.span),
+            },
         };
         Error::new(code, message).at(place)
+    }
+
+    /// For a scalar over several lines (a `|` block, say): finds the source line and column of
+    /// the value's characters `offset..offset+width` by looking for that text, counting earlier
+    /// occurrences, among the scalar's source lines. Block scalars have no escapes, so the text
+    /// appears as written unless it was folded across lines.
+    fn find_in_lines(&self, node: &Node, offset: usize, width: usize) -> Option<(usize, usize)> {
+        let value = node.as_str()?;
+        let snippet: String = value.chars().skip(offset).take(width).collect();
+        if snippet.is_empty() || snippet.contains('\n') {
+            return None;
+        }
+        let before: String = value.chars().take(offset).collect();
+        let mut wanted = before.matches(snippet.as_str()).count();
+        for line_no in node.span.line..=node.span.end_line {
+            let line = self.line(line_no);
+            let skip = if line_no == node.span.line {
+                node.span.col
+            } else {
+                0
+            };
+            let tail: String = line.chars().skip(skip).collect();
+            for (byte, _) in tail.match_indices(snippet.as_str()) {
+                if wanted == 0 {
+                    return Some((line_no, skip + tail[..byte].chars().count()));
+                }
+                wanted -= 1;
+            }
+        }
+        None
     }
 }
 

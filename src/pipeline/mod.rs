@@ -3,13 +3,17 @@
 //!
 //! Reading a pipeline goes through four stages, each collecting every problem it finds:
 //! 1. [`yaml`]: the text becomes a node tree with line and column (granit-parser events);
-//! 2. `structure`: the tree is checked against the JSON Schema generated from [`file`](mod@file) (unknown
-//!    fields, types, required fields, allowed values), and bad parts are cut out;
+//! 2. `structure`: the tree is checked against the JSON Schema generated from
+//!    [`file`](mod@file) (unknown fields, types, required fields, allowed values), and bad parts
+//!    are cut out so the later stages still run;
 //! 3. the rest is deserialised into the serde mirror [`file::PipelineFile`];
 //! 4. `check`: cross-field rules, regexes, globs, units, templates and named files, building
 //!    the checked [`Pipeline`].
 //!
-//! [`load`] runs them all and returns the pipeline or every problem, ready to render.
+//! [`load`] runs them all and returns the pipeline or every problem, ready to render with
+//! [`Error::render`]. Later stages use the checked model ([`Pipeline`], [`Task`], [`TaskKind`]),
+//! [`Template::render`] with a [`Context`] (see [`Pipeline::context`]), and
+//! [`Replace::replacement`]; [`Pipeline::new`] and [`Task::new`] build pipelines in code.
 
 mod check;
 pub mod diag;

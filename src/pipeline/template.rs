@@ -132,6 +132,32 @@ impl Template {
 
     /// Parses `text`; every problem is returned, each at its offset.
     pub fn parse(text: &str) -> Result<Template, Vec<TemplateError>> {
+        let (template, errors) = Template::parse_partial(text);
+        if errors.is_empty() {
+            Ok(template)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Parses `text`, returning the template of the well-formed parts and every problem, then
+    /// runs [`Template::check`] on those parts: all problems of one text at once, in order.
+    pub fn parse_and_check(
+        text: &str,
+        scope: Scope,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<Template, Vec<TemplateError>> {
+        let (template, mut errors) = Template::parse_partial(text);
+        errors.extend(template.check(scope, vars));
+        if errors.is_empty() {
+            Ok(template)
+        } else {
+            errors.sort_by_key(|e| e.offset);
+            Err(errors)
+        }
+    }
+
+    fn parse_partial(text: &str) -> (Template, Vec<TemplateError>) {
         let chars: Vec<char> = text.chars().collect();
         let mut pieces = Vec::new();
         let mut errors = Vec::new();
@@ -182,14 +208,11 @@ impl Template {
         if !literal.is_empty() {
             pieces.push(Piece::Text(literal));
         }
-        if errors.is_empty() {
-            Ok(Template {
-                source: text.to_string(),
-                pieces,
-            })
-        } else {
-            Err(errors)
-        }
+        let template = Template {
+            source: text.to_string(),
+            pieces,
+        };
+        (template, errors)
     }
 
     /// Checks that every variable is available in `scope` and every `vars.NAME` is defined.
@@ -432,6 +455,18 @@ mod tests {
             .unwrap()
             .check(Scope::REPO, &vars(&[]));
         assert_eq!(e.len(), 1);
+        let e = Template::parse_and_check(
+            "{{ vars.a }} {{ nope }} {{ vars.b }}",
+            Scope::TASK,
+            &vars(&[("a", "1")]),
+        )
+        .unwrap_err();
+        let offsets: Vec<usize> = e.iter().map(|e| e.offset).collect();
+        assert_eq!(
+            offsets,
+            [13, 24],
+            "both the unknown name and the undefined var"
+        );
     }
 
     #[test]

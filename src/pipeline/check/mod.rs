@@ -545,14 +545,8 @@ impl<'a> Checker<'a> {
         scope: Scope,
         vars: &BTreeMap<String, String>,
     ) -> Option<Template> {
-        let errors = match Template::parse(text) {
-            Ok(t) => {
-                let errors = t.check(scope, vars);
-                if errors.is_empty() {
-                    return Some(t);
-                }
-                errors
-            }
+        let errors = match Template::parse_and_check(text, scope, vars) {
+            Ok(t) => return Some(t),
             Err(errors) => errors,
         };
         for e in errors {

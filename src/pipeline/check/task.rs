@@ -348,14 +348,8 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        let errors: Vec<TemplateError> = match Template::parse(&text) {
-            Ok(t) => {
-                let errors = t.check(Scope::TASK, vars);
-                if errors.is_empty() {
-                    return Some(t);
-                }
-                errors
-            }
+        let errors: Vec<TemplateError> = match Template::parse_and_check(&text, Scope::TASK, vars) {
+            Ok(t) => return Some(t),
             Err(errors) => errors,
         };
         for e in errors {
