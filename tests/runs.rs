@@ -763,6 +763,51 @@ fn tasks_of_kinds_this_version_does_not_run_are_skipped_with_exit_1() {
     let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let summary = text(&out.stdout);
-    assert!(summary.contains("task `fmt`: `run` tasks are not run by this version"), "{summary}");
-    assert_eq!(f.show(&repo, "codefleet/mixed:Cargo.toml"), "[dependencies]\nlog = \"0.5\"\n");
+    assert!(
+        summary.contains("task `fmt`: `run` tasks are not run by this version"),
+        "{summary}"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:Cargo.toml"),
+        "[dependencies]\nlog = \"0.5\"\n"
+    );
+}
+
+#[test]
+fn a_branch_checked_out_elsewhere_fails_that_repo_and_keeps_the_report() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(
+        f.run(&repo, &["run", p, "--checkout"]).status.code(),
+        Some(0)
+    );
+    f.git(&repo, &["checkout", "-q", "main"]);
+    f.commit_files(&repo, &[("src/x.rs", "log::info!(\"x\");\n")], "x");
+    f.git(&repo, &["checkout", "-q", "codefleet/migrate"]);
+    let tip = f.tip(&repo, "codefleet/migrate");
+    let out = f.run(&repo, &["run", p, "--base", "main", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = &report["repos"][0];
+    assert_eq!(r["status"], "failed");
+    assert!(
+        r["message"]
+            .as_str()
+            .expect("message")
+            .contains("checked out"),
+        "{r}"
+    );
+    assert_eq!(
+        r["tasks"].as_array().expect("tasks").len(),
+        2,
+        "the tasks are still reported"
+    );
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate"),
+        tip,
+        "the checked-out branch did not move"
+    );
+    assert_eq!(f.git(&repo, &["status", "--porcelain"]), "");
 }

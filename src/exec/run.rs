@@ -157,6 +157,14 @@ pub fn run(
     ))
 }
 
+/// An error as one line of a report: the message, and the hint in parentheses.
+fn describe(e: &Error) -> String {
+    match &e.hint {
+        Some(h) => format!("{} ({h})", e.message),
+        None => e.message.clone(),
+    }
+}
+
 fn target_name(target: &Target) -> String {
     match target {
         Target::Local(p) => dir_name(p),
@@ -202,13 +210,7 @@ impl RunCtx<'_> {
             Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
             Target::Local(path) => match self.local_repo(path, &display, &name) {
                 Ok(r) => r,
-                Err(e) => {
-                    let mut msg = e.message.clone();
-                    if let Some(h) = &e.hint {
-                        msg.push_str(&format!(" ({h})"));
-                    }
-                    RepoReport::skipped(display, name, msg)
-                }
+                Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
         };
         self.observer.repo_finished(&report);
@@ -339,16 +341,32 @@ impl RunCtx<'_> {
             self.observer.task_finished(display, &task_report);
             report.tasks.push(task_report);
         }
+        let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
-            // nothing creates no branch.
-            repo.update_branch(&branch, parent, previous_tip)?;
-            report.tip = Some(parent.to_string());
-            record.finished_at = Some(now_rfc3339());
-            repo.journal().write(&record)?;
-            if self.options.checkout {
-                repo.checkout_branch(&branch)?;
+            // nothing creates no branch. The journal is written once the branch has moved.
+            let finished = repo
+                .update_branch(&branch, parent, previous_tip)
+                .and_then(|_| {
+                    report.tip = Some(parent.to_string());
+                    record.finished_at = Some(now_rfc3339());
+                    repo.journal().write(&record)
+                })
+                .and_then(|()| {
+                    if self.options.checkout {
+                        repo.checkout_branch(&branch)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(e) = finished {
+                finish_error = Some(describe(&e));
             }
+        }
+        if let Some(message) = finish_error {
+            report.status = RepoStatus::Failed;
+            report.message = Some(message);
+            return Ok(report);
         }
         let interrupted = report
             .tasks
