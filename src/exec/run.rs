@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::git::{
     self, CommitInfo, FileMode, Identity, Repo, RunRecord, TaskRecord, Trailers, TreeChange,
 };
-use crate::pipeline::{Context, Pipeline, Task, TaskKind};
+use crate::pipeline::{Pipeline, Task, TaskKind};
 use crate::plan::{Target, select};
 use crate::report::{
     FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
@@ -220,13 +220,10 @@ impl RunCtx<'_> {
     fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
         let repo = Repo::open(path)?;
         let base = repo.base(self.options.base.as_deref())?;
-        let branch = self.pipeline.branch.render(&Context {
-            pipeline: &self.pipeline.name,
-            task: None,
-            run_id: self.run_id,
-            repo_name: Some(name),
-            vars: Some(&self.pipeline.vars),
-        });
+        let branch =
+            self.pipeline
+                .branch
+                .render(&self.pipeline.context(self.run_id, Some(name), None));
         let _lock = if self.writes() {
             Some(repo.lock()?)
         } else {
@@ -401,13 +398,11 @@ impl RunCtx<'_> {
         let reader = Reader { work_dir, overlay };
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
-                let with = r.replacement(&Context {
-                    pipeline: &self.pipeline.name,
-                    task: Some(&task.name),
-                    run_id: self.run_id,
-                    repo_name: Some(repo_name),
-                    vars: Some(&self.pipeline.vars),
-                });
+                let with = r.replacement(&self.pipeline.context(
+                    self.run_id,
+                    Some(repo_name),
+                    Some(&task.name),
+                ));
                 let files = select(
                     overlay.paths.keys().map(String::as_str),
                     task.files.as_ref(),
@@ -545,13 +540,11 @@ impl RunCtx<'_> {
         repo_name: &str,
         previous: &[PreviousCommit],
     ) -> Result<Option<git::Oid>, Error> {
-        let message = self.pipeline.commit.message.render(&Context {
-            pipeline: &self.pipeline.name,
-            task: Some(&task.name),
-            run_id: self.run_id,
-            repo_name: Some(repo_name),
-            vars: Some(&self.pipeline.vars),
-        });
+        let message = self.pipeline.commit.message.render(&self.pipeline.context(
+            self.run_id,
+            Some(repo_name),
+            Some(&task.name),
+        ));
         let author = &self.pipeline.commit.author;
         let info = CommitInfo {
             message,

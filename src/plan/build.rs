@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::git::Repo;
-use crate::pipeline::{Context, Pipeline, TaskKind};
+use crate::pipeline::{Pipeline, TaskKind};
 use crate::report::SkippedFiles;
 
 use super::repos::Target;
@@ -98,13 +98,11 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     plan.base = Some(base.commit.to_string());
-    plan.branch = Some(pipeline.branch.render(&Context {
-        pipeline: &pipeline.name,
-        task: None,
-        run_id: "",
-        repo_name: Some(&name),
-        vars: Some(&pipeline.vars),
-    }));
+    plan.branch = Some(
+        pipeline
+            .branch
+            .render(&pipeline.context("", Some(&name), None)),
+    );
     let files: Vec<&str> = entries
         .iter()
         .filter(|e| e.mode.is_file())
