@@ -205,11 +205,44 @@ impl Observer for ChannelObserver {
     }
 }
 
+/// How often CI logs get a progress line.
+const CI_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Repositories and files done so far.
+#[derive(Default)]
+struct Counts {
+    repos: usize,
+    repos_done: usize,
+    files: usize,
+    files_done: usize,
+}
+
+impl Counts {
+    fn add(&mut self, event: &Event) {
+        match event {
+            Event::Repos(n) => self.repos = *n,
+            Event::Files(n) => self.files += n,
+            Event::FileDone => self.files_done += 1,
+            Event::RepoDone => self.repos_done += 1,
+            Event::Line(_) => {}
+        }
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "repos {}/{}, files {}/{}",
+            self.repos_done, self.repos, self.files_done, self.files
+        )
+    }
+}
+
 /// The progress bar on a terminal: repositories done, and files done of those started.
 struct Progress {
     bar: indicatif::ProgressBar,
-    files: usize,
-    files_done: usize,
+    counts: Counts,
 }
 
 impl Progress {
@@ -227,22 +260,19 @@ impl Progress {
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Progress {
             bar,
-            files: 0,
-            files_done: 0,
+            counts: Counts::default(),
         }
     }
 
     fn handle(&mut self, event: &Event) {
+        self.counts.add(event);
         match event {
             Event::Repos(n) => self.bar.set_length(*n as u64),
-            Event::Files(n) => self.files += n,
-            Event::FileDone => self.files_done += 1,
             Event::RepoDone => self.bar.inc(1),
             Event::Line(line) => self.bar.println(format!("codefleet: {line}")),
-        }
-        if matches!(event, Event::Files(_) | Event::FileDone) {
-            self.bar
-                .set_message(format!("{}/{}", self.files_done, self.files));
+            Event::Files(_) | Event::FileDone => self
+                .bar
+                .set_message(format!("{}/{}", self.counts.files_done, self.counts.files)),
         }
     }
 }
@@ -297,22 +327,32 @@ pub fn run(
             tx: Mutex::new(tx),
             verbose,
             ci,
-            progress: show_progress,
+            progress: show_progress || ci,
         };
         let mut progress = show_progress.then(Progress::new);
+        let mut counts = Counts::default();
+        let mut last_line = std::time::Instant::now();
         let result = std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 let _close = CloseOnDrop(&observer);
                 crate::exec::run(pipeline, &targets, &options, &observer, interrupt)
             });
             for event in rx.iter() {
+                counts.add(&event);
                 match (&mut progress, event) {
                     (Some(p), event) => p.handle(&event),
                     (None, Event::Line(line)) => {
                         let _ = writeln!(out.stderr, "codefleet: {line}");
                         let _ = out.stderr.flush();
                     }
-                    (None, _) => {}
+                    (None, _) => {
+                        // In CI: a plain progress line now and then instead of a bar.
+                        if ci && last_line.elapsed() >= CI_PROGRESS_EVERY {
+                            last_line = std::time::Instant::now();
+                            let _ = writeln!(out.stderr, "codefleet: progress: {counts}");
+                            let _ = out.stderr.flush();
+                        }
+                    }
                 }
             }
             if let Some(p) = &progress {
@@ -381,7 +421,12 @@ fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out
                     }
                 }
             }
-            if !quiet {
+            if quiet {
+                // Only errors: the failures, on stderr.
+                for line in report::problems(r) {
+                    let _ = writeln!(out.stderr, "{line}");
+                }
+            } else {
                 let _ = out
                     .stdout
                     .write_all(report::summary_table(r, out.color).as_bytes());

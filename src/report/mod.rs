@@ -7,7 +7,7 @@ mod render;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use render::{annotations, markdown, paint_diff, summary_table, unified_diff};
+pub use render::{annotations, markdown, paint_diff, problems, summary_table, unified_diff};
 
 /// The version of the report document; bumped when a field changes meaning.
 pub const REPORT_VERSION: u32 = 1;

@@ -110,7 +110,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
 }
 
 /// One line per failure: a skipped or failed repository, a failed task, a failed file.
-fn problems(report: &RunReport) -> Vec<String> {
+pub fn problems(report: &RunReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in &report.repos {
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
