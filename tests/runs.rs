@@ -811,3 +811,31 @@ fn a_branch_checked_out_elsewhere_fails_that_repo_and_keeps_the_report() {
     );
     assert_eq!(f.git(&repo, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_directory_inside_a_repository_is_not_taken_for_it() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let sub = repo.join("src");
+    let out = f.run(
+        &repo,
+        &[
+            "run",
+            p.to_str().expect("utf8"),
+            "--repo",
+            sub.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("is not a repository: it is inside the repository at"),
+        "{summary}"
+    );
+    assert_eq!(f.tip(&repo, "codefleet/migrate"), None);
+    // Standing in a subdirectory runs on the enclosing repository, as git does.
+    let here = f.run(&sub, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stdout));
+    assert!(f.tip(&repo, "codefleet/migrate").is_some());
+}

@@ -218,7 +218,7 @@ impl RunCtx<'_> {
     }
 
     fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
-        let repo = Repo::open(path)?;
+        let repo = crate::plan::open(path)?;
         let base = repo.base(self.options.base.as_deref())?;
         let branch =
             self.pipeline

@@ -5,7 +5,6 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::git::Repo;
 use crate::pipeline::{Pipeline, TaskKind};
 use crate::report::SkippedFiles;
 
@@ -81,7 +80,7 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
             return plan;
         }
     };
-    let opened = Repo::open(path).and_then(|repo| {
+    let opened = super::repos::open(path).and_then(|repo| {
         let base = repo.base(base)?;
         let paths = repo.list_paths(&base)?;
         Ok((repo, base, paths))
@@ -89,7 +88,10 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
     let (repo, base, entries) = match opened {
         Ok(x) => x,
         Err(e) => {
-            plan.error = Some(e.message);
+            plan.error = Some(match e.hint {
+                Some(h) => format!("{} ({h})", e.message),
+                None => e.message,
+            });
             return plan;
         }
     };

@@ -5,5 +5,5 @@ pub mod repos;
 pub mod select;
 
 pub use build::{Plan, RepoPlan, TaskPlan, build};
-pub use repos::{Target, parse_shard, resolve, shard};
+pub use repos::{Target, open, parse_shard, resolve, shard};
 pub use select::{Skip, content_skip, select};

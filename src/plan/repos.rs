@@ -232,3 +232,32 @@ mod shard_tests {
         }
     }
 }
+
+/// Opens the repository of a local target. A named directory must be the top of a working tree
+/// (or a git directory): a directory inside some other repository would silently run on that
+/// whole repository. `.` — where the user stands — opens the enclosing repository, as git does.
+pub fn open(path: &Path) -> Result<crate::git::Repo, Error> {
+    let repo = crate::git::Repo::open(path)?;
+    if path == Path::new(".") {
+        return Ok(repo);
+    }
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let named = canonical(path);
+    let top = repo.work_dir().map(canonical);
+    if top.as_ref() != Some(&named) && canonical(repo.git_dir()) != named {
+        let inside = top.unwrap_or_else(|| repo.git_dir().to_path_buf());
+        return Err(Error::new(
+            "E305",
+            format!(
+                "`{}` is not a repository: it is inside the repository at `{}`",
+                path.display(),
+                inside.display()
+            ),
+        )
+        .hint(format!(
+            "name `{}` to run on that repository, or `git init` the directory",
+            inside.display()
+        )));
+    }
+    Ok(repo)
+}
