@@ -407,6 +407,12 @@ fn a_failing_repo_is_reported_and_the_others_are_kept() {
     assert!(f.tip(&good, "codefleet/migrate").is_some());
 
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let schema = jsonschema::validator_for(&codefleet::report::schema()).expect("a valid schema");
+    let problems: Vec<String> = schema.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(
+        problems.is_empty(),
+        "the report does not match its schema: {problems:?}"
+    );
     assert_eq!(report["version"], 1);
     assert_eq!(report["pipeline"], "migrate");
     assert_eq!(report["mode"], "run");
