@@ -105,6 +105,10 @@ pub(crate) fn replace_files(
                             line: None,
                         };
                     };
+                    // A file over the limit is skipped before it is read.
+                    if reader.size(repo, path).is_some_and(|size| size > max_size) {
+                        return FileOutcome::Skipped(Skip::TooLarge);
+                    }
                     let bytes = match reader.read(repo, path) {
                         Ok(Some(b)) => b,
                         Ok(None) => return FileOutcome::Unchanged,
