@@ -845,3 +845,45 @@ fn a_directory_inside_a_repository_is_not_taken_for_it() {
     assert_eq!(here.status.code(), Some(0), "{}", text(&here.stdout));
     assert!(f.tip(&repo, "codefleet/migrate").is_some());
 }
+
+#[test]
+fn modes_line_endings_and_symlinks_are_kept() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("run.sh", "#!/bin/sh\necho old\n"),
+            ("win.txt", "old\r\nline\r\n"),
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(repo.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    std::os::unix::fs::symlink("win.txt", repo.join("link.txt")).expect("symlink");
+    f.git(&repo, &["add", "-A"]);
+    f.git(&repo, &["commit", "-q", "-m", "modes"]);
+    let p = f.pipeline(
+        "version: 1\nname: m\ntasks:\n  - name: t\n    replace: { find: old, with: new }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        f.git(&repo, &["ls-tree", "main", "run.sh"])
+            .starts_with("100755")
+    );
+    let tree = f.git(&repo, &["ls-tree", "codefleet/m"]);
+    assert!(
+        tree.contains("100755 blob") && tree.contains("\trun.sh\n"),
+        "{tree}"
+    );
+    assert!(tree.contains("120000 blob"), "{tree}");
+    assert_eq!(f.show(&repo, "codefleet/m:run.sh"), "#!/bin/sh\necho new\n");
+    assert_eq!(f.show(&repo, "codefleet/m:win.txt"), "new\r\nline\r\n");
+    assert_eq!(
+        f.show(&repo, "codefleet/m:link.txt"),
+        "win.txt",
+        "the link itself is not edited"
+    );
+    let changed = f.git(&repo, &["diff", "--name-only", "main", "codefleet/m"]);
+    assert_eq!(changed, "run.sh\nwin.txt\n");
+}
