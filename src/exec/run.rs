@@ -742,3 +742,103 @@ impl Reader<'_> {
         Repo::open(self.work_dir).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::pipeline::{Replace, Task, TaskKind};
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl Log {
+        fn push(&self, s: String) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(s);
+            }
+        }
+    }
+
+    impl Observer for Log {
+        fn run_started(&self, _: &str, repos: usize) {
+            self.push(format!("run {repos}"));
+        }
+        fn repo_started(&self, _: &str) {
+            self.push("repo".into());
+        }
+        fn task_started(&self, _: &str, task: &str, files: usize) {
+            self.push(format!("task {task} {files}"));
+        }
+        fn file_done(&self, _: &str, _: &str, path: &str) {
+            self.push(format!("file {path}"));
+        }
+        fn task_finished(&self, _: &str, task: &TaskReport) {
+            self.push(format!("done {} {}", task.name, task.files_changed));
+        }
+        fn repo_finished(&self, repo: &RepoReport) {
+            self.push(format!("repo done {:?}", repo.status));
+        }
+    }
+
+    fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        for (path, text) in files {
+            std::fs::write(dir.path().join(path), text).unwrap();
+            index.add_path(Path::new(path)).unwrap();
+        }
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn events_arrive_in_order_and_the_interrupt_flag_stops_everything() {
+        let dir = repo_with(&[("a.txt", "x\n"), ("b.txt", "y\n")]);
+        let task = Task::new("t", TaskKind::Replace(Replace::literal("x", "z").unwrap()));
+        let pipeline = Pipeline::new("p", vec![task.clone(), Task::new("u", task.kind.clone())]);
+        let options = RunOptions {
+            jobs: 1,
+            mode: Mode::DryRun,
+            ..RunOptions::default()
+        };
+        let targets = [Target::Local(dir.path().to_path_buf())];
+        let log = Log::default();
+        let report = run(&pipeline, &targets, &options, &log, &AtomicBool::new(false)).unwrap();
+        assert_eq!(report.exit_code, 0);
+        let events = log.0.into_inner().unwrap();
+        assert_eq!(
+            events,
+            [
+                "run 1",
+                "repo",
+                "task t 2",
+                "file a.txt",
+                "file b.txt",
+                "done t 1",
+                "task u 2",
+                "file a.txt",
+                "file b.txt",
+                "done u 0",
+                "repo done Changed"
+            ]
+        );
+
+        let stopped = run(
+            &pipeline,
+            &targets,
+            &options,
+            &Log::default(),
+            &AtomicBool::new(true),
+        );
+        let stopped = stopped.unwrap();
+        assert!(stopped.interrupted);
+        assert_eq!(stopped.exit_code, 130);
+        assert_eq!(stopped.repos[0].status, RepoStatus::Interrupted);
+    }
+}
