@@ -562,8 +562,9 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
     let mut lines = BufReader::new(stderr).lines();
     let first = lines.next().expect("a progress line").expect("utf8");
     assert!(first.starts_with("codefleet: run "), "{first}");
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's own `kill`, so no procps is needed.
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .expect("kill");
     assert!(killed.success());
