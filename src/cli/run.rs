@@ -314,6 +314,8 @@ pub fn run(
         run_id: None,
     };
     let interrupt = interrupt_flag();
+    // In-process callers (tests) may run again after an interrupted run.
+    interrupt.store(false, Ordering::SeqCst);
     let verbose = settings.verbosity.value >= Verbosity::Verbose;
     let quiet = settings.verbosity.value == Verbosity::Quiet;
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty()) && !quiet;
