@@ -68,7 +68,7 @@ fn url_target(url: &str) -> Target {
     }
 }
 
-/// Expands a glob of directories (`../services/*`), component by component; results sorted.
+/// Expands a glob of checkouts (`../services/*`), component by component; results sorted.
 fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
     let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
     let mut roots = vec![PathBuf::new()];
@@ -119,7 +119,18 @@ fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
         }
         roots = next;
     }
-    Ok(roots.into_iter().map(Target::Local).collect())
+    // A glob names checkouts: directories that are not repositories (docs/, a stray build
+    // dir) are left out rather than reported as failures.
+    Ok(roots
+        .into_iter()
+        .filter(|d| is_checkout(d))
+        .map(Target::Local)
+        .collect())
+}
+
+/// A working tree (`.git` directory or file) or a bare repository (`HEAD` and `objects/`).
+fn is_checkout(dir: &Path) -> bool {
+    dir.join(".git").exists() || (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
 }
 
 /// Reads a list file: one path or URL a line, `#` comments, blank lines ignored; relative paths
@@ -150,7 +161,13 @@ mod tests {
     fn globs_lists_and_overrides() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        for d in ["svc/b", "svc/a", "svc/.hidden", "other"] {
+        for d in [
+            "svc/b/.git",
+            "svc/a/.git",
+            "svc/.hidden/.git",
+            "svc/docs",
+            "other",
+        ] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
         std::fs::write(root.join("svc/file"), "").unwrap();
