@@ -888,3 +888,32 @@ fn modes_line_endings_and_symlinks_are_kept() {
     let changed = f.git(&repo, &["diff", "--name-only", "main", "codefleet/m"]);
     assert_eq!(changed, "run.sh\nwin.txt\n");
 }
+
+#[test]
+fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
+    let f = Fixture::new();
+    let one = service(&f, "one");
+    let a = service(&f, "fleet/a");
+    let b = service(&f, "fleet/b");
+    std::fs::create_dir_all(f.path("fleet/notes")).expect("a plain directory");
+    let listed = service(&f, "listed");
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/repos.txt"), "# more\n../listed\n").expect("list");
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "tasks:\n",
+        "repos:\n  - path: ../one\n  - path: ../fleet/*\n  - list: repos.txt\ntasks:\n",
+    ));
+    let out = f.run(f.dir.path(), &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = report["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["one", "a", "b", "listed"]);
+    for r in [&one, &a, &b, &listed] {
+        assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
+    }
+}
