@@ -99,14 +99,29 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
     };
     let _ = write!(
         out,
-        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{verb}",
-        t.repos, t.repos_changed, t.repos_failed, t.commits, t.files_changed, t.files_failed
+        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}{verb}",
+        t.repos,
+        t.repos_changed,
+        t.repos_failed,
+        t.commits,
+        t.files_changed,
+        t.files_failed,
+        not_run(t)
     );
     if report.interrupted {
         out.push_str("; interrupted: unfinished tasks wrote nothing");
     }
     out.push('\n');
     out
+}
+
+/// `; N tasks not run` when some were skipped.
+fn not_run(t: &super::Totals) -> String {
+    match t.tasks_skipped {
+        0 => String::new(),
+        1 => "; 1 task not run".into(),
+        n => format!("; {n} tasks not run"),
+    }
 }
 
 /// One line per failure: a skipped or failed repository, a failed task, a failed file.
@@ -185,8 +200,14 @@ pub fn markdown(report: &RunReport) -> String {
     let t = &report.totals;
     let _ = writeln!(
         out,
-        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed\n",
-        t.repos, t.repos_changed, t.repos_failed, t.commits, t.files_changed, t.files_failed
+        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}\n",
+        t.repos,
+        t.repos_changed,
+        t.repos_failed,
+        t.commits,
+        t.files_changed,
+        t.files_failed,
+        not_run(t)
     );
     out
 }
