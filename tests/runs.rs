@@ -593,7 +593,7 @@ fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
     let patch = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,3 +1,4 @@\n fn main() {\n     log::info!(\"hi\");\n+    log::info!(\"bye\");\n }\n";
     std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
     std::fs::write(f.path("pipelines/bye.diff"), patch).expect("patch");
-    let edits = "src/lib.rs\n```rust\n<<<<<<< SEARCH\npub fn f() { log::warn!(\"w\"); }\n=======\npub fn f() { log::error!(\"e\"); }\n>>>>>>> REPLACE\n```\n\nCargo.toml\n```toml\n<<<<<<< SEARCH\nthis text is not there\n=======\nnothing\n>>>>>>> REPLACE\n```\n";
+    let edits = "src/lib.rs\n```rust\n<<<<<<< SEARCH\npub fn f() { log::warn!(\"w\"); }\n=======\npub fn f() { log::error!(\"e\"); }\n>>>>>>> REPLACE\n```\n\nCargo.toml\n```toml\n<<<<<<< SEARCH\nthis text is not there\n=======\nnothing\n>>>>>>> REPLACE\n```\n\nsecrets.pem\n```\n<<<<<<< SEARCH\n=======\nkey\n>>>>>>> REPLACE\n```\n";
     std::fs::write(f.path("pipelines/edits.md"), edits).expect("edits");
     let p = f.pipeline(
         "version: 1\nname: mixed\ntasks:\n  - name: apply patch\n    patch: bye.diff\n  - name: apply edits\n    edits: edits.md\n    format: diff\n",
@@ -623,7 +623,17 @@ fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
     let task = &report["repos"][0]["tasks"][1];
     assert_eq!(task["status"], "failed");
     assert_eq!(task["files_changed"], 1);
-    assert_eq!(task["files_failed"], 1);
+    assert_eq!(task["files_failed"], 2);
+    let denied = &task["files"][1];
+    assert_eq!(denied["path"], "secrets.pem");
+    assert!(
+        denied["message"]
+            .as_str()
+            .expect("message")
+            .contains("refused"),
+        "{denied}"
+    );
+    assert!(f.tip(&repo, "codefleet/mixed").is_some());
     let failed = &task["files"][0];
     assert_eq!(failed["path"], "Cargo.toml");
     assert!(

@@ -202,10 +202,27 @@ impl Files for OverlayFiles<'_> {
         if self.filter.is_some_and(|f| !f.matches(&path)) {
             return Err(format!("refused: `{path}` is outside this task's `files:`"));
         }
-        if !self.reader.overlay.paths.contains_key(&path) && !self.policy.allow_create {
+        if !self.reader.overlay.paths.contains_key(&path) {
+            if !self.policy.allow_create {
+                return Err(format!(
+                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(size) = self.reader.size(self.repo, &path)
+            && size > self.policy.max_file_size
+        {
             return Err(format!(
-                "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
+                "refused: `{path}` is larger than the policy's max_file_size ({size} > {} bytes)",
+                self.policy.max_file_size
             ));
+        }
+        if self
+            .read(&path)
+            .is_some_and(|b| crate::workspace::is_binary(&b))
+        {
+            return Err(format!("refused: `{path}` is a binary file"));
         }
         Ok(())
     }
