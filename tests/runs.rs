@@ -572,7 +572,7 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(130), "{}", rest.join("\n"));
     let summary = text(&out.stdout);
-    assert!(summary.contains("interrupted"), "{summary}");
+    assert!(summary.contains(": interrupted: finished "), "{summary}");
     for r in &repos {
         f.git(r, &["fsck", "--strict"]);
         assert_eq!(f.git(r, &["status", "--porcelain"]), "");

@@ -131,6 +131,29 @@ pub fn problems(report: &RunReport) -> Vec<String> {
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
             out.push(format!("{}: {}: {m}", r.path, status_word(r)));
         }
+        if r.status == RepoStatus::Interrupted && r.tasks.is_empty() {
+            out.push(format!("{}: interrupted before it started", r.path));
+        } else if r.status == RepoStatus::Interrupted {
+            let names = |done: bool| {
+                let list: Vec<String> = r
+                    .tasks
+                    .iter()
+                    .filter(|t| (t.status != super::TaskStatus::Interrupted) == done)
+                    .map(|t| format!("`{}`", t.name))
+                    .collect();
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                }
+            };
+            out.push(format!(
+                "{}: interrupted: finished {}; not run {}",
+                r.path,
+                names(true),
+                names(false)
+            ));
+        }
         for t in &r.tasks {
             if let Some(m) = &t.message {
                 out.push(format!("{}: task `{}`: {m}", r.path, t.name));
