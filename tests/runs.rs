@@ -560,8 +560,17 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
         .expect("spawn");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().expect("a progress line").expect("utf8");
-    assert!(first.starts_with("codefleet: run "), "{first}");
+    // Signal once the first task has started on its files: the run is mid-task.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf8");
+        let started = line.contains("task `one` started on 1500 files");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    assert!(seen[0].starts_with("codefleet: run "), "{seen:?}");
     // The shell's own `kill`, so no procps is needed.
     let killed = Command::new("sh")
         .args(["-c", &format!("kill -INT {}", child.id())])
@@ -572,7 +581,10 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(130), "{}", rest.join("\n"));
     let summary = text(&out.stdout);
-    assert!(summary.contains(": interrupted: finished "), "{summary}");
+    assert!(
+        summary.ends_with("; interrupted: unfinished tasks wrote nothing\n"),
+        "{summary}"
+    );
     for r in &repos {
         f.git(r, &["fsck", "--strict"]);
         assert_eq!(f.git(r, &["status", "--porcelain"]), "");

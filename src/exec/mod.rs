@@ -2,7 +2,9 @@
 //! task, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
 //! interrupt flag honoured between files.
 
+mod commits;
 pub mod observer;
+mod overlay;
 pub mod pool;
 mod run;
 mod tasks;

@@ -15,8 +15,8 @@ use crate::pipeline::{FileFilter, Policy, Replace};
 use crate::plan::{Skip, content_skip};
 use crate::workspace::check_relative;
 
+use super::overlay::Reader;
 use super::pool::catching;
-use super::run::Reader;
 
 /// What a task did to one file.
 #[derive(Debug)]
