@@ -939,3 +939,38 @@ fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
         assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
     }
 }
+
+#[test]
+fn several_pipelines_run_in_order_into_one_json_array() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let first = f.pipeline(TWO_TASKS);
+    let second = f.path("pipelines/second.yml");
+    std::fs::write(
+        &second,
+        "version: 1\nname: second\ntasks:\n  - name: t\n    replace: { find: '[dependencies]', with: '[deps]' }\n",
+    )
+    .expect("write");
+    let out = f.run(
+        &repo,
+        &[
+            "run",
+            first.to_str().expect("utf8"),
+            second.to_str().expect("utf8"),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = reports
+        .as_array()
+        .expect("an array, one report per pipeline")
+        .iter()
+        .map(|r| r["pipeline"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["migrate", "second"]);
+    assert_eq!(
+        f.show(&repo, "codefleet/second:Cargo.toml"),
+        "[deps]\nlog = \"0.4\"\n"
+    );
+}

@@ -2,7 +2,7 @@
 //! to own the terminal (progress bars, log lines) and a library user implements as they like.
 //! Calls come from worker threads, in any order across repositories.
 
-use crate::report::{FileReport, RepoReport, TaskReport};
+use crate::report::{FileReport, RepoReport, RunReport, TaskReport};
 
 /// Receives a run's events. Every method has an empty default, so an observer implements only
 /// what it shows.
@@ -21,6 +21,8 @@ pub trait Observer: Sync {
     fn task_finished(&self, _repo: &str, _task: &TaskReport) {}
     /// A repository finished, failed, was skipped or was interrupted.
     fn repo_finished(&self, _repo: &RepoReport) {}
+    /// The run is over; this is the report [`crate::exec::run`] returns.
+    fn run_finished(&self, _report: &RunReport) {}
 }
 
 /// An observer that ignores everything.

@@ -151,13 +151,9 @@ pub fn run(
         })
         .collect();
     let interrupted = interrupt.load(Ordering::SeqCst);
-    Ok(RunReport::new(
-        run_id,
-        &pipeline.name,
-        options.mode,
-        interrupted,
-        repos,
-    ))
+    let report = RunReport::new(run_id, &pipeline.name, options.mode, interrupted, repos);
+    observer.run_finished(&report);
+    Ok(report)
 }
 
 /// An error as one line of a report: the message, and the hint in parentheses.
@@ -602,6 +598,9 @@ mod tests {
         fn repo_finished(&self, repo: &RepoReport) {
             self.push(format!("repo done {:?}", repo.status));
         }
+        fn run_finished(&self, report: &RunReport) {
+            self.push(format!("run done {}", report.exit_code));
+        }
     }
 
     fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -647,7 +646,8 @@ mod tests {
                 "file a.txt",
                 "file b.txt",
                 "done u 0",
-                "repo done Changed"
+                "repo done Changed",
+                "run done 0"
             ]
         );
 
