@@ -863,6 +863,21 @@ fn a_directory_inside_a_repository_is_not_taken_for_it() {
         "{summary}"
     );
     assert_eq!(f.tip(&repo, "codefleet/migrate"), None);
+    let plan = f.run(
+        &repo,
+        &[
+            "plan",
+            p.to_str().expect("utf8"),
+            "--repo",
+            sub.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(
+        text(&plan.stdout).contains(": not run: "),
+        "{}",
+        text(&plan.stdout)
+    );
     // Standing in a subdirectory runs on the enclosing repository, as git does.
     let here = f.run(&sub, &["run", p.to_str().expect("utf8")]);
     assert_eq!(here.status.code(), Some(0), "{}", text(&here.stdout));
