@@ -372,7 +372,6 @@ impl RunCtx<'_> {
     }
 
     /// Runs one task over the overlay: its report and the changes to commit.
-    #[allow(clippy::too_many_arguments)]
     fn task(
         &self,
         repo: &Repo,
