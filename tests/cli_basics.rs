@@ -76,21 +76,12 @@ fn run_help_shows_its_flags() {
 
 #[test]
 fn commands_of_later_releases_say_so_and_exit_2() {
-    for args in [
-        &["run", "p.yml"][..],
-        &["plan", "p.yml"],
-        &["runs"],
-        &["show", "r1"],
-        &["rollback", "r1"],
-    ] {
+    for args in [&["run", "--push", "p.yml"][..], &["run", "--pr", "p.yml"]] {
         let out = codefleet(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = text(&out.stderr);
         assert!(
-            err.starts_with(&format!(
-                "error[E090]: `codefleet {}` is not available in this version\n",
-                args[0]
-            )),
+            err.starts_with("error[E092]: `--push` and `--pr` are not available in this version\n"),
             "{args:?}: {err}"
         );
         assert!(err.contains("help: "), "{args:?} has no hint: {err}");
@@ -99,8 +90,12 @@ fn commands_of_later_releases_say_so_and_exit_2() {
 
 #[test]
 fn global_flags_go_before_or_after_the_subcommand() {
-    let before = codefleet(&["-q", "--jobs", "3", "--color", "never", "runs"]);
-    let after = codefleet(&["runs", "-q", "--jobs", "3", "--color", "never"]);
+    let before = codefleet(&[
+        "-q", "--jobs", "3", "--color", "never", "run", "--push", "p.yml",
+    ]);
+    let after = codefleet(&[
+        "run", "--push", "p.yml", "-q", "--jobs", "3", "--color", "never",
+    ]);
     assert_eq!(before.status.code(), Some(2));
     assert_eq!(text(&before.stderr), text(&after.stderr));
     assert_eq!(before.status.code(), after.status.code());

@@ -4,8 +4,11 @@
 mod apply;
 mod args;
 mod config;
+mod history;
 mod init;
 mod logging;
+mod plan;
+mod run;
 mod schema;
 mod validate;
 
@@ -117,20 +120,12 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
             let _ = out.stdout.write_all(&buf);
             Ok(Exit::Ok)
         }
-        Command::Run(_) => not_yet("run"),
-        Command::Plan(_) => not_yet("plan"),
-        Command::Runs(_) => not_yet("runs"),
-        Command::Show(_) => not_yet("show"),
-        Command::Rollback(_) => not_yet("rollback"),
+        Command::Run(a) => run::run(&global, settings, &a, out),
+        Command::Plan(a) => plan::run(&global, &a, out),
+        Command::Runs(a) => history::runs(&global, &a, out),
+        Command::Show(a) => history::show(&global, &a, out),
+        Command::Rollback(a) => history::rollback(&global, &a, out),
     }
-}
-
-fn not_yet(command: &str) -> Result<Exit, Error> {
-    Err(Error::new(
-        "E090",
-        format!("`codefleet {command}` is not available in this version"),
-    )
-    .hint("`codefleet validate` checks a pipeline today; runs arrive in a later release"))
 }
 
 fn is_terminal_stderr() -> bool {

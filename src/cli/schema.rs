@@ -7,14 +7,12 @@ use crate::error::{Error, Exit};
 use crate::pipeline;
 
 pub fn run(args: &SchemaArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
-    if args.report {
-        return Err(Error::new(
-            "E090",
-            "the run report schema is not available in this version",
-        )
-        .hint("it arrives with `codefleet run`; `codefleet schema` prints the pipeline schema"));
-    }
-    let text = serde_json::to_string_pretty(&pipeline::schema())
+    let schema = if args.report {
+        crate::report::schema()
+    } else {
+        pipeline::schema()
+    };
+    let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| Error::new("E019", format!("cannot print the schema: {e}")))?;
     writeln!(out.stdout, "{text}")
         .map_err(|e| Error::new("E001", format!("cannot write the schema: {e}")))?;

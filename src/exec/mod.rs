@@ -1,2 +1,14 @@
 //! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, on a dedicated rayon pool. Built by the runs issue.
+//! task, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
+//! interrupt flag honoured between files.
+
+mod commits;
+pub mod observer;
+mod overlay;
+pub mod pool;
+mod run;
+mod tasks;
+
+pub use observer::{Observer, Silent};
+pub use pool::{Unit, catching, pool, run_units};
+pub use run::{RunOptions, run};

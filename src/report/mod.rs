@@ -1,1 +1,396 @@
-//! The run report types and their renderers (terminal, JSON, Markdown). Built by the runs issue.
+//! The run report: what a run did, per repository, task and file, as plain values that
+//! serialise to the `--json` document (schema: `codefleet schema --report`), and the renderers
+//! the CLI prints them with (terminal table, Markdown step summary, CI annotations, diffs).
+
+mod render;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+pub use render::{annotations, markdown, paint_diff, problems, summary_table, unified_diff};
+
+/// The version of the report document; bumped when a field changes meaning.
+pub const REPORT_VERSION: u32 = 1;
+
+/// How a run was asked to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Commits and branch updates are written.
+    Run,
+    /// Nothing is written; diffs are shown.
+    DryRun,
+    /// Nothing is written; the exit code says whether anything would change.
+    Check,
+}
+
+/// Everything one run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RunReport {
+    /// The report format version ([`REPORT_VERSION`]).
+    pub version: u32,
+    /// The run id, as in commit trailers and the journal.
+    pub run_id: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// How the run was asked to write.
+    pub mode: Mode,
+    /// True when Ctrl-C stopped the run before it finished.
+    pub interrupted: bool,
+    /// One entry per repository, in plan order.
+    pub repos: Vec<RepoReport>,
+    /// Sums over the repositories.
+    pub totals: Totals,
+    /// The process exit code the run implies (0, 1, 3 or 130).
+    pub exit_code: i32,
+}
+
+/// Sums over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Totals {
+    /// Repositories in the run.
+    pub repos: usize,
+    /// Repositories with at least one commit (or, without writing, one change).
+    pub repos_changed: usize,
+    /// Repositories that failed or were skipped.
+    pub repos_failed: usize,
+    /// Commits written (or that would be written).
+    pub commits: usize,
+    /// Files changed, summed over tasks.
+    pub files_changed: usize,
+    /// Files that failed, summed over tasks.
+    pub files_failed: usize,
+    /// Tasks that failed, over all repositories.
+    pub tasks_failed: usize,
+    /// Tasks not run (a kind this version does not run), over all repositories.
+    pub tasks_skipped: usize,
+}
+
+/// What happened in one repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoStatus {
+    /// Every task ran; at least one changed something.
+    Changed,
+    /// Every task ran; nothing changed.
+    Unchanged,
+    /// Some task or file failed; what succeeded is kept.
+    Failed,
+    /// The repository was not run (not a repository, foreign commits, locked...).
+    Skipped,
+    /// Ctrl-C stopped it; completed tasks are kept.
+    Interrupted,
+}
+
+/// One repository's part of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RepoReport {
+    /// The repository path as the user named it.
+    pub path: String,
+    /// A short name (the directory name), used in templates.
+    pub name: String,
+    /// The outcome.
+    pub status: RepoStatus,
+    /// Why it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The base commit id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// The run branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The branch tip before the run (absent when the branch did not exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_tip: Option<String>,
+    /// The branch tip after the run (absent when nothing was written and the branch is absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip: Option<String>,
+    /// Tasks in pipeline order (those that ran or were stopped).
+    pub tasks: Vec<TaskReport>,
+}
+
+impl RepoReport {
+    /// A repository that did not run, with the reason.
+    pub fn skipped(
+        path: impl Into<String>,
+        name: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Self {
+        RepoReport {
+            path: path.into(),
+            name: name.into(),
+            status: RepoStatus::Skipped,
+            message: Some(why.into()),
+            base: None,
+            branch: None,
+            previous_tip: None,
+            tip: None,
+            tasks: Vec::new(),
+        }
+    }
+
+    /// Commits written (or that would be).
+    pub fn commits(&self) -> usize {
+        self.tasks.iter().filter(|t| t.makes_commit()).count()
+    }
+
+    /// Files changed over all tasks.
+    pub fn files_changed(&self) -> usize {
+        self.tasks.iter().map(|t| t.files_changed).sum()
+    }
+
+    /// Files failed over all tasks.
+    pub fn files_failed(&self) -> usize {
+        self.tasks.iter().map(|t| t.files_failed).sum()
+    }
+}
+
+/// What happened to one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// It changed files: one commit.
+    Changed,
+    /// It changed nothing: no commit.
+    Unchanged,
+    /// It failed as a whole, or some of its files failed (the others are committed).
+    Failed,
+    /// Not run (a kind this version does not run, or an earlier stop).
+    Skipped,
+    /// Ctrl-C stopped it; nothing of it was written.
+    Interrupted,
+}
+
+/// Files a task left alone, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SkippedFiles {
+    /// Matched a deny glob of the policy.
+    pub denied: usize,
+    /// Larger than the policy's `max_file_size`.
+    pub too_large: usize,
+    /// Binary (a NUL byte in the first 8 KiB).
+    pub binary: usize,
+}
+
+impl SkippedFiles {
+    /// The sum.
+    pub fn total(&self) -> usize {
+        self.denied + self.too_large + self.binary
+    }
+}
+
+/// One task in one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct TaskReport {
+    /// The task name.
+    pub name: String,
+    /// Its kind (`replace`, `patch`, `edits`...).
+    pub kind: String,
+    /// The outcome.
+    pub status: TaskStatus,
+    /// Why it failed or was skipped, when it is one reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The commit written for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Files the task looked at.
+    pub files_selected: usize,
+    /// Files it changed.
+    pub files_changed: usize,
+    /// Files it failed on.
+    pub files_failed: usize,
+    /// Files left alone by policy.
+    pub skipped: SkippedFiles,
+    /// Changed and failed files, sorted by path.
+    pub files: Vec<FileReport>,
+}
+
+impl TaskReport {
+    /// Whether the task's changes become a commit: files changed and not interrupted (a task
+    /// with some failed files still commits the others).
+    pub fn makes_commit(&self) -> bool {
+        self.files_changed > 0 && matches!(self.status, TaskStatus::Changed | TaskStatus::Failed)
+    }
+
+    /// A task with nothing done yet.
+    pub fn new(name: impl Into<String>, kind: impl Into<String>) -> Self {
+        TaskReport {
+            name: name.into(),
+            kind: kind.into(),
+            status: TaskStatus::Unchanged,
+            message: None,
+            commit: None,
+            files_selected: 0,
+            files_changed: 0,
+            files_failed: 0,
+            skipped: SkippedFiles::default(),
+            files: Vec::new(),
+        }
+    }
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Content changed.
+    Modified,
+    /// Created.
+    Created,
+    /// Deleted.
+    Deleted,
+    /// An edit on it failed.
+    Failed,
+}
+
+/// One file in one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct FileReport {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    /// The outcome.
+    pub status: FileStatus,
+    /// Replacements made (for `replace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacements: Option<usize>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The 1-based line the failure points at (in the file, or in the edits file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The unified diff (with `--dry-run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl RunReport {
+    /// Builds the report, computing totals and the exit code from the repositories.
+    pub fn new(
+        run_id: impl Into<String>,
+        pipeline: impl Into<String>,
+        mode: Mode,
+        interrupted: bool,
+        repos: Vec<RepoReport>,
+    ) -> Self {
+        let mut totals = Totals {
+            repos: repos.len(),
+            ..Totals::default()
+        };
+        for r in &repos {
+            if r.commits() > 0 {
+                totals.repos_changed += 1;
+            }
+            if matches!(r.status, RepoStatus::Failed | RepoStatus::Skipped) {
+                totals.repos_failed += 1;
+            }
+            totals.commits += r.commits();
+            totals.files_changed += r.files_changed();
+            totals.files_failed += r.files_failed();
+            totals.tasks_failed += r
+                .tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Failed)
+                .count();
+            totals.tasks_skipped += r
+                .tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Skipped)
+                .count();
+        }
+        let exit_code = if interrupted {
+            130
+        } else if totals.repos_failed > 0
+            || totals.tasks_failed > 0
+            || totals.tasks_skipped > 0
+            || totals.files_failed > 0
+        {
+            1
+        } else if mode == Mode::Check && totals.commits > 0 {
+            3
+        } else {
+            0
+        };
+        RunReport {
+            version: REPORT_VERSION,
+            run_id: run_id.into(),
+            pipeline: pipeline.into(),
+            mode,
+            interrupted,
+            repos,
+            totals,
+            exit_code,
+        }
+    }
+}
+
+/// The JSON Schema of [`RunReport`], for `codefleet schema --report`.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<RunReport>();
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(status: TaskStatus, changed: usize, failed: usize) -> TaskReport {
+        TaskReport {
+            status,
+            files_changed: changed,
+            files_failed: failed,
+            ..TaskReport::new("t", "replace")
+        }
+    }
+
+    fn repo(status: RepoStatus, tasks: Vec<TaskReport>) -> RepoReport {
+        RepoReport {
+            status,
+            tasks,
+            ..RepoReport::skipped("r", "r", "")
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_worst_outcome() {
+        let ok = repo(RepoStatus::Changed, vec![task(TaskStatus::Changed, 2, 0)]);
+        let bad = repo(RepoStatus::Failed, vec![task(TaskStatus::Failed, 1, 1)]);
+        assert_eq!(
+            RunReport::new("r", "p", Mode::Run, false, vec![ok.clone()]).exit_code,
+            0
+        );
+        assert_eq!(
+            RunReport::new("r", "p", Mode::Check, false, vec![ok.clone()]).exit_code,
+            3
+        );
+        let both = RunReport::new("r", "p", Mode::Check, false, vec![ok.clone(), bad]);
+        assert_eq!(both.exit_code, 1);
+        assert_eq!(
+            both.totals.commits, 2,
+            "a task with a failed file commits the rest"
+        );
+        assert_eq!(both.totals.files_changed, 3);
+        assert_eq!(
+            RunReport::new("r", "p", Mode::Run, true, vec![ok]).exit_code,
+            130
+        );
+    }
+
+    #[test]
+    fn the_schema_names_the_report_fields() {
+        let text = schema().to_string();
+        for field in [
+            "run_id",
+            "repos",
+            "files_changed",
+            "exit_code",
+            "interrupted",
+        ] {
+            assert!(text.contains(field), "{field} missing from the schema");
+        }
+    }
+}

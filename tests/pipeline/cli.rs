@@ -162,16 +162,12 @@ fn schema_prints_the_generated_schema() {
 }
 
 #[test]
-fn schema_report_is_not_available_yet() {
+fn schema_report_prints_the_run_report_schema() {
     let run = codefleet(&root(), &["schema", "--report"]);
-    assert_eq!(run.code, 2);
-    assert_eq!(run.stdout, "");
-    assert!(
-        run.stderr
-            .starts_with("error[E090]: the run report schema is not available in this version\n"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(printed, codefleet::report::schema());
+    assert_eq!(printed["title"], "RunReport");
 }
 
 #[test]

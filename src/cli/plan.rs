@@ -1,0 +1,30 @@
+//! `codefleet plan`: which repositories, tasks and files a pipeline would touch; writes nothing.
+
+use super::Out;
+use super::args::{GlobalArgs, PlanArgs};
+use crate::error::{Error, Exit};
+use crate::plan;
+
+pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+    let pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
+    let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
+    let mut exit = Exit::Ok;
+    for pipeline in &pipelines {
+        let targets = super::run::targets(pipeline, global)?;
+        let plan = plan::build(pipeline, &targets, None);
+        // A repository that could not run is a failure, as in `codefleet run`.
+        if plan.repos.iter().any(|r| r.error.is_some()) {
+            exit = Exit::Failed;
+        }
+        if global.json {
+            let text = serde_json::to_string_pretty(&plan)
+                .map_err(|e| Error::new("E019", format!("cannot print the plan: {e}")))?;
+            writeln!(out.stdout, "{text}").map_err(io)?;
+        } else {
+            out.stdout
+                .write_all(plan.render(!global.quiet).as_bytes())
+                .map_err(io)?;
+        }
+    }
+    Ok(exit)
+}

@@ -1,0 +1,454 @@
+//! `codefleet run`: loads the pipelines, runs them on a worker thread while this thread owns
+//! the terminal (events arrive over a channel), then prints the report as a table, JSON, a
+//! GitHub step summary and annotations, and returns the exit code the report implies.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+
+use super::Out;
+use super::args::{GlobalArgs, RunArgs};
+use crate::error::{Error, Exit};
+use crate::exec::{Observer, RunOptions};
+use crate::pipeline::{self, Pipeline};
+use crate::plan;
+use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
+use crate::settings::{Settings, Verbosity};
+
+/// The process-wide interrupt flag, set by Ctrl-C.
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// Installs the SIGINT handler once (the `ctrlc` crate: one small, maintained crate that works
+/// on Unix and Windows). The first Ctrl-C asks the run to stop at the next file; a second one
+/// exits at once.
+pub(super) fn interrupt_flag() -> &'static AtomicBool {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let result = ctrlc::set_handler(|| {
+            if INTERRUPT.swap(true, Ordering::SeqCst) {
+                std::process::exit(Exit::Interrupted.code());
+            }
+        });
+        if let Err(e) = result {
+            tracing::warn!("Ctrl-C will not stop runs cleanly: {e}");
+        }
+    });
+    &INTERRUPT
+}
+
+/// Loads every pipeline (all problems of all files reported), or fails with exit 2.
+pub(super) fn load_pipelines(
+    paths: &[&Path],
+    global: &GlobalArgs,
+    out: &mut Out<'_>,
+) -> Result<Vec<Pipeline>, Error> {
+    let vars = global
+        .vars
+        .iter()
+        .map(|v| pipeline::parse_var(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut loaded = Vec::new();
+    let mut failed = 0;
+    for path in paths {
+        match pipeline::load(path, &vars) {
+            Ok(p) => loaded.push(p),
+            Err(errors) => {
+                failed += errors.len();
+                for e in &errors {
+                    out.error(e);
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Error::new(
+            "E091",
+            format!(
+                "{failed} problem{} in the pipeline; nothing ran",
+                if failed == 1 { "" } else { "s" }
+            ),
+        )
+        .hint("`codefleet validate` lists the same problems"));
+    }
+    Ok(loaded)
+}
+
+/// The repositories to run `pipeline` on: `--repo` or `repos:`, then `--shard`.
+pub(super) fn targets(
+    pipeline: &Pipeline,
+    global: &GlobalArgs,
+) -> Result<Vec<plan::Target>, Error> {
+    let all = plan::resolve(&pipeline.repos, &global.repos)?;
+    match &global.shard {
+        Some(text) => {
+            let (k, n) = plan::parse_shard(text)?;
+            Ok(plan::shard(all, k, n))
+        }
+        None => Ok(all),
+    }
+}
+
+/// What the run thread tells the terminal thread.
+enum Event {
+    /// A log line (with `-v`, or in CI).
+    Line(String),
+    /// The run started on this many repositories.
+    Repos(usize),
+    /// A task started on this many files.
+    Files(usize),
+    /// One file is done.
+    FileDone,
+    /// One repository is done.
+    RepoDone,
+}
+
+/// Sends events to the thread that owns the terminal.
+struct ChannelObserver {
+    tx: Mutex<mpsc::Sender<Event>>,
+    verbose: bool,
+    ci: bool,
+    progress: bool,
+}
+
+impl ChannelObserver {
+    fn send(&self, event: Event) {
+        if let Ok(tx) = self.tx.lock() {
+            let _ = tx.send(event);
+        }
+    }
+
+    fn line(&self, line: String) {
+        self.send(Event::Line(line));
+    }
+}
+
+/// Closes the observer's channel when the run ends, even by a panic, which ends the loop that
+/// prints events.
+struct CloseOnDrop<'a>(&'a ChannelObserver);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut tx) = self.0.tx.lock() {
+            *tx = mpsc::channel().0;
+        }
+    }
+}
+
+impl Observer for ChannelObserver {
+    fn run_started(&self, run_id: &str, repos: usize) {
+        if self.progress {
+            self.send(Event::Repos(repos));
+        }
+        if self.verbose || self.ci {
+            self.line(format!("run {run_id}: {repos} repositories"));
+        }
+    }
+
+    fn task_started(&self, repo: &str, task: &str, files: usize) {
+        if self.progress {
+            self.send(Event::Files(files));
+        }
+        if self.verbose {
+            self.line(format!("{repo}: task `{task}` started on {files} files"));
+        }
+    }
+
+    fn file_done(&self, _repo: &str, _task: &str, _path: &str) {
+        if self.progress {
+            self.send(Event::FileDone);
+        }
+    }
+
+    fn file_failed(&self, repo: &str, task: &str, file: &FileReport) {
+        if self.verbose {
+            self.line(format!(
+                "{repo}: task `{task}`: {} failed: {}",
+                file.path,
+                file.message.as_deref().unwrap_or("")
+            ));
+        }
+    }
+
+    fn task_finished(&self, repo: &str, task: &TaskReport) {
+        if self.verbose {
+            self.line(format!(
+                "{repo}: task `{}` {}: {} files changed, {} failed",
+                task.name,
+                serde_json::to_value(task.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                task.files_changed,
+                task.files_failed
+            ));
+        }
+    }
+
+    fn repo_finished(&self, repo: &RepoReport) {
+        if self.progress {
+            self.send(Event::RepoDone);
+        }
+        if self.verbose || self.ci {
+            self.line(format!(
+                "{}: {}, {} commits, {} files changed",
+                repo.path,
+                serde_json::to_value(repo.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                repo.commits(),
+                repo.files_changed()
+            ));
+        }
+    }
+}
+
+/// How often CI logs get a progress line.
+const CI_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Repositories and files done so far.
+#[derive(Default)]
+struct Counts {
+    repos: usize,
+    repos_done: usize,
+    files: usize,
+    files_done: usize,
+}
+
+impl Counts {
+    fn add(&mut self, event: &Event) {
+        match event {
+            Event::Repos(n) => self.repos = *n,
+            Event::Files(n) => self.files += n,
+            Event::FileDone => self.files_done += 1,
+            Event::RepoDone => self.repos_done += 1,
+            Event::Line(_) => {}
+        }
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "repos {}/{}, files {}/{}",
+            self.repos_done, self.repos, self.files_done, self.files
+        )
+    }
+}
+
+/// The progress bar on a terminal: repositories done, and files done of those started.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    counts: Counts,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed}] repos {pos}/{len} · files {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        // Keeps the spinner turning while a big commit is written.
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress {
+            bar,
+            counts: Counts::default(),
+        }
+    }
+
+    fn handle(&mut self, event: &Event) {
+        self.counts.add(event);
+        match event {
+            Event::Repos(n) => self.bar.set_length(*n as u64),
+            Event::RepoDone => self.bar.inc(1),
+            Event::Line(line) => self.bar.println(format!("codefleet: {line}")),
+            Event::Files(_) | Event::FileDone => self
+                .bar
+                .set_message(format!("{}/{}", self.counts.files_done, self.counts.files)),
+        }
+    }
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    settings: &Settings,
+    args: &RunArgs,
+    out: &mut Out<'_>,
+) -> Result<Exit, Error> {
+    if args.push || args.pr {
+        return Err(Error::new(
+            "E092",
+            "`--push` and `--pr` are not available in this version",
+        )
+        .hint("push the run branch with `git push` after the run"));
+    }
+    if args.dry_run && args.check {
+        return Err(
+            Error::new("E093", "`--dry-run` and `--check` exclude each other")
+                .hint("`--check` writes nothing either; it only sets the exit code"),
+        );
+    }
+    let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
+    let pipelines = load_pipelines(&paths, global, out)?;
+    let mode = if args.check {
+        Mode::Check
+    } else if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Run
+    };
+    let options = RunOptions {
+        jobs: settings.jobs.value,
+        mode,
+        base: args.base.clone(),
+        force: args.force,
+        checkout: args.checkout,
+        run_id: None,
+    };
+    let interrupt = interrupt_flag();
+    // In-process callers (tests) may run again after an interrupted run.
+    interrupt.store(false, Ordering::SeqCst);
+    let verbose = settings.verbosity.value >= Verbosity::Verbose;
+    let quiet = settings.verbosity.value == Verbosity::Quiet;
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty()) && !quiet;
+    // A bar only on a terminal (never in CI, where plain lines are logged instead).
+    let show_progress = !quiet && !ci && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut reports = Vec::new();
+    for pipeline in &pipelines {
+        let targets = targets(pipeline, global)?;
+        let (tx, rx) = mpsc::channel();
+        let observer = ChannelObserver {
+            tx: Mutex::new(tx),
+            verbose,
+            ci,
+            progress: show_progress || ci,
+        };
+        let mut progress = show_progress.then(Progress::new);
+        let mut counts = Counts::default();
+        let mut last_line = std::time::Instant::now();
+        let result = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let _close = CloseOnDrop(&observer);
+                crate::exec::run(pipeline, &targets, &options, &observer, interrupt)
+            });
+            for event in rx.iter() {
+                counts.add(&event);
+                match (&mut progress, event) {
+                    (Some(p), event) => p.handle(&event),
+                    (None, Event::Line(line)) => {
+                        let _ = writeln!(out.stderr, "codefleet: {line}");
+                        let _ = out.stderr.flush();
+                    }
+                    (None, _) => {
+                        // In CI: a plain progress line now and then instead of a bar.
+                        if ci && last_line.elapsed() >= CI_PROGRESS_EVERY {
+                            last_line = std::time::Instant::now();
+                            let _ = writeln!(out.stderr, "codefleet: progress: {counts}");
+                            let _ = out.stderr.flush();
+                        }
+                    }
+                }
+            }
+            if let Some(p) = &progress {
+                p.bar.finish_and_clear();
+            }
+            worker.join()
+        });
+        let report = match result {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(Error::new("E304", "the run stopped on an internal error")
+                    .exit(Exit::Failed)
+                    .hint("this is a bug in codefleet; please report it"));
+            }
+        };
+        reports.push(report);
+        if interrupt.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    print_reports(&reports, mode, global.json, quiet, out);
+    let exit = reports
+        .iter()
+        .map(|r| match r.exit_code {
+            130 => Exit::Interrupted,
+            3 => Exit::Changes,
+            1 => Exit::Failed,
+            _ => Exit::Ok,
+        })
+        .max_by_key(|e| match e {
+            // Interrupted outranks failures, which outrank "would change".
+            Exit::Interrupted => 4,
+            Exit::Failed => 3,
+            Exit::Changes => 2,
+            _ => 0,
+        })
+        .unwrap_or(Exit::Ok);
+    Ok(exit)
+}
+
+fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out: &mut Out<'_>) {
+    if json {
+        // Serialised from the structs, so fields keep their documented order.
+        let text = match reports {
+            [one] => serde_json::to_string_pretty(one),
+            many => serde_json::to_string_pretty(many),
+        };
+        if let Ok(text) = text {
+            let _ = writeln!(out.stdout, "{text}");
+        }
+    } else {
+        let color = out.color && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        for r in reports {
+            if mode == Mode::DryRun {
+                for repo in &r.repos {
+                    for task in &repo.tasks {
+                        for file in &task.files {
+                            if let Some(diff) = &file.diff {
+                                let label = format!("# {} · {}\n", repo.path, task.name);
+                                let _ = out.stdout.write_all(label.as_bytes());
+                                let _ = out
+                                    .stdout
+                                    .write_all(report::paint_diff(diff, color).as_bytes());
+                            }
+                        }
+                    }
+                }
+            }
+            if quiet {
+                // Only errors: the failures, on stderr.
+                for line in report::problems(r) {
+                    let _ = writeln!(out.stderr, "{line}");
+                }
+            } else {
+                let _ = out
+                    .stdout
+                    .write_all(report::summary_table(r, out.color).as_bytes());
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let text: String = reports.iter().map(report::markdown).collect();
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            out.error(&Error::io(&path, &e).exit(Exit::Failed));
+        }
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+        for r in reports {
+            let _ = out.stderr.write_all(report::annotations(r).as_bytes());
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The git side of a run's tasks: the journal record of a task, the previous run's commits an
+//! identical re-run reuses, and a guard on the parent of commits built from large change sets.
+
+use crate::error::Error;
+use crate::git::{self, Repo, TaskRecord};
+use crate::report::{FileReport, FileStatus, TaskReport};
+
+/// The journal's record of a task that ran.
+pub(super) fn task_record(
+    report: &TaskReport,
+    commit: Option<git::Oid>,
+    took: std::time::Duration,
+) -> TaskRecord {
+    let changed = |f: &&FileReport| f.status != FileStatus::Failed;
+    TaskRecord {
+        name: report.name.clone(),
+        commit,
+        files_changed: if commit.is_some() {
+            report
+                .files
+                .iter()
+                .filter(changed)
+                .map(|f| f.path.clone())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        edits: report
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Failed)
+            .map(|f| git::EditRecord {
+                path: f.path.clone(),
+                applied: false,
+                detail: f.message.clone().unwrap_or_default(),
+                ..git::EditRecord::default()
+            })
+            .collect(),
+        timings_ms: [("total".to_string(), took.as_millis() as u64)].into(),
+        error: report.message.clone(),
+        ..TaskRecord::default()
+    }
+}
+
+/// Guards against a commit written without its parent: `git::Repo` writes large change sets
+/// through a second repository handle, and libgit2 silently drops parent commits owned by
+/// another handle. Such a commit is rewritten with the same tree, signatures and message on
+/// the right parent. (Adapter until `crate::git` passes the parent by id; harmless after.)
+pub(super) fn ensure_parent(
+    repo: &Repo,
+    id: git::Oid,
+    parent: git::Oid,
+) -> Result<git::Oid, Error> {
+    let g = repo.git2();
+    let fail = |e: git2::Error| Error::new("E303", format!("cannot write the commit: {e}"));
+    let commit = g.find_commit(id).map_err(fail)?;
+    if commit.parent_ids().eq([parent]) {
+        return Ok(id);
+    }
+    let parent_commit = g.find_commit(parent).map_err(fail)?;
+    let tree = commit.tree().map_err(fail)?;
+    let message = String::from_utf8_lossy(commit.message_raw_bytes()).into_owned();
+    g.commit(
+        None,
+        &commit.author(),
+        &commit.committer(),
+        &message,
+        &tree,
+        &[&parent_commit],
+    )
+    .map_err(fail)
+}
+
+/// A commit of the branch before this run, for reuse by an identical re-run.
+pub(super) struct PreviousCommit {
+    pub id: git::Oid,
+    pub parent: Option<git::Oid>,
+    pub task: String,
+}
+
+/// The first-parent chain of the branch tip, newest first, as long as its commits carry
+/// codefleet trailers (at most 1000).
+pub(super) fn previous_commits(repo: &Repo, tip: Option<git::Oid>) -> Vec<PreviousCommit> {
+    let mut out = Vec::new();
+    let mut next = tip;
+    while let Some(id) = next {
+        let Ok(c) = repo.git2().find_commit(id) else {
+            break;
+        };
+        let message = c.message().unwrap_or_default();
+        if !message.contains("\nCodefleet-Run: ") || out.len() >= 1000 {
+            break;
+        }
+        let task = message
+            .lines()
+            .find_map(|l| l.strip_prefix("Codefleet-Task: "))
+            .unwrap_or_default()
+            .to_string();
+        out.push(PreviousCommit {
+            id,
+            parent: c.parent_id(0).ok(),
+            task,
+        });
+        next = c.parent_id(0).ok();
+    }
+    out
+}
+
+pub(super) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}

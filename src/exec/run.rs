@@ -1,0 +1,665 @@
+//! One run: every repository in parallel on a dedicated pool, its tasks in order over an
+//! in-memory overlay of the base tree, each changing task committed from objects, and the run
+//! branch moved once at the end with compare-and-swap. Failures are results; the user's
+//! working tree, index and HEAD are left alone (unless `checkout`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::Error;
+use crate::git::{self, CommitInfo, FileMode, Identity, Repo, RunRecord, Trailers, TreeChange};
+use crate::pipeline::{Pipeline, Task, TaskKind};
+use crate::plan::{Target, select};
+use crate::report::{
+    FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
+    unified_diff,
+};
+
+use super::commits::{PreviousCommit, ensure_parent, now_rfc3339, previous_commits, task_record};
+use super::observer::Observer;
+use super::overlay::{Overlay, Reader};
+use super::pool::{Unit, catching, pool, run_units};
+use super::tasks::{self, FileOutcome, OverlayFiles};
+use crate::coders::{Format, UdiffInput};
+
+/// How a run behaves; the library face of `codefleet run`'s flags.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Worker threads; 0 means the number of cores.
+    pub jobs: usize,
+    /// Write commits and branches, or only show (dry run) or test (check) what would change.
+    pub mode: Mode,
+    /// The revision each repository starts from; `None` is `HEAD`.
+    pub base: Option<String>,
+    /// Overwrite a run branch that holds commits codefleet did not make.
+    pub force: bool,
+    /// Check out the run branch at the end (moves HEAD and the working tree).
+    pub checkout: bool,
+    /// The run id; `None` makes a fresh one.
+    pub run_id: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 0,
+            mode: Mode::Run,
+            base: None,
+            force: false,
+            checkout: false,
+            run_id: None,
+        }
+    }
+}
+
+/// Runs `pipeline` on `targets` (see [`crate::plan::resolve`]) and reports what happened.
+/// Workers report progress to `observer`; once `interrupt` is set, no new file, task or
+/// repository starts, unfinished tasks write nothing, and the report says so. Errors are
+/// only for a run that cannot start (the worker pool); everything else is in the report.
+///
+/// A pipeline built in code, run with an observer of one's own:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use std::sync::atomic::AtomicBool;
+/// use codefleet::exec::{Observer, RunOptions, run};
+/// use codefleet::pipeline::{Pipeline, Replace, Task, TaskKind};
+/// use codefleet::plan::Target;
+/// use codefleet::report::{Mode, TaskReport};
+///
+/// // A repository with one commit.
+/// let dir = tempfile::tempdir().unwrap();
+/// let repo = git2::Repository::init(dir.path()).unwrap();
+/// std::fs::write(dir.path().join("a.txt"), "hello world\n").unwrap();
+/// let mut index = repo.index().unwrap();
+/// index.add_path("a.txt".as_ref()).unwrap();
+/// let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+/// let sig = git2::Signature::now("me", "me@example.com").unwrap();
+/// repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).unwrap();
+///
+/// /// Collects the names of finished tasks.
+/// #[derive(Default)]
+/// struct Tasks(Mutex<Vec<String>>);
+/// impl Observer for Tasks {
+///     fn task_finished(&self, _repo: &str, task: &TaskReport) {
+///         self.0.lock().unwrap().push(task.name.clone());
+///     }
+/// }
+///
+/// let shout = Replace::literal("hello", "HELLO").unwrap();
+/// let pipeline = Pipeline::new("greet", vec![Task::new("shout", TaskKind::Replace(shout))]);
+/// let options = RunOptions { mode: Mode::Run, jobs: 1, ..RunOptions::default() };
+/// let targets = [Target::Local(dir.path().to_path_buf())];
+/// let observer = Tasks::default();
+/// let report = run(&pipeline, &targets, &options, &observer, &AtomicBool::new(false)).unwrap();
+///
+/// assert_eq!(report.exit_code, 0);
+/// assert_eq!(report.totals.commits, 1);
+/// assert_eq!(*observer.0.lock().unwrap(), ["shout"]);
+/// let tip = repo.refname_to_id("refs/heads/codefleet/greet").unwrap();
+/// let blob = repo.find_commit(tip).unwrap().tree().unwrap().get_name("a.txt").unwrap().id();
+/// assert_eq!(repo.find_blob(blob).unwrap().content(), b"HELLO world\n");
+/// ```
+pub fn run(
+    pipeline: &Pipeline,
+    targets: &[Target],
+    options: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &AtomicBool,
+) -> Result<RunReport, Error> {
+    let run_id = options
+        .run_id
+        .clone()
+        .unwrap_or_else(|| git::RunId::new().as_str().to_string());
+    // libgit2 re-hashes every object it reads by default; git itself does not, and on a big
+    // run the SHA-1 of each blob read costs a third of the time. Integrity is git fsck's job.
+    git2::opts::strict_hash_verification(false);
+    let workers = pool(options.jobs)?;
+    observer.run_started(&run_id, targets.len());
+    let ctx = RunCtx {
+        pipeline,
+        options,
+        observer,
+        interrupt,
+        run_id: &run_id,
+    };
+    let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
+    let repos: Vec<RepoReport> = units
+        .into_iter()
+        .zip(targets)
+        .map(|(unit, target)| {
+            let name = target_name(target);
+            let report = match unit {
+                Unit::Done(r) => return r,
+                Unit::Panicked(msg) => RepoReport {
+                    status: RepoStatus::Failed,
+                    ..RepoReport::skipped(
+                        target.display(),
+                        name,
+                        format!("internal error (a bug in codefleet): {msg}"),
+                    )
+                },
+                Unit::Interrupted => RepoReport {
+                    status: RepoStatus::Interrupted,
+                    ..RepoReport::skipped(target.display(), name, "not started: interrupted")
+                },
+            };
+            // The worker reports the repositories it returns; these it never returned.
+            observer.repo_finished(&report);
+            report
+        })
+        .collect();
+    let interrupted = interrupt.load(Ordering::SeqCst);
+    let report = RunReport::new(run_id, &pipeline.name, options.mode, interrupted, repos);
+    observer.run_finished(&report);
+    Ok(report)
+}
+
+/// An error as one line of a report: the message, and the hint in parentheses.
+fn describe(e: &Error) -> String {
+    match &e.hint {
+        Some(h) => format!("{} ({h})", e.message),
+        None => e.message.clone(),
+    }
+}
+
+fn target_name(target: &Target) -> String {
+    match target {
+        Target::Local(p) => dir_name(p),
+        Target::Unsupported { name, .. } => name.clone(),
+    }
+}
+
+fn dir_name(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+struct RunCtx<'a> {
+    pipeline: &'a Pipeline,
+    options: &'a RunOptions,
+    observer: &'a dyn Observer,
+    interrupt: &'a AtomicBool,
+    run_id: &'a str,
+}
+
+impl RunCtx<'_> {
+    fn writes(&self) -> bool {
+        self.options.mode == Mode::Run
+    }
+
+    fn repo(&self, target: &Target) -> RepoReport {
+        let display = target.display();
+        let name = target_name(target);
+        let report = match target {
+            Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
+            Target::Local(path) => match self.local_repo(path, &display, &name) {
+                Ok(r) => r,
+                Err(e) => RepoReport::skipped(display, name, describe(&e)),
+            },
+        };
+        self.observer.repo_finished(&report);
+        report
+    }
+
+    fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
+        let repo = crate::plan::open(path)?;
+        let base = repo.base(self.options.base.as_deref())?;
+        let branch =
+            self.pipeline
+                .branch
+                .render(&self.pipeline.context(self.run_id, Some(name), None));
+        let _lock = if self.writes() {
+            Some(repo.lock()?)
+        } else {
+            None
+        };
+        let previous_tip = repo.branch_tip(&branch)?;
+        if !self.options.force {
+            let foreign = repo.foreign_commits(&branch)?;
+            if let Some(newest) = foreign.first() {
+                return Err(Error::new(
+                    "E302",
+                    format!(
+                        "branch `{branch}` has {} commit{} codefleet did not make (newest {})",
+                        if foreign.len() >= 100 {
+                            "100+".to_string()
+                        } else {
+                            foreign.len().to_string()
+                        },
+                        if foreign.len() == 1 { "" } else { "s" },
+                        short(*newest)
+                    ),
+                )
+                .hint("re-run with --force to replace them, or pick another `branch:`"));
+            }
+        }
+        self.observer.repo_started(display);
+        let mut report = RepoReport {
+            path: display.to_string(),
+            name: name.to_string(),
+            status: RepoStatus::Unchanged,
+            message: None,
+            base: Some(base.commit.to_string()),
+            branch: Some(branch.clone()),
+            previous_tip: previous_tip.map(|t| t.to_string()),
+            tip: previous_tip.map(|t| t.to_string()),
+            tasks: Vec::new(),
+        };
+        let entries: Vec<git::TreeEntry> = repo
+            .list_paths(&base)?
+            .into_iter()
+            .filter(|e| e.mode.is_file())
+            .collect();
+        let mut overlay = Overlay {
+            paths: entries.iter().map(|e| (e.path.clone(), e.mode)).collect(),
+            base_ids: entries.into_iter().map(|e| (e.path, e.id)).collect(),
+            changed: HashMap::new(),
+        };
+        let previous = previous_commits(&repo, previous_tip);
+        let mut record = RunRecord::new(
+            self.run_id,
+            &self.pipeline.name,
+            &base.rev,
+            base.commit,
+            &branch,
+            previous_tip,
+        );
+        let mut parent = base.commit;
+        let work_dir = repo.display_path().to_path_buf();
+        for task in &self.pipeline.tasks {
+            if self.interrupt.load(Ordering::SeqCst) {
+                let mut t = TaskReport::new(&task.name, task.kind.name());
+                t.status = TaskStatus::Interrupted;
+                report.tasks.push(t);
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let (mut task_report, changes) =
+                match catching(|| self.task(&repo, display, &work_dir, &overlay, task, name)) {
+                    Ok(r) => r,
+                    Err(msg) => {
+                        let mut t = TaskReport::new(&task.name, task.kind.name());
+                        t.status = TaskStatus::Failed;
+                        t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                        (t, Vec::new())
+                    }
+                };
+            let mut commit = None;
+            if self.writes() && task_report.status != TaskStatus::Interrupted && !changes.is_empty()
+            {
+                match self.commit(&repo, parent, &changes, task, name, &previous) {
+                    Ok(id) => commit = id,
+                    Err(e) => {
+                        task_report.status = TaskStatus::Failed;
+                        task_report.message = Some(e.message);
+                    }
+                }
+            }
+            if let Some(id) = commit {
+                parent = id;
+                task_report.commit = Some(id.to_string());
+            }
+            if task_report.status != TaskStatus::Interrupted {
+                record
+                    .tasks
+                    .push(task_record(&task_report, commit, started.elapsed()));
+            }
+            let committed = commit.is_some() || (!self.writes() && task_report.makes_commit());
+            if committed {
+                for change in changes {
+                    match change {
+                        TreeChange::Write { path, bytes, mode } => {
+                            overlay.paths.insert(path.clone(), mode);
+                            overlay.changed.insert(path, Some(bytes));
+                        }
+                        TreeChange::Delete { path } => {
+                            overlay.paths.remove(&path);
+                            overlay.changed.insert(path, None);
+                        }
+                    }
+                }
+            }
+            self.observer.task_finished(display, &task_report);
+            report.tasks.push(task_report);
+        }
+        let mut finish_error = None;
+        if self.writes() && (parent != base.commit || previous_tip.is_some()) {
+            // The branch reflects this run's result from the current base; a run that changes
+            // nothing creates no branch. The journal is written once the branch has moved.
+            let finished = repo
+                .update_branch(&branch, parent, previous_tip)
+                .and_then(|_| {
+                    report.tip = Some(parent.to_string());
+                    record.finished_at = Some(now_rfc3339());
+                    repo.journal().write(&record)
+                })
+                .and_then(|()| {
+                    if self.options.checkout {
+                        repo.checkout_branch(&branch)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(e) = finished {
+                finish_error = Some(describe(&e));
+            }
+        }
+        if let Some(message) = finish_error {
+            report.status = RepoStatus::Failed;
+            report.message = Some(message);
+            return Ok(report);
+        }
+        let interrupted = report
+            .tasks
+            .iter()
+            .any(|t| t.status == TaskStatus::Interrupted);
+        let failed = report.tasks.iter().any(|t| t.status == TaskStatus::Failed);
+        report.status = if interrupted {
+            RepoStatus::Interrupted
+        } else if failed {
+            RepoStatus::Failed
+        } else if report.commits() > 0 {
+            RepoStatus::Changed
+        } else {
+            RepoStatus::Unchanged
+        };
+        Ok(report)
+    }
+
+    /// Runs one task over the overlay: its report and the changes to commit.
+    fn task(
+        &self,
+        repo: &Repo,
+        display: &str,
+        work_dir: &Path,
+        overlay: &Overlay,
+        task: &Task,
+        repo_name: &str,
+    ) -> (TaskReport, Vec<TreeChange>) {
+        let mut report = TaskReport::new(&task.name, task.kind.name());
+        let policy = &self.pipeline.policy;
+        let reader = Reader { work_dir, overlay };
+        let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
+            TaskKind::Replace(r) => {
+                let with = r.replacement(&self.pipeline.context(
+                    self.run_id,
+                    Some(repo_name),
+                    Some(&task.name),
+                ));
+                let files = select(
+                    overlay.paths.keys().map(String::as_str),
+                    task.files.as_ref(),
+                    &policy.deny,
+                    &mut report.skipped,
+                );
+                report.files_selected = files.len();
+                self.observer.task_started(display, &task.name, files.len());
+                tasks::replace_files(
+                    &reader,
+                    &files,
+                    r,
+                    &with,
+                    &tasks::PerFile {
+                        max_size: policy.max_file_size,
+                        keep_old: self.options.mode == Mode::DryRun,
+                        interrupt: self.interrupt,
+                        done: &|path| self.observer.file_done(display, &task.name, path),
+                    },
+                )
+            }
+            TaskKind::Patch { path } | TaskKind::Edits { path, .. } => {
+                let (format, udiff) = match &task.kind {
+                    TaskKind::Edits { format, .. } => (*format, UdiffInput::Auto),
+                    _ => (Some(Format::Udiff), UdiffInput::PatchFile),
+                };
+                let files = OverlayFiles {
+                    repo,
+                    reader: &reader,
+                    filter: task.files.as_ref(),
+                    policy,
+                };
+                self.observer.task_started(display, &task.name, 0);
+                match tasks::edit_files(&files, path, format, udiff) {
+                    Ok(outcomes) => {
+                        let paths: std::collections::BTreeSet<&str> =
+                            outcomes.iter().map(|(p, _)| p.as_str()).collect();
+                        report.files_selected = paths.len();
+                        outcomes
+                    }
+                    Err(message) => {
+                        report.status = TaskStatus::Failed;
+                        report.message = Some(message);
+                        return (report, Vec::new());
+                    }
+                }
+            }
+            other => {
+                report.status = TaskStatus::Skipped;
+                report.message = Some(format!(
+                    "`{}` tasks are not run by this version",
+                    other.name()
+                ));
+                return (report, Vec::new());
+            }
+        };
+        let mut changes = Vec::new();
+        let diffs = self.options.mode == Mode::DryRun;
+        for (path, outcome) in outcomes {
+            match outcome {
+                FileOutcome::Unchanged => {}
+                FileOutcome::Skipped(skip) => skip.count(&mut report.skipped),
+                FileOutcome::Interrupted => report.status = TaskStatus::Interrupted,
+                FileOutcome::Failed { message, line } => {
+                    let file = FileReport {
+                        path,
+                        status: FileStatus::Failed,
+                        replacements: None,
+                        message: Some(message),
+                        line,
+                        diff: None,
+                    };
+                    self.observer.file_failed(display, &task.name, &file);
+                    report.files_failed += 1;
+                    report.files.push(file);
+                }
+                FileOutcome::Changed {
+                    old,
+                    new,
+                    replacements,
+                } => {
+                    let status = match (&old, &new) {
+                        (None, _) => FileStatus::Created,
+                        (_, None) => FileStatus::Deleted,
+                        _ => FileStatus::Modified,
+                    };
+                    let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new.as_deref()));
+                    report.files_changed += 1;
+                    changes.push(match new {
+                        Some(bytes) => TreeChange::Write {
+                            mode: overlay
+                                .paths
+                                .get(&path)
+                                .copied()
+                                .unwrap_or(FileMode::Regular),
+                            path: path.clone(),
+                            bytes,
+                        },
+                        None => TreeChange::Delete { path: path.clone() },
+                    });
+                    report.files.push(FileReport {
+                        path,
+                        status,
+                        replacements,
+                        message: None,
+                        line: None,
+                        diff,
+                    });
+                }
+            }
+        }
+        if report.status == TaskStatus::Interrupted {
+            return (report, Vec::new());
+        }
+        report.files.sort_by(|a, b| a.path.cmp(&b.path));
+        report.status = if report.files_failed > 0 {
+            TaskStatus::Failed
+        } else if changes.is_empty() {
+            TaskStatus::Unchanged
+        } else {
+            TaskStatus::Changed
+        };
+        (report, changes)
+    }
+
+    /// Writes the task's commit on `parent`. When the previous run left a commit with the same
+    /// parent, tree and message (but for the run id), that commit is reused, so an identical
+    /// re-run leaves the branch exactly where it was.
+    fn commit(
+        &self,
+        repo: &Repo,
+        parent: git::Oid,
+        changes: &[TreeChange],
+        task: &Task,
+        repo_name: &str,
+        previous: &[PreviousCommit],
+    ) -> Result<Option<git::Oid>, Error> {
+        let message = self.pipeline.commit.message.render(&self.pipeline.context(
+            self.run_id,
+            Some(repo_name),
+            Some(&task.name),
+        ));
+        let author = &self.pipeline.commit.author;
+        let info = CommitInfo {
+            message,
+            trailers: Trailers {
+                pipeline: self.pipeline.name.clone(),
+                task: task.name.clone(),
+                run: self.run_id.to_string(),
+                model: None,
+            },
+            author: Some(Identity::new(&author.name, &author.email)),
+            committer: None,
+            time: None,
+        };
+        // The previous run's commit of this task on the same parent: reused when identical.
+        let reuse = previous
+            .iter()
+            .find(|p| p.parent == Some(parent) && p.task == task.name)
+            .map(|p| p.id);
+        let id = repo.commit_changes_reusing(parent, changes, &info, reuse)?;
+        id.map(|id| ensure_parent(repo, id, parent)).transpose()
+    }
+}
+
+fn short(id: git::Oid) -> String {
+    id.to_string().chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::pipeline::{Replace, Task, TaskKind};
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl Log {
+        fn push(&self, s: String) {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(s);
+            }
+        }
+    }
+
+    impl Observer for Log {
+        fn run_started(&self, _: &str, repos: usize) {
+            self.push(format!("run {repos}"));
+        }
+        fn repo_started(&self, _: &str) {
+            self.push("repo".into());
+        }
+        fn task_started(&self, _: &str, task: &str, files: usize) {
+            self.push(format!("task {task} {files}"));
+        }
+        fn file_done(&self, _: &str, _: &str, path: &str) {
+            self.push(format!("file {path}"));
+        }
+        fn task_finished(&self, _: &str, task: &TaskReport) {
+            self.push(format!("done {} {}", task.name, task.files_changed));
+        }
+        fn repo_finished(&self, repo: &RepoReport) {
+            self.push(format!("repo done {:?}", repo.status));
+        }
+        fn run_finished(&self, report: &RunReport) {
+            self.push(format!("run done {}", report.exit_code));
+        }
+    }
+
+    fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        for (path, text) in files {
+            std::fs::write(dir.path().join(path), text).unwrap();
+            index.add_path(Path::new(path)).unwrap();
+        }
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn events_arrive_in_order_and_the_interrupt_flag_stops_everything() {
+        let dir = repo_with(&[("a.txt", "x\n"), ("b.txt", "y\n")]);
+        let task = Task::new("t", TaskKind::Replace(Replace::literal("x", "z").unwrap()));
+        let pipeline = Pipeline::new("p", vec![task.clone(), Task::new("u", task.kind.clone())]);
+        let options = RunOptions {
+            jobs: 1,
+            mode: Mode::DryRun,
+            ..RunOptions::default()
+        };
+        let targets = [Target::Local(dir.path().to_path_buf())];
+        let log = Log::default();
+        let report = run(&pipeline, &targets, &options, &log, &AtomicBool::new(false)).unwrap();
+        assert_eq!(report.exit_code, 0);
+        let events = log.0.into_inner().unwrap();
+        assert_eq!(
+            events,
+            [
+                "run 1",
+                "repo",
+                "task t 2",
+                "file a.txt",
+                "file b.txt",
+                "done t 1",
+                "task u 2",
+                "file a.txt",
+                "file b.txt",
+                "done u 0",
+                "repo done Changed",
+                "run done 0"
+            ]
+        );
+
+        let stopped = run(
+            &pipeline,
+            &targets,
+            &options,
+            &Log::default(),
+            &AtomicBool::new(true),
+        );
+        let stopped = stopped.unwrap();
+        assert!(stopped.interrupted);
+        assert_eq!(stopped.exit_code, 130);
+        assert_eq!(stopped.repos[0].status, RepoStatus::Interrupted);
+    }
+}

@@ -1,0 +1,313 @@
+//! The deterministic task kinds over a task's files: each file read from the overlay or the
+//! base (one repository handle per worker thread), edited in parallel, the interrupt flag
+//! checked before each file and panics caught per file.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use std::path::Path;
+
+use crate::coders::replace::{ReplaceOptions, Replacer};
+use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
+use crate::git::Repo;
+use crate::pipeline::{FileFilter, Policy, Replace};
+use crate::plan::{Skip, content_skip};
+use crate::workspace::check_relative;
+
+use super::overlay::Reader;
+use super::pool::catching;
+
+/// What a task did to one file.
+#[derive(Debug)]
+pub(crate) enum FileOutcome {
+    /// Left as it was.
+    Unchanged,
+    /// Left alone by policy.
+    Skipped(Skip),
+    /// Not looked at: the run was interrupted.
+    Interrupted,
+    /// Failed, with why and where.
+    Failed {
+        /// Why.
+        message: String,
+        /// The 1-based line, when known.
+        line: Option<usize>,
+    },
+    /// Changed: content before (`None`: created; empty when not kept for a diff) and after
+    /// (`None`: deleted).
+    Changed {
+        old: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+        replacements: Option<usize>,
+    },
+}
+
+/// How each file of a task is handled.
+#[derive(Clone, Copy)]
+pub(crate) struct PerFile<'a> {
+    /// Larger files are skipped.
+    pub max_size: u64,
+    /// Keep the old content (for diffs).
+    pub keep_old: bool,
+    /// Checked before each file.
+    pub interrupt: &'a AtomicBool,
+    /// Called after each file.
+    pub done: &'a (dyn Fn(&str) + Sync),
+}
+
+/// Applies a find-and-replace to `files`, in parallel on the current pool; results in file
+/// order. `done` is called after each file.
+pub(crate) fn replace_files(
+    reader: &Reader<'_>,
+    files: &[String],
+    replace: &Replace,
+    with: &str,
+    how: &PerFile<'_>,
+) -> Vec<(String, FileOutcome)> {
+    let PerFile {
+        max_size,
+        keep_old,
+        interrupt,
+        done,
+    } = *how;
+    let replacer = match replacer(replace, with) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("cannot compile `{}`: {e}", replace.find);
+            return files
+                .iter()
+                .map(|p| {
+                    let m = message.clone();
+                    (
+                        p.clone(),
+                        FileOutcome::Failed {
+                            message: m,
+                            line: None,
+                        },
+                    )
+                })
+                .collect();
+        }
+    };
+    files
+        .par_iter()
+        .map_init(
+            || reader.open(),
+            |repo, path| {
+                if interrupt.load(Ordering::SeqCst) {
+                    return (path.clone(), FileOutcome::Interrupted);
+                }
+                let outcome = catching(|| {
+                    let Some(repo) = repo.as_ref() else {
+                        return FileOutcome::Failed {
+                            message: "cannot open the repository from a worker thread".into(),
+                            line: None,
+                        };
+                    };
+                    // A file over the limit is skipped before it is read.
+                    if reader.size(repo, path).is_some_and(|size| size > max_size) {
+                        return FileOutcome::Skipped(Skip::TooLarge);
+                    }
+                    let bytes = match reader.read(repo, path) {
+                        Ok(Some(b)) => b,
+                        Ok(None) => return FileOutcome::Unchanged,
+                        Err(e) => {
+                            return FileOutcome::Failed {
+                                message: e.message,
+                                line: None,
+                            };
+                        }
+                    };
+                    if let Some(skip) = content_skip(&bytes, max_size) {
+                        return FileOutcome::Skipped(skip);
+                    }
+                    let Some((new, count)) = replacer.replace(&bytes) else {
+                        return FileOutcome::Unchanged;
+                    };
+                    if new == bytes {
+                        return FileOutcome::Unchanged;
+                    }
+                    FileOutcome::Changed {
+                        // Only a diff needs the old content; a big run should not hold it.
+                        old: Some(if keep_old { bytes } else { Vec::new() }),
+                        new: Some(new),
+                        replacements: Some(count),
+                    }
+                })
+                .unwrap_or_else(|msg| FileOutcome::Failed {
+                    message: format!("internal error (a bug in codefleet): {msg}"),
+                    line: None,
+                });
+                done(path);
+                (path.clone(), outcome)
+            },
+        )
+        .collect()
+}
+
+/// The coders' [`Replacer`] for a checked `replace:`: a plain literal keeps the fast literal
+/// search; otherwise the pipeline's compiled pattern (escaping and flags included) is used as
+/// is, with `$1` expanding only for a regex `find`.
+fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
+    let plain_literal = !replace.is_regex && replace.regex.as_str() == regex::escape(&replace.find);
+    if plain_literal {
+        return Replacer::new(
+            &replace.find,
+            with,
+            ReplaceOptions {
+                max_count: replace.max_count,
+                ..ReplaceOptions::default()
+            },
+        );
+    }
+    Replacer::new(
+        replace.regex.as_str(),
+        with,
+        ReplaceOptions {
+            regex: true,
+            literal_replacement: !replace.is_regex,
+            max_count: replace.max_count,
+            ..ReplaceOptions::default()
+        },
+    )
+}
+
+/// The [`Files`] a `patch` or `edits` task sees: the overlay over the base tree, writes
+/// confined by the task's `files:`, the deny globs and `allow_create`.
+pub(crate) struct OverlayFiles<'a> {
+    pub repo: &'a Repo,
+    pub reader: &'a Reader<'a>,
+    pub filter: Option<&'a FileFilter>,
+    pub policy: &'a Policy,
+}
+
+impl Files for OverlayFiles<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.reader.overlay.paths.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if !self.reader.overlay.paths.contains_key(path) {
+            return None;
+        }
+        self.reader.read(self.repo, path).ok().flatten()
+    }
+
+    fn check_write(&self, path: &str) -> Result<(), String> {
+        let path = check_relative(path).map_err(|r| r.to_string())?;
+        if self.policy.deny.is_match(&path) {
+            return Err(format!("refused: `{path}` is denied by policy"));
+        }
+        if self.filter.is_some_and(|f| !f.matches(&path)) {
+            return Err(format!("refused: `{path}` is outside this task's `files:`"));
+        }
+        if !self.reader.overlay.paths.contains_key(&path) {
+            if !self.policy.allow_create {
+                return Err(format!(
+                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(size) = self.reader.size(self.repo, &path)
+            && size > self.policy.max_file_size
+        {
+            return Err(format!(
+                "refused: `{path}` is larger than the policy's max_file_size ({size} > {} bytes)",
+                self.policy.max_file_size
+            ));
+        }
+        if self
+            .read(&path)
+            .is_some_and(|b| crate::workspace::is_binary(&b))
+        {
+            return Err(format!("refused: `{path}` is a binary file"));
+        }
+        Ok(())
+    }
+}
+
+/// Applies a `patch:` or `edits:` file through the coders. `Err` is a failure of the whole task
+/// (the file cannot be read, its format not recognised).
+pub(crate) fn edit_files(
+    files: &OverlayFiles<'_>,
+    source: &Path,
+    format: Option<Format>,
+    udiff: UdiffInput,
+) -> Result<Vec<(String, FileOutcome)>, String> {
+    let bytes =
+        std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("`{}` is not UTF-8 text", source.display()))?;
+    let format = match format.or_else(|| coders::detect_format(&text)) {
+        Some(f) => f,
+        None => {
+            return Err(format!(
+                "cannot tell the edit format of `{}`; set `format:` on the task",
+                source.display()
+            ));
+        }
+    };
+    let options = ApplyOptions {
+        udiff,
+        ..ApplyOptions::default()
+    };
+    let outcome = coders::parse_and_apply(format, &text, files, &options);
+    let mut out = Vec::new();
+    for edit in &outcome.edits {
+        if let EditStatus::Failed { reason } = &edit.status {
+            out.push((
+                edit.path.clone(),
+                FileOutcome::Failed {
+                    message: format!(
+                        "edit {} (line {} of {}): {reason}",
+                        edit.index + 1,
+                        edit.line,
+                        source.display()
+                    ),
+                    line: None,
+                },
+            ));
+        }
+    }
+    for change in outcome.changes {
+        match change {
+            Change::Write { path, content, .. } => {
+                let old = files.read(&path);
+                out.push((
+                    path,
+                    FileOutcome::Changed {
+                        old,
+                        new: Some(content),
+                        replacements: None,
+                    },
+                ));
+            }
+            Change::Delete { path } => {
+                if !files.policy.allow_delete {
+                    out.push((
+                        path.clone(),
+                        FileOutcome::Failed {
+                            message: format!(
+                                "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                            ),
+                            line: None,
+                        },
+                    ));
+                    continue;
+                }
+                let old = files.read(&path);
+                out.push((
+                    path,
+                    FileOutcome::Changed {
+                        old,
+                        new: None,
+                        replacements: None,
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,280 @@
+//! Where a pipeline runs: `repos:` entries (paths, globs of paths, list files) or `--repo`
+//! overrides, resolved to local directories in a stable order without duplicates.
+
+use std::path::{Path, PathBuf};
+
+use globset::GlobBuilder;
+
+use crate::error::Error;
+use crate::pipeline::RepoSource;
+
+/// A repository target as resolved, before it is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A local directory.
+    Local(PathBuf),
+    /// Something this version cannot run on, with the reason (e.g. a URL).
+    Unsupported {
+        /// What the user wrote.
+        name: String,
+        /// Why it is not run.
+        reason: String,
+    },
+}
+
+impl Target {
+    /// The name shown to the user.
+    pub fn display(&self) -> String {
+        match self {
+            Target::Local(p) => p.display().to_string(),
+            Target::Unsupported { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// Resolves the repositories to run on: `overrides` (from `--repo`) when given, else the
+/// pipeline's `sources`, else the current directory (shown as `.`).
+pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
+    let mut out = Vec::new();
+    if !overrides.is_empty() {
+        out.extend(overrides.iter().map(|p| Target::Local(p.clone())));
+    } else if sources.is_empty() {
+        out.push(Target::Local(PathBuf::from(".")));
+    } else {
+        for source in sources {
+            match source {
+                RepoSource::Path(p) => out.push(Target::Local(p.clone())),
+                RepoSource::Glob(pattern) => out.extend(expand(pattern)?),
+                RepoSource::List(file) => out.extend(read_list(file)?),
+                RepoSource::Url { url, .. } => out.push(url_target(url)),
+            }
+        }
+    }
+    // The same directory named twice runs once (first mention wins the order).
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| match t {
+        Target::Local(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        Target::Unsupported { .. } => true,
+    });
+    Ok(out)
+}
+
+fn url_target(url: &str) -> Target {
+    Target::Unsupported {
+        name: url.to_string(),
+        reason: "remote repositories are not cloned by this version; clone it and name the \
+                 local path"
+            .into(),
+    }
+}
+
+/// Expands a glob of checkouts (`../services/*`), component by component; results sorted.
+fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
+    let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
+    let mut roots = vec![PathBuf::new()];
+    let mut started = false;
+    for comp in pattern.split('/') {
+        if !started {
+            started = true;
+            if comp.is_empty() {
+                roots = vec![PathBuf::from("/")];
+                continue;
+            }
+        }
+        if comp.is_empty() || comp == "." {
+            continue;
+        }
+        if !is_glob(comp) {
+            for r in &mut roots {
+                r.push(comp);
+            }
+            continue;
+        }
+        let matcher = GlobBuilder::new(comp)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| {
+                Error::new("E301", format!("invalid repository glob `{pattern}`: {e}"))
+                    .hint("a glob of local checkouts looks like `../services/*`")
+            })?
+            .compile_matcher();
+        let mut next = Vec::new();
+        for r in &roots {
+            let dir = if r.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                r
+            };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut names: Vec<_> = entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.starts_with('.') && matcher.is_match(n))
+                .collect();
+            names.sort();
+            next.extend(names.into_iter().map(|n| r.join(n)));
+        }
+        roots = next;
+    }
+    // A glob names checkouts: directories that are not repositories (docs/, a stray build
+    // dir) are left out rather than reported as failures.
+    Ok(roots
+        .into_iter()
+        .filter(|d| is_checkout(d))
+        .map(Target::Local)
+        .collect())
+}
+
+/// A working tree (`.git` directory or file) or a bare repository (`HEAD` and `objects/`).
+fn is_checkout(dir: &Path) -> bool {
+    dir.join(".git").exists() || (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
+}
+
+/// Reads a list file: one path or URL a line, `#` comments, blank lines ignored; relative paths
+/// resolve against the list file's directory.
+fn read_list(file: &Path) -> Result<Vec<Target>, Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, &e))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.split_once(" #").map_or(line, |(a, _)| a).trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.contains("://") || line.starts_with("git@") {
+            out.push(url_target(line));
+        } else {
+            out.push(Target::Local(dir.join(line)));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_lists_and_overrides() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for d in [
+            "svc/b/.git",
+            "svc/a/.git",
+            "svc/.hidden/.git",
+            "svc/docs",
+            "other",
+        ] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("svc/file"), "").unwrap();
+        std::fs::write(
+            root.join("repos.txt"),
+            "# mine\nother\n\nhttps://example.com/x.git\nsvc/a # again\n",
+        )
+        .unwrap();
+        let glob = format!("{}/svc/*", root.display());
+        let sources = [
+            RepoSource::Glob(glob),
+            RepoSource::List(root.join("repos.txt")),
+        ];
+        let got = resolve(&sources, &[]).unwrap();
+        let names: Vec<String> = got
+            .iter()
+            .map(|t| t.display().replace(&root.display().to_string(), ""))
+            .collect();
+        assert_eq!(
+            names,
+            ["/svc/a", "/svc/b", "/other", "https://example.com/x.git"]
+        );
+        let over = resolve(&sources, &[root.join("other")]).unwrap();
+        assert_eq!(over, vec![Target::Local(root.join("other"))]);
+        assert_eq!(
+            resolve(&[], &[]).unwrap(),
+            vec![Target::Local(PathBuf::from("."))]
+        );
+    }
+}
+
+/// Parses `--shard K/N` (1-based: `1/4` … `4/4`).
+pub fn parse_shard(text: &str) -> Result<(usize, usize), Error> {
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        Some((
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(Error::new(
+            "E095",
+            format!("`--shard {text}` is not K/N with 1 <= K <= N"),
+        )
+        .hint("shards count from 1: `--shard 1/4` … `--shard 4/4`")),
+    }
+}
+
+/// Shard `k` of `n` of the targets: every n-th one, starting at the k-th, in resolved order,
+/// so the shards of one pipeline are disjoint and together cover every repository.
+pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
+    targets
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_disjoint_and_cover_everything() {
+        let all: Vec<Target> = (0..7)
+            .map(|i| Target::Local(PathBuf::from(format!("r{i}"))))
+            .collect();
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            seen.extend(shard(all.clone(), k, 3));
+        }
+        seen.sort_by_key(Target::display);
+        assert_eq!(seen, all);
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        for bad in ["0/4", "5/4", "x", "1/0", "2"] {
+            assert_eq!(parse_shard(bad).unwrap_err().code, "E095", "{bad}");
+        }
+    }
+}
+
+/// Opens the repository of a local target. A named directory must be the top of a working tree
+/// (or a git directory): a directory inside some other repository would silently run on that
+/// whole repository. `.` — where the user stands — opens the enclosing repository, as git does.
+pub fn open(path: &Path) -> Result<crate::git::Repo, Error> {
+    let repo = crate::git::Repo::open(path)?;
+    if path == Path::new(".") {
+        return Ok(repo);
+    }
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let named = canonical(path);
+    let top = repo.work_dir().map(canonical);
+    if top.as_ref() != Some(&named) && canonical(repo.git_dir()) != named {
+        let inside = top.unwrap_or_else(|| repo.git_dir().to_path_buf());
+        return Err(Error::new(
+            "E305",
+            format!(
+                "`{}` is not a repository: it is inside the repository at `{}`",
+                path.display(),
+                inside.display()
+            ),
+        )
+        .hint(format!(
+            "name `{}` to run on that repository, or `git init` the directory",
+            inside.display()
+        )));
+    }
+    Ok(repo)
+}

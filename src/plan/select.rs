@@ -1,0 +1,108 @@
+//! Which files a task works on: the task's `files:`/`exclude:` globs over the repository's
+//! tracked files, then the policy (deny globs, size limit, binary files), each left-out file
+//! counted by reason.
+
+use globset::GlobSet;
+
+use crate::pipeline::FileFilter;
+use crate::report::SkippedFiles;
+use crate::workspace::is_binary;
+
+/// Why the policy leaves a file alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A deny glob matches it.
+    Denied,
+    /// Larger than the size limit.
+    TooLarge,
+    /// Binary content.
+    Binary,
+}
+
+impl Skip {
+    /// Counts one skip.
+    pub fn count(self, into: &mut SkippedFiles) {
+        match self {
+            Skip::Denied => into.denied += 1,
+            Skip::TooLarge => into.too_large += 1,
+            Skip::Binary => into.binary += 1,
+        }
+    }
+}
+
+/// The paths of `universe` (sorted, `/`-separated) that `filter` selects, with denied paths
+/// removed and counted. `None` as the filter selects every path.
+pub fn select<'a>(
+    universe: impl IntoIterator<Item = &'a str>,
+    filter: Option<&FileFilter>,
+    deny: &GlobSet,
+    skipped: &mut SkippedFiles,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for path in universe {
+        if !filter.is_none_or(|f| f.matches(path)) {
+            continue;
+        }
+        if deny.is_match(path) {
+            Skip::Denied.count(skipped);
+            continue;
+        }
+        out.push(path.to_string());
+    }
+    out
+}
+
+/// Whether the content of a selected file is left alone: larger than `max_size`, or binary.
+pub fn content_skip(bytes: &[u8], max_size: u64) -> Option<Skip> {
+    if bytes.len() as u64 > max_size {
+        Some(Skip::TooLarge)
+    } else if is_binary(bytes) {
+        Some(Skip::Binary)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::glob_set;
+
+    fn filter(include: &[&str], exclude: &[&str]) -> FileFilter {
+        let inc: Vec<String> = include.iter().map(|s| s.to_string()).collect();
+        let exc: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
+        FileFilter {
+            include: glob_set(&inc).unwrap(),
+            exclude: glob_set(&exc).unwrap(),
+            include_patterns: inc,
+            exclude_patterns: exc,
+        }
+    }
+
+    #[test]
+    fn globs_then_deny() {
+        let deny = glob_set(&["**/*.pem".to_string()]).unwrap();
+        let files = [
+            "a.rs",
+            "src/b.rs",
+            "vendor/c.rs",
+            "key.pem",
+            "src/x.pem",
+            "README.md",
+        ];
+        let mut skipped = SkippedFiles::default();
+        let f = filter(&["**/*.rs", "**/*.pem"], &["vendor/**"]);
+        let got = select(files, Some(&f), &deny, &mut skipped);
+        assert_eq!(got, ["a.rs", "src/b.rs"]);
+        assert_eq!(skipped.denied, 2);
+        let mut skipped = SkippedFiles::default();
+        assert_eq!(select(files, None, &deny, &mut skipped).len(), 4);
+    }
+
+    #[test]
+    fn size_then_binary() {
+        assert_eq!(content_skip(b"hello", 4), Some(Skip::TooLarge));
+        assert_eq!(content_skip(b"he\0llo", 100), Some(Skip::Binary));
+        assert_eq!(content_skip(b"hello", 5), None);
+    }
+}

@@ -1,0 +1,418 @@
+//! Renderers of a [`RunReport`]: the terminal summary table, the Markdown step summary, GitHub
+//! Actions annotations, and unified diffs for `--dry-run`. All return strings; the CLI decides
+//! where they go.
+
+use std::fmt::Write as _;
+
+use super::{FileStatus, Mode, RepoReport, RepoStatus, RunReport};
+
+fn short(id: &Option<String>) -> String {
+    id.as_deref()
+        .map(|s| s.chars().take(10).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn status_word(r: &RepoReport) -> &'static str {
+    match r.status {
+        RepoStatus::Changed => "changed",
+        RepoStatus::Unchanged => "unchanged",
+        RepoStatus::Failed => "failed",
+        RepoStatus::Skipped => "skipped",
+        RepoStatus::Interrupted => "interrupted",
+    }
+}
+
+/// The human summary: one row per repository (repo, status, branch, commits, files changed,
+/// failures), then the failures spelled out, then a totals line.
+pub fn summary_table(report: &RunReport, color: bool) -> String {
+    let (red, green, dim, reset) = if color {
+        ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let header = [
+        "repo", "status", "branch", "tip", "commits", "files", "failed",
+    ];
+    let rows: Vec<[String; 7]> = report
+        .repos
+        .iter()
+        .map(|r| {
+            [
+                r.path.clone(),
+                status_word(r).to_string(),
+                r.branch.clone().unwrap_or_else(|| "-".into()),
+                short(&r.tip),
+                r.commits().to_string(),
+                r.files_changed().to_string(),
+                (r.files_failed()
+                    + r.tasks
+                        .iter()
+                        .filter(|t| t.status == super::TaskStatus::Failed && t.files_failed == 0)
+                        .count())
+                .to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String], out: &mut String, paint: (&str, &str)| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            // Numbers right-aligned, words left-aligned.
+            if i >= 4 {
+                let _ = write!(text, "{cell:>w$}");
+            } else {
+                let _ = write!(text, "{cell:<w$}");
+            }
+        }
+        let _ = writeln!(out, "{}{}{}", paint.0, text.trim_end(), paint.1);
+    };
+    let head: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    line(&head, &mut out, (dim, reset));
+    for (row, r) in rows.iter().zip(&report.repos) {
+        let paint = match r.status {
+            RepoStatus::Failed | RepoStatus::Skipped | RepoStatus::Interrupted => (red, reset),
+            RepoStatus::Changed => (green, reset),
+            RepoStatus::Unchanged => ("", ""),
+        };
+        line(row, &mut out, paint);
+    }
+    let problems = problems(report);
+    if !problems.is_empty() {
+        out.push('\n');
+        for p in problems {
+            let _ = writeln!(out, "{red}{p}{reset}");
+        }
+    }
+    let t = &report.totals;
+    let verb = match report.mode {
+        Mode::Run => "",
+        Mode::DryRun | Mode::Check => " (would be written; nothing was)",
+    };
+    let _ = write!(
+        out,
+        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}{verb}",
+        t.repos,
+        t.repos_changed,
+        t.repos_failed,
+        t.commits,
+        t.files_changed,
+        t.files_failed,
+        not_run(t)
+    );
+    if report.interrupted {
+        out.push_str("; interrupted: unfinished tasks wrote nothing");
+    }
+    out.push('\n');
+    out
+}
+
+/// `; N tasks not run` when some were skipped.
+fn not_run(t: &super::Totals) -> String {
+    match t.tasks_skipped {
+        0 => String::new(),
+        1 => "; 1 task not run".into(),
+        n => format!("; {n} tasks not run"),
+    }
+}
+
+/// One line per failure: a skipped or failed repository, a failed task, a failed file.
+pub fn problems(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &report.repos {
+        if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
+            out.push(format!("{}: {}: {m}", r.path, status_word(r)));
+        }
+        if r.status == RepoStatus::Interrupted && r.tasks.is_empty() {
+            out.push(format!("{}: interrupted before it started", r.path));
+        } else if r.status == RepoStatus::Interrupted {
+            let names = |done: bool| {
+                let list: Vec<String> = r
+                    .tasks
+                    .iter()
+                    .filter(|t| (t.status != super::TaskStatus::Interrupted) == done)
+                    .map(|t| format!("`{}`", t.name))
+                    .collect();
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                }
+            };
+            out.push(format!(
+                "{}: interrupted: finished {}; not run {}",
+                r.path,
+                names(true),
+                names(false)
+            ));
+        }
+        for t in &r.tasks {
+            if let Some(m) = &t.message {
+                out.push(format!("{}: task `{}`: {m}", r.path, t.name));
+            }
+            for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
+                let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+                out.push(format!(
+                    "{}: task `{}`: {}{at}: {}",
+                    r.path,
+                    t.name,
+                    f.path,
+                    f.message.as_deref().unwrap_or("failed")
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown summary appended to `$GITHUB_STEP_SUMMARY`.
+pub fn markdown(report: &RunReport) -> String {
+    let mut out = String::new();
+    let mode = match report.mode {
+        Mode::Run => "",
+        Mode::DryRun => " (dry run)",
+        Mode::Check => " (check)",
+    };
+    let _ = writeln!(
+        out,
+        "### codefleet: `{}`{mode}\n\nRun `{}`{}\n",
+        md_cell(&report.pipeline),
+        report.run_id,
+        if report.interrupted {
+            ", **interrupted**"
+        } else {
+            ""
+        }
+    );
+    out.push_str("| repo | status | branch | commits | files changed | failed |\n");
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
+    for r in &report.repos {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            md_cell(&r.path),
+            status_word(r),
+            r.branch
+                .as_deref()
+                .map(|b| format!("`{}`", md_cell(b)))
+                .unwrap_or_else(|| "-".into()),
+            r.commits(),
+            r.files_changed(),
+            r.files_failed()
+        );
+    }
+    let problems = problems(report);
+    if !problems.is_empty() {
+        out.push_str("\n**Failures**\n\n");
+        for p in problems {
+            let _ = writeln!(out, "- {}", md_cell(&p));
+        }
+    }
+    let t = &report.totals;
+    let _ = writeln!(
+        out,
+        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}\n",
+        t.repos,
+        t.repos_changed,
+        t.repos_failed,
+        t.commits,
+        t.files_changed,
+        t.files_failed,
+        not_run(t)
+    );
+    out
+}
+
+/// Escapes a GitHub Actions workflow-command property or message.
+fn gh_escape(text: &str, property: bool) -> String {
+    let mut s = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        s = s.replace(':', "%3A").replace(',', "%2C");
+    }
+    s
+}
+
+/// `::error file=…,line=…::` lines for failed files and failed repositories, for GitHub
+/// Actions. File paths are relative to the repository.
+pub fn annotations(report: &RunReport) -> String {
+    let mut out = String::new();
+    for r in &report.repos {
+        if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
+            let _ = writeln!(
+                out,
+                "::error title={}::{}",
+                gh_escape(&format!("codefleet {}", r.path), true),
+                gh_escape(m, false)
+            );
+        }
+        for t in &r.tasks {
+            for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
+                let file = if r.path == "." {
+                    f.path.clone()
+                } else {
+                    format!("{}/{}", r.path.trim_end_matches('/'), f.path)
+                };
+                let line = f.line.map(|l| format!(",line={l}")).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "::error file={}{line},title={}::{}",
+                    gh_escape(&file, true),
+                    gh_escape(&format!("codefleet task {}", t.name), true),
+                    gh_escape(f.message.as_deref().unwrap_or("edit failed"), false)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A unified diff of one file (`a/PATH` → `b/PATH`; `/dev/null` for a created or deleted
+/// side). Binary or non-UTF-8 content gives a one-line note instead.
+pub fn unified_diff(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
+    let (Ok(old_text), Ok(new_text)) = (
+        std::str::from_utf8(old.unwrap_or_default()),
+        std::str::from_utf8(new.unwrap_or_default()),
+    ) else {
+        return format!("Binary files a/{path} and b/{path} differ\n");
+    };
+    let a = if old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".into()
+    };
+    let b = if new.is_some() {
+        format!("b/{path}")
+    } else {
+        "/dev/null".into()
+    };
+    let diff = similar::TextDiff::from_lines(old_text, new_text);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&a, &b)
+        .to_string();
+    format!("diff --git a/{path} b/{path}\n{text}")
+}
+
+/// Colours a unified diff for a terminal (`color` false returns it as is).
+pub fn paint_diff(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.to_string();
+    }
+    diff.split_inclusive('\n')
+        .map(|line| {
+            let paint = if line.starts_with("+++")
+                || line.starts_with("---")
+                || line.starts_with("diff ")
+            {
+                "\x1b[1m"
+            } else if line.starts_with('+') {
+                "\x1b[32m"
+            } else if line.starts_with('-') {
+                "\x1b[31m"
+            } else if line.starts_with("@@") {
+                "\x1b[36m"
+            } else {
+                return line.to_string();
+            };
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            let end = if line.ends_with('\n') { "\n" } else { "" };
+            format!("{paint}{body}\x1b[0m{end}")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FileReport, TaskReport, TaskStatus};
+    use super::*;
+
+    fn report() -> RunReport {
+        let mut t = TaskReport::new("rename", "replace");
+        t.status = TaskStatus::Failed;
+        t.files_changed = 1;
+        t.files_failed = 1;
+        t.files = vec![FileReport {
+            path: "src/a,b.rs".into(),
+            status: FileStatus::Failed,
+            replacements: None,
+            message: Some("SEARCH not found\nat all".into()),
+            line: Some(3),
+            diff: None,
+        }];
+        let repo = RepoReport {
+            status: RepoStatus::Failed,
+            branch: Some("codefleet/p".into()),
+            tip: Some("0123456789abcdef".into()),
+            tasks: vec![t],
+            message: None,
+            ..RepoReport::skipped("svc", "svc", "")
+        };
+        RunReport::new("r1", "p", Mode::Run, false, vec![repo])
+    }
+
+    #[test]
+    fn the_table_lists_repos_and_failures() {
+        let text = summary_table(&report(), false);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("repo  status  branch       tip         commits  files  failed")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("svc   failed  codefleet/p  0123456789        1      1       1")
+        );
+        assert!(text.contains("svc: task `rename`: src/a,b.rs:3: SEARCH not found"));
+        assert!(text.ends_with(
+            "1 repos, 1 changed, 1 failed; 1 commits, 1 files changed, 1 files failed\n"
+        ));
+    }
+
+    #[test]
+    fn annotations_escape_github_syntax() {
+        assert_eq!(
+            annotations(&report()),
+            "::error file=svc/src/a%2Cb.rs,line=3,title=codefleet task rename::SEARCH not found%0Aat all\n"
+        );
+    }
+
+    #[test]
+    fn markdown_has_a_table_row_per_repo() {
+        let md = markdown(&report());
+        assert!(
+            md.contains("| svc | failed | `codefleet/p` | 1 | 1 | 1 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn diffs_are_unified_and_coloured_on_request() {
+        let d = unified_diff("a.txt", Some(b"x\ny\n"), Some(b"x\nz\n"));
+        assert_eq!(
+            d,
+            "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n x\n-y\n+z\n"
+        );
+        let c = paint_diff(&d, true);
+        assert!(c.contains("\x1b[31m-y\x1b[0m\n"));
+        assert_eq!(
+            unified_diff("b", Some(b"\xff"), None),
+            "Binary files a/b and b/b differ\n"
+        );
+    }
+}

@@ -1,0 +1,991 @@
+//! `codefleet run`, `plan`, `runs`, `show`, `rollback` on real temporary git repositories with
+//! isolated git configuration, the real binary, and the `git` CLI as an independent witness.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        Fixture { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .env("NO_COLOR", "1");
+    }
+
+    fn git(&self, repo: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd.args(args).current_dir(repo).output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A repository `name` with `files` committed on `main`.
+    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).expect("repo dir");
+        self.git(&dir, &["init", "-q", "-b", "main"]);
+        self.commit_files(&dir, files, "init");
+        dir
+    }
+
+    fn commit_files(&self, repo: &Path, files: &[(&str, &str)], message: &str) {
+        for (path, text) in files {
+            let p = repo.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        self.git(repo, &["add", "-A"]);
+        self.git(repo, &["commit", "-q", "-m", message]);
+    }
+
+    fn pipeline(&self, yaml: &str) -> PathBuf {
+        let p = self.path("pipelines/p.yml");
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, yaml).expect("write pipeline");
+        p
+    }
+
+    fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
+        self.env(&mut cmd);
+        cmd.args(args).current_dir(cwd);
+        cmd
+    }
+
+    fn run(&self, cwd: &Path, args: &[&str]) -> Output {
+        self.command(cwd, args).output().expect("run codefleet")
+    }
+
+    fn tip(&self, repo: &Path, branch: &str) -> Option<String> {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd
+            .args([
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{branch}"),
+            ])
+            .current_dir(repo)
+            .output()
+            .expect("git rev-parse");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    fn show(&self, repo: &Path, rev_path: &str) -> String {
+        self.git(repo, &["show", rev_path])
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const TWO_TASKS: &str = r#"version: 1
+name: migrate
+tasks:
+  - name: rename macro
+    files: ["**/*.rs"]
+    exclude: ["vendor/**"]
+    replace: { find: '\blog::(info|warn)!', with: 'tracing::$1!', regex: true }
+  - name: rename crate
+    files: ["Cargo.toml"]
+    replace: { find: 'log = "0.4"', with: 'tracing = "0.1"' }
+"#;
+
+fn service(f: &Fixture, name: &str) -> PathBuf {
+    f.repo(
+        name,
+        &[
+            ("src/main.rs", "fn main() {\n    log::info!(\"hi\");\n}\n"),
+            ("src/lib.rs", "pub fn f() { log::warn!(\"w\"); }\n"),
+            ("vendor/x.rs", "log::info!(\"vendored\");\n"),
+            ("Cargo.toml", "[dependencies]\nlog = \"0.4\"\n"),
+            ("README.md", "log::info! in prose\n"),
+        ],
+    )
+}
+
+#[test]
+fn a_run_commits_each_task_on_the_branch_and_leaves_the_checkout_alone() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    std::fs::write(repo.join("README.md"), "dirty, uncommitted\n").expect("dirty");
+    f.git(&repo, &["add", "README.md"]);
+    std::fs::write(repo.join("src/lib.rs"), "uncommitted edit\n").expect("dirty");
+    let status_before = f.git(&repo, &["status", "--porcelain"]);
+    let head_before = f.git(&repo, &["rev-parse", "HEAD"]);
+    let p = f.pipeline(TWO_TASKS);
+
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let log = f.git(
+        &repo,
+        &["log", "--format=%s|%an <%ae>", "main..codefleet/migrate"],
+    );
+    assert_eq!(
+        log,
+        "rename crate|codefleet <codefleet@localhost>\nrename macro|codefleet <codefleet@localhost>\n"
+    );
+    let body = f.git(&repo, &["log", "-1", "--format=%B", "codefleet/migrate~1"]);
+    assert!(
+        body.contains(
+            "\n\nCodefleet-Pipeline: migrate\nCodefleet-Task: rename macro\nCodefleet-Run: "
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:src/main.rs"),
+        "fn main() {\n    tracing::info!(\"hi\");\n}\n"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:src/lib.rs"),
+        "pub fn f() { tracing::warn!(\"w\"); }\n",
+        "the base's content is edited, not the dirty working-tree copy"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:vendor/x.rs"),
+        "log::info!(\"vendored\");\n"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:README.md"),
+        "log::info! in prose\n"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:Cargo.toml"),
+        "[dependencies]\ntracing = \"0.1\"\n"
+    );
+    let files = f.git(
+        &repo,
+        &["diff", "--name-only", "main", "codefleet/migrate~1"],
+    );
+    assert_eq!(files, "src/lib.rs\nsrc/main.rs\n");
+
+    assert_eq!(f.git(&repo, &["status", "--porcelain"]), status_before);
+    assert_eq!(f.git(&repo, &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(f.git(&repo, &["symbolic-ref", "HEAD"]), "refs/heads/main\n");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/lib.rs")).expect("read"),
+        "uncommitted edit\n"
+    );
+    f.git(&repo, &["fsck", "--strict"]);
+
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("1 repos, 1 changed, 0 failed; 2 commits, 3 files changed"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn an_identical_rerun_keeps_the_tip_and_a_moved_base_rebuilds_the_branch() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    let first = f.tip(&repo, "codefleet/migrate").expect("branch");
+
+    let again = f.run(&repo, &["run", p]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate").as_deref(),
+        Some(first.as_str())
+    );
+
+    f.commit_files(&repo, &[("src/new.rs", "log::info!(\"new\");\n")], "more");
+    let moved = f.run(&repo, &["run", p]);
+    assert_eq!(moved.status.code(), Some(0), "{}", text(&moved.stderr));
+    let second = f.tip(&repo, "codefleet/migrate").expect("branch");
+    assert_ne!(second, first);
+    assert_eq!(
+        f.git(&repo, &["rev-parse", "codefleet/migrate~2"]),
+        f.git(&repo, &["rev-parse", "main"]),
+        "the branch is rebuilt on the new base"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/migrate:src/new.rs"),
+        "tracing::info!(\"new\");\n"
+    );
+}
+
+#[test]
+fn foreign_commits_on_the_branch_stop_that_repo_unless_forced() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let other = service(&f, "other");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    let repos = [
+        "--repo",
+        repo.to_str().expect("utf8"),
+        "--repo",
+        other.to_str().expect("utf8"),
+    ];
+    let args: Vec<&str> = ["run", p].into_iter().chain(repos).collect();
+    assert_eq!(f.run(&repo, &args).status.code(), Some(0));
+    f.git(&repo, &["checkout", "-q", "codefleet/migrate"]);
+    f.commit_files(&repo, &[("mine.txt", "hand-written\n")], "my own work");
+    f.git(&repo, &["checkout", "-q", "main"]);
+    f.commit_files(&other, &[("src/more.rs", "log::warn!(\"x\");\n")], "more");
+    let mine = f.tip(&repo, "codefleet/migrate").expect("branch");
+
+    let out = f.run(&repo, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate").as_deref(),
+        Some(mine.as_str())
+    );
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("branch `codefleet/migrate` has 1 commit codefleet did not make"),
+        "{summary}"
+    );
+    assert!(summary.contains("--force"), "{summary}");
+    assert_eq!(
+        f.show(&other, "codefleet/migrate:src/more.rs"),
+        "tracing::warn!(\"x\");\n",
+        "the other repository still ran"
+    );
+
+    let forced: Vec<&str> = args.iter().copied().chain(["--force"]).collect();
+    assert_eq!(f.run(&repo, &forced).status.code(), Some(0));
+    let log = f.git(&repo, &["log", "--format=%s", "main..codefleet/migrate"]);
+    assert_eq!(log, "rename crate\nrename macro\n");
+}
+
+#[test]
+fn rollback_of_one_task_then_of_the_whole_run() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let run_id = report["run_id"].as_str().expect("run id").to_string();
+    let first_commit = report["repos"][0]["tasks"][0]["commit"]
+        .as_str()
+        .expect("commit")
+        .to_string();
+
+    let runs = f.run(&repo, &["runs"]);
+    assert_eq!(runs.status.code(), Some(0));
+    assert!(
+        text(&runs.stdout).starts_with(&format!("{run_id}  migrate  codefleet/migrate  2 commits")),
+        "{}",
+        text(&runs.stdout)
+    );
+    let show = f.run(&repo, &["show", &run_id]);
+    assert_eq!(show.status.code(), Some(0));
+    let shown = text(&show.stdout);
+    assert!(shown.contains("1. rename macro  "), "{shown}");
+    assert!(shown.contains("   src/main.rs  +1 -1\n"), "{shown}");
+
+    let one = f.run(&repo, &["rollback", &run_id, "--task", "rename crate"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate").as_deref(),
+        Some(first_commit.as_str())
+    );
+
+    let all = f.run(&repo, &["rollback", &run_id]);
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all.stderr));
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate"),
+        None,
+        "the run had created the branch"
+    );
+    assert!(
+        text(&all.stdout).contains("deleted"),
+        "{}",
+        text(&all.stdout)
+    );
+
+    let again = f.run(&repo, &["rollback", &run_id]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("already rolled back"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+#[test]
+fn dry_run_and_check_write_nothing() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    let refs_before = f.git(&repo, &["for-each-ref"]);
+    let objects_before = f.git(&repo, &["count-objects"]);
+
+    let dry = f.run(&repo, &["run", p, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout);
+    assert!(
+        shown.contains("--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,3 +1,3 @@\n fn main() {\n-    log::info!(\"hi\");\n+    tracing::info!(\"hi\");\n }\n"),
+        "{shown}"
+    );
+    assert!(
+        shown
+            .contains("2 commits, 3 files changed, 0 files failed (would be written; nothing was)"),
+        "{shown}"
+    );
+
+    let check = f.run(&repo, &["run", p, "--check"]);
+    assert_eq!(check.status.code(), Some(3));
+    assert_eq!(f.git(&repo, &["for-each-ref"]), refs_before);
+    assert_eq!(f.git(&repo, &["count-objects"]), objects_before);
+    assert!(
+        !repo.join(".git/codefleet/runs").exists(),
+        "no journal either"
+    );
+
+    let clean = f.repo("clean", &[("a.rs", "fn a() {}\n")]);
+    let nothing = f.run(&clean, &["run", p, "--check"]);
+    assert_eq!(nothing.status.code(), Some(0));
+}
+
+#[test]
+fn a_failing_repo_is_reported_and_the_others_are_kept() {
+    let f = Fixture::new();
+    let good = service(&f, "good");
+    let unborn = f.path("unborn");
+    std::fs::create_dir_all(&unborn).expect("mkdir");
+    f.git(&unborn, &["init", "-q", "-b", "main"]);
+    let p = f.pipeline(TWO_TASKS);
+    let summary_file = f.path("summary.md");
+    let out = f
+        .command(
+            &good,
+            &[
+                "run",
+                p.to_str().expect("utf8"),
+                "--json",
+                "--repo",
+                unborn.to_str().expect("utf8"),
+                "--repo",
+                good.to_str().expect("utf8"),
+            ],
+        )
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(f.tip(&good, "codefleet/migrate").is_some());
+
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let schema = jsonschema::validator_for(&codefleet::report::schema()).expect("a valid schema");
+    let problems: Vec<String> = schema.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(
+        problems.is_empty(),
+        "the report does not match its schema: {problems:?}"
+    );
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["pipeline"], "migrate");
+    assert_eq!(report["mode"], "run");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["totals"]["repos"], 2);
+    assert_eq!(report["totals"]["repos_failed"], 1);
+    assert_eq!(report["totals"]["commits"], 2);
+    let bad = &report["repos"][0];
+    assert_eq!(bad["status"], "skipped");
+    assert!(
+        bad["message"]
+            .as_str()
+            .expect("message")
+            .contains("no commit"),
+        "{bad}"
+    );
+    let ok = &report["repos"][1];
+    assert_eq!(ok["status"], "changed");
+    assert_eq!(ok["branch"], "codefleet/migrate");
+    assert_eq!(ok["tasks"][0]["files"][0]["path"], "src/lib.rs");
+    assert_eq!(ok["tasks"][0]["files"][0]["status"], "modified");
+    assert_eq!(ok["tasks"][0]["files"][0]["replacements"], 1);
+    assert_eq!(ok["tasks"][0]["files_selected"], 2, "vendor/ is excluded");
+
+    let md = std::fs::read_to_string(&summary_file).expect("step summary written");
+    assert!(md.starts_with("### codefleet: `migrate`"), "{md}");
+    assert!(
+        md.contains("| changed | `codefleet/migrate` | 2 | 3 | 0 |"),
+        "{md}"
+    );
+    assert!(
+        text(&out.stderr).contains("::error title=codefleet "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn policy_skips_denied_large_and_binary_files_and_counts_them() {
+    let f = Fixture::new();
+    let big = "x".repeat(2000) + "\n";
+    let repo = f.repo(
+        "svc",
+        &[
+            ("a.txt", "token\n"),
+            ("big.txt", &(big + "token\n")),
+            ("secret.pem", "token\n"),
+            (".env", "token\n"),
+        ],
+    );
+    std::fs::write(repo.join("bin.txt"), b"token\0\x01\x02").expect("binary");
+    f.git(&repo, &["add", "-A"]);
+    f.git(&repo, &["commit", "-q", "-m", "bin"]);
+    let p = f.pipeline(
+        "version: 1\nname: pol\npolicy:\n  max_file_size: 1KiB\ntasks:\n  - name: t\n    replace: { find: token, with: TOKEN }\n",
+    );
+    let p = p.to_str().expect("utf8");
+    let plan = f.run(&repo, &["plan", p]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let shown = text(&plan.stdout);
+    assert!(
+        shown.contains(
+            "task `t` (replace): 1 files; skipped 2 denied, 1 too large, 1 binary\n    a.txt\n"
+        ),
+        "{shown}"
+    );
+
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(
+        task["skipped"],
+        serde_json::json!({"denied": 2, "too_large": 1, "binary": 1})
+    );
+    assert_eq!(task["files_changed"], 1);
+    assert_eq!(f.show(&repo, "codefleet/pol:secret.pem"), "token\n");
+}
+
+#[test]
+fn plan_json_lists_repos_tasks_and_files() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(&repo, &["plan", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["repos"][0]["branch"], "codefleet/migrate");
+    assert_eq!(
+        plan["repos"][0]["tasks"][0]["files"],
+        serde_json::json!(["src/lib.rs", "src/main.rs"])
+    );
+    assert_eq!(
+        plan["repos"][0]["tasks"][1]["files"],
+        serde_json::json!(["Cargo.toml"])
+    );
+}
+
+#[test]
+fn the_report_schema_is_printed() {
+    let f = Fixture::new();
+    let out = f.run(f.dir.path(), &["schema", "--report"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(schema["title"], "RunReport");
+    assert!(schema["properties"]["repos"].is_object());
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
+    let f = Fixture::new();
+    let mut repos = Vec::new();
+    for r in 0..3 {
+        let dir = f.path(&format!("r{r}"));
+        std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+        f.git(&dir, &["init", "-q", "-b", "main"]);
+        for i in 0..1500 {
+            std::fs::write(dir.join(format!("src/f{i}.txt")), format!("alpha {i}\n"))
+                .expect("write");
+        }
+        f.git(&dir, &["add", "-A"]);
+        f.git(&dir, &["commit", "-q", "-m", "init"]);
+        repos.push(dir);
+    }
+    let p = f.pipeline(
+        "version: 1\nname: big\ntasks:\n  - name: one\n    replace: { find: alpha, with: beta }\n  - name: two\n    replace: { find: beta, with: gamma }\n",
+    );
+    let mut args = vec![
+        "run".to_string(),
+        p.display().to_string(),
+        "-v".into(),
+        "--jobs".into(),
+        "1".into(),
+    ];
+    for r in &repos {
+        args.push("--repo".into());
+        args.push(r.display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = f
+        .command(f.dir.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    // Signal once the first task has started on its files: the run is mid-task.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf8");
+        let started = line.contains("task `one` started on 1500 files");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    assert!(seen[0].starts_with("codefleet: run "), "{seen:?}");
+    // The shell's own `kill`, so no procps is needed.
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", rest.join("\n"));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.ends_with("; interrupted: unfinished tasks wrote nothing\n"),
+        "{summary}"
+    );
+    for r in &repos {
+        f.git(r, &["fsck", "--strict"]);
+        assert_eq!(f.git(r, &["status", "--porcelain"]), "");
+        if let Some(tip) = f.tip(r, "codefleet/big") {
+            // Only complete tasks are on the branch: every file of the last task is done.
+            let subject = f.git(r, &["log", "-1", "--format=%s", &tip]);
+            let expect = if subject == "one\n" { "beta" } else { "gamma" };
+            let grep = f.git(r, &["grep", "-c", expect, &tip, "--", "src"]);
+            assert_eq!(grep.lines().count(), 1500, "{subject}");
+        }
+    }
+}
+
+#[test]
+fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let patch = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,3 +1,4 @@\n fn main() {\n     log::info!(\"hi\");\n+    log::info!(\"bye\");\n }\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/bye.diff"), patch).expect("patch");
+    let edits = "src/lib.rs\n```rust\n<<<<<<< SEARCH\npub fn f() { log::warn!(\"w\"); }\n=======\npub fn f() { log::error!(\"e\"); }\n>>>>>>> REPLACE\n```\n\nCargo.toml\n```toml\n<<<<<<< SEARCH\nthis text is not there\n=======\nnothing\n>>>>>>> REPLACE\n```\n\nsecrets.pem\n```\n<<<<<<< SEARCH\n=======\nkey\n>>>>>>> REPLACE\n```\n";
+    std::fs::write(f.path("pipelines/edits.md"), edits).expect("edits");
+    let p = f.pipeline(
+        "version: 1\nname: mixed\ntasks:\n  - name: apply patch\n    patch: bye.diff\n  - name: apply edits\n    edits: edits.md\n    format: diff\n",
+    );
+    let out = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "--json"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:src/main.rs"),
+        "fn main() {\n    log::info!(\"hi\");\n    log::info!(\"bye\");\n}\n"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:src/lib.rs"),
+        "pub fn f() { log::error!(\"e\"); }\n",
+        "the edit that applies is committed"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:Cargo.toml"),
+        "[dependencies]\nlog = \"0.4\"\n"
+    );
+    let log = f.git(&repo, &["log", "--format=%s", "main..codefleet/mixed"]);
+    assert_eq!(log, "apply edits\napply patch\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][1];
+    assert_eq!(task["status"], "failed");
+    assert_eq!(task["files_changed"], 1);
+    assert_eq!(task["files_failed"], 2);
+    let denied = &task["files"][1];
+    assert_eq!(denied["path"], "secrets.pem");
+    assert!(
+        denied["message"]
+            .as_str()
+            .expect("message")
+            .contains("refused"),
+        "{denied}"
+    );
+    assert!(f.tip(&repo, "codefleet/mixed").is_some());
+    let failed = &task["files"][0];
+    assert_eq!(failed["path"], "Cargo.toml");
+    assert!(
+        failed["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("edit 2 (line 10 of "),
+        "{failed}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("::error file="), "{stderr}");
+    assert!(
+        stderr.contains("Cargo.toml,title=codefleet task apply edits::edit 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_task_changing_many_files_commits_on_the_base_and_reruns_keep_the_tip() {
+    let f = Fixture::new();
+    let files: Vec<(String, String)> = (0..150)
+        .map(|i| {
+            (
+                format!("src/m{i}.rs"),
+                format!("fn f{i}() {{ x.unwrap(); }}\n"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let repo = f.repo("many", &refs);
+    let p = f.pipeline(
+        "version: 1\nname: many\ntasks:\n  - name: t\n    replace: { find: .unwrap(), with: .unwrap_x() }\n",
+    );
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    assert_eq!(
+        f.git(&repo, &["rev-parse", "codefleet/many^"]),
+        f.git(&repo, &["rev-parse", "main"])
+    );
+    let changed = f.git(&repo, &["diff", "--name-only", "main", "codefleet/many"]);
+    assert_eq!(changed.lines().count(), 150);
+    f.git(&repo, &["fsck", "--strict"]);
+    let tip = f.tip(&repo, "codefleet/many");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    assert_eq!(f.tip(&repo, "codefleet/many"), tip);
+}
+
+#[test]
+fn base_checkout_and_shard_flags() {
+    let f = Fixture::new();
+    let a = service(&f, "a");
+    let b = service(&f, "b");
+    let c = service(&f, "c");
+    let old = f.git(&a, &["rev-parse", "HEAD"]);
+    f.commit_files(&a, &[("src/later.rs", "log::info!(\"later\");\n")], "later");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+
+    let out = f.run(&a, &["run", p, "--base", old.trim()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.git(&a, &["rev-parse", "codefleet/migrate~2"]), old);
+    let bad = f.run(&a, &["run", p, "--base", "no-such-rev"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stdout).contains("no-such-rev"),
+        "{}",
+        text(&bad.stdout)
+    );
+
+    let out = f.run(&a, &["run", p, "--checkout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        f.git(&a, &["symbolic-ref", "HEAD"]),
+        "refs/heads/codefleet/migrate\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.join("src/later.rs")).expect("read"),
+        "tracing::info!(\"later\");\n"
+    );
+    assert_eq!(f.git(&a, &["status", "--porcelain"]), "");
+
+    let repos: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|r| r.display().to_string())
+        .collect();
+    let mut tips = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let mut args = vec!["run", p, "--check", "--json", "--shard", k];
+        for r in &repos {
+            args.extend(["--repo", r.as_str()]);
+        }
+        let out = f.run(&a, &args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let names: Vec<String> = report["repos"]
+            .as_array()
+            .expect("repos")
+            .iter()
+            .map(|r| r["name"].as_str().expect("name").to_string())
+            .collect();
+        tips.push(names);
+    }
+    assert_eq!(
+        tips,
+        [
+            vec!["a".to_string(), "c".to_string()],
+            vec!["b".to_string()]
+        ]
+    );
+    let bad = f.run(&a, &["run", p, "--shard", "3/2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).starts_with("error[E095]"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn pipeline_errors_exit_2_and_nothing_runs() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline("version: 1\nname: broken\ntasks:\n  - name: t\n    replace: { find: '(', with: x, regex: true }\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("p.yml:5:"), "{err}");
+    assert!(err.contains("nothing ran"), "{err}");
+    assert_eq!(
+        f.git(&repo, &["for-each-ref", "--format=%(refname)"]),
+        "refs/heads/main\n"
+    );
+}
+
+#[test]
+fn tasks_of_kinds_this_version_does_not_run_are_skipped_with_exit_1() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(
+        "version: 1\nname: mixed\ntasks:\n  - name: fmt\n    run: cargo fmt\n  - name: t\n    replace: { find: 'log = \"0.4\"', with: 'log = \"0.5\"' }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("task `fmt`: `run` tasks are not run by this version"),
+        "{summary}"
+    );
+    assert_eq!(
+        f.show(&repo, "codefleet/mixed:Cargo.toml"),
+        "[dependencies]\nlog = \"0.5\"\n"
+    );
+}
+
+#[test]
+fn a_branch_checked_out_elsewhere_fails_that_repo_and_keeps_the_report() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(
+        f.run(&repo, &["run", p, "--checkout"]).status.code(),
+        Some(0)
+    );
+    f.git(&repo, &["checkout", "-q", "main"]);
+    f.commit_files(&repo, &[("src/x.rs", "log::info!(\"x\");\n")], "x");
+    f.git(&repo, &["checkout", "-q", "codefleet/migrate"]);
+    let tip = f.tip(&repo, "codefleet/migrate");
+    let out = f.run(&repo, &["run", p, "--base", "main", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = &report["repos"][0];
+    assert_eq!(r["status"], "failed");
+    assert!(
+        r["message"]
+            .as_str()
+            .expect("message")
+            .contains("checked out"),
+        "{r}"
+    );
+    assert_eq!(
+        r["tasks"].as_array().expect("tasks").len(),
+        2,
+        "the tasks are still reported"
+    );
+    assert_eq!(
+        f.tip(&repo, "codefleet/migrate"),
+        tip,
+        "the checked-out branch did not move"
+    );
+    assert_eq!(f.git(&repo, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_directory_inside_a_repository_is_not_taken_for_it() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let sub = repo.join("src");
+    let out = f.run(
+        &repo,
+        &[
+            "run",
+            p.to_str().expect("utf8"),
+            "--repo",
+            sub.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("is not a repository: it is inside the repository at"),
+        "{summary}"
+    );
+    assert_eq!(f.tip(&repo, "codefleet/migrate"), None);
+    let plan = f.run(
+        &repo,
+        &[
+            "plan",
+            p.to_str().expect("utf8"),
+            "--repo",
+            sub.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(
+        text(&plan.stdout).contains(": not run: "),
+        "{}",
+        text(&plan.stdout)
+    );
+    // Standing in a subdirectory runs on the enclosing repository, as git does.
+    let here = f.run(&sub, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stdout));
+    assert!(f.tip(&repo, "codefleet/migrate").is_some());
+}
+
+#[test]
+fn modes_line_endings_and_symlinks_are_kept() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("run.sh", "#!/bin/sh\necho old\n"),
+            ("win.txt", "old\r\nline\r\n"),
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(repo.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    std::os::unix::fs::symlink("win.txt", repo.join("link.txt")).expect("symlink");
+    f.git(&repo, &["add", "-A"]);
+    f.git(&repo, &["commit", "-q", "-m", "modes"]);
+    let p = f.pipeline(
+        "version: 1\nname: m\ntasks:\n  - name: t\n    replace: { find: old, with: new }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        f.git(&repo, &["ls-tree", "main", "run.sh"])
+            .starts_with("100755")
+    );
+    let tree = f.git(&repo, &["ls-tree", "codefleet/m"]);
+    assert!(
+        tree.contains("100755 blob") && tree.contains("\trun.sh\n"),
+        "{tree}"
+    );
+    assert!(tree.contains("120000 blob"), "{tree}");
+    assert_eq!(f.show(&repo, "codefleet/m:run.sh"), "#!/bin/sh\necho new\n");
+    assert_eq!(f.show(&repo, "codefleet/m:win.txt"), "new\r\nline\r\n");
+    assert_eq!(
+        f.show(&repo, "codefleet/m:link.txt"),
+        "win.txt",
+        "the link itself is not edited"
+    );
+    let changed = f.git(&repo, &["diff", "--name-only", "main", "codefleet/m"]);
+    assert_eq!(changed, "run.sh\nwin.txt\n");
+}
+
+#[test]
+fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
+    let f = Fixture::new();
+    let one = service(&f, "one");
+    let a = service(&f, "fleet/a");
+    let b = service(&f, "fleet/b");
+    std::fs::create_dir_all(f.path("fleet/notes")).expect("a plain directory");
+    let listed = service(&f, "listed");
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/repos.txt"), "# more\n../listed\n").expect("list");
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "tasks:\n",
+        "repos:\n  - path: ../one\n  - path: ../fleet/*\n  - list: repos.txt\ntasks:\n",
+    ));
+    let out = f.run(f.dir.path(), &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = report["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["one", "a", "b", "listed"]);
+    for r in [&one, &a, &b, &listed] {
+        assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
+    }
+}
+
+#[test]
+fn several_pipelines_run_in_order_into_one_json_array() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let first = f.pipeline(TWO_TASKS);
+    let second = f.path("pipelines/second.yml");
+    std::fs::write(
+        &second,
+        "version: 1\nname: second\ntasks:\n  - name: t\n    replace: { find: '[dependencies]', with: '[deps]' }\n",
+    )
+    .expect("write");
+    let out = f.run(
+        &repo,
+        &[
+            "run",
+            first.to_str().expect("utf8"),
+            second.to_str().expect("utf8"),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = reports
+        .as_array()
+        .expect("an array, one report per pipeline")
+        .iter()
+        .map(|r| r["pipeline"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["migrate", "second"]);
+    assert_eq!(
+        f.show(&repo, "codefleet/second:Cargo.toml"),
+        "[deps]\nlog = \"0.4\"\n"
+    );
+}
