@@ -428,7 +428,9 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
                 return Err(format!("refused: `{p}` escapes the repository root"));
             }
             ".git" => {
-                return Err(format!("refused: `{p}` is inside `.git`, which is never edited"));
+                return Err(format!(
+                    "refused: `{p}` is inside `.git`, which is never edited"
+                ));
             }
             other => parts.push(other),
         }

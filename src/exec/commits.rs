@@ -1,7 +1,6 @@
 //! The git side of a run's tasks: the journal record of a task, the previous run's commits an
 //! identical re-run reuses, and a guard on the parent of commits built from large change sets.
 
-use crate::error::Error;
 use crate::git::{self, Repo, TaskRecord};
 use crate::report::{FileReport, FileStatus, TaskReport};
 
@@ -40,35 +39,6 @@ pub(super) fn task_record(
         error: report.message.clone(),
         ..TaskRecord::default()
     }
-}
-
-/// Guards against a commit written without its parent: `git::Repo` writes large change sets
-/// through a second repository handle, and libgit2 silently drops parent commits owned by
-/// another handle. Such a commit is rewritten with the same tree, signatures and message on
-/// the right parent. (Adapter until `crate::git` passes the parent by id; harmless after.)
-pub(super) fn ensure_parent(
-    repo: &Repo,
-    id: git::Oid,
-    parent: git::Oid,
-) -> Result<git::Oid, Error> {
-    let g = repo.git2();
-    let fail = |e: git2::Error| Error::new("E303", format!("cannot write the commit: {e}"));
-    let commit = g.find_commit(id).map_err(fail)?;
-    if commit.parent_ids().eq([parent]) {
-        return Ok(id);
-    }
-    let parent_commit = g.find_commit(parent).map_err(fail)?;
-    let tree = commit.tree().map_err(fail)?;
-    let message = String::from_utf8_lossy(commit.message_raw_bytes()).into_owned();
-    g.commit(
-        None,
-        &commit.author(),
-        &commit.committer(),
-        &message,
-        &tree,
-        &[&parent_commit],
-    )
-    .map_err(fail)
 }
 
 /// A commit of the branch before this run, for reuse by an identical re-run.

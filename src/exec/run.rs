@@ -16,7 +16,7 @@ use crate::report::{
     unified_diff,
 };
 
-use super::commits::{PreviousCommit, ensure_parent, now_rfc3339, previous_commits, task_record};
+use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record};
 use super::observer::Observer;
 use super::overlay::{Overlay, Reader};
 use super::pool::{Unit, catching, pool, run_units};
@@ -551,8 +551,7 @@ impl RunCtx<'_> {
             .iter()
             .find(|p| p.parent == Some(parent) && p.task == task.name)
             .map(|p| p.id);
-        let id = repo.commit_changes_reusing(parent, changes, &info, reuse)?;
-        id.map(|id| ensure_parent(repo, id, parent)).transpose()
+        repo.commit_changes_reusing(parent, changes, &info, reuse)
     }
 }
 

@@ -258,8 +258,9 @@ impl Repo {
         info: &CommitInfo,
         reuse: Option<git2::Oid>,
     ) -> Result<Option<git2::Oid>, Error> {
-        let parent_commit = self
-            .inner
+        // Looked up through `target`: libgit2 silently drops a parent that belongs to another
+        // repository handle, and with a pack `target` is a second handle.
+        let parent_commit = target
             .find_commit(parent)
             .map_err(|e| errors::git(&format!("read commit {}", errors::short(parent)), &e))?;
         let parent_tree = self.tree(parent_commit.tree_id())?;
