@@ -46,11 +46,17 @@ impl Reader<'_> {
         let Some(id) = self.overlay.base_ids.get(path) else {
             return Ok(None);
         };
-        let blob = repo
-            .git2()
-            .find_blob(*id)
-            .map_err(|e| Error::new("E303", format!("cannot read `{path}` from the base: {e}")))?;
-        Ok(Some(blob.content().to_vec()))
+        let Some(mode) = self.overlay.paths.get(path) else {
+            return Ok(None);
+        };
+        // A clean working-tree copy is read instead of inflating the blob (see
+        // `Repo::read_entry`); anything else comes from the object database.
+        let entry = git::TreeEntry {
+            path: path.to_string(),
+            mode: *mode,
+            id: *id,
+        };
+        Ok(repo.read_entry(&entry)?.map(|file| file.bytes))
     }
 
     /// A repository handle for a worker thread.

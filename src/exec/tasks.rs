@@ -2,6 +2,7 @@
 //! base (one repository handle per worker thread), edited in parallel, the interrupt flag
 //! checked before each file and panics caught per file.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
@@ -90,11 +91,19 @@ pub(crate) fn replace_files(
                 .collect();
         }
     };
+    // One repository handle per worker thread, opened on first use and kept for the whole
+    // task: rayon's `map_init` would open one per split, and each handle loads the index for
+    // the working-tree fast path.
+    let handles: Vec<Mutex<Option<Option<Repo>>>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(None))
+        .collect();
     files
         .par_iter()
-        .map_init(
-            || reader.open(),
-            |repo, path| {
+        .map(|path| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % handles.len();
+            let mut guard = handles[slot].lock().unwrap_or_else(|p| p.into_inner());
+            let repo = guard.get_or_insert_with(|| reader.open());
+            {
                 if interrupt.load(Ordering::SeqCst) {
                     return (path.clone(), FileOutcome::Interrupted);
                 }
@@ -141,8 +150,8 @@ pub(crate) fn replace_files(
                 });
                 done(path);
                 (path.clone(), outcome)
-            },
-        )
+            }
+        })
         .collect()
 }
 

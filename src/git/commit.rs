@@ -116,8 +116,9 @@ impl Repo {
     /// `changes` applied. Returns `None` — and writes no commit — when `changes` is empty or
     /// leaves the tree as it was. No ref moves: see [`Repo::update_branch`].
     ///
-    /// Large change sets are written as one pack instead of one loose file per object: writing
-    /// thousands of small files is what dominates the cost of a big commit.
+    /// Objects are written loose. (libgit2's pack builder searches for deltas, which made a
+    /// 4,000-file commit on the kernel take a minute; a pack writer without delta search is the
+    /// next step for big commits.)
     pub fn commit_changes(
         &self,
         parent: git2::Oid,
@@ -145,48 +146,12 @@ impl Repo {
         for change in changes {
             check_path(change.path())?;
         }
-        let pack = changes.len() >= PACK_THRESHOLD;
-        if !pack && !self.is_bare() {
+        if !self.is_bare() {
             return self.write_commit(&self.inner, parent, changes, info, reuse);
         }
         let target = self.second_handle()?;
-        if self.is_bare() {
-            self.stage_parent_attributes(&target, parent, changes)?;
-        }
-        let odb = target
-            .odb()
-            .map_err(|e| errors::git("open the object database", &e))?;
-        // With a pack, the second handle's object database buffers every write in memory,
-        // flushed as one pack only when a commit results. Buffered objects are lost on error:
-        // nothing refers to them yet.
-        let mempack = if pack {
-            Some(
-                odb.add_new_mempack_backend(1000)
-                    .map_err(|e| errors::git("buffer objects in memory", &e))?,
-            )
-        } else {
-            None
-        };
-        let commit = self.write_commit(&target, parent, changes, info, reuse)?;
-        if let (Some(mempack), Some(_)) = (mempack, commit) {
-            let mut pack = git2::Buf::new();
-            mempack
-                .dump(&target, &mut pack)
-                .map_err(|e| errors::git("pack the new objects", &e))?;
-            // Bytes 8..12 of a pack header count its objects; an empty pack is not worth a file.
-            if pack.len() > 12 && pack[8..12] != [0, 0, 0, 0] {
-                let mut writer = odb
-                    .packwriter()
-                    .map_err(|e| errors::git("start writing a pack", &e))?;
-                writer.write_all(&pack).map_err(|e| {
-                    errors::git("write a pack", &git2::Error::from_str(&e.to_string()))
-                })?;
-                writer
-                    .commit()
-                    .map_err(|e| errors::git("index the written pack", &e))?;
-            }
-        }
-        Ok(commit)
+        self.stage_parent_attributes(&target, parent, changes)?;
+        self.write_commit(&target, parent, changes, info, reuse)
     }
 
     /// A bare repository has no working tree to read `.gitattributes` from, and libgit2 then
@@ -259,7 +224,7 @@ impl Repo {
         reuse: Option<git2::Oid>,
     ) -> Result<Option<git2::Oid>, Error> {
         // Looked up through `target`: libgit2 silently drops a parent that belongs to another
-        // repository handle, and with a pack `target` is a second handle.
+        // repository handle, and for a bare repository `target` is a second handle.
         let parent_commit = target
             .find_commit(parent)
             .map_err(|e| errors::git(&format!("read commit {}", errors::short(parent)), &e))?;
@@ -382,10 +347,6 @@ impl Repo {
         writer.commit().map_err(fail)
     }
 }
-
-/// From this many changed paths on, new objects are written as one pack (git itself keeps
-/// fetched objects loose below 100, `transfer.unpackLimit`).
-const PACK_THRESHOLD: usize = 100;
 
 fn signature(who: &Identity, when: &git2::Time) -> Result<git2::Signature<'static>, Error> {
     git2::Signature::new(&who.name, &who.email, when)

@@ -154,7 +154,7 @@ fn crlf_is_kept_without_attributes_or_autocrlf() {
 }
 
 #[test]
-fn many_changes_across_many_directories_match_git_and_go_into_one_pack() {
+fn many_changes_across_many_directories_match_git() {
     let f = Fixture::empty();
     f.write(".gitattributes", b"*.crlf text\n");
     for d in 0..40 {
@@ -182,8 +182,7 @@ fn many_changes_across_many_directories_match_git_and_go_into_one_pack() {
             format!("{d}\r\n"),
         ));
     }
-    assert!(changes.len() >= 100, "enough changes to take the pack path");
-    let loose_before = count_objects(&f, "count");
+    assert!(changes.len() >= 100, "a large change set");
     let repo = f.open();
     let ours = commit(&repo, &changes);
     let theirs = witness_tree(&f, &[], |dir| {
@@ -199,20 +198,9 @@ fn many_changes_across_many_directories_match_git_and_go_into_one_pack() {
         f.git_bytes(&["cat-file", "blob", &format!("{ours}:d3/added/w.crlf")]),
         b"3\n"
     );
-    // The new objects went into one pack, none loose, and the repository is sound.
-    assert_eq!(count_objects(&f, "count"), loose_before);
-    assert_eq!(count_objects(&f, "packs"), "1");
+    // The repository is sound, and the same commit again gives the same id.
     f.git(&["fsck", "--strict", "--no-dangling"]);
-    // The same commit again writes nothing new: no second pack.
     assert_eq!(commit(&repo, &changes), ours);
-    assert_eq!(count_objects(&f, "packs"), "1");
-}
-
-fn count_objects(f: &Fixture, key: &str) -> String {
-    f.git(&["count-objects", "-v"])
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
-        .expect("count-objects field")
 }
 
 #[test]
