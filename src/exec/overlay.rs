@@ -26,15 +26,25 @@ pub(crate) struct Reader<'a> {
 impl Reader<'_> {
     /// The content of `path` as the task sees it, reading the base through `repo` (one per
     /// worker thread: a [`Repo`] is not shared across threads).
-    /// The size of `path` when it can be known without reading it whole (changed content, or
-    /// the object header of a base blob).
-    pub fn size(&self, repo: &Repo, path: &str) -> Option<u64> {
+    /// Whether `path` is over `max` bytes, known without reading it whole: changed content by
+    /// its length; a base file whose working-tree copy is within the limit is not (its real
+    /// size is checked again once read), else by the blob's object header. Reading headers of
+    /// every blob touches most of a pack, so it is kept to the files that look too large.
+    pub fn too_large(&self, repo: &Repo, path: &str, max: u64) -> bool {
         if let Some(c) = self.overlay.changed.get(path) {
-            return c.as_ref().map(|b| b.len() as u64);
+            return c.as_ref().is_some_and(|b| b.len() as u64 > max);
         }
-        let id = self.overlay.base_ids.get(path)?;
-        let odb = repo.git2().odb().ok()?;
-        odb.read_header(*id).ok().map(|(size, _)| size as u64)
+        if std::fs::symlink_metadata(self.work_dir.join(path)).is_ok_and(|m| m.len() <= max) {
+            return false;
+        }
+        let Some(id) = self.overlay.base_ids.get(path) else {
+            return false;
+        };
+        repo.git2()
+            .odb()
+            .ok()
+            .and_then(|odb| odb.read_header(*id).ok())
+            .is_some_and(|(size, _)| size as u64 > max)
     }
 
     pub fn read(&self, repo: &Repo, path: &str) -> Result<Option<Vec<u8>>, Error> {

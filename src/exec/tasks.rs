@@ -115,7 +115,7 @@ pub(crate) fn replace_files(
                         };
                     };
                     // A file over the limit is skipped before it is read.
-                    if reader.size(repo, path).is_some_and(|size| size > max_size) {
+                    if reader.too_large(repo, path, max_size) {
                         return FileOutcome::Skipped(Skip::TooLarge);
                     }
                     let bytes = match reader.read(repo, path) {
@@ -219,11 +219,12 @@ impl Files for OverlayFiles<'_> {
             }
             return Ok(());
         }
-        if let Some(size) = self.reader.size(self.repo, &path)
-            && size > self.policy.max_file_size
+        if self
+            .reader
+            .too_large(self.repo, &path, self.policy.max_file_size)
         {
             return Err(format!(
-                "refused: `{path}` is larger than the policy's max_file_size ({size} > {} bytes)",
+                "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
                 self.policy.max_file_size
             ));
         }

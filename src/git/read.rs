@@ -44,6 +44,9 @@ pub(crate) struct IndexSnapshot {
     /// Whether any attributes file mentions `working-tree-encoding`: a re-encoding on checkout
     /// may keep the length (ASCII to EBCDIC), so such paths are looked up one by one.
     encodings: bool,
+    /// Whether anything may convert content between the blob and the working tree (text, eol,
+    /// crlf, ident, filter or encoding attributes, or core.autocrlf).
+    conversions: bool,
 }
 
 /// What git records about a working-tree file when it stages it.
@@ -174,10 +177,12 @@ impl Repo {
         }
         // A checkout filter (CRLF, ident, encoding) that changed the bytes changed their
         // length too; equal lengths mean the working-tree copy is the blob itself.
-        let odb = self.inner.odb().ok()?;
-        let (size, kind) = odb.read_header(entry.id).ok()?;
-        if kind != git2::ObjectType::Blob || size != bytes.len() {
-            return None;
+        if snapshot.conversions {
+            let odb = self.inner.odb().ok()?;
+            let (size, kind) = odb.read_header(entry.id).ok()?;
+            if kind != git2::ObjectType::Blob || size != bytes.len() {
+                return None;
+            }
         }
         Some(bytes)
     }
@@ -210,11 +215,26 @@ impl Repo {
                 (e.path, stat)
             })
             .collect::<HashMap<_, _>>();
-        let encodings = self.attributes_mention(&entries, b"working-tree-encoding");
+        let encodings = self.attributes_mention(&entries, &[b"working-tree-encoding"]);
+        // Without attributes that convert content and without core.autocrlf, a clean
+        // working-tree file is the blob byte for byte; otherwise its length is compared with
+        // the blob's (reading the blob's header, which touches the pack).
+        let autocrlf = self
+            .inner
+            .config()
+            .ok()
+            .and_then(|c| c.get_string("core.autocrlf").ok())
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false"));
+        let conversions = autocrlf
+            || self.attributes_mention(
+                &entries,
+                &[b"text", b"eol", b"crlf", b"ident", b"filter", b"encoding"],
+            );
         Some(IndexSnapshot {
             entries,
             mtime,
             encodings,
+            conversions,
         })
     }
 
@@ -222,8 +242,12 @@ impl Repo {
     /// in the index (working-tree copy, else the staged blob), `info/attributes`, and the
     /// user's attributes file. Unreadable files count as mentioning it.
     #[cfg(unix)]
-    fn attributes_mention(&self, entries: &HashMap<Vec<u8>, IndexStat>, word: &[u8]) -> bool {
-        let has = |bytes: &[u8]| bytes.windows(word.len()).any(|w| w == word);
+    fn attributes_mention(&self, entries: &HashMap<Vec<u8>, IndexStat>, words: &[&[u8]]) -> bool {
+        let has = |bytes: &[u8]| {
+            words
+                .iter()
+                .any(|word| bytes.windows(word.len()).any(|w| w == *word))
+        };
         let workdir = self.work_dir();
         for (path, stat) in entries {
             if !(path == b".gitattributes" || path.ends_with(b"/.gitattributes")) {

@@ -283,3 +283,26 @@ fn a_working_tree_encoding_path_is_read_from_the_object_database() {
         .expect("exists");
     assert_eq!(plain.source, Source::WorkTree);
 }
+
+#[test]
+fn core_autocrlf_alone_still_gives_the_committed_bytes() {
+    // No attributes file at all: only the repository's core.autocrlf converts on checkout, so
+    // the fast path must still compare lengths with the blob.
+    let f = Fixture::empty();
+    f.write("a.txt", b"one\ntwo\n");
+    f.commit_all("initial");
+    f.git(&["config", "core.autocrlf", "true"]);
+    std::fs::remove_file(f.path().join("a.txt")).expect("rm");
+    f.git(&["checkout", "--", "a.txt"]);
+    assert_eq!(f.read("a.txt"), b"one\r\ntwo\r\n");
+    age_files(f.path());
+    f.git(&["update-index", "--refresh"]);
+    let repo = f.open();
+    let base = repo.base(None).expect("base");
+    let file = repo
+        .read_entry(&repo.entry(&base, "a.txt").expect("entry").expect("exists"))
+        .expect("read")
+        .expect("exists");
+    assert_eq!(file.bytes, b"one\ntwo\n");
+    assert_eq!(file.source, Source::ObjectDatabase);
+}
