@@ -14,7 +14,17 @@ pub(crate) struct Overlay {
     /// The base tree's blob of each editable file.
     pub base_ids: HashMap<String, git::Oid>,
     /// Content changed by earlier tasks; `None` for deleted.
-    pub changed: HashMap<String, Option<Vec<u8>>>,
+    pub changed: HashMap<String, Option<Stored>>,
+}
+
+/// Content an earlier task changed: held in memory, or already stored as a blob (big runs
+/// store each new file as soon as it is computed rather than holding them all).
+#[derive(Debug)]
+pub(crate) enum Stored {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// A blob in the repository's object database.
+    Blob(git::Oid),
 }
 
 /// Reads the current content of a file for a task: the overlay first, then the base.
@@ -31,8 +41,11 @@ impl Reader<'_> {
     /// size is checked again once read), else by the blob's object header. Reading headers of
     /// every blob touches most of a pack, so it is kept to the files that look too large.
     pub fn too_large(&self, repo: &Repo, path: &str, max: u64) -> bool {
-        if let Some(c) = self.overlay.changed.get(path) {
-            return c.as_ref().is_some_and(|b| b.len() as u64 > max);
+        match self.overlay.changed.get(path) {
+            Some(None) => return false,
+            Some(Some(Stored::Bytes(b))) => return b.len() as u64 > max,
+            Some(Some(Stored::Blob(id))) => return blob_size(repo, *id).is_some_and(|s| s > max),
+            None => {}
         }
         if std::fs::symlink_metadata(self.work_dir.join(path)).is_ok_and(|m| m.len() <= max) {
             return false;
@@ -40,16 +53,20 @@ impl Reader<'_> {
         let Some(id) = self.overlay.base_ids.get(path) else {
             return false;
         };
-        repo.git2()
-            .odb()
-            .ok()
-            .and_then(|odb| odb.read_header(*id).ok())
-            .is_some_and(|(size, _)| size as u64 > max)
+        blob_size(repo, *id).is_some_and(|size| size > max)
     }
 
     pub fn read(&self, repo: &Repo, path: &str) -> Result<Option<Vec<u8>>, Error> {
-        if let Some(c) = self.overlay.changed.get(path) {
-            return Ok(c.clone());
+        match self.overlay.changed.get(path) {
+            Some(None) => return Ok(None),
+            Some(Some(Stored::Bytes(b))) => return Ok(Some(b.clone())),
+            Some(Some(Stored::Blob(id))) => {
+                let blob = repo.git2().find_blob(*id).map_err(|e| {
+                    Error::new("E303", format!("cannot read the new `{path}` back: {e}"))
+                })?;
+                return Ok(Some(blob.content().to_vec()));
+            }
+            None => {}
         }
         // The blob id comes from the listing: `Repo::read_file` would look the path up from
         // the root tree for every file, which costs more than the blob itself on big trees.
@@ -73,4 +90,10 @@ impl Reader<'_> {
     pub fn open(&self) -> Option<Repo> {
         Repo::open(self.work_dir).ok()
     }
+}
+
+/// A blob's size from its object header.
+fn blob_size(repo: &Repo, id: git::Oid) -> Option<u64> {
+    let odb = repo.git2().odb().ok()?;
+    odb.read_header(id).ok().map(|(size, _)| size as u64)
 }

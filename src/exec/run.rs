@@ -18,7 +18,7 @@ use crate::report::{
 
 use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record};
 use super::observer::Observer;
-use super::overlay::{Overlay, Reader};
+use super::overlay::{Overlay, Reader, Stored};
 use super::pool::{Unit, catching, pool, run_units};
 use super::tasks::{self, FileOutcome, OverlayFiles};
 use crate::coders::{Format, UdiffInput};
@@ -315,7 +315,11 @@ impl RunCtx<'_> {
                     match change {
                         TreeChange::Write { path, bytes, mode } => {
                             overlay.paths.insert(path.clone(), mode);
-                            overlay.changed.insert(path, Some(bytes));
+                            overlay.changed.insert(path, Some(Stored::Bytes(bytes)));
+                        }
+                        TreeChange::Blob { path, id, mode } => {
+                            overlay.paths.insert(path.clone(), mode);
+                            overlay.changed.insert(path, Some(Stored::Blob(id)));
                         }
                         TreeChange::Delete { path } => {
                             overlay.paths.remove(&path);
@@ -407,6 +411,7 @@ impl RunCtx<'_> {
                     &tasks::PerFile {
                         max_size: policy.max_file_size,
                         keep_old: self.options.mode == Mode::DryRun,
+                        store: self.writes() && repo.work_dir().is_some(),
                         interrupt: self.interrupt,
                         done: &|path| self.observer.file_done(display, &task.name, path),
                     },
@@ -477,17 +482,28 @@ impl RunCtx<'_> {
                         (_, None) => FileStatus::Deleted,
                         _ => FileStatus::Modified,
                     };
-                    let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new.as_deref()));
+                    // Dry runs never store blobs, so their new content is always at hand.
+                    let new_bytes = match &new {
+                        Some(Stored::Bytes(b)) => Some(b.as_slice()),
+                        _ => None,
+                    };
+                    let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new_bytes));
                     report.files_changed += 1;
+                    let mode = overlay
+                        .paths
+                        .get(&path)
+                        .copied()
+                        .unwrap_or(FileMode::Regular);
                     changes.push(match new {
-                        Some(bytes) => TreeChange::Write {
-                            mode: overlay
-                                .paths
-                                .get(&path)
-                                .copied()
-                                .unwrap_or(FileMode::Regular),
+                        Some(Stored::Bytes(bytes)) => TreeChange::Write {
+                            mode,
                             path: path.clone(),
                             bytes,
+                        },
+                        Some(Stored::Blob(id)) => TreeChange::Blob {
+                            mode,
+                            path: path.clone(),
+                            id,
                         },
                         None => TreeChange::Delete { path: path.clone() },
                     });

@@ -11,12 +11,12 @@ use std::path::Path;
 
 use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
-use crate::git::Repo;
+use crate::git::{FileMode, Repo};
 use crate::pipeline::{FileFilter, Policy, Replace};
 use crate::plan::{Skip, content_skip};
 use crate::workspace::check_relative;
 
-use super::overlay::Reader;
+use super::overlay::{Reader, Stored};
 use super::pool::catching;
 
 /// What a task did to one file.
@@ -36,10 +36,10 @@ pub(crate) enum FileOutcome {
         line: Option<usize>,
     },
     /// Changed: content before (`None`: created; empty when not kept for a diff) and after
-    /// (`None`: deleted).
+    /// (`None`: deleted; a stored blob when the run stores new files as it goes).
     Changed {
         old: Option<Vec<u8>>,
-        new: Option<Vec<u8>>,
+        new: Option<Stored>,
         replacements: Option<usize>,
     },
 }
@@ -51,6 +51,9 @@ pub(crate) struct PerFile<'a> {
     pub max_size: u64,
     /// Keep the old content (for diffs).
     pub keep_old: bool,
+    /// Store each new file's blob as soon as it is computed (runs that write, in repositories
+    /// with a working tree), so a big task does not hold every new file in memory.
+    pub store: bool,
     /// Checked before each file.
     pub interrupt: &'a AtomicBool,
     /// Called after each file.
@@ -69,6 +72,7 @@ pub(crate) fn replace_files(
     let PerFile {
         max_size,
         keep_old,
+        store,
         interrupt,
         done,
     } = *how;
@@ -137,6 +141,25 @@ pub(crate) fn replace_files(
                     if new == bytes {
                         return FileOutcome::Unchanged;
                     }
+                    let new = if store {
+                        let mode = reader
+                            .overlay
+                            .paths
+                            .get(path.as_str())
+                            .copied()
+                            .unwrap_or(FileMode::Regular);
+                        match repo.store_blob(path, &new, mode) {
+                            Ok(id) => Stored::Blob(id),
+                            Err(e) => {
+                                return FileOutcome::Failed {
+                                    message: e.message,
+                                    line: None,
+                                };
+                            }
+                        }
+                    } else {
+                        Stored::Bytes(new)
+                    };
                     FileOutcome::Changed {
                         // Only a diff needs the old content; a big run should not hold it.
                         old: Some(if keep_old { bytes } else { Vec::new() }),
@@ -289,7 +312,7 @@ pub(crate) fn edit_files(
                     path,
                     FileOutcome::Changed {
                         old,
-                        new: Some(content),
+                        new: Some(Stored::Bytes(content)),
                         replacements: None,
                     },
                 ));

@@ -1,4 +1,5 @@
-//! [`TreeChange`]: one path's new state in a commit — new bytes with a mode, or deleted.
+//! [`TreeChange`]: one path's new state in a commit — new bytes (or a stored blob) with a
+//! mode, or deleted.
 //! A rename is a delete of the old path plus a write of the new one.
 
 use super::mode::FileMode;
@@ -13,6 +14,17 @@ pub enum TreeChange {
         path: String,
         /// The new content, in working-tree form or already normalized.
         bytes: Vec<u8>,
+        /// The mode to store.
+        mode: FileMode,
+    },
+    /// Put a blob already stored with [`Repo::store_blob`](super::Repo::store_blob) at `path`:
+    /// large runs write each file's blob as soon as it is computed, in parallel, instead of
+    /// holding every new file in memory until the commit.
+    Blob {
+        /// Relative, `/`-separated path.
+        path: String,
+        /// The stored blob.
+        id: git2::Oid,
         /// The mode to store.
         mode: FileMode,
     },
@@ -55,7 +67,9 @@ impl TreeChange {
     /// The path changed.
     pub fn path(&self) -> &str {
         match self {
-            TreeChange::Write { path, .. } | TreeChange::Delete { path } => path,
+            TreeChange::Write { path, .. }
+            | TreeChange::Blob { path, .. }
+            | TreeChange::Delete { path } => path,
         }
     }
 }

@@ -214,6 +214,14 @@ impl Repo {
         git2::Repository::open(path).map_err(|e| errors::git("reopen the repository", &e))
     }
 
+    /// Stores `bytes` as the blob of `path` exactly as `git add` would (clean filters by
+    /// path), for a later [`TreeChange::Blob`]. Not for bare repositories, whose attributes
+    /// come from the parent tree at commit time: give those [`TreeChange::Write`].
+    pub fn store_blob(&self, path: &str, bytes: &[u8], mode: FileMode) -> Result<git2::Oid, Error> {
+        check_path(path)?;
+        self.write_blob(&self.inner, path, bytes, mode)
+    }
+
     /// Writes blobs, trees and the commit through `target`.
     fn write_commit(
         &self,
@@ -235,6 +243,7 @@ impl Repo {
                 TreeChange::Write { path, bytes, mode } => {
                     Leaf::Put(self.write_blob(target, path, bytes, *mode)?, *mode)
                 }
+                TreeChange::Blob { id, mode, .. } => Leaf::Put(*id, *mode),
                 TreeChange::Delete { .. } => Leaf::Remove,
             };
             edit.insert(change.path(), leaf)?;

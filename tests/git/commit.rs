@@ -190,6 +190,7 @@ fn many_changes_across_many_directories_match_git() {
             match change {
                 TreeChange::Write { path, bytes, .. } => write_file(dir, path, bytes),
                 TreeChange::Delete { path } => std::fs::remove_file(dir.join(path)).expect("rm"),
+                other => panic!("this test writes bytes only, not {other:?}"),
             }
         }
     });
@@ -482,4 +483,28 @@ fn a_bare_repository_applies_the_parent_trees_attributes() {
     });
     let ours = f.git_in(&bare, &["rev-parse", &format!("{id}^{{tree}}")]);
     assert_eq!(ours, theirs);
+}
+
+#[test]
+fn a_stored_blob_commits_the_same_tree_as_its_bytes() {
+    // Runs store each new file's blob as it is computed; the commit must be the one the bytes
+    // would have made, clean filters included.
+    let f = Fixture::with_files(&[(".gitattributes", "*.txt text=auto\n"), ("a.txt", "a\n")]);
+    let repo = f.open();
+    let bytes: &[u8] = b"one\r\ntwo\r\n";
+    let from_bytes = commit(&repo, &[TreeChange::write("a.txt", bytes)]);
+    let id = repo
+        .store_blob("a.txt", bytes, codefleet::git::FileMode::Regular)
+        .expect("store");
+    let stored = TreeChange::Blob {
+        path: "a.txt".into(),
+        id,
+        mode: codefleet::git::FileMode::Regular,
+    };
+    let from_blob = commit(&repo, &[stored]);
+    assert_eq!(tree_of(&f, from_blob), tree_of(&f, from_bytes));
+    assert_eq!(
+        f.git_bytes(&["cat-file", "blob", &format!("{from_blob}:a.txt")]),
+        b"one\ntwo\n"
+    );
 }
