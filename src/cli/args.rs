@@ -95,6 +95,15 @@ pub enum Command {
     /// Check pipelines and report every problem with its place; exit 2 if any.
     Validate(ValidateArgs),
     /// Apply edits (a model reply or a patch) to the files in the current directory.
+    #[command(after_help = "\
+Exit codes: 0 every edit applied; 1 some edit failed or was refused (the others applied);
+2 the input cannot be read.
+
+Examples:
+  codefleet apply --format diff reply.md      SEARCH/REPLACE blocks from a model reply
+  git diff main | codefleet apply -C ../copy  a patch on stdin, applied in another directory
+  codefleet apply --dry-run changes.diff      show what would change, write nothing
+  codefleet apply --json reply.md | jq .      one JSON record per edit")]
     Apply(ApplyArgs),
     /// List past runs of this repository.
     Runs(RunsArgs),
@@ -160,7 +169,9 @@ pub struct ValidateArgs {
 /// `codefleet apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The edit format of the input; `auto` detects it from the text.
+    /// The edit format: `diff` (SEARCH/REPLACE blocks), `diff-fenced`, `udiff` (a fenced model
+    /// reply or a whole `git diff`/`diff -u` patch), `whole` (whole files), `patch`
+    /// (`*** Begin Patch`), or `auto` to detect it from the text.
     #[arg(long, short = 'f', value_name = "FORMAT", default_value = "auto")]
     pub format: String,
     /// The reply or patch file; `-` or nothing reads standard input.
