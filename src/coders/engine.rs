@@ -44,8 +44,11 @@ pub struct Engine<'a> {
     slots: HashMap<String, Slot>,
     order: Vec<String>,
     touched: HashSet<String>,
-    known: Vec<String>,
-    known_set: HashSet<String>,
+    /// Every known file, listed from `files` on first need (rescues, `whole`'s rules): a
+    /// patch whose paths all exist never lists the directory.
+    known: Option<(Vec<String>, HashSet<String>)>,
+    /// Files created before the listing was loaded, added to it when it is.
+    created: Vec<String>,
     rescue: Option<Vec<String>>,
     checks: HashMap<String, Result<(), String>>,
     hunk_offsets: HashMap<String, isize>,
@@ -56,11 +59,12 @@ pub struct Engine<'a> {
 type Res = Result<(String, &'static str), String>;
 
 impl<'a> Engine<'a> {
-    /// An engine over `files`; `rescue` limits the wrong-file rescue to these files (the files
-    /// the task gave the model), else every known file is tried.
+    /// An engine over `files`; `known` is the listing of `files` when the caller already has
+    /// it (else it is read on first need); `rescue` limits the wrong-file rescue to these files
+    /// (the files the task gave the model), else every known file is tried.
     pub fn new(
         files: &'a dyn Files,
-        known: Vec<String>,
+        known: Option<Vec<String>>,
         rescue: Option<Vec<String>>,
     ) -> Engine<'a> {
         Engine {
@@ -68,8 +72,11 @@ impl<'a> Engine<'a> {
             slots: HashMap::new(),
             order: Vec::new(),
             touched: HashSet::new(),
-            known_set: known.iter().cloned().collect(),
-            known,
+            known: known.map(|k| {
+                let set = k.iter().cloned().collect();
+                (k, set)
+            }),
+            created: Vec::new(),
             rescue,
             checks: HashMap::new(),
             hunk_offsets: HashMap::new(),
@@ -131,8 +138,15 @@ impl<'a> Engine<'a> {
         let was_absent = matches!(self.slot(path).content, Content::Absent);
         let now_absent = matches!(content, Content::Absent);
         self.slot(path).content = content;
-        if was_absent && !now_absent && self.known_set.insert(path.to_string()) {
-            self.known.push(path.to_string());
+        if was_absent && !now_absent {
+            match &mut self.known {
+                Some((list, set)) => {
+                    if set.insert(path.to_string()) {
+                        list.push(path.to_string());
+                    }
+                }
+                None => self.created.push(path.to_string()),
+            }
         }
     }
 
@@ -147,8 +161,21 @@ impl<'a> Engine<'a> {
 
     /// The existing known files, in order. Files not loaded yet exist (they are listed); only
     /// loaded ones are checked, so this never reads the repository.
-    fn existing_known(&self) -> Vec<String> {
-        self.known
+    fn existing_known(&mut self) -> Vec<String> {
+        if self.known.is_none() {
+            let mut list = self.files.paths();
+            let mut set: HashSet<String> = list.iter().cloned().collect();
+            for p in std::mem::take(&mut self.created) {
+                if set.insert(p.clone()) {
+                    list.push(p);
+                }
+            }
+            self.known = Some((list, set));
+        }
+        let Some((known, _)) = &self.known else {
+            return Vec::new();
+        };
+        known
             .iter()
             .filter(|p| {
                 self.slots

@@ -232,8 +232,10 @@ pub fn parse_and_apply(
     files: &dyn Files,
     opts: &ApplyOptions,
 ) -> Outcome {
-    let known = files.paths();
-    let parsed = parse(format, text, &known, opts);
+    // Only `whole` needs the listing to parse (its only-file rule); other formats list the
+    // files on first need, so a patch whose paths all exist never walks the directory.
+    let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
+    let parsed = parse(format, text, known.as_deref().unwrap_or(&[]), opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     let mut edits = Vec::with_capacity(parsed.items.len());
     for (index, item) in parsed.items.iter().enumerate() {
