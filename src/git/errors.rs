@@ -66,13 +66,12 @@ pub(crate) fn branch_moved(
     expected: Option<git2::Oid>,
     actual: Option<git2::Oid>,
 ) -> Error {
-    let show = |o: Option<git2::Oid>| o.map_or("absent".to_string(), |o| short(o).to_string());
     Error::new(
         "E205",
         format!(
             "branch `{branch}` moved while codefleet worked: expected {}, found {}",
-            show(expected),
-            show(actual)
+            tip(expected),
+            tip(actual)
         ),
     )
     .hint("someone else updated the branch; inspect it with `git log`, then rerun")
@@ -125,13 +124,12 @@ pub(crate) fn rollback_moved(
     expected: Option<git2::Oid>,
     actual: Option<git2::Oid>,
 ) -> Error {
-    let show = |o: Option<git2::Oid>| o.map_or("absent".to_string(), |o| short(o).to_string());
     Error::new(
         "E210",
         format!(
             "refusing to roll back: branch `{branch}` is at {}, not at {} where codefleet left it",
-            show(actual),
-            show(expected)
+            tip(actual),
+            tip(expected)
         ),
     )
     .hint("the branch has commits codefleet did not make; move it yourself with `git branch -f`")
@@ -219,4 +217,9 @@ pub(crate) fn short(oid: git2::Oid) -> String {
 /// Wraps an I/O error on a file under the git directory (`E001`, exit 1).
 pub(crate) fn io(path: &Path, err: &std::io::Error) -> Error {
     Error::io(path, err).exit(Exit::Failed)
+}
+
+/// A branch tip as errors show it: a short id, or `absent`.
+fn tip(o: Option<git2::Oid>) -> String {
+    o.map_or("absent".to_string(), |o| short(o).to_string())
 }

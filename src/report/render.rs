@@ -97,17 +97,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         Mode::Run => "",
         Mode::DryRun | Mode::Check => " (would be written; nothing was)",
     };
-    let _ = write!(
-        out,
-        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}{verb}",
-        t.repos,
-        t.repos_changed,
-        t.repos_failed,
-        t.commits,
-        t.files_changed,
-        t.files_failed,
-        not_run(t)
-    );
+    let _ = write!(out, "\n{}{verb}", totals_line(t));
     if report.interrupted {
         out.push_str("; interrupted: unfinished tasks wrote nothing");
     }
@@ -116,6 +106,20 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
 }
 
 /// `; N tasks not run` when some were skipped.
+/// The one-line totals shared by the terminal summary and the Markdown summary.
+fn totals_line(t: &super::Totals) -> String {
+    format!(
+        "{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}",
+        t.repos,
+        t.repos_changed,
+        t.repos_failed,
+        t.commits,
+        t.files_changed,
+        t.files_failed,
+        not_run(t)
+    )
+}
+
 fn not_run(t: &super::Totals) -> String {
     match t.tasks_skipped {
         0 => String::new(),
@@ -221,17 +225,7 @@ pub fn markdown(report: &RunReport) -> String {
         }
     }
     let t = &report.totals;
-    let _ = writeln!(
-        out,
-        "\n{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}\n",
-        t.repos,
-        t.repos_changed,
-        t.repos_failed,
-        t.commits,
-        t.files_changed,
-        t.files_failed,
-        not_run(t)
-    );
+    let _ = writeln!(out, "\n{}\n", totals_line(t));
     out
 }
 
