@@ -171,6 +171,12 @@ impl Observer for ChannelObserver {
         }
     }
 
+    fn command_output(&self, repo: &str, task: &str, line: &str) {
+        if self.verbose {
+            self.line(format!("{repo}: `{task}` | {line}"));
+        }
+    }
+
     fn task_finished(&self, repo: &str, task: &TaskReport) {
         if self.verbose {
             self.line(format!(

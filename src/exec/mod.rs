@@ -1,5 +1,5 @@
 //! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
+//! task, shell steps in a temporary worktree, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
 //! interrupt flag honoured between files.
 
 mod commits;
@@ -7,6 +7,8 @@ pub mod observer;
 mod overlay;
 pub mod pool;
 mod run;
+mod shell;
+mod steps;
 mod tasks;
 
 pub use observer::{Observer, Silent};

@@ -20,6 +20,8 @@ use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record}
 use super::observer::Observer;
 use super::overlay::{Overlay, Reader, Stored};
 use super::pool::{Unit, catching, pool, run_units};
+use super::shell::Gate;
+use super::steps::{self, AfterCheck, Shell, Undo};
 use super::tasks::{self, FileOutcome, OverlayFiles};
 use crate::coders::{Format, UdiffInput};
 
@@ -123,6 +125,7 @@ pub fn run(
         observer,
         interrupt,
         run_id: &run_id,
+        gates: pipeline.tasks.iter().map(|_| Gate::default()).collect(),
     };
     let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
     let repos: Vec<RepoReport> = units
@@ -185,6 +188,8 @@ struct RunCtx<'a> {
     observer: &'a dyn Observer,
     interrupt: &'a AtomicBool,
     run_id: &'a str,
+    /// Each task's `concurrency:` gate for shell steps, by task index.
+    gates: Vec<Gate>,
 }
 
 impl RunCtx<'_> {
@@ -271,25 +276,52 @@ impl RunCtx<'_> {
         );
         let mut parent = base.commit;
         let work_dir = repo.display_path().to_path_buf();
-        for task in &self.pipeline.tasks {
+        // Shell steps' worktree (removed when this goes, whatever happens), the previous task's
+        // undo for a failing check, and why the rest is not run after `on_fail: stop`.
+        let mut shell = Shell::default();
+        let mut undo: Option<Undo> = None;
+        let mut stopped: Option<String> = None;
+        for (index, task) in self.pipeline.tasks.iter().enumerate() {
             if self.interrupt.load(Ordering::SeqCst) {
                 let mut t = TaskReport::new(&task.name, task.kind.name());
                 t.status = TaskStatus::Interrupted;
                 report.tasks.push(t);
                 continue;
             }
+            if let Some(why) = &stopped {
+                let mut t = TaskReport::new(&task.name, task.kind.name());
+                t.status = TaskStatus::Skipped;
+                t.message = Some(why.clone());
+                report.tasks.push(t);
+                continue;
+            }
             let started = std::time::Instant::now();
-            let (mut task_report, changes) =
-                match catching(|| self.task(&repo, display, &work_dir, &overlay, task, name)) {
-                    Ok(r) => r,
-                    Err(msg) => {
-                        let mut t = TaskReport::new(&task.name, task.kind.name());
-                        t.status = TaskStatus::Failed;
-                        t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
-                        (t, Vec::new())
-                    }
-                };
+            let step = steps::Ctx {
+                pipeline: self.pipeline,
+                run_id: self.run_id,
+                repo_name: name,
+                display,
+                mode: self.options.mode,
+                observer: self.observer,
+                interrupt: self.interrupt,
+                gate: self.gates.get(index),
+            };
+            let (mut task_report, changes) = match catching(|| match &task.kind {
+                TaskKind::Run(_) | TaskKind::Check { .. } => {
+                    shell.task(&step, &repo, &overlay, parent, task)
+                }
+                _ => self.task(&repo, display, &work_dir, &overlay, task, name),
+            }) {
+                Ok(r) => r,
+                Err(msg) => {
+                    let mut t = TaskReport::new(&task.name, task.kind.name());
+                    t.status = TaskStatus::Failed;
+                    t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                    (t, Vec::new())
+                }
+            };
             let mut commit = None;
+            let parent_before = parent;
             if self.writes() && task_report.status != TaskStatus::Interrupted && !changes.is_empty()
             {
                 match self.commit(&repo, parent, &changes, task, name, &previous) {
@@ -310,7 +342,14 @@ impl RunCtx<'_> {
                     .push(task_record(&task_report, commit, started.elapsed()));
             }
             let committed = commit.is_some() || (!self.writes() && task_report.makes_commit());
+            let previous_undo = undo.take();
             if committed {
+                undo = Some(Undo::capture(
+                    report.tasks.len(),
+                    parent_before,
+                    &mut overlay,
+                    &changes,
+                ));
                 for change in changes {
                     match change {
                         TreeChange::Write { path, bytes, mode } => {
@@ -328,9 +367,21 @@ impl RunCtx<'_> {
                     }
                 }
             }
+            if let AfterCheck::Stop(why) = steps::after_check(
+                task,
+                &mut task_report,
+                previous_undo,
+                &mut overlay,
+                &mut parent,
+                &mut report.tasks,
+                &mut record,
+            ) {
+                stopped = Some(why);
+            }
             self.observer.task_finished(display, &task_report);
             report.tasks.push(task_report);
         }
+        drop(shell);
         let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
@@ -443,6 +494,7 @@ impl RunCtx<'_> {
                     }
                 }
             }
+            // `run` and `check` are shell steps (see `steps`), dispatched before this.
             other => {
                 report.status = TaskStatus::Skipped;
                 report.message = Some(format!(

@@ -200,6 +200,7 @@ pub fn markdown(report: &RunReport) -> String {
             ""
         }
     );
+    failed_checks(report, &mut out);
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
     for r in &report.repos {
@@ -227,6 +228,60 @@ pub fn markdown(report: &RunReport) -> String {
     let t = &report.totals;
     let _ = writeln!(out, "\n{}\n", totals_line(t));
     out
+}
+
+/// Lines of a failed check's output shown in the step summary.
+const CHECK_TAIL_LINES: usize = 30;
+
+/// The failed checks, each with how it ended and the end of its output: what a CI reader
+/// looks for first.
+fn failed_checks(report: &RunReport, out: &mut String) {
+    let failed: Vec<(&RepoReport, &super::TaskReport)> = report
+        .repos
+        .iter()
+        .flat_map(|r| r.tasks.iter().map(move |t| (r, t)))
+        .filter(|(_, t)| t.kind == "check" && t.status == super::TaskStatus::Failed)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    out.push_str("**Failed checks**\n\n");
+    for (r, t) in failed {
+        let (ending, took, tail) = match &t.command {
+            Some(c) => (
+                c.ending(),
+                format!(" after {:.1} s", c.duration_ms as f64 / 1000.0),
+                c.tail(CHECK_TAIL_LINES),
+            ),
+            None => (
+                t.message.clone().unwrap_or_else(|| "failed".into()),
+                String::new(),
+                String::new(),
+            ),
+        };
+        let reverted = t
+            .reverted
+            .as_deref()
+            .map(|name| format!("; reverted `{}`", md_cell(name)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {}: `{}`: {}{took}{reverted}",
+            md_cell(&r.path),
+            md_cell(&t.name),
+            md_cell(&ending)
+        );
+        if !tail.is_empty() {
+            // A fence longer than any backtick run in the output keeps it verbatim.
+            let longest = tail.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
+            let _ = writeln!(
+                out,
+                "\n  <details><summary>output</summary>\n\n{fence}text\n{tail}\n{fence}\n\n  </details>\n"
+            );
+        }
+    }
+    out.push('\n');
 }
 
 /// Escapes a GitHub Actions workflow-command property or message.

@@ -1,13 +1,16 @@
 //! The files a task sees: path confinement, the write policy (denied secrets, size limit,
 //! binary files), atomic writes that keep permissions, and [`DirFiles`], the
-//! [`Files`](crate::coders::Files) view of a plain directory that `codefleet apply` uses.
+//! [`Files`](crate::coders::Files) view of a plain directory that `codefleet apply` uses, and
+//! the temporary linked worktrees shell steps run in.
 
 mod dir;
 mod path;
 mod policy;
+pub mod worktree;
 mod write;
 
 pub use dir::{Applied, DirFiles};
 pub use path::{Refusal, check_no_symlink, check_relative};
 pub use policy::{DEFAULT_DENY, DEFAULT_MAX_FILE_SIZE, Policy, PolicyError, is_binary};
+pub use worktree::Worktree;
 pub use write::{delete_file, write_atomic};

@@ -1,0 +1,574 @@
+//! `run:` and `check:` tasks end to end: real commands in temporary linked worktrees of real
+//! git repositories (isolated git configuration), through the real binary, with the `git` CLI
+//! as an independent witness of commits, branches and leftover worktrees.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home");
+        Fixture { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("NO_COLOR", "1");
+    }
+
+    fn git(&self, repo: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd.args(args).current_dir(repo).output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).expect("repo dir");
+        self.git(&dir, &["init", "-q", "-b", "main"]);
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        self.git(&dir, &["add", "-A"]);
+        self.git(&dir, &["commit", "-q", "-m", "init"]);
+        dir
+    }
+
+    fn pipeline(&self, yaml: &str) -> PathBuf {
+        let p = self.path("pipelines/p.yml");
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, yaml).expect("write pipeline");
+        p
+    }
+
+    fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
+        self.env(&mut cmd);
+        cmd.args(args).current_dir(cwd);
+        cmd
+    }
+
+    fn run(&self, cwd: &Path, args: &[&str]) -> Output {
+        self.command(cwd, args).output().expect("run codefleet")
+    }
+
+    /// `codefleet run --json` in `repo`: the exit code and the report.
+    fn run_json(&self, repo: &Path, pipeline: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+        let mut args = vec!["run", pipeline.to_str().expect("utf8"), "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(repo, &args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}\n{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    fn tip(&self, repo: &Path, branch: &str) -> Option<String> {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd
+            .args([
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{branch}"),
+            ])
+            .current_dir(repo)
+            .output()
+            .expect("git rev-parse");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// No temporary worktree is left: git lists only the main one, and codefleet's directory
+    /// of worktrees is empty.
+    fn assert_no_worktrees(&self, repo: &Path) {
+        let list = self.git(repo, &["worktree", "list", "--porcelain"]);
+        assert_eq!(
+            list.matches("worktree ").count(),
+            1,
+            "a worktree is left: {list}"
+        );
+        let dir = repo.join(".git/codefleet/worktrees");
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn task<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["repos"][0]["tasks"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["name"] == name))
+        .unwrap_or_else(|| panic!("no task `{name}` in {report:#}"))
+}
+
+/// Whether a process is gone (or a zombie nobody reaped yet: it runs no more).
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_formatter_like_command_rewrites_files_into_one_commit() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.txt", "hello\n"),
+            ("src/b.txt", "world\n"),
+            ("README", "keep me\n"),
+            (".gitignore", "build/\n"),
+        ],
+    );
+    let p = f.pipeline(
+        r#"version: 1
+name: fmt
+tasks:
+  - name: shout
+    run: |
+      for f in *.txt; do tr a-z A-Z < "$f" > "$f.tmp"; mv "$f.tmp" "$f"; done
+      printf '%s\n' "$GREETING" > new.txt
+      mkdir -p ../build && echo cache > ../build/out
+    cwd: src
+    env: { GREETING: "from {{ pipeline }}" }
+"#,
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let t = task(&report, "shout");
+    assert_eq!(t["status"], "changed");
+    assert_eq!(t["files_changed"], 3);
+    assert_eq!(t["command"]["exit_code"], 0);
+    assert!(t["command"]["duration_ms"].is_u64());
+    assert_eq!(
+        f.git(&repo, &["show", "codefleet/fmt:src/a.txt"]),
+        "HELLO\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["show", "codefleet/fmt:src/b.txt"]),
+        "WORLD\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["show", "codefleet/fmt:src/new.txt"]),
+        "from {{ pipeline }}\n",
+        "env values are passed as written"
+    );
+    // One commit on main; ignored build output is not committed; the checkout is untouched.
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/fmt"]),
+        "shout\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["ls-tree", "-r", "--name-only", "codefleet/fmt"]),
+        ".gitignore\nREADME\nsrc/a.txt\nsrc/b.txt\nsrc/new.txt\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/a.txt")).expect("read"),
+        "hello\n"
+    );
+    assert_eq!(f.git(&repo, &["status", "--porcelain"]), "");
+    f.assert_no_worktrees(&repo);
+    f.git(&repo, &["fsck", "--strict"]);
+}
+
+#[test]
+fn a_dry_run_shows_the_commands_diff_and_check_mode_exits_3() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "one\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: dry\ntasks:\n  - name: first\n    replace: { find: one, with: two }\n  - name: append\n    run: echo three >> a.txt\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    // The command ran on the state the earlier task left, though nothing was committed.
+    assert!(
+        shown.contains(" two\n+three\n"),
+        "the diff of the command: {shown}"
+    );
+    assert_eq!(f.tip(&repo, "codefleet/dry"), None);
+    let check = f.run(&repo, &["run", p.to_str().expect("utf8"), "--check"]);
+    assert_eq!(check.status.code(), Some(3), "{}", text(&check.stdout));
+    assert_eq!(f.tip(&repo, "codefleet/dry"), None);
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn a_failing_check_reverts_the_task_before_it_and_fails_the_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "good\n"), ("b.txt", "x\n")]);
+    let p = f.pipeline(
+        r#"version: 1
+name: gate
+tasks:
+  - name: break it
+    replace: { find: good, with: bad }
+  - name: must be good
+    check: echo checking; grep -q good a.txt
+  - name: other
+    replace: { find: x, with: y }
+  - name: still fine
+    check: test -f b.txt
+"#,
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "a failed check fails the run: {report:#}");
+    let broke = task(&report, "break it");
+    assert_eq!(broke["status"], "reverted");
+    assert!(broke.get("commit").is_none(), "{broke:#}");
+    let check = task(&report, "must be good");
+    assert_eq!(check["status"], "failed");
+    assert_eq!(check["reverted"], "break it");
+    assert_eq!(check["command"]["exit_code"], 1);
+    assert_eq!(check["command"]["output"], "checking\n");
+    assert!(
+        check["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("check failed: exit status 1")
+                && m.contains("reverted task `break it`")),
+        "{check:#}"
+    );
+    assert_eq!(task(&report, "still fine")["status"], "unchanged");
+    assert_eq!(report["totals"]["commits"], 1);
+    // The branch holds only the task after the check, on the base.
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/gate"]),
+        "other\n"
+    );
+    assert_eq!(f.git(&repo, &["show", "codefleet/gate:a.txt"]), "good\n");
+    assert_eq!(f.git(&repo, &["show", "codefleet/gate:b.txt"]), "y\n");
+
+    // The step summary lists the failed check first, with its output.
+    let summary = f.path("summary.md");
+    let mut cmd = f.command(&repo, &["run", p.to_str().expect("utf8"), "--force"]);
+    cmd.env("GITHUB_STEP_SUMMARY", &summary);
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let md = std::fs::read_to_string(&summary).expect("summary written");
+    let failed_at = md.find("Failed checks").expect("a failed-checks section");
+    let table_at = md.find("| repo |").expect("the table");
+    assert!(failed_at < table_at, "{md}");
+    assert!(md.contains("must be good"), "{md}");
+    assert!(md.contains("checking"), "{md}");
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn on_fail_stop_keeps_the_commits_and_runs_nothing_after() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "good\n")]);
+    let p = f.pipeline(
+        r#"version: 1
+name: stop
+tasks:
+  - name: break it
+    replace: { find: good, with: bad }
+  - name: gate
+    check: grep -q good a.txt
+    on_fail: stop
+  - name: later
+    run: echo more >> a.txt
+"#,
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["repos"][0]["status"], "failed");
+    assert_eq!(task(&report, "break it")["status"], "changed");
+    assert_eq!(task(&report, "later")["status"], "skipped");
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/stop"]),
+        "break it\n"
+    );
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn a_timeout_kills_the_whole_process_tree() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    let pidfile = f.path("child.pid");
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: slow
+tasks:
+  - name: hang
+    run: echo changed > a.txt; sleep 1000 & echo $! > "$PIDFILE"; wait
+    timeout: 2s
+    env: {{ PIDFILE: "{}" }}
+"#,
+        pidfile.display()
+    ));
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let t = task(&report, "hang");
+    assert_eq!(t["status"], "failed");
+    assert_eq!(t["command"]["timed_out"], true);
+    assert!(
+        t["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("timed out after 2s")),
+        "{t:#}"
+    );
+    let pid = std::fs::read_to_string(&pidfile).expect("the command wrote its child's pid");
+    assert!(gone(&pid), "the sleeping child {pid} still runs");
+    assert_eq!(
+        f.tip(&repo, "codefleet/slow"),
+        None,
+        "a failed run commits nothing"
+    );
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn ctrl_c_during_a_command_kills_it_and_writes_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    let pidfile = f.path("child.pid");
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: long
+tasks:
+  - name: first
+    replace: {{ find: x, with: y }}
+  - name: wait
+    run: echo changed > a.txt; sleep 1000 & echo $! > "$PIDFILE"; echo ready; wait
+    env: {{ PIDFILE: "{}" }}
+"#,
+        pidfile.display()
+    ));
+    let mut child = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    // `-v` streams the command's output: signal once it says it is waiting.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf8");
+        let ready = line.ends_with("`wait` | ready");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    assert!(
+        seen.last().is_some_and(|l| l.ends_with("| ready")),
+        "{seen:?}"
+    );
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", rest.join("\n"));
+    let pid = std::fs::read_to_string(&pidfile).expect("pid");
+    assert!(gone(&pid), "the command's child {pid} still runs");
+    // The task before it is kept; the interrupted one wrote nothing.
+    let tip = f
+        .tip(&repo, "codefleet/long")
+        .expect("the first task's commit");
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", &format!("main..{tip}")]),
+        "first\n"
+    );
+    assert_eq!(f.git(&repo, &["show", &format!("{tip}:a.txt")]), "y\n");
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn a_command_writing_where_the_policy_forbids_fails_and_commits_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n"), ("b.txt", "keep\n")]);
+    let p = f.pipeline(
+        r#"version: 1
+name: sneaky
+tasks:
+  - name: secrets
+    run: echo y > a.txt; echo TOKEN=1 > .env
+  - name: escape
+    run: ln -s /etc/passwd link
+  - name: delete
+    run: rm b.txt
+  - name: fine
+    run: echo z > a.txt
+"#,
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let secrets = task(&report, "secrets");
+    assert_eq!(secrets["status"], "failed");
+    assert_eq!(secrets["files_changed"], 0);
+    let files = secrets["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1, "{secrets:#}");
+    assert_eq!(files[0]["path"], ".env");
+    assert!(
+        files[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("denied by policy")),
+        "{secrets:#}"
+    );
+    let escape = &task(&report, "escape")["files"][0];
+    assert_eq!(escape["path"], "link");
+    assert!(
+        escape["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("outside the repository")),
+        "{escape:#}"
+    );
+    let delete = &task(&report, "delete")["files"][0];
+    assert!(
+        delete["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("allow_delete")),
+        "{delete:#}"
+    );
+    // Only the allowed task is committed, on the base: nothing of the refused ones leaked.
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/sneaky"]),
+        "fine\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["ls-tree", "-r", "--name-only", "codefleet/sneaky"]),
+        "a.txt\nb.txt\n"
+    );
+    assert_eq!(f.git(&repo, &["show", "codefleet/sneaky:a.txt"]), "z\n");
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn a_killed_runs_worktree_is_removed_by_the_next_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    let pidfile = f.path("child.pid");
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: killed
+tasks:
+  - name: wait
+    run: sleep 1000 & echo $! > "$PIDFILE"; echo ready; wait
+    env: {{ PIDFILE: "{}" }}
+"#,
+        pidfile.display()
+    ));
+    let mut child = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    for line in BufReader::new(stderr).lines() {
+        if line.expect("utf8").ends_with("| ready") {
+            break;
+        }
+    }
+    // SIGKILL: codefleet cannot clean up; its command's group outlives it, so end that too.
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let pid = std::fs::read_to_string(&pidfile).expect("pid");
+    Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "kill -KILL -{} {} 2>/dev/null; true",
+                pid.trim(),
+                pid.trim()
+            ),
+        ])
+        .status()
+        .expect("kill the orphan");
+    let list = f.git(&repo, &["worktree", "list", "--porcelain"]);
+    assert_eq!(
+        list.matches("worktree ").count(),
+        2,
+        "left by the kill: {list}"
+    );
+    assert!(list.contains("locked"), "{list}");
+
+    let p = f.pipeline("version: 1\nname: next\ntasks:\n  - name: ok\n    check: 'true'\n");
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn shell_tasks_in_different_repositories_run_in_parallel() {
+    let f = Fixture::new();
+    let a = f.repo("a", &[("x", "1\n")]);
+    let b = f.repo("b", &[("x", "1\n")]);
+    let meet = f.path("meet");
+    std::fs::create_dir_all(&meet).expect("mkdir");
+    // Each waits for the other to arrive: only parallel runs finish before the time limit.
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: par
+tasks:
+  - name: meet
+    check: |
+      touch "$MEET/$CODEFLEET_REPO_NAME"
+      i=0; while [ ! -e "$MEET/a" ] || [ ! -e "$MEET/b" ]; do i=$((i+1)); [ $i -lt 3000 ] || exit 9; sleep 0.01; done
+    env: {{ MEET: "{}" }}
+"#,
+        meet.display()
+    ));
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().expect("utf8"),
+            "--jobs",
+            "2",
+            "--repo",
+            a.to_str().expect("utf8"),
+            "--repo",
+            b.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
