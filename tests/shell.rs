@@ -285,6 +285,11 @@ tasks:
     cmd.env("GITHUB_STEP_SUMMARY", &summary);
     let out = cmd.output().expect("run");
     assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("task `must be good`: `echo checking; grep -q good a.txt`, exit status 1; last lines of its output:\n  | checking\n"),
+        "{table}"
+    );
     let md = std::fs::read_to_string(&summary).expect("summary written");
     let failed_at = md.find("Failed checks").expect("a failed-checks section");
     let table_at = md.find("| repo |").expect("the table");

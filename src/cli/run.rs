@@ -28,6 +28,8 @@ pub(super) fn interrupt_flag() -> &'static AtomicBool {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if INTERRUPT.swap(true, Ordering::SeqCst) {
+                // Shell steps run in their own process groups: stop them before leaving.
+                crate::exec::kill_running();
                 std::process::exit(Exit::Interrupted.code());
             }
         });

@@ -14,3 +14,4 @@ mod tasks;
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
 pub use run::{RunOptions, run};
+pub use shell::kill_running;

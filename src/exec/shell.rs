@@ -175,6 +175,7 @@ pub(crate) fn run(
             "check the task's `shell:` and `cwd:`"
         })
     })?;
+    let _running = Running::register(child.id());
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     for pipe in [
         child
@@ -249,6 +250,56 @@ pub(crate) fn run(
     })
 }
 
+/// Process groups of the commands running now, for [`kill_running`].
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// A command's entry in [`RUNNING`], removed on drop (after its group was killed and reaped).
+struct Running(u32);
+
+impl Running {
+    fn register(pid: u32) -> Running {
+        RUNNING.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+        Running(pid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|&p| p != self.0);
+    }
+}
+
+/// Kills the process groups of every command running now. For a process about to exit at
+/// once (a second Ctrl-C): commands run in their own process groups, so nothing else would
+/// stop them.
+pub fn kill_running() {
+    let running = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for pid in running {
+        signal_group(pid);
+    }
+}
+
+/// Sends SIGKILL to the process group `pid` leads (Unix only).
+fn signal_group(pid: u32) {
+    #[cfg(unix)]
+    {
+        if let Ok(pgid) = libc::pid_t::try_from(pid) {
+            // SAFETY: kill(2) takes plain integers and touches no memory of ours. The group id
+            // is the command's pid (`process_group(0)`); while the command is unreaped, or any
+            // process of its group lives, the id cannot be reused, and once all are gone the
+            // call finds no group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 /// Sends a pipe's output line by line (a line longer than 8 KiB goes in pieces).
 fn read_lines(mut pipe: Box<dyn Read + Send>, tx: &mpsc::Sender<Vec<u8>>) {
     let mut pending: Vec<u8> = Vec::new();
@@ -292,18 +343,7 @@ fn ended_by(status: ExitStatus) -> Ended {
 /// Kills the command's whole process group (on Unix; elsewhere the command itself), and reaps
 /// the command. A group already gone is fine.
 fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
-            // SAFETY: kill(2) takes plain integers and touches no memory of ours. The group id
-            // is the child's pid (`process_group(0)`); while the child is unreaped, or any
-            // process of its group lives, the id cannot be reused, and once all are gone the
-            // call finds no group.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
+    signal_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }

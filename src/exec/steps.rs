@@ -85,9 +85,10 @@ impl Shell {
             );
         }
         let mut env = command.env.clone();
+        let repo_path = repo.display_path().display().to_string();
         for (key, value) in [
             ("CODEFLEET_RUN_ID", ctx.run_id),
-            ("CODEFLEET_REPO", ctx.display),
+            ("CODEFLEET_REPO", repo_path.as_str()),
             ("CODEFLEET_REPO_NAME", ctx.repo_name),
             ("CODEFLEET_TASK", &task.name),
         ] {

@@ -92,6 +92,30 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             let _ = writeln!(out, "{red}{p}{reset}");
         }
     }
+    for r in &report.repos {
+        for t in r
+            .tasks
+            .iter()
+            .filter(|t| t.status == super::TaskStatus::Failed)
+        {
+            let Some(c) = &t.command else { continue };
+            let tail = c.tail(TERMINAL_TAIL_LINES);
+            if tail.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "\n{}: task `{}`: `{}`, {}; last lines of its output:",
+                r.path,
+                t.name,
+                c.command.trim(),
+                c.ending()
+            );
+            for line in tail.lines() {
+                let _ = writeln!(out, "{dim}  | {reset}{line}");
+            }
+        }
+    }
     let t = &report.totals;
     let verb = match report.mode {
         Mode::Run => "",
@@ -229,6 +253,9 @@ pub fn markdown(report: &RunReport) -> String {
     let _ = writeln!(out, "\n{}\n", totals_line(t));
     out
 }
+
+/// Lines of a failed command's output shown in the terminal summary.
+const TERMINAL_TAIL_LINES: usize = 10;
 
 /// Lines of a failed check's output shown in the step summary.
 const CHECK_TAIL_LINES: usize = 30;
