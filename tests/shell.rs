@@ -577,3 +577,56 @@ tasks:
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_concurrency_cap_keeps_a_command_to_one_repository_at_a_time() {
+    let f = Fixture::new();
+    let a = f.repo("a", &[("x", "1\n")]);
+    let b = f.repo("b", &[("x", "1\n")]);
+    let meet = f.path("meet");
+    std::fs::create_dir_all(&meet).expect("mkdir");
+    // `mkdir` of the lock fails if the other repository's command is inside; each also waits a
+    // little for the other, which without the cap makes them overlap.
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: cap
+tasks:
+  - name: one at a time
+    check: |
+      mkdir "$MEET/lock" || exit 7
+      touch "$MEET/$CODEFLEET_REPO_NAME"
+      i=0; while [ ! -e "$MEET/a" ] || [ ! -e "$MEET/b" ]; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.01; done
+      rmdir "$MEET/lock"
+    concurrency: 1
+    env: {{ MEET: "{}" }}
+"#,
+        meet.display()
+    ));
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().expect("utf8"),
+            "--jobs",
+            "2",
+            "--repo",
+            a.to_str().expect("utf8"),
+            "--repo",
+            b.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn the_default_shell_fails_a_broken_pipeline_and_shell_picks_another() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: sh\ntasks:\n  - name: pipefail\n    check: false | true\n  - name: plain sh\n    check: false | true\n    shell: sh\n",
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(task(&report, "pipefail")["status"], "failed");
+    assert_eq!(task(&report, "plain sh")["status"], "unchanged");
+}
