@@ -263,10 +263,9 @@ tasks:
     assert_eq!(check["command"]["exit_code"], 1);
     assert_eq!(check["command"]["output"], "checking\n");
     assert!(
-        check["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("check failed: exit status 1")
-                && m.contains("reverted task `break it`")),
+        check["message"].as_str().is_some_and(
+            |m| m.contains("check failed: exit status 1") && m.contains("reverted `break it`")
+        ),
         "{check:#}"
     );
     assert_eq!(task(&report, "still fine")["status"], "unchanged");
@@ -629,4 +628,31 @@ fn the_default_shell_fails_a_broken_pipeline_and_shell_picks_another() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(task(&report, "pipefail")["status"], "failed");
     assert_eq!(task(&report, "plain sh")["status"], "unchanged");
+}
+
+#[test]
+fn on_fail_fix_without_a_model_reverts_and_says_why() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "good\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: fix\ntasks:\n  - name: break it\n    replace: { find: good, with: bad }\n  - name: gate\n    check: grep -q good a.txt\n    fix: { attempts: 2 }\n",
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let gate = task(&report, "gate");
+    assert_eq!(gate["status"], "failed");
+    assert_eq!(gate["reverted"], "break it");
+    assert!(
+        gate["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("fix round 1 made no change")),
+        "{gate:#}"
+    );
+    assert_eq!(task(&report, "break it")["status"], "reverted");
+    assert_eq!(
+        f.tip(&repo, "codefleet/fix"),
+        None,
+        "nothing is left to commit"
+    );
+    f.assert_no_worktrees(&repo);
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
 use crate::git::{self, CommitInfo, FileMode, Identity, Repo, RunRecord, Trailers, TreeChange};
-use crate::pipeline::{Pipeline, Task, TaskKind};
+use crate::pipeline::{OnFail, Pipeline, Task, TaskKind};
 use crate::plan::{Target, select};
 use crate::report::{
     FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
@@ -320,57 +320,95 @@ impl RunCtx<'_> {
                     (t, Vec::new())
                 }
             };
-            let mut commit = None;
-            let parent_before = parent;
-            if self.writes() && task_report.status != TaskStatus::Interrupted && !changes.is_empty()
-            {
-                match self.commit(&repo, parent, &changes, task, name, &previous) {
-                    Ok(id) => commit = id,
-                    Err(e) => {
-                        task_report.status = TaskStatus::Failed;
-                        task_report.message = Some(e.message);
-                    }
-                }
-            }
-            if let Some(id) = commit {
-                parent = id;
-                task_report.commit = Some(id.to_string());
-            }
-            if task_report.status != TaskStatus::Interrupted {
-                record
-                    .tasks
-                    .push(task_record(&task_report, commit, started.elapsed()));
-            }
-            let committed = commit.is_some() || (!self.writes() && task_report.makes_commit());
             let previous_undo = undo.take();
-            if committed {
-                undo = Some(Undo::capture(
-                    report.tasks.len(),
-                    parent_before,
-                    &mut overlay,
-                    &changes,
-                ));
-                for change in changes {
-                    match change {
-                        TreeChange::Write { path, bytes, mode } => {
-                            overlay.paths.insert(path.clone(), mode);
-                            overlay.changed.insert(path, Some(Stored::Bytes(bytes)));
-                        }
-                        TreeChange::Blob { path, id, mode } => {
-                            overlay.paths.insert(path.clone(), mode);
-                            overlay.changed.insert(path, Some(Stored::Blob(id)));
-                        }
-                        TreeChange::Delete { path } => {
-                            overlay.paths.remove(&path);
-                            overlay.changed.insert(path, None);
-                        }
+            undo = self.settle(
+                &repo,
+                task,
+                name,
+                &previous,
+                (&mut parent, &mut overlay, &mut record),
+                &mut task_report,
+                changes,
+                started.elapsed(),
+                report.tasks.len(),
+            );
+            let mut undos: Vec<Undo> = previous_undo.into_iter().collect();
+            if let TaskKind::Check {
+                on_fail: OnFail::Fix,
+                fix_attempts,
+                ..
+            } = &task.kind
+                && task_report.status == TaskStatus::Failed
+                && task_report.command.is_some()
+            {
+                // Each round: a model edits what the check's output names (a commit), then
+                // the check runs again.
+                let mut rounds = 0;
+                while rounds < *fix_attempts
+                    && task_report.status == TaskStatus::Failed
+                    && !self.interrupt.load(Ordering::SeqCst)
+                {
+                    rounds += 1;
+                    let fix = steps::fix_task(task, &task_report, &overlay, rounds);
+                    let started = std::time::Instant::now();
+                    let (mut fix_report, changes) =
+                        catching(|| self.task(&repo, display, &work_dir, &overlay, &fix, name))
+                            .unwrap_or_else(|msg| {
+                                let mut t = TaskReport::new(&fix.name, "fix");
+                                t.status = TaskStatus::Failed;
+                                t.message =
+                                    Some(format!("internal error (a bug in codefleet): {msg}"));
+                                (t, Vec::new())
+                            });
+                    fix_report.kind = "fix".into();
+                    if changes.is_empty() || fix_report.status == TaskStatus::Interrupted {
+                        let why = fix_report
+                            .message
+                            .clone()
+                            .unwrap_or_else(|| "the model changed nothing".into());
+                        steps::note(
+                            &mut task_report,
+                            &format!("fix round {rounds} made no change: {why}"),
+                        );
+                        break;
                     }
+                    let fix_undo = self.settle(
+                        &repo,
+                        &fix,
+                        name,
+                        &previous,
+                        (&mut parent, &mut overlay, &mut record),
+                        &mut fix_report,
+                        changes,
+                        started.elapsed(),
+                        report.tasks.len(),
+                    );
+                    undos.extend(fix_undo);
+                    self.observer.task_finished(display, &fix_report);
+                    report.tasks.push(fix_report);
+                    let (again, _) = catching(|| shell.task(&step, &repo, &overlay, parent, task))
+                        .unwrap_or_else(|msg| {
+                            let mut t = TaskReport::new(&task.name, task.kind.name());
+                            t.status = TaskStatus::Failed;
+                            t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+                            (t, Vec::new())
+                        });
+                    task_report = again;
+                    let outcome = if task_report.status == TaskStatus::Failed {
+                        format!("still failing after {rounds} fix round(s)")
+                    } else {
+                        format!("passes after {rounds} fix round(s)")
+                    };
+                    steps::note(&mut task_report, &outcome);
+                }
+                if task_report.status == TaskStatus::Interrupted {
+                    undos.clear();
                 }
             }
             if let AfterCheck::Stop(why) = steps::after_check(
                 task,
                 &mut task_report,
-                previous_undo,
+                undos,
                 &mut overlay,
                 &mut parent,
                 &mut report.tasks,
@@ -424,6 +462,64 @@ impl RunCtx<'_> {
             RepoStatus::Unchanged
         };
         Ok(report)
+    }
+
+    /// Commits a task's changes on `parent` (when the run writes), journals the task, and
+    /// lays the changes over the overlay. Returns how to take that back when it changed
+    /// anything (`index`: where the task's report goes in the repository's report).
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        repo: &Repo,
+        task: &Task,
+        repo_name: &str,
+        previous: &[PreviousCommit],
+        (parent, overlay, record): (&mut git::Oid, &mut Overlay, &mut RunRecord),
+        task_report: &mut TaskReport,
+        changes: Vec<TreeChange>,
+        took: std::time::Duration,
+        index: usize,
+    ) -> Option<Undo> {
+        let mut commit = None;
+        let parent_before = *parent;
+        if self.writes() && task_report.status != TaskStatus::Interrupted && !changes.is_empty() {
+            match self.commit(repo, *parent, &changes, task, repo_name, previous) {
+                Ok(id) => commit = id,
+                Err(e) => {
+                    task_report.status = TaskStatus::Failed;
+                    task_report.message = Some(e.message);
+                }
+            }
+        }
+        if let Some(id) = commit {
+            *parent = id;
+            task_report.commit = Some(id.to_string());
+        }
+        if task_report.status != TaskStatus::Interrupted {
+            record.tasks.push(task_record(task_report, commit, took));
+        }
+        let committed = commit.is_some() || (!self.writes() && task_report.makes_commit());
+        if !committed {
+            return None;
+        }
+        let undo = Undo::capture(index, parent_before, overlay, &changes);
+        for change in changes {
+            match change {
+                TreeChange::Write { path, bytes, mode } => {
+                    overlay.paths.insert(path.clone(), mode);
+                    overlay.changed.insert(path, Some(Stored::Bytes(bytes)));
+                }
+                TreeChange::Blob { path, id, mode } => {
+                    overlay.paths.insert(path.clone(), mode);
+                    overlay.changed.insert(path, Some(Stored::Blob(id)));
+                }
+                TreeChange::Delete { path } => {
+                    overlay.paths.remove(&path);
+                    overlay.changed.insert(path, None);
+                }
+            }
+        }
+        Some(undo)
     }
 
     /// Runs one task over the overlay: its report and the changes to commit.

@@ -7,7 +7,7 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::git::{self, CommitInfo, FileMode, Oid, Repo, RunRecord, TreeChange};
-use crate::pipeline::{OnFail, Pipeline, Task, TaskKind};
+use crate::pipeline::{FileFilter, OnFail, Per, Pipeline, Task, TaskKind, Template};
 use crate::report::{
     CommandReport, FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff,
 };
@@ -397,13 +397,22 @@ pub(super) enum AfterCheck {
     Stop(String),
 }
 
-/// After a `check` task: when it failed, revert the task before it (`on_fail: revert`, and
-/// for now `fix`) or stop (`stop`). `undo` is the previous task's, when it changed anything.
-#[allow(clippy::too_many_arguments)]
+/// Appends `text` to a task's message.
+pub(super) fn note(report: &mut TaskReport, text: &str) {
+    let m = report.message.get_or_insert_with(String::new);
+    if !m.is_empty() {
+        m.push_str("; ");
+    }
+    m.push_str(text);
+}
+
+/// After a `check` task: when it failed, revert (`on_fail: revert`, and `fix` once its rounds
+/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: the task
+/// before the check (when it changed anything), then any fix rounds.
 pub(super) fn after_check(
     task: &Task,
     report: &mut TaskReport,
-    undo: Option<Undo>,
+    undos: Vec<Undo>,
     overlay: &mut Overlay,
     parent: &mut Oid,
     earlier: &mut [TaskReport],
@@ -415,56 +424,124 @@ pub(super) fn after_check(
     if report.status != TaskStatus::Failed {
         return AfterCheck::Continue;
     }
-    let mut note = |text: String| {
-        let m = report.message.get_or_insert_with(String::new);
-        if !m.is_empty() {
-            m.push_str("; ");
-        }
-        m.push_str(&text);
-    };
-    match on_fail {
-        OnFail::Stop => {
-            note("the repository stops here (`on_fail: stop`)".into());
-            return AfterCheck::Stop(format!(
-                "not run: check `{}` failed (`on_fail: stop`)",
-                task.name
-            ));
-        }
-        OnFail::Fix => note(
-            "`on_fail: fix` needs model tasks, which this build does not run; reverted instead"
-                .into(),
-        ),
-        OnFail::Revert => {}
+    if *on_fail == OnFail::Stop {
+        note(report, "the repository stops here (`on_fail: stop`)");
+        return AfterCheck::Stop(format!(
+            "not run: check `{}` failed (`on_fail: stop`)",
+            task.name
+        ));
     }
-    let Some(undo) = undo else {
-        note("nothing to revert: the task before it changed nothing".into());
+    if undos.is_empty() {
+        note(
+            report,
+            "nothing to revert: the task before it changed nothing",
+        );
         return AfterCheck::Continue;
-    };
-    let Some(previous) = earlier.get_mut(undo.task) else {
-        return AfterCheck::Continue;
-    };
-    note(format!("reverted task `{}`", previous.name));
-    report.reverted = Some(previous.name.clone());
-    let dropped = previous.commit.take();
-    previous.status = TaskStatus::Reverted;
+    }
     let why = format!("reverted: check `{}` failed", task.name);
-    previous.message = Some(match previous.message.take() {
-        Some(m) => format!("{m}; {why}"),
-        None => why,
-    });
-    let dropped = dropped.and_then(|d| d.parse::<Oid>().ok());
-    if let Some(dropped) = dropped
-        && let Some(r) = record
-            .tasks
-            .iter_mut()
-            .rev()
-            .find(|r| r.commit == Some(dropped))
-    {
-        r.commit = None;
-        r.files_changed.clear();
-        r.error = previous.message.clone();
+    let mut names = Vec::new();
+    for undo in undos.into_iter().rev() {
+        if let Some(previous) = earlier.get_mut(undo.task) {
+            names.push(format!("`{}`", previous.name));
+            if report.reverted.is_none() || previous.kind != "fix" {
+                report.reverted = Some(previous.name.clone());
+            }
+            let dropped = previous.commit.take().and_then(|d| d.parse::<Oid>().ok());
+            previous.status = TaskStatus::Reverted;
+            note(previous, &why);
+            if let Some(dropped) = dropped
+                && let Some(r) = record
+                    .tasks
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.commit == Some(dropped))
+            {
+                r.commit = None;
+                r.files_changed.clear();
+                r.error = previous.message.clone();
+            }
+        }
+        *parent = undo.parent;
+        undo.apply(overlay);
     }
-    *parent = undo.parent;
-    undo.apply(overlay);
+    names.reverse();
+    note(report, &format!("reverted {}", names.join(", ")));
     AfterCheck::Continue
+}
+
+/// Files fix prompts show at most.
+const FIX_FILES: usize = 8;
+
+/// The prompt task of fix round `round` for a failed check: the command, how it ended and the
+/// end of its output, over the repository's files the output names (by path relative to the
+/// root, or by a path inside the worktree).
+pub(super) fn fix_task(check: &Task, failed: &TaskReport, overlay: &Overlay, round: u32) -> Task {
+    let (command, ending, output) = match &failed.command {
+        Some(c) => (c.command.clone(), c.ending(), c.output.clone()),
+        None => (String::new(), "failed".to_string(), String::new()),
+    };
+    let named = named_files(&output, overlay);
+    let text = format!(
+        "The check `{}` runs `{}` and failed ({ending}). Fix the code so that the check \
+         passes; change only what that needs.\n\nThe check's output:\n\n```text\n{}\n```\n",
+        check.name,
+        command.trim(),
+        output.trim_end()
+    );
+    let files = if named.is_empty() {
+        None
+    } else {
+        let globs: Vec<String> = named.iter().map(|p| globset::escape(p)).collect();
+        let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
+        FileFilter::new(&globs, &[]).ok()
+    };
+    Task {
+        name: format!("{} (fix {round})", check.name),
+        pos: check.pos,
+        files,
+        kind: TaskKind::Prompt {
+            prompt: Template::text(text),
+            per: Per::Repo,
+        },
+        model: check.model.clone(),
+    }
+}
+
+/// Repository files named in `output`, in order of first mention, at most [`FIX_FILES`].
+fn named_files(output: &str, overlay: &Overlay) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let tokens = output.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\'' | '"' | '`' | '(' | ')' | '[' | ']' | ',' | '<' | '>'
+            )
+    });
+    for token in tokens {
+        // `src/lib.rs:12:5` and `./src/lib.rs` name `src/lib.rs`; an absolute path into the
+        // worktree names its part below the worktree's directory.
+        let path = token.split(':').next().unwrap_or("");
+        let path = path.trim_start_matches("./");
+        let path = match path.split_once("/codefleet/worktrees/") {
+            Some((_, inside)) => inside.split_once('/').map_or(inside, |(_, p)| p),
+            None => path,
+        };
+        let found = if overlay.paths.contains_key(path) {
+            Some(path.to_string())
+        } else {
+            path.match_indices('/')
+                .map(|(i, _)| &path[i + 1..])
+                .find(|p| overlay.paths.contains_key(*p) && p.contains('/'))
+                .map(str::to_string)
+        };
+        if let Some(p) = found
+            && !out.contains(&p)
+        {
+            out.push(p);
+            if out.len() == FIX_FILES {
+                break;
+            }
+        }
+    }
+    out
 }
