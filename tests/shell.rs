@@ -656,3 +656,69 @@ fn on_fail_fix_without_a_model_reverts_and_says_why() {
     );
     f.assert_no_worktrees(&repo);
 }
+
+#[test]
+fn modes_and_symlinks_inside_the_repository_are_committed() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("run.sh", "echo hi\n"), ("a.txt", "a\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: modes\ntasks:\n  - name: tweak\n    run: chmod +x run.sh; ln -s a.txt link; mkdir -p d; ln -s ../a.txt d/up\n",
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let tree = f.git(&repo, &["ls-tree", "-r", "codefleet/modes"]);
+    let modes: Vec<(&str, &str)> = tree
+        .lines()
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').expect("tab");
+            (meta.split(' ').next().expect("mode"), path)
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ("100644", "a.txt"),
+            ("120000", "d/up"),
+            ("120000", "link"),
+            ("100755", "run.sh")
+        ]
+    );
+    assert_eq!(f.git(&repo, &["show", "codefleet/modes:link"]), "a.txt");
+}
+
+#[test]
+fn a_bare_repository_runs_shell_steps_too() {
+    let f = Fixture::new();
+    let src = f.repo("src", &[("a.txt", "x\n")]);
+    let bare = f.path("bare.git");
+    f.git(
+        f.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            src.to_str().expect("utf8"),
+            bare.to_str().expect("utf8"),
+        ],
+    );
+    let p = f.pipeline("version: 1\nname: b\ntasks:\n  - name: add\n    run: echo y >> a.txt\n");
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().expect("utf8"),
+            "--repo",
+            bare.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(f.git(&bare, &["show", "codefleet/b:a.txt"]), "x\ny\n");
+    let list = f.git(&bare, &["worktree", "list", "--porcelain"]);
+    assert_eq!(list.matches("worktree ").count(), 1, "{list}");
+}

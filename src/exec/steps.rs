@@ -511,11 +511,7 @@ pub(super) fn fix_task(check: &Task, failed: &TaskReport, overlay: &Overlay, rou
 fn named_files(output: &str, overlay: &Overlay) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let tokens = output.split(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '\'' | '"' | '`' | '(' | ')' | '[' | ']' | ',' | '<' | '>'
-            )
+        c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '(' | ')' | ',' | '<' | '>')
     });
     for token in tokens {
         // `src/lib.rs:12:5` and `./src/lib.rs` name `src/lib.rs`; an absolute path into the
@@ -544,4 +540,69 @@ fn named_files(output: &str, overlay: &Overlay) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+
+    fn overlay(paths: &[&str]) -> Overlay {
+        Overlay {
+            paths: paths
+                .iter()
+                .map(|p| (p.to_string(), FileMode::Regular))
+                .collect::<BTreeMap<_, _>>(),
+            base_ids: HashMap::new(),
+            changed: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn fix_prompts_name_the_files_the_output_points_at() {
+        let o = overlay(&["src/lib.rs", "src/main.rs", "README.md", "Cargo.toml"]);
+        let output = "error[E0308]: mismatched types\n --> src/lib.rs:12:5\n  at ./README.md line 3\n/tmp/r/.git/codefleet/worktrees/codefleet-x-1-0/Cargo.toml: bad\nsee (src/lib.rs) and `nope.rs`\n";
+        assert_eq!(
+            named_files(output, &o),
+            ["src/lib.rs", "README.md", "Cargo.toml"]
+        );
+    }
+
+    #[test]
+    fn a_fix_task_is_a_prompt_over_the_named_files() {
+        let o = overlay(&["src/a[1].rs", "b.rs"]);
+        let check = Task::new(
+            "build",
+            TaskKind::Check {
+                command: crate::pipeline::Command::new("make"),
+                on_fail: OnFail::Fix,
+                fix_attempts: 2,
+            },
+        );
+        let mut failed = TaskReport::new("build", "check");
+        failed.command = Some(CommandReport {
+            command: "make".into(),
+            exit_code: Some(2),
+            signal: None,
+            timed_out: false,
+            duration_ms: 5,
+            output: "src/a[1].rs:3: error\n".into(),
+            output_truncated: false,
+        });
+        let fix = fix_task(&check, &failed, &o, 2);
+        assert_eq!(fix.name, "build (fix 2)");
+        let TaskKind::Prompt { prompt, per } = &fix.kind else {
+            panic!("not a prompt")
+        };
+        assert_eq!(*per, Per::Repo);
+        let text =
+            prompt.render(&crate::pipeline::Pipeline::new("p", vec![]).context("r", None, None));
+        assert!(text.contains("`make`"), "{text}");
+        assert!(text.contains("exit status 2"), "{text}");
+        assert!(text.contains("src/a[1].rs:3: error"), "{text}");
+        let files = fix.files.expect("a file filter");
+        assert!(files.matches("src/a[1].rs"));
+        assert!(!files.matches("b.rs"));
+    }
 }
