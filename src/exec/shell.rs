@@ -97,21 +97,27 @@ impl Capture {
 
     /// The text kept, with a line saying how much was left out in the middle.
     fn text(&self) -> (String, bool) {
-        let mut bytes = self.head.clone();
-        if self.cut > 0 {
-            let tail: Vec<u8> = self.tail.iter().copied().collect();
-            // Start the tail at a line boundary so no line is shown half.
-            let start = tail.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
-            let cut = self.cut + start;
-            if !bytes.ends_with(b"\n") {
-                bytes.push(b'\n');
-            }
-            bytes.extend_from_slice(format!("[… {cut} bytes of output left out …]\n").as_bytes());
-            bytes.extend_from_slice(&tail[start..]);
-        } else {
+        if self.cut == 0 {
+            let mut bytes = self.head.clone();
             bytes.extend(self.tail.iter());
+            return (String::from_utf8_lossy(&bytes).into_owned(), false);
         }
-        (String::from_utf8_lossy(&bytes).into_owned(), self.cut > 0)
+        // Cut at line boundaries, so no line is shown half.
+        let head_end = self
+            .head
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(self.head.len(), |i| i + 1);
+        let tail: Vec<u8> = self.tail.iter().copied().collect();
+        let tail_start = tail.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let left_out = self.head.len() - head_end + self.cut + tail_start;
+        let mut bytes = self.head[..head_end].to_vec();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(format!("[… {left_out} bytes of output left out …]\n").as_bytes());
+        bytes.extend_from_slice(&tail[tail_start..]);
+        (String::from_utf8_lossy(&bytes).into_owned(), true)
     }
 }
 
@@ -198,7 +204,9 @@ pub(crate) fn run(
     let mut take = |chunk: Vec<u8>| {
         capture.push(&chunk);
         let text = String::from_utf8_lossy(&chunk);
-        line(text.trim_end_matches(['\n', '\r']));
+        for l in text.lines() {
+            line(l);
+        }
     };
     let deadline = started + spec.timeout;
     let mut killed = None;
@@ -218,7 +226,13 @@ pub(crate) fn run(
             }
         }
         match rx.recv_timeout(POLL) {
-            Ok(chunk) => take(chunk),
+            Ok(chunk) => {
+                take(chunk);
+                // Keep up with a fast writer: everything already sent, then look again.
+                while let Ok(more) = rx.try_recv() {
+                    take(more);
+                }
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             // Both pipes closed: only the process itself is left to wait for.
             Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(POLL),
@@ -300,7 +314,8 @@ fn signal_group(pid: u32) {
     let _ = pid;
 }
 
-/// Sends a pipe's output line by line (a line longer than 8 KiB goes in pieces).
+/// Sends a pipe's output in whole lines, as many as each read brings (a line longer than
+/// 8 KiB goes in pieces).
 fn read_lines(mut pipe: Box<dyn Read + Send>, tx: &mpsc::Sender<Vec<u8>>) {
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 8192];
@@ -310,13 +325,13 @@ fn read_lines(mut pipe: Box<dyn Read + Send>, tx: &mpsc::Sender<Vec<u8>>) {
             Ok(n) => n,
         };
         pending.extend_from_slice(&buf[..n]);
-        while let Some(i) = pending.iter().position(|&b| b == b'\n') {
-            let rest = pending.split_off(i + 1);
-            if tx.send(std::mem::replace(&mut pending, rest)).is_err() {
-                return;
-            }
-        }
-        if pending.len() >= 8192 && tx.send(std::mem::take(&mut pending)).is_err() {
+        let cut = match pending.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if pending.len() >= 8192 => pending.len(),
+            None => continue,
+        };
+        let rest = pending.split_off(cut);
+        if tx.send(std::mem::replace(&mut pending, rest)).is_err() {
             return;
         }
     }
