@@ -333,78 +333,15 @@ impl RunCtx<'_> {
                 report.tasks.len(),
             );
             let mut undos: Vec<Undo> = previous_undo.into_iter().collect();
-            if let TaskKind::Check {
-                on_fail: OnFail::Fix,
-                fix_attempts,
-                ..
-            } = &task.kind
-                && task_report.status == TaskStatus::Failed
-                && task_report.command.is_some()
-            {
-                // Each round: a model edits what the check's output names (a commit), then
-                // the check runs again.
-                let mut rounds = 0;
-                while rounds < *fix_attempts
-                    && task_report.status == TaskStatus::Failed
-                    && !self.interrupt.load(Ordering::SeqCst)
-                {
-                    rounds += 1;
-                    let fix = steps::fix_task(task, &task_report, &overlay, rounds);
-                    let started = std::time::Instant::now();
-                    let (mut fix_report, changes) =
-                        catching(|| self.task(&repo, display, &work_dir, &overlay, &fix, name))
-                            .unwrap_or_else(|msg| {
-                                let mut t = TaskReport::new(&fix.name, "fix");
-                                t.status = TaskStatus::Failed;
-                                t.message =
-                                    Some(format!("internal error (a bug in codefleet): {msg}"));
-                                (t, Vec::new())
-                            });
-                    fix_report.kind = "fix".into();
-                    if changes.is_empty() || fix_report.status == TaskStatus::Interrupted {
-                        let why = fix_report
-                            .message
-                            .clone()
-                            .unwrap_or_else(|| "the model changed nothing".into());
-                        steps::note(
-                            &mut task_report,
-                            &format!("fix round {rounds} made no change: {why}"),
-                        );
-                        break;
-                    }
-                    let fix_undo = self.settle(
-                        &repo,
-                        &fix,
-                        name,
-                        &previous,
-                        (&mut parent, &mut overlay, &mut record),
-                        &mut fix_report,
-                        changes,
-                        started.elapsed(),
-                        report.tasks.len(),
-                    );
-                    undos.extend(fix_undo);
-                    self.observer.task_finished(display, &fix_report);
-                    report.tasks.push(fix_report);
-                    let (again, _) = catching(|| shell.task(&step, &repo, &overlay, parent, task))
-                        .unwrap_or_else(|msg| {
-                            let mut t = TaskReport::new(&task.name, task.kind.name());
-                            t.status = TaskStatus::Failed;
-                            t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
-                            (t, Vec::new())
-                        });
-                    task_report = again;
-                    let outcome = if task_report.status == TaskStatus::Failed {
-                        format!("still failing after {rounds} fix round(s)")
-                    } else {
-                        format!("passes after {rounds} fix round(s)")
-                    };
-                    steps::note(&mut task_report, &outcome);
-                }
-                if task_report.status == TaskStatus::Interrupted {
-                    undos.clear();
-                }
-            }
+            undos.extend(self.fix_check(
+                &mut shell,
+                &step,
+                (&repo, &work_dir, name, &previous),
+                task,
+                (&mut parent, &mut overlay, &mut record),
+                &mut report.tasks,
+                &mut task_report,
+            ));
             if let AfterCheck::Stop(why) = steps::after_check(
                 task,
                 &mut task_report,
@@ -462,6 +399,90 @@ impl RunCtx<'_> {
             RepoStatus::Unchanged
         };
         Ok(report)
+    }
+
+    /// `on_fail: fix` for a failed check: rounds of a model editing what the check's output
+    /// names (each round a task `NAME (fix N)` and a commit) and the check run again, until it
+    /// passes or `attempts` rounds are spent. `check` ends as the last run of the check;
+    /// returns the rounds' undos, oldest first.
+    #[allow(clippy::too_many_arguments)]
+    fn fix_check(
+        &self,
+        shell: &mut Shell,
+        step: &steps::Ctx<'_>,
+        (repo, work_dir, name, previous): (&Repo, &Path, &str, &[PreviousCommit]),
+        task: &Task,
+        (parent, overlay, record): (&mut git::Oid, &mut Overlay, &mut RunRecord),
+        tasks: &mut Vec<TaskReport>,
+        check: &mut TaskReport,
+    ) -> Vec<Undo> {
+        let TaskKind::Check {
+            on_fail: OnFail::Fix,
+            fix_attempts,
+            ..
+        } = &task.kind
+        else {
+            return Vec::new();
+        };
+        if check.status != TaskStatus::Failed || check.command.is_none() {
+            return Vec::new();
+        }
+        let display = step.display;
+        let internal = |name: &str, kind: &str, msg: String| {
+            let mut t = TaskReport::new(name, kind);
+            t.status = TaskStatus::Failed;
+            t.message = Some(format!("internal error (a bug in codefleet): {msg}"));
+            (t, Vec::new())
+        };
+        let mut undos = Vec::new();
+        let mut rounds = 0;
+        while rounds < *fix_attempts
+            && check.status == TaskStatus::Failed
+            && !self.interrupt.load(Ordering::SeqCst)
+        {
+            rounds += 1;
+            let fix = steps::fix_task(task, check, overlay, rounds);
+            let started = std::time::Instant::now();
+            let (mut fix_report, changes) =
+                catching(|| self.task(repo, display, work_dir, overlay, &fix, name))
+                    .unwrap_or_else(|msg| internal(&fix.name, "fix", msg));
+            fix_report.kind = "fix".into();
+            if changes.is_empty() || fix_report.status == TaskStatus::Interrupted {
+                let why = fix_report
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "the model changed nothing".into());
+                steps::note(check, &format!("fix round {rounds} made no change: {why}"));
+                break;
+            }
+            undos.extend(self.settle(
+                repo,
+                &fix,
+                name,
+                previous,
+                (&mut *parent, &mut *overlay, &mut *record),
+                &mut fix_report,
+                changes,
+                started.elapsed(),
+                tasks.len(),
+            ));
+            self.observer.task_finished(display, &fix_report);
+            tasks.push(fix_report);
+            *check = catching(|| shell.task(step, repo, overlay, *parent, task))
+                .map(|(report, _)| report)
+                .unwrap_or_else(|msg| internal(&task.name, task.kind.name(), msg).0);
+            let outcome = if check.status == TaskStatus::Failed {
+                format!("still failing after {rounds} fix round(s)")
+            } else {
+                format!("passes after {rounds} fix round(s)")
+            };
+            steps::note(check, &outcome);
+        }
+        if check.status == TaskStatus::Interrupted {
+            // An interrupted check reverts nothing; the rounds so far stay.
+            return Vec::new();
+        }
+        undos
     }
 
     /// Commits a task's changes on `parent` (when the run writes), journals the task, and
