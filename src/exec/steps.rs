@@ -11,8 +11,7 @@ use crate::pipeline::{FileFilter, OnFail, Per, Pipeline, Task, TaskKind, Templat
 use crate::report::{
     CommandReport, FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff,
 };
-use crate::workspace::Worktree;
-use crate::workspace::worktree::{Kind, Rules};
+use crate::workspace::worktree::{Kind, Rules, Worktree};
 
 use super::observer::Observer;
 use super::overlay::{Overlay, Stored};

@@ -12,5 +12,4 @@ mod write;
 pub use dir::{Applied, DirFiles};
 pub use path::{Refusal, check_no_symlink, check_relative};
 pub use policy::{DEFAULT_DENY, DEFAULT_MAX_FILE_SIZE, Policy, PolicyError, is_binary};
-pub use worktree::Worktree;
 pub use write::{delete_file, write_atomic};
