@@ -315,6 +315,12 @@ tasks:
     run: echo more >> a.txt
 "#,
     );
+    let plan = f.run(&repo, &["plan", p.to_str().expect("utf8")]);
+    assert!(
+        text(&plan.stdout).contains("task `gate` (check): checks `grep -q good a.txt`; on failure: stop\n  task `later` (run): runs `echo more >> a.txt` in a temporary worktree"),
+        "{}",
+        text(&plan.stdout)
+    );
     let (code, report) = f.run_json(&repo, &p, &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["repos"][0]["status"], "failed");

@@ -153,7 +153,12 @@ impl Observer for ChannelObserver {
             self.send(Event::Files(files));
         }
         if self.verbose {
-            self.line(format!("{repo}: task `{task}` started on {files} files"));
+            // Shell steps (and tasks without files) start on no file list.
+            self.line(if files == 0 {
+                format!("{repo}: task `{task}` started")
+            } else {
+                format!("{repo}: task `{task}` started on {files} files")
+            });
         }
     }
 
