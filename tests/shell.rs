@@ -728,3 +728,21 @@ fn a_bare_repository_runs_shell_steps_too() {
     let list = f.git(&bare, &["worktree", "list", "--porcelain"]);
     assert_eq!(list.matches("worktree ").count(), 1, "{list}");
 }
+
+#[test]
+fn the_command_sees_a_linked_worktree_even_when_git_dir_is_set_around_codefleet() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: gd\ntasks:\n  - name: where\n    run: git rev-parse --git-dir > gitdir.txt; git rev-parse HEAD > head.txt\n",
+    );
+    // As inside a git hook.
+    let mut cmd = f.command(&repo, &["run", p.to_str().expect("utf8")]);
+    cmd.env("GIT_DIR", repo.join(".git"));
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let gitdir = f.git(&repo, &["show", "codefleet/gd:gitdir.txt"]);
+    assert!(gitdir.contains("/.git/worktrees/codefleet-"), "{gitdir}");
+    let head = f.git(&repo, &["rev-parse", "main"]);
+    assert_eq!(f.git(&repo, &["show", "codefleet/gd:head.txt"]), head);
+}

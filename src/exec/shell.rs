@@ -155,6 +155,18 @@ pub(crate) fn run(
         Error::new("E600", "the `shell:` of the task is empty").hint("set `shell:` or remove it")
     })?;
     let mut cmd = Command::new(program);
+    // Variables that would point git inside the command at another repository (set when
+    // codefleet itself runs from a git hook); the task's `env:` may still set them.
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_PREFIX",
+        "GIT_COMMON_DIR",
+        "GIT_OBJECT_DIRECTORY",
+    ] {
+        cmd.env_remove(var);
+    }
     cmd.args(args)
         .arg(spec.command)
         .current_dir(spec.cwd)
