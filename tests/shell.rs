@@ -541,7 +541,10 @@ tasks:
     );
     assert!(list.contains("locked"), "{list}");
 
-    let p = f.pipeline("version: 1\nname: next\ntasks:\n  - name: ok\n    check: 'true'\n");
+    // The next run removes it, shell steps or not.
+    let p = f.pipeline(
+        "version: 1\nname: next\ntasks:\n  - name: t\n    replace: { find: x, with: y }\n",
+    );
     let (code, report) = f.run_json(&repo, &p, &[]);
     assert_eq!(code, 0, "{report:#}");
     f.assert_no_worktrees(&repo);

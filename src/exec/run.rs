@@ -24,6 +24,7 @@ use super::shell::Gate;
 use super::steps::{self, AfterCheck, Shell, Undo};
 use super::tasks::{self, FileOutcome, OverlayFiles};
 use crate::coders::{Format, UdiffInput};
+use crate::workspace::worktree::Worktree;
 
 /// How a run behaves; the library face of `codefleet run`'s flags.
 #[derive(Debug, Clone)]
@@ -279,6 +280,7 @@ impl RunCtx<'_> {
         // Shell steps' worktree (removed when this goes, whatever happens), the previous task's
         // undo for a failing check, and why the rest is not run after `on_fail: stop`.
         let mut shell = Shell::default();
+        Worktree::remove_stale(&repo);
         let mut undo: Option<Undo> = None;
         let mut stopped: Option<String> = None;
         for (index, task) in self.pipeline.tasks.iter().enumerate() {

@@ -155,8 +155,8 @@ impl Shell {
         self.collect(ctx, repo, report)
     }
 
-    /// The worktree, reset to the current state: made (after clearing stale ones) at the first
-    /// shell task, reset afterwards, made again when a reset fails.
+    /// The worktree, reset to the current state: made at the first shell task, reset
+    /// afterwards, made again when a reset fails.
     fn prepare(
         &mut self,
         ctx: &Ctx<'_>,
@@ -177,7 +177,6 @@ impl Shell {
         };
         if reset.is_err() {
             self.worktree = None;
-            Worktree::remove_stale(repo);
             self.worktree = Some(Worktree::create(repo, ctx.run_id, state)?);
         }
         self.worktree

@@ -306,11 +306,11 @@ impl Worktree {
                     let json = t.trim().strip_prefix("codefleet run ")?.to_string();
                     serde_json::from_str::<LockHolder>(&json).ok()
                 });
-            // Without a readable holder, a worktree is stale only if something else is missing
-            // too (it may be one being created right now).
+            // Without a readable holder it may be one being made right now: stale only once
+            // it is a minute old.
             let stale = match holder {
                 Some(h) => h.is_stale(),
-                None => !admin.join("HEAD").exists() && !admin.join("locked").exists(),
+                None => !young(&admin),
             };
             if stale {
                 tracing::warn!(worktree = %entry, "removed a temporary worktree a killed run left");
@@ -321,8 +321,9 @@ impl Worktree {
         }
         let work = common.join("codefleet").join("worktrees");
         for entry in read_dir_names(&work) {
-            if entry.starts_with(PREFIX) && !registered.join(&entry).exists() {
-                remove_tree(&work.join(&entry));
+            let dir = work.join(&entry);
+            if entry.starts_with(PREFIX) && !registered.join(&entry).exists() && !young(&dir) {
+                remove_tree(&dir);
                 removed += 1;
             }
         }
@@ -335,6 +336,16 @@ impl Drop for Worktree {
         remove_tree(&self.dir);
         remove_tree(&self.admin);
     }
+}
+
+/// Made less than a minute ago (or of unknown age): perhaps still being set up by another
+/// process.
+fn young(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age.as_secs() <= 60)
 }
 
 fn read_dir_names(dir: &Path) -> Vec<String> {
