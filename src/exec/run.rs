@@ -161,7 +161,7 @@ pub fn run(
 }
 
 /// An error as one line of a report: the message, and the hint in parentheses.
-fn describe(e: &Error) -> String {
+pub(super) fn describe(e: &Error) -> String {
     match &e.hint {
         Some(h) => format!("{} ({h})", e.message),
         None => e.message.clone(),

@@ -2,7 +2,8 @@
 //! task, or in a dry run an uncommitted object built from the overlay) is checked out into a
 //! temporary linked worktree, the command runs there, and what it changed becomes the task's
 //! changes, through the same policy as every other edit. A failing check reverts the task
-//! before it, or stops the repository.
+//! before it, stops the repository, or has a model fix what its output names (the prompt of
+//! each fix round is built here; `run.rs` runs the rounds).
 
 use std::sync::atomic::AtomicBool;
 
@@ -15,6 +16,7 @@ use crate::workspace::worktree::{Kind, Rules, Worktree};
 
 use super::observer::Observer;
 use super::overlay::{Overlay, Stored};
+use super::run::describe;
 use super::shell::{self, Ended, Gate};
 
 /// What a shell task needs from the run.
@@ -295,13 +297,6 @@ fn failed(mut report: TaskReport, message: String) -> (TaskReport, Vec<TreeChang
     report.files_changed = 0;
     report.message = Some(message);
     (report, Vec::new())
-}
-
-fn describe(e: &crate::error::Error) -> String {
-    match &e.hint {
-        Some(h) => format!("{} ({h})", e.message),
-        None => e.message.clone(),
-    }
 }
 
 /// A commit of the overlay's state on `base` (a dry run commits nothing, so its worktree is
