@@ -652,11 +652,11 @@ fn on_fail_fix_without_a_model_reverts_and_says_why() {
     assert_eq!(gate["status"], "failed");
     assert_eq!(gate["reverted"], "break it");
     assert!(
-        gate["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("fix round 1 made no change")),
+        gate["message"].as_str().is_some_and(|m| m
+            .contains("fix round 1 changed nothing: `prompt` tasks are not run by this version")),
         "{gate:#}"
     );
+    assert_eq!(task(&report, "gate (fix 1)")["status"], "skipped");
     assert_eq!(task(&report, "break it")["status"], "reverted");
     assert_eq!(
         f.tip(&repo, "codefleet/fix"),

@@ -449,15 +449,13 @@ impl RunCtx<'_> {
                 catching(|| self.task(repo, display, work_dir, overlay, &fix, name))
                     .unwrap_or_else(|msg| internal(&fix.name, "fix", msg));
             fix_report.kind = "fix".into();
-            if changes.is_empty() || fix_report.status == TaskStatus::Interrupted {
-                let why = fix_report
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| "the model changed nothing".into());
-                steps::note(check, &format!("fix round {rounds} made no change: {why}"));
-                break;
-            }
-            undos.extend(self.settle(
+            let why = fix_report
+                .message
+                .clone()
+                .or_else(|| fix_report.files.iter().find_map(|f| f.message.clone()))
+                .unwrap_or_else(|| "the model changed nothing".into());
+            // Kept in the report either way: what the round cost, and why it did nothing.
+            let undo = self.settle(
                 repo,
                 &fix,
                 name,
@@ -467,9 +465,14 @@ impl RunCtx<'_> {
                 changes,
                 started.elapsed(),
                 tasks.len(),
-            ));
+            );
             self.observer.task_finished(display, &fix_report);
             tasks.push(fix_report);
+            let Some(undo) = undo else {
+                steps::note(check, &format!("fix round {rounds} changed nothing: {why}"));
+                break;
+            };
+            undos.push(undo);
             *check = catching(|| shell.task(step, repo, overlay, *parent, task))
                 .map(|(report, _)| report)
                 .unwrap_or_else(|msg| internal(&task.name, task.kind.name(), msg).0);
