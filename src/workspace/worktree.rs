@@ -254,6 +254,12 @@ impl Worktree {
             }
             return Ok((Kind::Deleted, None));
         };
+        // Listed as deleted but there after all (it came back while being read): a change.
+        let kind = if kind == Kind::Deleted {
+            Kind::Modified
+        } else {
+            kind
+        };
         if kind == Kind::Created && !rules.allow_create {
             return Err(format!(
                 "creating `{path}` is not allowed (policy `allow_create: false`)"
