@@ -281,9 +281,15 @@ tasks:
     // The step summary lists the failed check first, with its output.
     let summary = f.path("summary.md");
     let mut cmd = f.command(&repo, &["run", p.to_str().expect("utf8"), "--force"]);
-    cmd.env("GITHUB_STEP_SUMMARY", &summary);
+    cmd.env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_ACTIONS", "true");
     let out = cmd.output().expect("run");
     assert_eq!(out.status.code(), Some(1));
+    let annotations = text(&out.stderr);
+    assert!(
+        annotations.contains("::error title=codefleet check `must be good` in .::`echo checking; grep -q good a.txt`: exit status 1%0Achecking\n"),
+        "{annotations}"
+    );
     let table = text(&out.stdout);
     assert!(
         table.contains("task `must be good`: `echo checking; grep -q good a.txt`, exit status 1; last lines of its output:\n  | checking\n"),

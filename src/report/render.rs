@@ -337,6 +337,22 @@ pub fn annotations(report: &RunReport) -> String {
             );
         }
         for t in &r.tasks {
+            // A failed command (a check, most often): one annotation with how it ended and
+            // the last lines of its output.
+            if let (super::TaskStatus::Failed, Some(c)) = (t.status, &t.command) {
+                let _ = writeln!(
+                    out,
+                    "::error title={}::{}",
+                    gh_escape(
+                        &format!("codefleet {} `{}` in {}", t.kind, t.name, r.path),
+                        true
+                    ),
+                    gh_escape(
+                        &format!("`{}`: {}\n{}", c.command.trim(), c.ending(), c.tail(10)),
+                        false
+                    )
+                );
+            }
             for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
                 let file = if r.path == "." {
                     f.path.clone()
