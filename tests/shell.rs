@@ -755,3 +755,29 @@ fn the_command_sees_a_linked_worktree_even_when_git_dir_is_set_around_codefleet(
     let head = f.git(&repo, &["rev-parse", "main"]);
     assert_eq!(f.git(&repo, &["show", "codefleet/gd:head.txt"]), head);
 }
+
+#[test]
+fn a_cwd_that_is_missing_or_leaves_through_a_symlink_fails_the_task() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "x\n")]);
+    std::os::unix::fs::symlink("/tmp", repo.join("out")).expect("symlink");
+    f.git(&repo, &["add", "out"]);
+    f.git(&repo, &["commit", "-q", "-m", "link"]);
+    let p = f.pipeline(
+        "version: 1\nname: cwd\ntasks:\n  - name: missing\n    run: touch here\n    cwd: nope\n  - name: escape\n    run: touch here\n    cwd: out\n",
+    );
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    for name in ["missing", "escape"] {
+        let t = task(&report, name);
+        assert_eq!(t["status"], "failed");
+        assert!(
+            t["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is not a directory inside the repository")),
+            "{t:#}"
+        );
+        assert!(t.get("command").is_none(), "nothing ran: {t:#}");
+    }
+    assert_eq!(f.tip(&repo, "codefleet/cwd"), None);
+}

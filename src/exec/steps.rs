@@ -76,11 +76,19 @@ impl Shell {
             Some(&task.name),
         ));
         let cwd = worktree.path().join(&command.cwd);
-        if !cwd.is_dir() {
+        // Followed through symlinks, it must stay inside the worktree.
+        let inside = match (
+            std::fs::canonicalize(&cwd),
+            std::fs::canonicalize(worktree.path()),
+        ) {
+            (Ok(c), Ok(root)) => c.starts_with(root),
+            _ => false,
+        };
+        if !cwd.is_dir() || !inside {
             return failed(
                 report,
                 format!(
-                    "`cwd: {}` is not a directory in the repository",
+                    "`cwd: {}` is not a directory inside the repository",
                     command.cwd.display()
                 ),
             );
