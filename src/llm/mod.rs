@@ -5,6 +5,8 @@
 //! (retries, the response cache, budgets, token and cost accounting). Tasks in `exec` only ever
 //! call [`Client::complete`].
 
+pub mod prompt;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
