@@ -297,7 +297,10 @@ pub fn run(
         );
     }
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
-    let pipelines = load_pipelines(&paths, global, out)?;
+    let mut pipelines = load_pipelines(&paths, global, out)?;
+    for p in &mut pipelines {
+        with_model_defaults(p, settings);
+    }
     let mode = if args.check {
         Mode::Check
     } else if args.dry_run {
@@ -312,6 +315,7 @@ pub fn run(
         force: args.force,
         checkout: args.checkout,
         run_id: None,
+        models: model_clients(settings),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -393,6 +397,51 @@ pub fn run(
         })
         .unwrap_or(Exit::Ok);
     Ok(exit)
+}
+
+/// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
+/// settings, so the run, its trailers and its report name the model actually used.
+pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
+    use crate::pipeline::{EditFormat, Provider};
+    let provider = match settings.model_provider.value {
+        crate::settings::Provider::Openai => Provider::Openai,
+        crate::settings::Provider::Anthropic => Provider::Anthropic,
+        crate::settings::Provider::Ollama => Provider::Ollama,
+    };
+    let format = crate::coders::Format::from_name(&settings.model_edit_format.value);
+    for model in std::iter::once(&mut pipeline.model)
+        .chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
+    {
+        model.provider.get_or_insert(provider);
+        if model.name.is_none() {
+            model.name.clone_from(&settings.model_name.value);
+        }
+        if model.base_url.is_none() {
+            model.base_url.clone_from(&settings.model_base_url.value);
+        }
+        if let (EditFormat::Auto, Some(f)) = (model.edit_format, format) {
+            model.edit_format = EditFormat::Format(f);
+        }
+    }
+}
+
+/// The model clients of `codefleet run`, built from each task's `model:` over the settings.
+///
+/// Until the llm transport lands (providers, retries, cache, budgets), every model task fails
+/// with E452 naming what is missing; the settings it will use are `model_provider`,
+/// `model_name`, `model_base_url`, `cache_dir` and `cache_mode`.
+fn model_clients(settings: &Settings) -> crate::exec::Models {
+    let _ = (&settings.cache_dir, &settings.cache_mode);
+    crate::exec::Models::new(|model| {
+        Err(crate::error::Error::new(
+            "E452",
+            format!(
+                "cannot reach model `{}`: this build has no model providers",
+                model.name.as_deref().unwrap_or("?")
+            ),
+        )
+        .hint("model providers arrive with the llm transport; deterministic tasks still run"))
+    })
 }
 
 fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out: &mut Out<'_>) {

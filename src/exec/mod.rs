@@ -3,6 +3,7 @@
 //! interrupt flag honoured between files.
 
 mod commits;
+mod model;
 pub mod observer;
 mod overlay;
 pub mod pool;
@@ -11,4 +12,5 @@ mod tasks;
 
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
+pub use model::{ClientFor, Models};
 pub use run::{RunOptions, run};

@@ -16,6 +16,7 @@ use crate::report::{
     unified_diff,
 };
 
+use super::model::{self as model_tasks, Models};
 use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record};
 use super::observer::Observer;
 use super::overlay::{Overlay, Reader, Stored};
@@ -38,6 +39,8 @@ pub struct RunOptions {
     pub checkout: bool,
     /// The run id; `None` makes a fresh one.
     pub run_id: Option<String>,
+    /// Where `prompt` and `ask` tasks get their model clients.
+    pub models: Models,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             force: false,
             checkout: false,
             run_id: None,
+            models: Models::unavailable(),
         }
     }
 }
@@ -117,12 +121,14 @@ pub fn run(
     git2::opts::strict_hash_verification(false);
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
+    let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);
     let ctx = RunCtx {
         pipeline,
         options,
         observer,
         interrupt,
         run_id: &run_id,
+        models: &models,
     };
     let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
     let repos: Vec<RepoReport> = units
@@ -185,6 +191,7 @@ struct RunCtx<'a> {
     observer: &'a dyn Observer,
     interrupt: &'a AtomicBool,
     run_id: &'a str,
+    models: &'a model_tasks::Runtime<'a>,
 }
 
 impl RunCtx<'_> {
@@ -443,6 +450,24 @@ impl RunCtx<'_> {
                     }
                 }
             }
+            TaskKind::Prompt { prompt: text, .. } | TaskKind::Ask { question: text, .. } => {
+                let text = text.render(&self.pipeline.context(
+                    self.run_id,
+                    Some(repo_name),
+                    Some(&task.name),
+                ));
+                let ctx = model_tasks::TaskCtx {
+                    runtime: self.models,
+                    repo,
+                    reader: &reader,
+                    policy,
+                    task,
+                    text,
+                    display,
+                    observer: self.observer,
+                };
+                model_tasks::task(&ctx, &mut report)
+            }
             other => {
                 report.status = TaskStatus::Skipped;
                 report.message = Some(format!(
@@ -522,7 +547,8 @@ impl RunCtx<'_> {
             return (report, Vec::new());
         }
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
-        report.status = if report.files_failed > 0 {
+        // A model task that failed as a whole (a budget, a request) keeps what it changed.
+        report.status = if report.files_failed > 0 || report.status == TaskStatus::Failed {
             TaskStatus::Failed
         } else if changes.is_empty() {
             TaskStatus::Unchanged
@@ -556,7 +582,10 @@ impl RunCtx<'_> {
                 pipeline: self.pipeline.name.clone(),
                 task: task.name.clone(),
                 run: self.run_id.to_string(),
-                model: None,
+                model: match task.kind {
+                    TaskKind::Prompt { .. } => task.model.name.clone(),
+                    _ => None,
+                },
             },
             author: Some(Identity::new(&author.name, &author.email)),
             committer: None,
