@@ -409,8 +409,8 @@ pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) 
         crate::settings::Provider::Ollama => Provider::Ollama,
     };
     let format = crate::coders::Format::from_name(&settings.model_edit_format.value);
-    for model in std::iter::once(&mut pipeline.model)
-        .chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
+    for model in
+        std::iter::once(&mut pipeline.model).chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
     {
         model.provider.get_or_insert(provider);
         if model.name.is_none() {

@@ -80,7 +80,6 @@ pub(super) fn task_record(
                 .unwrap_or_default(),
             None => Default::default(),
         },
-        ..TaskRecord::default()
     }
 }
 

@@ -10,7 +10,7 @@ pub mod pool;
 mod run;
 mod tasks;
 
+pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
-pub use model::{ClientFor, Models};
 pub use run::{RunOptions, run};

@@ -45,8 +45,9 @@ impl Models {
     pub fn unavailable() -> Models {
         Models::new(|_| {
             Err(
-                Error::new("E450", "no model client is available to this run")
-                    .hint("pass `RunOptions::models` (the CLI builds them from `model:` and settings)"),
+                Error::new("E450", "no model client is available to this run").hint(
+                    "pass `RunOptions::models` (the CLI builds them from `model:` and settings)",
+                ),
             )
         })
     }
@@ -105,10 +106,13 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// A client made for some model settings (or why it could not be).
+type Made = (Model, Result<Arc<Client>, Error>);
+
 /// A run's model side: the clients made so far, the request slots, and why requests stopped.
 pub(crate) struct Runtime<'a> {
     models: &'a Models,
-    clients: Mutex<Vec<(Model, Result<Arc<Client>, Error>)>>,
+    clients: Mutex<Vec<Made>>,
     slots: Slots,
     concurrency: usize,
     stopped: Mutex<Option<String>>,
@@ -239,13 +243,16 @@ struct Job {
     files: Vec<usize>,
 }
 
+/// A path a job changed: the content before (`None`: created) and after (`None`: deleted).
+type NetChange = (String, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What one job did.
 #[derive(Default)]
 struct JobResult {
     usage: ModelUse,
     edits: Vec<EditOutcome>,
     /// Net changes: path → new bytes (`None`: deleted), with the content before.
-    changes: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)>,
+    changes: Vec<NetChange>,
     failures: Vec<(String, String)>,
     answer: Option<Answer>,
     format: Option<Format>,
@@ -266,6 +273,14 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         TaskKind::Ask { per, .. } => (*per, true),
         _ => return Vec::new(),
     };
+    // Without `files:` a task works on every file of the repository, in batches: `per` needs
+    // `files:` (the pipeline checks), and one request per file of a whole repository is
+    // rarely what anyone means.
+    let per = if ctx.task.files.is_none() {
+        Per::Repo
+    } else {
+        per
+    };
     let fail = |report: &mut TaskReport, message: String| {
         report.status = TaskStatus::Failed;
         report.message = Some(message);
@@ -284,7 +299,10 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     };
     report.model = Some(usage.clone());
     if let Some(why) = ctx.runtime.stopped() {
-        fail(report, format!("not run: model requests have stopped: {why}"));
+        fail(
+            report,
+            format!("not run: model requests have stopped: {why}"),
+        );
         return Vec::new();
     }
     let client = match ctx.runtime.client(&ctx.task.model) {
@@ -460,7 +478,11 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     if truncated_answers > 0 {
         problems.push(format!(
             "{truncated_answers} answer{} cut off at the output limit",
-            if truncated_answers == 1 { " was" } else { "s were" }
+            if truncated_answers == 1 {
+                " was"
+            } else {
+                "s were"
+            }
         ));
     }
     if !problems.is_empty() {
@@ -584,7 +606,11 @@ fn run_jobs(
 fn account(usage: &mut ModelUse, c: &Completion) {
     let u = &c.reply.usage;
     usage.add(&ModelUse {
-        requests: if c.cached { 0 } else { 1 + u64::from(c.retries) },
+        requests: if c.cached {
+            0
+        } else {
+            1 + u64::from(c.retries)
+        },
         cache_hits: u64::from(c.cached),
         retries: u64::from(c.retries),
         tokens: Tokens {
@@ -728,7 +754,9 @@ fn edit_job(
             Finish::Other(why) => {
                 result.failures.push((
                     first.clone(),
-                    format!("the model stopped ({why}) in round {round}; none of its reply was applied"),
+                    format!(
+                        "the model stopped ({why}) in round {round}; none of its reply was applied"
+                    ),
                 ));
                 break;
             }
@@ -751,7 +779,9 @@ fn edit_job(
                         (
                             false,
                             None,
-                            format!("refused: deleting `{file}` is not allowed (policy `allow_delete: false`)"),
+                            format!(
+                                "refused: deleting `{file}` is not allowed (policy `allow_delete: false`)"
+                            ),
                         )
                     } else {
                         (
@@ -761,7 +791,7 @@ fn edit_job(
                         )
                     }
                 }
-                EditStatus::Failed { reason } => (false, None, reason.clone()),
+                EditStatus::Failed { reason } => (false, None, files.reason(&e.path, reason)),
             };
             result.edits.push(EditOutcome {
                 path: e.path.clone(),
@@ -784,6 +814,7 @@ fn edit_job(
         if round == rounds {
             for e in &outcome.edits {
                 if let EditStatus::Failed { reason } = &e.status {
+                    let reason = files.reason(&e.path, reason);
                     let path = if e.path.is_empty() { &first } else { &e.path };
                     let tries = if rounds == 1 {
                         String::new()
@@ -869,6 +900,16 @@ impl JobFiles<'_> {
         self.ctx.policy.deny.is_match(path)
     }
 
+    /// Why an edit of `path` failed, for the report: a denied file reads as absent to the
+    /// coders (and so to the model), but the user is told the policy refused it.
+    fn reason(&self, path: &str, reason: &str) -> String {
+        if !path.is_empty() && self.denied(path) {
+            format!("refused: `{path}` is denied by policy")
+        } else {
+            reason.to_string()
+        }
+    }
+
     fn record(&self, change: &Change) {
         let mut changes = self.changes.borrow_mut();
         match change {
@@ -882,7 +923,7 @@ impl JobFiles<'_> {
     }
 
     /// The job's changes against the task's files: (path, content before, content after).
-    fn net_changes(&self) -> Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    fn net_changes(&self) -> Vec<NetChange> {
         let changes = std::mem::take(&mut *self.changes.borrow_mut());
         changes
             .into_iter()
@@ -940,7 +981,13 @@ impl Files for JobFiles<'_> {
         if self.denied(&path) {
             return Err(format!("refused: `{path}` is denied by policy"));
         }
-        if !self.ctx.task.files.as_ref().is_none_or(|f| f.matches(&path)) {
+        if !self
+            .ctx
+            .task
+            .files
+            .as_ref()
+            .is_none_or(|f| f.matches(&path))
+        {
             return Err(format!("refused: `{path}` is outside this task's `files:`"));
         }
         if let Some(Some(_)) = self.changes.borrow().get(&path) {

@@ -16,8 +16,8 @@ use crate::report::{
     unified_diff,
 };
 
-use super::model::{self as model_tasks, Models};
 use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record};
+use super::model::{self as model_tasks, Models};
 use super::observer::Observer;
 use super::overlay::{Overlay, Reader, Stored};
 use super::pool::{Unit, catching, pool, run_units};

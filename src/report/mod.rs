@@ -7,7 +7,9 @@ mod render;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use render::{annotations, answers, markdown, paint_diff, problems, summary_table, unified_diff};
+pub use render::{
+    annotations, answers, markdown, paint_diff, problems, summary_table, unified_diff,
+};
 
 /// The version of the report document; bumped when a field changes meaning.
 pub const REPORT_VERSION: u32 = 1;
@@ -211,10 +213,10 @@ pub struct TaskReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelUse>,
     /// Each edit a model sent, applied or failed, in the order they were read (`prompt`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<EditOutcome>,
     /// The answers (`ask`): one per repository, per batch of files, or per file.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
 }
 

@@ -155,8 +155,16 @@ pub fn answers(report: &RunReport) -> String {
     for r in &report.repos {
         for t in &r.tasks {
             for a in &t.answers {
-                let about = a.path.as_deref().map(|p| format!(" · {p}")).unwrap_or_default();
-                let cut = if a.truncated { " (cut off at the output limit)" } else { "" };
+                let about = a
+                    .path
+                    .as_deref()
+                    .map(|p| format!(" · {p}"))
+                    .unwrap_or_default();
+                let cut = if a.truncated {
+                    " (cut off at the output limit)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(out, "# {} · {}{about}{cut}", r.path, t.name);
                 for line in a.text.trim_end().lines() {
                     let _ = writeln!(out, "  {line}");
@@ -280,8 +288,16 @@ pub fn markdown(report: &RunReport) -> String {
                     out.push_str("\n**Answers**\n");
                     any = true;
                 }
-                let about = a.path.as_deref().map(|p| format!(" · `{}`", md_cell(p))).unwrap_or_default();
-                let cut = if a.truncated { " (cut off at the output limit)" } else { "" };
+                let about = a
+                    .path
+                    .as_deref()
+                    .map(|p| format!(" · `{}`", md_cell(p)))
+                    .unwrap_or_default();
+                let cut = if a.truncated {
+                    " (cut off at the output limit)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
                     "\n<details><summary>{} · {}{about}{cut}</summary>\n\n{}\n\n</details>",

@@ -1,0 +1,736 @@
+//! `prompt` and `ask` tasks end to end: real git repositories in temp dirs, pipelines read from
+//! YAML, run through `codefleet::exec::run` with a real `Client` over a scripted backend (the
+//! wire skipped, every request recorded), and the results checked with the `git` CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use codefleet::coders::{self, ApplyOptions, Fence, Format, MemFiles, UdiffInput};
+use codefleet::error::Error;
+use codefleet::exec::{Models, RunOptions, Silent};
+use codefleet::llm::{Backend, Client, Finish, Reply, Request, Usage};
+use codefleet::plan::Target;
+use codefleet::report::{RunReport, TaskStatus};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn git(&self, repo: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("repo dir");
+        self.git(&dir, &["init", "-q", "-b", "main"]);
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        self.git(&dir, &["add", "-A"]);
+        self.git(&dir, &["commit", "-q", "-m", "init"]);
+        dir
+    }
+
+    fn pipeline(&self, yaml: &str) -> codefleet::pipeline::Pipeline {
+        let path = self.dir.path().join("p.yml");
+        std::fs::write(&path, yaml).expect("write pipeline");
+        match codefleet::pipeline::load(&path, &[]) {
+            Ok(p) => p,
+            Err(e) => panic!("pipeline: {e:?}"),
+        }
+    }
+
+    /// The file at the tip of `branch`, or `None` when absent.
+    fn at(&self, repo: &Path, branch: &str, path: &str) -> Option<String> {
+        let out = Command::new("git")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["show", &format!("{branch}:{path}")])
+            .current_dir(repo)
+            .output()
+            .expect("git show");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+type Answerer = dyn Fn(&Request, usize) -> Result<Reply, Error> + Send + Sync;
+
+/// A backend that answers from a script and records every request. `gate`: each request waits
+/// until that many are in flight (or every remaining one is), to show the run's bound holds.
+struct Script {
+    answer: Box<Answerer>,
+    requests: Mutex<Vec<Request>>,
+    in_flight: Mutex<usize>,
+    changed: Condvar,
+    max_in_flight: AtomicUsize,
+    gate: Option<(usize, usize)>,
+    done: AtomicUsize,
+}
+
+struct Wire(Arc<Script>);
+
+impl Backend for Wire {
+    fn provider(&self) -> &str {
+        "script"
+    }
+
+    fn send(&self, request: &Request) -> Result<Reply, Error> {
+        let s = &self.0;
+        let n = {
+            let mut r = s.requests.lock().unwrap();
+            r.push(request.clone());
+            r.len()
+        };
+        {
+            let mut in_flight = s.in_flight.lock().unwrap();
+            *in_flight += 1;
+            s.max_in_flight.fetch_max(*in_flight, Ordering::SeqCst);
+            s.changed.notify_all();
+            if let Some((want, total)) = s.gate {
+                while *in_flight < want && s.done.load(Ordering::SeqCst) + *in_flight < total {
+                    // The timeout only guards against a hang if the run sent fewer requests.
+                    let (guard, _) = s
+                        .changed
+                        .wait_timeout(in_flight, std::time::Duration::from_secs(20))
+                        .unwrap();
+                    in_flight = guard;
+                }
+            }
+        }
+        let result = (s.answer)(request, n);
+        let mut in_flight = s.in_flight.lock().unwrap();
+        *in_flight -= 1;
+        s.done.fetch_add(1, Ordering::SeqCst);
+        s.changed.notify_all();
+        result
+    }
+}
+
+impl Script {
+    fn new(
+        answer: impl Fn(&Request, usize) -> Result<Reply, Error> + Send + Sync + 'static,
+    ) -> Arc<Script> {
+        Script::gated(None, answer)
+    }
+
+    fn gated(
+        gate: Option<(usize, usize)>,
+        answer: impl Fn(&Request, usize) -> Result<Reply, Error> + Send + Sync + 'static,
+    ) -> Arc<Script> {
+        Arc::new(Script {
+            answer: Box::new(answer),
+            requests: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(0),
+            changed: Condvar::new(),
+            max_in_flight: AtomicUsize::new(0),
+            gate,
+            done: AtomicUsize::new(0),
+        })
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Every request as JSON, the way a wire would carry it.
+    fn bodies(&self) -> String {
+        serde_json::to_string(&self.requests()).unwrap()
+    }
+}
+
+fn reply(text: &str) -> Result<Reply, Error> {
+    Ok(Reply {
+        text: text.to_string(),
+        finish: Finish::Stop,
+        usage: Usage {
+            input: 100,
+            cached_input: 10,
+            output: 20,
+        },
+        model: "test-model".into(),
+    })
+}
+
+/// Whether the request shows `path` (its path line above a fence).
+fn shows(r: &Request, path: &str) -> bool {
+    r.messages.iter().any(|m| {
+        m.content.contains(&format!("\n{path}\n```"))
+            || m.content
+                .starts_with(&format!("Here is the file to edit:\n\n{path}\n"))
+    })
+}
+
+/// The reply round a request is for: 1 for the first, 2 after one feedback…
+fn round(r: &Request) -> usize {
+    (r.messages.len() - 2) / 2 + 1
+}
+
+fn block(path: &str, search: &str, replace: &str) -> String {
+    format!("{path}\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n")
+}
+
+fn run(f: &Fixture, yaml: &str, repos: &[&Path], script: &Arc<Script>, jobs: usize) -> RunReport {
+    let pipeline = f.pipeline(yaml);
+    let client = Arc::new(Client::new(Box::new(Wire(script.clone()))));
+    let options = RunOptions {
+        jobs,
+        models: Models::new(move |_| Ok(client.clone())),
+        ..RunOptions::default()
+    };
+    let targets: Vec<Target> = repos
+        .iter()
+        .map(|r| Target::Local(r.to_path_buf()))
+        .collect();
+    codefleet::exec::run(
+        &pipeline,
+        &targets,
+        &options,
+        &Silent,
+        &AtomicBool::new(false),
+    )
+    .expect("run starts")
+}
+
+/// The report as `--json` prints it, checked against the report's JSON Schema.
+fn json(report: &RunReport) -> serde_json::Value {
+    let value = serde_json::to_value(report).unwrap();
+    let schema = jsonschema::validator_for(&codefleet::report::schema()).unwrap();
+    let problems: Vec<String> = schema.iter_errors(&value).map(|e| e.to_string()).collect();
+    assert!(
+        problems.is_empty(),
+        "the report does not match its schema: {problems:?}"
+    );
+    value
+}
+
+const PY_A: &str = "def add(a, b):\n    return a + b\n";
+const PY_B: &str = "def sub(a, b):\n    return a - b\n";
+
+fn prompt_yaml(extra: &str) -> String {
+    format!(
+        "version: 1\nname: docs\nmodel: {{ name: test-model, edit_format: diff{extra} }}\ntasks:\n  - name: add docstrings\n    files: [\"src/**/*.py\"]\n    prompt: Add a docstring to every function.\n"
+    )
+}
+
+#[test]
+fn a_per_file_prompt_edits_each_file_and_commits_with_the_model_trailer() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.py", PY_A),
+            ("src/b.py", PY_B),
+            ("README.md", "hi\n"),
+        ],
+    );
+    let script = Script::new(|r, _| {
+        if shows(r, "src/a.py") {
+            reply(&block(
+                "src/a.py",
+                "def add(a, b):\n",
+                "def add(a, b):\n    \"\"\"Add.\"\"\"\n",
+            ))
+        } else {
+            reply(&format!(
+                "Here you go:\n\n{}",
+                block(
+                    "src/b.py",
+                    "def sub(a, b):\n",
+                    "def sub(a, b):\n    \"\"\"Subtract.\"\"\"\n"
+                )
+            ))
+        }
+    });
+    let report = run(&f, &prompt_yaml(""), &[&repo], &script, 2);
+    assert_eq!(report.exit_code, 0, "{:#?}", report);
+
+    let branch = "codefleet/docs";
+    assert_eq!(
+        f.at(&repo, branch, "src/a.py").unwrap(),
+        "def add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n"
+    );
+    assert_eq!(
+        f.at(&repo, branch, "src/b.py").unwrap(),
+        "def sub(a, b):\n    \"\"\"Subtract.\"\"\"\n    return a - b\n"
+    );
+    let message = f.git(&repo, &["log", "-1", "--format=%B", branch]);
+    assert!(message.starts_with("add docstrings\n"), "{message}");
+    assert!(message.contains("Codefleet-Model: test-model"), "{message}");
+
+    // One request per file, each showing only its file, the instruction and the reminder.
+    let requests = script.requests();
+    assert_eq!(requests.len(), 2);
+    for r in &requests {
+        assert_eq!(r.model, "test-model");
+        assert!(r.messages[0].content.contains("<<<<<<< SEARCH"));
+        assert!(
+            r.messages[1]
+                .content
+                .contains("Add a docstring to every function.")
+        );
+        assert!(!r.messages[1].content.contains("README.md"));
+        assert_eq!(shows(r, "src/a.py"), !shows(r, "src/b.py"));
+    }
+
+    let task = &json(&report)["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "changed");
+    assert_eq!(task["files_changed"], 2);
+    let model = &task["model"];
+    assert_eq!(model["name"], "test-model");
+    assert_eq!(model["edit_format"], "diff");
+    assert_eq!(model["requests"], 2);
+    assert_eq!(model["tokens"]["input"], 200);
+    assert_eq!(model["tokens"]["cached_input"], 20);
+    assert_eq!(model["tokens"]["output"], 40);
+    // This client knows no prices: the cost is unknown, never a made-up 0.
+    assert!(model["cost_usd"].is_null(), "{model}");
+    assert!(json(&report)["totals"]["model"]["cost_usd"].is_null());
+    assert_eq!(task["edits"].as_array().unwrap().len(), 2);
+    assert_eq!(task["edits"][0]["applied"], true);
+    assert_eq!(task["edits"][0]["detail"], "exact");
+
+    // The journal records the model use of the task.
+    let journal = std::fs::read_dir(repo.join(".git/codefleet/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(journal).unwrap()).unwrap();
+    assert_eq!(journal["tasks"][0]["model"]["requests"], 2);
+    assert_eq!(journal["tasks"][0]["edits"][1]["applied"], true);
+}
+
+#[test]
+fn a_failed_edit_goes_back_with_the_coders_feedback_and_the_second_reply_fixes_it() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let wrong = block(
+        "src/a.py",
+        "def add(x, y):\n",
+        "def add(x, y):\n    \"\"\"Add.\"\"\"\n",
+    );
+    let right = block(
+        "src/a.py",
+        "def add(a, b):\n",
+        "def add(a, b):\n    \"\"\"Add.\"\"\"\n",
+    );
+    let (w, r2) = (wrong.clone(), right.clone());
+    let script = Script::new(move |r, _| if round(r) == 1 { reply(&w) } else { reply(&r2) });
+    let report = run(&f, &prompt_yaml(""), &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 0, "{report:#?}");
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n"
+    );
+
+    // The second request is the first conversation, the model's reply, and exactly the
+    // feedback the coders write for that reply.
+    let requests = script.requests();
+    assert_eq!(requests.len(), 2);
+    let expected = coders::parse_and_apply(
+        Format::Diff,
+        &wrong,
+        &MemFiles::new().with("src/a.py", PY_A),
+        &ApplyOptions {
+            udiff: UdiffInput::Reply,
+            fence: Some(Fence {
+                open: "```".into(),
+                close: "```".into(),
+            }),
+            given_files: Some(vec!["src/a.py".into()]),
+        },
+    )
+    .feedback
+    .unwrap();
+    assert_eq!(requests[1].messages.len(), 4);
+    assert_eq!(requests[1].messages[..2], requests[0].messages[..]);
+    assert_eq!(requests[1].messages[2].content, wrong);
+    assert_eq!(requests[1].messages[3].content, expected);
+    assert!(
+        expected.starts_with("# 1 block failed to apply"),
+        "{expected}"
+    );
+
+    let task = &json(&report)["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "changed");
+    let edits = task["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert_eq!(
+        (edits[0]["round"].as_u64(), edits[0]["applied"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(
+        (edits[1]["round"].as_u64(), edits[1]["applied"].as_bool()),
+        (Some(2), Some(true))
+    );
+}
+
+#[test]
+fn when_reflections_run_out_the_task_fails_and_the_other_files_are_kept() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    let script = Script::new(|r, _| {
+        if shows(r, "src/a.py") {
+            reply(&block("src/a.py", "nothing like this\n", "x\n"))
+        } else {
+            reply(&block("src/b.py", "def sub(a, b):\n", "def minus(a, b):\n"))
+        }
+    });
+    let report = run(&f, &prompt_yaml(", reflections: 1"), &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    let requests = script.requests();
+    assert_eq!(requests.iter().filter(|r| shows(r, "src/a.py")).count(), 2);
+    assert_eq!(requests.iter().filter(|r| shows(r, "src/b.py")).count(), 1);
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py").unwrap(), PY_A);
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/b.py").unwrap(),
+        "def minus(a, b):\n    return a - b\n"
+    );
+    let task = &report.repos[0].tasks[0];
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert!(task.commit.is_some());
+    let failed: Vec<_> = task.files.iter().filter(|f| f.message.is_some()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].path, "src/a.py");
+    let message = failed[0].message.as_deref().unwrap();
+    assert!(message.contains("round 2"), "{message}");
+    assert!(
+        message.contains("still failing after 1 rounds of feedback"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_reply_cut_off_at_the_output_limit_is_not_applied() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let script = Script::new(|_, _| {
+        let mut r = reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))?;
+        r.finish = Finish::Length;
+        Ok(r)
+    });
+    let report = run(&f, &prompt_yaml(""), &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(
+        script.requests().len(),
+        1,
+        "a cut-off reply is not reflected"
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py"),
+        None,
+        "no branch: nothing changed"
+    );
+    let file = &report.repos[0].tasks[0].files[0];
+    assert_eq!(file.path, "src/a.py");
+    assert!(
+        file.message
+            .as_deref()
+            .unwrap()
+            .contains("cut off at the model's output limit"),
+        "{file:?}"
+    );
+}
+
+#[test]
+fn denied_files_never_reach_a_model_even_when_it_asks_for_them() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.py", PY_A),
+            (".env", "SECRET=hunter2\n"),
+            ("secrets/key.txt", "token-swordfish\n"),
+            ("logo.png", "\u{0}PNG binary\u{0}"),
+        ],
+    );
+    // The model tries to edit the denied files it was never shown, in every round.
+    let script = Script::new(|_, _| {
+        reply(&format!(
+            "{}{}",
+            block(".env", "SECRET=hunter2\n", "SECRET=x\n"),
+            block("secrets/key.txt", "token\n", "x\n")
+        ))
+    });
+    let yaml = "version: 1\nname: docs\nmodel: { name: test-model, edit_format: diff, reflections: 2 }\npolicy: { deny: [\"secrets/**\"] }\ntasks:\n  - name: all\n    files: [\"**/*\"]\n    per: repo\n    prompt: Tidy up.\n";
+    let report = run(&f, yaml, &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(script.requests().len(), 3, "two rounds of feedback");
+    let bodies = script.bodies();
+    assert!(
+        bodies.contains("def add(a, b)"),
+        "the allowed file is shown"
+    );
+    for secret in [
+        "hunter2\\n```",
+        "SECRET=hunter2\\n\\n",
+        "swordfish",
+        "PNG binary",
+    ] {
+        // The model's own echo of `SECRET=hunter2` in its reply is all that may appear.
+        assert!(!bodies.contains(secret), "{secret} reached the model");
+    }
+    assert!(!bodies.contains("did you mean these lines from .env"));
+    let task = &report.repos[0].tasks[0];
+    assert_eq!(task.skipped.denied, 2);
+    assert_eq!(task.skipped.binary, 1);
+    assert_eq!(task.files_selected, 1);
+    let messages: Vec<&str> = task
+        .files
+        .iter()
+        .filter_map(|f| f.message.as_deref())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`.env` is denied by policy")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`secrets/key.txt` is denied by policy")),
+        "{messages:?}"
+    );
+    assert_eq!(f.git(&repo, &["show", "HEAD:.env"]), "SECRET=hunter2\n");
+}
+
+#[test]
+fn an_edit_outside_the_tasks_files_fails_and_writes_nothing_there() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("setup.py", "name = 'x'\n")]);
+    let script = Script::new(|_, _| {
+        reply(&format!(
+            "{}{}",
+            block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"),
+            block("setup.py", "name = 'x'\n", "name = 'y'\n")
+        ))
+    });
+    let report = run(&f, &prompt_yaml(", reflections: 0"), &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "setup.py").unwrap(),
+        "name = 'x'\n"
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    let task = &report.repos[0].tasks[0];
+    let failed = task.files.iter().find(|f| f.path == "setup.py").unwrap();
+    assert!(
+        failed
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("refused: `setup.py` is outside this task's `files:`"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn per_repo_requests_split_the_files_into_batches_that_fit_the_context() {
+    let f = Fixture::new();
+    // An unknown model has a 32k-token window: two 40 KB files fit in one request, not three.
+    let big = |c: char| format!("{}\n", c.to_string().repeat(79)).repeat(500);
+    let (a, b, c) = (big('a'), big('b'), big('c'));
+    let repo = f.repo(
+        "svc",
+        &[
+            ("a.txt", &a),
+            ("b.txt", &b),
+            ("c.txt", &c),
+            ("d.txt", "small\n"),
+        ],
+    );
+    let script = Script::new(|_, _| reply("No change is needed."));
+    let yaml = "version: 1\nname: docs\nmodel: { name: some-local-model, edit_format: diff }\ntasks:\n  - name: all\n    files: [\"*.txt\"]\n    per: repo\n    prompt: Check the files.\n";
+    let report = run(&f, yaml, &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 0, "{report:#?}");
+    let requests = script.requests();
+    assert_eq!(requests.len(), 2);
+    let shown = |r: &Request| -> Vec<&str> {
+        ["a.txt", "b.txt", "c.txt", "d.txt"]
+            .into_iter()
+            .filter(|p| r.messages[1].content.contains(&format!("{p}\n```\n")))
+            .collect()
+    };
+    let mut batches: Vec<Vec<&str>> = requests.iter().map(shown).collect();
+    batches.sort();
+    assert_eq!(batches, [vec!["a.txt", "b.txt"], vec!["c.txt", "d.txt"]]);
+    assert_eq!(report.repos[0].tasks[0].status, TaskStatus::Unchanged);
+}
+
+#[test]
+fn ask_answers_land_in_the_report_and_nothing_is_committed() {
+    let f = Fixture::new();
+    let one = f.repo("billing", &[("src/pay.py", "legacy_billing.charge()\n")]);
+    let two = f.repo("web", &[("src/app.py", "print('hi')\n")]);
+    let script = Script::new(|r, _| {
+        if r.messages[1].content.contains("legacy_billing") {
+            reply("Yes: src/pay.py line 1 calls legacy_billing.charge().")
+        } else {
+            reply("No.")
+        }
+    });
+    let yaml = "version: 1\nname: survey\nmodel: { name: test-model }\ntasks:\n  - name: legacy\n    ask: Does this repository call the legacy billing API? Where?\n  - name: each\n    files: [\"src/*.py\"]\n    ask: What does this file do?\n";
+    let report = run(&f, yaml, &[&one, &two], &script, 2);
+    assert_eq!(report.exit_code, 0, "{report:#?}");
+    assert_eq!(report.totals.commits, 0);
+    assert_eq!(f.at(&one, "codefleet/survey", "src/pay.py"), None);
+    let value = json(&report);
+    let answer = &value["repos"][0]["tasks"][0]["answers"][0];
+    assert_eq!(
+        answer["text"],
+        "Yes: src/pay.py line 1 calls legacy_billing.charge()."
+    );
+    assert_eq!(answer["files"][0], "src/pay.py");
+    assert!(answer.get("path").is_none());
+    assert_eq!(value["repos"][1]["tasks"][0]["answers"][0]["text"], "No.");
+    // `per: file` (the default): one answer per file, naming it.
+    assert_eq!(
+        value["repos"][0]["tasks"][1]["answers"][0]["path"],
+        "src/pay.py"
+    );
+    assert_eq!(value["totals"]["model"]["requests"], 4);
+    let question = &script.requests()[0].messages[1].content;
+    assert!(question.contains("# Question\n\n"), "{question}");
+
+    let table = codefleet::report::summary_table(&report, false);
+    assert!(
+        table.contains("billing · legacy\n  Yes: src/pay.py line 1"),
+        "{table}"
+    );
+    let md = codefleet::report::markdown(&report);
+    assert!(
+        md.contains("**Answers**") && md.contains("calls legacy_billing.charge()"),
+        "{md}"
+    );
+}
+
+#[test]
+fn an_exhausted_budget_stops_every_further_request_and_keeps_what_landed() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.py", PY_A),
+            ("src/b.py", PY_B),
+            ("src/c.py", "c = 1\n"),
+        ],
+    );
+    let script = Script::new(|r, n| {
+        if n >= 2 {
+            return Err(
+                Error::new("E440", "the run's token budget is spent (2000000 tokens)")
+                    .hint("raise `model.budget.max_tokens`"),
+            );
+        }
+        assert!(
+            shows(r, "src/a.py"),
+            "requests go in file order with one slot"
+        );
+        reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
+    });
+    let yaml = format!(
+        "{}  - name: again\n    prompt: And again.\n",
+        prompt_yaml(", concurrency: 1")
+    );
+    let report = run(&f, &yaml, &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(
+        script.requests().len(),
+        2,
+        "nothing is sent after the budget error"
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/b.py").unwrap(), PY_B);
+    let tasks = &report.repos[0].tasks;
+    assert_eq!(tasks[0].status, TaskStatus::Failed);
+    assert!(tasks[0].commit.is_some(), "what landed is committed");
+    let why = tasks[0].message.as_deref().unwrap();
+    assert!(
+        why.contains("model requests stopped: [E440] the run's token budget is spent"),
+        "{why}"
+    );
+    assert!(why.contains("2 requests not sent"), "{why}");
+    assert_eq!(tasks[1].status, TaskStatus::Failed);
+    assert!(
+        tasks[1]
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("not run: model requests have stopped")
+    );
+}
+
+#[test]
+fn requests_in_flight_never_exceed_the_concurrency_across_repositories() {
+    let f = Fixture::new();
+    let files: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("src/f{i}.py"), format!("x = {i}\n")))
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let repos: Vec<PathBuf> = (0..3).map(|i| f.repo(&format!("r{i}"), &files)).collect();
+    let repos: Vec<&Path> = repos.iter().map(PathBuf::as_path).collect();
+    // Each request waits until two are in flight, so the bound is reached, never passed.
+    let script = Script::gated(Some((2, 12)), |_, _| reply("Nothing to change."));
+    let report = run(&f, &prompt_yaml(", concurrency: 2"), &repos, &script, 3);
+    assert_eq!(report.exit_code, 0, "{report:#?}");
+    assert_eq!(script.requests().len(), 12);
+    assert_eq!(script.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_task_without_a_model_name_fails_with_a_hint_and_sends_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let script = Script::new(|_, _| reply(""));
+    let yaml = "version: 1\nname: docs\ntasks:\n  - name: t\n    prompt: Do it.\n";
+    let report = run(&f, yaml, &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    assert!(script.requests().is_empty());
+    let why = report.repos[0].tasks[0].message.as_deref().unwrap();
+    assert!(why.contains("[E451] no model is named"), "{why}");
+}
