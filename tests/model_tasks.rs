@@ -734,3 +734,63 @@ fn a_task_without_a_model_name_fails_with_a_hint_and_sends_nothing() {
     let why = report.repos[0].tasks[0].message.as_deref().unwrap();
     assert!(why.contains("[E451] no model is named"), "{why}");
 }
+
+fn codefleet(f: &Fixture, cwd: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_codefleet"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", f.dir.path())
+        .env("XDG_CACHE_HOME", f.dir.path().join("cache"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run codefleet")
+}
+
+#[test]
+fn plan_estimates_the_requests_and_tokens_of_model_tasks() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[("src/a.py", PY_A), ("src/b.py", PY_B), (".env", "K=v\n")],
+    );
+    f.pipeline(&format!(
+        "{}  - name: survey\n    ask: What is this?\n",
+        prompt_yaml(", reflections: 2")
+    ));
+    let p = f.dir.path().join("p.yml");
+    let out = codefleet(&f, &repo, &["--json", "plan", p.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tasks = &plan["repos"][0]["tasks"];
+    let edit = &tasks[0]["model"];
+    assert_eq!(edit["name"], "test-model");
+    assert_eq!(edit["edit_format"], "diff");
+    assert_eq!(edit["requests"], 2);
+    assert_eq!(edit["max_requests"], 6);
+    assert!(edit["input_tokens"].as_u64().unwrap() > 100);
+    // A question without `files:` is one request over every file but the denied ones.
+    let ask = &tasks[1]["model"];
+    assert_eq!(ask["requests"], 1);
+    assert!(ask.get("edit_format").is_none());
+    assert_eq!(
+        tasks[1]["files"],
+        serde_json::json!(["src/a.py", "src/b.py"])
+    );
+    assert_eq!(tasks[1]["skipped"]["denied"], 1);
+
+    let out = codefleet(&f, &repo, &["plan", p.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("model test-model: ~2 requests (up to 6 with feedback), ~"),
+        "{text}"
+    );
+}

@@ -400,10 +400,12 @@ pub fn run(
 }
 
 /// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
-/// settings, so the run, its trailers and its report name the model actually used.
+/// settings, so the run, its trailers and its report name the model actually used. The
+/// settings' name and base URL apply only to a task that keeps the settings' provider (a model
+/// name for one provider means nothing to another), as the llm transport resolves them.
 pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
     use crate::pipeline::{EditFormat, Provider};
-    let provider = match settings.model_provider.value {
+    let default = match settings.model_provider.value {
         crate::settings::Provider::Openai => Provider::Openai,
         crate::settings::Provider::Anthropic => Provider::Anthropic,
         crate::settings::Provider::Ollama => Provider::Ollama,
@@ -412,12 +414,14 @@ pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) 
     for model in
         std::iter::once(&mut pipeline.model).chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
     {
-        model.provider.get_or_insert(provider);
-        if model.name.is_none() {
-            model.name.clone_from(&settings.model_name.value);
-        }
-        if model.base_url.is_none() {
-            model.base_url.clone_from(&settings.model_base_url.value);
+        let provider = *model.provider.get_or_insert(default);
+        if provider == default {
+            if model.name.is_none() {
+                model.name.clone_from(&settings.model_name.value);
+            }
+            if model.base_url.is_none() {
+                model.base_url.clone_from(&settings.model_base_url.value);
+            }
         }
         if let (EditFormat::Auto, Some(f)) = (model.edit_format, format) {
             model.edit_format = EditFormat::Format(f);

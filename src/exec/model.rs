@@ -334,28 +334,14 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         .iter()
         .map(|f| prompt::file_tokens(&f.path, f.text.len()))
         .collect();
-    let mut jobs: Vec<Job> = Vec::new();
-    match per {
-        Per::File => {
-            for (i, t) in tokens.iter().enumerate() {
-                if *t > room {
-                    outcomes.push(too_big(&files[i].path, *t, room, &name));
-                } else {
-                    jobs.push(Job { files: vec![i] });
-                }
-            }
-        }
-        Per::Repo => {
-            let (batches, big) = prompt::batches(&tokens, room);
-            for i in big {
-                outcomes.push(too_big(&files[i].path, tokens[i], room, &name));
-            }
-            jobs.extend(batches.into_iter().map(|files| Job { files }));
-            if ask && jobs.is_empty() && files.is_empty() {
-                // A question about a repository with no files to show is still a question.
-                jobs.push(Job { files: Vec::new() });
-            }
-        }
+    let (batches, big) = prompt::jobs(&tokens, room, per == Per::File);
+    for i in big {
+        outcomes.push(too_big(&files[i].path, tokens[i], room, &name));
+    }
+    let mut jobs: Vec<Job> = batches.into_iter().map(|files| Job { files }).collect();
+    if ask && files.is_empty() {
+        // A question about a repository with no files to show is still a question.
+        jobs.push(Job { files: Vec::new() });
     }
     if !ask && jobs.is_empty() && outcomes.is_empty() {
         report.message = Some("no files to edit".into());

@@ -278,6 +278,56 @@ pub fn batches(tokens: &[u64], room: u64) -> (Vec<Vec<usize>>, Vec<usize>) {
     (out, too_big)
 }
 
+/// The requests a task's files take: one per file (`per_file`), or consecutive batches that fit
+/// `room` tokens; files larger than `room` go in no request and are returned by index.
+pub fn jobs(tokens: &[u64], room: u64, per_file: bool) -> (Vec<Vec<usize>>, Vec<usize>) {
+    if !per_file {
+        return batches(tokens, room);
+    }
+    let (fit, big): (Vec<usize>, Vec<usize>) = (0..tokens.len()).partition(|&i| tokens[i] <= room);
+    (fit.into_iter().map(|i| vec![i]).collect(), big)
+}
+
+/// What a model task is expected to ask, before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Estimate {
+    /// Requests of the first round.
+    pub requests: u64,
+    /// Input tokens of those requests, estimated at ~4 bytes a token.
+    pub input_tokens: u64,
+    /// Files too large for the model's context window (sent nowhere).
+    pub too_large: usize,
+}
+
+/// Estimates the requests of a task over files of these (path, byte length), answered by
+/// `model` in `format` (`None`: a question), one request per file or in batches.
+pub fn estimate(
+    model: &str,
+    format: Option<Format>,
+    text: &str,
+    files: &[(&str, usize)],
+    per_file: bool,
+) -> Estimate {
+    let overhead = request_overhead(format, text);
+    let room = room_for_files(context_window(model), overhead);
+    let tokens: Vec<u64> = files.iter().map(|(p, n)| file_tokens(p, *n)).collect();
+    let (jobs, big) = jobs(&tokens, room, per_file);
+    let jobs = if jobs.is_empty() && files.is_empty() && format.is_none() {
+        // A question without files is still one request.
+        vec![Vec::new()]
+    } else {
+        jobs
+    };
+    Estimate {
+        requests: jobs.len() as u64,
+        input_tokens: jobs
+            .iter()
+            .map(|j| overhead + j.iter().map(|&i| tokens[i]).sum::<u64>())
+            .sum(),
+        too_large: big.len(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +426,24 @@ mod tests {
         assert_eq!(context_window("openai/gpt-4.1-mini"), 1_000_000);
         assert_eq!(context_window("some-local-model"), DEFAULT_CONTEXT_WINDOW);
         assert!(room_for_files(DEFAULT_CONTEXT_WINDOW, 1000) < DEFAULT_CONTEXT_WINDOW);
+        assert_eq!(
+            jobs(&[5, 500, 6], 100, true),
+            (vec![vec![0], vec![2]], vec![1])
+        );
+    }
+
+    #[test]
+    fn estimates_count_requests_and_input_tokens() {
+        let files = [("a.py", 4000), ("b.py", 400)];
+        let per_file = estimate("gpt-4.1", Some(Format::Patch), "Do it.", &files, true);
+        let overhead = request_overhead(Some(Format::Patch), "Do it.");
+        assert_eq!(per_file.requests, 2);
+        assert_eq!(
+            per_file.input_tokens,
+            2 * overhead + file_tokens("a.py", 4000) + file_tokens("b.py", 400)
+        );
+        let per_repo = estimate("gpt-4.1", Some(Format::Patch), "Do it.", &files, false);
+        assert_eq!(per_repo.requests, 1);
+        assert_eq!(estimate("x", None, "Why?", &[], false).requests, 1);
     }
 }
