@@ -12,7 +12,7 @@ use codefleet::error::Error;
 use codefleet::exec::{Models, RunOptions, Silent};
 use codefleet::llm::{Backend, Client, Finish, Reply, Request, Usage};
 use codefleet::plan::Target;
-use codefleet::report::{RunReport, TaskStatus};
+use codefleet::report::{Mode, RunReport, TaskStatus};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -203,10 +203,31 @@ fn block(path: &str, search: &str, replace: &str) -> String {
 }
 
 fn run(f: &Fixture, yaml: &str, repos: &[&Path], script: &Arc<Script>, jobs: usize) -> RunReport {
+    run_in(
+        f,
+        yaml,
+        repos,
+        script,
+        jobs,
+        Mode::Run,
+        &AtomicBool::new(false),
+    )
+}
+
+fn run_in(
+    f: &Fixture,
+    yaml: &str,
+    repos: &[&Path],
+    script: &Arc<Script>,
+    jobs: usize,
+    mode: Mode,
+    interrupt: &AtomicBool,
+) -> RunReport {
     let pipeline = f.pipeline(yaml);
     let client = Arc::new(Client::new(Box::new(Wire(script.clone()))));
     let options = RunOptions {
         jobs,
+        mode,
         models: Models::new(move |_| Ok(client.clone())),
         ..RunOptions::default()
     };
@@ -214,14 +235,7 @@ fn run(f: &Fixture, yaml: &str, repos: &[&Path], script: &Arc<Script>, jobs: usi
         .iter()
         .map(|r| Target::Local(r.to_path_buf()))
         .collect();
-    codefleet::exec::run(
-        &pipeline,
-        &targets,
-        &options,
-        &Silent,
-        &AtomicBool::new(false),
-    )
-    .expect("run starts")
+    codefleet::exec::run(&pipeline, &targets, &options, &Silent, interrupt).expect("run starts")
 }
 
 /// The report as `--json` prints it, checked against the report's JSON Schema.
@@ -793,4 +807,67 @@ fn plan_estimates_the_requests_and_tokens_of_model_tasks() {
         text.contains("model test-model: ~2 requests (up to 6 with feedback), ~"),
         "{text}"
     );
+}
+
+#[test]
+fn auto_answers_small_files_whole_and_a_dry_run_shows_the_diff_and_writes_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let script = Script::new(|r, _| {
+        // `auto` with a file under 100 lines: the whole-file format, in its example and reminder.
+        assert!(
+            r.messages[1].content.contains("complete new content"),
+            "{:?}",
+            r.messages[1]
+        );
+        reply("src/a.py\n```\ndef add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n```\n")
+    });
+    let yaml = "version: 1\nname: docs\nmodel: { name: some-local-model }\ntasks:\n  - name: t\n    files: [\"src/*.py\"]\n    prompt: Document.\n";
+    let report = run_in(
+        &f,
+        yaml,
+        &[&repo],
+        &script,
+        1,
+        Mode::DryRun,
+        &AtomicBool::new(false),
+    );
+    assert_eq!(report.exit_code, 0, "{report:#?}");
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py"),
+        None,
+        "a dry run writes nothing"
+    );
+    let task = &report.repos[0].tasks[0];
+    assert_eq!(
+        task.model.as_ref().unwrap().edit_format.as_deref(),
+        Some("whole")
+    );
+    let diff = task.files[0].diff.as_deref().unwrap();
+    assert!(diff.contains("+    \"\"\"Add.\"\"\""), "{diff}");
+}
+
+#[test]
+fn ctrl_c_during_a_model_task_sends_no_further_request_and_writes_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.py", PY_A),
+            ("src/b.py", PY_B),
+            ("src/c.py", "c = 1\n"),
+        ],
+    );
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let script = Script::new(move |_, _| {
+        flag.store(true, Ordering::SeqCst);
+        reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
+    });
+    let yaml = prompt_yaml(", concurrency: 1");
+    let report = run_in(&f, &yaml, &[&repo], &script, 1, Mode::Run, &interrupt);
+    assert_eq!(report.exit_code, 130, "{report:#?}");
+    assert_eq!(script.requests().len(), 1);
+    assert_eq!(report.repos[0].tasks[0].status, TaskStatus::Interrupted);
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py"), None);
 }
