@@ -871,3 +871,53 @@ fn ctrl_c_during_a_model_task_sends_no_further_request_and_writes_nothing() {
     assert_eq!(report.repos[0].tasks[0].status, TaskStatus::Interrupted);
     assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py"), None);
 }
+
+#[test]
+fn a_failed_request_or_a_cut_off_answer_fails_the_task_and_the_rest_still_runs() {
+    let f = Fixture::new();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("src/a.py", PY_A),
+            ("src/b.py", PY_B),
+            ("src/c.py", "c = 1\n"),
+        ],
+    );
+    let script = Script::new(|r, _| {
+        let text = &r.messages[1].content;
+        if text.contains("def add") {
+            Err(Error::new("E405", "the server answered 500 three times"))
+        } else if text.contains("def sub") {
+            let mut long = reply("It subtracts, and then")?;
+            long.finish = Finish::Length;
+            Ok(long)
+        } else {
+            reply("It sets c.")
+        }
+    });
+    let yaml = "version: 1\nname: q\nmodel: { name: test-model }\ntasks:\n  - name: what\n    files: [\"src/*.py\"]\n    ask: What does it do?\n";
+    let report = run(&f, yaml, &[&repo], &script, 1);
+    assert_eq!(report.exit_code, 1);
+    let task = &report.repos[0].tasks[0];
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert_eq!(
+        task.message.as_deref(),
+        Some(
+            "1 model request failed: [E405] the server answered 500 three times; 1 answer was cut off at the output limit"
+        )
+    );
+    let answers: Vec<(&str, &str, bool)> = task
+        .answers
+        .iter()
+        .map(|a| (a.path.as_deref().unwrap(), a.text.as_str(), a.truncated))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("src/b.py", "It subtracts, and then", true),
+            ("src/c.py", "It sets c.", false)
+        ]
+    );
+    let model = task.model.as_ref().unwrap();
+    assert_eq!(model.requests, 3, "the failed request counts as sent");
+}

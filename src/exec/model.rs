@@ -286,10 +286,9 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         report.message = Some(message);
     };
     let Some(name) = ctx.task.model.name.clone() else {
-        fail(
-            report,
-            "[E451] no model is named for this task (set `model: { name: … }` in the pipeline, or `model.name` in settings)".into(),
-        );
+        let e = Error::new("E451", "no model is named for this task")
+            .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
+        fail(report, describe(&e));
         return Vec::new();
     };
     let mut usage = ModelUse {
@@ -313,11 +312,10 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         }
     };
 
-    let files = load_files(ctx, report);
+    let (files, mut outcomes) = load_files(ctx, report);
     report.files_selected = files.len();
     ctx.observer
         .task_started(ctx.display, &ctx.task.name, files.len());
-    let mut outcomes: Vec<(String, FileOutcome)> = Vec::new();
 
     // The jobs: one per file, or the files in batches that fit the context window.
     let window = prompt::context_window(&name);
@@ -351,23 +349,21 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     let results = run_jobs(ctx, &client, &name, &files, &jobs, ask, explicit);
 
     // Merge in job order: the first job to change a path keeps it.
+    let mut tally = Tally::default();
     let mut changed_by: HashMap<String, usize> = HashMap::new();
-    let mut formats: BTreeSet<&'static str> = BTreeSet::new();
-    let mut stopped = None;
-    let mut not_sent = 0;
-    let mut failed_requests: Vec<String> = Vec::new();
-    let mut truncated_answers = 0;
-    for (j, result) in results.into_iter().enumerate() {
-        let first_path = jobs[j]
+    let first = |j: usize| -> &str {
+        jobs[j]
             .files
             .first()
-            .map(|&i| files[i].path.clone())
-            .unwrap_or_default();
+            .map(|&i| files[i].path.as_str())
+            .unwrap_or("")
+    };
+    for (j, result) in results.into_iter().enumerate() {
         let result = match result {
             Ok(r) => r,
             Err(msg) => {
                 outcomes.push((
-                    first_path,
+                    first(j).to_string(),
                     FileOutcome::Failed {
                         message: format!("internal error (a bug in codefleet): {msg}"),
                         line: None,
@@ -377,59 +373,36 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
             }
         };
         usage.add(&result.usage);
-        if let Some(f) = result.format {
-            formats.insert(f.name());
-        }
+        tally.add(&result);
         report.edits.extend(result.edits);
-        if let Some(a) = result.answer {
-            truncated_answers += usize::from(a.truncated);
-            report.answers.push(a);
-        }
+        report.answers.extend(result.answer);
         if result.interrupted {
-            outcomes.push((first_path.clone(), FileOutcome::Interrupted));
-        }
-        if let Some(why) = result.stopped {
-            stopped.get_or_insert(why);
-        }
-        not_sent += usize::from(result.not_sent);
-        if let Some(e) = result.failed {
-            failed_requests.push(e);
+            outcomes.push((first(j).to_string(), FileOutcome::Interrupted));
         }
         for (path, message) in result.failures {
-            outcomes.push((
-                path,
-                FileOutcome::Failed {
-                    message,
-                    line: None,
-                },
-            ));
+            let line = None;
+            outcomes.push((path, FileOutcome::Failed { message, line }));
         }
         for (path, old, new) in result.changes {
             if let Some(&other) = changed_by.get(&path) {
-                let by = jobs[other]
-                    .files
-                    .first()
-                    .map(|&i| files[i].path.as_str())
-                    .unwrap_or("");
-                outcomes.push((
-                    path,
-                    FileOutcome::Failed {
-                        message: format!(
-                            "the request for `{}` changed this file too; the change made for `{by}` was kept",
-                            first_path
-                        ),
-                        line: None,
-                    },
-                ));
+                let message = format!(
+                    "the request for `{}` changed this file too; the change made for `{}` was kept",
+                    first(j),
+                    first(other)
+                );
+                let line = None;
+                outcomes.push((path, FileOutcome::Failed { message, line }));
                 continue;
             }
             changed_by.insert(path.clone(), j);
+            let new = new.map(Stored::Bytes);
+            let replacements = None;
             outcomes.push((
                 path,
                 FileOutcome::Changed {
                     old,
-                    new: new.map(Stored::Bytes),
-                    replacements: None,
+                    new,
+                    replacements,
                 },
             ));
         }
@@ -439,42 +412,71 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         }
     }
     if !ask {
-        usage.edit_format = Some(formats.into_iter().collect::<Vec<_>>().join(", "));
+        usage.edit_format = Some(tally.formats.iter().copied().collect::<Vec<_>>().join(", "));
     }
     report.model = Some(usage);
-    let mut problems = Vec::new();
-    if let Some(why) = stopped {
-        problems.push(format!(
-            "model requests stopped: {why}{}",
-            match not_sent {
-                0 => String::new(),
-                1 => "; 1 request not sent".into(),
-                n => format!("; {n} requests not sent"),
-            }
-        ));
-    }
-    if !failed_requests.is_empty() {
-        let n = failed_requests.len();
-        problems.push(format!(
-            "{n} model request{} failed: {}",
-            if n == 1 { "" } else { "s" },
-            failed_requests[0]
-        ));
-    }
-    if truncated_answers > 0 {
-        problems.push(format!(
-            "{truncated_answers} answer{} cut off at the output limit",
-            if truncated_answers == 1 {
-                " was"
-            } else {
-                "s were"
-            }
-        ));
-    }
-    if !problems.is_empty() {
-        fail(report, problems.join("; "));
+    if let Some(problems) = tally.problems() {
+        fail(report, problems);
     }
     outcomes
+}
+
+/// What went wrong across a task's jobs, for the task's one-line message.
+#[derive(Default)]
+struct Tally {
+    formats: BTreeSet<&'static str>,
+    stopped: Option<String>,
+    not_sent: usize,
+    failed_requests: Vec<String>,
+    truncated_answers: usize,
+}
+
+impl Tally {
+    fn add(&mut self, r: &JobResult) {
+        if let Some(f) = r.format {
+            self.formats.insert(f.name());
+        }
+        if let Some(why) = &r.stopped {
+            self.stopped.get_or_insert_with(|| why.clone());
+        }
+        self.not_sent += usize::from(r.not_sent);
+        self.failed_requests.extend(r.failed.clone());
+        self.truncated_answers += usize::from(r.answer.as_ref().is_some_and(|a| a.truncated));
+    }
+
+    /// Why the task fails as a whole, if it does.
+    fn problems(&self) -> Option<String> {
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                one.to_string()
+            } else {
+                many.to_string()
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(why) = &self.stopped {
+            let not_sent = match self.not_sent {
+                0 => String::new(),
+                n => format!("; {n} {} not sent", plural(n, "request", "requests")),
+            };
+            out.push(format!("model requests stopped: {why}{not_sent}"));
+        }
+        if let Some(first) = self.failed_requests.first() {
+            let n = self.failed_requests.len();
+            out.push(format!(
+                "{n} model {} failed: {first}",
+                plural(n, "request", "requests")
+            ));
+        }
+        if self.truncated_answers > 0 {
+            let n = self.truncated_answers;
+            out.push(format!(
+                "{n} {} cut off at the output limit",
+                plural(n, "answer was", "answers were")
+            ));
+        }
+        (!out.is_empty()).then(|| out.join("; "))
+    }
 }
 
 fn too_big(path: &str, tokens: u64, room: u64, model: &str) -> (String, FileOutcome) {
@@ -490,8 +492,12 @@ fn too_big(path: &str, tokens: u64, room: u64, model: &str) -> (String, FileOutc
 }
 
 /// The task's files as a model may see them: selected by `files:`, never denied ones, and
-/// never a file over `max_file_size`, binary or not UTF-8 (counted as skipped).
-fn load_files(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<Loaded> {
+/// never a file over `max_file_size`, binary or not UTF-8 (counted as skipped). A file that
+/// cannot be read is a failure.
+fn load_files(
+    ctx: &TaskCtx<'_>,
+    report: &mut TaskReport,
+) -> (Vec<Loaded>, Vec<(String, FileOutcome)>) {
     let overlay = ctx.reader.overlay;
     let selected = select(
         overlay.paths.keys().map(String::as_str),
@@ -500,6 +506,7 @@ fn load_files(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<Loaded> {
         &mut report.skipped,
     );
     let mut out = Vec::new();
+    let mut failed = Vec::new();
     for path in selected {
         if ctx
             .reader
@@ -511,8 +518,14 @@ fn load_files(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<Loaded> {
         let bytes = match ctx.reader.read(ctx.repo, &path) {
             Ok(Some(b)) => b,
             Ok(None) => continue,
-            Err(_) => {
-                Skip::Binary.count(&mut report.skipped);
+            Err(e) => {
+                failed.push((
+                    path,
+                    FileOutcome::Failed {
+                        message: e.message,
+                        line: None,
+                    },
+                ));
                 continue;
             }
         };
@@ -525,7 +538,7 @@ fn load_files(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<Loaded> {
             Err(_) => Skip::Binary.count(&mut report.skipped),
         }
     }
-    out
+    (out, failed)
 }
 
 /// Runs the jobs on scoped threads, at most `model.concurrency` of them for this task (the
