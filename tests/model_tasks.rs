@@ -347,6 +347,12 @@ fn a_per_file_prompt_edits_each_file_and_commits_with_the_model_trailer() {
         serde_json::from_slice(&std::fs::read(journal).unwrap()).unwrap();
     assert_eq!(journal["tasks"][0]["model"]["requests"], 2);
     assert_eq!(journal["tasks"][0]["edits"][1]["applied"], true);
+    let show = codefleet(&f, &repo, &["show", &report.run_id]);
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("   model test-model: 2 requests, 0 cached, 260 tokens, cost unknown\n"),
+        "{shown}"
+    );
 }
 
 #[test]
