@@ -770,3 +770,65 @@ fn concurrency_is_bounded_across_threads_sharing_one_client() {
     assert!(server.max_in_flight() <= 2, "{}", server.max_in_flight());
     assert_eq!(client.totals().requests, 8);
 }
+
+#[test]
+fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
+    use codefleet::pipeline::Model;
+    use codefleet::settings::{Flags, Inputs, Settings};
+
+    let server = ModelServer::with_handler(|_| Step::text("resolved"));
+    let home = tempfile::tempdir().expect("temp dir");
+    let cache_home = home.path().join("cache");
+    let url = format!("{}/v1", server.base_url());
+    let vars = |k: &str| -> Option<String> {
+        match k {
+            "HOME" => Some(home.path().display().to_string()),
+            "XDG_CACHE_HOME" => Some(cache_home.display().to_string()),
+            "CODEFLEET_MODEL_PROVIDER" => Some("openai".into()),
+            "CODEFLEET_MODEL" => Some("test-model".into()),
+            "CODEFLEET_MODEL_BASE_URL" => Some(url.clone()),
+            _ => env(k),
+        }
+    };
+    let settings = Settings::resolve(&Inputs {
+        cwd: home.path().to_path_buf(),
+        env: &vars,
+        flags: Flags::default(),
+    })
+    .expect("settings");
+    let model = Model {
+        temperature: Some(0.25),
+        timeout: Some(Duration::from_secs(5)),
+        ..Model::default()
+    };
+    let meter = Arc::new(Meter::new(
+        Budget::default(),
+        settings.model_concurrency.value,
+    ));
+    let config = ClientConfig::resolve(&model, &settings, Arc::clone(&meter)).expect("config");
+    assert_eq!(config.model, "test-model");
+    assert_eq!(config.timeout, Duration::from_secs(5));
+    let mut open = request("x");
+    open.temperature = None;
+    let first = Client::from_config(config.clone(), &vars).expect("client");
+    assert_eq!(first.complete(&open).expect("reply").reply.text, "resolved");
+    assert_eq!(server.requests()[0].body["temperature"], 0.25);
+    // The default cache lives in $XDG_CACHE_HOME/codefleet/llm; a new client reads it.
+    assert_eq!(
+        cache_files(&cache_home.join("codefleet").join("llm")).len(),
+        1
+    );
+    let second = Client::from_config(config, &vars).expect("client");
+    assert!(second.complete(&open).expect("reply").cached);
+    assert_eq!(server.request_count(), 1);
+    assert_eq!(meter.totals().cache_hits, 1);
+
+    // A task that switches provider does not inherit the other provider's model name.
+    let other = Model {
+        provider: Some(codefleet::pipeline::Provider::Anthropic),
+        ..Model::default()
+    };
+    let e = ClientConfig::resolve(&other, &settings, meter).expect_err("no name");
+    assert_eq!(e.code, "E415");
+    assert!(e.message.contains("anthropic"), "{}", e.message);
+}

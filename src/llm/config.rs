@@ -99,7 +99,7 @@ impl ClientConfig {
         config.meter = meter;
         let mode = settings.cache_mode.value;
         if mode != CacheMode::Off {
-            config.cache = Some(Cache::new(settings.cache_dir.value.join("llm"), mode));
+            config.cache = Some(Cache::new(llm_cache_dir(&settings.cache_dir.value), mode));
         }
         Ok(config)
     }

@@ -80,7 +80,7 @@ impl Meter {
                     crate::pipeline::format_duration(limit)
                 ),
             )
-            .hint("raise budget.max_wall_time; finished tasks keep their results"));
+            .hint("raise model.budget.max_wall_time; finished tasks keep their results"));
         }
         if let Some(limit) = self.budget.max_requests
             && state.totals.requests >= limit
@@ -88,10 +88,10 @@ impl Meter {
             return Err(failed(
                 errors::BUDGET_REQUESTS,
                 format!(
-                    "budget spent: {limit} model requests made (budget.max_requests); no request sent to {provider}"
+                    "budget spent: {limit} model requests made (model.budget.max_requests); no request sent to {provider}"
                 ),
             )
-            .hint("raise budget.max_requests; finished tasks keep their results"));
+            .hint("raise model.budget.max_requests; finished tasks keep their results"));
         }
         if let Some(limit) = self.budget.max_tokens
             && state.totals.usage.total() >= limit
@@ -99,11 +99,11 @@ impl Meter {
             return Err(failed(
                 errors::BUDGET_TOKENS,
                 format!(
-                    "budget spent: {} tokens used of {limit} (budget.max_tokens); no request sent to {provider}",
+                    "budget spent: {} tokens used of {limit} (model.budget.max_tokens); no request sent to {provider}",
                     state.totals.usage.total()
                 ),
             )
-            .hint("raise budget.max_tokens; finished tasks keep their results"));
+            .hint("raise model.budget.max_tokens; finished tasks keep their results"));
         }
         state.totals.requests += 1;
         state.in_flight += 1;
