@@ -481,11 +481,11 @@ fn the_request_budget_is_shared_by_clients_and_fails_closed() {
     a.complete(&request("1")).expect("first");
     b.complete(&request("2")).expect("second");
     let e = a.complete(&request("3")).expect_err("over budget");
-    assert_eq!(e.code, "E411");
+    assert_eq!(e.code, "E441");
     assert!(e.message.contains("2 model requests"), "{}", e.message);
     assert_eq!(
         b.complete(&request("4")).expect_err("over budget").code,
-        "E411"
+        "E441"
     );
     assert_eq!(server.request_count(), 2, "no request past the budget");
     assert_eq!(meter.totals().requests, 2);
@@ -506,7 +506,7 @@ fn the_token_budget_stops_the_next_request() {
     let client = Client::from_config(c, &env).expect("client");
     client.complete(&request("1")).expect("first fits");
     let e = client.complete(&request("2")).expect_err("budget spent");
-    assert_eq!(e.code, "E412");
+    assert_eq!(e.code, "E440");
     assert!(
         e.message.contains("160 tokens used of 150"),
         "{}",
@@ -530,7 +530,7 @@ fn the_wall_time_budget_fails_closed() {
         .expect("client")
         .complete(&request("x"))
         .expect_err("no time");
-    assert_eq!(e.code, "E413");
+    assert_eq!(e.code, "E442");
     assert_eq!(server.request_count(), 0);
 }
 
@@ -639,7 +639,7 @@ fn a_fresh_client_reads_what_an_earlier_one_cached() {
     let e = replay
         .complete(&request("unseen"))
         .expect_err("replay miss");
-    assert_eq!(e.code, "E414");
+    assert_eq!(e.code, "E411");
     assert!(e.message.contains("replay"), "{}", e.message);
     assert_eq!(server.request_count(), 2);
 
@@ -829,6 +829,6 @@ fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
         ..Model::default()
     };
     let e = ClientConfig::resolve(&other, &settings, meter).expect_err("no name");
-    assert_eq!(e.code, "E415");
+    assert_eq!(e.code, "E412");
     assert!(e.message.contains("anthropic"), "{}", e.message);
 }

@@ -62,11 +62,12 @@ pub(crate) const TIMEOUT: &str = "E407";
 pub(crate) const UNREADABLE: &str = "E408";
 pub(crate) const STREAM_ERROR: &str = "E409";
 pub(crate) const CIRCUIT_OPEN: &str = "E410";
-pub(crate) const BUDGET_REQUESTS: &str = "E411";
-pub(crate) const BUDGET_TOKENS: &str = "E412";
-pub(crate) const BUDGET_TIME: &str = "E413";
-pub(crate) const REPLAY_MISS: &str = "E414";
-pub(crate) const SETTINGS: &str = "E415";
+pub(crate) const REPLAY_MISS: &str = "E411";
+pub(crate) const SETTINGS: &str = "E412";
+/// Budgets: the codes that stop every further request of a run.
+pub(crate) const BUDGET_TOKENS: &str = "E440";
+pub(crate) const BUDGET_REQUESTS: &str = "E441";
+pub(crate) const BUDGET_TIME: &str = "E442";
 
 /// A run-time failure: the task fails, the rest of the run goes on.
 pub(crate) fn failed(code: &'static str, message: impl Into<String>) -> Error {
