@@ -832,3 +832,68 @@ fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
     assert_eq!(e.code, "E412");
     assert!(e.message.contains("anthropic"), "{}", e.message);
 }
+
+#[test]
+fn a_client_is_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Client>();
+    shared::<Meter>();
+}
+
+/// The transport's own overhead: 200 requests against a server answering each after 200 ms,
+/// `LLM_BENCH_CONCURRENCY` (default 8) at a time, streamed; then the same requests again from
+/// the cache. Not part of the suite: `bench/llm-overhead.sh` runs it in release mode.
+#[test]
+#[ignore = "benchmark; run by bench/llm-overhead.sh"]
+fn overhead_benchmark() {
+    let n: usize = std::env::var("LLM_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let total = 200;
+    let latency = Duration::from_millis(200);
+    let server =
+        ModelServer::with_handler(move |_| Step::text("a reply of a few words").slow(latency));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut c = config(Provider::Openai, &server, true);
+    c.meter = Arc::new(Meter::new(Budget::default(), n));
+    c.cache = Some(Cache::new(dir.path(), CacheMode::ReadWrite));
+    let client = Client::from_config(c, &env).expect("client");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let pass = || {
+        let started = std::time::Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..n {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= total {
+                            break;
+                        }
+                        client
+                            .complete(&request(&format!("request {i}")))
+                            .expect("reply");
+                    }
+                });
+            }
+        });
+        next.store(0, std::sync::atomic::Ordering::SeqCst);
+        started.elapsed()
+    };
+    let cold = pass();
+    let warm = pass();
+    let ideal = latency * total.div_ceil(n) as u32;
+    let overhead = cold.saturating_sub(ideal) / total as u32;
+    println!(
+        "concurrency {n}: {total} requests at {} ms: {:.2} s (ideal {:.2} s, overhead {:.2} ms/request, max in flight {}); cached pass {:.1} ms ({:.0} µs/request)",
+        latency.as_millis(),
+        cold.as_secs_f64(),
+        ideal.as_secs_f64(),
+        overhead.as_secs_f64() * 1000.0,
+        server.max_in_flight(),
+        warm.as_secs_f64() * 1000.0,
+        warm.as_secs_f64() * 1e6 / total as f64,
+    );
+    assert_eq!(server.request_count(), total);
+    assert_eq!(client.totals().cache_hits, total as u64);
+}
