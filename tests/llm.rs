@@ -336,6 +336,51 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
+fn retry_after_in_seconds_and_openais_reset_headers_are_honoured() {
+    let server = ModelServer::start(vec![
+        Step::status(429, "{}").header("retry-after", "1"),
+        Step::status(429, "{}")
+            .header("x-ratelimit-reset-requests", "120ms")
+            .header("x-ratelimit-reset-tokens", "50ms"),
+        Step::text("ok"),
+    ]);
+    let mut c = config(Provider::Openai, &server, true);
+    c.retry.max_delay = Duration::from_secs(5);
+    let done = Client::from_config(c, &env)
+        .expect("client")
+        .complete(&request("x"))
+        .expect("completion");
+    assert_eq!(done.retries, 2);
+    // 1 s asked, then the longer of the two resets.
+    assert!(
+        done.elapsed >= Duration::from_millis(1120),
+        "{:?}",
+        done.elapsed
+    );
+}
+
+#[test]
+fn an_interrupt_ends_the_wait_for_a_retry() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    // The server answers "come back in an hour", and Ctrl-C arrives meanwhile.
+    let server = ModelServer::with_handler(move |_| {
+        flag.store(true, Ordering::SeqCst);
+        Step::status(503, "{}").header("retry-after", "3600")
+    });
+    let mut c = config(Provider::Anthropic, &server, false);
+    c.retry.max_delay = Duration::from_secs(3600);
+    let e = Client::from_config(c, &env)
+        .expect("client")
+        .complete_interruptible(&request("x"), &interrupt)
+        .expect_err("interrupted");
+    assert_eq!(e.code, "E413");
+    assert_eq!(e.exit, codefleet::error::Exit::Interrupted);
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
 fn auth_and_validation_errors_are_not_retried_and_name_the_providers_error() {
     let cases = [
         (

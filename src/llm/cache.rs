@@ -168,6 +168,21 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_stable_across_versions() {
+        // Changing this key invalidates every cache on disk: bump FORMAT instead.
+        let r = Request {
+            model: "gpt-4o".into(),
+            messages: vec![Message::system("s"), Message::user("u")],
+            temperature: None,
+            max_output_tokens: Some(1000),
+        };
+        assert_eq!(
+            cache_key("openai", "https://api.openai.com", &r),
+            "e6d4ae7819511f213ad828af6035541a"
+        );
+    }
+
+    #[test]
     fn keys_depend_on_every_part_of_the_request() {
         let r = Request {
             model: "m".into(),

@@ -2,7 +2,7 @@
 //! budget and request slots ([`Meter`]), retries with jittered backoff that honour the
 //! provider's `retry-after`, a circuit breaker, and token and cost accounting.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -131,6 +131,16 @@ impl Client {
     /// are retried; a budget already spent, an open circuit, or a `replay` cache miss fail
     /// before any request is made.
     pub fn complete(&self, request: &Request) -> Result<Completion, Error> {
+        self.complete_interruptible(request, &AtomicBool::new(false))
+    }
+
+    /// [`Client::complete`], giving up (`E413`) as soon as `interrupt` is set: before each
+    /// attempt and while waiting to retry. (A request already sent runs to its timeout.)
+    pub fn complete_interruptible(
+        &self,
+        request: &Request,
+        interrupt: &AtomicBool,
+    ) -> Result<Completion, Error> {
         let started = Instant::now();
         let defaulted;
         let request = match (request.temperature, self.temperature) {
@@ -160,6 +170,9 @@ impl Client {
         }
         let mut retries = 0;
         loop {
+            if interrupt.load(Ordering::SeqCst) {
+                return Err(interrupted(self.backend.provider()));
+            }
             self.check_breaker()?;
             let slot = self.meter.admit(provider)?;
             self.lock().requests += 1;
@@ -213,7 +226,7 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "model request failed; retrying"
             );
-            std::thread::sleep(wait);
+            sleep_unless(wait, interrupt);
             retries += 1;
             self.lock().retries += 1;
             self.meter.record_retry();
@@ -304,6 +317,27 @@ impl Client {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// Sleeps `wait`, in short slices so that an interrupt ends it early.
+fn sleep_unless(wait: Duration, interrupt: &AtomicBool) {
+    const SLICE: Duration = Duration::from_millis(50);
+    let until = Instant::now() + wait;
+    loop {
+        let now = Instant::now();
+        if now >= until || interrupt.load(Ordering::SeqCst) {
+            return;
+        }
+        std::thread::sleep((until - now).min(SLICE));
+    }
+}
+
+fn interrupted(provider: &str) -> Error {
+    crate::error::Error::new(
+        errors::INTERRUPTED,
+        format!("interrupted: no further request sent to {provider}"),
+    )
+    .exit(crate::error::Exit::Interrupted)
 }
 
 fn gave_up(mut error: Error, attempts: u32) -> Error {
