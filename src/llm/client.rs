@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::errors::{self, Failure, Retry, failed};
-use super::{Backend, Cache, Completion, Finish, Meter, Prices, Request, Totals};
+use super::{Backend, Cache, Completion, Finish, Meter, Prices, Reply, Request, Totals};
 use crate::error::Error;
 
 /// How failed attempts are retried, and when the client stops trying altogether.
@@ -179,35 +179,7 @@ impl Client {
             let result = self.backend.attempt(request);
             drop(slot);
             let failure = match result {
-                Ok(reply) => {
-                    self.breaker_lock().failures = 0;
-                    let cost = self
-                        .prices
-                        .cost(&request.model, &reply.usage)
-                        .or_else(|| self.prices.cost(&reply.model, &reply.usage));
-                    {
-                        let mut totals = self.lock();
-                        totals.usage.add(&reply.usage);
-                        match cost {
-                            Some(c) => totals.cost_usd += c,
-                            None => totals.unpriced_requests += 1,
-                        }
-                    }
-                    self.meter.record_reply(&reply.usage, cost);
-                    // A cut-off reply is not worth keeping: the caller refuses it anyway.
-                    if let Some(cache) = &self.cache
-                        && reply.finish == Finish::Stop
-                    {
-                        cache.store(provider, base_url, request, &reply);
-                    }
-                    return Ok(Completion {
-                        reply,
-                        cached: false,
-                        retries,
-                        cost_usd: cost,
-                        elapsed: started.elapsed(),
-                    });
-                }
+                Ok(reply) => return Ok(self.accept(request, reply, retries, started)),
                 Err(failure) => failure,
             };
             let Failure { error, retry } = failure;
@@ -230,6 +202,48 @@ impl Client {
             retries += 1;
             self.lock().retries += 1;
             self.meter.record_retry();
+        }
+    }
+
+    /// Accounts for a reply and caches it.
+    fn accept(
+        &self,
+        request: &Request,
+        reply: Reply,
+        retries: u32,
+        started: Instant,
+    ) -> Completion {
+        self.breaker_lock().failures = 0;
+        let cost = self
+            .prices
+            .cost(&request.model, &reply.usage)
+            .or_else(|| self.prices.cost(&reply.model, &reply.usage));
+        {
+            let mut totals = self.lock();
+            totals.usage.add(&reply.usage);
+            match cost {
+                Some(c) => totals.cost_usd += c,
+                None => totals.unpriced_requests += 1,
+            }
+        }
+        self.meter.record_reply(&reply.usage, cost);
+        // A cut-off reply is not worth keeping: the caller refuses it anyway.
+        if let Some(cache) = &self.cache
+            && reply.finish == Finish::Stop
+        {
+            cache.store(
+                self.backend.provider(),
+                self.backend.base_url(),
+                request,
+                &reply,
+            );
+        }
+        Completion {
+            reply,
+            cached: false,
+            retries,
+            cost_usd: cost,
+            elapsed: started.elapsed(),
         }
     }
 
@@ -275,7 +289,7 @@ impl Client {
     /// Counts a transient failure; true when the circuit is now open.
     fn note_failure(&self, error: &Error) -> bool {
         let mut breaker = self.breaker_lock();
-        breaker.failures += 1;
+        breaker.failures = breaker.failures.saturating_add(1);
         breaker.last = format!("[{}] {}", error.code, error.message);
         let threshold = self.retry.breaker_threshold;
         if threshold > 0 && breaker.failures >= threshold {

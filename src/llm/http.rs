@@ -14,6 +14,9 @@ use super::errors::{self, Failure, failed, scrub};
 /// Error bodies are read up to this size; the rest says nothing more useful.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
+/// Idle connections kept for reuse.
+const IDLE_CONNECTIONS: usize = 64;
+
 /// Whole (non-streamed) replies are read up to this size.
 const REPLY_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -41,6 +44,10 @@ impl Endpoint {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
+            // Every request goes to one host, up to model.concurrency at once: keep that many
+            // connections warm instead of ureq's 3 (each new one costs a TLS handshake).
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
             .user_agent(concat!("codefleet/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
