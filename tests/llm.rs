@@ -791,6 +791,35 @@ fn costs_come_from_the_price_table_and_unknown_stays_unknown() {
 }
 
 #[test]
+fn prices_can_be_overridden_from_the_environment() {
+    let server = ModelServer::with_handler(|_| Step::text("ok").usage(1_000_000, 0, 1_000_000));
+    let lookup = |k: &str| match k {
+        "CODEFLEET_MODEL_PRICES" => Some("test-model=1/0.5/2".to_string()),
+        _ => env(k),
+    };
+    let client =
+        Client::from_config(config(Provider::Openai, &server, true), &lookup).expect("client");
+    assert_eq!(
+        client.complete(&request("x")).expect("reply").cost_usd,
+        Some(3.0)
+    );
+
+    let bad = |k: &str| match k {
+        "CODEFLEET_MODEL_PRICES" => Some("test-model=cheap".to_string()),
+        _ => env(k),
+    };
+    let e = Client::from_config(config(Provider::Openai, &server, true), &bad)
+        .err()
+        .expect("bad prices");
+    assert_eq!(e.code, "E414");
+    assert!(
+        e.message.contains("CODEFLEET_MODEL_PRICES"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn concurrency_is_bounded_across_threads_sharing_one_client() {
     let server = ModelServer::with_handler(|r| {
         let text = r.body["messages"][1]["content"]

@@ -18,6 +18,9 @@ use crate::error::{Error, Exit};
 use crate::pipeline::Model;
 use crate::settings::{Provider, Settings};
 
+/// The variable with price overrides (see [`Prices::set_from`]).
+pub const PRICES_VAR: &str = "CODEFLEET_MODEL_PRICES";
+
 /// The per-request time limit when `model.timeout` is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -201,10 +204,19 @@ impl Client {
                 })
             }
         };
+        let mut prices = config.prices;
+        if let Some(spec) = env(PRICES_VAR).filter(|s| !s.trim().is_empty()) {
+            let mut own = (*prices).clone();
+            own.set_from(&spec).map_err(|mut e| {
+                e.message = format!("{} in {PRICES_VAR}", e.message);
+                e
+            })?;
+            prices = Arc::new(own);
+        }
         let mut client = Client::new(backend)
             .with_retry(config.retry)
             .with_meter(config.meter)
-            .with_prices(config.prices)
+            .with_prices(prices)
             .with_temperature(config.temperature);
         if let Some(cache) = config.cache
             && cache.mode() != CacheMode::Off

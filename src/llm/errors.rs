@@ -65,6 +65,7 @@ pub(crate) const CIRCUIT_OPEN: &str = "E410";
 pub(crate) const REPLAY_MISS: &str = "E411";
 pub(crate) const SETTINGS: &str = "E412";
 pub(crate) const INTERRUPTED: &str = "E413";
+pub(crate) const PRICES: &str = "E414";
 /// Budgets: the codes that stop every further request of a run.
 pub(crate) const BUDGET_TOKENS: &str = "E440";
 pub(crate) const BUDGET_REQUESTS: &str = "E441";

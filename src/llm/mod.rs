@@ -25,7 +25,7 @@ use crate::error::Error;
 
 pub use cache::{Cache, CacheMode, cache_key};
 pub use client::{Client, RetryPolicy};
-pub use config::{ClientConfig, DEFAULT_TIMEOUT, llm_cache_dir, normalise_base_url};
+pub use config::{ClientConfig, DEFAULT_TIMEOUT, PRICES_VAR, llm_cache_dir, normalise_base_url};
 pub use errors::{Failure, Retry};
 pub use meter::Meter;
 pub use price::{Price, Prices};

@@ -1,6 +1,9 @@
 //! What tokens cost: a built-in table of list prices (US dollars per million tokens) that a
 //! run can override or extend. A model missing from the table has an unknown cost, never $0.
 
+use super::errors;
+use crate::error::Error;
+
 /// A model's price, in US dollars per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Price {
@@ -75,6 +78,55 @@ impl Prices {
         self.overrides.push((model, price));
     }
 
+    /// Adds overrides written `MODEL=INPUT/CACHED/OUTPUT` (or `MODEL=INPUT/OUTPUT`, cached
+    /// input then at the input price), US dollars per million tokens, separated by commas;
+    /// `MODEL` may end in `*`. E.g. `gpt-4o=2.5/1.25/10, llama*=0/0/0`.
+    pub fn set_from(&mut self, spec: &str) -> Result<(), Error> {
+        for entry in spec
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let bad = || {
+                Error::new(
+                    errors::PRICES,
+                    format!("bad model price `{entry}`"),
+                )
+                .hint("write MODEL=INPUT/CACHED/OUTPUT in US dollars per million tokens, e.g. gpt-4o=2.5/1.25/10")
+            };
+            let (model, numbers) = entry.split_once('=').ok_or_else(bad)?;
+            let numbers: Vec<f64> = numbers
+                .split('/')
+                .map(|n| {
+                    n.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?;
+            let price = match numbers[..] {
+                [input, cached_input, output] => Price {
+                    input,
+                    cached_input,
+                    output,
+                },
+                [input, output] => Price {
+                    input,
+                    cached_input: input,
+                    output,
+                },
+                _ => return Err(bad()),
+            };
+            let model = model.trim();
+            if model.is_empty() {
+                return Err(bad());
+            }
+            self.set(model, price);
+        }
+        Ok(())
+    }
+
     /// The price of `model`, when known.
     pub fn lookup(&self, model: &str) -> Option<Price> {
         best(&self.overrides, model).or_else(|| best(&self.builtin, model))
@@ -129,6 +181,20 @@ mod tests {
             output: 0,
         };
         assert_eq!(prices.cost("llama3.2", &usage), None);
+    }
+
+    #[test]
+    fn overrides_parse() {
+        let mut prices = Prices::empty();
+        prices
+            .set_from("gpt-4o=2.5/1.25/10, local*=0/0 ;")
+            .expect("valid");
+        assert_eq!(prices.lookup("gpt-4o").map(|p| p.cached_input), Some(1.25));
+        assert_eq!(prices.lookup("local-llama").map(|p| p.output), Some(0.0));
+        for bad in ["gpt-4o", "x=1", "x=a/b/c", "=1/2", "x=-1/2"] {
+            let e = Prices::empty().set_from(bad).expect_err(bad);
+            assert_eq!(e.code, "E414");
+        }
     }
 
     #[test]
