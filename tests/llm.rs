@@ -173,6 +173,21 @@ fn streams_skip_keep_alive_comments_and_ping_events() {
 }
 
 #[test]
+fn a_server_that_ignores_stream_true_is_read_whole() {
+    let openai = r#"{"model":"m","choices":[{"message":{"content":"whole"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#;
+    let anthropic = r#"{"type":"message","model":"m","content":[{"type":"text","text":"whole"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":1}}"#;
+    for (provider, body) in [(Provider::Openai, openai), (Provider::Anthropic, anthropic)] {
+        let server = ModelServer::start(vec![Step::status(200, body)]);
+        let done = client(provider, &server, true)
+            .complete(&request("x"))
+            .expect("completion");
+        assert!(server.requests()[0].stream());
+        assert_eq!(done.reply.text, "whole", "{provider}");
+        assert_eq!(done.reply.usage.total(), 4);
+    }
+}
+
+#[test]
 fn base_url_works_with_and_without_v1() {
     for provider in PROVIDERS {
         for suffix in ["", "/", "/v1", "/v1/"] {

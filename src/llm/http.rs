@@ -98,6 +98,16 @@ impl Endpoint {
         ))
     }
 
+    /// Whether the response is one JSON document: a server that ignores `stream: true`
+    /// answers so, and is read whole.
+    pub(crate) fn is_whole(response: &Response<ureq::Body>) -> bool {
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.trim_start().starts_with("application/json"))
+    }
+
     /// Reads a whole JSON reply.
     pub(crate) fn read_json(&self, response: Response<ureq::Body>) -> Result<Value, Failure> {
         let mut body = response.into_body();

@@ -139,7 +139,7 @@ impl Backend for OpenAi {
 
     fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
         let response = self.endpoint.post(&self.body(request))?;
-        if self.stream {
+        if self.stream && !Endpoint::is_whole(&response) {
             self.streamed(&mut Events::new(self.endpoint.reader(response)))
         } else {
             self.whole(&self.endpoint.read_json(response)?)
