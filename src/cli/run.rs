@@ -315,7 +315,7 @@ pub fn run(
         force: args.force,
         checkout: args.checkout,
         run_id: None,
-        models: model_clients(settings),
+        models: crate::exec::Models::unavailable(),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -328,6 +328,10 @@ pub fn run(
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
+        let options = RunOptions {
+            models: model_clients(pipeline, settings),
+            ..options.clone()
+        };
         let (tx, rx) = mpsc::channel();
         let observer = ChannelObserver {
             tx: Mutex::new(tx),
@@ -429,22 +433,18 @@ pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) 
     }
 }
 
-/// The model clients of `codefleet run`, built from each task's `model:` over the settings.
-///
-/// Until the llm transport lands (providers, retries, cache, budgets), every model task fails
-/// with E452 naming what is missing; the settings it will use are `model_provider`,
-/// `model_name`, `model_base_url`, `cache_dir` and `cache_mode`.
-fn model_clients(settings: &Settings) -> crate::exec::Models {
-    let _ = (&settings.cache_dir, &settings.cache_mode);
-    crate::exec::Models::new(|model| {
-        Err(crate::error::Error::new(
-            "E452",
-            format!(
-                "cannot reach model `{}`: this build has no model providers",
-                model.name.as_deref().unwrap_or("?")
-            ),
-        )
-        .hint("model providers arrive with the llm transport; deterministic tasks still run"))
+/// The model clients of a `codefleet run` of `pipeline`: each task's merged `model:` over the
+/// settings (provider, name, base URL, key variable, timeout, `cache.dir`, `cache.mode`), all
+/// sharing one meter, so the pipeline's `model.budget` and `model.concurrency` hold across
+/// every task and repository of the run.
+fn model_clients(pipeline: &Pipeline, settings: &Settings) -> crate::exec::Models {
+    use crate::llm::{Client, ClientConfig, Meter};
+    let meter = std::sync::Arc::new(Meter::new(pipeline.budget, pipeline.model_concurrency));
+    let settings = settings.clone();
+    crate::exec::Models::new(move |model| {
+        let config = ClientConfig::resolve(model, &settings, meter.clone())?;
+        let client = Client::from_config(config, &|k| std::env::var(k).ok())?;
+        Ok(std::sync::Arc::new(client))
     })
 }
 

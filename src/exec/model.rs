@@ -70,9 +70,12 @@ impl fmt::Debug for Models {
     }
 }
 
-/// Error codes of the client that stop every further request of the run: budgets exhausted.
-/// (The llm transport's codes; see `crate::llm`.)
+/// Error codes of the client that stop every further request of the run: budgets exhausted
+/// (tokens, requests, wall time; the llm transport's codes).
 const STOPPING_CODES: &[&str] = &["E440", "E441", "E442"];
+
+/// The client gave up because the run was interrupted.
+const INTERRUPTED: &str = "E413";
 
 /// Whether an error from [`Client::complete`] means no further request may be sent.
 fn stops_the_run(e: &Error) -> bool {
@@ -189,8 +192,9 @@ impl<'a> Runtime<'a> {
         if self.interrupt.load(Ordering::SeqCst) {
             return Err(NotSent::Interrupted);
         }
-        match client.complete(request) {
+        match client.complete_interruptible(request, self.interrupt) {
             Ok(c) => Ok(c),
+            Err(e) if e.code == INTERRUPTED => Err(NotSent::Interrupted),
             Err(e) if stops_the_run(&e) => {
                 let why = describe(&e);
                 self.stop(why.clone());
@@ -293,7 +297,6 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     };
     let mut usage = ModelUse {
         name: Some(name.clone()),
-        cost_usd: Some(0.0),
         ..ModelUse::default()
     };
     report.model = Some(usage.clone());

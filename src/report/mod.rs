@@ -266,7 +266,7 @@ impl Tokens {
 }
 
 /// What a task (or a run) asked of a model and what it cost.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ModelUse {
     /// The model, as named in the pipeline or settings (absent in run totals).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,6 +284,21 @@ pub struct ModelUse {
     pub tokens: Tokens,
     /// Cost in US dollars; `null` when any request's price is unknown (never a guessed 0).
     pub cost_usd: Option<f64>,
+}
+
+impl Default for ModelUse {
+    /// Nothing asked yet: no request, and a known cost of 0.
+    fn default() -> Self {
+        ModelUse {
+            name: None,
+            edit_format: None,
+            requests: 0,
+            cache_hits: 0,
+            retries: 0,
+            tokens: Tokens::default(),
+            cost_usd: Some(0.0),
+        }
+    }
 }
 
 impl ModelUse {
@@ -386,10 +401,6 @@ impl RunReport {
     ) -> Self {
         let mut totals = Totals {
             repos: repos.len(),
-            model: ModelUse {
-                cost_usd: Some(0.0),
-                ..ModelUse::default()
-            },
             ..Totals::default()
         };
         for r in &repos {
