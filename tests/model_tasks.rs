@@ -14,10 +14,10 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use codefleet::coders::{self, ApplyOptions, Fence, Format, MemFiles, UdiffInput};
 use codefleet::error::Error;
-use codefleet::exec::{Models, RunOptions, Silent};
+use codefleet::exec::{Models, Observer, RunOptions, Silent};
 use codefleet::llm::{Backend, Client, Finish, Reply, Request, Usage};
 use codefleet::plan::Target;
-use codefleet::report::{Mode, RunReport, TaskStatus};
+use codefleet::report::{RunReport, TaskStatus};
 use model_server::{ModelServer, Recorded, Step};
 
 struct Fixture {
@@ -210,32 +210,20 @@ fn scripted(text: &str) -> Result<Reply, Error> {
     })
 }
 
-fn run(f: &Fixture, yaml: &str, repos: &[&Path], script: &Arc<Script>, jobs: usize) -> RunReport {
-    run_in(
-        f,
-        yaml,
-        repos,
-        script,
-        jobs,
-        Mode::Run,
-        &AtomicBool::new(false),
-    )
-}
-
+/// Runs `yaml` in process over `repos`, the model client answering from `script`.
 fn run_in(
     f: &Fixture,
     yaml: &str,
     repos: &[&Path],
     script: &Arc<Script>,
     jobs: usize,
-    mode: Mode,
     interrupt: &AtomicBool,
+    observer: &dyn Observer,
 ) -> RunReport {
     let pipeline = f.pipeline(yaml);
     let client = Arc::new(Client::new(Box::new(Wire(script.clone()))));
     let options = RunOptions {
         jobs,
-        mode,
         models: Models::new(move |_| Ok(client.clone())),
         ..RunOptions::default()
     };
@@ -243,11 +231,10 @@ fn run_in(
         .iter()
         .map(|r| Target::Local(r.to_path_buf()))
         .collect();
-    codefleet::exec::run(&pipeline, &targets, &options, &Silent, interrupt).expect("run starts")
+    codefleet::exec::run(&pipeline, &targets, &options, observer, interrupt).expect("run starts")
 }
 
 /// The report as `--json` prints it, checked against the report's JSON Schema.
-#[allow(dead_code)]
 fn json(report: &RunReport) -> serde_json::Value {
     let value = serde_json::to_value(report).unwrap();
     let schema = jsonschema::validator_for(&codefleet::report::schema()).unwrap();
@@ -370,6 +357,16 @@ fn local_yaml(extra: &str) -> String {
     )
 }
 
+/// Counts the files reported done.
+#[derive(Default)]
+struct FilesDone(AtomicUsize);
+
+impl Observer for FilesDone {
+    fn file_done(&self, _repo: &str, _task: &str, _path: &str) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 #[test]
 fn requests_in_flight_never_exceed_the_concurrency_across_repositories() {
     let f = Fixture::new();
@@ -384,10 +381,16 @@ fn requests_in_flight_never_exceed_the_concurrency_across_repositories() {
     let repos: Vec<&Path> = repos.iter().map(PathBuf::as_path).collect();
     // Each request waits until two are in flight, so the bound is reached, never passed.
     let script = Script::gated(Some((2, 12)), |_, _| scripted("Nothing to change."));
-    let report = run(&f, &local_yaml(", concurrency: 2"), &repos, &script, 3);
+    let files_done = FilesDone::default();
+    let yaml = local_yaml(", concurrency: 2");
+    let no = AtomicBool::new(false);
+    let report = run_in(&f, &yaml, &repos, &script, 3, &no, &files_done);
     assert_eq!(report.exit_code, 0, "{report:#?}");
     assert_eq!(script.requests().len(), 12);
+    assert_eq!(json(&report)["totals"]["model"]["requests"], 12);
     assert_eq!(script.max_in_flight.load(Ordering::SeqCst), 2);
+    // Progress: every file of every repository reported done once.
+    assert_eq!(files_done.0.load(Ordering::SeqCst), 12);
 }
 
 #[test]
@@ -408,7 +411,7 @@ fn ctrl_c_during_a_model_task_sends_no_further_request_and_writes_nothing() {
         scripted(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
     });
     let yaml = local_yaml(", concurrency: 1");
-    let report = run_in(&f, &yaml, &[&repo], &script, 1, Mode::Run, &interrupt);
+    let report = run_in(&f, &yaml, &[&repo], &script, 1, &interrupt, &Silent);
     assert_eq!(report.exit_code, 130, "{report:#?}");
     assert_eq!(script.requests().len(), 1);
     assert_eq!(report.repos[0].tasks[0].status, TaskStatus::Interrupted);

@@ -234,6 +234,8 @@ struct Shared<'a> {
     policy: &'a Policy,
     task: &'a Task,
     text: &'a str,
+    display: &'a str,
+    observer: &'a dyn Observer,
 }
 
 /// A file read for a model.
@@ -409,10 +411,6 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
                 },
             ));
         }
-        for &i in &jobs[j].files {
-            ctx.observer
-                .file_done(ctx.display, &ctx.task.name, &files[i].path);
-        }
     }
     if !ask {
         usage.edit_format = Some(tally.formats.iter().copied().collect::<Vec<_>>().join(", "));
@@ -562,6 +560,8 @@ fn run_jobs(
         policy: ctx.policy,
         task: ctx.task,
         text: &ctx.text,
+        display: ctx.display,
+        observer: ctx.observer,
     };
     let ctx = &shared;
     let results: Vec<Mutex<Option<Result<JobResult, String>>>> =
@@ -580,6 +580,10 @@ fn run_jobs(
                     edit_job(ctx, client, name, &shown, explicit)
                 }
             });
+            // Progress as each request's files finish, not when the whole task does.
+            for f in &shown {
+                ctx.observer.file_done(ctx.display, &ctx.task.name, &f.path);
+            }
             if let Ok(mut slot) = results[j].lock() {
                 *slot = Some(result);
             }
