@@ -30,8 +30,8 @@ pub type ClientFor = dyn Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync;
 
 /// Where a run gets the [`Client`] for a task's model settings: the CLI builds real ones from
 /// the pipeline and settings; tests and library users pass their own. A run asks once per
-/// distinct endpoint (provider, name, base URL, key, timeout) and shares the client between
-/// every task and repository that uses it, so its budget and totals are the run's.
+/// distinct client setting (provider, name, base URL, key, timeout, temperature) and shares
+/// the client between every task and repository that uses it.
 #[derive(Clone)]
 pub struct Models(Arc<ClientFor>);
 
@@ -132,13 +132,15 @@ enum NotSent {
     Failed(Error),
 }
 
-/// Whether two model settings reach the same endpoint (so share a client).
+/// Whether two model settings make the same client (so share it): the same endpoint, key,
+/// timeout and default temperature. Edit format and reflections are the task's business.
 fn same_endpoint(a: &Model, b: &Model) -> bool {
     a.provider == b.provider
         && a.name == b.name
         && a.base_url == b.base_url
         && a.api_key_env == b.api_key_env
         && a.timeout == b.timeout
+        && a.temperature == b.temperature
 }
 
 impl<'a> Runtime<'a> {
