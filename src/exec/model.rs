@@ -238,6 +238,8 @@ struct Shared<'a> {
     text: &'a str,
     display: &'a str,
     observer: &'a dyn Observer,
+    /// One request per file (after a task without `files:` became per repository).
+    per_file: bool,
 }
 
 /// A file read for a model.
@@ -353,7 +355,15 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         return outcomes;
     }
 
-    let results = run_jobs(ctx, &client, &name, &files, &jobs, ask, explicit);
+    let results = run_jobs(
+        ctx,
+        &client,
+        &name,
+        &files,
+        &jobs,
+        (ask, per == Per::File),
+        explicit,
+    );
 
     // Merge in job order: the first job to change a path keeps it.
     let mut tally = Tally::default();
@@ -553,7 +563,7 @@ fn run_jobs(
     name: &str,
     files: &[Loaded],
     jobs: &[Job],
-    ask: bool,
+    (ask, per_file): (bool, bool),
     explicit: Option<Format>,
 ) -> Vec<Result<JobResult, String>> {
     let shared = Shared {
@@ -564,6 +574,7 @@ fn run_jobs(
         text: &ctx.text,
         display: ctx.display,
         observer: ctx.observer,
+        per_file,
     };
     let ctx = &shared;
     let results: Vec<Mutex<Option<Result<JobResult, String>>>> =
@@ -682,9 +693,9 @@ fn ask_job(ctx: &Shared<'_>, client: &Client, name: &str, shown: &[&Loaded]) -> 
     let Some(c) = send(ctx, client, &request(ctx, name, messages), &mut result) else {
         return result;
     };
-    let per_file = matches!(ctx.task.kind, TaskKind::Ask { per: Per::File, .. });
     result.answer = Some(Answer {
-        path: per_file
+        path: ctx
+            .per_file
             .then(|| shown.first().map(|f| f.path.clone()))
             .flatten(),
         files: shown.iter().map(|f| f.path.clone()).collect(),
