@@ -1051,3 +1051,52 @@ fn a_failed_request_or_a_cut_off_answer_fails_the_task_and_the_rest_still_runs()
         "the failed request counts as sent"
     );
 }
+
+#[test]
+fn the_policy_refuses_a_models_deletes_and_creations_and_keeps_its_other_edits() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    let server = ModelServer::with_handler(|_| {
+        text_reply(
+            "*** Begin Patch\n*** Update File: src/a.py\n@@\n-def add(a, b):\n+def plus(a, b):\n*** Delete File: src/b.py\n*** Add File: src/c.py\n+c = 1\n*** End Patch\n",
+        )
+    });
+    let yaml = format!(
+        "version: 1\nname: docs\n{}policy: {{ allow_create: false }}\ntasks:\n  - name: t\n    files: [\"src/*.py\"]\n    per: repo\n    prompt: Tidy.\n",
+        model_line(", reflections: 0").replace("edit_format: diff", "edit_format: patch")
+    );
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 1, "{report:#}");
+    let branch = "codefleet/docs";
+    assert_eq!(
+        f.at(&repo, branch, "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    assert_eq!(f.at(&repo, branch, "src/b.py").unwrap(), PY_B);
+    assert_eq!(f.at(&repo, branch, "src/c.py"), None);
+    let messages: Vec<String> = report["repos"][0]["tasks"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| {
+            Some(format!(
+                "{}: {}",
+                f["path"].as_str()?,
+                f["message"].as_str()?
+            ))
+        })
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.starts_with(
+            "src/b.py: refused: deleting `src/b.py` is not allowed (policy `allow_delete: false`)"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("src/c.py: ")
+            && m.contains(
+                "refused: creating `src/c.py` is not allowed (policy `allow_create: false`)"
+            )),
+        "{messages:?}"
+    );
+}

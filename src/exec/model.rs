@@ -791,65 +791,12 @@ fn edit_job(
             }
             files.record(change);
         }
-        for e in &outcome.edits {
-            let (applied, file, detail) = match &e.status {
-                EditStatus::Applied { file, strategy } => {
-                    if refused.contains(file) {
-                        (
-                            false,
-                            None,
-                            format!(
-                                "refused: deleting `{file}` is not allowed (policy `allow_delete: false`)"
-                            ),
-                        )
-                    } else {
-                        (
-                            true,
-                            (file != &e.path).then(|| file.clone()),
-                            strategy.to_string(),
-                        )
-                    }
-                }
-                EditStatus::Failed { reason } => (false, None, files.reason(&e.path, reason)),
-            };
-            result.edits.push(EditOutcome {
-                path: e.path.clone(),
-                round,
-                line: e.line,
-                applied,
-                file,
-                detail,
-            });
-        }
-        for path in &refused {
-            result.failures.push((
-                path.clone(),
-                format!("refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"),
-            ));
-        }
+        record_round(&mut result, &files, &outcome.edits, round, &refused);
         let Some(feedback) = outcome.feedback else {
             break;
         };
         if round == rounds {
-            for e in &outcome.edits {
-                if let EditStatus::Failed { reason } = &e.status {
-                    let reason = files.reason(&e.path, reason);
-                    let path = if e.path.is_empty() { &first } else { &e.path };
-                    let tries = if rounds == 1 {
-                        String::new()
-                    } else {
-                        format!(" (still failing after {} rounds of feedback)", rounds - 1)
-                    };
-                    result.failures.push((
-                        path.clone(),
-                        format!(
-                            "edit {} (reply line {}, round {round}): {reason}{tries}",
-                            e.index + 1,
-                            e.line
-                        ),
-                    ));
-                }
-            }
+            unfixed(&mut result, &files, &outcome.edits, round, &first);
             break;
         }
         messages.push(Message::assistant(reply));
@@ -857,6 +804,73 @@ fn edit_job(
     }
     result.changes = files.net_changes();
     result
+}
+
+/// Records how a round's edits fared, and the deletes the policy refused.
+fn record_round(
+    result: &mut JobResult,
+    files: &JobFiles<'_>,
+    edits: &[coders::EditReport],
+    round: u32,
+    refused: &[String],
+) {
+    let refusal = |path: &str| {
+        format!("refused: deleting `{path}` is not allowed (policy `allow_delete: false`)")
+    };
+    for e in edits {
+        let (applied, file, detail) = match &e.status {
+            EditStatus::Applied { file, .. } if refused.contains(file) => {
+                (false, None, refusal(file))
+            }
+            EditStatus::Applied { file, strategy } => (
+                true,
+                (file != &e.path).then(|| file.clone()),
+                strategy.to_string(),
+            ),
+            EditStatus::Failed { reason } => (false, None, files.reason(&e.path, reason)),
+        };
+        result.edits.push(EditOutcome {
+            path: e.path.clone(),
+            round,
+            line: e.line,
+            applied,
+            file,
+            detail,
+        });
+    }
+    for path in refused {
+        result.failures.push((path.clone(), refusal(path)));
+    }
+}
+
+/// The edits of the last round that still failed, as failures of their files (`first`, the
+/// job's first file, for an edit that named none).
+fn unfixed(
+    result: &mut JobResult,
+    files: &JobFiles<'_>,
+    edits: &[coders::EditReport],
+    round: u32,
+    first: &str,
+) {
+    let tries = if round == 1 {
+        String::new()
+    } else {
+        format!(" (still failing after {} rounds of feedback)", round - 1)
+    };
+    for e in edits {
+        if let EditStatus::Failed { reason } = &e.status {
+            let path = if e.path.is_empty() { first } else { &e.path };
+            result.failures.push((
+                path.to_string(),
+                format!(
+                    "edit {} (reply line {}, round {round}): {}{tries}",
+                    e.index + 1,
+                    e.line,
+                    files.reason(&e.path, reason)
+                ),
+            ));
+        }
+    }
 }
 
 /// What a job's replies see: the task's overlay, this job's changes so far over it, and the
