@@ -508,6 +508,55 @@ mod tests {
     }
 
     #[test]
+    fn model_use_sums_and_an_unknown_cost_stays_unknown() {
+        let priced = ModelUse {
+            requests: 2,
+            tokens: Tokens {
+                input: 10,
+                cached_input: 2,
+                output: 3,
+            },
+            cost_usd: Some(0.5),
+            ..ModelUse::default()
+        };
+        let unpriced = ModelUse {
+            requests: 1,
+            cost_usd: None,
+            ..ModelUse::default()
+        };
+        let mut t = task(TaskStatus::Changed, 1, 0);
+        t.model = Some(priced.clone());
+        let mut u = task(TaskStatus::Changed, 1, 0);
+        u.model = Some(priced);
+        let known = RunReport::new(
+            "r",
+            "p",
+            Mode::Run,
+            false,
+            vec![repo(RepoStatus::Changed, vec![t.clone(), u])],
+        );
+        assert_eq!(known.totals.model.requests, 4);
+        assert_eq!(known.totals.model.tokens.total(), 30);
+        assert_eq!(known.totals.model.cost_usd, Some(1.0));
+        let mut v = task(TaskStatus::Changed, 1, 0);
+        v.model = Some(unpriced);
+        let unknown = RunReport::new(
+            "r",
+            "p",
+            Mode::Run,
+            false,
+            vec![repo(RepoStatus::Changed, vec![t, v])],
+        );
+        assert_eq!(unknown.totals.model.requests, 3);
+        assert_eq!(unknown.totals.model.cost_usd, None);
+        // No model task at all: nothing spent, and that is known.
+        let none = RunReport::new("r", "p", Mode::Run, false, vec![]);
+        assert_eq!(none.totals.model.cost_usd, Some(0.0));
+        let json = serde_json::to_value(&unknown).unwrap();
+        assert!(json["totals"]["model"]["cost_usd"].is_null());
+    }
+
+    #[test]
     fn the_schema_names_the_report_fields() {
         let text = schema().to_string();
         for field in [
