@@ -1100,3 +1100,22 @@ fn the_policy_refuses_a_models_deletes_and_creations_and_keeps_its_other_edits()
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_model_task_whose_files_match_nothing_sends_nothing_and_changes_nothing() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("README.md", "hi\n")]);
+    let server = ModelServer::with_handler(|_| text_reply("unused"));
+    let yaml = format!(
+        "{}  - name: survey\n    files: [\"src/**\"]\n    ask: Why?\n",
+        prompt_yaml("")
+    );
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(server.request_count(), 0);
+    for t in report["repos"][0]["tasks"].as_array().unwrap() {
+        assert_eq!(t["status"], "unchanged");
+        assert_eq!(t["files_selected"], 0);
+        assert!(t.get("message").is_none(), "{t}");
+    }
+}

@@ -345,13 +345,10 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     for i in big {
         outcomes.push(too_big(&files[i].path, tokens[i], room, &name));
     }
-    let mut jobs: Vec<Job> = batches.into_iter().map(|files| Job { files }).collect();
-    if ask && files.is_empty() {
-        // A question about a repository with no files to show is still a question.
-        jobs.push(Job { files: Vec::new() });
-    }
-    if !ask && jobs.is_empty() && outcomes.is_empty() {
-        report.message = Some("no files to edit".into());
+    let jobs: Vec<Job> = batches.into_iter().map(|files| Job { files }).collect();
+    if jobs.is_empty() && outcomes.is_empty() {
+        // Nothing to show the model (an empty repository, or `files:` matching nothing
+        // here): no request, and the task is unchanged.
         return outcomes;
     }
 

@@ -312,12 +312,6 @@ pub fn estimate(
     let room = room_for_files(context_window(model), overhead);
     let tokens: Vec<u64> = files.iter().map(|(p, n)| file_tokens(p, *n)).collect();
     let (jobs, big) = jobs(&tokens, room, per_file);
-    let jobs = if jobs.is_empty() && files.is_empty() && format.is_none() {
-        // A question without files is still one request.
-        vec![Vec::new()]
-    } else {
-        jobs
-    };
     Estimate {
         requests: jobs.len() as u64,
         input_tokens: jobs
@@ -444,6 +438,6 @@ mod tests {
         );
         let per_repo = estimate("gpt-4.1", Some(Format::Patch), "Do it.", &files, false);
         assert_eq!(per_repo.requests, 1);
-        assert_eq!(estimate("x", None, "Why?", &[], false).requests, 1);
+        assert_eq!(estimate("x", None, "Why?", &[], false).requests, 0);
     }
 }
