@@ -1119,3 +1119,32 @@ fn a_model_task_whose_files_match_nothing_sends_nothing_and_changes_nothing() {
         assert!(t.get("message").is_none(), "{t}");
     }
 }
+
+#[test]
+fn the_same_task_runs_over_the_anthropic_wire() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let server = ModelServer::with_handler(|_| {
+        text_reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
+    });
+    let yaml = prompt_yaml("").replace("provider: openai", "provider: anthropic");
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 0, "{report:#}");
+    let r = &server.requests()[0];
+    assert_eq!(r.path, "/v1/messages");
+    // Anthropic takes the system prompt apart from the messages.
+    assert!(
+        r.body["system"].to_string().contains("<<<<<<< SEARCH"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["messages"][0]["content"]
+            .to_string()
+            .contains("src/a.py")
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+}
