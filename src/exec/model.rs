@@ -1046,3 +1046,75 @@ impl Files for JobFiles<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_message_names_each_kind_of_trouble_once() {
+        let mut tally = Tally::default();
+        assert_eq!(tally.problems(), None);
+        for r in [
+            JobResult {
+                stopped: Some("[E441] budget spent".into()),
+                not_sent: true,
+                ..JobResult::default()
+            },
+            JobResult {
+                stopped: Some("[E440] later".into()),
+                not_sent: true,
+                failed: Some("[E402] rejected".into()),
+                ..JobResult::default()
+            },
+        ] {
+            tally.add(&r);
+        }
+        assert_eq!(
+            tally.problems().as_deref(),
+            Some(
+                "model requests stopped: [E441] budget spent; 2 requests not sent; 1 model request failed: [E402] rejected"
+            )
+        );
+    }
+
+    #[test]
+    fn tasks_share_a_client_only_for_the_same_endpoint_and_temperature() {
+        let a = Model {
+            name: Some("m".into()),
+            reflections: 3,
+            ..Model::default()
+        };
+        let b = Model {
+            reflections: 0,
+            edit_format: EditFormat::Format(Format::Whole),
+            ..a.clone()
+        };
+        assert!(same_endpoint(&a, &b));
+        let hot = Model {
+            temperature: Some(0.9),
+            ..a.clone()
+        };
+        assert!(!same_endpoint(&a, &hot));
+        let other = Model {
+            base_url: Some("http://127.0.0.1:1".into()),
+            ..a.clone()
+        };
+        assert!(!same_endpoint(&a, &other));
+    }
+
+    #[test]
+    fn slots_hand_out_at_most_n_at_once() {
+        let slots = Slots {
+            free: Mutex::new(2),
+            freed: Condvar::new(),
+        };
+        let one = slots.take();
+        let two = slots.take();
+        assert_eq!(*slots.free.lock().unwrap(), 0);
+        drop(one);
+        assert_eq!(*slots.free.lock().unwrap(), 1);
+        drop(two);
+        assert_eq!(*slots.free.lock().unwrap(), 2);
+    }
+}
