@@ -1148,3 +1148,61 @@ fn the_same_task_runs_over_the_anthropic_wire() {
         "def plus(a, b):\n    return a + b\n"
     );
 }
+
+/// A whole `codefleet run` of a per-file prompt task over 200 files against a server that
+/// answers each request after 200 ms with an edit that applies, `RUN_BENCH_CONCURRENCY`
+/// (default 8) requests at a time: the wall time against the ideal
+/// `ceil(200 / concurrency) × 200 ms`, and what codefleet adds per request. Not part of the
+/// suite: `bench/model-run.sh` runs it in release mode.
+#[test]
+#[ignore = "benchmark; run by bench/model-run.sh"]
+fn run_benchmark() {
+    let n: usize = std::env::var("RUN_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let total = 200;
+    let latency = std::time::Duration::from_millis(200);
+    let f = Fixture::new();
+    let files: Vec<(String, String)> = (0..total)
+        .map(|i| (format!("src/m{i:03}.py"), format!("VALUE = {i}\n")))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let repo = f.repo("bench", &refs);
+    let server = ModelServer::with_handler(move |r| {
+        let text = asked(r);
+        let i = (0..total)
+            .find(|i| text.contains(&format!("\nsrc/m{i:03}.py\n")))
+            .unwrap_or(0);
+        let path = format!("src/m{i:03}.py");
+        Step::text(&block(
+            &path,
+            &format!("VALUE = {i}\n"),
+            &format!("VALUE = {}\n", i + 1),
+        ))
+        .slow(latency)
+    });
+    let yaml = format!(
+        "version: 1\nname: bench\n{}tasks:\n  - name: bump\n    files: [\"src/*.py\"]\n    per: file\n    prompt: Add one to VALUE.\n",
+        model_line(&format!(", concurrency: {n}"))
+    );
+    let started = std::time::Instant::now();
+    let (code, report) = run_json_env(&f, &repo, &yaml, &server, &[("CODEFLEET_CACHE", "off")]);
+    let wall = started.elapsed();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["totals"]["files_changed"], total);
+    assert_eq!(server.request_count(), total);
+    let ideal = latency * total.div_ceil(n) as u32;
+    println!(
+        "concurrency {n}: {total} file requests at {} ms: run {:.2} s, ideal {:.2} s ({:+.1}%), overhead {:.2} ms/request, max in flight {}",
+        latency.as_millis(),
+        wall.as_secs_f64(),
+        ideal.as_secs_f64(),
+        (wall.as_secs_f64() / ideal.as_secs_f64() - 1.0) * 100.0,
+        wall.saturating_sub(ideal).as_secs_f64() * 1000.0 / total as f64,
+        server.max_in_flight(),
+    );
+}
