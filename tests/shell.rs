@@ -5,6 +5,12 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[path = "support/model_server.rs"]
+mod model_server;
+use model_server::{ModelServer, Step};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -645,8 +651,134 @@ fn the_default_shell_fails_a_broken_pipeline_and_shell_picks_another() {
     assert_eq!(task(&report, "plain sh")["status"], "unchanged");
 }
 
+/// A repository whose check wants `value = 1` in `src/lib.txt`, and a pipeline whose first
+/// task breaks that; the check's fix rounds ask the model at `url`.
+fn breaking_pipeline(f: &Fixture, url: &str, attempts: u32) -> (PathBuf, PathBuf) {
+    let repo = f.repo(
+        "svc",
+        &[("src/lib.txt", "value = 1\n"), ("README", "notes\n")],
+    );
+    let p = f.pipeline(&format!(
+        r#"version: 1
+name: fix
+model: {{ provider: openai, name: test-model, base_url: "{url}", edit_format: diff }}
+tasks:
+  - name: break it
+    replace: {{ find: "value = 1", with: "value = 2" }}
+  - name: gate
+    check: |
+      grep -q 'value = 1' src/lib.txt || {{ echo "src/lib.txt:1: expected value = 1"; exit 1; }}
+    fix: {{ attempts: {attempts} }}
+"#
+    ));
+    (repo, p)
+}
+
+fn edit(search: &str, replace: &str) -> Step {
+    Step::text(&format!(
+        "src/lib.txt\n```\n<<<<<<< SEARCH\n{search}\n=======\n{replace}\n>>>>>>> REPLACE\n```\n"
+    ))
+}
+
 #[test]
-fn on_fail_fix_without_a_model_reverts_and_says_why() {
+fn a_failing_check_is_fixed_by_the_model_each_round_a_commit() {
+    let f = Fixture::new();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let n = asked.clone();
+    let server = ModelServer::with_handler(move |_| {
+        // The first fix is wrong; the second is right.
+        match n.fetch_add(1, Ordering::SeqCst) {
+            0 => edit("value = 2", "value = 3"),
+            _ => edit("value = 3", "value = 1"),
+        }
+    });
+    let (repo, p) = breaking_pipeline(&f, &server.base_url(), 3);
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(
+        code, 0,
+        "a check that passes after fixing is no failure: {report:#}"
+    );
+    let gate = task(&report, "gate");
+    assert_eq!(gate["status"], "unchanged");
+    assert_eq!(gate["message"], "passes after 2 fix round(s)");
+    assert_eq!(gate["command"]["exit_code"], 0);
+    for round in ["gate (fix 1)", "gate (fix 2)"] {
+        let t = task(&report, round);
+        assert_eq!(t["kind"], "fix");
+        assert_eq!(t["status"], "changed");
+        assert_eq!(t["model"]["requests"], 1);
+    }
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/fix"]),
+        "gate (fix 2)\ngate (fix 1)\nbreak it\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["show", "codefleet/fix:src/lib.txt"]),
+        "value = 1\n"
+    );
+    assert!(
+        f.git(&repo, &["log", "-1", "--format=%B", "codefleet/fix"])
+            .contains("Codefleet-Model: test-model"),
+    );
+    // What the model saw: the command, how it ended, its output, and the file it names.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let first = requests[0].raw.clone();
+    for needle in [
+        "The check `gate` runs",
+        "failed (exit status 1)",
+        "src/lib.txt:1: expected value = 1",
+        "value = 2",
+    ] {
+        assert!(first.contains(needle), "{needle} not in {first}");
+    }
+    assert!(
+        !first.contains("notes"),
+        "README is not named by the output: {first}"
+    );
+    assert!(
+        requests[1].raw.contains("value = 3"),
+        "round 2 sees round 1's edit"
+    );
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn fix_rounds_that_do_not_help_are_reverted_with_the_task_before() {
+    let f = Fixture::new();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let n = asked.clone();
+    let server = ModelServer::with_handler(move |_| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        edit(&format!("value = {}", i + 2), &format!("value = {}", i + 3))
+    });
+    let (repo, p) = breaking_pipeline(&f, &server.base_url(), 2);
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(server.requests().len(), 2, "at most `attempts` rounds");
+    let gate = task(&report, "gate");
+    assert_eq!(gate["status"], "failed");
+    assert_eq!(gate["reverted"], "break it");
+    assert!(
+        gate["message"].as_str().is_some_and(|m| m.contains(
+            "still failing after 2 fix round(s); reverted `break it`, `gate (fix 1)`, `gate (fix 2)`"
+        )),
+        "{gate:#}"
+    );
+    for name in ["break it", "gate (fix 1)", "gate (fix 2)"] {
+        assert_eq!(task(&report, name)["status"], "reverted", "{name}");
+    }
+    assert_eq!(report["totals"]["commits"], 0);
+    assert_eq!(
+        f.tip(&repo, "codefleet/fix"),
+        None,
+        "every commit was taken back"
+    );
+    f.assert_no_worktrees(&repo);
+}
+
+#[test]
+fn a_fix_round_without_a_model_name_says_why_and_the_check_reverts() {
     let f = Fixture::new();
     let repo = f.repo("svc", &[("a.txt", "good\n")]);
     let p = f.pipeline(
@@ -658,11 +790,12 @@ fn on_fail_fix_without_a_model_reverts_and_says_why() {
     assert_eq!(gate["status"], "failed");
     assert_eq!(gate["reverted"], "break it");
     assert!(
-        gate["message"].as_str().is_some_and(|m| m
-            .contains("fix round 1 changed nothing: `prompt` tasks are not run by this version")),
+        gate["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("fix round 1 changed nothing")),
         "{gate:#}"
     );
-    assert_eq!(task(&report, "gate (fix 1)")["status"], "skipped");
+    assert_eq!(task(&report, "gate (fix 1)")["status"], "failed");
     assert_eq!(task(&report, "break it")["status"], "reverted");
     assert_eq!(
         f.tip(&repo, "codefleet/fix"),

@@ -94,6 +94,26 @@ pub fn show(global: &GlobalArgs, args: &ShowArgs, out: &mut Out<'_>) -> Result<E
         if let Some(err) = &task.error {
             text.push_str(&format!("   error: {err}\n"));
         }
+        if let Some(m) = task.extra.get("model") {
+            // A model task's use, as the report's `model` object recorded it.
+            let n = |k: &str| m.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            let tokens = m.get("tokens").map_or(0, |t| {
+                ["input", "cached_input", "output"]
+                    .iter()
+                    .filter_map(|k| t.get(*k).and_then(|v| v.as_u64()))
+                    .sum()
+            });
+            let cost = m
+                .get("cost_usd")
+                .and_then(|v| v.as_f64())
+                .map_or("cost unknown".to_string(), |c| format!("${c:.4}"));
+            text.push_str(&format!(
+                "   model {}: {} requests, {} cached, {tokens} tokens, {cost}\n",
+                m.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
+                n("requests"),
+                n("cache_hits"),
+            ));
+        }
         let stats = task.commit.and_then(|c| diffstat(&repo, c));
         for path in &task.files_changed {
             let stat = stats

@@ -28,8 +28,15 @@ fn color_decision(mode: ColorMode, terminal: bool, no_color: Option<&OsStr>) -> 
 pub fn init(settings: &Settings, color: bool) {
     let default = settings.verbosity.value.level();
     // RUST_LOG wins over -v/-q when set, as users of tracing expect.
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("codefleet={default}")));
+    // The HTTP client's debug and trace records dump raw request bytes, API keys included:
+    // they are never shown, whatever RUST_LOG asks.
+    for quiet in ["ureq=info", "ureq_proto=info"] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

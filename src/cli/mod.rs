@@ -121,7 +121,7 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
             Ok(Exit::Ok)
         }
         Command::Run(a) => run::run(&global, settings, &a, out),
-        Command::Plan(a) => plan::run(&global, &a, out),
+        Command::Plan(a) => plan::run(&global, settings, &a, out),
         Command::Runs(a) => history::runs(&global, &a, out),
         Command::Show(a) => history::show(&global, &a, out),
         Command::Rollback(a) => history::rollback(&global, &a, out),

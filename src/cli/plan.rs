@@ -4,9 +4,18 @@ use super::Out;
 use super::args::{GlobalArgs, PlanArgs};
 use crate::error::{Error, Exit};
 use crate::plan;
+use crate::settings::Settings;
 
-pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
-    let pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
+pub fn run(
+    global: &GlobalArgs,
+    settings: &Settings,
+    args: &PlanArgs,
+    out: &mut Out<'_>,
+) -> Result<Exit, Error> {
+    let mut pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
+    for p in &mut pipelines {
+        super::run::with_model_defaults(p, settings);
+    }
     let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
     let mut exit = Exit::Ok;
     for pipeline in &pipelines {

@@ -310,7 +310,10 @@ pub fn run(
         );
     }
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
-    let pipelines = load_pipelines(&paths, global, out)?;
+    let mut pipelines = load_pipelines(&paths, global, out)?;
+    for p in &mut pipelines {
+        with_model_defaults(p, settings);
+    }
     let mode = if args.check {
         Mode::Check
     } else if args.dry_run {
@@ -325,6 +328,7 @@ pub fn run(
         force: args.force,
         checkout: args.checkout,
         run_id: None,
+        models: crate::exec::Models::unavailable(),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -337,6 +341,10 @@ pub fn run(
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
+        let options = RunOptions {
+            models: model_clients(pipeline, settings),
+            ..options.clone()
+        };
         let (tx, rx) = mpsc::channel();
         let observer = ChannelObserver {
             tx: Mutex::new(tx),
@@ -406,6 +414,51 @@ pub fn run(
         })
         .unwrap_or(Exit::Ok);
     Ok(exit)
+}
+
+/// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
+/// settings, so the run, its trailers and its report name the model actually used. The
+/// settings' name and base URL apply only to a task that keeps the settings' provider (a model
+/// name for one provider means nothing to another), as the llm transport resolves them.
+pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
+    use crate::pipeline::{EditFormat, Provider};
+    let default = match settings.model_provider.value {
+        crate::settings::Provider::Openai => Provider::Openai,
+        crate::settings::Provider::Anthropic => Provider::Anthropic,
+        crate::settings::Provider::Ollama => Provider::Ollama,
+    };
+    let format = crate::coders::Format::from_name(&settings.model_edit_format.value);
+    for model in
+        std::iter::once(&mut pipeline.model).chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
+    {
+        let provider = *model.provider.get_or_insert(default);
+        if provider == default {
+            if model.name.is_none() {
+                model.name.clone_from(&settings.model_name.value);
+            }
+            if model.base_url.is_none() {
+                model.base_url.clone_from(&settings.model_base_url.value);
+            }
+        }
+        if let (EditFormat::Auto, Some(f)) = (model.edit_format, format) {
+            model.edit_format = EditFormat::Format(f);
+        }
+    }
+}
+
+/// The model clients of a `codefleet run` of `pipeline`: each task's merged `model:` over the
+/// settings (provider, name, base URL, key variable, timeout, `cache.dir`, `cache.mode`), all
+/// sharing one meter, so the pipeline's `model.budget` and `model.concurrency` hold across
+/// every task and repository of the run.
+fn model_clients(pipeline: &Pipeline, settings: &Settings) -> crate::exec::Models {
+    use crate::llm::{Client, ClientConfig, Meter};
+    let meter = std::sync::Arc::new(Meter::new(pipeline.budget, pipeline.model_concurrency));
+    let settings = settings.clone();
+    crate::exec::Models::new(move |model| {
+        let config = ClientConfig::resolve(model, &settings, meter.clone())?;
+        let client = Client::from_config(config, &|k| std::env::var(k).ok())?;
+        Ok(std::sync::Arc::new(client))
+    })
 }
 
 fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out: &mut Out<'_>) {

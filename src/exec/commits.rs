@@ -24,20 +24,62 @@ pub(super) fn task_record(
         } else {
             Vec::new()
         },
-        edits: report
-            .files
-            .iter()
-            .filter(|f| f.status == FileStatus::Failed)
-            .map(|f| git::EditRecord {
-                path: f.path.clone(),
-                applied: false,
-                detail: f.message.clone().unwrap_or_default(),
-                ..git::EditRecord::default()
-            })
-            .collect(),
+        edits: if report.edits.is_empty() {
+            report
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::Failed)
+                .map(|f| git::EditRecord {
+                    path: f.path.clone(),
+                    applied: false,
+                    detail: f.message.clone().unwrap_or_default(),
+                    ..git::EditRecord::default()
+                })
+                .collect()
+        } else {
+            // A model task: every edit the model sent, with the round and reply line.
+            report
+                .edits
+                .iter()
+                .map(|e| {
+                    let mut extra = std::collections::BTreeMap::new();
+                    extra.insert("round".to_string(), e.round.into());
+                    extra.insert("line".to_string(), e.line.into());
+                    if let Some(file) = &e.file {
+                        extra.insert("file".to_string(), file.clone().into());
+                    }
+                    git::EditRecord {
+                        path: e.path.clone(),
+                        applied: e.applied,
+                        detail: e.detail.clone(),
+                        extra,
+                    }
+                })
+                .chain(
+                    report
+                        .files
+                        .iter()
+                        .filter(|f| f.status == FileStatus::Failed)
+                        .map(|f| git::EditRecord {
+                            path: f.path.clone(),
+                            applied: false,
+                            detail: f.message.clone().unwrap_or_default(),
+                            extra: [("file_failed".to_string(), true.into())].into(),
+                        }),
+                )
+                .collect()
+        },
         timings_ms: [("total".to_string(), took.as_millis() as u64)].into(),
         error: report.message.clone(),
-        ..TaskRecord::default()
+        extra: match &report.model {
+            // `model`: name, format, requests, cache hits, retries, tokens, cost (null when
+            // unknown), as in the report.
+            Some(m) => serde_json::to_value(m)
+                .ok()
+                .map(|v| [("model".to_string(), v)].into())
+                .unwrap_or_default(),
+            None => Default::default(),
+        },
     }
 }
 

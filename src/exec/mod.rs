@@ -3,6 +3,7 @@
 //! interrupt flag honoured between files.
 
 mod commits;
+mod model;
 pub mod observer;
 mod overlay;
 pub mod pool;
@@ -11,6 +12,7 @@ mod shell;
 mod steps;
 mod tasks;
 
+pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
 pub use run::{RunOptions, run};

@@ -17,6 +17,7 @@ use crate::report::{
 };
 
 use super::commits::{PreviousCommit, now_rfc3339, previous_commits, task_record};
+use super::model::{self as model_tasks, Models};
 use super::observer::Observer;
 use super::overlay::{Overlay, Reader, Stored};
 use super::pool::{Unit, catching, pool, run_units};
@@ -41,6 +42,8 @@ pub struct RunOptions {
     pub checkout: bool,
     /// The run id; `None` makes a fresh one.
     pub run_id: Option<String>,
+    /// Where `prompt` and `ask` tasks get their model clients.
+    pub models: Models,
 }
 
 impl Default for RunOptions {
@@ -52,6 +55,7 @@ impl Default for RunOptions {
             force: false,
             checkout: false,
             run_id: None,
+            models: Models::unavailable(),
         }
     }
 }
@@ -120,6 +124,7 @@ pub fn run(
     git2::opts::strict_hash_verification(false);
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
+    let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);
     let ctx = RunCtx {
         pipeline,
         options,
@@ -127,6 +132,7 @@ pub fn run(
         interrupt,
         run_id: &run_id,
         gates: pipeline.tasks.iter().map(|_| Gate::default()).collect(),
+        models: &models,
     };
     let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
     let repos: Vec<RepoReport> = units
@@ -191,6 +197,7 @@ struct RunCtx<'a> {
     run_id: &'a str,
     /// Each task's `concurrency:` gate for shell steps, by task index.
     gates: Vec<Gate>,
+    models: &'a model_tasks::Runtime<'a>,
 }
 
 impl RunCtx<'_> {
@@ -616,6 +623,24 @@ impl RunCtx<'_> {
                     }
                 }
             }
+            TaskKind::Prompt { prompt: text, .. } | TaskKind::Ask { question: text, .. } => {
+                let text = text.render(&self.pipeline.context(
+                    self.run_id,
+                    Some(repo_name),
+                    Some(&task.name),
+                ));
+                let ctx = model_tasks::TaskCtx {
+                    runtime: self.models,
+                    repo,
+                    reader: &reader,
+                    policy,
+                    task,
+                    text,
+                    display,
+                    observer: self.observer,
+                };
+                model_tasks::task(&ctx, &mut report)
+            }
             // `run` and `check` are shell steps (see `steps`), dispatched before this.
             other => {
                 report.status = TaskStatus::Skipped;
@@ -696,7 +721,8 @@ impl RunCtx<'_> {
             return (report, Vec::new());
         }
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
-        report.status = if report.files_failed > 0 {
+        // A model task that failed as a whole (a budget, a request) keeps what it changed.
+        report.status = if report.files_failed > 0 || report.status == TaskStatus::Failed {
             TaskStatus::Failed
         } else if changes.is_empty() {
             TaskStatus::Unchanged
@@ -730,7 +756,10 @@ impl RunCtx<'_> {
                 pipeline: self.pipeline.name.clone(),
                 task: task.name.clone(),
                 run: self.run_id.to_string(),
-                model: None,
+                model: match task.kind {
+                    TaskKind::Prompt { .. } => task.model.name.clone(),
+                    _ => None,
+                },
             },
             author: Some(Identity::new(&author.name, &author.email)),
             committer: None,

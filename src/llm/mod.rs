@@ -5,12 +5,31 @@
 //! (retries, the response cache, budgets, token and cost accounting). Tasks in `exec` only ever
 //! call [`Client::complete`].
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod anthropic;
+mod cache;
+mod client;
+mod config;
+mod errors;
+mod http;
+mod meter;
+mod ollama;
+mod openai;
+mod price;
+pub mod prompt;
+mod sse;
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+pub use cache::{Cache, CacheMode, cache_key};
+pub use client::{Client, RetryPolicy};
+pub use config::{ClientConfig, DEFAULT_TIMEOUT, PRICES_VAR, llm_cache_dir, normalise_base_url};
+pub use errors::{Failure, Retry};
+pub use meter::Meter;
+pub use price::{Price, Prices};
 
 /// Who says a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -124,13 +143,24 @@ pub struct Reply {
 }
 
 /// One provider's wire format. A call is one attempt: errors come back classified (see
-/// [`Error::code`]) so the [`Client`] can decide whether to retry.
+/// [`Failure`]) so the [`Client`] can decide whether to retry.
 pub trait Backend: Send + Sync {
     /// The provider's name, for messages (`openai`, `anthropic`, `ollama`).
     fn provider(&self) -> &str;
 
     /// Sends `request` once and returns the whole reply.
     fn send(&self, request: &Request) -> Result<Reply, Error>;
+
+    /// The API root the backend talks to; part of the response cache key. Empty when none.
+    fn base_url(&self) -> &str {
+        ""
+    }
+
+    /// Sends `request` once; a failure says whether, and after how long, to try again. The
+    /// default classifies [`Backend::send`]'s error by its code (see [`Failure::classify`]).
+    fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
+        self.send(request).map_err(Failure::classify)
+    }
 }
 
 /// What [`Client::complete`] returns: the reply and what it cost.
@@ -163,47 +193,4 @@ pub struct Totals {
     pub cost_usd: f64,
     /// Requests whose price is unknown.
     pub unpriced_requests: u64,
-}
-
-/// A backend with the accounting a run needs around it.
-pub struct Client {
-    backend: Box<dyn Backend>,
-    totals: Mutex<Totals>,
-}
-
-impl Client {
-    /// A client sending through `backend`.
-    pub fn new(backend: Box<dyn Backend>) -> Client {
-        Client {
-            backend,
-            totals: Mutex::new(Totals::default()),
-        }
-    }
-
-    /// The provider's name.
-    pub fn provider(&self) -> &str {
-        self.backend.provider()
-    }
-
-    /// Sends `request` and accounts for it.
-    pub fn complete(&self, request: &Request) -> Result<Completion, Error> {
-        let started = Instant::now();
-        let reply = self.backend.send(request)?;
-        let mut totals = self.totals.lock().unwrap_or_else(|p| p.into_inner());
-        totals.requests += 1;
-        totals.usage.add(&reply.usage);
-        totals.unpriced_requests += 1;
-        Ok(Completion {
-            reply,
-            cached: false,
-            retries: 0,
-            cost_usd: None,
-            elapsed: started.elapsed(),
-        })
-    }
-
-    /// What this client has done so far.
-    pub fn totals(&self) -> Totals {
-        *self.totals.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }

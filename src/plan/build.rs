@@ -52,6 +52,28 @@ pub struct TaskPlan {
     /// A remark (e.g. the files come from the edits file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What a `prompt` or `ask` task would ask of its model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelPlan>,
+}
+
+/// The model requests a task would make, estimated before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ModelPlan {
+    /// The model, when named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The edit format (`auto` picks per model and file size); absent for `ask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_format: Option<String>,
+    /// Requests of the first round: one per file, or per batch that fits the context window.
+    pub requests: u64,
+    /// Requests at most, every round of feedback (`reflections`) included.
+    pub max_requests: u64,
+    /// Input tokens of the first round, estimated at ~4 bytes a token.
+    pub input_tokens: u64,
+    /// Files too large for the model's context window; they would fail.
+    pub too_large_for_context: usize,
 }
 
 /// Plans `pipeline` over `targets`, each from `base` (`None`: HEAD).
@@ -117,8 +139,33 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
             files: Vec::new(),
             skipped: SkippedFiles::default(),
             note: None,
+            model: None,
         };
         match &task.kind {
+            TaskKind::Prompt { .. } | TaskKind::Ask { .. } => {
+                let selected = select(
+                    files.iter().copied(),
+                    task.files.as_ref(),
+                    &pipeline.policy.deny,
+                    &mut t.skipped,
+                );
+                let mut sizes = Vec::new();
+                for path in selected {
+                    if let Ok(Some(bytes)) = repo.read_blob(&base, &path) {
+                        match content_skip(&bytes, pipeline.policy.max_file_size) {
+                            Some(skip) => skip.count(&mut t.skipped),
+                            None if std::str::from_utf8(&bytes).is_err() => {
+                                super::Skip::Binary.count(&mut t.skipped)
+                            }
+                            None => {
+                                sizes.push(bytes.len());
+                                t.files.push(path);
+                            }
+                        }
+                    }
+                }
+                t.model = model_plan(pipeline, task, &name, &t.files, &sizes);
+            }
             TaskKind::Replace(_) => {
                 let selected = select(
                     files.iter().copied(),
@@ -169,6 +216,58 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
     plan
 }
 
+/// The estimate of a model task over `files` (with their sizes), as `exec` would split them.
+fn model_plan(
+    pipeline: &Pipeline,
+    task: &crate::pipeline::Task,
+    repo_name: &str,
+    files: &[String],
+    sizes: &[usize],
+) -> Option<ModelPlan> {
+    use crate::pipeline::{EditFormat, Per};
+    let (text, per, ask) = match &task.kind {
+        TaskKind::Prompt { prompt, per } => (prompt, *per, false),
+        TaskKind::Ask { question, per } => (question, *per, true),
+        _ => return None,
+    };
+    let text = text.render(&pipeline.context("", Some(repo_name), Some(&task.name)));
+    let name = task.model.name.clone();
+    let format = match task.model.edit_format {
+        EditFormat::Format(f) => Some(f),
+        // `auto` picks per file; the estimate takes the largest prompt.
+        EditFormat::Auto => Some(crate::coders::Format::Diff),
+    };
+    let per_file = task.files.is_some() && per == Per::File;
+    let shown: Vec<(&str, usize)> = files
+        .iter()
+        .map(String::as_str)
+        .zip(sizes.iter().copied())
+        .collect();
+    let estimate = crate::llm::prompt::estimate(
+        name.as_deref().unwrap_or(""),
+        (!ask).then_some(format).flatten(),
+        &text,
+        &shown,
+        per_file,
+    );
+    let rounds = if ask {
+        1
+    } else {
+        1 + u64::from(task.model.reflections)
+    };
+    Some(ModelPlan {
+        name,
+        edit_format: (!ask).then(|| match task.model.edit_format {
+            EditFormat::Format(f) => f.name().to_string(),
+            EditFormat::Auto => "auto".to_string(),
+        }),
+        requests: estimate.requests,
+        max_requests: estimate.requests * rounds,
+        input_tokens: estimate.input_tokens,
+        too_large_for_context: estimate.too_large,
+    })
+}
+
 impl Plan {
     /// The plan as text: repositories, tasks with their file counts, and the files.
     pub fn render(&self, list_files: bool) -> String {
@@ -198,6 +297,24 @@ impl Plan {
                     s.too_large,
                     s.binary
                 ));
+                if let Some(m) = &t.model {
+                    out.push_str(&format!(
+                        "    model {}: ~{} request{}{}, ~{} input tokens{}\n",
+                        m.name.as_deref().unwrap_or("(unnamed)"),
+                        m.requests,
+                        if m.requests == 1 { "" } else { "s" },
+                        if m.max_requests > m.requests {
+                            format!(" (up to {} with feedback)", m.max_requests)
+                        } else {
+                            String::new()
+                        },
+                        m.input_tokens,
+                        match m.too_large_for_context {
+                            0 => String::new(),
+                            n => format!("; {n} files too large for its context"),
+                        }
+                    ));
+                }
                 if list_files {
                     for f in &t.files {
                         out.push_str(&format!("    {f}\n"));

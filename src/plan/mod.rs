@@ -4,6 +4,6 @@ pub mod build;
 pub mod repos;
 pub mod select;
 
-pub use build::{Plan, RepoPlan, TaskPlan, build};
+pub use build::{ModelPlan, Plan, RepoPlan, TaskPlan, build};
 pub use repos::{Target, open, parse_shard, resolve, shard};
 pub use select::{Skip, content_skip, select};

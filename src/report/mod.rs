@@ -7,7 +7,9 @@ mod render;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use render::{annotations, markdown, paint_diff, problems, summary_table, unified_diff};
+pub use render::{
+    annotations, answers, markdown, paint_diff, problems, summary_table, unified_diff,
+};
 
 /// The version of the report document; bumped when a field changes meaning.
 pub const REPORT_VERSION: u32 = 1;
@@ -25,7 +27,7 @@ pub enum Mode {
 }
 
 /// Everything one run did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RunReport {
     /// The report format version ([`REPORT_VERSION`]).
     pub version: u32,
@@ -46,7 +48,7 @@ pub struct RunReport {
 }
 
 /// Sums over a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct Totals {
     /// Repositories in the run.
     pub repos: usize,
@@ -64,6 +66,8 @@ pub struct Totals {
     pub tasks_failed: usize,
     /// Tasks not run (a kind this version does not run), over all repositories.
     pub tasks_skipped: usize,
+    /// Model use summed over every task.
+    pub model: ModelUse,
 }
 
 /// What happened in one repository.
@@ -83,7 +87,7 @@ pub enum RepoStatus {
 }
 
 /// One repository's part of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RepoReport {
     /// The repository path as the user named it.
     pub path: String,
@@ -187,7 +191,7 @@ impl SkippedFiles {
 }
 
 /// One task in one repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct TaskReport {
     /// The task name.
     pub name: String,
@@ -211,6 +215,15 @@ pub struct TaskReport {
     pub skipped: SkippedFiles,
     /// Changed and failed files, sorted by path.
     pub files: Vec<FileReport>,
+    /// The model and what it cost (`prompt` and `ask` tasks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelUse>,
+    /// Each edit a model sent, applied or failed, in the order they were read (`prompt`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<EditOutcome>,
+    /// The answers (`ask`): one per repository, per batch of files, or per file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Answer>,
     /// The command of a `run` or `check` task and how it ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
@@ -279,10 +292,121 @@ impl TaskReport {
             files_failed: 0,
             skipped: SkippedFiles::default(),
             files: Vec::new(),
+            model: None,
+            edits: Vec::new(),
+            answers: Vec::new(),
             command: None,
             reverted: None,
         }
     }
+}
+
+/// Tokens, as the provider counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Tokens {
+    /// Input tokens billed at the full rate.
+    pub input: u64,
+    /// Input tokens served from the provider's prompt cache.
+    pub cached_input: u64,
+    /// Output tokens.
+    pub output: u64,
+}
+
+impl Tokens {
+    /// Every token counted.
+    pub fn total(&self) -> u64 {
+        self.input + self.cached_input + self.output
+    }
+}
+
+/// What a task (or a run) asked of a model and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ModelUse {
+    /// The model, as named in the pipeline or settings (absent in run totals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The edit format its replies were read in (`prompt` tasks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit_format: Option<String>,
+    /// Requests sent (answers from the response cache excluded, retries included).
+    pub requests: u64,
+    /// Answers served from the response cache.
+    pub cache_hits: u64,
+    /// Attempts retried after a transient error.
+    pub retries: u64,
+    /// Tokens used.
+    pub tokens: Tokens,
+    /// Cost in US dollars; `null` when any request's price is unknown (never a guessed 0).
+    pub cost_usd: Option<f64>,
+}
+
+impl Default for ModelUse {
+    /// Nothing asked yet: no request, and a known cost of 0.
+    fn default() -> Self {
+        ModelUse {
+            name: None,
+            edit_format: None,
+            requests: 0,
+            cache_hits: 0,
+            retries: 0,
+            tokens: Tokens::default(),
+            cost_usd: Some(0.0),
+        }
+    }
+}
+
+impl ModelUse {
+    /// Adds `other`'s counts into `self`; the cost stays known only if both are.
+    pub fn add(&mut self, other: &ModelUse) {
+        self.requests += other.requests;
+        self.cache_hits += other.cache_hits;
+        self.retries += other.retries;
+        self.tokens.input += other.tokens.input;
+        self.tokens.cached_input += other.tokens.cached_input;
+        self.tokens.output += other.tokens.output;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+
+    /// No request made and none answered from the cache.
+    pub fn is_empty(&self) -> bool {
+        self.requests == 0 && self.cache_hits == 0
+    }
+}
+
+/// One edit a model sent (a SEARCH/REPLACE block, a hunk, a file listing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct EditOutcome {
+    /// The file the edit named.
+    pub path: String,
+    /// Which reply of the conversation it came in: 1 for the first, 2 after one round of
+    /// feedback…
+    pub round: u32,
+    /// 1-based line of the reply where the edit starts.
+    pub line: usize,
+    /// Whether it applied.
+    pub applied: bool,
+    /// The file it changed, when a rescue moved it to another file than it named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// How it applied (the matching strategy) or why it failed.
+    pub detail: String,
+}
+
+/// A model's answer to an `ask` task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Answer {
+    /// The file asked about (`per: file`); absent for a repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The files shown with the question.
+    pub files: Vec<String>,
+    /// The answer as the model wrote it.
+    pub text: String,
+    /// True when the model hit its output limit: the answer is cut off.
+    pub truncated: bool,
 }
 
 /// What happened to one file.
@@ -353,6 +477,9 @@ impl RunReport {
                 .iter()
                 .filter(|t| t.status == TaskStatus::Skipped)
                 .count();
+            for m in r.tasks.iter().filter_map(|t| t.model.as_ref()) {
+                totals.model.add(m);
+            }
         }
         let exit_code = if interrupted {
             130
@@ -432,6 +559,55 @@ mod tests {
             RunReport::new("r", "p", Mode::Run, true, vec![ok]).exit_code,
             130
         );
+    }
+
+    #[test]
+    fn model_use_sums_and_an_unknown_cost_stays_unknown() {
+        let priced = ModelUse {
+            requests: 2,
+            tokens: Tokens {
+                input: 10,
+                cached_input: 2,
+                output: 3,
+            },
+            cost_usd: Some(0.5),
+            ..ModelUse::default()
+        };
+        let unpriced = ModelUse {
+            requests: 1,
+            cost_usd: None,
+            ..ModelUse::default()
+        };
+        let mut t = task(TaskStatus::Changed, 1, 0);
+        t.model = Some(priced.clone());
+        let mut u = task(TaskStatus::Changed, 1, 0);
+        u.model = Some(priced);
+        let known = RunReport::new(
+            "r",
+            "p",
+            Mode::Run,
+            false,
+            vec![repo(RepoStatus::Changed, vec![t.clone(), u])],
+        );
+        assert_eq!(known.totals.model.requests, 4);
+        assert_eq!(known.totals.model.tokens.total(), 30);
+        assert_eq!(known.totals.model.cost_usd, Some(1.0));
+        let mut v = task(TaskStatus::Changed, 1, 0);
+        v.model = Some(unpriced);
+        let unknown = RunReport::new(
+            "r",
+            "p",
+            Mode::Run,
+            false,
+            vec![repo(RepoStatus::Changed, vec![t, v])],
+        );
+        assert_eq!(unknown.totals.model.requests, 3);
+        assert_eq!(unknown.totals.model.cost_usd, None);
+        // No model task at all: nothing spent, and that is known.
+        let none = RunReport::new("r", "p", Mode::Run, false, vec![]);
+        assert_eq!(none.totals.model.cost_usd, Some(0.0));
+        let json = serde_json::to_value(&unknown).unwrap();
+        assert!(json["totals"]["model"]["cost_usd"].is_null());
     }
 
     #[test]

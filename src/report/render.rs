@@ -116,6 +116,11 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             }
         }
     }
+    let answered = answers(report);
+    if !answered.is_empty() {
+        out.push('\n');
+        out.push_str(&answered);
+    }
     let t = &report.totals;
     let verb = match report.mode {
         Mode::Run => "",
@@ -141,7 +146,58 @@ fn totals_line(t: &super::Totals) -> String {
         t.files_changed,
         t.files_failed,
         not_run(t)
-    )
+    ) + &model_line(t)
+}
+
+/// `; model: N requests, T tokens, $C` when a model was used.
+fn model_line(t: &super::Totals) -> String {
+    let m = &t.model;
+    if m.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "; model: {} request{}",
+        m.requests,
+        if m.requests == 1 { "" } else { "s" }
+    );
+    if m.cache_hits > 0 {
+        let _ = write!(out, " (+{} cached)", m.cache_hits);
+    }
+    let _ = write!(out, ", {} tokens", m.tokens.total());
+    match m.cost_usd {
+        Some(c) => {
+            let _ = write!(out, ", ${c:.4}");
+        }
+        None => out.push_str(", cost unknown"),
+    }
+    out
+}
+
+/// The answers of `ask` tasks, each under a `repo · task [· file]` heading, indented.
+pub fn answers(report: &RunReport) -> String {
+    let mut out = String::new();
+    for r in &report.repos {
+        for t in &r.tasks {
+            for a in &t.answers {
+                let about = a
+                    .path
+                    .as_deref()
+                    .map(|p| format!(" · {p}"))
+                    .unwrap_or_default();
+                let cut = if a.truncated {
+                    " (cut off at the output limit)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "# {} · {}{about}{cut}", r.path, t.name);
+                for line in a.text.trim_end().lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 fn not_run(t: &super::Totals) -> String {
@@ -247,6 +303,34 @@ pub fn markdown(report: &RunReport) -> String {
         out.push_str("\n**Failures**\n\n");
         for p in problems {
             let _ = writeln!(out, "- {}", md_cell(&p));
+        }
+    }
+    let mut any = false;
+    for r in &report.repos {
+        for t in &r.tasks {
+            for a in &t.answers {
+                if !any {
+                    out.push_str("\n**Answers**\n");
+                    any = true;
+                }
+                let about = a
+                    .path
+                    .as_deref()
+                    .map(|p| format!(" · `{}`", md_cell(p)))
+                    .unwrap_or_default();
+                let cut = if a.truncated {
+                    " (cut off at the output limit)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "\n<details><summary>{} · {}{about}{cut}</summary>\n\n{}\n\n</details>",
+                    md_cell(&r.path),
+                    md_cell(&t.name),
+                    a.text.trim_end()
+                );
+            }
         }
     }
     let t = &report.totals;

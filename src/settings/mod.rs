@@ -153,6 +153,8 @@ pub enum CacheMode {
     Refresh,
     /// No cache.
     Off,
+    /// Read cached responses only; a miss is an error (reproducible CI runs).
+    Replay,
 }
 
 macro_rules! names {
@@ -187,7 +189,8 @@ names!(Verbosity {
 });
 names!(Provider { Openai => "openai", Anthropic => "anthropic", Ollama => "ollama" });
 names!(CacheMode {
-    ReadWrite => "read-write", ReadOnly => "read-only", Refresh => "refresh", Off => "off"
+    ReadWrite => "read-write", ReadOnly => "read-only", Refresh => "refresh", Off => "off",
+    Replay => "replay"
 });
 
 /// The edit format names `model.edit_format` accepts.

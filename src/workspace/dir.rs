@@ -3,14 +3,14 @@
 //! against confinement and the policy, then carried out atomically.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, Permissions};
+use std::fs::{self, Metadata, Permissions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use super::path::{Refusal, check_no_symlink, check_relative};
+use super::path::{Refusal, check_relative, confine};
 use super::policy::{Policy, is_binary};
-use super::write::{delete_file, write_atomic};
+use super::write::{delete_file, write_atomic_over};
 use crate::coders::{Change, Files};
 
 /// The files under one directory.
@@ -20,6 +20,18 @@ pub struct DirFiles {
     policy: Policy,
     excluded: HashSet<String>,
     listing: OnceLock<Vec<String>>,
+    seen: Mutex<Seen>,
+}
+
+/// What one `DirFiles` has already looked at, so a bulk apply does not repeat a `stat` per
+/// directory level and a read of each file's head for every check. The last component of a
+/// path is still looked at before every read and write.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Relative directories found to be real directories (not symlinks).
+    dirs: HashSet<String>,
+    /// Whether files whose content passed through here are binary.
+    binary: HashMap<String, bool>,
 }
 
 /// What happened to one [`Change`] when it was carried out.
@@ -43,6 +55,7 @@ impl DirFiles {
             policy,
             excluded: HashSet::new(),
             listing: OnceLock::new(),
+            seen: Mutex::new(Seen::default()),
         }
     }
 
@@ -66,28 +79,42 @@ impl DirFiles {
 
     /// Confinement and the deny list: the normal form of `path` and where it is on disk.
     pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), Refusal> {
+        self.locate(path).map(|(rel, abs, _)| (rel, abs))
+    }
+
+    /// [`DirFiles::resolve`], with the file's metadata (`None`: it does not exist).
+    fn locate(&self, path: &str) -> Result<(String, PathBuf, Option<Metadata>), Refusal> {
         let rel = check_relative(path)?;
         if self.excluded.contains(&rel) {
             return Err(Refusal::Input(rel));
         }
         self.policy.check_path(&rel)?;
-        let abs = check_no_symlink(&self.root, &rel)?;
-        Ok((rel, abs))
+        let (abs, meta) = confine(&self.root, &rel, &mut self.seen().dirs)?;
+        Ok((rel, abs, meta))
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Everything [`Files::check_write`] checks, as a [`Refusal`].
     pub fn check(&self, path: &str) -> Result<(), Refusal> {
-        let (rel, abs) = self.resolve(path)?;
-        match fs::symlink_metadata(&abs) {
-            Ok(meta) => {
-                self.policy.check_size(&rel, meta.len())?;
-                if head_is_binary(&abs) {
-                    return Err(Refusal::Binary(rel));
+        let (rel, abs, meta) = self.locate(path)?;
+        self.check_located(&rel, &abs, meta.as_ref())
+    }
+
+    fn check_located(&self, rel: &str, abs: &Path, meta: Option<&Metadata>) -> Result<(), Refusal> {
+        match meta {
+            Some(meta) => {
+                self.policy.check_size(rel, meta.len())?;
+                let known = self.seen().binary.get(rel).copied();
+                if known.unwrap_or_else(|| head_is_binary(abs)) {
+                    return Err(Refusal::Binary(rel.to_string()));
                 }
                 Ok(())
             }
-            Err(_) if !self.policy.allow_create => Err(Refusal::CreateNotAllowed(rel)),
-            Err(_) => Ok(()),
+            None if !self.policy.allow_create => Err(Refusal::CreateNotAllowed(rel.to_string())),
+            None => Ok(()),
         }
     }
 
@@ -144,17 +171,17 @@ impl DirFiles {
         mode: Option<Permissions>,
         mentioned: &HashSet<&str>,
     ) -> Applied {
-        let exists_before = self
-            .resolve(path)
-            .is_ok_and(|(_, abs)| abs.symlink_metadata().is_ok());
+        let located = self.locate(path);
+        let exists_before = matches!(&located, Ok((_, _, Some(_))));
         let action = match (from, created || !exists_before) {
             (Some(_), _) => "renamed",
             (None, true) => "created",
             (None, false) => "modified",
         };
         let result = (|| {
-            self.check(path).map_err(refused)?;
-            let (rel, abs) = self.resolve(path).map_err(refused)?;
+            let (rel, abs, meta) = located.map_err(refused)?;
+            self.check_located(&rel, &abs, meta.as_ref())
+                .map_err(refused)?;
             self.policy
                 .check_size(&rel, content.len() as u64)
                 .map_err(refused)?;
@@ -168,7 +195,9 @@ impl DirFiles {
                 }
                 None => None,
             };
-            write_atomic(&abs, content, mode).map_err(|e| format!("cannot write `{rel}`: {e}"))?;
+            write_atomic_over(&abs, content, mode, meta.as_ref())
+                .map_err(|e| format!("cannot write `{rel}`: {e}"))?;
+            self.seen().binary.insert(rel.clone(), is_binary(content));
             if let (Some(old_abs), Some(old)) = (old, from)
                 && !mentioned.contains(old)
                 && old_abs != abs
@@ -193,6 +222,7 @@ impl DirFiles {
                 return Err(refused(Refusal::DeleteNotAllowed(rel)));
             }
             delete_file(&abs).map_err(|e| format!("cannot delete `{rel}`: {e}"))?;
+            self.seen().binary.remove(&rel);
             self.prune_empty_dirs(&abs);
             Ok(())
         })();
@@ -210,6 +240,11 @@ impl DirFiles {
         while let Some(d) = dir {
             if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(d).is_err() {
                 break;
+            }
+            // Gone: whatever takes its place is looked at afresh.
+            if let Ok(rel) = d.strip_prefix(&self.root) {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                self.seen().dirs.remove(&rel);
             }
             dir = d.parent();
         }
@@ -280,12 +315,12 @@ impl Files for DirFiles {
         if self.excluded.contains(&rel) {
             return None;
         }
-        let abs = check_no_symlink(&self.root, &rel).ok()?;
-        let meta = fs::symlink_metadata(&abs).ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        fs::read(&abs).ok()
+        let (abs, meta) = confine(&self.root, &rel, &mut self.seen().dirs).ok()?;
+        let meta = meta.filter(Metadata::is_file)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        fs::File::open(&abs).ok()?.read_to_end(&mut bytes).ok()?;
+        self.seen().binary.insert(rel, is_binary(&bytes));
+        Some(bytes)
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {

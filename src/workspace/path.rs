@@ -2,6 +2,8 @@
 //! absolute or drive paths, nothing in `.git`) and on disk (no existing component is a
 //! symlink, so a link cannot carry a write outside).
 
+use std::collections::HashSet;
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 /// Why a path may not be written. The text is what a user (or a model) reads as the reason an
@@ -114,38 +116,61 @@ fn is_git_dir_name(part: &str) -> bool {
 /// `symlink_metadata`: none may be a symlink, and all but the last must be directories. The
 /// part that does not exist yet is fine: it will be created as plain directories.
 pub fn check_no_symlink(root: &Path, rel: &str) -> Result<PathBuf, Refusal> {
-    let parts: Vec<&str> = rel.split('/').collect();
+    confine(root, rel, &mut HashSet::new()).map(|(abs, _)| abs)
+}
+
+/// [`check_no_symlink`] for many paths under one root: directories already found to be real
+/// directories (`verified`, relative prefixes) are not looked at again, and the last
+/// component's metadata is returned (`None`: it does not exist), so a caller needs no second
+/// `stat`. The last component is always looked at.
+pub fn confine(
+    root: &Path,
+    rel: &str,
+    verified: &mut HashSet<String>,
+) -> Result<(PathBuf, Option<Metadata>), Refusal> {
     let mut here = root.to_path_buf();
-    for (i, part) in parts.iter().enumerate() {
+    let mut start = 0;
+    while start <= rel.len() {
+        let end = rel[start..].find('/').map_or(rel.len(), |i| start + i);
+        let part = &rel[start..end];
+        let last = end == rel.len();
         here.push(part);
-        let prefix = parts[..=i].join("/");
+        let prefix = &rel[..end];
+        if !last && verified.contains(prefix) {
+            start = end + 1;
+            continue;
+        }
         match here.symlink_metadata() {
             Ok(meta) if meta.file_type().is_symlink() => {
                 return Err(Refusal::Symlink {
                     path: rel.to_string(),
-                    link: prefix,
+                    link: prefix.to_string(),
                 });
             }
-            Ok(meta) if i + 1 < parts.len() && !meta.is_dir() => {
+            Ok(meta) if !last && !meta.is_dir() => {
                 return Err(Refusal::NotADirectory {
                     path: rel.to_string(),
-                    prefix,
+                    prefix: prefix.to_string(),
                 });
             }
-            Ok(meta) if i + 1 == parts.len() && meta.is_dir() => {
+            Ok(meta) if last && meta.is_dir() => {
                 return Err(Refusal::IsDirectory(rel.to_string()));
             }
-            Ok(_) => {}
+            Ok(meta) if last => return Ok((here, Some(meta))),
+            Ok(_) => {
+                verified.insert(prefix.to_string());
+            }
             // Missing from here on: nothing below can be a link.
             Err(_) => {
-                for rest in &parts[i + 1..] {
-                    here.push(rest);
+                if !last {
+                    here.push(&rel[end + 1..]);
                 }
-                return Ok(here);
+                return Ok((here, None));
             }
         }
+        start = end + 1;
     }
-    Ok(here)
+    Ok((here, None))
 }
 
 #[cfg(test)]

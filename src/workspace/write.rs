@@ -3,7 +3,7 @@
 //! half of one. The target keeps its permissions (the executable bit); a new file gets
 //! 0666 less the umask, as `git checkout` would create it.
 
-use std::fs::{self, Permissions};
+use std::fs::{self, Metadata, Permissions};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -11,17 +11,27 @@ use std::path::Path;
 /// file's, read before it was deleted), else the existing file's, else the umask default.
 /// Missing parent directories are created.
 pub fn write_atomic(path: &Path, content: &[u8], keep: Option<Permissions>) -> io::Result<()> {
+    let existing = fs::symlink_metadata(path).ok().filter(|m| m.is_file());
+    write_atomic_over(path, content, keep, existing.as_ref())
+}
+
+/// [`write_atomic`] when the caller has just looked the target up: `existing` is its metadata
+/// (`None`: no file there yet, and parent directories may be missing). Saves the lookups a
+/// bulk apply would otherwise repeat for every file.
+pub fn write_atomic_over(
+    path: &Path,
+    content: &[u8],
+    keep: Option<Permissions>,
+    existing: Option<&Metadata>,
+) -> io::Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    fs::create_dir_all(parent)?;
-    let keep = keep.or_else(|| {
-        fs::symlink_metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.permissions())
-    });
+    if existing.is_none() {
+        fs::create_dir_all(parent)?;
+    }
+    let keep = keep.or_else(|| existing.map(Metadata::permissions));
     let mut builder = tempfile::Builder::new();
     builder.prefix(".codefleet-").suffix(".tmp");
     #[cfg(unix)]
@@ -34,11 +44,30 @@ pub fn write_atomic(path: &Path, content: &[u8], keep: Option<Permissions>) -> i
     let mut tmp = builder.tempfile_in(parent)?;
     tmp.write_all(content)?;
     tmp.flush()?;
-    if let Some(perms) = keep {
+    if let Some(perms) = keep
+        && !created_with(tmp.as_file(), &perms)
+    {
         tmp.as_file().set_permissions(perms)?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Whether a temporary file was created with `perms` already: 0666 less the umask, learnt
+/// from the first file this process creates (the umask never changes here), so the common
+/// case of keeping a 0644 file's mode costs no `chmod`.
+#[cfg(unix)]
+fn created_with(file: &fs::File, perms: &Permissions) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::OnceLock;
+    static CREATED: OnceLock<Option<u32>> = OnceLock::new();
+    let created = CREATED.get_or_init(|| file.metadata().ok().map(|m| m.permissions().mode()));
+    created.is_some_and(|mode| mode & 0o7777 == perms.mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn created_with(_file: &fs::File, _perms: &Permissions) -> bool {
+    false
 }
 
 /// Deletes a file; a file that is already gone is not an error (the end state is the same).
@@ -96,6 +125,24 @@ mod tests {
             fs::metadata(&moved).unwrap().permissions().mode() & 0o777,
             0o755
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_stays_private_after_a_default_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, private) = (dir.path().join("a"), dir.path().join("b"));
+        write_atomic(&plain, b"a", None).unwrap();
+        let default = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        fs::write(&private, "b").unwrap();
+        fs::set_permissions(&private, Permissions::from_mode(0o600)).unwrap();
+        for _ in 0..2 {
+            write_atomic(&plain, b"aa", None).unwrap();
+            write_atomic(&private, b"bb", None).unwrap();
+        }
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&plain), mode(&private)), (default, 0o600));
     }
 
     #[test]

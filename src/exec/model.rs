@@ -1,0 +1,1120 @@
+//! `prompt` and `ask` tasks: the task's files shown to a model (one request per file, or per
+//! repository in batches that fit the model's context), its replies parsed and applied by the
+//! coders under the run's policy, failed edits sent back with the coders' feedback, and what
+//! every request cost accounted for. Requests are bounded run-wide by `model.concurrency`; a
+//! budget error stops every further request of the run, keeping what already landed.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
+use crate::error::Error;
+use crate::git::Repo;
+use crate::llm::prompt::{self, Shown};
+use crate::llm::{Client, Completion, Finish, Message, Request};
+use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
+use crate::plan::{Skip, content_skip, select};
+use crate::report::{Answer, EditOutcome, ModelUse, TaskReport, TaskStatus, Tokens};
+use crate::workspace::{check_relative, is_binary};
+
+use super::observer::Observer;
+use super::overlay::{Reader, Stored};
+use super::pool::catching;
+use super::tasks::FileOutcome;
+
+/// The function a run gets its model clients from.
+pub type ClientFor = dyn Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync;
+
+/// Where a run gets the [`Client`] for a task's model settings: the CLI builds real ones from
+/// the pipeline and settings; tests and library users pass their own. A run asks once per
+/// distinct client setting (provider, name, base URL, key, timeout, temperature) and shares
+/// the client between every task and repository that uses it.
+#[derive(Clone)]
+pub struct Models(Arc<ClientFor>);
+
+impl Models {
+    /// Clients from `f`.
+    pub fn new(f: impl Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync + 'static) -> Models {
+        Models(Arc::new(f))
+    }
+
+    /// No clients: every model task fails with E450 (what a run built in code gets by default).
+    pub fn unavailable() -> Models {
+        Models::new(|_| {
+            Err(
+                Error::new("E450", "no model client is available to this run").hint(
+                    "pass `RunOptions::models` (the CLI builds them from `model:` and settings)",
+                ),
+            )
+        })
+    }
+
+    /// The client for `model`.
+    pub fn client(&self, model: &Model) -> Result<Arc<Client>, Error> {
+        (self.0)(model)
+    }
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Models::unavailable()
+    }
+}
+
+impl fmt::Debug for Models {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Models(..)")
+    }
+}
+
+/// Error codes of the client that stop every further request of the run: budgets exhausted
+/// (tokens, requests, wall time; the llm transport's codes).
+const STOPPING_CODES: &[&str] = &["E440", "E441", "E442"];
+
+/// The client gave up because the run was interrupted.
+const INTERRUPTED: &str = "E413";
+
+/// Whether an error from [`Client::complete`] means no further request may be sent.
+fn stops_the_run(e: &Error) -> bool {
+    STOPPING_CODES.contains(&e.code)
+}
+
+/// Request slots: at most `n` requests in flight across the run.
+struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
+        *free += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// A client made for some model settings (or why it could not be).
+type Made = (Model, Result<Arc<Client>, Error>);
+
+/// A run's model side: the clients made so far, the request slots, and why requests stopped.
+pub(crate) struct Runtime<'a> {
+    models: &'a Models,
+    clients: Mutex<Vec<Made>>,
+    slots: Slots,
+    concurrency: usize,
+    stopped: Mutex<Option<String>>,
+    interrupt: &'a AtomicBool,
+}
+
+/// Why a request was not answered.
+enum NotSent {
+    /// Requests of the run have stopped (a budget), with why.
+    Stopped(String),
+    /// Ctrl-C.
+    Interrupted,
+    /// The request failed.
+    Failed(Error),
+}
+
+/// Whether two model settings make the same client (so share it): the same endpoint, key,
+/// timeout and default temperature. Edit format and reflections are the task's business.
+fn same_endpoint(a: &Model, b: &Model) -> bool {
+    a.provider == b.provider
+        && a.name == b.name
+        && a.base_url == b.base_url
+        && a.api_key_env == b.api_key_env
+        && a.timeout == b.timeout
+        && a.temperature == b.temperature
+}
+
+impl<'a> Runtime<'a> {
+    pub fn new(models: &'a Models, concurrency: usize, interrupt: &'a AtomicBool) -> Runtime<'a> {
+        let concurrency = concurrency.max(1);
+        Runtime {
+            models,
+            clients: Mutex::new(Vec::new()),
+            slots: Slots {
+                free: Mutex::new(concurrency),
+                freed: Condvar::new(),
+            },
+            concurrency,
+            stopped: Mutex::new(None),
+            interrupt,
+        }
+    }
+
+    fn client(&self, model: &Model) -> Result<Arc<Client>, Error> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, c)) = clients.iter().find(|(m, _)| same_endpoint(m, model)) {
+            return c.clone();
+        }
+        let made = self.models.client(model);
+        clients.push((model.clone(), made.clone()));
+        made
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn stop(&self, why: String) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert(why);
+    }
+
+    /// Sends `request` in a free slot, unless the run's requests have stopped.
+    fn send(&self, client: &Client, request: &Request) -> Result<Completion, NotSent> {
+        if let Some(why) = self.stopped() {
+            return Err(NotSent::Stopped(why));
+        }
+        let _slot = self.slots.take();
+        // Another request may have exhausted the budget while this one waited.
+        if let Some(why) = self.stopped() {
+            return Err(NotSent::Stopped(why));
+        }
+        if self.interrupt.load(Ordering::SeqCst) {
+            return Err(NotSent::Interrupted);
+        }
+        match client.complete_interruptible(request, self.interrupt) {
+            Ok(c) => Ok(c),
+            Err(e) if e.code == INTERRUPTED => Err(NotSent::Interrupted),
+            Err(e) if stops_the_run(&e) => {
+                let why = describe(&e);
+                self.stop(why.clone());
+                Err(NotSent::Stopped(why))
+            }
+            Err(e) => Err(NotSent::Failed(e)),
+        }
+    }
+}
+
+/// An error as one line: the message, and the hint in parentheses.
+fn describe(e: &Error) -> String {
+    match &e.hint {
+        Some(h) => format!("[{}] {} ({h})", e.code, e.message),
+        None => format!("[{}] {}", e.code, e.message),
+    }
+}
+
+/// What a model task needs from its repository and run.
+pub(crate) struct TaskCtx<'a> {
+    pub runtime: &'a Runtime<'a>,
+    pub repo: &'a Repo,
+    pub reader: &'a Reader<'a>,
+    pub policy: &'a Policy,
+    pub task: &'a Task,
+    /// The prompt or question, rendered.
+    pub text: String,
+    pub display: &'a str,
+    pub observer: &'a dyn Observer,
+}
+
+/// What a job needs from its task, shareable across the job threads (no repository handle:
+/// a job opens its own when it needs one).
+struct Shared<'a> {
+    runtime: &'a Runtime<'a>,
+    reader: &'a Reader<'a>,
+    policy: &'a Policy,
+    task: &'a Task,
+    text: &'a str,
+    display: &'a str,
+    observer: &'a dyn Observer,
+    /// One request per file (after a task without `files:` became per repository).
+    per_file: bool,
+}
+
+/// A file read for a model.
+struct Loaded {
+    path: String,
+    text: String,
+}
+
+/// One request's worth of files.
+struct Job {
+    files: Vec<usize>,
+}
+
+/// A path a job changed: the content before (`None`: created) and after (`None`: deleted).
+type NetChange = (String, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// What one job did.
+#[derive(Default)]
+struct JobResult {
+    usage: ModelUse,
+    edits: Vec<EditOutcome>,
+    /// Net changes: path → new bytes (`None`: deleted), with the content before.
+    changes: Vec<NetChange>,
+    failures: Vec<(String, String)>,
+    answer: Option<Answer>,
+    format: Option<Format>,
+    /// Why the job sent nothing (or stopped early): requests stopped.
+    stopped: Option<String>,
+    /// Requests it did not send because the run's requests had stopped.
+    not_sent: bool,
+    interrupted: bool,
+    /// A request failed (not a budget): the error.
+    failed: Option<String>,
+}
+
+/// Runs a `prompt` or `ask` task: fills in `report` (model use, edits, answers, status and
+/// message when the task fails as a whole) and returns each file's outcome.
+pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, FileOutcome)> {
+    let (per, ask) = match &ctx.task.kind {
+        TaskKind::Prompt { per, .. } => (*per, false),
+        TaskKind::Ask { per, .. } => (*per, true),
+        _ => return Vec::new(),
+    };
+    // Without `files:` a task works on every file of the repository, in batches: `per` needs
+    // `files:` (the pipeline checks), and one request per file of a whole repository is
+    // rarely what anyone means.
+    let per = if ctx.task.files.is_none() {
+        Per::Repo
+    } else {
+        per
+    };
+    let fail = |report: &mut TaskReport, message: String| {
+        report.status = TaskStatus::Failed;
+        report.message = Some(message);
+    };
+    let Some(name) = ctx.task.model.name.clone() else {
+        let e = Error::new("E451", "no model is named for this task")
+            .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
+        fail(report, describe(&e));
+        return Vec::new();
+    };
+    let mut usage = ModelUse {
+        name: Some(name.clone()),
+        ..ModelUse::default()
+    };
+    report.model = Some(usage.clone());
+    if let Some(why) = ctx.runtime.stopped() {
+        fail(
+            report,
+            format!("not run: model requests have stopped: {why}"),
+        );
+        return Vec::new();
+    }
+    let client = match ctx.runtime.client(&ctx.task.model) {
+        Ok(c) => c,
+        Err(e) => {
+            fail(report, describe(&e));
+            return Vec::new();
+        }
+    };
+
+    let (files, mut outcomes) = load_files(ctx, report);
+    report.files_selected = files.len();
+    ctx.observer
+        .task_started(ctx.display, &ctx.task.name, files.len());
+
+    // The jobs: one per file, or the files in batches that fit the context window.
+    let window = prompt::context_window(&name);
+    let explicit = match ctx.task.model.edit_format {
+        EditFormat::Format(f) => Some(f),
+        EditFormat::Auto => None,
+    };
+    let overhead = prompt::request_overhead(
+        (!ask).then_some(explicit.unwrap_or(Format::Diff)),
+        &ctx.text,
+    );
+    let room = prompt::room_for_files(window, overhead);
+    let tokens: Vec<u64> = files
+        .iter()
+        .map(|f| prompt::file_tokens(&f.path, f.text.len()))
+        .collect();
+    let (batches, big) = prompt::jobs(&tokens, room, per == Per::File);
+    for i in big {
+        outcomes.push(too_big(&files[i].path, tokens[i], room, &name));
+    }
+    let jobs: Vec<Job> = batches.into_iter().map(|files| Job { files }).collect();
+    if jobs.is_empty() && outcomes.is_empty() {
+        // Nothing to show the model (an empty repository, or `files:` matching nothing
+        // here): no request, and the task is unchanged.
+        return outcomes;
+    }
+
+    let results = run_jobs(
+        ctx,
+        &client,
+        &name,
+        &files,
+        &jobs,
+        (ask, per == Per::File),
+        explicit,
+    );
+
+    // Merge in job order: the first job to change a path keeps it.
+    let mut tally = Tally::default();
+    let mut changed_by: HashMap<String, usize> = HashMap::new();
+    let first = |j: usize| -> &str {
+        jobs[j]
+            .files
+            .first()
+            .map(|&i| files[i].path.as_str())
+            .unwrap_or("")
+    };
+    for (j, result) in results.into_iter().enumerate() {
+        let result = match result {
+            Ok(r) => r,
+            Err(msg) => {
+                outcomes.push((
+                    first(j).to_string(),
+                    FileOutcome::Failed {
+                        message: format!("internal error (a bug in codefleet): {msg}"),
+                        line: None,
+                    },
+                ));
+                continue;
+            }
+        };
+        usage.add(&result.usage);
+        tally.add(&result);
+        report.edits.extend(result.edits);
+        report.answers.extend(result.answer);
+        if result.interrupted {
+            outcomes.push((first(j).to_string(), FileOutcome::Interrupted));
+        }
+        for (path, message) in result.failures {
+            let line = None;
+            outcomes.push((path, FileOutcome::Failed { message, line }));
+        }
+        for (path, old, new) in result.changes {
+            if let Some(&other) = changed_by.get(&path) {
+                let message = format!(
+                    "the request for `{}` changed this file too; the change made for `{}` was kept",
+                    first(j),
+                    first(other)
+                );
+                let line = None;
+                outcomes.push((path, FileOutcome::Failed { message, line }));
+                continue;
+            }
+            changed_by.insert(path.clone(), j);
+            let new = new.map(Stored::Bytes);
+            let replacements = None;
+            outcomes.push((
+                path,
+                FileOutcome::Changed {
+                    old,
+                    new,
+                    replacements,
+                },
+            ));
+        }
+    }
+    if !ask {
+        usage.edit_format = Some(tally.formats.iter().copied().collect::<Vec<_>>().join(", "));
+    }
+    report.model = Some(usage);
+    if let Some(problems) = tally.problems() {
+        fail(report, problems);
+    }
+    outcomes
+}
+
+/// What went wrong across a task's jobs, for the task's one-line message.
+#[derive(Default)]
+struct Tally {
+    formats: BTreeSet<&'static str>,
+    stopped: Option<String>,
+    not_sent: usize,
+    failed_requests: Vec<String>,
+    truncated_answers: usize,
+}
+
+impl Tally {
+    fn add(&mut self, r: &JobResult) {
+        if let Some(f) = r.format {
+            self.formats.insert(f.name());
+        }
+        if let Some(why) = &r.stopped {
+            self.stopped.get_or_insert_with(|| why.clone());
+        }
+        self.not_sent += usize::from(r.not_sent);
+        self.failed_requests.extend(r.failed.clone());
+        self.truncated_answers += usize::from(r.answer.as_ref().is_some_and(|a| a.truncated));
+    }
+
+    /// Why the task fails as a whole, if it does.
+    fn problems(&self) -> Option<String> {
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                one.to_string()
+            } else {
+                many.to_string()
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(why) = &self.stopped {
+            let not_sent = match self.not_sent {
+                0 => String::new(),
+                n => format!("; {n} {} not sent", plural(n, "request", "requests")),
+            };
+            out.push(format!("model requests stopped: {why}{not_sent}"));
+        }
+        if let Some(first) = self.failed_requests.first() {
+            let n = self.failed_requests.len();
+            out.push(format!(
+                "{n} model {} failed: {first}",
+                plural(n, "request", "requests")
+            ));
+        }
+        if self.truncated_answers > 0 {
+            let n = self.truncated_answers;
+            out.push(format!(
+                "{n} {} cut off at the output limit",
+                plural(n, "answer was", "answers were")
+            ));
+        }
+        (!out.is_empty()).then(|| out.join("; "))
+    }
+}
+
+fn too_big(path: &str, tokens: u64, room: u64, model: &str) -> (String, FileOutcome) {
+    (
+        path.to_string(),
+        FileOutcome::Failed {
+            message: format!(
+                "too large for `{model}`'s context window (about {tokens} tokens; {room} fit with the prompt and room for the reply)"
+            ),
+            line: None,
+        },
+    )
+}
+
+/// The task's files as a model may see them: selected by `files:`, never denied ones, and
+/// never a file over `max_file_size`, binary or not UTF-8 (counted as skipped). A file that
+/// cannot be read is a failure.
+fn load_files(
+    ctx: &TaskCtx<'_>,
+    report: &mut TaskReport,
+) -> (Vec<Loaded>, Vec<(String, FileOutcome)>) {
+    let overlay = ctx.reader.overlay;
+    let selected = select(
+        overlay.paths.keys().map(String::as_str),
+        ctx.task.files.as_ref(),
+        &ctx.policy.deny,
+        &mut report.skipped,
+    );
+    let mut out = Vec::new();
+    let mut failed = Vec::new();
+    for path in selected {
+        if ctx
+            .reader
+            .too_large(ctx.repo, &path, ctx.policy.max_file_size)
+        {
+            Skip::TooLarge.count(&mut report.skipped);
+            continue;
+        }
+        let bytes = match ctx.reader.read(ctx.repo, &path) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                failed.push((
+                    path,
+                    FileOutcome::Failed {
+                        message: e.message,
+                        line: None,
+                    },
+                ));
+                continue;
+            }
+        };
+        if let Some(skip) = content_skip(&bytes, ctx.policy.max_file_size) {
+            skip.count(&mut report.skipped);
+            continue;
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => out.push(Loaded { path, text }),
+            Err(_) => Skip::Binary.count(&mut report.skipped),
+        }
+    }
+    (out, failed)
+}
+
+/// Runs the jobs on scoped threads, at most `model.concurrency` of them for this task (the
+/// run-wide slots bound requests across repositories). Results in job order; a panic is the
+/// job's result.
+fn run_jobs(
+    ctx: &TaskCtx<'_>,
+    client: &Client,
+    name: &str,
+    files: &[Loaded],
+    jobs: &[Job],
+    (ask, per_file): (bool, bool),
+    explicit: Option<Format>,
+) -> Vec<Result<JobResult, String>> {
+    let shared = Shared {
+        runtime: ctx.runtime,
+        reader: ctx.reader,
+        policy: ctx.policy,
+        task: ctx.task,
+        text: &ctx.text,
+        display: ctx.display,
+        observer: ctx.observer,
+        per_file,
+    };
+    let ctx = &shared;
+    let results: Vec<Mutex<Option<Result<JobResult, String>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = ctx.runtime.concurrency.min(jobs.len());
+    let work = || {
+        loop {
+            let j = next.fetch_add(1, Ordering::SeqCst);
+            let Some(job) = jobs.get(j) else { break };
+            let shown: Vec<&Loaded> = job.files.iter().map(|&i| &files[i]).collect();
+            let result = catching(|| {
+                if ask {
+                    ask_job(ctx, client, name, &shown)
+                } else {
+                    edit_job(ctx, client, name, &shown, explicit)
+                }
+            });
+            // Progress as each request's files finish, not when the whole task does.
+            for f in &shown {
+                ctx.observer.file_done(ctx.display, &ctx.task.name, &f.path);
+            }
+            if let Ok(mut slot) = results[j].lock() {
+                *slot = Some(result);
+            }
+        }
+    };
+    if threads <= 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| Err("a job did not finish".into()))
+        })
+        .collect()
+}
+
+/// Adds one completion to `usage`.
+fn account(usage: &mut ModelUse, c: &Completion) {
+    let u = &c.reply.usage;
+    usage.add(&ModelUse {
+        requests: if c.cached {
+            0
+        } else {
+            1 + u64::from(c.retries)
+        },
+        cache_hits: u64::from(c.cached),
+        retries: u64::from(c.retries),
+        tokens: Tokens {
+            input: u.input,
+            cached_input: u.cached_input,
+            output: u.output,
+        },
+        cost_usd: c.cost_usd,
+        ..ModelUse::default()
+    });
+}
+
+/// Sends `request`, recording a refusal in `result`; `None` when there is no reply to use.
+fn send(
+    ctx: &Shared<'_>,
+    client: &Client,
+    request: &Request,
+    result: &mut JobResult,
+) -> Option<Completion> {
+    match ctx.runtime.send(client, request) {
+        Ok(c) => {
+            account(&mut result.usage, &c);
+            Some(c)
+        }
+        Err(NotSent::Stopped(why)) => {
+            result.stopped = Some(why);
+            result.not_sent = true;
+            None
+        }
+        Err(NotSent::Interrupted) => {
+            result.interrupted = true;
+            None
+        }
+        Err(NotSent::Failed(e)) => {
+            result.usage.requests += 1;
+            result.failed = Some(describe(&e));
+            None
+        }
+    }
+}
+
+fn request(ctx: &Shared<'_>, name: &str, messages: Vec<Message>) -> Request {
+    Request {
+        model: name.to_string(),
+        messages,
+        temperature: ctx.task.model.temperature,
+        max_output_tokens: None,
+    }
+}
+
+fn ask_job(ctx: &Shared<'_>, client: &Client, name: &str, shown: &[&Loaded]) -> JobResult {
+    let mut result = JobResult::default();
+    let list: Vec<Shown<'_>> = shown
+        .iter()
+        .map(|f| Shown {
+            path: &f.path,
+            text: &f.text,
+        })
+        .collect();
+    let messages = prompt::ask_request(ctx.text, &list);
+    let Some(c) = send(ctx, client, &request(ctx, name, messages), &mut result) else {
+        return result;
+    };
+    result.answer = Some(Answer {
+        path: ctx
+            .per_file
+            .then(|| shown.first().map(|f| f.path.clone()))
+            .flatten(),
+        files: shown.iter().map(|f| f.path.clone()).collect(),
+        text: c.reply.text,
+        truncated: c.reply.finish == Finish::Length,
+    });
+    result
+}
+
+fn edit_job(
+    ctx: &Shared<'_>,
+    client: &Client,
+    name: &str,
+    shown: &[&Loaded],
+    explicit: Option<Format>,
+) -> JobResult {
+    let mut result = JobResult::default();
+    let longest = shown.iter().map(|f| f.text.lines().count()).max();
+    let format = explicit.unwrap_or_else(|| coders::format_for_model(name, longest));
+    result.format = Some(format);
+    let list: Vec<Shown<'_>> = shown
+        .iter()
+        .map(|f| Shown {
+            path: &f.path,
+            text: &f.text,
+        })
+        .collect();
+    let (mut messages, fence) = prompt::edit_request(format, ctx.text, &list);
+    let given: Vec<String> = shown.iter().map(|f| f.path.clone()).collect();
+    let files = JobFiles {
+        ctx,
+        given: shown
+            .iter()
+            .map(|f| (f.path.as_str(), f.text.as_bytes()))
+            .collect(),
+        repo: OnceCell::new(),
+        loaded: RefCell::new(HashMap::new()),
+        changes: RefCell::new(BTreeMap::new()),
+    };
+    let options = ApplyOptions {
+        udiff: UdiffInput::Reply,
+        fence: Some(fence),
+        given_files: Some(given.clone()),
+    };
+    let first = given.first().cloned().unwrap_or_default();
+    let rounds = ctx.task.model.reflections + 1;
+    for round in 1..=rounds {
+        let Some(c) = send(
+            ctx,
+            client,
+            &request(ctx, name, messages.clone()),
+            &mut result,
+        ) else {
+            if let Some(e) = &result.failed {
+                for path in &given {
+                    result
+                        .failures
+                        .push((path.clone(), format!("the model request failed: {e}")));
+                }
+            }
+            break;
+        };
+        let reply = c.reply.text;
+        match &c.reply.finish {
+            Finish::Stop => {}
+            Finish::Length => {
+                result.failures.push((
+                    first.clone(),
+                    format!(
+                        "the reply (round {round}) was cut off at the model's output limit; none of it was applied"
+                    ),
+                ));
+                break;
+            }
+            Finish::Other(why) => {
+                result.failures.push((
+                    first.clone(),
+                    format!(
+                        "the model stopped ({why}) in round {round}; none of its reply was applied"
+                    ),
+                ));
+                break;
+            }
+        }
+        let outcome = coders::parse_and_apply(format, &reply, &files, &options);
+        let mut refused = Vec::new();
+        for change in &outcome.changes {
+            if let Change::Delete { path } = change
+                && !ctx.policy.allow_delete
+            {
+                refused.push(path.clone());
+                continue;
+            }
+            files.record(change);
+        }
+        record_round(&mut result, &files, &outcome.edits, round, &refused);
+        let Some(feedback) = outcome.feedback else {
+            break;
+        };
+        if round == rounds {
+            unfixed(&mut result, &files, &outcome.edits, round, &first);
+            break;
+        }
+        messages.push(Message::assistant(reply));
+        messages.push(Message::user(feedback));
+    }
+    result.changes = files.net_changes();
+    result
+}
+
+/// Records how a round's edits fared, and the deletes the policy refused.
+fn record_round(
+    result: &mut JobResult,
+    files: &JobFiles<'_>,
+    edits: &[coders::EditReport],
+    round: u32,
+    refused: &[String],
+) {
+    let refusal = |path: &str| {
+        format!("refused: deleting `{path}` is not allowed (policy `allow_delete: false`)")
+    };
+    for e in edits {
+        let (applied, file, detail) = match &e.status {
+            EditStatus::Applied { file, .. } if refused.contains(file) => {
+                (false, None, refusal(file))
+            }
+            EditStatus::Applied { file, strategy } => (
+                true,
+                (file != &e.path).then(|| file.clone()),
+                strategy.to_string(),
+            ),
+            EditStatus::Failed { reason } => (false, None, files.reason(&e.path, reason)),
+        };
+        result.edits.push(EditOutcome {
+            path: e.path.clone(),
+            round,
+            line: e.line,
+            applied,
+            file,
+            detail,
+        });
+    }
+    for path in refused {
+        result.failures.push((path.clone(), refusal(path)));
+    }
+}
+
+/// The edits of the last round that still failed, as failures of their files (`first`, the
+/// job's first file, for an edit that named none).
+fn unfixed(
+    result: &mut JobResult,
+    files: &JobFiles<'_>,
+    edits: &[coders::EditReport],
+    round: u32,
+    first: &str,
+) {
+    let tries = if round == 1 {
+        String::new()
+    } else {
+        format!(" (still failing after {} rounds of feedback)", round - 1)
+    };
+    for e in edits {
+        if let EditStatus::Failed { reason } = &e.status {
+            let path = if e.path.is_empty() { first } else { &e.path };
+            result.failures.push((
+                path.to_string(),
+                format!(
+                    "edit {} (reply line {}, round {round}): {}{tries}",
+                    e.index + 1,
+                    e.line,
+                    files.reason(&e.path, reason)
+                ),
+            ));
+        }
+    }
+}
+
+/// What a job's replies see: the task's overlay, this job's changes so far over it, and the
+/// policy. Denied, binary and over-size files read as absent, so no part of them reaches a
+/// model (not even in feedback); writes are confined by the policy and the task's `files:`.
+struct JobFiles<'a> {
+    ctx: &'a Shared<'a>,
+    given: HashMap<&'a str, &'a [u8]>,
+    /// A repository handle for files outside the job, opened on first need.
+    repo: OnceCell<Option<Repo>>,
+    loaded: RefCell<HashMap<String, Base>>,
+    changes: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
+}
+
+/// A file as the task found it.
+#[derive(Clone)]
+enum Base {
+    Missing,
+    TooLarge,
+    Binary,
+    Text(Vec<u8>),
+}
+
+impl JobFiles<'_> {
+    fn base(&self, path: &str) -> Base {
+        if let Some(b) = self.loaded.borrow().get(path) {
+            return b.clone();
+        }
+        let base = if let Some(bytes) = self.given.get(path) {
+            Base::Text(bytes.to_vec())
+        } else if !self.ctx.reader.overlay.paths.contains_key(path) {
+            Base::Missing
+        } else {
+            match self.repo.get_or_init(|| self.ctx.reader.open()) {
+                None => Base::Missing,
+                Some(repo) => {
+                    let max = self.ctx.policy.max_file_size;
+                    if self.ctx.reader.too_large(repo, path, max) {
+                        Base::TooLarge
+                    } else {
+                        match self.ctx.reader.read(repo, path) {
+                            Ok(Some(b)) if b.len() as u64 > max => Base::TooLarge,
+                            Ok(Some(b)) if is_binary(&b) || std::str::from_utf8(&b).is_err() => {
+                                Base::Binary
+                            }
+                            Ok(Some(b)) => Base::Text(b),
+                            Ok(None) | Err(_) => Base::Missing,
+                        }
+                    }
+                }
+            }
+        };
+        self.loaded
+            .borrow_mut()
+            .insert(path.to_string(), base.clone());
+        base
+    }
+
+    fn denied(&self, path: &str) -> bool {
+        self.ctx.policy.deny.is_match(path)
+    }
+
+    /// Why an edit of `path` failed, for the report: a denied file reads as absent to the
+    /// coders (and so to the model), but the user is told the policy refused it.
+    fn reason(&self, path: &str, reason: &str) -> String {
+        if !path.is_empty() && self.denied(path) {
+            format!("refused: `{path}` is denied by policy")
+        } else {
+            reason.to_string()
+        }
+    }
+
+    fn record(&self, change: &Change) {
+        let mut changes = self.changes.borrow_mut();
+        match change {
+            Change::Write { path, content, .. } => {
+                changes.insert(path.clone(), Some(content.clone()));
+            }
+            Change::Delete { path } => {
+                changes.insert(path.clone(), None);
+            }
+        }
+    }
+
+    /// The job's changes against the task's files: (path, content before, content after).
+    fn net_changes(&self) -> Vec<NetChange> {
+        let changes = std::mem::take(&mut *self.changes.borrow_mut());
+        changes
+            .into_iter()
+            .filter_map(|(path, new)| {
+                let old = match self.base(&path) {
+                    Base::Text(b) => Some(b),
+                    _ => None,
+                };
+                if old == new {
+                    return None;
+                }
+                Some((path, old, new))
+            })
+            .collect()
+    }
+}
+
+impl Files for JobFiles<'_> {
+    fn paths(&self) -> Vec<String> {
+        let changes = self.changes.borrow();
+        let mut all: BTreeSet<String> = self
+            .ctx
+            .reader
+            .overlay
+            .paths
+            .keys()
+            .filter(|p| !self.denied(p))
+            .cloned()
+            .collect();
+        for (path, new) in changes.iter() {
+            if new.is_some() {
+                all.insert(path.clone());
+            } else {
+                all.remove(path);
+            }
+        }
+        all.into_iter().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if self.denied(path) {
+            return None;
+        }
+        if let Some(new) = self.changes.borrow().get(path) {
+            return new.clone();
+        }
+        match self.base(path) {
+            Base::Text(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    fn check_write(&self, path: &str) -> Result<(), String> {
+        let path = check_relative(path).map_err(|r| r.to_string())?;
+        if self.denied(&path) {
+            return Err(format!("refused: `{path}` is denied by policy"));
+        }
+        if !self
+            .ctx
+            .task
+            .files
+            .as_ref()
+            .is_none_or(|f| f.matches(&path))
+        {
+            return Err(format!("refused: `{path}` is outside this task's `files:`"));
+        }
+        if let Some(Some(_)) = self.changes.borrow().get(&path) {
+            return Ok(());
+        }
+        let create = || {
+            if self.ctx.policy.allow_create {
+                Ok(())
+            } else {
+                Err(format!(
+                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
+                ))
+            }
+        };
+        if let Some(None) = self.changes.borrow().get(&path) {
+            return create();
+        }
+        match self.base(&path) {
+            Base::Text(_) => Ok(()),
+            Base::Missing => create(),
+            Base::TooLarge => Err(format!(
+                "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
+                self.ctx.policy.max_file_size
+            )),
+            Base::Binary => Err(format!("refused: `{path}` is a binary file")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_message_names_each_kind_of_trouble_once() {
+        let mut tally = Tally::default();
+        assert_eq!(tally.problems(), None);
+        for r in [
+            JobResult {
+                stopped: Some("[E441] budget spent".into()),
+                not_sent: true,
+                ..JobResult::default()
+            },
+            JobResult {
+                stopped: Some("[E440] later".into()),
+                not_sent: true,
+                failed: Some("[E402] rejected".into()),
+                ..JobResult::default()
+            },
+        ] {
+            tally.add(&r);
+        }
+        assert_eq!(
+            tally.problems().as_deref(),
+            Some(
+                "model requests stopped: [E441] budget spent; 2 requests not sent; 1 model request failed: [E402] rejected"
+            )
+        );
+    }
+
+    #[test]
+    fn tasks_share_a_client_only_for_the_same_endpoint_and_temperature() {
+        let a = Model {
+            name: Some("m".into()),
+            reflections: 3,
+            ..Model::default()
+        };
+        let b = Model {
+            reflections: 0,
+            edit_format: EditFormat::Format(Format::Whole),
+            ..a.clone()
+        };
+        assert!(same_endpoint(&a, &b));
+        let hot = Model {
+            temperature: Some(0.9),
+            ..a.clone()
+        };
+        assert!(!same_endpoint(&a, &hot));
+        let other = Model {
+            base_url: Some("http://127.0.0.1:1".into()),
+            ..a.clone()
+        };
+        assert!(!same_endpoint(&a, &other));
+    }
+
+    #[test]
+    fn slots_hand_out_at_most_n_at_once() {
+        let slots = Slots {
+            free: Mutex::new(2),
+            freed: Condvar::new(),
+        };
+        let one = slots.take();
+        let two = slots.take();
+        assert_eq!(*slots.free.lock().unwrap(), 0);
+        drop(one);
+        assert_eq!(*slots.free.lock().unwrap(), 1);
+        drop(two);
+        assert_eq!(*slots.free.lock().unwrap(), 2);
+    }
+}

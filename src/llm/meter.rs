@@ -1,0 +1,133 @@
+//! The run's budget and request slots, shared by every client of one run (hold it in an
+//! `Arc`): limits on tokens, requests and wall time are checked before each request and fail
+//! closed; `model.concurrency` bounds the requests in flight across all clients.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::errors::{self, failed};
+use super::{Totals, Usage};
+use crate::error::Error;
+use crate::pipeline::Budget;
+
+/// Budget, request slots and run-wide totals.
+#[derive(Debug)]
+pub struct Meter {
+    budget: Budget,
+    concurrency: usize,
+    started: Instant,
+    state: Mutex<State>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: usize,
+    totals: Totals,
+}
+
+/// A request slot, released when dropped.
+pub(crate) struct Slot<'a> {
+    meter: &'a Meter,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut state = self.meter.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.meter.freed.notify_one();
+    }
+}
+
+impl Meter {
+    /// A meter enforcing `budget`, with at most `concurrency` requests in flight (0: no bound).
+    /// Wall time counts from now.
+    pub fn new(budget: Budget, concurrency: usize) -> Meter {
+        Meter {
+            budget,
+            concurrency,
+            started: Instant::now(),
+            state: Mutex::new(State::default()),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// No limits at all.
+    pub fn unlimited() -> Meter {
+        Meter::new(Budget::default(), 0)
+    }
+
+    /// What every client sharing this meter has done so far.
+    pub fn totals(&self) -> Totals {
+        self.lock().totals
+    }
+
+    /// Waits for a request slot, then checks the budget and counts the request. A budget
+    /// already spent is an error and no request is made.
+    pub(crate) fn admit(&self, provider: &str) -> Result<Slot<'_>, Error> {
+        let mut state = self.lock();
+        while self.concurrency > 0 && state.in_flight >= self.concurrency {
+            state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        if let Some(limit) = self.budget.max_wall_time
+            && self.started.elapsed() >= limit
+        {
+            return Err(failed(
+                errors::BUDGET_TIME,
+                format!(
+                    "budget spent: the run's wall time limit ({}) is reached; no request sent to {provider}",
+                    crate::pipeline::format_duration(limit)
+                ),
+            )
+            .hint("raise model.budget.max_wall_time; finished tasks keep their results"));
+        }
+        if let Some(limit) = self.budget.max_requests
+            && state.totals.requests >= limit
+        {
+            return Err(failed(
+                errors::BUDGET_REQUESTS,
+                format!(
+                    "budget spent: {limit} model requests made (model.budget.max_requests); no request sent to {provider}"
+                ),
+            )
+            .hint("raise model.budget.max_requests; finished tasks keep their results"));
+        }
+        if let Some(limit) = self.budget.max_tokens
+            && state.totals.usage.total() >= limit
+        {
+            return Err(failed(
+                errors::BUDGET_TOKENS,
+                format!(
+                    "budget spent: {} tokens used of {limit} (model.budget.max_tokens); no request sent to {provider}",
+                    state.totals.usage.total()
+                ),
+            )
+            .hint("raise model.budget.max_tokens; finished tasks keep their results"));
+        }
+        state.totals.requests += 1;
+        state.in_flight += 1;
+        Ok(Slot { meter: self })
+    }
+
+    pub(crate) fn record_reply(&self, usage: &Usage, cost: Option<f64>) {
+        let mut state = self.lock();
+        state.totals.usage.add(usage);
+        match cost {
+            Some(c) => state.totals.cost_usd += c,
+            None => state.totals.unpriced_requests += 1,
+        }
+    }
+
+    pub(crate) fn record_retry(&self) {
+        self.lock().totals.retries += 1;
+    }
+
+    pub(crate) fn record_cache_hit(&self) {
+        self.lock().totals.cache_hits += 1;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
