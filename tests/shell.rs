@@ -914,3 +914,39 @@ fn a_cwd_that_is_missing_or_leaves_through_a_symlink_fails_the_task() {
     }
     assert_eq!(f.tip(&repo, "codefleet/cwd"), None);
 }
+
+#[test]
+fn commands_a_model_suggests_are_reported_and_never_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let marker = f.path("ran");
+    let reply = format!(
+        "a.txt\n```\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE\n```\n\nThen run:\n\n```bash\ntouch {}\n```\n",
+        marker.display()
+    );
+    let server = ModelServer::with_handler(move |_| Step::text(&reply));
+    let p = f.pipeline(&format!(
+        "version: 1\nname: sug\nmodel: {{ provider: openai, name: test-model, base_url: \"{}\", edit_format: diff }}\ntasks:\n  - name: edit\n    files: [a.txt]\n    prompt: Make it new.\n",
+        server.base_url()
+    ));
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let t = task(&report, "edit");
+    assert_eq!(t["status"], "changed");
+    assert_eq!(
+        t["suggested_commands"],
+        serde_json::json!([format!("touch {}", marker.display())])
+    );
+    assert!(!marker.exists(), "a suggested command ran");
+    assert_eq!(f.git(&repo, &["show", "codefleet/sug:a.txt"]), "new\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--force"]);
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains(&format!(
+            "task `edit`: the model suggested these commands; codefleet does not run them:\n  $ touch {}\n",
+            marker.display()
+        )),
+        "{summary}"
+    );
+    assert!(!marker.exists(), "a suggested command ran");
+}

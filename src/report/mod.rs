@@ -230,6 +230,9 @@ pub struct TaskReport {
     /// For a failed `check` that reverted the task before it: that task's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverted: Option<String>,
+    /// Shell commands the model's replies suggested (`prompt`): reported, never run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested_commands: Vec<String>,
 }
 
 /// A shell command a task ran.
@@ -297,6 +300,7 @@ impl TaskReport {
             answers: Vec::new(),
             command: None,
             reverted: None,
+            suggested_commands: Vec::new(),
         }
     }
 }

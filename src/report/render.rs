@@ -116,6 +116,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             }
         }
     }
+    out.push_str(&suggested(report));
     let answered = answers(report);
     if !answered.is_empty() {
         out.push('\n');
@@ -305,6 +306,14 @@ pub fn markdown(report: &RunReport) -> String {
             let _ = writeln!(out, "- {}", md_cell(&p));
         }
     }
+    let commands = suggested(report);
+    if !commands.is_empty() {
+        let fence = fence_for(&commands);
+        let _ = write!(
+            out,
+            "\n**Commands the model suggested**\n\n{fence}text{commands}{fence}\n"
+        );
+    }
     let mut any = false;
     for r in &report.repos {
         for t in &r.tasks {
@@ -335,6 +344,33 @@ pub fn markdown(report: &RunReport) -> String {
     }
     let t = &report.totals;
     let _ = writeln!(out, "\n{}\n", totals_line(t));
+    out
+}
+
+/// A Markdown code fence longer than any backtick run in `text`, so the text shows verbatim.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// The shell commands models suggested, per task, each line under a `$`: codefleet reports
+/// them and never runs them. Empty when there are none.
+fn suggested(report: &RunReport) -> String {
+    let mut out = String::new();
+    for r in &report.repos {
+        for t in r.tasks.iter().filter(|t| !t.suggested_commands.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\n{}: task `{}`: the model suggested these commands; codefleet does not run them:",
+                r.path, t.name
+            );
+            for command in &t.suggested_commands {
+                for (i, line) in command.lines().enumerate() {
+                    let _ = writeln!(out, "  {} {line}", if i == 0 { "$" } else { " " });
+                }
+            }
+        }
+    }
     out
 }
 
@@ -383,9 +419,7 @@ fn failed_checks(report: &RunReport, out: &mut String) {
             md_cell(&ending)
         );
         if !tail.is_empty() {
-            // A fence longer than any backtick run in the output keeps it verbatim.
-            let longest = tail.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-            let fence = "`".repeat(longest.max(2) + 1);
+            let fence = fence_for(&tail);
             let _ = writeln!(
                 out,
                 "\n  <details><summary>output</summary>\n\n{fence}text\n{tail}\n{fence}\n\n  </details>\n"
