@@ -782,7 +782,7 @@ fn a_fix_round_without_a_model_name_says_why_and_the_check_reverts() {
     let f = Fixture::new();
     let repo = f.repo("svc", &[("a.txt", "good\n")]);
     let p = f.pipeline(
-        "version: 1\nname: fix\ntasks:\n  - name: break it\n    replace: { find: good, with: bad }\n  - name: gate\n    check: grep -q good a.txt\n    fix: { attempts: 2 }\n",
+        "version: 1\nname: fix\ntasks:\n  - name: break it\n    replace: { find: good, with: bad }\n  - name: gate\n    check: \"grep -q good a.txt || { echo a.txt is bad; exit 1; }\"\n    fix: { attempts: 2 }\n",
     );
     let (code, report) = f.run_json(&repo, &p, &[]);
     assert_eq!(code, 1, "{report:#}");
@@ -792,7 +792,8 @@ fn a_fix_round_without_a_model_name_says_why_and_the_check_reverts() {
     assert!(
         gate["message"]
             .as_str()
-            .is_some_and(|m| m.contains("fix round 1 changed nothing")),
+            .is_some_and(|m| m
+                .contains("fix round 1 changed nothing: [E451] no model is named for this task")),
         "{gate:#}"
     );
     assert_eq!(task(&report, "gate (fix 1)")["status"], "failed");
@@ -949,4 +950,31 @@ fn commands_a_model_suggests_are_reported_and_never_run() {
         "{summary}"
     );
     assert!(!marker.exists(), "a suggested command ran");
+}
+
+#[test]
+fn a_check_whose_output_names_no_file_asks_no_model() {
+    let f = Fixture::new();
+    let server = ModelServer::with_handler(|_| Step::text("nothing"));
+    let (repo, p) = breaking_pipeline(&f, &server.base_url(), 2);
+    let yaml = std::fs::read_to_string(&p).expect("read");
+    std::fs::write(
+        &p,
+        yaml.replace(
+            "echo \"src/lib.txt:1: expected value = 1\"",
+            "echo wrong value",
+        ),
+    )
+    .expect("write");
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(server.requests().len(), 0, "nothing to show, nothing sent");
+    let gate = task(&report, "gate");
+    assert!(
+        gate["message"].as_str().is_some_and(
+            |m| m.contains("no fix round: the check's output names no file of the repository")
+        ),
+        "{gate:#}"
+    );
+    assert_eq!(gate["reverted"], "break it");
 }

@@ -450,7 +450,13 @@ impl RunCtx<'_> {
             && !self.interrupt.load(Ordering::SeqCst)
         {
             rounds += 1;
-            let fix = steps::fix_task(task, check, overlay, rounds);
+            let fix = match steps::fix_task(task, check, overlay, rounds) {
+                Ok(fix) => fix,
+                Err(why) => {
+                    steps::note(check, &format!("no fix round: {why}"));
+                    break;
+                }
+            };
             let started = std::time::Instant::now();
             let (mut fix_report, changes) =
                 catching(|| self.task(repo, display, work_dir, overlay, &fix, name))

@@ -475,8 +475,14 @@ const FIX_FILES: usize = 8;
 
 /// The prompt task of fix round `round` for a failed check: the command, how it ended and the
 /// end of its output, over the repository's files the output names (by path relative to the
-/// root, or by a path inside the worktree).
-pub(super) fn fix_task(check: &Task, failed: &TaskReport, overlay: &Overlay, round: u32) -> Task {
+/// root, or by a path inside the worktree). `Err` says why there is none: a model shown no
+/// file (or the whole repository) is no way to fix a check.
+pub(super) fn fix_task(
+    check: &Task,
+    failed: &TaskReport,
+    overlay: &Overlay,
+    round: u32,
+) -> Result<Task, String> {
     let (command, ending, output) = match &failed.command {
         Some(c) => (c.command.clone(), c.ending(), c.output.clone()),
         None => (String::new(), "failed".to_string(), String::new()),
@@ -489,23 +495,26 @@ pub(super) fn fix_task(check: &Task, failed: &TaskReport, overlay: &Overlay, rou
         command.trim(),
         output.trim_end()
     );
-    let files = if named.is_empty() {
-        None
-    } else {
-        let globs: Vec<String> = named.iter().map(|p| globset::escape(p)).collect();
-        let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
-        FileFilter::new(&globs, &[]).ok()
-    };
-    Task {
+    if named.is_empty() {
+        return Err(
+            "the check's output names no file of the repository, so there is nothing to show a model"
+                .into(),
+        );
+    }
+    let globs: Vec<String> = named.iter().map(|p| globset::escape(p)).collect();
+    let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
+    let files =
+        FileFilter::new(&globs, &[]).map_err(|e| format!("cannot select the files: {e}"))?;
+    Ok(Task {
         name: format!("{} (fix {round})", check.name),
         pos: check.pos,
-        files,
+        files: Some(files),
         kind: TaskKind::Prompt {
             prompt: Template::text(text),
             per: Per::Repo,
         },
         model: check.model.clone(),
-    }
+    })
 }
 
 /// Repository files named in `output`, in order of first mention, at most [`FIX_FILES`].
@@ -591,7 +600,7 @@ mod tests {
             output: "src/a[1].rs:3: error\n".into(),
             output_truncated: false,
         });
-        let fix = fix_task(&check, &failed, &o, 2);
+        let fix = fix_task(&check, &failed, &o, 2).unwrap();
         assert_eq!(fix.name, "build (fix 2)");
         let TaskKind::Prompt { prompt, per } = &fix.kind else {
             panic!("not a prompt")
