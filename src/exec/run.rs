@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub checkout: bool,
     /// The run id; `None` makes a fresh one.
     pub run_id: Option<String>,
+    /// The clone cache remote targets run in; without one they are skipped.
+    pub remotes: Option<std::sync::Arc<git::CloneCache>>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +51,7 @@ impl Default for RunOptions {
             force: false,
             checkout: false,
             run_id: None,
+            remotes: None,
         }
     }
 }
@@ -124,7 +127,13 @@ pub fn run(
         interrupt,
         run_id: &run_id,
     };
+    if let Some(cache) = &options.remotes {
+        cache.start(super::remotes::clone_jobs(pipeline, &run_id, targets));
+    }
     let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
+    if let Some(cache) = &options.remotes {
+        cache.stop();
+    }
     let repos: Vec<RepoReport> = units
         .into_iter()
         .zip(targets)
@@ -167,6 +176,7 @@ fn describe(e: &Error) -> String {
 fn target_name(target: &Target) -> String {
     match target {
         Target::Local(p) => dir_name(p),
+        Target::Remote(r) => r.name(),
         Target::Unsupported { name, .. } => name.clone(),
     }
 }
@@ -201,6 +211,16 @@ impl RunCtx<'_> {
                 Ok(r) => r,
                 Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
+            Target::Remote(spec) => {
+                match super::remotes::prepared(self.options, self.pipeline, self.run_id, spec) {
+                    // The entry stays locked while the run works in it.
+                    Ok((path, _lock)) => match self.local_repo(&path, &display, &name) {
+                        Ok(r) => r,
+                        Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                    },
+                    Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                }
+            }
         };
         self.observer.repo_finished(&report);
         report
@@ -249,6 +269,7 @@ impl RunCtx<'_> {
             previous_tip: previous_tip.map(|t| t.to_string()),
             tip: previous_tip.map(|t| t.to_string()),
             tasks: Vec::new(),
+            publish: None,
         };
         let entries: Vec<git::TreeEntry> = repo
             .list_paths(&base)?

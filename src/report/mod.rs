@@ -2,18 +2,22 @@
 //! serialise to the `--json` document (schema: `codefleet schema --report`), and the renderers
 //! the CLI prints them with (terminal table, Markdown step summary, CI annotations, diffs).
 
+mod merge;
 mod render;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-pub use render::{annotations, markdown, paint_diff, problems, summary_table, unified_diff};
+pub use merge::{merge, read_reports};
+pub use render::{
+    annotations, markdown, paint_diff, problems, published, summary_table, unified_diff,
+};
 
 /// The version of the report document; bumped when a field changes meaning.
 pub const REPORT_VERSION: u32 = 1;
 
 /// How a run was asked to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Commits and branch updates are written.
@@ -25,7 +29,7 @@ pub enum Mode {
 }
 
 /// Everything one run did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunReport {
     /// The report format version ([`REPORT_VERSION`]).
     pub version: u32,
@@ -46,7 +50,7 @@ pub struct RunReport {
 }
 
 /// Sums over a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Totals {
     /// Repositories in the run.
     pub repos: usize,
@@ -64,10 +68,13 @@ pub struct Totals {
     pub tasks_failed: usize,
     /// Tasks not run (a kind this version does not run), over all repositories.
     pub tasks_skipped: usize,
+    /// Pushes and pull requests that failed or were refused (`--push`, `--pr`).
+    #[serde(default)]
+    pub publish_failed: usize,
 }
 
 /// What happened in one repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RepoStatus {
     /// Every task ran; at least one changed something.
@@ -83,7 +90,7 @@ pub enum RepoStatus {
 }
 
 /// One repository's part of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RepoReport {
     /// The repository path as the user named it.
     pub path: String,
@@ -108,6 +115,83 @@ pub struct RepoReport {
     pub tip: Option<String>,
     /// Tasks in pipeline order (those that ran or were stopped).
     pub tasks: Vec<TaskReport>,
+    /// The push and pull request, with `--push`/`--pr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<Publish>,
+}
+
+/// What `--push` and `--pr` did for one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Publish {
+    /// The remote pushed to, without credentials.
+    pub remote: String,
+    /// The push's outcome.
+    pub push: PushStatus,
+    /// Why the push failed or was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The pull request, with `--pr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestReport>,
+}
+
+impl Publish {
+    /// Whether the push or the pull request failed.
+    pub fn failed(&self) -> bool {
+        matches!(self.push, PushStatus::Refused | PushStatus::Failed)
+            || self
+                .pull_request
+                .as_ref()
+                .is_some_and(|p| p.action == PrAction::Failed)
+    }
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// The remote branch now holds the run's result.
+    Pushed,
+    /// The remote branch already held it.
+    UpToDate,
+    /// The remote branch moved since it was fetched: not overwritten.
+    Refused,
+    /// The push failed (network, permissions, server rules).
+    Failed,
+    /// Nothing to push (no run branch) or not asked to.
+    NotPushed,
+}
+
+/// What happened to a repository's pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrAction {
+    /// A new pull request.
+    Opened,
+    /// The open one was updated.
+    Updated,
+    /// Closed: the change became empty (with `--close-empty-prs`).
+    Closed,
+    /// Not opened (no change, the push failed, or `max_prs_per_run` reached).
+    Skipped,
+    /// The forge refused or failed.
+    Failed,
+}
+
+/// One repository's pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PullRequestReport {
+    /// What was done.
+    pub action: PrAction,
+    /// Its number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    /// Its web address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Why it was skipped or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl RepoReport {
@@ -127,6 +211,7 @@ impl RepoReport {
             previous_tip: None,
             tip: None,
             tasks: Vec::new(),
+            publish: None,
         }
     }
 
@@ -147,7 +232,7 @@ impl RepoReport {
 }
 
 /// What happened to one task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// It changed files: one commit.
@@ -163,7 +248,7 @@ pub enum TaskStatus {
 }
 
 /// Files a task left alone, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedFiles {
     /// Matched a deny glob of the policy.
     pub denied: usize,
@@ -181,7 +266,7 @@ impl SkippedFiles {
 }
 
 /// One task in one repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskReport {
     /// The task name.
     pub name: String,
@@ -232,7 +317,7 @@ impl TaskReport {
 }
 
 /// What happened to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     /// Content changed.
@@ -246,7 +331,7 @@ pub enum FileStatus {
 }
 
 /// One file in one task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FileReport {
     /// Repository-relative, `/`-separated.
     pub path: String,
@@ -275,11 +360,31 @@ impl RunReport {
         interrupted: bool,
         repos: Vec<RepoReport>,
     ) -> Self {
+        let (totals, exit_code) = Self::tally(&repos, mode, interrupted);
+        RunReport {
+            version: REPORT_VERSION,
+            run_id: run_id.into(),
+            pipeline: pipeline.into(),
+            mode,
+            interrupted,
+            repos,
+            totals,
+            exit_code,
+        }
+    }
+
+    /// Computes totals and the exit code again, after the repositories changed (a publish
+    /// stage, a merge of shard reports).
+    pub fn recount(&mut self) {
+        (self.totals, self.exit_code) = Self::tally(&self.repos, self.mode, self.interrupted);
+    }
+
+    fn tally(repos: &[RepoReport], mode: Mode, interrupted: bool) -> (Totals, i32) {
         let mut totals = Totals {
             repos: repos.len(),
             ..Totals::default()
         };
-        for r in &repos {
+        for r in repos {
             if r.commits() > 0 {
                 totals.repos_changed += 1;
             }
@@ -299,6 +404,7 @@ impl RunReport {
                 .iter()
                 .filter(|t| t.status == TaskStatus::Skipped)
                 .count();
+            totals.publish_failed += usize::from(r.publish.as_ref().is_some_and(Publish::failed));
         }
         let exit_code = if interrupted {
             130
@@ -306,6 +412,7 @@ impl RunReport {
             || totals.tasks_failed > 0
             || totals.tasks_skipped > 0
             || totals.files_failed > 0
+            || totals.publish_failed > 0
         {
             1
         } else if mode == Mode::Check && totals.commits > 0 {
@@ -313,16 +420,7 @@ impl RunReport {
         } else {
             0
         };
-        RunReport {
-            version: REPORT_VERSION,
-            run_id: run_id.into(),
-            pipeline: pipeline.into(),
-            mode,
-            interrupted,
-            repos,
-            totals,
-            exit_code,
-        }
+        (totals, exit_code)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{FileStatus, Mode, RepoReport, RepoStatus, RunReport};
+use super::{FileStatus, Mode, PrAction, PushStatus, RepoReport, RepoStatus, RunReport};
 
 fn short(id: &Option<String>) -> String {
     id.as_deref()
@@ -85,6 +85,13 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         };
         line(row, &mut out, paint);
     }
+    let published = published(report);
+    if !published.is_empty() {
+        out.push('\n');
+        for p in published {
+            let _ = writeln!(out, "{p}");
+        }
+    }
     let problems = problems(report);
     if !problems.is_empty() {
         out.push('\n');
@@ -128,10 +135,51 @@ fn not_run(t: &super::Totals) -> String {
     }
 }
 
-/// One line per failure: a skipped or failed repository, a failed task, a failed file.
+/// One line per repository that was pushed or got a pull request (`--push`, `--pr`).
+pub fn published(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &report.repos {
+        let Some(p) = &r.publish else { continue };
+        let push = match p.push {
+            PushStatus::Pushed => format!("pushed to {}", p.remote),
+            PushStatus::UpToDate => format!("up to date on {}", p.remote),
+            PushStatus::Refused => "push refused".to_string(),
+            PushStatus::Failed => "push failed".to_string(),
+            PushStatus::NotPushed => "not pushed".to_string(),
+        };
+        let pr = p.pull_request.as_ref().map(|pr| {
+            let word = match pr.action {
+                PrAction::Opened => "opened",
+                PrAction::Updated => "updated",
+                PrAction::Closed => "closed",
+                PrAction::Skipped => "not opened",
+                PrAction::Failed => "failed",
+            };
+            let number = pr.number.map(|n| format!(" #{n}")).unwrap_or_default();
+            let url = pr.url.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("; pull request{number} {word}{url}")
+        });
+        out.push(format!("{}: {push}{}", r.path, pr.unwrap_or_default()));
+    }
+    out
+}
+
+/// One line per failure: a skipped or failed repository, a failed task, a failed file, a
+/// failed push or pull request.
 pub fn problems(report: &RunReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in &report.repos {
+        if let Some(p) = &r.publish {
+            if let (PushStatus::Refused | PushStatus::Failed, Some(m)) = (p.push, &p.message) {
+                out.push(format!("{}: push: {m}", r.path));
+            }
+            if let Some(pr) = &p.pull_request
+                && pr.action == PrAction::Failed
+            {
+                let m = pr.message.as_deref().unwrap_or("failed");
+                out.push(format!("{}: pull request: {m}", r.path));
+            }
+        }
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
             out.push(format!("{}: {}: {m}", r.path, status_word(r)));
         }
@@ -216,6 +264,13 @@ pub fn markdown(report: &RunReport) -> String {
             r.files_changed(),
             r.files_failed()
         );
+    }
+    let published = published(report);
+    if !published.is_empty() {
+        out.push_str("\n**Published**\n\n");
+        for p in published {
+            let _ = writeln!(out, "- {}", md_cell(&p));
+        }
     }
     let problems = problems(report);
     if !problems.is_empty() {
