@@ -160,9 +160,11 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     let p = f.pipeline(&["svc"]);
     let p = p.to_str().unwrap();
 
+    let mut outputs = Vec::new();
     let out = f.run(&["run", p, "--pr", "--json"], &gh.url);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = json(&out);
+    outputs.push(out);
     let pr = &report["repos"][0]["publish"]["pull_request"];
     assert_eq!(pr["action"], "opened");
     assert_eq!(pr["number"], 1);
@@ -207,6 +209,7 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("pull request #1 closed"), "{stdout}");
     assert_eq!(gh.prs()[0].state, "closed");
+    outputs.push(out);
 
     // Every request carried the token; no output ever shows it.
     for r in gh.requests() {
@@ -215,7 +218,7 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
             Some(format!("Bearer {TOKEN}").as_str())
         );
     }
-    for o in [&out] {
+    for o in &outputs {
         assert!(!text(&o.stdout).contains(TOKEN) && !text(&o.stderr).contains(TOKEN));
     }
 }

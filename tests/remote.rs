@@ -428,7 +428,7 @@ fn https_with_a_token_clones_shallow_and_pushes_and_the_token_never_shows() {
     f.push_commit(&bare, "main", "b.txt", "hello b\n");
     let server = git_http::GitHttp::start(&f.path("srv"), TOKEN);
     let url = format!("{}/acme/svc.git", server.base);
-    let p = f.pipeline(&[url.clone()]);
+    let p = f.pipeline(std::slice::from_ref(&url));
 
     // Without a token the server refuses: reported, not fatal.
     let out = f.run(&["run", p.to_str().unwrap()], &[]);

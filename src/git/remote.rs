@@ -188,7 +188,7 @@ pub(crate) fn transient(e: &git2::Error) -> bool {
 pub fn ls_remote(url: &str, creds: &Credentials) -> Result<Advertised, Error> {
     let tries = Cell::new(0);
     let mut remote = git2::Remote::create_detached(url)
-        .map_err(|e| unreachable_remote(url, creds, &e.message().to_string()))?;
+        .map_err(|e| unreachable_remote(url, creds, e.message()))?;
     let conn = remote
         .connect_auth(git2::Direction::Fetch, Some(creds.callbacks(&tries)), None)
         .map_err(|e| unreachable_remote(url, creds, e.message()))?;
@@ -415,7 +415,7 @@ fn lease_refused(
             "not pushed: `{remote_ref}` on `{}` moved (expected {expected}, found {})",
             creds.redact(url),
             if now.is_zero() {
-                "it deleted".to_string()
+                "the branch deleted".to_string()
             } else {
                 short(now)
             }
