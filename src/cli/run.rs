@@ -291,16 +291,7 @@ pub fn run(
                 .hint("`--check` writes nothing either; it only sets the exit code"),
         );
     }
-    let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
-    let pipelines = load_pipelines(&paths, global, out)?;
-    let mode = if args.check {
-        Mode::Check
-    } else if args.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Run
-    };
-    if (args.push || args.pr) && mode != Mode::Run {
+    if (args.push || args.pr) && (args.dry_run || args.check) {
         return Err(Error::new(
             "E092",
             "`--push` and `--pr` publish a real run; `--dry-run` and `--check` write nothing",
@@ -311,6 +302,15 @@ pub fn run(
         return Err(Error::new("E507", "`--clone-jobs 0` would never clone")
             .hint("give at least 1 (default 4)"));
     }
+    let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
+    let pipelines = load_pipelines(&paths, global, out)?;
+    let mode = if args.check {
+        Mode::Check
+    } else if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Run
+    };
     let credentials = Credentials::new(token(settings));
     let clone_options = CloneOptions {
         cache_dir: args
