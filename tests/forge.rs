@@ -274,6 +274,42 @@ fn the_cap_limits_new_pull_requests_and_github_api_url_is_honoured() {
 }
 
 #[test]
+fn an_archived_repository_is_reported_and_skipped() {
+    let f = Fixture::new();
+    f.bare("old", "hello\n");
+    f.bare("new", "hello\n");
+    let gh = github::FakeGitHub::start(TOKEN);
+    gh.state.lock().unwrap().archived.push("acme/old".into());
+    let p = f.pipeline(&["old", "new"]);
+    let out = f.run(&["run", p.to_str().unwrap(), "--pr", "--json"], &gh.url);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["repos"][0]["publish"]["push"], "not_pushed");
+    assert!(
+        report["repos"][0]["publish"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("archived")
+    );
+    assert_eq!(
+        report["repos"][1]["publish"]["pull_request"]["action"],
+        "opened"
+    );
+    let bare = f.path("srv/acme/old.git");
+    let mut cmd = Command::new("git");
+    f.env(&mut cmd);
+    let has = cmd
+        .args(["rev-parse", "-q", "--verify", "refs/heads/codefleet/greet"])
+        .current_dir(&bare)
+        .output()
+        .unwrap();
+    assert!(
+        !has.status.success(),
+        "nothing pushed to the archived repository"
+    );
+}
+
+#[test]
 fn a_bad_token_fails_the_pull_request_with_a_hint_and_without_the_token() {
     let f = Fixture::new();
     f.bare("svc", "hello\n");

@@ -77,6 +77,10 @@ pub fn publish(
                 }
                 match destination(target, repo, options) {
                     Ok(d) => {
+                        if let Some(note) = archived(options, &d, creds) {
+                            repo.publish = Some(note);
+                            return None;
+                        }
                         repo.publish = Some(push_one(repo, &d, creds));
                         Some(d)
                     }
@@ -192,6 +196,38 @@ fn destination(
             })
         }
         Target::Unsupported { .. } => Err(Error::new("E510", "not pushed: not run")),
+    }
+}
+
+/// With a forge: an archived repository is read-only, so it is reported and skipped.
+fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -> Option<Publish> {
+    let forge = &options.pull_requests.as_ref()?.forge;
+    let id = RepoId::from_url(&dest.url)?;
+    let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
+    match forge.archived(&id) {
+        Ok(false) => None,
+        Ok(true) => Some(Publish {
+            remote,
+            push: PushStatus::NotPushed,
+            message: Some(format!("{id} is archived (read-only): not pushed")),
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Skipped,
+                number: None,
+                url: None,
+                message: Some("the repository is archived".into()),
+            }),
+        }),
+        Err(e) => Some(Publish {
+            remote,
+            push: PushStatus::NotPushed,
+            message: None,
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Failed,
+                number: None,
+                url: None,
+                message: Some(format!("{}: {}", e.code, describe(&e, creds))),
+            }),
+        }),
     }
 }
 

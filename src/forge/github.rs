@@ -266,6 +266,14 @@ impl GitHub {
 }
 
 impl Forge for GitHub {
+    fn archived(&self, repo: &RepoId) -> Result<bool, Error> {
+        let reply = self.send("GET", &self.url(repo, ""), None)?;
+        if reply.status != 200 {
+            return Err(self.refused("reading the repository", repo, &reply));
+        }
+        Ok(reply.body.get("archived").and_then(Value::as_bool) == Some(true))
+    }
+
     fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error> {
         let mut url = Some(self.url(
             repo,

@@ -85,6 +85,10 @@ pub enum Created {
 
 /// The operations codefleet needs from a forge.
 pub trait Forge: Send + Sync {
+    /// Whether the repository is archived (read-only): it is then skipped, not pushed.
+    fn archived(&self, _repo: &RepoId) -> Result<bool, Error> {
+        Ok(false)
+    }
     /// The open pull request from `head` (a branch of the same repository), if any.
     fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error>;
     /// Opens a pull request.

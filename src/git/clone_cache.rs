@@ -84,6 +84,13 @@ pub struct CloneCache {
 impl CloneCache {
     /// A cache with these options; nothing happens until [`CloneCache::start`].
     pub fn new(options: CloneOptions) -> Arc<CloneCache> {
+        static TIMEOUTS: std::sync::Once = std::sync::Once::new();
+        TIMEOUTS.call_once(|| {
+            // A host that drops packets would otherwise hold a clone slot for minutes.
+            // SAFETY: a process-wide libgit2 option, set once, before this cache starts any
+            // network operation.
+            let _ = unsafe { git2::opts::set_server_connect_timeout_in_milliseconds(15_000) };
+        });
         Arc::new(CloneCache {
             options,
             slots: Mutex::new(HashMap::new()),

@@ -31,7 +31,8 @@ impl Target {
     pub fn display(&self) -> String {
         match self {
             Target::Local(p) => p.display().to_string(),
-            Target::Remote(r) => r.url.clone(),
+            // A password written into the URL is never shown.
+            Target::Remote(r) => crate::git::redact_userinfo(&r.url),
             Target::Unsupported { name, .. } => name.clone(),
         }
     }

@@ -46,6 +46,8 @@ pub struct State {
     pub page_size: usize,
     /// Answer lists without filtering by `head` (to exercise pagination).
     pub ignore_head_filter: bool,
+    /// Repositories (`owner/name`) that are archived.
+    pub archived: Vec<String>,
 }
 
 pub struct FakeGitHub {
@@ -204,6 +206,15 @@ fn route(
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let input: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let not_found = (404, String::new(), json!({"message": "Not Found"}));
+    if segs.len() == 3 && segs[0] == "repos" && method == "GET" {
+        let repo = format!("{}/{}", segs[1], segs[2]);
+        return (
+            200,
+            String::new(),
+            json!({"full_name": repo, "name": segs[2], "owner": {"login": segs[1]},
+                   "archived": st.archived.contains(&repo), "default_branch": "main"}),
+        );
+    }
     if segs.len() < 4 || segs[0] != "repos" {
         return not_found;
     }
