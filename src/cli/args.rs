@@ -29,8 +29,9 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Run on these repositories instead of the pipeline's `repos:` (repeatable).
-    #[arg(long = "repo", value_name = "PATH", global = true)]
+    /// Run on these repositories (paths or URLs) instead of the pipeline's `repos:`
+    /// (repeatable).
+    #[arg(long = "repo", value_name = "PATH|URL", global = true)]
     pub repos: Vec<PathBuf>,
     /// Worker threads (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N", global = true)]

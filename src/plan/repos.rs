@@ -53,7 +53,14 @@ impl Target {
 pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
     let mut out = Vec::new();
     if !overrides.is_empty() {
-        out.extend(overrides.iter().map(|p| Target::Local(p.clone())));
+        out.extend(overrides.iter().map(|p| {
+            let text = p.to_string_lossy();
+            if is_url(&text) {
+                url_target(&text, None)
+            } else {
+                Target::Local(p.clone())
+            }
+        }));
     } else if sources.is_empty() {
         out.push(Target::Local(PathBuf::from(".")));
     } else {
@@ -75,6 +82,11 @@ pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Targ
         Target::Unsupported { .. } => true,
     });
     Ok(out)
+}
+
+/// A URL rather than a path: `scheme://…` or scp-like `git@host:path`.
+fn is_url(text: &str) -> bool {
+    text.contains("://") || text.starts_with("git@")
 }
 
 fn url_target(url: &str, git_ref: Option<String>) -> Target {
@@ -160,7 +172,7 @@ fn read_list(file: &Path) -> Result<Vec<Target>, Error> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if line.contains("://") || line.starts_with("git@") {
+        if is_url(line) {
             out.push(url_target(line, None));
         } else {
             out.push(Target::Local(dir.join(line)));
@@ -209,6 +221,8 @@ mod tests {
         assert!(matches!(&got[3], Target::Remote(r) if r.git_ref.is_none()));
         let over = resolve(&sources, &[root.join("other")]).unwrap();
         assert_eq!(over, vec![Target::Local(root.join("other"))]);
+        let remote = resolve(&sources, &[PathBuf::from("git@github.com:acme/x.git")]).unwrap();
+        assert!(matches!(&remote[0], Target::Remote(r) if r.url == "git@github.com:acme/x.git"));
         assert_eq!(
             resolve(&[], &[]).unwrap(),
             vec![Target::Local(PathBuf::from("."))]
