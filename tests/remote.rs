@@ -285,6 +285,32 @@ fn commits_someone_pushed_to_the_run_branch_stop_that_repository() {
 }
 
 #[test]
+fn a_fresh_cache_runs_again_over_the_branch_codefleet_pushed() {
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(&[file_url(&bare)]);
+    let out = f.run(&["run", p.to_str().unwrap(), "--push"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let first = f.tip(&bare, "codefleet/greet").unwrap();
+    // Another CI machine: no cache, so no journal; upstream moved on meanwhile.
+    std::fs::remove_dir_all(f.path("cache")).unwrap();
+    let main = f.push_commit(&bare, "main", "b.txt", "hello b\n");
+    let out = f.run(&["run", p.to_str().unwrap(), "--push", "--json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["repos"][0]["previous_tip"], first.as_str());
+    assert_eq!(report["repos"][0]["publish"]["push"], "pushed");
+    let tip = f.tip(&bare, "codefleet/greet").unwrap();
+    assert_eq!(f.git(&bare, &["rev-parse", &format!("{tip}^")]), main);
+}
+
+#[test]
 fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
     use codefleet::exec::{PublishOptions, RunOptions, Silent, publish, run};
     use codefleet::git::{CloneCache, CloneOptions, Credentials};
@@ -451,6 +477,35 @@ fn https_with_a_token_clones_shallow_and_pushes_and_the_token_never_shows() {
     assert_eq!(f.git(&bare, &["show", &format!("{tip}:b.txt")]), "HELLO b");
     let entry = f.cache_entries(&f.path("cache/codefleet")).remove(0);
     assert!(entry.join("shallow").is_file(), "the clone is shallow");
+    // `depth: 0` fetches the whole history.
+    let full = f.path("pipelines/full.yml");
+    std::fs::write(
+        &full,
+        format!(
+            "version: 1\nname: greet\nrepos:\n  - url: {url}\n    depth: 0\ntasks:\n  - name: \
+             shout\n    replace: {{ find: hello, with: HELLO }}\n"
+        ),
+    )
+    .unwrap();
+    let other = f.path("full-cache");
+    let out3 = f.run(
+        &[
+            "run",
+            full.to_str().unwrap(),
+            "--cache-dir",
+            other.to_str().unwrap(),
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+    );
+    assert_eq!(
+        out3.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out3.stdout),
+        text(&out3.stderr)
+    );
+    let entry = f.cache_entries(&other).remove(0);
+    assert!(!entry.join("shallow").exists(), "depth: 0 is a full clone");
     assert!(
         server
             .requests

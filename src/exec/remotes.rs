@@ -35,13 +35,14 @@ pub(super) fn clone_jobs(
         .collect()
 }
 
-/// The cached clone of `spec`, ready to run in, and the lock on it.
+/// The cached clone of `spec`, ready to run in, whether its run branch holds only codefleet's
+/// commits, and the lock on it.
 pub(super) fn prepared(
     options: &RunOptions,
     pipeline: &Pipeline,
     run_id: &str,
     spec: &RemoteSpec,
-) -> Result<(PathBuf, EntryLock), Error> {
+) -> Result<(PathBuf, bool, EntryLock), Error> {
     let Some(cache) = &options.remotes else {
         return Err(Error::new(
             "E500",
@@ -52,5 +53,5 @@ pub(super) fn prepared(
     };
     let branch = run_branch(pipeline, run_id, &spec.name());
     let (p, lock) = cache.take(spec, &branch)?;
-    Ok((p.path, lock))
+    Ok((p.path, p.codefleet_only, lock))
 }

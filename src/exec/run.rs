@@ -213,11 +213,22 @@ impl RunCtx<'_> {
             },
             Target::Remote(spec) => {
                 match super::remotes::prepared(self.options, self.pipeline, self.run_id, spec) {
-                    // The entry stays locked while the run works in it.
-                    Ok((path, _lock)) => match self.local_repo(&path, &display, &name) {
-                        Ok(r) => r,
-                        Err(e) => RepoReport::skipped(display, name, describe(&e)),
-                    },
+                    // The entry stays locked while the run works in it. A remote run branch of
+                    // codefleet's own commits is replaced even if this clone's journal is new.
+                    Ok((path, codefleet_only, _lock)) => {
+                        let forced = RunOptions {
+                            force: self.options.force || codefleet_only,
+                            ..self.options.clone()
+                        };
+                        let ctx = RunCtx {
+                            options: &forced,
+                            ..*self
+                        };
+                        match ctx.local_repo(&path, &display, &name) {
+                            Ok(r) => r,
+                            Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                        }
+                    }
                     Err(e) => RepoReport::skipped(display, name, describe(&e)),
                 }
             }

@@ -19,6 +19,8 @@ pub struct RemoteSpec {
     pub url: String,
     /// The branch (or tag) to start from; `None` is the remote's default branch.
     pub git_ref: Option<String>,
+    /// History depth to fetch (0: all); `None` is the cache's default (`--depth`).
+    pub depth: Option<u32>,
 }
 
 impl RemoteSpec {
@@ -53,6 +55,10 @@ pub struct Prepared {
     pub remote_tip: Option<git2::Oid>,
     /// True when this run cloned it, false when an existing clone was fetched.
     pub cloned: bool,
+    /// True when the remote's run branch holds only commits codefleet made (by their
+    /// trailers): replacing them is safe even when this clone's journal never saw them (a
+    /// fresh cache, another CI machine). False when the branch is absent or has others'.
+    pub codefleet_only: bool,
 }
 
 /// How the cache clones.
@@ -86,10 +92,15 @@ impl CloneCache {
     pub fn new(options: CloneOptions) -> Arc<CloneCache> {
         static TIMEOUTS: std::sync::Once = std::sync::Once::new();
         TIMEOUTS.call_once(|| {
-            // A host that drops packets would otherwise hold a clone slot for minutes.
-            // SAFETY: a process-wide libgit2 option, set once, before this cache starts any
+            // A host that drops packets would otherwise hold a clone slot for minutes. libgit2
+            // makes sockets non-blocking once a connect timeout is set, so reads need their
+            // own (generous: a server may think a while before sending a pack).
+            // SAFETY: process-wide libgit2 options, set once, before this cache starts any
             // network operation.
-            let _ = unsafe { git2::opts::set_server_connect_timeout_in_milliseconds(15_000) };
+            unsafe {
+                let _ = git2::opts::set_server_connect_timeout_in_milliseconds(15_000);
+                let _ = git2::opts::set_server_timeout_in_milliseconds(300_000);
+            }
         });
         Arc::new(CloneCache {
             options,
@@ -244,6 +255,7 @@ impl CloneCache {
         if remote_tip.is_some() && run_ref != base_ref {
             refspecs.push(format!("+{run_ref}:refs/remotes/origin/{branch}"));
         }
+        let depth = spec.depth.unwrap_or(self.options.depth);
         let cloned = !path.join("HEAD").is_file();
         let repo = if cloned {
             // Cloned into a temporary directory and renamed into place, so a failed clone never
@@ -255,7 +267,7 @@ impl CloneCache {
             let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| git(&path, &e))?;
             repo.remote_with_fetch("origin", &spec.url, "+refs/heads/*:refs/remotes/origin/*")
                 .map_err(|e| git(&path, &e))?;
-            remote::fetch(&repo, &spec.url, &refspecs, self.options.depth, creds)?;
+            remote::fetch(&repo, &spec.url, &refspecs, depth, creds)?;
             drop(repo);
             let tmp = tmp.keep();
             std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, &e))?;
@@ -266,7 +278,7 @@ impl CloneCache {
                 repo.remote("origin", &spec.url)
                     .map_err(|e| git(&path, &e))?;
             }
-            remote::fetch(&repo, &spec.url, &refspecs, self.options.depth, creds)?;
+            remote::fetch(&repo, &spec.url, &refspecs, depth, creds)?;
             repo
         };
         let base = advertised
@@ -278,10 +290,12 @@ impl CloneCache {
             .map_err(|e| git(&path, &e))?;
         repo.set_head_detached(base.id())
             .map_err(|e| git(&path, &e))?;
+        let mut codefleet_only = false;
         if let Some(tip) = remote_tip {
             // The remote's run branch is the truth: someone's commits there must be seen.
             repo.reference(&run_ref, tip, true, "codefleet: the remote's run branch")
                 .map_err(|e| git(&path, &e))?;
+            codefleet_only = only_codefleet_commits(&repo, tip, base.id());
         }
         Ok((
             Prepared {
@@ -290,10 +304,41 @@ impl CloneCache {
                 base_branch,
                 remote_tip,
                 cloned,
+                codefleet_only,
             },
             lock,
         ))
     }
+}
+
+/// Whether every commit on `tip` that `base` lacks (as far as a shallow clone has them) carries
+/// codefleet's `Codefleet-Run` trailer.
+fn only_codefleet_commits(repo: &git2::Repository, tip: git2::Oid, base: git2::Oid) -> bool {
+    let Ok(mut walk) = repo.revwalk() else {
+        return false;
+    };
+    if walk.push(tip).is_err() {
+        return false;
+    }
+    let _ = walk.hide(base);
+    let mut seen = 0;
+    for id in walk {
+        let Ok(commit) = id.and_then(|id| repo.find_commit(id)) else {
+            return false;
+        };
+        if !commit
+            .message()
+            .unwrap_or_default()
+            .contains("\nCodefleet-Run: ")
+        {
+            return false;
+        }
+        seen += 1;
+        if seen > 1000 {
+            return false;
+        }
+    }
+    true
 }
 
 /// The ref to start from: `ref:` as a branch or tag, else the remote's HEAD.

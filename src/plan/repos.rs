@@ -69,7 +69,15 @@ pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Targ
                 RepoSource::Path(p) => out.push(Target::Local(p.clone())),
                 RepoSource::Glob(pattern) => out.extend(expand(pattern)?),
                 RepoSource::List(file) => out.extend(read_list(file)?),
-                RepoSource::Url { url, git_ref } => out.push(url_target(url, git_ref.clone())),
+                RepoSource::Url {
+                    url,
+                    git_ref,
+                    depth,
+                } => out.push(Target::Remote(RemoteSpec {
+                    url: url.clone(),
+                    git_ref: git_ref.clone(),
+                    depth: *depth,
+                })),
             }
         }
     }
@@ -93,6 +101,7 @@ fn url_target(url: &str, git_ref: Option<String>) -> Target {
     Target::Remote(RemoteSpec {
         url: url.to_string(),
         git_ref,
+        depth: None,
     })
 }
 
