@@ -515,12 +515,29 @@ fn https_with_a_token_clones_shallow_and_pushes_and_the_token_never_shows() {
             .any(|r| r.contains("git-receive-pack"))
     );
 
-    // GH_TOKEN works as well; the re-run fetches over http.
+    // GH_TOKEN works as well; the re-run fetches over http, and a push that meets a flaky
+    // proxy twice is retried until it goes through.
+    f.push_commit(&bare, "main", "c.txt", "hello c\n");
+    server
+        .fail_pushes
+        .store(2, std::sync::atomic::Ordering::SeqCst);
     let out2 = f.run(
         &["run", p.to_str().unwrap(), "--push"],
         &[("GH_TOKEN", TOKEN)],
     );
-    assert_eq!(out2.status.code(), Some(0), "{}", text(&out2.stderr));
+    assert_eq!(
+        out2.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out2.stdout),
+        text(&out2.stderr)
+    );
+    assert_eq!(
+        server.fail_pushes.load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    let tip = f.tip(&bare, "codefleet/greet").unwrap();
+    assert_eq!(f.git(&bare, &["show", &format!("{tip}:c.txt")]), "HELLO c");
 
     // The token appears nowhere: outputs, the cache (config, journal, refs), the lock files.
     let mut seen = vec![

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A running server; it stops with the test process.
@@ -16,6 +17,8 @@ pub struct GitHttp {
     pub base: String,
     /// Requests served: method and path.
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// This many push attempts are answered `502 Bad Gateway` first (a flaky proxy).
+    pub fail_pushes: Arc<AtomicUsize>,
 }
 
 impl GitHttp {
@@ -28,17 +31,24 @@ impl GitHttp {
         let root = root.to_path_buf();
         let token = token.to_string();
         let seen = Arc::clone(&requests);
+        let fail_pushes = Arc::new(AtomicUsize::new(0));
+        let failing = Arc::clone(&fail_pushes);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let root = root.clone();
                 let token = token.clone();
                 let seen = Arc::clone(&seen);
+                let failing = Arc::clone(&failing);
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root, &token, &seen);
+                    let _ = serve(stream, &root, &token, &seen, &failing);
                 });
             }
         });
-        GitHttp { base, requests }
+        GitHttp {
+            base,
+            requests,
+            fail_pushes,
+        }
     }
 }
 
@@ -47,6 +57,7 @@ fn serve(
     root: &PathBuf,
     token: &str,
     seen: &Mutex<Vec<String>>,
+    failing: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
@@ -102,6 +113,20 @@ fn serve(
                 out,
                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
                  Content-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
+                msg.len()
+            )?;
+            out.flush()?;
+            continue;
+        }
+        if target.ends_with("service=git-receive-pack")
+            && failing
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            let msg = "bad gateway\n";
+            write!(
+                out,
+                "HTTP/1.1 502 Bad Gateway\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
                 msg.len()
             )?;
             out.flush()?;
