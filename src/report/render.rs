@@ -128,11 +128,17 @@ fn totals_line(t: &super::Totals) -> String {
 }
 
 fn not_run(t: &super::Totals) -> String {
-    match t.tasks_skipped {
+    let mut out = match t.tasks_skipped {
         0 => String::new(),
         1 => "; 1 task not run".into(),
         n => format!("; {n} tasks not run"),
+    };
+    match t.publish_failed {
+        0 => {}
+        1 => out.push_str("; 1 push or pull request failed"),
+        n => out.push_str(&format!("; {n} pushes or pull requests failed")),
     }
+    out
 }
 
 /// One line per repository that was pushed or got a pull request (`--push`, `--pr`).
@@ -439,6 +445,50 @@ mod tests {
             annotations(&report()),
             "::error file=svc/src/a%2Cb.rs,line=3,title=codefleet task rename::SEARCH not found%0Aat all\n"
         );
+    }
+
+    #[test]
+    fn pushes_and_pull_requests_are_listed_and_failures_counted() {
+        use super::super::{Publish, PullRequestReport};
+        let mut r = report();
+        r.repos[0].publish = Some(Publish {
+            remote: "https://github.com/acme/svc.git".into(),
+            push: PushStatus::Refused,
+            message: Some("E520: not pushed: it moved".into()),
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Skipped,
+                number: None,
+                url: None,
+                message: Some("the push did not succeed".into()),
+            }),
+        });
+        let mut ok = r.repos[0].clone();
+        ok.path = "api".into();
+        ok.publish = Some(Publish {
+            remote: "https://github.com/acme/api.git".into(),
+            push: PushStatus::Pushed,
+            message: None,
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Opened,
+                number: Some(7),
+                url: Some("https://github.com/acme/api/pull/7".into()),
+                message: None,
+            }),
+        });
+        r.repos.push(ok);
+        r.recount();
+        assert_eq!(r.totals.publish_failed, 1);
+        let text = summary_table(&r, false);
+        assert!(
+            text.contains("api: pushed to https://github.com/acme/api.git; pull request #7 opened https://github.com/acme/api/pull/7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("svc: push: E520: not pushed: it moved"),
+            "{text}"
+        );
+        assert!(text.contains("; 1 push or pull request failed"), "{text}");
+        assert!(markdown(&r).contains("**Published**"));
     }
 
     #[test]
