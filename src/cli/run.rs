@@ -355,7 +355,8 @@ pub fn run(
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
-        // One clone cache per pipeline: it holds the entries' locks until the run is published.
+        // One clone cache per pipeline: it holds the entries' locks until the run is published
+        // (dropped with `options.remotes` and `cache` at the end of this iteration).
         let cache = CloneCache::new(clone_options.clone());
         options.remotes = Some(Arc::clone(&cache));
         let (tx, rx) = mpsc::channel();

@@ -3,9 +3,10 @@
 //! worker with its cache entry locked.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Exit};
-use crate::git::{EntryLock, RemoteSpec};
+use crate::git::{CloneCache, EntryLock, RemoteSpec};
 use crate::pipeline::Pipeline;
 use crate::plan::Target;
 
@@ -35,6 +36,21 @@ pub(super) fn clone_jobs(
         .collect()
 }
 
+/// An entry's lock while a worker runs in it; afterwards handed back to the cache, which keeps
+/// it until the run is published and the cache dropped.
+pub(super) struct Held {
+    lock: Option<EntryLock>,
+    cache: Arc<CloneCache>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            self.cache.hold(lock);
+        }
+    }
+}
+
 /// The cached clone of `spec`, ready to run in, whether its run branch holds only codefleet's
 /// commits, and the lock on it.
 pub(super) fn prepared(
@@ -42,7 +58,7 @@ pub(super) fn prepared(
     pipeline: &Pipeline,
     run_id: &str,
     spec: &RemoteSpec,
-) -> Result<(PathBuf, bool, EntryLock), Error> {
+) -> Result<(PathBuf, bool, Held), Error> {
     let Some(cache) = &options.remotes else {
         return Err(Error::new(
             "E500",
@@ -53,5 +69,9 @@ pub(super) fn prepared(
     };
     let branch = run_branch(pipeline, run_id, &spec.name());
     let (p, lock) = cache.take(spec, &branch)?;
-    Ok((p.path, p.codefleet_only, lock))
+    let held = Held {
+        lock: Some(lock),
+        cache: Arc::clone(cache),
+    };
+    Ok((p.path, p.codefleet_only, held))
 }

@@ -38,7 +38,8 @@ pub struct RunOptions {
     pub checkout: bool,
     /// The run id; `None` makes a fresh one.
     pub run_id: Option<String>,
-    /// The clone cache remote targets run in; without one they are skipped.
+    /// The clone cache remote targets run in (its entries stay locked while it lives);
+    /// without one they are skipped.
     pub remotes: Option<std::sync::Arc<git::CloneCache>>,
 }
 

@@ -84,6 +84,7 @@ pub struct CloneCache {
     slots: Mutex<HashMap<String, Slot>>,
     ready: Condvar,
     prepared: Mutex<HashMap<String, Prepared>>,
+    held: Mutex<Vec<EntryLock>>,
     stop: AtomicBool,
 }
 
@@ -107,6 +108,7 @@ impl CloneCache {
             slots: Mutex::new(HashMap::new()),
             ready: Condvar::new(),
             prepared: Mutex::new(HashMap::new()),
+            held: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         })
     }
@@ -222,6 +224,15 @@ impl CloneCache {
                 }
             }
         }
+    }
+
+    /// Keeps an entry's lock until this cache is dropped, so the push after the run still
+    /// finds the clone as the run left it.
+    pub fn hold(&self, lock: EntryLock) {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(lock);
     }
 
     /// What was prepared for `url` in this run, for the push and pull request stages.
