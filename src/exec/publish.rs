@@ -263,6 +263,15 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
             );
             Ok(pushed)
         });
+    tracing::info!(
+        "push of {branch} to {}: {}",
+        out.remote,
+        match &result {
+            Ok(Pushed::Updated) => "pushed".to_string(),
+            Ok(Pushed::UpToDate) => "up to date".to_string(),
+            Err(e) => e.code.to_string(),
+        }
+    );
     match result {
         Ok(Pushed::Updated) => out.push = PushStatus::Pushed,
         Ok(Pushed::UpToDate) => out.push = PushStatus::UpToDate,

@@ -249,6 +249,7 @@ impl CloneCache {
     /// on a fresh machine sees the commits already pushed.
     fn prepare(&self, spec: &RemoteSpec, branch: &str) -> Result<(Prepared, EntryLock), Error> {
         let creds = &self.options.credentials;
+        let started = std::time::Instant::now();
         let path = self.entry(&spec.url);
         let parent = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
@@ -308,6 +309,13 @@ impl CloneCache {
                 .map_err(|e| git(&path, &e))?;
             codefleet_only = only_codefleet_commits(&repo, tip, base.id());
         }
+        tracing::info!(
+            "{} {} ({base_branch} at {}) in {} ms",
+            if cloned { "cloned" } else { "fetched" },
+            creds.redact(&spec.url),
+            &base.id().to_string()[..10],
+            started.elapsed().as_millis()
+        );
         Ok((
             Prepared {
                 path,
