@@ -718,3 +718,57 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+#[test]
+fn a_local_checkout_pushes_to_its_origin_with_a_lease_like_force_with_lease() {
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let url = bare.to_str().unwrap();
+    f.git(f.dir.path(), &["clone", "-q", url, "checkout"]);
+    let checkout = f.path("checkout");
+    let p = f.pipeline(&[]);
+    let args = [
+        "run",
+        p.to_str().unwrap(),
+        "--repo",
+        checkout.to_str().unwrap(),
+        "--push",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let tip = f.tip(&bare, "codefleet/greet").expect("pushed to origin");
+    assert_eq!(
+        f.git(&bare, &["show", &format!("{tip}:a.txt")]),
+        "HELLO world"
+    );
+    // The remote-tracking ref records what was pushed: the next lease starts there.
+    assert_eq!(
+        f.git(
+            &checkout,
+            &["rev-parse", "refs/remotes/origin/codefleet/greet"]
+        ),
+        tip
+    );
+
+    // Someone else moves the remote branch; this checkout has not fetched it.
+    let theirs = f.push_commit(&bare, "codefleet/greet", "x.txt", "theirs\n");
+    f.git(
+        &checkout,
+        &["commit", "-q", "--allow-empty", "-m", "local work"],
+    );
+    let out = f.run(&args, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("push refused"), "{stdout}");
+    assert!(stdout.contains("E520"), "{stdout}");
+    assert_eq!(
+        f.tip(&bare, "codefleet/greet").as_deref(),
+        Some(theirs.as_str())
+    );
+}
