@@ -7,10 +7,13 @@ mod model;
 pub mod observer;
 mod overlay;
 pub mod pool;
+mod publish;
+mod remotes;
 mod run;
 mod tasks;
 
 pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
+pub use publish::{PublishOptions, PullRequests, publish};
 pub use run::{RunOptions, run};
