@@ -11,6 +11,7 @@ pub mod cli;
 pub mod coders;
 pub mod error;
 pub mod exec;
+pub mod forge;
 pub mod git;
 pub mod llm;
 pub mod pipeline;

@@ -75,13 +75,16 @@ fn run_help_shows_its_flags() {
 }
 
 #[test]
-fn commands_of_later_releases_say_so_and_exit_2() {
-    for args in [&["run", "--push", "p.yml"][..], &["run", "--pr", "p.yml"]] {
+fn push_and_pr_refuse_a_run_that_writes_nothing() {
+    for args in [
+        &["run", "--push", "--dry-run", "p.yml"][..],
+        &["run", "--pr", "--check", "p.yml"],
+    ] {
         let out = codefleet(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = text(&out.stderr);
         assert!(
-            err.starts_with("error[E092]: `--push` and `--pr` are not available in this version\n"),
+            err.starts_with("error[E092]: `--push` and `--pr` publish a real run"),
             "{args:?}: {err}"
         );
         assert!(err.contains("help: "), "{args:?} has no hint: {err}");

@@ -29,8 +29,9 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Run on these repositories instead of the pipeline's `repos:` (repeatable).
-    #[arg(long = "repo", value_name = "PATH", global = true)]
+    /// Run on these repositories (paths or URLs) instead of the pipeline's `repos:`
+    /// (repeatable).
+    #[arg(long = "repo", value_name = "PATH|URL", global = true)]
     pub repos: Vec<PathBuf>,
     /// Worker threads (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N", global = true)]
@@ -119,6 +120,8 @@ Examples:
     Config(ConfigArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Work with run reports (`report merge` joins the reports of shards).
+    Report(ReportArgs),
 }
 
 /// `codefleet run`.
@@ -145,9 +148,53 @@ pub struct RunArgs {
     /// Push each run branch to its remote (with a lease on the previous tip).
     #[arg(long)]
     pub push: bool,
-    /// Open or update a pull request per repository.
+    /// Open or update a pull request per repository (GitHub; pushes first).
     #[arg(long)]
     pub pr: bool,
+    /// With --pr: close the open pull request of a repository whose change became empty.
+    #[arg(long)]
+    pub close_empty_prs: bool,
+    /// With --pr: open at most this many new pull requests in this run.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_prs: usize,
+    /// Remote repositories cloned or fetched at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub clone_jobs: usize,
+    /// History depth fetched for remote repositories (0: everything).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub depth: u32,
+    /// Where remote repositories are cloned (default: `cache.dir`, i.e.
+    /// $XDG_CACHE_HOME/codefleet or ~/.cache/codefleet).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `codefleet report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+/// The `report` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the `--json` reports of the shards of a run (`--shard K/N`) into one.
+    #[command(after_help = "\
+Prints the summary table of the whole run (or, with --json, the merged report), appends the
+Markdown summary to $GITHUB_STEP_SUMMARY when set, and exits as the whole run would have.
+
+Example:
+  codefleet report merge shard-*.json")]
+    Merge(MergeArgs),
+}
+
+/// `codefleet report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files written by `codefleet run --json`.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
 }
 
 /// `codefleet plan`.

@@ -8,6 +8,7 @@ mod history;
 mod init;
 mod logging;
 mod plan;
+mod report;
 mod run;
 mod schema;
 mod validate;
@@ -125,6 +126,7 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
         Command::Runs(a) => history::runs(&global, &a, out),
         Command::Show(a) => history::show(&global, &a, out),
         Command::Rollback(a) => history::rollback(&global, &a, out),
+        Command::Report(a) => report::run(&global, &a, out),
     }
 }
 

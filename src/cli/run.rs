@@ -6,12 +6,14 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Out;
 use super::args::{GlobalArgs, RunArgs};
 use crate::error::{Error, Exit};
-use crate::exec::{Observer, RunOptions};
+use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
+use crate::forge::GitHub;
+use crate::git::{CloneCache, CloneOptions, Credentials, Secret};
 use crate::pipeline::{self, Pipeline};
 use crate::plan;
 use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
@@ -296,18 +298,22 @@ pub fn run(
     args: &RunArgs,
     out: &mut Out<'_>,
 ) -> Result<Exit, Error> {
-    if args.push || args.pr {
-        return Err(Error::new(
-            "E092",
-            "`--push` and `--pr` are not available in this version",
-        )
-        .hint("push the run branch with `git push` after the run"));
-    }
     if args.dry_run && args.check {
         return Err(
             Error::new("E093", "`--dry-run` and `--check` exclude each other")
                 .hint("`--check` writes nothing either; it only sets the exit code"),
         );
+    }
+    if (args.push || args.pr) && (args.dry_run || args.check) {
+        return Err(Error::new(
+            "E092",
+            "`--push` and `--pr` publish a real run; `--dry-run` and `--check` write nothing",
+        )
+        .hint("leave out `--dry-run`/`--check`, or leave out `--push`/`--pr`"));
+    }
+    if args.clone_jobs == 0 {
+        return Err(Error::new("E507", "`--clone-jobs 0` would never clone")
+            .hint("give at least 1 (default 4)"));
     }
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
     let mut pipelines = load_pipelines(&paths, global, out)?;
@@ -321,7 +327,17 @@ pub fn run(
     } else {
         Mode::Run
     };
-    let options = RunOptions {
+    let credentials = Credentials::new(token(settings));
+    let clone_options = CloneOptions {
+        cache_dir: args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| settings.cache_dir.value.clone()),
+        depth: args.depth,
+        jobs: args.clone_jobs,
+        credentials: credentials.clone(),
+    };
+    let mut options = RunOptions {
         jobs: settings.jobs.value,
         mode,
         base: args.base.clone(),
@@ -329,6 +345,21 @@ pub fn run(
         checkout: args.checkout,
         run_id: None,
         models: crate::exec::Models::unavailable(),
+        remotes: None,
+    };
+    let publish_options = |cache: &Arc<CloneCache>| PublishOptions {
+        jobs: args.clone_jobs,
+        push: args.push || args.pr,
+        pull_requests: args.pr.then(|| PullRequests {
+            forge: Box::new(GitHub::new(
+                &github_api_url(settings),
+                credentials.token().cloned(),
+            )),
+            close_empty: args.close_empty_prs,
+            max: args.max_prs,
+        }),
+        remotes: Some(Arc::clone(cache)),
+        credentials: credentials.clone(),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -341,10 +372,11 @@ pub fn run(
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
-        let options = RunOptions {
-            models: model_clients(pipeline, settings),
-            ..options.clone()
-        };
+        options.models = model_clients(pipeline, settings);
+        // One clone cache per pipeline: it holds the entries' locks until the run is published
+        // (dropped with `options.remotes` and `cache` at the end of this iteration).
+        let cache = CloneCache::new(clone_options.clone());
+        options.remotes = Some(Arc::clone(&cache));
         let (tx, rx) = mpsc::channel();
         let observer = ChannelObserver {
             tx: Mutex::new(tx),
@@ -383,7 +415,7 @@ pub fn run(
             }
             worker.join()
         });
-        let report = match result {
+        let mut report = match result {
             Ok(r) => r?,
             Err(_) => {
                 return Err(Error::new("E304", "the run stopped on an internal error")
@@ -391,12 +423,16 @@ pub fn run(
                     .hint("this is a bug in codefleet; please report it"));
             }
         };
+        if !interrupt.load(Ordering::SeqCst) {
+            crate::exec::publish(pipeline, &mut report, &targets, &publish_options(&cache))?;
+        }
+        options.remotes = None;
         reports.push(report);
         if interrupt.load(Ordering::SeqCst) {
             break;
         }
     }
-    print_reports(&reports, mode, global.json, quiet, out);
+    print_reports(&reports, mode, global.json, quiet, true, out);
     let exit = reports
         .iter()
         .map(|r| match r.exit_code {
@@ -461,7 +497,16 @@ fn model_clients(pipeline: &Pipeline, settings: &Settings) -> crate::exec::Model
     })
 }
 
-fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out: &mut Out<'_>) {
+/// Prints reports: JSON or the summary (with diffs for a dry run), the Markdown step summary
+/// when `GITHUB_STEP_SUMMARY` is set, and, with `annotate`, annotations under GitHub Actions.
+pub(super) fn print_reports(
+    reports: &[RunReport],
+    mode: Mode,
+    json: bool,
+    quiet: bool,
+    annotate: bool,
+    out: &mut Out<'_>,
+) {
     if json {
         // Serialised from the structs, so fields keep their documented order.
         let text = match reports {
@@ -512,9 +557,34 @@ fn print_reports(reports: &[RunReport], mode: Mode, json: bool, quiet: bool, out
             out.error(&Error::io(&path, &e).exit(Exit::Failed));
         }
     }
-    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+    if annotate && std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         for r in reports {
             let _ = out.stderr.write_all(report::annotations(r).as_bytes());
         }
     }
+}
+
+/// The token for https remotes and the GitHub API: the variable `github.token_env` names
+/// (default GITHUB_TOKEN), else GH_TOKEN (the GitHub CLI's), else GITHUB_TOKEN.
+fn token(settings: &Settings) -> Option<Secret> {
+    [
+        settings.github_token_env.value.as_str(),
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+    ]
+    .iter()
+    .find_map(|var| std::env::var(var).ok().and_then(Secret::new))
+}
+
+/// `github.api_url`; when left at its default, GITHUB_API_URL as GitHub Actions sets it (on
+/// GitHub Enterprise it names the server's API).
+fn github_api_url(settings: &Settings) -> String {
+    if settings.github_api_url.source == crate::settings::Source::Default
+        && let Some(url) = std::env::var("GITHUB_API_URL")
+            .ok()
+            .filter(|u| u.starts_with("http"))
+    {
+        return url;
+    }
+    settings.github_api_url.value.clone()
 }

@@ -44,6 +44,9 @@ pub struct RunOptions {
     pub run_id: Option<String>,
     /// Where `prompt` and `ask` tasks get their model clients.
     pub models: Models,
+    /// The clone cache remote targets run in (its entries stay locked while it lives);
+    /// without one they are skipped.
+    pub remotes: Option<std::sync::Arc<git::CloneCache>>,
 }
 
 impl Default for RunOptions {
@@ -56,6 +59,7 @@ impl Default for RunOptions {
             checkout: false,
             run_id: None,
             models: Models::unavailable(),
+            remotes: None,
         }
     }
 }
@@ -125,16 +129,23 @@ pub fn run(
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
     let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);
+    let gates: Vec<Gate> = pipeline.tasks.iter().map(|_| Gate::default()).collect();
     let ctx = RunCtx {
         pipeline,
         options,
         observer,
         interrupt,
         run_id: &run_id,
-        gates: pipeline.tasks.iter().map(|_| Gate::default()).collect(),
+        gates: &gates,
         models: &models,
     };
+    if let Some(cache) = &options.remotes {
+        cache.start(super::remotes::clone_jobs(pipeline, &run_id, targets));
+    }
     let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
+    if let Some(cache) = &options.remotes {
+        cache.stop();
+    }
     let repos: Vec<RepoReport> = units
         .into_iter()
         .zip(targets)
@@ -177,6 +188,7 @@ pub(super) fn describe(e: &Error) -> String {
 fn target_name(target: &Target) -> String {
     match target {
         Target::Local(p) => dir_name(p),
+        Target::Remote(r) => r.name(),
         Target::Unsupported { name, .. } => name.clone(),
     }
 }
@@ -196,7 +208,7 @@ struct RunCtx<'a> {
     interrupt: &'a AtomicBool,
     run_id: &'a str,
     /// Each task's `concurrency:` gate for shell steps, by task index.
-    gates: Vec<Gate>,
+    gates: &'a [Gate],
     models: &'a model_tasks::Runtime<'a>,
 }
 
@@ -214,6 +226,27 @@ impl RunCtx<'_> {
                 Ok(r) => r,
                 Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
+            Target::Remote(spec) => {
+                match super::remotes::prepared(self.options, self.pipeline, self.run_id, spec) {
+                    // The entry stays locked while the run works in it. A remote run branch of
+                    // codefleet's own commits is replaced even if this clone's journal is new.
+                    Ok((path, codefleet_only, _lock)) => {
+                        let forced = RunOptions {
+                            force: self.options.force || codefleet_only,
+                            ..self.options.clone()
+                        };
+                        let ctx = RunCtx {
+                            options: &forced,
+                            ..*self
+                        };
+                        match ctx.local_repo(&path, &display, &name) {
+                            Ok(r) => r,
+                            Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                        }
+                    }
+                    Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                }
+            }
         };
         self.observer.repo_finished(&report);
         report
@@ -262,6 +295,7 @@ impl RunCtx<'_> {
             previous_tip: previous_tip.map(|t| t.to_string()),
             tip: previous_tip.map(|t| t.to_string()),
             tasks: Vec::new(),
+            publish: None,
         };
         let entries: Vec<git::TreeEntry> = repo
             .list_paths(&base)?

@@ -1,7 +1,8 @@
 //! The git layer runs stand on: open a repository and resolve its base, read base content
 //! without letting a dirty working tree leak in, build commits from objects (never the user's
 //! index or working tree), move run branches with compare-and-swap, journal runs, roll them
-//! back, and lock a repository against concurrent runs. Clone cache and push come later.
+//! back, lock a repository against concurrent runs, keep a cache of clones of remote
+//! repositories, and push run branches with a lease.
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
 //! with codes `E200`–`E216`, catalogued in `errors.rs`.
@@ -29,6 +30,7 @@
 mod base;
 mod branch;
 mod change;
+mod clone_cache;
 mod commit;
 mod errors;
 mod journal;
@@ -36,6 +38,7 @@ mod lock;
 mod message;
 mod mode;
 mod read;
+mod remote;
 mod repo;
 mod rollback;
 mod run_id;
@@ -44,6 +47,9 @@ mod tree_edit;
 pub use base::Base;
 pub use branch::BranchUpdate;
 pub use change::TreeChange;
+pub use clone_cache::{
+    CloneCache, CloneOptions, EntryLock, Prepared, RemoteSpec, fnv1a, repo_name,
+};
 pub use commit::{CommitInfo, Identity, Trailers};
 pub use git2::Oid;
 pub use journal::{EditRecord, Journal, RollbackRecord, RunRecord, TaskRecord};
@@ -51,6 +57,9 @@ pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
 pub use read::{BaseFile, Source};
+pub use remote::{
+    Advertised, Credentials, Pushed, RemoteRef, Secret, ls_remote, push_with_lease, redact_userinfo,
+};
 pub use repo::Repo;
 pub use rollback::Rollback;
 pub use run_id::RunId;

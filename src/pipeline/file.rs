@@ -54,6 +54,9 @@ pub struct RepoEntry {
     /// The branch, tag or commit to start from for `url:` entries; default: the remote's HEAD.
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
+    /// How many commits of history to fetch for `url:` entries (0: all); default 1, or
+    /// `codefleet run --depth N`.
+    pub depth: Option<u32>,
     /// A file listing one path or URL a line (`#` starts a comment), relative to the pipeline
     /// file's directory.
     pub list: Option<String>,

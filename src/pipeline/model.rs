@@ -120,6 +120,8 @@ pub enum RepoSource {
         url: String,
         /// The revision to start from; `None` is the remote's HEAD.
         git_ref: Option<String>,
+        /// History depth to fetch; `None` leaves it to `--depth`.
+        depth: Option<u32>,
     },
     /// A file of paths and URLs, one a line.
     List(PathBuf),

@@ -97,6 +97,10 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
     };
     let path = match target {
         Target::Local(p) => p,
+        Target::Remote(_) => {
+            plan.error = Some("a remote repository: cloned when `codefleet run` starts".into());
+            return plan;
+        }
         Target::Unsupported { reason, .. } => {
             plan.error = Some(reason.clone());
             return plan;

@@ -1,11 +1,13 @@
-//! Where a pipeline runs: `repos:` entries (paths, globs of paths, list files) or `--repo`
-//! overrides, resolved to local directories in a stable order without duplicates.
+//! Where a pipeline runs: `repos:` entries (paths, globs of paths, list files, URLs) or `--repo`
+//! overrides, resolved to local directories and remote repositories in a stable order without
+//! duplicates; and the `--shard K/N` split of them.
 
 use std::path::{Path, PathBuf};
 
 use globset::GlobBuilder;
 
 use crate::error::Error;
+use crate::git::RemoteSpec;
 use crate::pipeline::RepoSource;
 
 /// A repository target as resolved, before it is opened.
@@ -13,6 +15,8 @@ use crate::pipeline::RepoSource;
 pub enum Target {
     /// A local directory.
     Local(PathBuf),
+    /// A remote repository, run on its clone in the clone cache.
+    Remote(RemoteSpec),
     /// Something this version cannot run on, with the reason (e.g. a URL).
     Unsupported {
         /// What the user wrote.
@@ -27,6 +31,18 @@ impl Target {
     pub fn display(&self) -> String {
         match self {
             Target::Local(p) => p.display().to_string(),
+            // A password written into the URL is never shown.
+            Target::Remote(r) => crate::git::redact_userinfo(&r.url),
+            Target::Unsupported { name, .. } => name.clone(),
+        }
+    }
+
+    /// What `--shard` hashes: the URL, or the path as resolved (not canonicalised, so every
+    /// machine of a CI matrix computes the same split from the same pipeline).
+    pub fn identity(&self) -> String {
+        match self {
+            Target::Local(p) => p.display().to_string(),
+            Target::Remote(r) => r.url.trim_end_matches('/').to_string(),
             Target::Unsupported { name, .. } => name.clone(),
         }
     }
@@ -37,7 +53,14 @@ impl Target {
 pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
     let mut out = Vec::new();
     if !overrides.is_empty() {
-        out.extend(overrides.iter().map(|p| Target::Local(p.clone())));
+        out.extend(overrides.iter().map(|p| {
+            let text = p.to_string_lossy();
+            if is_url(&text) {
+                url_target(&text, None)
+            } else {
+                Target::Local(p.clone())
+            }
+        }));
     } else if sources.is_empty() {
         out.push(Target::Local(PathBuf::from(".")));
     } else {
@@ -46,26 +69,40 @@ pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Targ
                 RepoSource::Path(p) => out.push(Target::Local(p.clone())),
                 RepoSource::Glob(pattern) => out.extend(expand(pattern)?),
                 RepoSource::List(file) => out.extend(read_list(file)?),
-                RepoSource::Url { url, .. } => out.push(url_target(url)),
+                RepoSource::Url {
+                    url,
+                    git_ref,
+                    depth,
+                } => out.push(Target::Remote(RemoteSpec {
+                    url: url.clone(),
+                    git_ref: git_ref.clone(),
+                    depth: *depth,
+                })),
             }
         }
     }
     // The same directory named twice runs once (first mention wins the order).
     let mut seen = std::collections::HashSet::new();
+    let mut urls = std::collections::HashSet::new();
     out.retain(|t| match t {
         Target::Local(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        Target::Remote(r) => urls.insert(r.url.trim_end_matches('/').to_string()),
         Target::Unsupported { .. } => true,
     });
     Ok(out)
 }
 
-fn url_target(url: &str) -> Target {
-    Target::Unsupported {
-        name: url.to_string(),
-        reason: "remote repositories are not cloned by this version; clone it and name the \
-                 local path"
-            .into(),
-    }
+/// A URL rather than a path: `scheme://…` or scp-like `git@host:path`.
+fn is_url(text: &str) -> bool {
+    text.contains("://") || text.starts_with("git@")
+}
+
+fn url_target(url: &str, git_ref: Option<String>) -> Target {
+    Target::Remote(RemoteSpec {
+        url: url.to_string(),
+        git_ref,
+        depth: None,
+    })
 }
 
 /// Expands a glob of checkouts (`../services/*`), component by component; results sorted.
@@ -144,8 +181,8 @@ fn read_list(file: &Path) -> Result<Vec<Target>, Error> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if line.contains("://") || line.starts_with("git@") {
-            out.push(url_target(line));
+        if is_url(line) {
+            out.push(url_target(line, None));
         } else {
             out.push(Target::Local(dir.join(line)));
         }
@@ -190,8 +227,11 @@ mod tests {
             names,
             ["/svc/a", "/svc/b", "/other", "https://example.com/x.git"]
         );
+        assert!(matches!(&got[3], Target::Remote(r) if r.git_ref.is_none()));
         let over = resolve(&sources, &[root.join("other")]).unwrap();
         assert_eq!(over, vec![Target::Local(root.join("other"))]);
+        let remote = resolve(&sources, &[PathBuf::from("git@github.com:acme/x.git")]).unwrap();
+        assert!(matches!(&remote[0], Target::Remote(r) if r.url == "git@github.com:acme/x.git"));
         assert_eq!(
             resolve(&[], &[]).unwrap(),
             vec![Target::Local(PathBuf::from("."))]
@@ -217,15 +257,22 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize), Error> {
     }
 }
 
-/// Shard `k` of `n` of the targets: every n-th one, starting at the k-th, in resolved order,
-/// so the shards of one pipeline are disjoint and together cover every repository.
+/// Shard `k` of `n` of the targets, in resolved order. A repository's shard depends only on
+/// a stable hash of its identity (URL or path) and `n`, never on its position: the shards are
+/// disjoint, cover everything, and adding or removing a repository moves no other one.
 pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
     targets
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| i % n == k - 1)
-        .map(|(_, t)| t)
+        .filter(|t| shard_of(t, n) == k)
         .collect()
+}
+
+/// The 1-based shard of `n` that `target` falls in.
+pub fn shard_of(target: &Target, n: usize) -> usize {
+    let n = n.max(1) as u64;
+    // The high bits of FNV-1a mix better than its low ones.
+    let h = crate::git::fnv1a(target.identity().as_bytes());
+    ((h ^ (h >> 32)) % n) as usize + 1
 }
 
 #[cfg(test)]
@@ -244,6 +291,7 @@ mod shard_tests {
         seen.sort_by_key(Target::display);
         assert_eq!(seen, all);
         assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        assert_eq!(shard(all.clone(), 1, 1), all);
         for bad in ["0/4", "5/4", "x", "1/0", "2"] {
             assert_eq!(parse_shard(bad).unwrap_err().code, "E095", "{bad}");
         }
@@ -277,4 +325,41 @@ pub fn open(path: &Path) -> Result<crate::git::Repo, Error> {
         )));
     }
     Ok(repo)
+}
+
+#[cfg(test)]
+mod shard_stability {
+    use super::*;
+
+    fn urls(n: usize) -> Vec<Target> {
+        (0..n)
+            .map(|i| url_target(&format!("https://github.com/acme/repo-{i}.git"), None))
+            .collect()
+    }
+
+    #[test]
+    fn adding_a_repository_moves_no_other_one() {
+        let before = urls(800);
+        let mut after = before.clone();
+        after.insert(17, url_target("https://github.com/acme/new.git", None));
+        for n in [2, 3, 8] {
+            for k in 1..=n {
+                let old = shard(before.clone(), k, n);
+                let new: Vec<Target> = shard(after.clone(), k, n)
+                    .into_iter()
+                    .filter(|t| t.identity() != "https://github.com/acme/new.git")
+                    .collect();
+                assert_eq!(old, new, "shard {k}/{n} changed");
+            }
+        }
+    }
+
+    #[test]
+    fn shards_are_balanced() {
+        let all = urls(800);
+        for k in 1..=4 {
+            let size = shard(all.clone(), k, 4).len();
+            assert!((150..=250).contains(&size), "shard {k}/4 has {size} of 800");
+        }
+    }
 }

@@ -2,20 +2,22 @@
 //! serialise to the `--json` document (schema: `codefleet schema --report`), and the renderers
 //! the CLI prints them with (terminal table, Markdown step summary, CI annotations, diffs).
 
+mod merge;
 mod render;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+pub use merge::{merge, read_reports};
 pub use render::{
-    annotations, answers, markdown, paint_diff, problems, summary_table, unified_diff,
+    annotations, answers, markdown, paint_diff, problems, published, summary_table, unified_diff,
 };
 
 /// The version of the report document; bumped when a field changes meaning.
 pub const REPORT_VERSION: u32 = 1;
 
 /// How a run was asked to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Commits and branch updates are written.
@@ -27,7 +29,7 @@ pub enum Mode {
 }
 
 /// Everything one run did.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunReport {
     /// The report format version ([`REPORT_VERSION`]).
     pub version: u32,
@@ -48,7 +50,7 @@ pub struct RunReport {
 }
 
 /// Sums over a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Totals {
     /// Repositories in the run.
     pub repos: usize,
@@ -68,10 +70,13 @@ pub struct Totals {
     pub tasks_skipped: usize,
     /// Model use summed over every task.
     pub model: ModelUse,
+    /// Pushes and pull requests that failed or were refused (`--push`, `--pr`).
+    #[serde(default)]
+    pub publish_failed: usize,
 }
 
 /// What happened in one repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RepoStatus {
     /// Every task ran; at least one changed something.
@@ -87,7 +92,7 @@ pub enum RepoStatus {
 }
 
 /// One repository's part of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RepoReport {
     /// The repository path as the user named it.
     pub path: String,
@@ -112,6 +117,83 @@ pub struct RepoReport {
     pub tip: Option<String>,
     /// Tasks in pipeline order (those that ran or were stopped).
     pub tasks: Vec<TaskReport>,
+    /// The push and pull request, with `--push`/`--pr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<Publish>,
+}
+
+/// What `--push` and `--pr` did for one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Publish {
+    /// The remote pushed to, without credentials.
+    pub remote: String,
+    /// The push's outcome.
+    pub push: PushStatus,
+    /// Why the push failed or was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The pull request, with `--pr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<PullRequestReport>,
+}
+
+impl Publish {
+    /// Whether the push or the pull request failed.
+    pub fn failed(&self) -> bool {
+        matches!(self.push, PushStatus::Refused | PushStatus::Failed)
+            || self
+                .pull_request
+                .as_ref()
+                .is_some_and(|p| p.action == PrAction::Failed)
+    }
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// The remote branch now holds the run's result.
+    Pushed,
+    /// The remote branch already held it.
+    UpToDate,
+    /// The remote branch moved since it was fetched: not overwritten.
+    Refused,
+    /// The push failed (network, permissions, server rules).
+    Failed,
+    /// Nothing to push (no run branch) or not asked to.
+    NotPushed,
+}
+
+/// What happened to a repository's pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrAction {
+    /// A new pull request.
+    Opened,
+    /// The open one was updated.
+    Updated,
+    /// Closed: the change became empty (with `--close-empty-prs`).
+    Closed,
+    /// Not opened (no change, the push failed, or `max_prs_per_run` reached).
+    Skipped,
+    /// The forge refused or failed.
+    Failed,
+}
+
+/// One repository's pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PullRequestReport {
+    /// What was done.
+    pub action: PrAction,
+    /// Its number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    /// Its web address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Why it was skipped or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl RepoReport {
@@ -131,6 +213,7 @@ impl RepoReport {
             previous_tip: None,
             tip: None,
             tasks: Vec::new(),
+            publish: None,
         }
     }
 
@@ -155,7 +238,7 @@ impl RepoReport {
 }
 
 /// What happened to one task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// It changed files: one commit.
@@ -173,7 +256,7 @@ pub enum TaskStatus {
 }
 
 /// Files a task left alone, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedFiles {
     /// Matched a deny glob of the policy.
     pub denied: usize,
@@ -191,7 +274,7 @@ impl SkippedFiles {
 }
 
 /// One task in one repository.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskReport {
     /// The task name.
     pub name: String,
@@ -225,10 +308,10 @@ pub struct TaskReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
     /// The command of a `run` or `check` task and how it ended.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
     /// For a failed `check` that reverted the task before it: that task's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverted: Option<String>,
     /// Shell commands the model's replies suggested (`prompt`): reported, never run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -236,7 +319,7 @@ pub struct TaskReport {
 }
 
 /// A shell command a task ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CommandReport {
     /// The command line, as run.
     pub command: String,
@@ -306,7 +389,7 @@ impl TaskReport {
 }
 
 /// Tokens, as the provider counted them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Tokens {
     /// Input tokens billed at the full rate.
     pub input: u64,
@@ -324,7 +407,7 @@ impl Tokens {
 }
 
 /// What a task (or a run) asked of a model and what it cost.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ModelUse {
     /// The model, as named in the pipeline or settings (absent in run totals).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -381,7 +464,7 @@ impl ModelUse {
 }
 
 /// One edit a model sent (a SEARCH/REPLACE block, a hunk, a file listing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EditOutcome {
     /// The file the edit named.
     pub path: String,
@@ -400,7 +483,7 @@ pub struct EditOutcome {
 }
 
 /// A model's answer to an `ask` task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Answer {
     /// The file asked about (`per: file`); absent for a repository.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -414,7 +497,7 @@ pub struct Answer {
 }
 
 /// What happened to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     /// Content changed.
@@ -428,7 +511,7 @@ pub enum FileStatus {
 }
 
 /// One file in one task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FileReport {
     /// Repository-relative, `/`-separated.
     pub path: String,
@@ -457,11 +540,31 @@ impl RunReport {
         interrupted: bool,
         repos: Vec<RepoReport>,
     ) -> Self {
+        let (totals, exit_code) = Self::tally(&repos, mode, interrupted);
+        RunReport {
+            version: REPORT_VERSION,
+            run_id: run_id.into(),
+            pipeline: pipeline.into(),
+            mode,
+            interrupted,
+            repos,
+            totals,
+            exit_code,
+        }
+    }
+
+    /// Computes totals and the exit code again, after the repositories changed (a publish
+    /// stage, a merge of shard reports).
+    pub fn recount(&mut self) {
+        (self.totals, self.exit_code) = Self::tally(&self.repos, self.mode, self.interrupted);
+    }
+
+    fn tally(repos: &[RepoReport], mode: Mode, interrupted: bool) -> (Totals, i32) {
         let mut totals = Totals {
             repos: repos.len(),
             ..Totals::default()
         };
-        for r in &repos {
+        for r in repos {
             if r.commits() > 0 {
                 totals.repos_changed += 1;
             }
@@ -484,6 +587,7 @@ impl RunReport {
             for m in r.tasks.iter().filter_map(|t| t.model.as_ref()) {
                 totals.model.add(m);
             }
+            totals.publish_failed += usize::from(r.publish.as_ref().is_some_and(Publish::failed));
         }
         let exit_code = if interrupted {
             130
@@ -491,6 +595,7 @@ impl RunReport {
             || totals.tasks_failed > 0
             || totals.tasks_skipped > 0
             || totals.files_failed > 0
+            || totals.publish_failed > 0
         {
             1
         } else if mode == Mode::Check && totals.commits > 0 {
@@ -498,16 +603,7 @@ impl RunReport {
         } else {
             0
         };
-        RunReport {
-            version: REPORT_VERSION,
-            run_id: run_id.into(),
-            pipeline: pipeline.into(),
-            mode,
-            interrupted,
-            repos,
-            totals,
-            exit_code,
-        }
+        (totals, exit_code)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{FileStatus, Mode, RepoReport, RepoStatus, RunReport};
+use super::{FileStatus, Mode, PrAction, PushStatus, RepoReport, RepoStatus, RunReport};
 
 fn short(id: &Option<String>) -> String {
     id.as_deref()
@@ -84,6 +84,13 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             RepoStatus::Unchanged => ("", ""),
         };
         line(row, &mut out, paint);
+    }
+    let published = published(report);
+    if !published.is_empty() {
+        out.push('\n');
+        for p in published {
+            let _ = writeln!(out, "{p}");
+        }
     }
     let problems = problems(report);
     if !problems.is_empty() {
@@ -202,17 +209,64 @@ pub fn answers(report: &RunReport) -> String {
 }
 
 fn not_run(t: &super::Totals) -> String {
-    match t.tasks_skipped {
+    let mut out = match t.tasks_skipped {
         0 => String::new(),
         1 => "; 1 task not run".into(),
         n => format!("; {n} tasks not run"),
+    };
+    match t.publish_failed {
+        0 => {}
+        1 => out.push_str("; 1 push or pull request failed"),
+        n => out.push_str(&format!("; {n} pushes or pull requests failed")),
     }
+    out
 }
 
-/// One line per failure: a skipped or failed repository, a failed task, a failed file.
+/// One line per repository that was pushed or got a pull request (`--push`, `--pr`).
+pub fn published(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &report.repos {
+        let Some(p) = &r.publish else { continue };
+        let push = match p.push {
+            PushStatus::Pushed => format!("pushed to {}", p.remote),
+            PushStatus::UpToDate => format!("up to date on {}", p.remote),
+            PushStatus::Refused => "push refused".to_string(),
+            PushStatus::Failed => "push failed".to_string(),
+            PushStatus::NotPushed => "not pushed".to_string(),
+        };
+        let pr = p.pull_request.as_ref().map(|pr| {
+            let word = match pr.action {
+                PrAction::Opened => "opened",
+                PrAction::Updated => "updated",
+                PrAction::Closed => "closed",
+                PrAction::Skipped => "not opened",
+                PrAction::Failed => "failed",
+            };
+            let number = pr.number.map(|n| format!(" #{n}")).unwrap_or_default();
+            let url = pr.url.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
+            format!("; pull request{number} {word}{url}")
+        });
+        out.push(format!("{}: {push}{}", r.path, pr.unwrap_or_default()));
+    }
+    out
+}
+
+/// One line per failure: a skipped or failed repository, a failed task, a failed file, a
+/// failed push or pull request.
 pub fn problems(report: &RunReport) -> Vec<String> {
     let mut out = Vec::new();
     for r in &report.repos {
+        if let Some(p) = &r.publish {
+            if let (PushStatus::Refused | PushStatus::Failed, Some(m)) = (p.push, &p.message) {
+                out.push(format!("{}: push: {m}", r.path));
+            }
+            if let Some(pr) = &p.pull_request
+                && pr.action == PrAction::Failed
+            {
+                let m = pr.message.as_deref().unwrap_or("failed");
+                out.push(format!("{}: pull request: {m}", r.path));
+            }
+        }
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
             out.push(format!("{}: {}: {m}", r.path, status_word(r)));
         }
@@ -298,6 +352,13 @@ pub fn markdown(report: &RunReport) -> String {
             r.files_changed(),
             r.files_failed()
         );
+    }
+    let published = published(report);
+    if !published.is_empty() {
+        out.push_str("\n**Published**\n\n");
+        for p in published {
+            let _ = writeln!(out, "- {}", md_cell(&p));
+        }
     }
     let problems = problems(report);
     if !problems.is_empty() {
@@ -600,6 +661,50 @@ mod tests {
             annotations(&report()),
             "::error file=svc/src/a%2Cb.rs,line=3,title=codefleet task rename::SEARCH not found%0Aat all\n"
         );
+    }
+
+    #[test]
+    fn pushes_and_pull_requests_are_listed_and_failures_counted() {
+        use super::super::{Publish, PullRequestReport};
+        let mut r = report();
+        r.repos[0].publish = Some(Publish {
+            remote: "https://github.com/acme/svc.git".into(),
+            push: PushStatus::Refused,
+            message: Some("E520: not pushed: it moved".into()),
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Skipped,
+                number: None,
+                url: None,
+                message: Some("the push did not succeed".into()),
+            }),
+        });
+        let mut ok = r.repos[0].clone();
+        ok.path = "api".into();
+        ok.publish = Some(Publish {
+            remote: "https://github.com/acme/api.git".into(),
+            push: PushStatus::Pushed,
+            message: None,
+            pull_request: Some(PullRequestReport {
+                action: PrAction::Opened,
+                number: Some(7),
+                url: Some("https://github.com/acme/api/pull/7".into()),
+                message: None,
+            }),
+        });
+        r.repos.push(ok);
+        r.recount();
+        assert_eq!(r.totals.publish_failed, 1);
+        let text = summary_table(&r, false);
+        assert!(
+            text.contains("api: pushed to https://github.com/acme/api.git; pull request #7 opened https://github.com/acme/api/pull/7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("svc: push: E520: not pushed: it moved"),
+            "{text}"
+        );
+        assert!(text.contains("; 1 push or pull request failed"), "{text}");
+        assert!(markdown(&r).contains("**Published**"));
     }
 
     #[test]

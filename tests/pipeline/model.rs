@@ -35,7 +35,8 @@ fn top_level_fields_are_checked_and_resolved() {
             RepoSource::Glob(format!("{}/../*", dir.display())),
             RepoSource::Url {
                 url: "https://github.com/acme/billing.git".into(),
-                git_ref: Some("main".into())
+                git_ref: Some("main".into()),
+                depth: None,
             },
             RepoSource::List(dir.join("repos.txt")),
         ]

@@ -316,6 +316,15 @@ impl<'a> Checker<'a> {
                     "a local checkout runs from its HEAD, or from `--base REV`",
                 );
             }
+            if entry.depth.is_some() && entry.url.is_none() {
+                let at = node.key("depth").unwrap_or(node);
+                self.hint(
+                    code::NOT_APPLICABLE,
+                    "`depth` applies only to `url:` entries",
+                    at,
+                    "a local checkout is used as it is",
+                );
+            }
             if let (Some(path), Some(n)) = (&entry.path, self.field(Some(node), "path")) {
                 if path.trim().is_empty() {
                     self.hint(
@@ -344,6 +353,7 @@ impl<'a> Checker<'a> {
                 out.push(RepoSource::Url {
                     url: url.clone(),
                     git_ref: entry.git_ref.clone(),
+                    depth: entry.depth,
                 });
             } else if let (Some(list), Some(n)) = (&entry.list, self.field(Some(node), "list"))
                 && let Some(p) = self.existing_file(list, n, "repository list")

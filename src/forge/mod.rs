@@ -1,0 +1,197 @@
+//! Forges: where pull requests live. A small trait ([`Forge`]) that GitHub implements
+//! (`github.rs`, REST over `ureq`) and GitLab can follow, and the one flow every forge shares:
+//! open a pull request for a run branch, or update the open one on a re-run, or close it when
+//! the change became empty.
+
+mod github;
+
+pub use github::GitHub;
+
+use crate::error::{Error, Exit};
+
+/// A repository on a forge: `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoId {
+    /// The owner (user or organisation; GitLab: the group path).
+    pub owner: String,
+    /// The repository name.
+    pub name: String,
+}
+
+impl RepoId {
+    /// The owner and name from a remote URL: its last two path segments
+    /// (`https://github.com/acme/billing.git`, `git@github.com:acme/billing.git`).
+    pub fn from_url(url: &str) -> Option<RepoId> {
+        let path = match url.split_once("://") {
+            Some((_, rest)) => rest.split_once('/').map(|(_, p)| p)?,
+            None => url.split_once(':').map(|(_, p)| p)?,
+        };
+        let mut parts = path.trim_end_matches('/').rsplit('/');
+        let name = parts.next()?.trim_end_matches(".git");
+        let owner = parts.next()?;
+        (!name.is_empty() && !owner.is_empty()).then(|| RepoId {
+            owner: owner.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for RepoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// A pull request as a forge reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Its web address.
+    pub url: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+}
+
+/// What a pull request should say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPullRequest {
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// The branch with the changes.
+    pub head: String,
+    /// The branch it merges into.
+    pub base: String,
+    /// Open as a draft.
+    pub draft: bool,
+    /// Labels to add.
+    pub labels: Vec<String>,
+    /// Reviewers to request.
+    pub reviewers: Vec<String>,
+}
+
+/// What [`Forge::create`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// A new pull request.
+    New(PullRequest),
+    /// One already exists for that branch (GitHub's 422).
+    AlreadyExists,
+}
+
+/// The operations codefleet needs from a forge.
+pub trait Forge: Send + Sync {
+    /// Whether the repository is archived (read-only): it is then skipped, not pushed.
+    fn archived(&self, _repo: &RepoId) -> Result<bool, Error> {
+        Ok(false)
+    }
+    /// The open pull request from `head` (a branch of the same repository), if any.
+    fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error>;
+    /// Opens a pull request.
+    fn create(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error>;
+    /// Sets the title and body of an open pull request.
+    fn update(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, Error>;
+    /// Closes a pull request.
+    fn close(&self, repo: &RepoId, number: u64) -> Result<(), Error>;
+    /// Adds labels.
+    fn add_labels(&self, repo: &RepoId, number: u64, labels: &[String]) -> Result<(), Error>;
+    /// Requests reviews.
+    fn request_reviewers(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        reviewers: &[String],
+    ) -> Result<(), Error>;
+}
+
+/// Whether a pull request was opened or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A new one.
+    Opened,
+    /// The open one, updated.
+    Updated,
+}
+
+/// Opens a pull request for `pr.head`, or updates the one already open for it (also when the
+/// forge says one exists that the first look did not find).
+pub fn open_or_update(
+    forge: &dyn Forge,
+    repo: &RepoId,
+    pr: &NewPullRequest,
+) -> Result<(Action, PullRequest), Error> {
+    if let Some(open) = forge.find_open(repo, &pr.head)? {
+        return update(forge, repo, open, pr);
+    }
+    match forge.create(repo, pr)? {
+        Created::New(made) => {
+            if !pr.labels.is_empty() {
+                forge.add_labels(repo, made.number, &pr.labels)?;
+            }
+            if !pr.reviewers.is_empty() {
+                forge.request_reviewers(repo, made.number, &pr.reviewers)?;
+            }
+            Ok((Action::Opened, made))
+        }
+        Created::AlreadyExists => match forge.find_open(repo, &pr.head)? {
+            Some(open) => update(forge, repo, open, pr),
+            None => Err(Error::new(
+                "E533",
+                format!(
+                    "{repo}: the forge says a pull request for `{}` exists, but none is open",
+                    pr.head
+                ),
+            )
+            .hint("check the repository's pull requests; a re-run retries")
+            .exit(Exit::Failed)),
+        },
+    }
+}
+
+fn update(
+    forge: &dyn Forge,
+    repo: &RepoId,
+    open: PullRequest,
+    pr: &NewPullRequest,
+) -> Result<(Action, PullRequest), Error> {
+    let updated = if open.title == pr.title && open.body == pr.body {
+        open
+    } else {
+        forge.update(repo, open.number, &pr.title, &pr.body)?
+    };
+    if !pr.labels.is_empty() {
+        forge.add_labels(repo, updated.number, &pr.labels)?;
+    }
+    Ok((Action::Updated, updated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_and_name_come_from_the_url() {
+        let id = |u: &str| RepoId::from_url(u).map(|r| r.to_string());
+        assert_eq!(
+            id("https://github.com/acme/billing.git").as_deref(),
+            Some("acme/billing")
+        );
+        assert_eq!(
+            id("git@github.com:acme/api.git").as_deref(),
+            Some("acme/api")
+        );
+        assert_eq!(id("ssh://git@ghe.corp/acme/x").as_deref(), Some("acme/x"));
+        assert_eq!(id("file:///srv/git/acme/x.git").as_deref(), Some("acme/x"));
+        assert_eq!(id("https://github.com/"), None);
+    }
+}
