@@ -276,6 +276,17 @@ tasks:
     );
     assert_eq!(task(&report, "still fine")["status"], "unchanged");
     assert_eq!(report["totals"]["commits"], 1);
+    // A shard's report with shell steps merges back as it was.
+    let saved = f.path("shard.json");
+    std::fs::write(&saved, report.to_string()).expect("save");
+    let merged = f.run(
+        &repo,
+        &["report", "merge", saved.to_str().expect("utf8"), "--json"],
+    );
+    assert_eq!(merged.status.code(), Some(1), "{}", text(&merged.stderr));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).expect("json");
+    assert_eq!(task(&merged, "must be good"), task(&report, "must be good"));
+    assert_eq!(task(&merged, "break it")["status"], "reverted");
     // The branch holds only the task after the check, on the base.
     assert_eq!(
         f.git(&repo, &["log", "--format=%s", "main..codefleet/gate"]),
