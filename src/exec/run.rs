@@ -530,6 +530,11 @@ impl RunCtx<'_> {
             };
             steps::note(check, &outcome);
         }
+        if check.status == TaskStatus::Failed && self.interrupt.load(Ordering::SeqCst) {
+            // Ctrl-C during the fix rounds: the check did not get its chance to pass.
+            check.status = TaskStatus::Interrupted;
+            steps::note(check, "interrupted during its fix rounds");
+        }
         if check.status == TaskStatus::Interrupted {
             // An interrupted check reverts nothing; the rounds so far stay.
             return Vec::new();
