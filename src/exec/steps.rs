@@ -564,8 +564,8 @@ mod tests {
                 .iter()
                 .map(|p| (p.to_string(), FileMode::Regular))
                 .collect::<BTreeMap<_, _>>(),
-            base_ids: HashMap::new(),
-            changed: HashMap::new(),
+            base_ids: Default::default(),
+            changed: Default::default(),
         }
     }
 
