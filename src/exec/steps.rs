@@ -554,7 +554,7 @@ fn named_files(output: &str, overlay: &Overlay) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
     use super::*;
 
