@@ -125,6 +125,19 @@ pub fn run(
     // libgit2 re-hashes every object it reads by default; git itself does not, and on a big
     // run the SHA-1 of each blob read costs a third of the time. Integrity is git fsck's job.
     git2::opts::strict_hash_verification(false);
+    // libgit2 maps packs in 1 GiB windows and never unmaps below 8 GiB, so every page a run
+    // touches stays resident; smaller windows under a cap keep a big repository's run lean
+    // (kernel run: 188 → 100 MB peak RSS).
+    static PACK_WINDOWS: std::sync::Once = std::sync::Once::new();
+    PACK_WINDOWS.call_once(|| {
+        // SAFETY: two word-sized process-wide settings, written once per process through
+        // `Once`; libgit2 only reads them when it maps a pack window, and they bound how much
+        // it maps, never what it reads.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(32 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+        }
+    });
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
     let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);

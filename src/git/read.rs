@@ -135,6 +135,12 @@ impl Repo {
             .map(|s| IndexShare(Arc::clone(s)))
     }
 
+    /// Whether anything may convert content between the working tree and blobs (attributes,
+    /// `core.autocrlf`), as found when the index was loaded; `None` when it is not loaded.
+    pub(super) fn converts(&self) -> Option<bool> {
+        self.index.borrow().as_ref().map(|s| s.conversions)
+    }
+
     /// Uses an index another handle on the same repository loaded.
     pub fn share_index(&self, index: &IndexShare) {
         self.index.replace(Some(Arc::clone(&index.0)));
@@ -232,8 +238,9 @@ impl Repo {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(self.git_dir().join("index")).ok()?;
         let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
-        let mut index = self.inner.index().ok()?;
-        index.read(true).ok()?;
+        // Opened on its own rather than through the repository, which would keep its copy of
+        // every entry in memory for the whole run next to the snapshot built here.
+        let index = git2::Index::open(&self.git_dir().join("index")).ok()?;
         let entries = index
             .iter()
             // Stage bits (0x3000) set: a conflict entry, never clean.
