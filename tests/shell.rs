@@ -2,6 +2,10 @@
 //! git repositories (isolated git configuration), through the real binary, with the `git` CLI
 //! as an independent witness of commits, branches and leftover worktrees.
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, text};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,60 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 mod model_server;
 use model_server::{ModelServer, Step};
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home");
-        Fixture { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("NO_COLOR", "1");
-    }
-
-    fn git(&self, repo: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.env(&mut cmd);
-        let out = cmd.args(args).current_dir(repo).output().expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let dir = self.path(name);
-        std::fs::create_dir_all(&dir).expect("repo dir");
-        self.git(&dir, &["init", "-q", "-b", "main"]);
-        for (path, text) in files {
-            let p = dir.join(path);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        }
-        self.git(&dir, &["add", "-A"]);
-        self.git(&dir, &["commit", "-q", "-m", "init"]);
-        dir
-    }
-
     fn pipeline(&self, yaml: &str) -> PathBuf {
         let p = self.path("pipelines/p.yml");
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
@@ -132,10 +83,6 @@ impl Fixture {
             .unwrap_or_default();
         assert!(left.is_empty(), "left behind: {left:?}");
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn task<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
