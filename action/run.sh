@@ -5,7 +5,8 @@
 # adds only what codefleet cannot know: masking, outputs, and whether the step fails.
 #
 # Inputs (environment, as action.yml sets them):
-#   INPUT_PIPELINE            the pipeline file (required)
+#   INPUT_PIPELINE            the pipeline file; empty: nothing runs (codefleet is installed
+#                             and on PATH for later steps)
 #   INPUT_REPOS               repositories (paths or URLs), one a line or space-separated;
 #                             each becomes --repo (empty: the pipeline's repos:)
 #   INPUT_ARGS                more arguments, split like shell words (quotes kept, nothing
@@ -50,8 +51,11 @@ case "$fail_on" in
     ;;
 esac
 if [ -z "${INPUT_PIPELINE:-}" ]; then
-  echo "::error title=codefleet::the input \`pipeline\` is required"
-  exit 2
+  echo "No pipeline given: codefleet is installed and on PATH ($(command -v codefleet))."
+  output changed false
+  output repos-changed 0
+  output failures 0
+  exit 0
 fi
 
 cd "${INPUT_WORKING_DIRECTORY:-.}" || {
