@@ -939,3 +939,53 @@ fn actionlint_and_shellcheck_accept_the_action_and_the_workflows() {
         );
     }
 }
+
+/// The workflow the README offers to copy.
+fn readme_workflow() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme
+        .split("### Use in GitHub Actions")
+        .nth(1)
+        .expect("README has a \"Use in GitHub Actions\" section");
+    let start = section.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let end = section[start..].find("```").expect("closed block") + start;
+    section[start..end].to_string()
+}
+
+#[test]
+fn the_readme_workflow_uses_real_inputs_and_outputs_and_lints() {
+    let workflow = readme_workflow();
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root().join("action.yml")).unwrap())
+            .unwrap();
+    let wf: serde_json::Value = serde_saphyr::from_str(&workflow).expect("the workflow is YAML");
+    let step = wf["jobs"]["run"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "fleet")
+        .expect("the codefleet step");
+    for name in step["with"].as_object().expect("with").keys() {
+        assert!(action["inputs"].get(name).is_some(), "no input {name}");
+    }
+    for out in ["changed", "branch"] {
+        assert!(action["outputs"].get(out).is_some(), "no output {out}");
+    }
+    let Some(actionlint) = tool("actionlint") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wf_dir = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf_dir).unwrap();
+    std::fs::write(wf_dir.join("codefleet.yml"), &workflow).unwrap();
+    let out = Command::new(actionlint)
+        .arg(".github/workflows/codefleet.yml")
+        .current_dir(dir.path())
+        .output()
+        .expect("actionlint");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
