@@ -64,9 +64,11 @@ cd "${INPUT_WORKING_DIRECTORY:-.}" || {
 }
 
 args=(--json run "$INPUT_PIPELINE")
+set -f # a `*` in a repository path is codefleet's to expand, not the shell's
 for repo in ${INPUT_REPOS:-}; do
   args+=(--repo "$repo")
 done
+set +f
 truthy "${INPUT_PUSH:-}" && args+=(--push)
 truthy "${INPUT_PR:-}" && args+=(--pr)
 [ -n "${INPUT_SHARD:-}" ] && args+=(--shard "$INPUT_SHARD")
@@ -122,6 +124,9 @@ EOF
 }
 
 if [ -s "$report" ]; then
+  # The human summary (and a dry run's diffs) for the log, from the report just written; the
+  # step summary is codefleet's already, so it is not written twice.
+  GITHUB_STEP_SUMMARY="" codefleet --color always report merge "$report" || true
   run_id=$(field .run_id)
   branch=$(field '[.repos[].branch | select(. != null)][0]')
   repos_changed=$(field .totals.repos_changed)

@@ -6,12 +6,17 @@
 //! git repositories. Also: `actionlint` (and `shellcheck`) over the action and the workflows.
 #![cfg(unix)]
 
+#[path = "support/model_server.rs"]
+mod model_server;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+
+use model_server::{ModelServer, Step};
 
 const REPO: &str = "acme/codefleet";
 const VERSION: &str = "9.9.9";
@@ -205,6 +210,8 @@ struct Runner {
     releases: String,
     /// Directories put in front of PATH (a stub `cargo`).
     path_front: Vec<PathBuf>,
+    /// A job's `env:`, which every step inherits.
+    job_env: Vec<(String, String)>,
 }
 
 impl Runner {
@@ -220,6 +227,7 @@ impl Runner {
             arch,
             releases: releases.to_string(),
             path_front: Vec::new(),
+            job_env: Vec::new(),
         }
     }
 
@@ -338,6 +346,9 @@ impl Runner {
                 .env("GIT_CONFIG_GLOBAL", "/dev/null")
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env("NO_COLOR", "1");
+            for (k, v) in &self.job_env {
+                cmd.env(k, v);
+            }
             for (k, v) in step["env"].as_object().into_iter().flatten() {
                 cmd.env(k, resolve(v.as_str().unwrap_or(""), &ctx));
             }
@@ -988,4 +999,38 @@ fn the_readme_workflow_uses_real_inputs_and_outputs_and_lints() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn the_model_key_reaches_the_model_and_is_masked() {
+    let (_srv, _server, mut runner) = released();
+    runner.repo("svc", &[("src/a.py", "def fetch_user(i):\n    return i\n")]);
+    let model = ModelServer::with_handler(|_| Step::text("yes\nsrc/a.py:1 def fetch_user(i):"));
+    runner
+        .job_env
+        .push(("CODEFLEET_MODEL_BASE_URL".into(), model.base_url()));
+    let run = runner.action(
+        &[
+            ("pipeline", &pipeline("survey.yml")),
+            ("working-directory", "svc"),
+            ("model-api-key", MODEL_KEY),
+        ],
+        &format!("v{VERSION}"),
+    );
+    assert!(run.ok(), "{}", run.log());
+    let requests = model.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some(format!("Bearer {MODEL_KEY}").as_str())
+    );
+    assert!(
+        run.step("run")
+            .stdout
+            .contains(&format!("::add-mask::{MODEL_KEY}\n"))
+    );
+    let report = std::fs::read_to_string(&run.outputs["report"]).unwrap();
+    assert!(report.contains("src/a.py:1 def fetch_user(i):"), "{report}");
+    assert!(!report.contains(MODEL_KEY) && !run.summary.contains(MODEL_KEY));
+    assert_eq!(run.outputs["changed"], "false");
 }
