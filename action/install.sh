@@ -126,7 +126,11 @@ if [ "$version" != source ]; then
       fi
       mkdir -p "$work/unpacked"
       if [ "$ext" = zip ]; then
-        unzip -q "$work/$asset" -d "$work/unpacked"
+        if command -v unzip >/dev/null 2>&1; then
+          unzip -q "$work/$asset" -d "$work/unpacked"
+        else
+          7z x -bd -y "-o$work/unpacked" "$work/$asset" >/dev/null
+        fi
       else
         tar -xzf "$work/$asset" -C "$work/unpacked"
       fi
