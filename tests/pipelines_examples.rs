@@ -411,7 +411,7 @@ fn bump_dependency_bumps_three_manifests_and_gates_on_the_build() {
         ]),
     );
 
-    // A gate that fails reverts the bumps: nothing is left to commit.
+    // A gate that fails reverts the Cargo.toml bump, keeps the others, and the run says so.
     let repo = f.sample("broken");
     let (code, report) = f.run(
         &repo,
@@ -420,11 +420,28 @@ fn bump_dependency_bumps_three_manifests_and_gates_on_the_build() {
     );
     assert_eq!(code, 1, "{report}");
     let tasks = &report["repos"][0]["tasks"];
-    assert_eq!(tasks[3]["name"], "build");
-    assert_eq!(tasks[3]["status"], "failed", "{report}");
-    if f.branches(&repo).contains(&branch.to_string()) {
-        assert_tree(&f.tree(&repo, branch), &sample_files());
-    }
+    assert_eq!(tasks[1]["name"], "build");
+    assert_eq!(tasks[1]["status"], "failed", "{report}");
+    assert_eq!(tasks[0]["status"], "reverted", "{report}");
+    let sample = sample_files();
+    assert_tree(
+        &f.tree(&repo, branch),
+        &expected(&[
+            ("Cargo.toml", &sample["Cargo.toml"]),
+            (
+                "package.json",
+                &sample["package.json"].replace("^1.2.0", "^1.3.0"),
+            ),
+            ("requirements.txt", "requests==2.32.3\nclick==8.1.7\n"),
+        ]),
+    );
+    assert_eq!(
+        commits(&f, &repo, &format!("main..{branch}")),
+        [
+            "bump the Python package in requirements",
+            "bump the npm package in package.json"
+        ]
+    );
 }
 
 #[test]

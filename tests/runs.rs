@@ -781,22 +781,21 @@ fn pipeline_errors_exit_2_and_nothing_runs() {
 }
 
 #[test]
-fn tasks_of_kinds_this_version_does_not_run_are_skipped_with_exit_1() {
+fn shell_steps_and_replacements_commit_in_pipeline_order() {
     let f = Fixture::new();
     let repo = service(&f, "svc");
     let p = f.pipeline(
-        "version: 1\nname: mixed\ntasks:\n  - name: fmt\n    run: cargo fmt\n  - name: t\n    replace: { find: 'log = \"0.4\"', with: 'log = \"0.5\"' }\n",
+        "version: 1\nname: mixed\ntasks:\n  - name: fmt\n    run: printf 'serde = \"1\"\\n' >> Cargo.toml\n  - name: t\n    replace: { find: 'log = \"0.4\"', with: 'log = \"0.5\"' }\n  - name: still builds\n    check: grep -q serde Cargo.toml\n",
     );
     let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let summary = text(&out.stdout);
-    assert!(
-        summary.contains("task `fmt`: `run` tasks are not run by this version"),
-        "{summary}"
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(
         f.show(&repo, "codefleet/mixed:Cargo.toml"),
-        "[dependencies]\nlog = \"0.5\"\n"
+        "[dependencies]\nlog = \"0.5\"\nserde = \"1\"\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/mixed"]),
+        "t\nfmt\n"
     );
 }
 
