@@ -1034,3 +1034,36 @@ fn the_model_key_reaches_the_model_and_is_masked() {
     assert!(!report.contains(MODEL_KEY) && !run.summary.contains(MODEL_KEY));
     assert_eq!(run.outputs["changed"], "false");
 }
+
+#[test]
+fn every_example_workflow_documents_its_permissions_and_the_token_limits() {
+    let dir = root().join("examples/workflows");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("examples/workflows") {
+        let path = e.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for needle in [
+            "contents: write",
+            "pull-requests: write",
+            "GitHub App",
+            "GITHUB_TOKEN",
+        ] {
+            assert!(text.contains(needle), "{name} does not mention {needle}");
+        }
+        assert!(text.starts_with("# "), "{name} opens with what it does");
+        let wf: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+        assert!(wf["jobs"].is_object(), "{name}");
+        names.push(name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "dispatch-pipeline.yml",
+            "model-docstrings.yml",
+            "org-refactor-sharded.yml",
+            "scheduled-maintenance.yml"
+        ]
+    );
+}

@@ -550,6 +550,42 @@ fn migrate_logging_renames_then_the_model_finishes_and_the_build_gates() {
 }
 
 #[test]
+fn migrate_logging_sends_a_failing_build_back_to_the_model() {
+    let f = Fixture::new();
+    let repo = f.sample("svc");
+    // The first answer forgets the manifest; the gate's output names it, and the fix round
+    // (the pipeline's `fix: { attempts: 2 }`) gets it right.
+    let server = ModelServer::with_handler(|r| {
+        let text = asked(r);
+        if text.contains("Cargo.toml:9:log = ") {
+            Step::text(&block(
+                "Cargo.toml",
+                "log = \"0.4.20\"\n",
+                "tracing = \"0.1.40\"\n",
+            ))
+        } else {
+            Step::text("Nothing else uses `log`.")
+        }
+    });
+    let env = model_env(&server);
+    let gate = "build=! grep -rnE 'log::|^log =' src Cargo.toml";
+    let (code, report) = f.run(
+        &repo,
+        &[&pipeline("migrate-logging.yml"), "--var", gate],
+        &env_refs(&env),
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(server.request_count(), 2, "{report}");
+    let tree = f.tree(&repo, "codefleet/migrate-logging");
+    assert!(tree["Cargo.toml"].ends_with("serde_json = \"1.0.108\"\ntracing = \"0.1.40\"\n"));
+    assert!(!tree["src/client.rs"].contains("log::"));
+    let log = commits(&f, &repo, "main..codefleet/migrate-logging");
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1], "rename log macros");
+    assert!(log[0].contains("fix 1"), "{log:?}");
+}
+
+#[test]
 fn add_docstrings_asks_once_per_python_file_and_commits_what_the_model_wrote() {
     let f = Fixture::new();
     let repo = f.sample("svc");
