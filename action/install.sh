@@ -89,7 +89,8 @@ if [ "$version" = latest ]; then
   auth=()
   [ -n "${INPUT_TOKEN:-}" ] && auth=(--header "Authorization: Bearer $INPUT_TOKEN")
   json=$RUNNER_TEMP/codefleet-latest.json
-  if fetch "$api/repos/$repo/releases/latest" "$json" "${auth[@]}"; then
+  # ${a[@]+...}: an empty array under `set -u` is an error in the bash 3.2 of macOS.
+  if fetch "$api/repos/$repo/releases/latest" "$json" ${auth[@]+"${auth[@]}"}; then
     tag=$(tr -d '\n' <"$json" | sed -n 's/.*"tag_name"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
     [ -n "$tag" ] || fail "no tag_name in $api/repos/$repo/releases/latest"
     version=${tag#v}
