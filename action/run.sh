@@ -75,9 +75,16 @@ truthy "${INPUT_PR:-}" && args+=(--pr)
 if [ -n "$(echo "${INPUT_ARGS:-}" | tr -d '[:space:]')" ]; then
   # xargs splits on blanks and honours quotes and backslashes, and runs nothing: the words
   # reach codefleet as written, without globbing or substitution.
+  words=$(mktemp "$RUNNER_TEMP/codefleet-args.XXXXXX")
+  if ! printf '%s' "$INPUT_ARGS" | xargs printf '%s\0' >"$words" 2>"$words.err"; then
+    echo "::error title=codefleet::cannot split the input \`args\`: $(cat "$words.err")"
+    rm -f "$words" "$words.err"
+    exit 2
+  fi
   while IFS= read -r -d '' word; do
     args+=("$word")
-  done < <(printf '%s' "$INPUT_ARGS" | xargs printf '%s\0')
+  done <"$words"
+  rm -f "$words" "$words.err"
 fi
 
 if [ -n "${INPUT_TOKEN:-}" ]; then

@@ -884,6 +884,23 @@ fn repos_become_repo_flags_and_args_split_like_shell_words_without_expansion() {
         "{}",
         run.summary
     );
+    // Unbalanced quotes: refused, not run with the words silently dropped.
+    let run = runner.action(
+        &[
+            ("pipeline", &pipeline("rename-api.yml")),
+            ("repos", "a"),
+            ("args", "--var \"new=x"),
+        ],
+        &format!("v{VERSION}"),
+    );
+    assert_eq!(run.step("run").code, 2, "{}", run.log());
+    assert!(
+        run.step("run")
+            .stdout
+            .contains("::error title=codefleet::cannot split the input `args`"),
+        "{}",
+        run.log()
+    );
 }
 
 /// Finds a tool installed by .ci/run (its venv) or on PATH. Under CI it must be there; on a
