@@ -298,8 +298,15 @@ impl Runner {
         let runs = action["runs"]["steps"].as_array().expect("steps");
         assert_eq!(action["runs"]["using"], "composite");
         for (i, step) in runs.iter().enumerate() {
-            if step.get("uses").is_some() {
-                // actions/cache: GitHub's own; the tool cache below persists between runs here.
+            if let Some(uses) = step["uses"].as_str() {
+                // actions/cache is GitHub's own; here the tool cache simply persists between
+                // runs. It must cache where install.sh installs.
+                assert!(uses.starts_with("actions/cache@"), "unexpected step {uses}");
+                assert_eq!(
+                    resolve(step["with"]["path"].as_str().unwrap_or(""), &ctx),
+                    self.path("tool-cache/codefleet").to_string_lossy()
+                );
+                assert!(!resolve(step["with"]["key"].as_str().unwrap_or(""), &ctx).is_empty());
                 continue;
             }
             let id = step["id"]
