@@ -3,7 +3,6 @@
 //! branch moved once at the end with compare-and-swap. Failures are results; the user's
 //! working tree, index and HEAD are left alone (unless `checkout`).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -305,7 +304,7 @@ impl RunCtx<'_> {
         let mut overlay = Overlay {
             paths: entries.iter().map(|e| (e.path.clone(), e.mode)).collect(),
             base_ids: entries.into_iter().map(|e| (e.path, e.id)).collect(),
-            changed: HashMap::new(),
+            changed: Default::default(),
         };
         let previous = previous_commits(&repo, previous_tip);
         let mut record = RunRecord::new(
@@ -612,7 +611,11 @@ impl RunCtx<'_> {
     ) -> (TaskReport, Vec<TreeChange>) {
         let mut report = TaskReport::new(&task.name, task.kind.name());
         let policy = &self.pipeline.policy;
-        let reader = Reader { work_dir, overlay };
+        let reader = Reader {
+            work_dir,
+            overlay,
+            index: repo.index_snapshot(),
+        };
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
                 let with = r.replacement(&self.pipeline.context(

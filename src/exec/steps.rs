@@ -554,7 +554,7 @@ fn named_files(output: &str, overlay: &Overlay) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
     use super::*;
 
@@ -564,8 +564,8 @@ mod tests {
                 .iter()
                 .map(|p| (p.to_string(), FileMode::Regular))
                 .collect::<BTreeMap<_, _>>(),
-            base_ids: HashMap::new(),
-            changed: HashMap::new(),
+            base_ids: Default::default(),
+            changed: Default::default(),
         }
     }
 
