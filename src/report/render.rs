@@ -502,25 +502,34 @@ fn gh_escape(text: &str, property: bool) -> String {
     s
 }
 
-/// `::error file=…,line=…::` lines for failed files and failed repositories, for GitHub
-/// Actions. File paths are relative to the repository.
+/// GitHub shows at most this many error annotations per step; the rest are counted in one
+/// warning line instead of being dropped silently.
+pub const MAX_ANNOTATIONS: usize = 10;
+
+/// `::error file=…,line=…::` lines for failed files, failed tasks and failed repositories, for
+/// GitHub Actions. File paths are relative to the repository. At most [`MAX_ANNOTATIONS`]
+/// errors, then one `::warning::` line saying how many more failures the step summary lists.
 pub fn annotations(report: &RunReport) -> String {
-    let mut out = String::new();
+    let mut errors: Vec<String> = Vec::new();
     for r in &report.repos {
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
-            let _ = writeln!(
-                out,
+            errors.push(format!(
                 "::error title={}::{}",
                 gh_escape(&format!("codefleet {}", r.path), true),
                 gh_escape(m, false)
-            );
+            ));
         }
         for t in &r.tasks {
-            // A failed command (a check, most often): one annotation with how it ended and
-            // the last lines of its output.
+            let title = gh_escape(&format!("codefleet task {}", t.name), true);
+            let failed: Vec<_> = t
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::Failed)
+                .collect();
             if let (super::TaskStatus::Failed, Some(c)) = (t.status, &t.command) {
-                let _ = writeln!(
-                    out,
+                // A failed command (a check, most often): one annotation with how it ended and
+                // the last lines of its output.
+                errors.push(format!(
                     "::error title={}::{}",
                     gh_escape(
                         &format!("codefleet {} `{}` in {}", t.kind, t.name, r.path),
@@ -530,24 +539,41 @@ pub fn annotations(report: &RunReport) -> String {
                         &format!("`{}`: {}\n{}", c.command.trim(), c.ending(), c.tail(10)),
                         false
                     )
-                );
+                ));
+            } else if failed.is_empty()
+                && t.status == super::TaskStatus::Failed
+                && let Some(m) = &t.message
+            {
+                errors.push(format!(
+                    "::error title={title}::{}",
+                    gh_escape(&format!("{}: {m}", r.path), false)
+                ));
             }
-            for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
+            for f in failed {
                 let file = if r.path == "." {
                     f.path.clone()
                 } else {
                     format!("{}/{}", r.path.trim_end_matches('/'), f.path)
                 };
                 let line = f.line.map(|l| format!(",line={l}")).unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "::error file={}{line},title={}::{}",
+                errors.push(format!(
+                    "::error file={}{line},title={title}::{}",
                     gh_escape(&file, true),
-                    gh_escape(&format!("codefleet task {}", t.name), true),
                     gh_escape(f.message.as_deref().unwrap_or("edit failed"), false)
-                );
+                ));
             }
         }
+    }
+    let more = errors.len().saturating_sub(MAX_ANNOTATIONS);
+    let mut out = String::new();
+    for e in errors.iter().take(MAX_ANNOTATIONS) {
+        let _ = writeln!(out, "{e}");
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "::warning title=codefleet::{more} more failures not shown as annotations (GitHub shows {MAX_ANNOTATIONS} per step); the step summary and the JSON report list them all"
+        );
     }
     out
 }
@@ -635,6 +661,45 @@ mod tests {
             ..RepoReport::skipped("svc", "svc", "")
         };
         RunReport::new("r1", "p", Mode::Run, false, vec![repo])
+    }
+
+    #[test]
+    fn annotations_stop_at_ten_and_count_the_rest() {
+        let mut r = report();
+        let file = r.repos[0].tasks[0].files[0].clone();
+        r.repos[0].tasks[0].files = (0..13)
+            .map(|i| FileReport {
+                path: format!("f{i}.rs"),
+                ..file.clone()
+            })
+            .collect();
+        let text = annotations(&r);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 11, "{text}");
+        assert!(
+            lines[..10]
+                .iter()
+                .all(|l| l.starts_with("::error file=svc/f"))
+        );
+        assert!(lines[9].starts_with("::error file=svc/f9.rs,"), "{text}");
+        assert!(
+            lines[10].starts_with("::warning title=codefleet::3 more failures not shown"),
+            "{text}"
+        );
+        // Ten exactly: no summary line.
+        r.repos[0].tasks[0].files.truncate(10);
+        assert_eq!(annotations(&r).lines().count(), 10);
+    }
+
+    #[test]
+    fn a_failed_task_without_failed_files_is_annotated() {
+        let mut r = report();
+        r.repos[0].tasks[0].files.clear();
+        r.repos[0].tasks[0].message = Some("`cargo check` exited 101".into());
+        assert_eq!(
+            annotations(&r),
+            "::error title=codefleet task rename::svc: `cargo check` exited 101\n"
+        );
     }
 
     #[test]
