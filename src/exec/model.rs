@@ -14,6 +14,7 @@ use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, Udiff
 use crate::error::Error;
 use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
+use crate::llm::secrets;
 use crate::llm::{Client, Completion, Finish, Message, Request};
 use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
 use crate::plan::{Skip, content_skip, select};
@@ -321,6 +322,15 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         }
     };
 
+    if let Some(found) = secrets::scan(&ctx.text) {
+        if !ctx.task.allow_secrets {
+            let e = Error::new("E800", secret_refusal("the task's prompt", &found))
+                .hint("remove the secret from the prompt, or set `allow_secrets: true`");
+            fail(report, describe(&e));
+            return Vec::new();
+        }
+        report.secrets_sent.push(format!("the task's prompt: {found}"));
+    }
     let (files, mut outcomes) = load_files(ctx, report);
     report.files_selected = files.len();
     ctx.observer
@@ -543,12 +553,38 @@ fn load_files(
             skip.count(&mut report.skipped);
             continue;
         }
-        match String::from_utf8(bytes) {
-            Ok(text) => out.push(Loaded { path, text }),
-            Err(_) => Skip::Binary.count(&mut report.skipped),
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                Skip::Binary.count(&mut report.skipped);
+                continue;
+            }
+        };
+        // The pre-send scan: a file that looks like it holds a private key or a credential
+        // is not sent, unless the task allows it (and then the report says so).
+        if let Some(found) = secrets::scan(&text) {
+            if !ctx.task.allow_secrets {
+                failed.push((
+                    path.clone(),
+                    FileOutcome::Failed {
+                        message: secret_refusal(&format!("`{path}`"), &found),
+                        line: Some(found.line),
+                    },
+                ));
+                continue;
+            }
+            report.secrets_sent.push(format!("{path}: {found}"));
         }
+        out.push(Loaded { path, text });
     }
     (out, failed)
+}
+
+/// Why a file was not sent: what it looks like, and how to send it anyway.
+fn secret_refusal(what: &str, found: &secrets::Finding) -> String {
+    format!(
+        "refused: {what} was not sent to the model: it looks like it holds {found}; set `allow_secrets: true` on the task to send it"
+    )
 }
 
 /// Runs the jobs on scoped threads, at most `model.concurrency` of them for this task (the

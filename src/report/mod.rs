@@ -301,6 +301,10 @@ pub struct TaskReport {
     /// The answers (`ask`): one per repository, per batch of files, or per file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
+    /// What was sent to a model although it looks like a secret (the task set
+    /// `allow_secrets: true`): `path: what it looks like (line n)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets_sent: Vec<String>,
 }
 
 impl TaskReport {
@@ -326,6 +330,7 @@ impl TaskReport {
             model: None,
             edits: Vec::new(),
             answers: Vec::new(),
+            secrets_sent: Vec::new(),
         }
     }
 }
