@@ -329,7 +329,9 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
             fail(report, describe(&e));
             return Vec::new();
         }
-        report.secrets_sent.push(format!("the task's prompt: {found}"));
+        report
+            .secrets_sent
+            .push(format!("the task's prompt: {found}"));
     }
     let (files, mut outcomes) = load_files(ctx, report);
     report.files_selected = files.len();
@@ -814,13 +816,25 @@ fn edit_job(
             }
         }
         let outcome = coders::parse_and_apply(format, &reply, &files, &options);
-        let mut refused = Vec::new();
+        let mut refused: Vec<(String, String)> = Vec::new();
         for change in &outcome.changes {
-            if let Change::Delete { path } = change
-                && !ctx.policy.allow_delete
-            {
-                refused.push(path.clone());
-                continue;
+            match change {
+                Change::Delete { path } if !ctx.policy.allow_delete => {
+                    refused.push((
+                        path.clone(),
+                        format!(
+                            "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                        ),
+                    ));
+                    continue;
+                }
+                Change::Write { path, content, .. }
+                    if content.len() as u64 > ctx.policy.max_file_size =>
+                {
+                    refused.push((path.clone(), too_large_new(path, content.len(), ctx.policy)));
+                    continue;
+                }
+                _ => {}
             }
             files.record(change);
         }
@@ -839,21 +853,27 @@ fn edit_job(
     result
 }
 
-/// Records how a round's edits fared, and the deletes the policy refused.
+/// Why new content over `max_file_size` is not written.
+pub(crate) fn too_large_new(path: &str, len: usize, policy: &Policy) -> String {
+    format!(
+        "refused: the new `{path}` would be {len} bytes, over the policy's max_file_size ({} bytes)",
+        policy.max_file_size
+    )
+}
+
+/// Records how a round's edits fared, and the changes the policy refused (path, reason).
 fn record_round(
     result: &mut JobResult,
     files: &JobFiles<'_>,
     edits: &[coders::EditReport],
     round: u32,
-    refused: &[String],
+    refused: &[(String, String)],
 ) {
-    let refusal = |path: &str| {
-        format!("refused: deleting `{path}` is not allowed (policy `allow_delete: false`)")
-    };
+    let refusal = |path: &str| refused.iter().find(|(p, _)| p == path).map(|(_, r)| r);
     for e in edits {
         let (applied, file, detail) = match &e.status {
-            EditStatus::Applied { file, .. } if refused.contains(file) => {
-                (false, None, refusal(file))
+            EditStatus::Applied { file, .. } if refusal(file).is_some() => {
+                (false, None, refusal(file).cloned().unwrap_or_default())
             }
             EditStatus::Applied { file, strategy } => (
                 true,
@@ -871,8 +891,8 @@ fn record_round(
             detail,
         });
     }
-    for path in refused {
-        result.failures.push((path.clone(), refusal(path)));
+    for (path, why) in refused {
+        result.failures.push((path.clone(), why.clone()));
     }
 }
 
@@ -1056,6 +1076,11 @@ impl Files for JobFiles<'_> {
         {
             return Err(format!("refused: `{path}` is outside this task's `files:`"));
         }
+        self.ctx
+            .reader
+            .overlay
+            .confine(&path)
+            .map_err(|r| format!("refused: {r}"))?;
         if let Some(Some(_)) = self.changes.borrow().get(&path) {
             return Ok(());
         }

@@ -87,8 +87,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 /// not a credential, and ids appear in documentation).
 static AWS_ID: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b").ok());
-static AWS_SECRET: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?:$|[^A-Za-z0-9/+=])").ok());
+static AWS_SECRET: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?:$|[^A-Za-z0-9/+=])").ok()
+});
 /// `Authorization: Bearer …` and the like, in logs and error text.
 static BEARER: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/\-]{20,}=*").ok());
@@ -165,7 +166,10 @@ mod tests {
         let a = "A".repeat(36);
         vec![
             (
-                format!("x\n-----BEGIN RSA {}-----\nMIIE\n-----END RSA PRIVATE KEY-----\n", "PRIVATE KEY"),
+                format!(
+                    "x\n-----BEGIN RSA {}-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+                    "PRIVATE KEY"
+                ),
                 "a PEM private key block",
             ),
             (
@@ -183,9 +187,7 @@ mod tests {
             (
                 format!(
                     "[default]\naws_access_key_id = {}{}\naws_secret_access_key = {}\n",
-                    "AKIA",
-                    "IOSFODNN7EXAMPLE",
-                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+                    "AKIA", "IOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
                 ),
                 "an AWS access key id with its secret key",
             ),
@@ -220,7 +222,10 @@ mod tests {
             assert_eq!(found.kind, kind, "{text}");
             let clean = redact(&text);
             assert!(clean.contains("[redacted]"), "{clean}");
-            assert!(scan(&clean).is_none(), "still a secret after redaction: {clean}");
+            assert!(
+                scan(&clean).is_none(),
+                "still a secret after redaction: {clean}"
+            );
         }
     }
 
