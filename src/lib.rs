@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod forge;
 pub mod git;
+pub mod hash;
 pub mod llm;
 pub mod pipeline;
 pub mod plan;

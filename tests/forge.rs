@@ -2,10 +2,14 @@
 //! update on a re-run, close when the change became empty, 422 "already exists", 403 rate
 //! limits with `retry-after`, pagination, the per-run cap; and the token never shown.
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, text};
+
 #[path = "support/github.rs"]
 mod github;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use codefleet::forge::{Created, Forge, GitHub, NewPullRequest, RepoId, open_or_update};
@@ -13,54 +17,18 @@ use codefleet::git::Secret;
 
 const TOKEN: &str = "ghp_ForgeT0kenThatMustNeverBeShown42";
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home");
-        Fixture { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("NO_COLOR", "1");
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.env(&mut cmd);
-        let out = cmd.args(args).current_dir(dir).output().expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-        text(&out.stdout).trim().to_string()
-    }
-
     /// `srv/acme/<name>.git` with `a.txt` on `main`.
     fn bare(&self, name: &str, content: &str) -> PathBuf {
         let work = self.path(&format!("work/{name}"));
         std::fs::create_dir_all(&work).unwrap();
-        self.git(&work, &["init", "-q", "-b", "main"]);
+        self.git_line(&work, &["init", "-q", "-b", "main"]);
         std::fs::write(work.join("a.txt"), content).unwrap();
-        self.git(&work, &["add", "-A"]);
-        self.git(&work, &["commit", "-q", "-m", "init"]);
+        self.git_line(&work, &["add", "-A"]);
+        self.git_line(&work, &["commit", "-q", "-m", "init"]);
         let bare = self.path(&format!("srv/acme/{name}.git"));
         std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
-        self.git(
+        self.git_line(
             self.dir.path(),
             &[
                 "clone",
@@ -77,9 +45,9 @@ impl Fixture {
     fn update_main(&self, name: &str, content: &str) {
         let work = self.path(&format!("work/{name}"));
         std::fs::write(work.join("a.txt"), content).unwrap();
-        self.git(&work, &["commit", "-q", "-am", "upstream"]);
+        self.git_line(&work, &["commit", "-q", "-am", "upstream"]);
         let bare = self.path(&format!("srv/acme/{name}.git"));
-        self.git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
+        self.git_line(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
     }
 
     fn pipeline(&self, names: &[&str]) -> PathBuf {
@@ -117,10 +85,6 @@ impl Fixture {
             .output()
             .expect("codefleet")
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -184,7 +148,7 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     // The branch the pull request names was pushed.
     let bare = f.path("srv/acme/svc.git");
     assert_eq!(
-        f.git(&bare, &["show", "codefleet/greet:a.txt"]),
+        f.git_line(&bare, &["show", "codefleet/greet:a.txt"]),
         "HELLO world"
     );
 
@@ -198,7 +162,7 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     );
     assert_eq!(gh.prs().len(), 1, "no second pull request");
     assert_eq!(
-        f.git(&bare, &["show", "codefleet/greet:a.txt"]),
+        f.git_line(&bare, &["show", "codefleet/greet:a.txt"]),
         "HELLO there"
     );
 

@@ -4,6 +4,10 @@
 //! over timing or the interrupt flag (the exact concurrency bound, Ctrl-C) run in process
 //! through `codefleet::exec::run` with a real `Client` over a scripted backend.
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::Fixture;
+
 #[path = "support/model_server.rs"]
 mod model_server;
 
@@ -20,54 +24,7 @@ use codefleet::plan::Target;
 use codefleet::report::{RunReport, TaskStatus};
 use model_server::{ModelServer, Recorded, Step};
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        Fixture {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    fn git(&self, repo: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .args(args)
-            .current_dir(repo)
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let dir = self.dir.path().join(name);
-        std::fs::create_dir_all(&dir).expect("repo dir");
-        self.git(&dir, &["init", "-q", "-b", "main"]);
-        for (path, text) in files {
-            let p = dir.join(path);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        }
-        self.git(&dir, &["add", "-A"]);
-        self.git(&dir, &["commit", "-q", "-m", "init"]);
-        dir
-    }
-
     fn pipeline_file(&self, yaml: &str) -> PathBuf {
         let path = self.dir.path().join("p.yml");
         std::fs::write(&path, yaml).expect("write pipeline");

@@ -3,6 +3,10 @@
 //! push, the lease, locks, unreachable and empty repositories, shards and `report merge`; the
 //! `git` CLI is the independent witness.
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, text};
+
 #[path = "support/git_http.rs"]
 mod git_http;
 
@@ -11,63 +15,22 @@ use std::process::{Command, Output};
 
 const TOKEN: &str = "ghp_T0pS3cretT0kenForTests0123456789";
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home");
-        Fixture { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("NO_COLOR", "1");
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.env(&mut cmd);
-        let out = cmd.args(args).current_dir(dir).output().expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
     /// A bare repository `srv/<name>.git` whose `main` holds `files`.
     fn bare(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
         let work = self.path(&format!("work/{name}"));
         std::fs::create_dir_all(&work).expect("work dir");
-        self.git(&work, &["init", "-q", "-b", "main"]);
+        self.git_line(&work, &["init", "-q", "-b", "main"]);
         for (p, text) in files {
             let p = work.join(p);
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
             std::fs::write(p, text).expect("write");
         }
-        self.git(&work, &["add", "-A"]);
-        self.git(&work, &["commit", "-q", "-m", "init"]);
+        self.git_line(&work, &["add", "-A"]);
+        self.git_line(&work, &["commit", "-q", "-m", "init"]);
         let bare = self.path(&format!("srv/{name}.git"));
         std::fs::create_dir_all(bare.parent().expect("parent")).expect("srv");
-        self.git(
+        self.git_line(
             self.dir.path(),
             &[
                 "clone",
@@ -84,22 +47,22 @@ impl Fixture {
     fn push_commit(&self, bare: &Path, branch: &str, file: &str, text: &str) -> String {
         let scratch = tempfile::tempdir_in(self.dir.path()).expect("scratch");
         let url = bare.to_str().expect("utf8");
-        self.git(scratch.path(), &["clone", "-q", url, "c"]);
+        self.git_line(scratch.path(), &["clone", "-q", url, "c"]);
         let c = scratch.path().join("c");
-        let has = self.git(
+        let has = self.git_line(
             &c,
             &["ls-remote", "origin", &format!("refs/heads/{branch}")],
         );
         if has.is_empty() {
-            self.git(&c, &["checkout", "-q", "-b", branch]);
+            self.git_line(&c, &["checkout", "-q", "-b", branch]);
         } else {
-            self.git(&c, &["checkout", "-q", branch]);
+            self.git_line(&c, &["checkout", "-q", branch]);
         }
         std::fs::write(c.join(file), text).expect("write");
-        self.git(&c, &["add", "-A"]);
-        self.git(&c, &["commit", "-q", "-m", "by hand"]);
-        self.git(&c, &["push", "-q", "origin", branch]);
-        self.git(&c, &["rev-parse", "HEAD"])
+        self.git_line(&c, &["add", "-A"]);
+        self.git_line(&c, &["commit", "-q", "-m", "by hand"]);
+        self.git_line(&c, &["push", "-q", "origin", branch]);
+        self.git_line(&c, &["rev-parse", "HEAD"])
     }
 
     fn pipeline(&self, repos: &[String]) -> PathBuf {
@@ -161,10 +124,6 @@ fn file_url(p: &Path) -> String {
     format!("file://{}", p.display())
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -192,11 +151,11 @@ fn a_file_remote_is_cloned_run_pushed_and_fetched_on_the_next_run() {
     assert!(stdout.contains("svc.git: pushed to file://"), "{stdout}");
     let tip = f.tip(&bare, "codefleet/greet").expect("branch pushed");
     assert_eq!(
-        f.git(&bare, &["show", &format!("{tip}:a.txt")]),
+        f.git_line(&bare, &["show", &format!("{tip}:a.txt")]),
         "HELLO world"
     );
     // The user's base branch is untouched.
-    assert_eq!(f.git(&bare, &["show", "main:a.txt"]), "hello world");
+    assert_eq!(f.git_line(&bare, &["show", "main:a.txt"]), "hello world");
     let entries = f.cache_entries(&f.path("cache/codefleet"));
     assert_eq!(entries.len(), 1, "one clone in ~/.cache/codefleet/repos");
     // The run's journal lives in the clone's git directory.
@@ -215,9 +174,9 @@ fn a_file_remote_is_cloned_run_pushed_and_fetched_on_the_next_run() {
     assert_eq!(report["repos"][0]["base"], main.as_str());
     assert_eq!(report["repos"][0]["publish"]["push"], "pushed");
     let tip = f.tip(&bare, "codefleet/greet").unwrap();
-    assert_eq!(f.git(&bare, &["rev-parse", &format!("{tip}^")]), main);
+    assert_eq!(f.git_line(&bare, &["rev-parse", &format!("{tip}^")]), main);
     assert_eq!(
-        f.git(&bare, &["show", &format!("{tip}:b.txt")]),
+        f.git_line(&bare, &["show", &format!("{tip}:b.txt")]),
         "HELLO again"
     );
 
@@ -256,7 +215,7 @@ fn ref_picks_the_base_branch_and_cache_dir_moves_the_cache() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let tip = f.tip(&bare, "codefleet/greet").unwrap();
     assert_eq!(
-        f.git(&bare, &["show", &format!("{tip}:a.txt")]),
+        f.git_line(&bare, &["show", &format!("{tip}:a.txt")]),
         "HELLO release"
     );
     assert_eq!(f.cache_entries(&cache).len(), 1);
@@ -307,7 +266,7 @@ fn a_fresh_cache_runs_again_over_the_branch_codefleet_pushed() {
     assert_eq!(report["repos"][0]["previous_tip"], first.as_str());
     assert_eq!(report["repos"][0]["publish"]["push"], "pushed");
     let tip = f.tip(&bare, "codefleet/greet").unwrap();
-    assert_eq!(f.git(&bare, &["rev-parse", &format!("{tip}^")]), main);
+    assert_eq!(f.git_line(&bare, &["rev-parse", &format!("{tip}^")]), main);
 }
 
 #[test]
@@ -373,7 +332,7 @@ fn unreachable_empty_and_locked_repositories_are_reported_and_the_rest_runs() {
     let f = Fixture::new();
     let good = f.bare("good", &[("a.txt", "hello\n")]);
     let empty = f.path("srv/empty.git");
-    f.git(
+    f.git_line(
         f.dir.path(),
         &["init", "-q", "--bare", empty.to_str().unwrap()],
     );
@@ -474,7 +433,10 @@ fn https_with_a_token_clones_shallow_and_pushes_and_the_token_never_shows() {
     let report = json(&out);
     assert_eq!(report["repos"][0]["publish"]["push"], "pushed");
     let tip = f.tip(&bare, "codefleet/greet").expect("pushed over http");
-    assert_eq!(f.git(&bare, &["show", &format!("{tip}:b.txt")]), "HELLO b");
+    assert_eq!(
+        f.git_line(&bare, &["show", &format!("{tip}:b.txt")]),
+        "HELLO b"
+    );
     let entry = f.cache_entries(&f.path("cache/codefleet")).remove(0);
     assert!(entry.join("shallow").is_file(), "the clone is shallow");
     // `depth: 0` fetches the whole history.
@@ -537,7 +499,10 @@ fn https_with_a_token_clones_shallow_and_pushes_and_the_token_never_shows() {
         0
     );
     let tip = f.tip(&bare, "codefleet/greet").unwrap();
-    assert_eq!(f.git(&bare, &["show", &format!("{tip}:c.txt")]), "HELLO c");
+    assert_eq!(
+        f.git_line(&bare, &["show", &format!("{tip}:c.txt")]),
+        "HELLO c"
+    );
 
     // The token appears nowhere: outputs, the cache (config, journal, refs), the lock files.
     let mut seen = vec![
@@ -577,7 +542,7 @@ fn git_daemon_serves_clone_fetch_and_push() {
     );
     let tip = f.tip(&bare, "codefleet/greet").expect("pushed over git://");
     assert_eq!(
-        f.git(&bare, &["show", &format!("{tip}:a.txt")]),
+        f.git_line(&bare, &["show", &format!("{tip}:a.txt")]),
         "HELLO daemon"
     );
     let main = f.push_commit(&bare, "main", "c.txt", "hello c\n");
@@ -724,7 +689,7 @@ fn a_local_checkout_pushes_to_its_origin_with_a_lease_like_force_with_lease() {
     let f = Fixture::new();
     let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
     let url = bare.to_str().unwrap();
-    f.git(f.dir.path(), &["clone", "-q", url, "checkout"]);
+    f.git_line(f.dir.path(), &["clone", "-q", url, "checkout"]);
     let checkout = f.path("checkout");
     let p = f.pipeline(&[]);
     let args = [
@@ -744,12 +709,12 @@ fn a_local_checkout_pushes_to_its_origin_with_a_lease_like_force_with_lease() {
     );
     let tip = f.tip(&bare, "codefleet/greet").expect("pushed to origin");
     assert_eq!(
-        f.git(&bare, &["show", &format!("{tip}:a.txt")]),
+        f.git_line(&bare, &["show", &format!("{tip}:a.txt")]),
         "HELLO world"
     );
     // The remote-tracking ref records what was pushed: the next lease starts there.
     assert_eq!(
-        f.git(
+        f.git_line(
             &checkout,
             &["rev-parse", "refs/remotes/origin/codefleet/greet"]
         ),
@@ -758,7 +723,7 @@ fn a_local_checkout_pushes_to_its_origin_with_a_lease_like_force_with_lease() {
 
     // Someone else moves the remote branch; this checkout has not fetched it.
     let theirs = f.push_commit(&bare, "codefleet/greet", "x.txt", "theirs\n");
-    f.git(
+    f.git_line(
         &checkout,
         &["commit", "-q", "--allow-empty", "-m", "local work"],
     );

@@ -1,71 +1,15 @@
 //! `codefleet run`, `plan`, `runs`, `show`, `rollback` on real temporary git repositories with
 //! isolated git configuration, the real binary, and the `git` CLI as an independent witness.
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::{Fixture, text};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("home")).expect("home");
-        Fixture { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-            .env("NO_COLOR", "1");
-    }
-
-    fn git(&self, repo: &Path, args: &[&str]) -> String {
-        let mut cmd = Command::new("git");
-        self.env(&mut cmd);
-        let out = cmd.args(args).current_dir(repo).output().expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A repository `name` with `files` committed on `main`.
-    fn repo(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let dir = self.path(name);
-        std::fs::create_dir_all(&dir).expect("repo dir");
-        self.git(&dir, &["init", "-q", "-b", "main"]);
-        self.commit_files(&dir, files, "init");
-        dir
-    }
-
-    fn commit_files(&self, repo: &Path, files: &[(&str, &str)], message: &str) {
-        for (path, text) in files {
-            let p = repo.join(path);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        }
-        self.git(repo, &["add", "-A"]);
-        self.git(repo, &["commit", "-q", "-m", message]);
-    }
-
     fn pipeline(&self, yaml: &str) -> PathBuf {
         let p = self.path("pipelines/p.yml");
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
@@ -107,10 +51,6 @@ impl Fixture {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 const TWO_TASKS: &str = r#"version: 1
 name: migrate
 tasks:
@@ -138,7 +78,7 @@ fn service(f: &Fixture, name: &str) -> PathBuf {
 
 #[test]
 fn a_run_commits_each_task_on_the_branch_and_leaves_the_checkout_alone() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     std::fs::write(repo.join("README.md"), "dirty, uncommitted\n").expect("dirty");
     f.git(&repo, &["add", "README.md"]);
@@ -210,7 +150,7 @@ fn a_run_commits_each_task_on_the_branch_and_leaves_the_checkout_alone() {
 
 #[test]
 fn an_identical_rerun_keeps_the_tip_and_a_moved_base_rebuilds_the_branch() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let p = p.to_str().expect("utf8");
@@ -242,7 +182,7 @@ fn an_identical_rerun_keeps_the_tip_and_a_moved_base_rebuilds_the_branch() {
 
 #[test]
 fn foreign_commits_on_the_branch_stop_that_repo_unless_forced() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let other = service(&f, "other");
     let p = f.pipeline(TWO_TASKS);
@@ -287,7 +227,7 @@ fn foreign_commits_on_the_branch_stop_that_repo_unless_forced() {
 
 #[test]
 fn rollback_of_one_task_then_of_the_whole_run() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
@@ -343,7 +283,7 @@ fn rollback_of_one_task_then_of_the_whole_run() {
 
 #[test]
 fn dry_run_and_check_write_nothing() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let p = p.to_str().expect("utf8");
@@ -379,7 +319,7 @@ fn dry_run_and_check_write_nothing() {
 
 #[test]
 fn a_failing_repo_is_reported_and_the_others_are_kept() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let good = service(&f, "good");
     let unborn = f.path("unborn");
     std::fs::create_dir_all(&unborn).expect("mkdir");
@@ -452,7 +392,7 @@ fn a_failing_repo_is_reported_and_the_others_are_kept() {
 
 #[test]
 fn policy_skips_denied_large_and_binary_files_and_counts_them() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let big = "x".repeat(2000) + "\n";
     let repo = f.repo(
         "svc",
@@ -494,7 +434,7 @@ fn policy_skips_denied_large_and_binary_files_and_counts_them() {
 
 #[test]
 fn plan_json_lists_repos_tasks_and_files() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let out = f.run(&repo, &["plan", p.to_str().expect("utf8"), "--json"]);
@@ -513,7 +453,7 @@ fn plan_json_lists_repos_tasks_and_files() {
 
 #[test]
 fn the_report_schema_is_printed() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let out = f.run(f.dir.path(), &["schema", "--report"]);
     assert_eq!(out.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -523,7 +463,7 @@ fn the_report_schema_is_printed() {
 
 #[test]
 fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let mut repos = Vec::new();
     for r in 0..3 {
         let dir = f.path(&format!("r{r}"));
@@ -600,7 +540,7 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
 
 #[test]
 fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let patch = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,3 +1,4 @@\n fn main() {\n     log::info!(\"hi\");\n+    log::info!(\"bye\");\n }\n";
     std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
@@ -665,7 +605,7 @@ fn patch_and_edits_tasks_commit_what_applies_and_report_what_does_not() {
 
 #[test]
 fn a_task_changing_many_files_commits_on_the_base_and_reruns_keep_the_tip() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let files: Vec<(String, String)> = (0..150)
         .map(|i| {
             (
@@ -698,7 +638,7 @@ fn a_task_changing_many_files_commits_on_the_base_and_reruns_keep_the_tip() {
 
 #[test]
 fn base_checkout_and_shard_flags() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let a = service(&f, "a");
     let b = service(&f, "b");
     let c = service(&f, "c");
@@ -766,7 +706,7 @@ fn base_checkout_and_shard_flags() {
 
 #[test]
 fn pipeline_errors_exit_2_and_nothing_runs() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline("version: 1\nname: broken\ntasks:\n  - name: t\n    replace: { find: '(', with: x, regex: true }\n");
     let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
@@ -781,28 +721,27 @@ fn pipeline_errors_exit_2_and_nothing_runs() {
 }
 
 #[test]
-fn tasks_of_kinds_this_version_does_not_run_are_skipped_with_exit_1() {
-    let f = Fixture::new();
+fn shell_steps_and_replacements_commit_in_pipeline_order() {
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(
-        "version: 1\nname: mixed\ntasks:\n  - name: fmt\n    run: cargo fmt\n  - name: t\n    replace: { find: 'log = \"0.4\"', with: 'log = \"0.5\"' }\n",
+        "version: 1\nname: mixed\ntasks:\n  - name: fmt\n    run: printf 'serde = \"1\"\\n' >> Cargo.toml\n  - name: t\n    replace: { find: 'log = \"0.4\"', with: 'log = \"0.5\"' }\n  - name: still builds\n    check: grep -q serde Cargo.toml\n",
     );
     let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let summary = text(&out.stdout);
-    assert!(
-        summary.contains("task `fmt`: `run` tasks are not run by this version"),
-        "{summary}"
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(
         f.show(&repo, "codefleet/mixed:Cargo.toml"),
-        "[dependencies]\nlog = \"0.5\"\n"
+        "[dependencies]\nlog = \"0.5\"\nserde = \"1\"\n"
+    );
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/mixed"]),
+        "t\nfmt\n"
     );
 }
 
 #[test]
 fn a_branch_checked_out_elsewhere_fails_that_repo_and_keeps_the_report() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let p = p.to_str().expect("utf8");
@@ -841,7 +780,7 @@ fn a_branch_checked_out_elsewhere_fails_that_repo_and_keeps_the_report() {
 
 #[test]
 fn a_directory_inside_a_repository_is_not_taken_for_it() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let p = f.pipeline(TWO_TASKS);
     let sub = repo.join("src");
@@ -884,7 +823,7 @@ fn a_directory_inside_a_repository_is_not_taken_for_it() {
 
 #[test]
 fn modes_line_endings_and_symlinks_are_kept() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = f.repo(
         "svc",
         &[
@@ -926,7 +865,7 @@ fn modes_line_endings_and_symlinks_are_kept() {
 
 #[test]
 fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let one = service(&f, "one");
     let a = service(&f, "fleet/a");
     let b = service(&f, "fleet/b");
@@ -955,7 +894,7 @@ fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
 
 #[test]
 fn several_pipelines_run_in_order_into_one_json_array() {
-    let f = Fixture::new();
+    let f = Fixture::dated();
     let repo = service(&f, "svc");
     let first = f.pipeline(TWO_TASKS);
     let second = f.path("pipelines/second.yml");

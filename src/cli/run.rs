@@ -30,6 +30,8 @@ pub(super) fn interrupt_flag() -> &'static AtomicBool {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if INTERRUPT.swap(true, Ordering::SeqCst) {
+                // Shell steps run in their own process groups: stop them before leaving.
+                crate::exec::kill_running();
                 std::process::exit(Exit::Interrupted.code());
             }
         });
@@ -153,7 +155,12 @@ impl Observer for ChannelObserver {
             self.send(Event::Files(files));
         }
         if self.verbose {
-            self.line(format!("{repo}: task `{task}` started on {files} files"));
+            // Shell steps (and tasks without files) start on no file list.
+            self.line(if files == 0 {
+                format!("{repo}: task `{task}` started")
+            } else {
+                format!("{repo}: task `{task}` started on {files} files")
+            });
         }
     }
 
@@ -170,6 +177,12 @@ impl Observer for ChannelObserver {
                 file.path,
                 file.message.as_deref().unwrap_or("")
             ));
+        }
+    }
+
+    fn command_output(&self, repo: &str, task: &str, line: &str) {
+        if self.verbose {
+            self.line(format!("{repo}: `{task}` | {line}"));
         }
     }
 

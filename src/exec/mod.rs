@@ -1,5 +1,5 @@
 //! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
+//! task, shell steps in a temporary worktree, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
 //! interrupt flag honoured between files.
 
 mod commits;
@@ -10,6 +10,8 @@ pub mod pool;
 mod publish;
 mod remotes;
 mod run;
+mod shell;
+mod steps;
 mod tasks;
 
 pub use model::{ClientFor, Models};
@@ -17,3 +19,4 @@ pub use observer::{Observer, Silent};
 pub use pool::{Unit, catching, pool, run_units};
 pub use publish::{PublishOptions, PullRequests, publish};
 pub use run::{RunOptions, run};
+pub use shell::kill_running;

@@ -274,6 +274,8 @@ struct JobResult {
     interrupted: bool,
     /// A request failed (not a budget): the error.
     failed: Option<String>,
+    /// Shell commands its replies suggested: reported, never run.
+    suggested: Vec<String>,
 }
 
 /// Runs a `prompt` or `ask` task: fills in `report` (model use, edits, answers, status and
@@ -402,6 +404,11 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         tally.add(&result);
         report.edits.extend(result.edits);
         report.answers.extend(result.answer);
+        for command in result.suggested {
+            if !report.suggested_commands.contains(&command) {
+                report.suggested_commands.push(command);
+            }
+        }
         if result.interrupted {
             outcomes.push((first(j).to_string(), FileOutcome::Interrupted));
         }
@@ -839,6 +846,7 @@ fn edit_job(
             files.record(change);
         }
         record_round(&mut result, &files, &outcome.edits, round, &refused);
+        result.suggested.extend(outcome.suggested_commands);
         let Some(feedback) = outcome.feedback else {
             break;
         };

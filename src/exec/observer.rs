@@ -17,6 +17,8 @@ pub trait Observer: Sync {
     fn file_done(&self, _repo: &str, _task: &str, _path: &str) {}
     /// One file of a task failed.
     fn file_failed(&self, _repo: &str, _task: &str, _file: &FileReport) {}
+    /// A line of output from a `run` or `check` task's command, as it arrives.
+    fn command_output(&self, _repo: &str, _task: &str, _line: &str) {}
     /// A task finished (its commit, if any, is written).
     fn task_finished(&self, _repo: &str, _task: &TaskReport) {}
     /// A repository finished, failed, was skipped or was interrupted.

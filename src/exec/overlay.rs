@@ -1,20 +1,21 @@
 //! What a task sees: the base tree's files with earlier tasks' changes laid over them, read
 //! straight from the object database by the ids the tree listing gave.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::Error;
 use crate::git::{self, FileMode, Repo};
+use crate::hash::PathMap;
 
 /// The files of the base tree as tasks have changed them so far.
 pub(crate) struct Overlay {
     /// Every editable file: path → mode (deleted files removed, created ones added).
     pub paths: BTreeMap<String, FileMode>,
     /// The base tree's blob of each editable file.
-    pub base_ids: HashMap<String, git::Oid>,
+    pub base_ids: PathMap<String, git::Oid>,
     /// Content changed by earlier tasks; `None` for deleted.
-    pub changed: HashMap<String, Option<Stored>>,
+    pub changed: PathMap<String, Option<Stored>>,
     /// The base tree's entries that are not editable files: symlinks and submodules. No edit
     /// may write through them or over them.
     pub fixed: BTreeMap<String, FileMode>,
@@ -62,14 +63,17 @@ pub(crate) enum Stored {
 pub(crate) struct Reader<'a> {
     pub work_dir: &'a Path,
     pub overlay: &'a Overlay,
+    /// The repository's index as the task's first handle loaded it, shared by the handles of
+    /// worker threads.
+    pub index: Option<git::IndexShare>,
 }
 
 impl Reader<'_> {
     /// The content of `path` as the task sees it, reading the base through `repo` (one per
     /// worker thread: a [`Repo`] is not shared across threads).
     /// Whether `path` is over `max` bytes, known without reading it whole: changed content by
-    /// its length; a base file whose working-tree copy is within the limit is not (its real
-    /// size is checked again once read), else by the blob's object header. Reading headers of
+    /// its length; a base file git staged within the limit is not (its real size is checked
+    /// again once read), else by the blob's object header. Reading headers of
     /// every blob touches most of a pack, so it is kept to the files that look too large.
     pub fn too_large(&self, repo: &Repo, path: &str, max: u64) -> bool {
         match self.overlay.changed.get(path) {
@@ -78,12 +82,12 @@ impl Reader<'_> {
             Some(Some(Stored::Blob(id))) => return blob_size(repo, *id).is_some_and(|s| s > max),
             None => {}
         }
-        if std::fs::symlink_metadata(self.work_dir.join(path)).is_ok_and(|m| m.len() <= max) {
-            return false;
-        }
         let Some(id) = self.overlay.base_ids.get(path) else {
             return false;
         };
+        if repo.staged_size(path, *id).is_some_and(|size| size <= max) {
+            return false;
+        }
         blob_size(repo, *id).is_some_and(|size| size > max)
     }
 
@@ -119,7 +123,11 @@ impl Reader<'_> {
 
     /// A repository handle for a worker thread.
     pub fn open(&self) -> Option<Repo> {
-        Repo::open(self.work_dir).ok()
+        let repo = Repo::open(self.work_dir).ok()?;
+        if let Some(index) = &self.index {
+            repo.share_index(index);
+        }
+        Some(repo)
     }
 }
 

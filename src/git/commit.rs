@@ -344,7 +344,9 @@ impl Repo {
             return Err(errors::filter_driver(path, &driver));
         }
         let may_filter = bytes.contains(&b'\r') || bytes.windows(3).any(|w| w == b"$Id");
-        if !may_filter {
+        // Without attributes or settings that convert content (as the loaded index found),
+        // the filters are a no-op, and loading them would load the whole index once more.
+        if !may_filter || self.converts() == Some(false) {
             return target.blob(bytes).map_err(fail);
         }
         let mut writer = target

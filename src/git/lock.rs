@@ -38,6 +38,24 @@ impl std::fmt::Display for LockHolder {
     }
 }
 
+impl LockHolder {
+    /// This process, now.
+    pub fn current() -> LockHolder {
+        LockHolder {
+            pid: std::process::id(),
+            host: host_name(),
+            started: rfc3339_utc(SystemTime::now()),
+            process_start: process_start(std::process::id()),
+        }
+    }
+
+    /// True when the holder ran on this host and its process is gone (or its pid now belongs
+    /// to a process started at another time). Other hosts' holders are never stale.
+    pub fn is_stale(&self) -> bool {
+        is_stale(self)
+    }
+}
+
 /// A held repository lock; dropping it releases the lock.
 #[derive(Debug)]
 pub struct RepoLock {
@@ -75,12 +93,7 @@ impl Repo {
         let dir = self.codefleet_dir();
         std::fs::create_dir_all(&dir).map_err(|e| errors::io(&dir, &e))?;
         let path = dir.join("lock");
-        let me = LockHolder {
-            pid: std::process::id(),
-            host: host_name(),
-            started: rfc3339_utc(SystemTime::now()),
-            process_start: process_start(std::process::id()),
-        };
+        let me = LockHolder::current();
         if create_with(&path, &me)? {
             sweep_temporaries(&dir);
             return Ok(RepoLock {

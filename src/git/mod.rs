@@ -56,7 +56,7 @@ pub use journal::{EditRecord, Journal, RollbackRecord, RunRecord, TaskRecord};
 pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
-pub use read::{BaseFile, Source};
+pub use read::{BaseFile, IndexShare, Source};
 pub use remote::{
     Advertised, Credentials, Pushed, RemoteRef, Secret, ls_remote, push_with_lease, redact_userinfo,
 };

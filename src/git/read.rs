@@ -4,11 +4,12 @@
 //! the file exactly and are not racy. Anything else (modified, staged, racy, filtered, skipped)
 //! reads the object database, so a user's uncommitted work never leaks into a run.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::Error;
+use crate::hash::PathMap;
 
 use super::base::Base;
 use super::mode::{FileMode, TreeEntry};
@@ -39,7 +40,7 @@ pub struct BaseFile {
 /// The stage-0 entries of the index as loaded for the fast path, with the index file's mtime
 /// (for racy-clean checks). Plain data, so a [`Repo`] stays `Send`.
 pub(crate) struct IndexSnapshot {
-    entries: HashMap<Vec<u8>, IndexStat>,
+    entries: PathMap<Vec<u8>, IndexStat>,
     mtime: (i64, u32),
     /// Whether any attributes file mentions `working-tree-encoding`: a re-encoding on checkout
     /// may keep the length (ASCII to EBCDIC), so such paths are looked up one by one.
@@ -48,6 +49,10 @@ pub(crate) struct IndexSnapshot {
     /// crlf, ident, filter or encoding attributes, or core.autocrlf).
     conversions: bool,
 }
+
+/// A loaded index, shareable between handles on one repository (see [`Repo::share_index`]).
+#[derive(Clone)]
+pub struct IndexShare(Arc<IndexSnapshot>);
 
 /// What git records about a working-tree file when it stages it.
 struct IndexStat {
@@ -110,17 +115,52 @@ impl Repo {
         None
     }
 
-    #[cfg(unix)]
-    fn read_clean_worktree_file(&self, entry: &TreeEntry) -> Option<Vec<u8>> {
-        use std::os::unix::fs::MetadataExt;
+    /// Without Unix stat data there is no working-tree fast path, so no index to load.
+    #[cfg(not(unix))]
+    fn load_index(&self) -> Option<IndexSnapshot> {
+        None
+    }
 
-        let workdir = self.work_dir()?;
+    /// The loaded index (loading it on first use), shared: worker threads' handles on the
+    /// same repository take it with [`Repo::share_index`] instead of each reading and hashing
+    /// the whole index file again.
+    pub fn index_snapshot(&self) -> Option<IndexShare> {
         if self.index.borrow().is_none() {
             let snapshot = self.load_index()?;
-            self.index.replace(Some(snapshot));
+            self.index.replace(Some(Arc::new(snapshot)));
         }
-        let guard = self.index.borrow();
-        let snapshot = guard.as_ref()?;
+        self.index
+            .borrow()
+            .as_ref()
+            .map(|s| IndexShare(Arc::clone(s)))
+    }
+
+    /// Whether anything may convert content between the working tree and blobs (attributes,
+    /// `core.autocrlf`), as found when the index was loaded; `None` when it is not loaded.
+    pub(super) fn converts(&self) -> Option<bool> {
+        self.index.borrow().as_ref().map(|s| s.conversions)
+    }
+
+    /// Uses an index another handle on the same repository loaded.
+    pub fn share_index(&self, index: &IndexShare) {
+        self.index.replace(Some(Arc::clone(&index.0)));
+    }
+
+    /// The size git recorded when it staged `path`, when the index holds it with blob `id`:
+    /// what a clean working-tree copy (the one [`Repo::read_entry`] reads) measures, known
+    /// without a `stat`.
+    pub fn staged_size(&self, path: &str, id: git2::Oid) -> Option<u64> {
+        let index = self.index_snapshot()?;
+        let ie = index.0.entries.get(path.as_bytes())?;
+        (ie.id == id).then_some(u64::from(ie.size))
+    }
+
+    #[cfg(unix)]
+    fn read_clean_worktree_file(&self, entry: &TreeEntry) -> Option<Vec<u8>> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+        let workdir = self.work_dir()?;
+        let snapshot = self.index_snapshot()?.0;
         let ie = snapshot.entries.get(entry.path.as_bytes())?;
         // assume-unchanged (0x8000) and skip-worktree (extended 0x4000) make git trust or skip
         // the working tree without looking: those files prove nothing.
@@ -150,19 +190,25 @@ impl Repo {
         {
             return None;
         }
-        let file_path = workdir.join(&entry.path);
-        let before = std::fs::symlink_metadata(&file_path).ok()?;
-        if !before.file_type().is_file() {
-            return None;
-        }
-        let mut file = std::fs::File::open(&file_path).ok()?;
-        let mut bytes = Vec::with_capacity(before.len() as usize);
-        file.read_to_end(&mut bytes).ok()?;
+        // Never through a symlink in the last component; a link or another file anywhere on
+        // the way shows in the stat data compared below (inode, ctime).
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(workdir.join(&entry.path))
+            .ok()?;
+        // Read what the index says the file holds, in one `read`: a file that grew or shrank
+        // fails the size checks below.
+        let expected = ie.size as usize;
+        let mut bytes = Vec::with_capacity(expected);
+        (&mut file)
+            .take(expected as u64)
+            .read_to_end(&mut bytes)
+            .ok()?;
         // Stat the open file after reading, so a write during the read shows as a change.
         let meta = file.metadata().ok()?;
         let executable = meta.mode() & 0o111 != 0;
-        let same = meta.ino() == before.ino()
-            && meta.dev() == before.dev()
+        let same = meta.file_type().is_file()
             && meta.len() == bytes.len() as u64
             && meta.len() as u32 == ie.size
             && (meta.mtime() as i32, meta.mtime_nsec() as u32) == ie.mtime
@@ -192,8 +238,9 @@ impl Repo {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(self.git_dir().join("index")).ok()?;
         let mtime = (meta.mtime(), meta.mtime_nsec() as u32);
-        let mut index = self.inner.index().ok()?;
-        index.read(true).ok()?;
+        // Opened on its own rather than through the repository, which would keep its copy of
+        // every entry in memory for the whole run next to the snapshot built here.
+        let index = git2::Index::open(&self.git_dir().join("index")).ok()?;
         let entries = index
             .iter()
             // Stage bits (0x3000) set: a conflict entry, never clean.
@@ -214,7 +261,7 @@ impl Repo {
                 };
                 (e.path, stat)
             })
-            .collect::<HashMap<_, _>>();
+            .collect::<PathMap<_, _>>();
         let encodings = self.attributes_mention(&entries, &[b"working-tree-encoding"]);
         // Without attributes that convert content and without core.autocrlf, a clean
         // working-tree file is the blob byte for byte; otherwise its length is compared with
@@ -242,7 +289,7 @@ impl Repo {
     /// in the index (working-tree copy, else the staged blob), `info/attributes`, and the
     /// user's attributes file. Unreadable files count as mentioning it.
     #[cfg(unix)]
-    fn attributes_mention(&self, entries: &HashMap<Vec<u8>, IndexStat>, words: &[&[u8]]) -> bool {
+    fn attributes_mention(&self, entries: &PathMap<Vec<u8>, IndexStat>, words: &[&[u8]]) -> bool {
         let has = |bytes: &[u8]| {
             words
                 .iter()

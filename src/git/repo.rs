@@ -8,6 +8,8 @@ use crate::error::Error;
 
 use super::base::Base;
 use super::errors;
+use std::sync::Arc;
+
 use super::read::IndexSnapshot;
 
 /// An opened repository. Not `Sync`: open one per thread (opening is cheap).
@@ -17,7 +19,7 @@ pub struct Repo {
     /// them, so a path that uses one cannot be committed faithfully.
     pub(super) filter_drivers: Vec<String>,
     /// The index as loaded for the working-tree fast path, loaded on first use.
-    pub(super) index: RefCell<Option<IndexSnapshot>>,
+    pub(super) index: RefCell<Option<Arc<IndexSnapshot>>>,
 }
 
 impl std::fmt::Debug for Repo {

@@ -364,7 +364,8 @@ pub struct TaskFile {
     pub cwd: Option<String>,
     /// For `run` and `check`: how long the command may take; default `10m`.
     pub timeout: Option<DurationSpec>,
-    /// For `run` and `check`: the shell that runs the command with `-c`; default `sh`.
+    /// For `run` and `check`: the shell that runs the command (with `-c` added unless it ends
+    /// with it); default `bash -eo pipefail -c`, or `sh -e -c` where bash is missing.
     pub shell: Option<String>,
     /// For `run` and `check`: how many repositories run the command at once; default: all
     /// workers.

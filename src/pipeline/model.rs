@@ -450,7 +450,8 @@ impl Replace {
 pub struct Command {
     /// The command line template.
     pub command: Template,
-    /// The shell that runs it with `-c`.
+    /// The shell line that runs it: split on whitespace, the command is its last argument,
+    /// after `-c` unless the line ends with it.
     pub shell: String,
     /// Extra environment.
     pub env: BTreeMap<String, String>,
@@ -463,11 +464,11 @@ pub struct Command {
 }
 
 impl Command {
-    /// `command` run by `sh -c` at the repository root with the default time limit.
+    /// `command` run by the default shell at the repository root with the default time limit.
     pub fn new(command: &str) -> Command {
         Command {
             command: Template::text(command),
-            shell: "sh".into(),
+            shell: DEFAULT_SHELL.into(),
             env: BTreeMap::new(),
             cwd: PathBuf::new(),
             timeout: DEFAULT_COMMAND_TIMEOUT,
@@ -475,6 +476,9 @@ impl Command {
         }
     }
 }
+
+/// Default shell of `run` and `check` commands; where `bash` is missing, `sh -e -c` runs.
+pub const DEFAULT_SHELL: &str = "bash -eo pipefail -c";
 
 /// Default time limit of `run` and `check` commands.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);

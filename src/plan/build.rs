@@ -189,6 +189,25 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                     }
                 }
             }
+            TaskKind::Run(c) | TaskKind::Check { command: c, .. } => {
+                let line = c
+                    .command
+                    .render(&pipeline.context("", Some(&name), Some(&task.name)));
+                t.note = Some(match &task.kind {
+                    TaskKind::Check { on_fail, .. } => format!(
+                        "checks `{}`; on failure: {}",
+                        line.trim(),
+                        serde_json::to_value(on_fail)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    ),
+                    _ => format!(
+                        "runs `{}` in a temporary worktree; what it changes is the commit",
+                        line.trim()
+                    ),
+                });
+            }
             other => {
                 t.note = Some(format!(
                     "`{}` tasks are not run by this version",

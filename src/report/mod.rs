@@ -222,9 +222,13 @@ impl RepoReport {
         self.tasks.iter().filter(|t| t.makes_commit()).count()
     }
 
-    /// Files changed over all tasks.
+    /// Files changed over all tasks (a reverted task's no longer count).
     pub fn files_changed(&self) -> usize {
-        self.tasks.iter().map(|t| t.files_changed).sum()
+        self.tasks
+            .iter()
+            .filter(|t| t.status != TaskStatus::Reverted)
+            .map(|t| t.files_changed)
+            .sum()
     }
 
     /// Files failed over all tasks.
@@ -247,6 +251,8 @@ pub enum TaskStatus {
     Skipped,
     /// Ctrl-C stopped it; nothing of it was written.
     Interrupted,
+    /// It changed files, but the failing `check` after it reverted them: no commit.
+    Reverted,
 }
 
 /// Files a task left alone, by reason.
@@ -301,10 +307,59 @@ pub struct TaskReport {
     /// The answers (`ask`): one per repository, per batch of files, or per file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
+    /// The command of a `run` or `check` task and how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandReport>,
+    /// For a failed `check` that reverted the task before it: that task's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverted: Option<String>,
+    /// Shell commands the model's replies suggested (`prompt`): reported, never run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested_commands: Vec<String>,
     /// What was sent to a model although it looks like a secret (the task set
     /// `allow_secrets: true`): `path: what it looks like (line n)`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets_sent: Vec<String>,
+}
+
+/// A shell command a task ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CommandReport {
+    /// The command line, as run.
+    pub command: String,
+    /// Its exit status; absent when it was killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, when one did (not codefleet's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// True when it ran past its `timeout:` and was killed with everything it started.
+    pub timed_out: bool,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: u64,
+    /// Its output (stdout and stderr interleaved); long output keeps its first 4 KiB and its
+    /// last 28 KiB.
+    pub output: String,
+    /// True when the middle of the output was left out.
+    pub output_truncated: bool,
+}
+
+impl CommandReport {
+    /// How it ended, in words: `exit status 1`, `timed out`, `killed by signal 9`...
+    pub fn ending(&self) -> String {
+        match (self.exit_code, self.signal, self.timed_out) {
+            (_, _, true) => "timed out".to_string(),
+            (Some(code), _, _) => format!("exit status {code}"),
+            (None, Some(sig), _) => format!("killed by signal {sig}"),
+            (None, None, false) => "stopped".to_string(),
+        }
+    }
+
+    /// The last `n` lines of the output.
+    pub fn tail(&self, n: usize) -> String {
+        let lines: Vec<&str> = self.output.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
 }
 
 impl TaskReport {
@@ -330,6 +385,9 @@ impl TaskReport {
             model: None,
             edits: Vec::new(),
             answers: Vec::new(),
+            command: None,
+            reverted: None,
+            suggested_commands: Vec::new(),
             secrets_sent: Vec::new(),
         }
     }

@@ -99,6 +99,31 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             let _ = writeln!(out, "{red}{p}{reset}");
         }
     }
+    for r in &report.repos {
+        for t in r
+            .tasks
+            .iter()
+            .filter(|t| t.status == super::TaskStatus::Failed)
+        {
+            let Some(c) = &t.command else { continue };
+            let tail = c.tail(TERMINAL_TAIL_LINES);
+            if tail.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "\n{}: task `{}`: `{}`, {}; last lines of its output:",
+                r.path,
+                t.name,
+                c.command.trim(),
+                c.ending()
+            );
+            for line in tail.lines() {
+                let _ = writeln!(out, "{dim}  | {reset}{line}");
+            }
+        }
+    }
+    out.push_str(&suggested(report));
     let answered = answers(report);
     if !answered.is_empty() {
         out.push('\n');
@@ -310,6 +335,7 @@ pub fn markdown(report: &RunReport) -> String {
             ""
         }
     );
+    failed_checks(report, &mut out);
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
     for r in &report.repos {
@@ -340,6 +366,14 @@ pub fn markdown(report: &RunReport) -> String {
         for p in problems {
             let _ = writeln!(out, "- {}", md_cell(&p));
         }
+    }
+    let commands = suggested(report);
+    if !commands.is_empty() {
+        let fence = fence_for(&commands);
+        let _ = write!(
+            out,
+            "\n**Commands the model suggested**\n\n{fence}text{commands}{fence}\n"
+        );
     }
     let mut any = false;
     for r in &report.repos {
@@ -374,6 +408,88 @@ pub fn markdown(report: &RunReport) -> String {
     out
 }
 
+/// A Markdown code fence longer than any backtick run in `text`, so the text shows verbatim.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// The shell commands models suggested, per task, each line under a `$`: codefleet reports
+/// them and never runs them. Empty when there are none.
+fn suggested(report: &RunReport) -> String {
+    let mut out = String::new();
+    for r in &report.repos {
+        for t in r.tasks.iter().filter(|t| !t.suggested_commands.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\n{}: task `{}`: the model suggested these commands; codefleet does not run them:",
+                r.path, t.name
+            );
+            for command in &t.suggested_commands {
+                for (i, line) in command.lines().enumerate() {
+                    let _ = writeln!(out, "  {} {line}", if i == 0 { "$" } else { " " });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Lines of a failed command's output shown in the terminal summary.
+const TERMINAL_TAIL_LINES: usize = 10;
+
+/// Lines of a failed check's output shown in the step summary.
+const CHECK_TAIL_LINES: usize = 30;
+
+/// The failed checks, each with how it ended and the end of its output: what a CI reader
+/// looks for first.
+fn failed_checks(report: &RunReport, out: &mut String) {
+    let failed: Vec<(&RepoReport, &super::TaskReport)> = report
+        .repos
+        .iter()
+        .flat_map(|r| r.tasks.iter().map(move |t| (r, t)))
+        .filter(|(_, t)| t.kind == "check" && t.status == super::TaskStatus::Failed)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    out.push_str("**Failed checks**\n\n");
+    for (r, t) in failed {
+        let (ending, took, tail) = match &t.command {
+            Some(c) => (
+                c.ending(),
+                format!(" after {:.1} s", c.duration_ms as f64 / 1000.0),
+                c.tail(CHECK_TAIL_LINES),
+            ),
+            None => (
+                t.message.clone().unwrap_or_else(|| "failed".into()),
+                String::new(),
+                String::new(),
+            ),
+        };
+        let reverted = t
+            .reverted
+            .as_deref()
+            .map(|name| format!("; reverted `{}`", md_cell(name)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- {}: `{}`: {}{took}{reverted}",
+            md_cell(&r.path),
+            md_cell(&t.name),
+            md_cell(&ending)
+        );
+        if !tail.is_empty() {
+            let fence = fence_for(&tail);
+            let _ = writeln!(
+                out,
+                "\n  <details><summary>output</summary>\n\n{fence}text\n{tail}\n{fence}\n\n  </details>\n"
+            );
+        }
+    }
+    out.push('\n');
+}
+
 /// Escapes a GitHub Actions workflow-command property or message.
 fn gh_escape(text: &str, property: bool) -> String {
     let mut s = text
@@ -400,6 +516,22 @@ pub fn annotations(report: &RunReport) -> String {
             );
         }
         for t in &r.tasks {
+            // A failed command (a check, most often): one annotation with how it ended and
+            // the last lines of its output.
+            if let (super::TaskStatus::Failed, Some(c)) = (t.status, &t.command) {
+                let _ = writeln!(
+                    out,
+                    "::error title={}::{}",
+                    gh_escape(
+                        &format!("codefleet {} `{}` in {}", t.kind, t.name, r.path),
+                        true
+                    ),
+                    gh_escape(
+                        &format!("`{}`: {}\n{}", c.command.trim(), c.ending(), c.tail(10)),
+                        false
+                    )
+                );
+            }
             for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
                 let file = if r.path == "." {
                     f.path.clone()

@@ -1,10 +1,12 @@
 //! The files a task sees: path confinement, the write policy (denied secrets, size limit,
 //! binary files), atomic writes that keep permissions, and [`DirFiles`], the
-//! [`Files`](crate::coders::Files) view of a plain directory that `codefleet apply` uses.
+//! [`Files`](crate::coders::Files) view of a plain directory that `codefleet apply` uses, and
+//! the temporary linked worktrees shell steps run in.
 
 mod dir;
 mod path;
 mod policy;
+pub mod worktree;
 mod write;
 
 pub use dir::{Applied, DirFiles};

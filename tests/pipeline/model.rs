@@ -170,7 +170,7 @@ fn tasks_carry_compiled_kinds() {
     assert_eq!(*on_fail, OnFail::Fix, "`fix:` implies on_fail: fix");
     assert_eq!(*fix_attempts, 3);
     assert_eq!(command.timeout, Duration::from_secs(600));
-    assert_eq!(command.shell, "sh");
+    assert_eq!(command.shell, "bash -eo pipefail -c");
 }
 
 #[test]

@@ -547,7 +547,7 @@ impl<'a> Checker<'a> {
         if timeout_node_ok && t.timeout.is_some() && timeout.is_none() {
             ok = false;
         }
-        let shell = t.shell.clone().unwrap_or_else(|| "sh".into());
+        let shell = t.shell.clone().unwrap_or_else(|| DEFAULT_SHELL.into());
         if let Some(sn) = self.field(Some(node), "shell")
             && shell.trim().is_empty()
         {
