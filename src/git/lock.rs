@@ -165,6 +165,7 @@ impl Repo {
             stale = %holder,
             "took over a stale codefleet lock: its process no longer runs"
         );
+        clear_ref_locks(self.common_dir());
         Ok(RepoLock {
             path,
             holder: me,
@@ -191,6 +192,35 @@ fn create_with(path: &Path, holder: &LockHolder) -> Result<bool, Error> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(errors::io(path, &e)),
+    }
+}
+
+/// Removes the ref lock files (`refs/**.lock`, `packed-refs.lock`) a codefleet killed while
+/// moving a branch leaves behind: git (and libgit2) refuse to touch that ref again while one
+/// exists. Called only on taking over a dead holder's lock, so the process that made them is
+/// gone; a git command of the user's holds such a lock for milliseconds at most.
+fn clear_ref_locks(common: &Path) {
+    fn walk(dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(&path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "lock") => {
+                    tracing::warn!(file = %path.display(), "removed a ref lock a killed run left");
+                    let _ = std::fs::remove_file(&path);
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&common.join("refs"));
+    let packed = common.join("packed-refs.lock");
+    if packed.exists() {
+        tracing::warn!(file = %packed.display(), "removed a ref lock a killed run left");
+        let _ = std::fs::remove_file(&packed);
     }
 }
 

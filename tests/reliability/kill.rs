@@ -14,8 +14,14 @@ pub const KILL_POINTS: usize = 12;
 pub const ROLLBACK_KILL_POINTS: usize = 5;
 
 const FILES: usize = 500;
-const TASKS: [(&str, &str); 3] = [("one", "beta"), ("two", "gamma"), ("three", "delta")];
-const PIPELINE: &str = "version: 1\nname: k\ntasks:\n  - name: one\n    replace: { find: alpha, with: beta }\n  - name: two\n    replace: { find: beta, with: gamma }\n  - name: three\n    replace: { find: gamma, with: delta }\n";
+const TASKS: [(&str, &str); 4] = [
+    ("one", "beta"),
+    ("two", "gamma"),
+    ("three", "delta"),
+    ("four", "shell"),
+];
+/// Three replace tasks and a shell step, which runs in a temporary linked worktree.
+const PIPELINE: &str = "version: 1\nname: k\ntasks:\n  - name: one\n    replace: { find: alpha, with: beta }\n  - name: two\n    replace: { find: beta, with: gamma }\n  - name: three\n    replace: { find: gamma, with: delta }\n  - name: four\n    run: \"for f in src/*.txt; do echo shell >> $f; done\"\n";
 
 /// A repository of many files, with an uncommitted edit and a staged one the run must not
 /// touch.
@@ -110,6 +116,26 @@ fn leftovers(repo: &Path) -> Vec<String> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("lock") || n.starts_with(".lock"))
+        .chain(worktrees(repo))
+        .chain(
+            repo.join(".git/refs/heads/codefleet/k.lock")
+                .exists()
+                .then(|| "refs/heads/codefleet/k.lock".to_string()),
+        )
+        .collect()
+}
+
+/// Temporary worktrees, checked out or registered.
+fn worktrees(repo: &Path) -> Vec<String> {
+    ["codefleet/worktrees", "worktrees"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(repo.join(".git").join(d))
+                .into_iter()
+                .flatten()
+        })
+        .flatten()
+        .map(|e| format!("worktree {}", e.path().display()))
         .collect()
 }
 
