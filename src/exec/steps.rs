@@ -567,6 +567,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             base_ids: Default::default(),
             changed: Default::default(),
+            fixed: Default::default(),
         }
     }
 

@@ -269,6 +269,16 @@ mod tests {
         assert_eq!(redact(&text), "before\n[redacted]\nafter\n");
     }
 
+    #[test]
+    fn error_text_never_shows_a_token() {
+        let token = format!("ghp_{}", "T".repeat(36));
+        let e = crate::error::Error::new("E400", format!("the provider said: bad key {token}"))
+            .hint(format!("check {token}"));
+        assert!(!e.render(false).contains(&token), "{}", e.render(false));
+        assert!(!e.to_string().contains(&token));
+        assert!(e.render(false).contains("bad key [redacted]"));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,600}") {

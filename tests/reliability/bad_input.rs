@@ -25,7 +25,7 @@ fn bad_pipeline_yaml_is_an_error_with_a_code_never_a_panic() {
             let prev = format!("*a{}", i - 1);
             y.push_str(&format!(
                 "a{i}: &a{i} [{}]\n",
-                vec![prev.as_str(); 9].join(", ")
+                [prev.as_str(); 9].join(", ")
             ));
         }
         y.push_str("tasks: *a9\n");
@@ -382,7 +382,8 @@ fn replace_run(f: &Fixture, repo: &Path) -> std::process::Output {
 #[test]
 fn unusual_repository_states_run_or_fail_clearly() {
     let mut tried = 0;
-    let setups: [(&str, fn(&Fixture) -> std::path::PathBuf, Option<&str>); REPO_STATE_CASES] = [
+    type Setup = fn(&Fixture) -> std::path::PathBuf;
+    let setups: [(&str, Setup, Option<&str>); REPO_STATE_CASES] = [
         (
             "a detached HEAD",
             |f| {

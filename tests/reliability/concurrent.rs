@@ -171,7 +171,8 @@ fn lock_holders_are_named_and_stale_locks_are_cleaned() {
     let dead = dead_pid();
     let here = host();
     // (name, files put in .git/codefleet, the command, whether it runs)
-    let cases: [(&str, Vec<(&str, Vec<u8>)>, &str, bool); LOCK_CASES] = [
+    type Files<'a> = Vec<(&'a str, Vec<u8>)>;
+    let cases: [(&str, Files, &str, bool); LOCK_CASES] = [
         (
             "a live holder",
             vec![("lock", holder(live_pid, &here, Some(live_start)))],

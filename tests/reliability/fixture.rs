@@ -107,14 +107,6 @@ impl Fixture {
         let out = self.git_out(repo, &["show", &format!("{rev}:{path}")]);
         out.status.success().then_some(out.stdout)
     }
-
-    /// Every path in the tree of `rev`.
-    pub fn tree(&self, repo: &Path, rev: &str) -> Vec<String> {
-        self.git(repo, &["ls-tree", "-r", "--name-only", rev])
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
 }
 
 /// The user's side of a repository, byte for byte: every file of the working tree (symlinks
