@@ -277,6 +277,8 @@ mod tests {
         assert!(!e.render(false).contains(&token), "{}", e.render(false));
         assert!(!e.to_string().contains(&token));
         assert!(e.render(false).contains("bad key [redacted]"));
+        let message = crate::git::with_trailers(&format!("use {token}"), &[("K", &token)]);
+        assert_eq!(message, "use [redacted]\n\nK: [redacted]\n");
     }
 
     proptest::proptest! {
