@@ -73,7 +73,8 @@ fn bad_pipeline_yaml_is_an_error_with_a_code_never_a_panic() {
 #[test]
 fn bad_edit_replies_to_apply_change_nothing_and_never_panic() {
     // (name, reply, the file after: `None` when the reply is refused and changes nothing)
-    let cases: [(&str, Vec<u8>, Option<&[u8]>); REPLY_CASES] = [
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a [u8]>);
+    let cases: [Case; REPLY_CASES] = [
         ("empty", b"".to_vec(), None),
         ("whitespace", b"  \n\n\t\n".to_vec(), None),
         (
