@@ -198,13 +198,19 @@ impl Error {
         if let Some(hint) = &self.hint {
             out.push_str(&format!("{pad} {blue}={reset} {bold}help{reset}: {hint}\n"));
         }
-        out
+        // An API key or token quoted back by a provider or a tool never reaches the terminal.
+        crate::llm::secrets::redact(&out).into_owned()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.code, self.message)?;
+        write!(
+            f,
+            "[{}] {}",
+            self.code,
+            crate::llm::secrets::redact(&self.message)
+        )?;
         if let Some(place) = &self.place {
             write!(f, " at {}", place.path.display())?;
             if place.line > 0 {

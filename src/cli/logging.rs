@@ -24,6 +24,23 @@ fn color_decision(mode: ColorMode, terminal: bool, no_color: Option<&OsStr>) -> 
     }
 }
 
+/// Log output with API keys and tokens replaced by `[redacted]` (the formatter writes each
+/// record whole, so a token is never split between two writes).
+struct Redacting<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(crate::llm::secrets::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Installs the global subscriber once; later calls (tests running in-process) are no-ops.
 pub fn init(settings: &Settings, color: bool) {
     let default = settings.verbosity.value.level();
@@ -39,7 +56,7 @@ pub fn init(settings: &Settings, color: bool) {
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Redacting(std::io::stderr()))
         .with_target(false);
     let _ = match settings.log_format.value {
         LogFormat::Json => builder.json().with_ansi(false).try_init(),

@@ -325,7 +325,9 @@ pub fn detect_format(text: &str) -> Option<Format> {
     if lines.iter().any(|l| l.trim() == "*** Begin Patch") {
         return Some(Format::Patch);
     }
-    if lines.iter().any(|l| text::is_head(l)) && lines.iter().any(|l| text::is_divider(l)) {
+    // A SEARCH head without its divider is a broken (cut off) diff reply, not whole files:
+    // read as whole files it would write the markers into the file.
+    if lines.iter().any(|l| text::is_head(l)) {
         return Some(Format::Diff);
     }
     let git = lines.iter().any(|l| l.starts_with("diff --git "));

@@ -14,6 +14,7 @@ use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, Udiff
 use crate::error::Error;
 use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
+use crate::llm::secrets;
 use crate::llm::{Client, Completion, Finish, Message, Request};
 use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
 use crate::plan::{Skip, content_skip, select};
@@ -323,6 +324,17 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         }
     };
 
+    if let Some(found) = secrets::scan(&ctx.text) {
+        if !ctx.task.allow_secrets {
+            let e = Error::new("E800", secret_refusal("the task's prompt", &found))
+                .hint("remove the secret from the prompt, or set `allow_secrets: true`");
+            fail(report, describe(&e));
+            return Vec::new();
+        }
+        report
+            .secrets_sent
+            .push(format!("the task's prompt: {found}"));
+    }
     let (files, mut outcomes) = load_files(ctx, report);
     report.files_selected = files.len();
     ctx.observer
@@ -550,12 +562,38 @@ fn load_files(
             skip.count(&mut report.skipped);
             continue;
         }
-        match String::from_utf8(bytes) {
-            Ok(text) => out.push(Loaded { path, text }),
-            Err(_) => Skip::Binary.count(&mut report.skipped),
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                Skip::Binary.count(&mut report.skipped);
+                continue;
+            }
+        };
+        // The pre-send scan: a file that looks like it holds a private key or a credential
+        // is not sent, unless the task allows it (and then the report says so).
+        if let Some(found) = secrets::scan(&text) {
+            if !ctx.task.allow_secrets {
+                failed.push((
+                    path.clone(),
+                    FileOutcome::Failed {
+                        message: secret_refusal(&format!("`{path}`"), &found),
+                        line: Some(found.line),
+                    },
+                ));
+                continue;
+            }
+            report.secrets_sent.push(format!("{path}: {found}"));
         }
+        out.push(Loaded { path, text });
     }
     (out, failed)
+}
+
+/// Why a file was not sent: what it looks like, and how to send it anyway.
+fn secret_refusal(what: &str, found: &secrets::Finding) -> String {
+    format!(
+        "refused: {what} was not sent to the model: it looks like it holds {found}; set `allow_secrets: true` on the task to send it"
+    )
 }
 
 /// Runs the jobs on scoped threads, at most `model.concurrency` of them for this task (the
@@ -785,13 +823,25 @@ fn edit_job(
             }
         }
         let outcome = coders::parse_and_apply(format, &reply, &files, &options);
-        let mut refused = Vec::new();
+        let mut refused: Vec<(String, String)> = Vec::new();
         for change in &outcome.changes {
-            if let Change::Delete { path } = change
-                && !ctx.policy.allow_delete
-            {
-                refused.push(path.clone());
-                continue;
+            match change {
+                Change::Delete { path } if !ctx.policy.allow_delete => {
+                    refused.push((
+                        path.clone(),
+                        format!(
+                            "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                        ),
+                    ));
+                    continue;
+                }
+                Change::Write { path, content, .. }
+                    if content.len() as u64 > ctx.policy.max_file_size =>
+                {
+                    refused.push((path.clone(), too_large_new(path, content.len(), ctx.policy)));
+                    continue;
+                }
+                _ => {}
             }
             files.record(change);
         }
@@ -811,21 +861,27 @@ fn edit_job(
     result
 }
 
-/// Records how a round's edits fared, and the deletes the policy refused.
+/// Why new content over `max_file_size` is not written.
+pub(crate) fn too_large_new(path: &str, len: usize, policy: &Policy) -> String {
+    format!(
+        "refused: the new `{path}` would be {len} bytes, over the policy's max_file_size ({} bytes)",
+        policy.max_file_size
+    )
+}
+
+/// Records how a round's edits fared, and the changes the policy refused (path, reason).
 fn record_round(
     result: &mut JobResult,
     files: &JobFiles<'_>,
     edits: &[coders::EditReport],
     round: u32,
-    refused: &[String],
+    refused: &[(String, String)],
 ) {
-    let refusal = |path: &str| {
-        format!("refused: deleting `{path}` is not allowed (policy `allow_delete: false`)")
-    };
+    let refusal = |path: &str| refused.iter().find(|(p, _)| p == path).map(|(_, r)| r);
     for e in edits {
         let (applied, file, detail) = match &e.status {
-            EditStatus::Applied { file, .. } if refused.contains(file) => {
-                (false, None, refusal(file))
+            EditStatus::Applied { file, .. } if refusal(file).is_some() => {
+                (false, None, refusal(file).cloned().unwrap_or_default())
             }
             EditStatus::Applied { file, strategy } => (
                 true,
@@ -843,8 +899,8 @@ fn record_round(
             detail,
         });
     }
-    for path in refused {
-        result.failures.push((path.clone(), refusal(path)));
+    for (path, why) in refused {
+        result.failures.push((path.clone(), why.clone()));
     }
 }
 
@@ -1028,6 +1084,11 @@ impl Files for JobFiles<'_> {
         {
             return Err(format!("refused: `{path}` is outside this task's `files:`"));
         }
+        self.ctx
+            .reader
+            .overlay
+            .confine(&path)
+            .map_err(|r| format!("refused: {r}"))?;
         if let Some(Some(_)) = self.changes.borrow().get(&path) {
             return Ok(());
         }

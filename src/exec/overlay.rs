@@ -16,6 +16,37 @@ pub(crate) struct Overlay {
     pub base_ids: PathMap<String, git::Oid>,
     /// Content changed by earlier tasks; `None` for deleted.
     pub changed: PathMap<String, Option<Stored>>,
+    /// The base tree's entries that are not editable files: symlinks and submodules. No edit
+    /// may write through them or over them.
+    pub fixed: BTreeMap<String, FileMode>,
+}
+
+impl Overlay {
+    /// Tree confinement for a write of `rel` (normal form): not through or over a symlink, a
+    /// submodule or a file, and not over a directory.
+    pub fn confine(&self, rel: &str) -> Result<(), crate::workspace::Refusal> {
+        use crate::workspace::TreeKind;
+        let kind = |p: &str| {
+            if self.paths.contains_key(p) {
+                return Some(TreeKind::File);
+            }
+            match self.fixed.get(p) {
+                Some(FileMode::Symlink) => Some(TreeKind::Symlink),
+                Some(_) => Some(TreeKind::Submodule),
+                None => None,
+            }
+        };
+        let is_dir = |p: &str| {
+            let under = format!("{p}/");
+            let first = |m: &BTreeMap<String, FileMode>| {
+                m.range(under.clone()..)
+                    .next()
+                    .is_some_and(|(k, _)| k.starts_with(&under))
+            };
+            first(&self.paths) || first(&self.fixed)
+        };
+        crate::workspace::confine_in_tree(rel, kind, is_dir)
+    }
 }
 
 /// Content an earlier task changed: held in memory, or already stored as a blob (big runs

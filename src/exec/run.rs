@@ -309,15 +309,15 @@ impl RunCtx<'_> {
             tasks: Vec::new(),
             publish: None,
         };
-        let entries: Vec<git::TreeEntry> = repo
+        let (entries, fixed): (Vec<git::TreeEntry>, Vec<git::TreeEntry>) = repo
             .list_paths(&base)?
             .into_iter()
-            .filter(|e| e.mode.is_file())
-            .collect();
+            .partition(|e| e.mode.is_file());
         let mut overlay = Overlay {
             paths: entries.iter().map(|e| (e.path.clone(), e.mode)).collect(),
             base_ids: entries.into_iter().map(|e| (e.path, e.id)).collect(),
             changed: Default::default(),
+            fixed: fixed.into_iter().map(|e| (e.path, e.mode)).collect(),
         };
         let previous = previous_commits(&repo, previous_tip);
         let mut record = RunRecord::new(

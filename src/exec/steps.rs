@@ -514,6 +514,7 @@ pub(super) fn fix_task(
             per: Per::Repo,
         },
         model: check.model.clone(),
+        allow_secrets: check.allow_secrets,
     })
 }
 
@@ -566,6 +567,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             base_ids: Default::default(),
             changed: Default::default(),
+            fixed: Default::default(),
         }
     }
 

@@ -220,7 +220,9 @@ impl Files for OverlayFiles<'_> {
     }
 
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        if !self.reader.overlay.paths.contains_key(path) {
+        // Denied files read as absent, as they do for a model: an edit of one then fails on
+        // the policy, with that reason.
+        if !self.reader.overlay.paths.contains_key(path) || self.policy.deny.is_match(path) {
             return None;
         }
         self.reader.read(self.repo, path).ok().flatten()
@@ -234,6 +236,10 @@ impl Files for OverlayFiles<'_> {
         if self.filter.is_some_and(|f| !f.matches(&path)) {
             return Err(format!("refused: `{path}` is outside this task's `files:`"));
         }
+        self.reader
+            .overlay
+            .confine(&path)
+            .map_err(|r| format!("refused: {r}"))?;
         if !self.reader.overlay.paths.contains_key(&path) {
             if !self.policy.allow_create {
                 return Err(format!(
@@ -306,6 +312,13 @@ pub(crate) fn edit_files(
     }
     for change in outcome.changes {
         match change {
+            Change::Write { path, content, .. }
+                if content.len() as u64 > files.policy.max_file_size =>
+            {
+                let message = super::model::too_large_new(&path, content.len(), files.policy);
+                let line = None;
+                out.push((path, FileOutcome::Failed { message, line }));
+            }
             Change::Write { path, content, .. } => {
                 let old = files.read(&path);
                 out.push((

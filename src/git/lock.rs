@@ -95,39 +95,46 @@ impl Repo {
         let path = dir.join("lock");
         let me = LockHolder::current();
         if create_with(&path, &me)? {
+            sweep_temporaries(&dir);
             return Ok(RepoLock {
                 path,
                 holder: me,
                 took_over_from: None,
             });
         }
-        let holder = read_holder(&path);
-        let Some(holder) = holder else {
-            return Err(errors::locked(
-                self.display_path(),
-                &path,
-                "its lock file cannot be read",
-            ));
+        // A lock file is linked into place whole, so one that cannot be read was not written
+        // by a running codefleet: it is as stale as a dead holder's.
+        let seen = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            // Released between the two looks: try again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.lock(),
+            Err(e) => return Err(errors::io(&path, &e)),
         };
-        if !is_stale(&holder) {
-            return Err(errors::locked(
-                self.display_path(),
-                &path,
-                &holder.to_string(),
-            ));
+        let holder: Option<LockHolder> = serde_json::from_slice(&seen).ok();
+        if let Some(h) = &holder
+            && !is_stale(h)
+        {
+            return Err(errors::locked(self.display_path(), &path, &h.to_string()));
         }
         // Take over through a guard file, so two processes finding the same stale lock do not
-        // both remove it and one of them remove the other's fresh lock.
+        // both remove it and one of them remove the other's fresh lock. A guard left by a
+        // process killed while taking over is itself stale.
         let guard = dir.join("lock.takeover");
         if !create_with(&guard, &me)? {
-            return Err(errors::locked(
-                self.display_path(),
-                &guard,
-                "another process is taking over a stale lock",
-            ));
+            let stale_guard = read_holder(&guard).is_none_or(|h| is_stale(&h));
+            if !stale_guard || {
+                let _ = std::fs::remove_file(&guard);
+                !create_with(&guard, &me)?
+            } {
+                return Err(errors::locked(
+                    self.display_path(),
+                    &guard,
+                    "another process is taking over a stale lock",
+                ));
+            }
         }
         let result = (|| {
-            if read_holder(&path).as_ref() != Some(&holder) {
+            if std::fs::read(&path).unwrap_or_default() != seen {
                 return Err(errors::locked(
                     self.display_path(),
                     &path,
@@ -146,11 +153,19 @@ impl Repo {
         })();
         let _ = std::fs::remove_file(&guard);
         result?;
+        sweep_temporaries(&dir);
+        let holder = holder.unwrap_or_else(|| LockHolder {
+            pid: 0,
+            host: "?".into(),
+            started: "an unreadable lock file".into(),
+            process_start: None,
+        });
         tracing::warn!(
             lock = %path.display(),
             stale = %holder,
             "took over a stale codefleet lock: its process no longer runs"
         );
+        clear_ref_locks(self.common_dir());
         Ok(RepoLock {
             path,
             holder: me,
@@ -164,8 +179,9 @@ impl Repo {
 /// `Ok(false)` when the file already exists.
 fn create_with(path: &Path, holder: &LockHolder) -> Result<bool, Error> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    // The pid in the name lets a later run tell a temporary file of a killed process.
     let mut tmp = tempfile::Builder::new()
-        .prefix(".lock-")
+        .prefix(&format!(".lock-{}-", std::process::id()))
         .tempfile_in(dir)
         .map_err(|e| errors::io(dir, &e))?;
     let json = serde_json::to_vec(holder).unwrap_or_default();
@@ -176,6 +192,62 @@ fn create_with(path: &Path, holder: &LockHolder) -> Result<bool, Error> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(errors::io(path, &e)),
+    }
+}
+
+/// Removes the ref lock files (`refs/**.lock`, `packed-refs.lock`) a codefleet killed while
+/// moving a branch leaves behind: git (and libgit2) refuse to touch that ref again while one
+/// exists. Called only on taking over a dead holder's lock, so the process that made them is
+/// gone; a git command of the user's holds such a lock for milliseconds at most.
+fn clear_ref_locks(common: &Path) {
+    fn walk(dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(&path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "lock") => {
+                    tracing::warn!(file = %path.display(), "removed a ref lock a killed run left");
+                    let _ = std::fs::remove_file(&path);
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&common.join("refs"));
+    let packed = common.join("packed-refs.lock");
+    if packed.exists() {
+        tracing::warn!(file = %packed.display(), "removed a ref lock a killed run left");
+        let _ = std::fs::remove_file(&packed);
+    }
+}
+
+/// Removes the temporary lock files (`.lock-PID-…`) of processes that no longer run: a process
+/// killed between writing one and linking it into place leaves it behind. Called with the
+/// lock held; files without a pid in the name go once they are an hour old.
+fn sweep_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(".lock-")) else {
+            continue;
+        };
+        let dead = match rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) {
+            Some(pid) => pid != std::process::id() && process_alive(pid) == Some(false),
+            None => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600),
+        };
+        if dead {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

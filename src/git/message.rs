@@ -2,8 +2,10 @@
 //! them: in the message's trailing trailer block if it has one, else after a blank line.
 
 /// `message` with `trailers` (`(key, value)` pairs) appended. Values are made single-line;
-/// the result ends with a newline.
+/// the result ends with a newline. API keys and tokens are redacted.
 pub fn with_trailers(message: &str, trailers: &[(&str, &str)]) -> String {
+    // A token written into a task name or message template never lands in history.
+    let message = crate::llm::secrets::redact(message);
     let body = message.trim_end().trim_start_matches(['\n', '\r']);
     let mut out = body.to_string();
     if trailers.is_empty() {
@@ -18,7 +20,7 @@ pub fn with_trailers(message: &str, trailers: &[(&str, &str)]) -> String {
         out.push_str("\n\n");
     }
     for (key, value) in trailers {
-        let value: String = value
+        let value: String = crate::llm::secrets::redact(value)
             .split(['\n', '\r'])
             .map(str::trim)
             .filter(|s| !s.is_empty())

@@ -372,6 +372,9 @@ pub struct TaskFile {
     pub concurrency: Option<u32>,
     /// Model settings for this task, over the pipeline's `model:`.
     pub model: Option<TaskModelFile>,
+    /// For tasks that send files to a model: send text that looks like a private key or a
+    /// cloud credential anyway (reported); default `false`, such files are refused.
+    pub allow_secrets: Option<bool>,
 }
 
 /// The JSON Schema of the pipeline format (JSON Schema 2020-12), generated from these types.

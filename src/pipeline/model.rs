@@ -211,8 +211,10 @@ pub struct Policy {
     pub deny: GlobSet,
 }
 
-/// Globs always denied, whatever the pipeline says.
-pub const BUILTIN_DENY: [&str; 3] = ["**/.git/**", "**/.env", "**/*.pem"];
+/// Globs always denied, whatever the pipeline says: `.git` and the secret-looking files of
+/// [`crate::workspace::DEFAULT_DENY`] (`.env*`, `*.pem`, `*.key`, `id_rsa*`, `*.p12`,
+/// credentials files…), matched case-insensitively.
+pub const BUILTIN_DENY: &[&str] = crate::workspace::DEFAULT_DENY;
 
 /// Default largest file size: 1 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 20;
@@ -292,6 +294,8 @@ pub struct Task {
     pub kind: TaskKind,
     /// Model settings merged over the pipeline's.
     pub model: Model,
+    /// Send files that look like they hold a private key or credential to the model anyway.
+    pub allow_secrets: bool,
 }
 
 impl Task {
@@ -306,6 +310,7 @@ impl Task {
                 reflections: 3,
                 ..Model::default()
             },
+            allow_secrets: false,
         }
     }
 

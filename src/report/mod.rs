@@ -316,6 +316,10 @@ pub struct TaskReport {
     /// Shell commands the model's replies suggested (`prompt`): reported, never run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested_commands: Vec<String>,
+    /// What was sent to a model although it looks like a secret (the task set
+    /// `allow_secrets: true`): `path: what it looks like (line n)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets_sent: Vec<String>,
 }
 
 /// A shell command a task ran.
@@ -384,6 +388,7 @@ impl TaskReport {
             command: None,
             reverted: None,
             suggested_commands: Vec::new(),
+            secrets_sent: Vec::new(),
         }
     }
 }

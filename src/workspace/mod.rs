@@ -10,6 +10,6 @@ pub mod worktree;
 mod write;
 
 pub use dir::{Applied, DirFiles};
-pub use path::{Refusal, check_no_symlink, check_relative, confine};
+pub use path::{Refusal, TreeKind, check_no_symlink, check_relative, confine, confine_in_tree};
 pub use policy::{DEFAULT_DENY, DEFAULT_MAX_FILE_SIZE, Policy, PolicyError, is_binary};
 pub use write::{delete_file, write_atomic, write_atomic_over};

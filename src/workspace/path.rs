@@ -173,6 +173,56 @@ pub fn confine(
     Ok((here, None))
 }
 
+/// What a tree being edited (a git tree, not a directory on disk) holds at a path that is not
+/// a plain file, for [`confine_in_tree`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeKind {
+    /// A regular or executable file.
+    File,
+    /// A symbolic link: nothing may be written through it, nor over it.
+    Symlink,
+    /// A submodule: its content is another repository.
+    Submodule,
+}
+
+/// [`confine`] for a tree being edited in memory: `rel` (a path [`check_relative`] returned)
+/// may not go through a symlink, a submodule or a file (`kind` of each prefix), may not be a
+/// symlink or a submodule itself, and may not be a directory (`is_dir`: other paths lie under
+/// it). Refused here, the edit fails on its own; let through, it would fail the whole commit.
+pub fn confine_in_tree(
+    rel: &str,
+    kind: impl Fn(&str) -> Option<TreeKind>,
+    is_dir: impl Fn(&str) -> bool,
+) -> Result<(), Refusal> {
+    for (i, _) in rel.match_indices('/') {
+        let prefix = &rel[..i];
+        match kind(prefix) {
+            Some(TreeKind::Symlink) => {
+                return Err(Refusal::Symlink {
+                    path: rel.to_string(),
+                    link: prefix.to_string(),
+                });
+            }
+            Some(TreeKind::File | TreeKind::Submodule) => {
+                return Err(Refusal::NotADirectory {
+                    path: rel.to_string(),
+                    prefix: prefix.to_string(),
+                });
+            }
+            None => {}
+        }
+    }
+    match kind(rel) {
+        Some(TreeKind::Symlink) => Err(Refusal::Symlink {
+            path: rel.to_string(),
+            link: rel.to_string(),
+        }),
+        Some(TreeKind::Submodule) => Err(Refusal::IsDirectory(rel.to_string())),
+        _ if is_dir(rel) => Err(Refusal::IsDirectory(rel.to_string())),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +294,35 @@ mod tests {
         fn never_panics(path in "\\PC*") {
             let _ = check_relative(&path);
         }
+    }
+
+    #[test]
+    fn tree_paths_may_not_go_through_links_files_or_submodules() {
+        let kind = |p: &str| match p {
+            "link" => Some(TreeKind::Symlink),
+            "file.txt" => Some(TreeKind::File),
+            "vendor/sub" => Some(TreeKind::Submodule),
+            _ => None,
+        };
+        let is_dir = |p: &str| p == "src";
+        let refused = |p: &str| confine_in_tree(p, kind, is_dir).unwrap_err().to_string();
+        assert_eq!(
+            refused("link/x"),
+            "`link/x` goes through the symlink `link`"
+        );
+        assert_eq!(refused("link"), "`link` goes through the symlink `link`");
+        assert_eq!(
+            refused("file.txt/x"),
+            "`file.txt/x`: `file.txt` is not a directory"
+        );
+        assert_eq!(
+            refused("vendor/sub/x"),
+            "`vendor/sub/x`: `vendor/sub` is not a directory"
+        );
+        assert_eq!(refused("vendor/sub"), "`vendor/sub` is a directory");
+        assert_eq!(refused("src"), "`src` is a directory");
+        assert_eq!(confine_in_tree("src/new.rs", kind, is_dir), Ok(()));
+        assert_eq!(confine_in_tree("file.txt", kind, is_dir), Ok(()));
     }
 
     #[test]

@@ -6,9 +6,12 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::path::Refusal;
 
-/// Secret-looking files, denied unless a policy says otherwise. Matched case-insensitively
-/// against the whole relative path; `*` does not cross `/`.
+/// Secret-looking files (and `.git`), denied whatever a policy adds: environment files, keys
+/// and certificates, SSH identities, package-manager and cloud credentials, Terraform state.
+/// Matched case-insensitively against the whole relative path; `*` does not cross `/`. The
+/// pipeline's `policy.deny` adds to this list (`pipeline::BUILTIN_DENY` is this list).
 pub const DEFAULT_DENY: &[&str] = &[
+    "**/.git/**",
     "**/.env",
     "**/.env.*",
     "**/.envrc",

@@ -33,9 +33,11 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
 }
 
 fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    // The built-in secret patterns ignore case (`TLS.KEY` is a key too); the user's do not.
     GlobBuilder::new(pattern)
         .literal_separator(true)
         .backslash_escape(true)
+        .case_insensitive(BUILTIN_DENY.contains(&pattern))
         .build()
 }
 

@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
         };
 
         // Fields that only some kinds take.
-        let applies: [(&str, &[&str], &str); 12] = [
+        let applies: [(&str, &[&str], &str); 13] = [
             (
                 "files",
                 &["replace", "prompt", "prompt_file", "ask"],
@@ -177,6 +177,11 @@ impl<'a> Checker<'a> {
                 "model",
                 &["prompt", "prompt_file", "ask", "check"],
                 "it applies to tasks that talk to a model",
+            ),
+            (
+                "allow_secrets",
+                &["prompt", "prompt_file", "ask", "check"],
+                "it applies to tasks that send files to a model",
             ),
         ];
         let mut misplaced = false;
@@ -328,6 +333,7 @@ impl<'a> Checker<'a> {
             files,
             kind,
             model,
+            allow_secrets: t.allow_secrets.unwrap_or(false),
         })
     }
 
