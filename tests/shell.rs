@@ -936,3 +936,25 @@ fn a_check_whose_output_names_no_file_asks_no_model() {
     );
     assert_eq!(gate["reverted"], "break it");
 }
+
+#[test]
+fn a_token_a_command_prints_is_redacted_from_the_report_summary_and_journal() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "a\n")]);
+    let token = format!("ghp_{}", "Zq7".repeat(12));
+    let p = f.pipeline(&format!(
+        "version: 1\nname: leak\ntasks:\n  - name: touch\n    replace: {{ find: a, with: b }}\n  - name: loud check\n    check: echo \"using $TOK\"; exit 1\n    on_fail: stop\n    env: {{ TOK: {token} }}\n"
+    ));
+    let (code, report) = f.run_json(&repo, &p, &[]);
+    assert_eq!(code, 1);
+    let json = report.to_string();
+    assert!(!json.contains(&token), "{json}");
+    assert!(json.contains("using [redacted]"), "{json}");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!shown.contains(&token), "{shown}");
+    for entry in std::fs::read_dir(repo.join(".git/codefleet/runs")).expect("journal") {
+        let body = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        assert!(!body.contains(&token), "{body}");
+    }
+}

@@ -14,6 +14,7 @@ use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
 use crate::forge::GitHub;
 use crate::git::{CloneCache, CloneOptions, Credentials, Secret};
+use crate::llm::secrets::redact;
 use crate::pipeline::{self, Pipeline};
 use crate::plan;
 use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
@@ -514,7 +515,9 @@ pub(super) fn print_reports(
             many => serde_json::to_string_pretty(many),
         };
         if let Ok(text) = text {
-            let _ = writeln!(out.stdout, "{text}");
+            // Reports quote model answers, command output and error text: no key or token
+            // leaves through them.
+            let _ = writeln!(out.stdout, "{}", redact(&text));
         }
     } else {
         let color = out.color && std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -537,12 +540,12 @@ pub(super) fn print_reports(
             if quiet {
                 // Only errors: the failures, on stderr.
                 for line in report::problems(r) {
-                    let _ = writeln!(out.stderr, "{line}");
+                    let _ = writeln!(out.stderr, "{}", redact(&line));
                 }
             } else {
                 let _ = out
                     .stdout
-                    .write_all(report::summary_table(r, out.color).as_bytes());
+                    .write_all(redact(&report::summary_table(r, out.color)).as_bytes());
             }
         }
     }
@@ -552,14 +555,16 @@ pub(super) fn print_reports(
             .create(true)
             .append(true)
             .open(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()));
+            .and_then(|mut f| f.write_all(redact(&text).as_bytes()));
         if let Err(e) = written {
             out.error(&Error::io(&path, &e).exit(Exit::Failed));
         }
     }
     if annotate && std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         for r in reports {
-            let _ = out.stderr.write_all(report::annotations(r).as_bytes());
+            let _ = out
+                .stderr
+                .write_all(redact(&report::annotations(r)).as_bytes());
         }
     }
 }

@@ -194,8 +194,10 @@ impl Journal {
             .path_of(&record.run_id)
             .ok_or_else(|| errors::bad_journal(&self.dir, "the run id is not a safe file name"))?;
         std::fs::create_dir_all(&self.dir).map_err(|e| errors::io(&self.dir, &e))?;
-        let mut json = serde_json::to_vec_pretty(record)
+        let json = serde_json::to_string_pretty(record)
             .map_err(|e| errors::bad_journal(&path, &e.to_string()))?;
+        // The journal keeps error text and model use: no key or token is written with it.
+        let mut json = crate::llm::secrets::redact(&json).into_owned().into_bytes();
         json.push(b'\n');
         let mut tmp = tempfile::Builder::new()
             .prefix(".run-")
