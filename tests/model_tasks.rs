@@ -12,7 +12,7 @@ use fixture::Fixture;
 mod model_server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -37,26 +37,6 @@ impl Fixture {
             Ok(p) => p,
             Err(e) => panic!("pipeline: {e:?}"),
         }
-    }
-
-    /// The real binary in `cwd` with an isolated environment (no user config, a private cache,
-    /// no API keys) plus `env`.
-    fn cli(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("NO_COLOR", "1")
-            .args(args)
-            .current_dir(cwd);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("run codefleet")
     }
 
     /// The file at the tip of `branch`, or `None` when absent.

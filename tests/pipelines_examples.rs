@@ -8,9 +8,12 @@ mod model_server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use model_server::{ModelServer, Recorded, Step};
+
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::Fixture;
 
 /// The pipelines this file runs; a pipeline added to `pipelines/` without a test here fails
 /// `every_pipeline_has_a_test`.
@@ -32,77 +35,19 @@ fn pipeline(name: &str) -> String {
     root().join("pipelines").join(name).display().to_string()
 }
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    fn new() -> Fixture {
-        Fixture {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    fn git(&self, repo: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .args(args)
-            .current_dir(repo)
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
     /// A git repository named `name` holding `files`, committed on `main`.
-    fn repo(&self, name: &str, files: &BTreeMap<String, String>) -> PathBuf {
-        let dir = self.dir.path().join(name);
-        std::fs::create_dir_all(&dir).expect("repo dir");
-        self.git(&dir, &["init", "-q", "-b", "main"]);
-        for (path, text) in files {
-            let p = dir.join(path);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        }
-        self.git(&dir, &["add", "-A"]);
-        self.git(&dir, &["commit", "-q", "-m", "init"]);
-        dir
+    fn repo_of(&self, name: &str, files: &BTreeMap<String, String>) -> PathBuf {
+        let pairs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        self.repo(name, &pairs)
     }
 
     /// A git repository holding a copy of `examples/sample-repo`.
     fn sample(&self, name: &str) -> PathBuf {
-        self.repo(name, &sample_files())
-    }
-
-    /// The real binary in `cwd`, with an isolated home, config and cache.
-    fn cli(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("NO_COLOR", "1")
-            .args(args)
-            .current_dir(cwd);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("run codefleet")
+        self.repo_of(name, &sample_files())
     }
 
     /// `codefleet --json run ARGS` in `cwd`: the exit code and the report.
@@ -275,7 +220,7 @@ fn rename_api_renames_every_use_in_the_repository_you_stand_in() {
     );
 
     // The variables rename something else; `--repo` runs it on another checkout from here.
-    let other = f.repo(
+    let other = f.repo_of(
         "other",
         &BTreeMap::from([("a.py".to_string(), "get_user(1)\nget_users()\n".to_string())]),
     );
@@ -464,7 +409,7 @@ fn migrate_utcnow_applies_the_reviewed_search_replace_edits() {
         "tools/stamp.py".into(),
         "import time\n\n\ndef stamp():\n    return time.time()\n".into(),
     );
-    let other = f.repo("other", &files);
+    let other = f.repo_of("other", &files);
     let (code, report) = f.run(&other, &[&pipeline("migrate-utcnow.yml")], &[]);
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["totals"]["repos_changed"], 0, "{report}");
@@ -633,7 +578,7 @@ fn add_docstrings_asks_once_per_python_file_and_commits_what_the_model_wrote() {
 fn survey_collects_one_answer_per_repository_and_commits_nothing() {
     let f = Fixture::new();
     let svc = f.sample("svc");
-    let billing = f.repo(
+    let billing = f.repo_of(
         "billing",
         &BTreeMap::from([(
             "src/charge.py".to_string(),

@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -54,6 +54,26 @@ impl Fixture {
             cmd.env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
                 .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
         }
+    }
+
+    /// The real binary in `cwd` with an isolated environment (no user config, a private cache,
+    /// no API keys) plus `env`.
+    pub fn cli(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .current_dir(cwd);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run codefleet")
     }
 
     /// `git ARGS` in `dir`, which must succeed: its standard output.
