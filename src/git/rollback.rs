@@ -75,7 +75,13 @@ impl Repo {
             }
         };
         let current = self.branch_tip(&run.branch)?;
-        let Some(from) = current.filter(|c| Some(*c) == expected) else {
+        // A rollback killed after it moved the branch and before it wrote the journal left the
+        // branch exactly where this one would put it: finish that one by recording it.
+        let interrupted = current == target && current != expected;
+        let Some(from) = current
+            .filter(|c| Some(*c) == expected)
+            .or(expected.filter(|_| interrupted))
+        else {
             let err = errors::rollback_moved(&run.branch, expected, current);
             // Say so when a later run of codefleet is what moved the branch.
             let later = journal.list()?.into_iter().find(|r| {
@@ -90,6 +96,7 @@ impl Repo {
             });
         };
         match target {
+            _ if interrupted => {}
             Some(to) => {
                 self.update_branch(&run.branch, to, Some(from))?;
             }

@@ -268,3 +268,23 @@ fn rollback_refuses_to_move_a_checked_out_run_branch() {
     // The lock taken for the rollback was released.
     assert!(repo.lock().is_ok());
 }
+
+#[test]
+fn a_rollback_killed_after_moving_the_branch_is_finished_by_the_next_one() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let r = run(&repo, "20261124T100000Z-000009", &[("one", Some("1"))]);
+    // The branch is gone, as a killed rollback leaves it, but the journal does not say so.
+    f.git(&["branch", "-D", "-q", BRANCH]);
+    let done = repo
+        .rollback(&r.run_id, None)
+        .expect("finishes the rollback");
+    assert_eq!((done.from, done.to), (r.commits()[0], None));
+    assert_eq!(tip(&f), None);
+    let journaled = repo.journal().read(&r.run_id).expect("read");
+    assert_eq!(journaled.rollbacks.len(), 1);
+    assert_eq!(
+        repo.rollback(&r.run_id, None).expect_err("again").code,
+        "E215"
+    );
+}
