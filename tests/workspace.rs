@@ -347,3 +347,104 @@ fn a_rename_without_a_delete_removes_the_old_file() {
         .mode();
     assert_eq!(mode & 0o777, 0o700);
 }
+
+fn delete(path: &str) -> Change {
+    Change::Delete {
+        path: path.to_string(),
+    }
+}
+
+/// A bulk apply: hundreds of files over many directories, modified and created, and a
+/// delete emptying a directory next to a new file in it. Results come back in order and
+/// every file holds its bytes.
+#[test]
+fn a_bulk_apply_writes_every_file_and_reports_in_order() {
+    let mut before = vec![("d0/gone.txt", "bye\n")];
+    let names: Vec<String> = (0..300).map(|i| format!("d{}/f{i}.txt", i % 17)).collect();
+    before.extend(names.iter().map(|n| (n.as_str(), "old\n")));
+    let dir = tree(&before);
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let mut changes: Vec<Change> = names
+        .iter()
+        .map(|n| write(n, &format!("new {n}\n")))
+        .collect();
+    changes.insert(100, delete("d0/gone.txt"));
+    changes.push(Change::Write {
+        path: "fresh/deep/x.txt".into(),
+        content: b"x\n".to_vec(),
+        created: true,
+        renamed_from: None,
+    });
+    let results = files.apply(&changes);
+    let paths: Vec<&str> = results.iter().map(|r| r.path.as_str()).collect();
+    let want: Vec<&str> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
+        })
+        .collect();
+    assert_eq!(paths, want);
+    assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+    for n in &names {
+        assert_eq!(
+            fs::read_to_string(dir.path().join(n)).unwrap(),
+            format!("new {n}\n")
+        );
+    }
+    assert!(!dir.path().join("d0/gone.txt").exists());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("fresh/deep/x.txt")).unwrap(),
+        "x\n"
+    );
+    assert_no_temp_files(dir.path());
+}
+
+/// A delete that empties a directory and a write that creates a file in it: the directory
+/// stays, with the new file, whichever order the two come in.
+#[test]
+fn a_delete_emptying_a_directory_and_a_new_file_in_it_both_land() {
+    for delete_first in [true, false] {
+        let dir = tree(&[("a/x.txt", "x\n"), ("b.txt", "b\n")]);
+        let files = DirFiles::new(dir.path(), apply_policy());
+        let mut changes = vec![write("a/y.txt", "y\n"), write("b.txt", "bb\n")];
+        changes.insert(usize::from(!delete_first), delete("a/x.txt"));
+        let results = files.apply(&changes);
+        assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+        assert!(!dir.path().join("a/x.txt").exists());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a/y.txt")).unwrap(),
+            "y\n"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b.txt")).unwrap(),
+            "bb\n"
+        );
+    }
+}
+
+/// A file taking the place of a directory whose only file is deleted first: the order of
+/// the changes decides, so they are carried out in order.
+#[test]
+fn a_file_replacing_a_directory_is_written_after_the_delete() {
+    let dir = tree(&[("a/x.txt", "x\n"), ("c.txt", "c\n")]);
+    let files = DirFiles::new(dir.path(), apply_policy());
+    let results = files.apply(&[
+        delete("a/x.txt"),
+        write("c.txt", "cc\n"),
+        Change::Write {
+            path: "a".into(),
+            content: b"now a file\n".to_vec(),
+            created: true,
+            renamed_from: None,
+        },
+    ]);
+    assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a")).unwrap(),
+        "now a file\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("c.txt")).unwrap(),
+        "cc\n"
+    );
+}

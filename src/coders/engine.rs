@@ -18,6 +18,15 @@ enum Content {
     Absent,
     Text(FileText),
     Bytes(Vec<u8>),
+    /// Unchanged since it was read: the slot's `original`, decoded on first use.
+    Original,
+    /// Edited text no later edit names, encoded back to bytes (a large patch would otherwise
+    /// hold every file it touches as lines at once); decoded again if an edit comes back to
+    /// it. `default_crlf` is the style new lines took, which the bytes alone may not tell.
+    Packed {
+        bytes: Vec<u8>,
+        default_crlf: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -25,6 +34,64 @@ struct Slot {
     original: Option<Vec<u8>>,
     content: Content,
     renamed_from: Option<String>,
+}
+
+impl Slot {
+    /// A file as read (`None`: there is none), decoded when an edit first looks at it.
+    fn read(original: Option<Vec<u8>>) -> Slot {
+        Slot {
+            content: match original {
+                None => Content::Absent,
+                Some(_) => Content::Original,
+            },
+            original,
+            renamed_from: None,
+        }
+    }
+
+    /// Turns [`Content::Original`] and [`Content::Packed`] into text (or bytes, for a file
+    /// that is not UTF-8), so the edits see lines.
+    fn unpack(&mut self) {
+        let decode = |bytes: &[u8]| match FileText::decode(bytes) {
+            Some(t) => Content::Text(t),
+            None => Content::Bytes(bytes.to_vec()),
+        };
+        match &self.content {
+            Content::Original => {
+                self.content = match &self.original {
+                    Some(bytes) => decode(bytes),
+                    None => Content::Absent,
+                };
+            }
+            Content::Packed {
+                bytes,
+                default_crlf,
+            } => {
+                let mut content = decode(bytes);
+                if let Content::Text(t) = &mut content {
+                    t.default_crlf = *default_crlf;
+                }
+                self.content = content;
+            }
+            Content::Absent | Content::Text(_) | Content::Bytes(_) => {}
+        }
+    }
+
+    /// Gives up the lines of an edited text for its bytes ([`Content::Original`] again when
+    /// the edits left it as it was).
+    fn pack(&mut self) {
+        if let Content::Text(t) = &self.content {
+            let bytes = t.encode();
+            self.content = if self.original.as_ref() == Some(&bytes) {
+                Content::Original
+            } else {
+                Content::Packed {
+                    bytes,
+                    default_crlf: t.default_crlf,
+                }
+            };
+        }
+    }
 }
 
 /// The text a failed edit searched for, kept for the feedback to a model.
@@ -86,21 +153,39 @@ impl<'a> Engine<'a> {
 
     fn slot(&mut self, path: &str) -> &mut Slot {
         let files = self.files;
-        self.slots.entry(path.to_string()).or_insert_with(|| {
-            let original = files.read(path);
-            let content = match &original {
-                None => Content::Absent,
-                Some(b) => match FileText::decode(b) {
-                    Some(t) => Content::Text(t),
-                    None => Content::Bytes(b.clone()),
-                },
-            };
-            Slot {
-                original,
-                content,
-                renamed_from: None,
-            }
-        })
+        let slot = self
+            .slots
+            .entry(path.to_string())
+            .or_insert_with(|| Slot::read(files.read(path)));
+        slot.unpack();
+        slot
+    }
+
+    /// Encodes the text of `path` (a path an edit named, as named) back to bytes: no later
+    /// edit names it. Only memory changes; an edit that comes back to it still finds it.
+    pub fn pack(&mut self, path: &str) {
+        if let Ok(path) = normalize_path(path)
+            && let Some(slot) = self.slots.get_mut(&path)
+        {
+            slot.pack();
+        }
+    }
+
+    /// Reads the files `paths` name ahead of the edits, in parallel where the [`Files`] view
+    /// can (what [`Engine::slot`] would otherwise do one file at a time, on first use;
+    /// nothing writes in between, so the result is the same).
+    pub fn preload<'p>(&mut self, paths: impl Iterator<Item = &'p str>) {
+        let mut seen = HashSet::new();
+        let wanted: Vec<&str> = paths
+            .filter(|p| !self.slots.contains_key(*p) && seen.insert(*p))
+            .collect();
+        if wanted.len() < 2 {
+            return;
+        }
+        let read = self.files.read_many(&wanted);
+        for (path, bytes) in wanted.into_iter().zip(read) {
+            self.slots.insert(path.to_string(), Slot::read(bytes));
+        }
     }
 
     fn exists(&mut self, path: &str) -> bool {
@@ -120,6 +205,10 @@ impl<'a> Engine<'a> {
                 return Err(format!("`{path}` is not UTF-8 text; it cannot be edited"));
             }
             Content::Absent => return Err(format!("no file `{path}`")),
+            // `slot` has unpacked these.
+            Content::Original | Content::Packed { .. } => {
+                return Err(format!("`{path}` could not be decoded"));
+            }
         };
         if result.is_ok() {
             self.touch(path);
@@ -588,32 +677,38 @@ impl<'a> Engine<'a> {
     }
 
     /// The net changes, in the order paths were first touched.
-    pub fn changes(&self) -> Vec<Change> {
+    pub fn into_changes(mut self) -> Vec<Change> {
         let mut out = Vec::new();
-        for path in &self.order {
-            let Some(slot) = self.slots.get(path) else {
+        for path in std::mem::take(&mut self.order) {
+            let Some(Slot {
+                original,
+                content,
+                renamed_from,
+            }) = self.slots.remove(&path)
+            else {
                 continue;
             };
-            let now = match &slot.content {
+            let now = match content {
+                Content::Original => continue,
                 Content::Absent => None,
                 Content::Text(t) => Some(t.encode()),
-                Content::Bytes(b) => Some(b.clone()),
+                Content::Bytes(b) | Content::Packed { bytes: b, .. } => Some(b),
             };
-            match (&slot.original, now) {
-                (Some(_), None) => out.push(Change::Delete { path: path.clone() }),
+            match (original, now) {
+                (Some(_), None) => out.push(Change::Delete { path }),
                 (None, Some(content)) => out.push(Change::Write {
-                    path: path.clone(),
+                    path,
                     content,
                     created: true,
-                    renamed_from: slot.renamed_from.clone(),
+                    renamed_from,
                 }),
                 (Some(old), Some(content)) => {
-                    if *old != content {
+                    if old != content {
                         out.push(Change::Write {
-                            path: path.clone(),
+                            path,
                             content,
                             created: false,
-                            renamed_from: slot.renamed_from.clone(),
+                            renamed_from,
                         });
                     }
                 }

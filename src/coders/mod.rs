@@ -5,7 +5,7 @@
 //! This file is the public contract used by `workspace/`, `exec/` and `cli/apply`:
 //! [`Format`], [`Files`], [`parse_and_apply`], [`Outcome`], [`Change`], [`EditReport`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 pub mod diff;
@@ -81,6 +81,11 @@ pub trait Files {
     fn paths(&self) -> Vec<String>;
     /// The bytes of a file, or `None` when there is no such file.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// [`Files::read`] for many paths at once, in their order; a view that can read in
+    /// parallel (a directory on disk) overrides it.
+    fn read_many(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        paths.iter().map(|p| self.read(p)).collect()
+    }
     /// Whether an edit may create, change or delete `path`; `Err(reason)` refuses it, and the
     /// edit fails with that reason.
     fn check_write(&self, path: &str) -> Result<(), String>;
@@ -237,16 +242,39 @@ pub fn parse_and_apply(
     let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
     let parsed = parse(format, text, known.as_deref().unwrap_or(&[]), opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
+    engine.preload(parsed.items.iter().filter_map(|item| match item {
+        edit::Item::Edit(e) => Some(e.path.as_str()),
+        edit::Item::Failure(_) => None,
+    }));
+    // Where each named path is named for the last time: past it, its text is packed.
+    let last: HashMap<&str, usize> = parsed
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| match item {
+            edit::Item::Edit(e) => Some((e.path.as_str(), index)),
+            edit::Item::Failure(_) => None,
+        })
+        .collect();
     let mut edits = Vec::with_capacity(parsed.items.len());
     for (index, item) in parsed.items.iter().enumerate() {
         let report = match item {
-            edit::Item::Edit(e) => EditReport {
-                index,
-                path: e.path.clone(),
-                line: e.line,
-                block: e.block.clone(),
-                status: engine.apply(index, e),
-            },
+            edit::Item::Edit(e) => {
+                let status = engine.apply(index, e);
+                if last.get(e.path.as_str()) == Some(&index) {
+                    engine.pack(&e.path);
+                    if let EditStatus::Applied { file, .. } = &status {
+                        engine.pack(file);
+                    }
+                }
+                EditReport {
+                    index,
+                    path: e.path.clone(),
+                    line: e.line,
+                    block: e.block.clone(),
+                    status,
+                }
+            }
             edit::Item::Failure(f) => EditReport {
                 index,
                 path: f.path.clone(),
@@ -259,8 +287,8 @@ pub fn parse_and_apply(
         };
         edits.push(report);
     }
-    let changes = engine.changes();
     let feedback = feedback_for(&edits, &mut engine);
+    let changes = engine.into_changes();
     Outcome {
         changes,
         edits,
@@ -321,7 +349,7 @@ fn feedback_for(edits: &[EditReport], engine: &mut engine::Engine<'_>) -> Option
 /// SEARCH/REPLACE markers, `udiff` for `diff --git` or `---`/`+++`/`@@` headers or a
 /// ```` ```diff ```` fence, `whole` for a fence under a path line; else `None`.
 pub fn detect_format(text: &str) -> Option<Format> {
-    let lines = text::reply_lines(text);
+    let lines: Vec<&str> = text::reply_line_strs(text).collect();
     if lines.iter().any(|l| l.trim() == "*** Begin Patch") {
         return Some(Format::Patch);
     }

@@ -50,12 +50,13 @@ impl FileText {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let mut lines = Vec::new();
-        let mut crlf = Vec::new();
+        let count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let mut lines = Vec::with_capacity(count);
+        let mut crlf = Vec::with_capacity(count);
         let mut final_newline = true;
         let mut rest = text;
         while !rest.is_empty() {
-            match rest.find('\n') {
+            match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(i) => {
                     let line = &rest[..i];
                     match line.strip_suffix('\r') {
@@ -147,13 +148,21 @@ impl FileText {
 
 /// Splits reply text into lines after normalising CRLF (and a leading BOM) away.
 pub fn reply_lines(text: &str) -> Vec<String> {
-    let text = text.strip_prefix(BOM).unwrap_or(text);
-    let normal = text.replace("\r\n", "\n");
-    let mut lines: Vec<String> = normal.split('\n').map(str::to_string).collect();
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+    lines.extend(reply_line_strs(text).map(str::to_string));
     if lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
     lines
+}
+
+/// The lines of [`reply_lines`], borrowed, with a final empty one when the text ends with a
+/// newline: for a scan that keeps no line.
+pub fn reply_line_strs(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    // Splitting on `\n` and dropping one `\r` before it is what turning every `\r\n` into
+    // `\n` first would give, without the copy.
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 /// Splits text into lines (a final newline does not make an extra empty line).

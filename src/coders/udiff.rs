@@ -2,7 +2,7 @@
 //! fences are read) or a whole patch file as `git diff` or `diff -u` write it.
 
 use super::edit::{Edit, Hunk, HunkLine, Item, Op, ParseFailure, Parsed};
-use super::text::{FenceLine, fence_line, is_shell_lang, reply_lines};
+use super::text::{FenceLine, fence_line, is_shell_lang, reply_line_strs, reply_lines};
 
 /// Parses a udiff text, deciding with [`is_reply`] whether it is a model reply or a patch file.
 pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
@@ -16,7 +16,7 @@ pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
 /// Whether a udiff text is a model reply (it holds a ```` ```diff ```` fence) rather than a
 /// patch file to read whole.
 pub fn is_reply(text: &str) -> bool {
-    reply_lines(text).iter().any(|l| is_diff_fence(l).is_some())
+    reply_line_strs(text).any(|l| is_diff_fence(l).is_some())
 }
 
 fn is_diff_fence(line: &str) -> Option<usize> {

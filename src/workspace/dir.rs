@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{self, Metadata, Permissions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use rayon::prelude::*;
 
 use super::path::{Refusal, check_relative, confine};
 use super::policy::{Policy, is_binary};
@@ -20,18 +22,13 @@ pub struct DirFiles {
     policy: Policy,
     excluded: HashSet<String>,
     listing: OnceLock<Vec<String>>,
-    seen: Mutex<Seen>,
-}
-
-/// What one `DirFiles` has already looked at, so a bulk apply does not repeat a `stat` per
-/// directory level and a read of each file's head for every check. The last component of a
-/// path is still looked at before every read and write.
-#[derive(Debug, Default)]
-struct Seen {
-    /// Relative directories found to be real directories (not symlinks).
-    dirs: HashSet<String>,
-    /// Whether files whose content passed through here are binary.
-    binary: HashMap<String, bool>,
+    /// What this `DirFiles` has already looked at, so a bulk apply does not repeat a `stat`
+    /// per directory level and a read of each file's head for every check (the last
+    /// component of a path is still looked at before every read and write): relative
+    /// directories found to be real directories (not symlinks)...
+    dirs: Mutex<HashSet<String>>,
+    /// ...and whether files whose content passed through here are binary.
+    binary: Mutex<HashMap<String, bool>>,
 }
 
 /// What happened to one [`Change`] when it was carried out.
@@ -55,7 +52,8 @@ impl DirFiles {
             policy,
             excluded: HashSet::new(),
             listing: OnceLock::new(),
-            seen: Mutex::new(Seen::default()),
+            dirs: Mutex::default(),
+            binary: Mutex::default(),
         }
     }
 
@@ -89,12 +87,12 @@ impl DirFiles {
             return Err(Refusal::Input(rel));
         }
         self.policy.check_path(&rel)?;
-        let (abs, meta) = confine(&self.root, &rel, &mut self.seen().dirs)?;
+        let (abs, meta) = confine(&self.root, &rel, &self.dirs)?;
         Ok((rel, abs, meta))
     }
 
-    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    fn binary(&self) -> MutexGuard<'_, HashMap<String, bool>> {
+        self.binary.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Everything [`Files::check_write`] checks, as a [`Refusal`].
@@ -107,7 +105,7 @@ impl DirFiles {
         match meta {
             Some(meta) => {
                 self.policy.check_size(rel, meta.len())?;
-                let known = self.seen().binary.get(rel).copied();
+                let known = self.binary().get(rel).copied();
                 if known.unwrap_or_else(|| head_is_binary(abs)) {
                     return Err(Refusal::Binary(rel.to_string()));
                 }
@@ -121,6 +119,11 @@ impl DirFiles {
     /// Carries out `changes` in order, each checked again just before it is written, so a
     /// refused path is never touched whatever produced the change. A rename's old file is
     /// removed unless another change writes or deletes it.
+    ///
+    /// When no two changes touch the same path or a path and a directory above it, order
+    /// cannot matter between plain writes: those run in parallel (a large patch spends most
+    /// of its time creating, writing and renaming files), then deletes and renames follow in
+    /// order, so a directory a delete prunes is never one a write is filling.
     pub fn apply(&self, changes: &[Change]) -> Vec<Applied> {
         let mentioned: HashSet<&str> = changes
             .iter()
@@ -144,22 +147,41 @@ impl DirFiles {
                 _ => None,
             })
             .collect();
-        changes
-            .iter()
-            .map(|change| match change {
+        let one = |change: &Change| match change {
+            Change::Write {
+                path,
+                content,
+                created,
+                renamed_from,
+            } => {
+                let from = renamed_from.as_deref();
+                let mode = from.and_then(|f| modes.get(f)).cloned();
+                self.apply_write(path, content, *created, from, mode, &mentioned)
+            }
+            Change::Delete { path } => self.apply_delete(path),
+        };
+        if !independent(changes) {
+            return changes.iter().map(one).collect();
+        }
+        let plain = |c: &Change| {
+            matches!(
+                c,
                 Change::Write {
-                    path,
-                    content,
-                    created,
-                    renamed_from,
-                } => {
-                    let from = renamed_from.as_deref();
-                    let mode = from.and_then(|f| modes.get(f)).cloned();
-                    self.apply_write(path, content, *created, from, mode, &mentioned)
+                    renamed_from: None,
+                    ..
                 }
-                Change::Delete { path } => self.apply_delete(path),
-            })
-            .collect()
+            )
+        };
+        let mut done: Vec<Option<Applied>> = changes
+            .par_iter()
+            .map(|c| plain(c).then(|| one(c)))
+            .collect();
+        for (slot, change) in done.iter_mut().zip(changes) {
+            if slot.is_none() {
+                *slot = Some(one(change));
+            }
+        }
+        done.into_iter().flatten().collect()
     }
 
     fn apply_write(
@@ -197,7 +219,7 @@ impl DirFiles {
             };
             write_atomic_over(&abs, content, mode, meta.as_ref())
                 .map_err(|e| format!("cannot write `{rel}`: {e}"))?;
-            self.seen().binary.insert(rel.clone(), is_binary(content));
+            self.binary().insert(rel.clone(), is_binary(content));
             if let (Some(old_abs), Some(old)) = (old, from)
                 && !mentioned.contains(old)
                 && old_abs != abs
@@ -222,7 +244,7 @@ impl DirFiles {
                 return Err(refused(Refusal::DeleteNotAllowed(rel)));
             }
             delete_file(&abs).map_err(|e| format!("cannot delete `{rel}`: {e}"))?;
-            self.seen().binary.remove(&rel);
+            self.binary().remove(&rel);
             self.prune_empty_dirs(&abs);
             Ok(())
         })();
@@ -244,7 +266,10 @@ impl DirFiles {
             // Gone: whatever takes its place is looked at afresh.
             if let Ok(rel) = d.strip_prefix(&self.root) {
                 let rel = rel.to_string_lossy().replace('\\', "/");
-                self.seen().dirs.remove(&rel);
+                self.dirs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&rel);
             }
             dir = d.parent();
         }
@@ -289,6 +314,32 @@ impl DirFiles {
     }
 }
 
+/// Whether no two of `changes` name the same path (written, deleted or renamed from), nor a
+/// path and a directory above it, as relative paths normalised the way every change is
+/// checked; a path that does not normalise makes the answer no (it is refused, in order).
+fn independent(changes: &[Change]) -> bool {
+    let mut paths = HashSet::with_capacity(changes.len());
+    for change in changes {
+        let (path, from) = match change {
+            Change::Write {
+                path, renamed_from, ..
+            } => (path, renamed_from.as_ref()),
+            Change::Delete { path } => (path, None),
+        };
+        for p in std::iter::once(path).chain(from) {
+            let Ok(rel) = check_relative(p) else {
+                return false;
+            };
+            if !paths.insert(rel) {
+                return false;
+            }
+        }
+    }
+    paths
+        .iter()
+        .all(|p| p.match_indices('/').all(|(i, _)| !paths.contains(&p[..i])))
+}
+
 fn refused(r: Refusal) -> String {
     format!("refused: {r}")
 }
@@ -315,12 +366,17 @@ impl Files for DirFiles {
         if self.excluded.contains(&rel) {
             return None;
         }
-        let (abs, meta) = confine(&self.root, &rel, &mut self.seen().dirs).ok()?;
+        let (abs, meta) = confine(&self.root, &rel, &self.dirs).ok()?;
         let meta = meta.filter(Metadata::is_file)?;
         let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         fs::File::open(&abs).ok()?.read_to_end(&mut bytes).ok()?;
-        self.seen().binary.insert(rel, is_binary(&bytes));
+        self.binary().insert(rel, is_binary(&bytes));
         Some(bytes)
+    }
+
+    /// In parallel: a large patch reads hundreds of files before it changes one.
+    fn read_many(&self, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        paths.par_iter().map(|p| self.read(p)).collect()
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Why a path may not be written. The text is what a user (or a model) reads as the reason an
 /// edit failed.
@@ -116,18 +117,20 @@ fn is_git_dir_name(part: &str) -> bool {
 /// `symlink_metadata`: none may be a symlink, and all but the last must be directories. The
 /// part that does not exist yet is fine: it will be created as plain directories.
 pub fn check_no_symlink(root: &Path, rel: &str) -> Result<PathBuf, Refusal> {
-    confine(root, rel, &mut HashSet::new()).map(|(abs, _)| abs)
+    confine(root, rel, &Mutex::new(HashSet::new())).map(|(abs, _)| abs)
 }
 
 /// [`check_no_symlink`] for many paths under one root: directories already found to be real
 /// directories (`verified`, relative prefixes) are not looked at again, and the last
 /// component's metadata is returned (`None`: it does not exist), so a caller needs no second
-/// `stat`. The last component is always looked at.
+/// `stat`. The last component is always looked at. `verified` is shared by the threads of a
+/// parallel apply and held only to look up or record a prefix, never across a `stat`.
 pub fn confine(
     root: &Path,
     rel: &str,
-    verified: &mut HashSet<String>,
+    verified: &Mutex<HashSet<String>>,
 ) -> Result<(PathBuf, Option<Metadata>), Refusal> {
+    let verified = || verified.lock().unwrap_or_else(|p| p.into_inner());
     let mut here = root.to_path_buf();
     let mut start = 0;
     while start <= rel.len() {
@@ -136,7 +139,7 @@ pub fn confine(
         let last = end == rel.len();
         here.push(part);
         let prefix = &rel[..end];
-        if !last && verified.contains(prefix) {
+        if !last && verified().contains(prefix) {
             start = end + 1;
             continue;
         }
@@ -158,7 +161,7 @@ pub fn confine(
             }
             Ok(meta) if last => return Ok((here, Some(meta))),
             Ok(_) => {
-                verified.insert(prefix.to_string());
+                verified().insert(prefix.to_string());
             }
             // Missing from here on: nothing below can be a link.
             Err(_) => {

@@ -208,6 +208,10 @@ fixture!(
     "diff/replace_at_end_of_file_without_newline"
 );
 fixture!(
+    diff__rescue_into_a_finished_file_keeps_its_line_style,
+    "diff/rescue_into_a_finished_file_keeps_its_line_style"
+);
+fixture!(
     diff__search_matches_only_after_earlier_block,
     "diff/search_matches_only_after_earlier_block"
 );
