@@ -2,7 +2,7 @@
 # apply-large-patch.sh — one large real patch (Django 5.0.14 → 5.1.4 source archives from PyPI:
 # thousands of hunks over hundreds of files), applied side by side by `codefleet apply`,
 # `git apply` and GNU `patch`, timed with hyperfine on the same input; the tree is reset before
-# every run. Prints the table and the ratio codefleet / git apply.
+# every run and synced to disk. Prints the table and the ratio codefleet / git apply.
 #
 #   usage: bench/apply-large-patch.sh [CACHE_DIR]     (default: bench/cache, git-ignored)
 set -euo pipefail
@@ -46,8 +46,9 @@ files=$(grep -c '^diff --git' "$work/patch.diff")
 hunks=$(grep -c '^@@' "$work/patch.diff")
 echo "patch: django $old → $new, $files files, $hunks hunks, $(wc -c < "$work/patch.diff") bytes"
 
-reset="rm -rf $work/t && cp -r $work/old $work/t"
-hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/table.md" \
+# `sync`: the copy's dirty pages are written back before the timed command, not during it.
+reset="rm -rf $work/t && cp -r $work/old $work/t && sync"
+hyperfine --warmup 2 --runs ${RUNS:-30} --export-markdown "$work/table.md" \
   --prepare "$reset" \
   -n codefleet "cd $work/t && $bin apply --format udiff ../patch.diff >/dev/null" \
   -n 'git apply' "cd $work/t && git apply --whitespace=nowarn ../patch.diff" \
