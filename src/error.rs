@@ -199,7 +199,7 @@ impl Error {
             out.push_str(&format!("{pad} {blue}={reset} {bold}help{reset}: {hint}\n"));
         }
         // An API key or token quoted back by a provider or a tool never reaches the terminal.
-        crate::llm::secrets::redact(&out).into_owned()
+        crate::secrets::redact(&out).into_owned()
     }
 }
 
@@ -209,7 +209,7 @@ impl fmt::Display for Error {
             f,
             "[{}] {}",
             self.code,
-            crate::llm::secrets::redact(&self.message)
+            crate::secrets::redact(&self.message)
         )?;
         if let Some(place) = &self.place {
             write!(f, " at {}", place.path.display())?;

@@ -18,5 +18,6 @@ pub mod llm;
 pub mod pipeline;
 pub mod plan;
 pub mod report;
+pub mod secrets;
 pub mod settings;
 pub mod workspace;

@@ -31,8 +31,7 @@ struct Redacting<W>(W);
 impl<W: std::io::Write> std::io::Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.0
-            .write_all(crate::llm::secrets::redact(&text).as_bytes())?;
+        self.0.write_all(crate::secrets::redact(&text).as_bytes())?;
         Ok(buf.len())
     }
 

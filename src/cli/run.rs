@@ -14,10 +14,10 @@ use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
 use crate::forge::GitHub;
 use crate::git::{CloneCache, CloneOptions, Credentials, Secret};
-use crate::llm::secrets::redact;
 use crate::pipeline::{self, Pipeline};
 use crate::plan;
 use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
+use crate::secrets::redact;
 use crate::settings::{Settings, Verbosity};
 
 /// The process-wide interrupt flag, set by Ctrl-C.

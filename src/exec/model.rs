@@ -14,11 +14,11 @@ use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, Udiff
 use crate::error::Error;
 use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
-use crate::llm::secrets;
 use crate::llm::{Client, Completion, Finish, Message, Request};
 use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
 use crate::plan::{Skip, content_skip, select};
 use crate::report::{Answer, EditOutcome, ModelUse, TaskReport, TaskStatus, Tokens};
+use crate::secrets;
 use crate::workspace::{check_relative, is_binary};
 
 use super::observer::Observer;

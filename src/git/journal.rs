@@ -197,7 +197,7 @@ impl Journal {
         let json = serde_json::to_string_pretty(record)
             .map_err(|e| errors::bad_journal(&path, &e.to_string()))?;
         // The journal keeps error text and model use: no key or token is written with it.
-        let mut json = crate::llm::secrets::redact(&json).into_owned().into_bytes();
+        let mut json = crate::secrets::redact(&json).into_owned().into_bytes();
         json.push(b'\n');
         let mut tmp = tempfile::Builder::new()
             .prefix(".run-")

@@ -5,7 +5,7 @@
 /// the result ends with a newline. API keys and tokens are redacted.
 pub fn with_trailers(message: &str, trailers: &[(&str, &str)]) -> String {
     // A token written into a task name or message template never lands in history.
-    let message = crate::llm::secrets::redact(message);
+    let message = crate::secrets::redact(message);
     let body = message.trim_end().trim_start_matches(['\n', '\r']);
     let mut out = body.to_string();
     if trailers.is_empty() {
@@ -20,7 +20,7 @@ pub fn with_trailers(message: &str, trailers: &[(&str, &str)]) -> String {
         out.push_str("\n\n");
     }
     for (key, value) in trailers {
-        let value: String = crate::llm::secrets::redact(value)
+        let value: String = crate::secrets::redact(value)
             .split(['\n', '\r'])
             .map(str::trim)
             .filter(|s| !s.is_empty())

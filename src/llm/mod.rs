@@ -16,7 +16,6 @@ mod ollama;
 mod openai;
 mod price;
 pub mod prompt;
-pub mod secrets;
 mod sse;
 
 use std::time::Duration;
