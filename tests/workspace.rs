@@ -377,12 +377,7 @@ fn a_bulk_apply_writes_every_file_and_reports_in_order() {
     });
     let results = files.apply(&changes);
     let paths: Vec<&str> = results.iter().map(|r| r.path.as_str()).collect();
-    let want: Vec<&str> = changes
-        .iter()
-        .map(|c| match c {
-            Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
-        })
-        .collect();
+    let want: Vec<&str> = changes.iter().map(Change::path).collect();
     assert_eq!(paths, want);
     assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
     for n in &names {

@@ -112,6 +112,15 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The path written or deleted.
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Write { path, .. } | Change::Delete { path } => path,
+        }
+    }
+}
+
 /// How one edit (block, hunk, file listing) fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditReport {

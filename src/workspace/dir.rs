@@ -125,12 +125,7 @@ impl DirFiles {
     /// of its time creating, writing and renaming files), then deletes and renames follow in
     /// order, so a directory a delete prunes is never one a write is filling.
     pub fn apply(&self, changes: &[Change]) -> Vec<Applied> {
-        let mentioned: HashSet<&str> = changes
-            .iter()
-            .map(|c| match c {
-                Change::Write { path, .. } | Change::Delete { path } => path.as_str(),
-            })
-            .collect();
+        let mentioned: HashSet<&str> = changes.iter().map(Change::path).collect();
         // A rename may arrive as a delete of the old path before the write of the new one:
         // take the old files' modes first.
         let modes: HashMap<&str, Permissions> = changes
@@ -320,13 +315,11 @@ impl DirFiles {
 fn independent(changes: &[Change]) -> bool {
     let mut paths = HashSet::with_capacity(changes.len());
     for change in changes {
-        let (path, from) = match change {
-            Change::Write {
-                path, renamed_from, ..
-            } => (path, renamed_from.as_ref()),
-            Change::Delete { path } => (path, None),
+        let from = match change {
+            Change::Write { renamed_from, .. } => renamed_from.as_deref(),
+            Change::Delete { .. } => None,
         };
-        for p in std::iter::once(path).chain(from) {
+        for p in std::iter::once(change.path()).chain(from) {
             let Ok(rel) = check_relative(p) else {
                 return false;
             };
