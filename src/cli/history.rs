@@ -52,6 +52,7 @@ pub fn runs(global: &GlobalArgs, _args: &RunsArgs, out: &mut Out<'_>) -> Result<
                 " (rolled back to before `{}`)",
                 r.task.as_deref().unwrap_or_default()
             ),
+            None if run.finished_at.is_none() => " (stopped before it finished)".to_string(),
             None => String::new(),
         };
         writeln!(

@@ -415,13 +415,23 @@ impl RunCtx<'_> {
         let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
-            // nothing creates no branch. The journal is written once the branch has moved.
-            let finished = repo
-                .update_branch(&branch, parent, previous_tip)
+            // nothing creates no branch. The journal names the commits before the branch moves
+            // (unfinished: no `finished_at`), so a run killed right after the move left a
+            // branch whose commits are known, not foreign; it is finished once it has moved.
+            let journal = repo.journal();
+            let finished = journal
+                .write(&record)
+                .and_then(|()| {
+                    repo.update_branch(&branch, parent, previous_tip)
+                        .inspect_err(|_| {
+                            // Nothing moved: the record would claim commits that never landed.
+                            let _ = journal.remove(&record.run_id);
+                        })
+                })
                 .and_then(|_| {
                     report.tip = Some(parent.to_string());
                     record.finished_at = Some(now_rfc3339());
-                    repo.journal().write(&record)
+                    journal.write(&record)
                 })
                 .and_then(|()| {
                     if self.options.checkout {

@@ -188,6 +188,17 @@ impl Journal {
         safe.then(|| self.dir.join(format!("{run_id}.json")))
     }
 
+    /// Deletes a run's record; one that is not there is fine.
+    pub fn remove(&self, run_id: &str) -> Result<(), Error> {
+        let Some(path) = self.path_of(run_id) else {
+            return Ok(());
+        };
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(errors::io(&path, &e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes (or replaces) a run's record atomically.
     pub fn write(&self, record: &RunRecord) -> Result<(), Error> {
         let path = self

@@ -16,15 +16,18 @@
 //! if !repo.foreign_commits(&branch)?.is_empty() && !force { stop }
 //! let previous = repo.branch_tip(&branch)?;
 //! let mut record = RunRecord::new(run_id, pipeline, &base.rev, base.commit, &branch, previous);
-//! repo.journal().write(&record)?;
 //! let mut tip = base.commit;
 //! for task in tasks {                            // files: repo.read_file / list_paths
 //!     let reuse = /* the previous run's commit of this task, if any */;
 //!     if let Some(c) = repo.commit_changes_reusing(tip, &changes, &info, reuse)? { tip = c }
 //!     record.tasks.push(TaskRecord { .. });
 //! }
-//! if tip != base.commit { repo.update_branch(&branch, tip, previous)?; } // E205 moved, E213
-//! repo.journal().write(&record)?;                // after the branch moved
+//! if tip != base.commit {
+//!     repo.journal().write(&record)?;            // the commits, before the branch moves
+//!     repo.update_branch(&branch, tip, previous)?; // E205 moved, E213
+//!     record.finished_at = Some(now);
+//!     repo.journal().write(&record)?;            // finished
+//! }
 //! ```
 
 mod base;

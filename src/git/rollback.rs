@@ -75,6 +75,14 @@ impl Repo {
             }
         };
         let current = self.branch_tip(&run.branch)?;
+        // A run killed after it journaled its commits and before it moved the branch made
+        // nothing to take back.
+        if run.finished_at.is_none() && run.rollbacks.is_empty() && current == run.previous_tip {
+            return Err(errors::nothing_to_roll_back(
+                run_id,
+                "it was stopped before it moved the branch",
+            ));
+        }
         // A rollback killed after it moved the branch and before it wrote the journal left the
         // branch exactly where this one would put it: finish that one by recording it.
         let interrupted = current == target && current != expected;

@@ -7,7 +7,8 @@ use crate::fixture::Fixture;
 const BRANCH: &str = "codefleet/p";
 
 /// Does what a run does: one commit per task that changes something, on top of the base;
-/// then moves the branch (compare-and-swap on its previous tip) and journals it.
+/// journals them, moves the branch (compare-and-swap on its previous tip) and journals the
+/// run finished.
 fn run(repo: &Repo, run_id: &str, tasks: &[(&str, Option<&str>)]) -> RunRecord {
     let base = repo.base(None).expect("base");
     let previous = repo.branch_tip(BRANCH).expect("tip");
@@ -47,9 +48,11 @@ fn run(repo: &Repo, run_id: &str, tasks: &[(&str, Option<&str>)]) -> RunRecord {
         });
     }
     if parent != base.commit {
+        repo.journal().write(&record).expect("journal");
         repo.update_branch(BRANCH, parent, previous)
             .expect("branch");
     }
+    record.finished_at = Some("2026-11-24T10:00:00Z".into());
     repo.journal().write(&record).expect("journal");
     record
 }
@@ -287,4 +290,27 @@ fn a_rollback_killed_after_moving_the_branch_is_finished_by_the_next_one() {
         repo.rollback(&r.run_id, None).expect_err("again").code,
         "E215"
     );
+}
+
+#[test]
+fn a_run_killed_before_it_moved_the_branch_has_nothing_to_roll_back() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let mut r = run(&repo, "20261124T100000Z-000010", &[("one", Some("1"))]);
+    // As a kill between journaling the commits and moving the branch leaves it: the record
+    // unfinished, no branch.
+    f.git(&["branch", "-D", "-q", BRANCH]);
+    r.finished_at = None;
+    repo.journal().write(&r).expect("journal");
+    let err = repo.rollback(&r.run_id, None).expect_err("nothing moved");
+    assert_eq!(err.code, "E215");
+    assert!(
+        err.message.contains("stopped before it moved the branch"),
+        "{}",
+        err.message
+    );
+    // The same branch state after a finished run is a rollback to finish, as above.
+    r.finished_at = Some("2026-11-24T10:00:00Z".into());
+    repo.journal().write(&r).expect("journal");
+    assert!(repo.rollback(&r.run_id, None).is_ok());
 }

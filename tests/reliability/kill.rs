@@ -12,6 +12,8 @@ use crate::fixture::{Fixture, said, snapshot};
 
 pub const KILL_POINTS: usize = 12;
 pub const ROLLBACK_KILL_POINTS: usize = 5;
+/// The renames of a run's journal writes, before the branch moves and after.
+pub const RENAME_KILL_POINTS: usize = 2;
 
 const FILES: usize = 500;
 const TASKS: [(&str, &str); 4] = [
@@ -263,4 +265,84 @@ fn sigkill_during_a_rollback_leaves_the_branch_whole_and_a_second_rollback_works
         tried += 1;
     }
     assert_eq!(tried, ROLLBACK_KILL_POINTS);
+}
+
+/// SIGKILL on entering each `rename` a run makes, injected by `strace` (where the timed kills
+/// above land by chance, these land on the same step every time): the journal writes are
+/// renames, so the run is caught just before it journals its commits and just after the
+/// branch moved. After each: the user's files are as before, the branch holds only complete
+/// task commits, the killed run rolls back (or has nothing to roll back), and a re-run
+/// completes the branch.
+#[test]
+fn sigkill_at_every_rename_of_a_run_leaves_a_branch_the_next_run_accepts() {
+    use std::os::unix::process::ExitStatusExt;
+    let f = Fixture::new();
+    let template = template(&f);
+    let p = f.file("p.yml", PIPELINE.as_bytes());
+    let p_str = p.to_str().expect("utf8");
+    let mut killed = 0;
+    for k in 1..50 {
+        let case = format!("kill at rename {k}");
+        let repo = copy(&f, &template, &format!("s{k}"));
+        let before = snapshot(&repo);
+        let mut strace = Command::new("strace");
+        f.env(&mut strace);
+        let renames = "rename,renameat,renameat2";
+        let out = strace
+            .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+            .arg(format!("trace={renames}"))
+            .arg("-e")
+            .arg(format!("inject={renames}:signal=KILL:when={k}"))
+            .args([env!("CARGO_BIN_EXE_codefleet"), "run", p_str, "--jobs", "1"])
+            .current_dir(&repo)
+            .output()
+            .expect("run strace (the CI script installs it)");
+        if out.status.success() {
+            break; // the run makes fewer than k renames
+        }
+        // strace dies of the signal that killed its tracee; anything else is strace failing.
+        assert_eq!(out.status.signal(), Some(9), "{case}: {}", said(&out));
+        killed += 1;
+
+        fsck(&f, &repo, &case);
+        assert_eq!(snapshot(&repo), before, "{case}: the user's files changed");
+        let landed = check_branch(&f, &repo, &case);
+        let runs = f.cli(&repo, &["runs"]);
+        assert_eq!(runs.status.code(), Some(0), "{case}: {}", said(&runs));
+        let killed_run = String::from_utf8_lossy(&runs.stdout)
+            .split_whitespace()
+            .next()
+            .map(str::to_string);
+        if let Some(id) = killed_run {
+            assert!(
+                String::from_utf8_lossy(&runs.stdout).contains("(stopped before it finished)"),
+                "{case}: {}",
+                said(&runs)
+            );
+            let back = f.cli(&repo, &["rollback", &id]);
+            if landed > 0 {
+                assert_eq!(back.status.code(), Some(0), "{case}: {}", said(&back));
+                assert_eq!(f.tip(&repo, "codefleet/k"), None, "{case}");
+            } else {
+                assert_eq!(back.status.code(), Some(2), "{case}: {}", said(&back));
+                assert!(said(&back).contains("E215"), "{case}: {}", said(&back));
+            }
+        } else {
+            assert_eq!(
+                landed, 0,
+                "{case}: commits on the branch and no run journaled"
+            );
+        }
+
+        run_json(&f, &repo, &p);
+        assert_eq!(
+            check_branch(&f, &repo, &case),
+            TASKS.len(),
+            "{case}: re-run"
+        );
+        assert_eq!(leftovers(&repo), Vec::<String>::new(), "{case}");
+        fsck(&f, &repo, &case);
+        assert_eq!(snapshot(&repo), before, "{case}");
+    }
+    assert_eq!(killed, RENAME_KILL_POINTS, "renames killed");
 }

@@ -29,6 +29,7 @@ fn counted() -> Vec<(&'static str, usize)> {
         ("unusual repository states", bad_input::REPO_STATE_CASES),
         ("SIGKILL points in a run", kill::KILL_POINTS),
         ("SIGKILL points in a rollback", kill::ROLLBACK_KILL_POINTS),
+        ("SIGKILL at each rename of a run", kill::RENAME_KILL_POINTS),
         ("concurrent runs and rollbacks", concurrent::RACES),
         ("lock holders and stale locks", concurrent::LOCK_CASES),
     ]
