@@ -50,7 +50,15 @@ pub fn write_atomic_over(
         tmp.as_file().set_permissions(perms)?;
     }
     if existing.is_some() && exchange(tmp.path(), path)? {
-        // The temporary name now holds the old content; dropping `tmp` deletes it.
+        // The temporary name now holds what was there: the old file, which dropping `tmp`
+        // deletes. A directory put there since the caller looked goes back, untouched.
+        if fs::symlink_metadata(tmp.path()).is_ok_and(|m| m.is_dir()) {
+            exchange(tmp.path(), path)?;
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "it became a directory while it was being written",
+            ));
+        }
         return Ok(());
     }
     tmp.persist(path).map_err(|e| e.error)?;
@@ -190,6 +198,24 @@ mod tests {
         }
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&plain), mode(&private)), (default, 0o600));
+    }
+
+    #[test]
+    fn a_file_that_became_a_directory_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        fs::write(&path, "old\n").unwrap();
+        let looked = fs::symlink_metadata(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), "kept\n").unwrap();
+        assert!(write_atomic_over(&path, b"new\n", None, Some(&looked)).is_err());
+        assert_eq!(fs::read(path.join("inside")).unwrap(), b"kept\n");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["a"]);
     }
 
     #[test]
