@@ -5,10 +5,9 @@
 use serde_json::{Value, json};
 
 use super::errors::{self, Failure};
-use super::http::{Endpoint, count_of, kind_and_message, text_of};
+use super::http::{Endpoint, Wire, count_of, text_of};
 use super::sse::Events;
-use super::{Backend, Finish, Reply, Request, Role, Usage};
-use crate::error::Error;
+use super::{Finish, Reply, Request, Role, Usage};
 
 /// Output tokens asked for when the request leaves it open (the API requires a number).
 pub(crate) const DEFAULT_MAX_TOKENS: u32 = 8192;
@@ -61,7 +60,7 @@ impl Anthropic {
 
     fn whole(&self, value: &Value) -> Result<Reply, Failure> {
         if text_of(value.get("type")) == "error" {
-            return Err(self.reported(value.get("error").unwrap_or(value)));
+            return Err(self.endpoint.reported(value.get("error").unwrap_or(value)));
         }
         let content = value
             .get("content")
@@ -141,7 +140,7 @@ impl Anthropic {
                         ))
                     };
                 }
-                "error" => return Err(self.reported(data.get("error").unwrap_or(&data))),
+                "error" => return Err(self.endpoint.reported(data.get("error").unwrap_or(&data))),
                 _ => {}
             }
         }
@@ -150,27 +149,14 @@ impl Anthropic {
             "the stream ended before `message_stop`",
         ))
     }
-
-    fn reported(&self, error: &Value) -> Failure {
-        let (kind, message) = kind_and_message(error);
-        errors::stream_error("anthropic", &kind, &self.endpoint.scrubbed(&message))
-    }
 }
 
-impl Backend for Anthropic {
-    fn provider(&self) -> &str {
-        "anthropic"
+impl Wire for Anthropic {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn base_url(&self) -> &str {
-        &self.endpoint.root
-    }
-
-    fn send(&self, request: &Request) -> Result<Reply, Error> {
-        self.attempt(request).map_err(|f| f.error)
-    }
-
-    fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
+    fn exchange(&self, request: &Request) -> Result<Reply, Failure> {
         let response = self.endpoint.post(&self.body(request))?;
         if self.stream && !Endpoint::is_whole(&response) {
             self.streamed(&mut Events::new(self.endpoint.reader(response)))

@@ -10,6 +10,8 @@ use serde_json::Value;
 use ureq::http::{HeaderMap, Response};
 
 use super::errors::{self, Failure, failed, scrub};
+use super::{Backend, Reply, Request};
+use crate::error::Error;
 
 /// Error bodies are read up to this size; the rest says nothing more useful.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -19,6 +21,33 @@ const IDLE_CONNECTIONS: usize = 64;
 
 /// Whole (non-streamed) replies are read up to this size.
 const REPLY_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// A provider's wire format over its [`Endpoint`]: all that differs between the providers.
+/// Every `Wire` is a [`Backend`] named after its endpoint's provider.
+pub(crate) trait Wire: Send + Sync {
+    /// Where requests go.
+    fn endpoint(&self) -> &Endpoint;
+    /// Sends `request` once and reads the reply, streamed or whole.
+    fn exchange(&self, request: &Request) -> Result<Reply, Failure>;
+}
+
+impl<T: Wire> Backend for T {
+    fn provider(&self) -> &str {
+        self.endpoint().provider
+    }
+
+    fn base_url(&self) -> &str {
+        &self.endpoint().root
+    }
+
+    fn send(&self, request: &Request) -> Result<Reply, Error> {
+        self.exchange(request).map_err(|f| f.error)
+    }
+
+    fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
+        self.exchange(request)
+    }
+}
 
 /// One provider endpoint: agent, URL, headers, and the key to keep out of messages.
 pub(crate) struct Endpoint {
@@ -96,6 +125,13 @@ impl Endpoint {
             quota,
             after,
         ))
+    }
+
+    /// The failure an error object in a reply stands for (its type and message, the key
+    /// scrubbed from the message).
+    pub(crate) fn reported(&self, error: &Value) -> Failure {
+        let (kind, message) = kind_and_message(error);
+        errors::stream_error(self.provider, &kind, &self.scrubbed(&message))
     }
 
     /// Whether the response is one JSON document: a server that ignores `stream: true`

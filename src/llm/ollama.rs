@@ -7,9 +7,8 @@ use std::io::BufRead;
 use serde_json::{Value, json};
 
 use super::errors::{self, Failure};
-use super::http::{Endpoint, count_of, kind_and_message, text_of};
-use super::{Backend, Finish, Reply, Request, Role, Usage};
-use crate::error::Error;
+use super::http::{Endpoint, Wire, count_of, text_of};
+use super::{Finish, Reply, Request, Role, Usage};
 
 pub(crate) struct Ollama {
     pub endpoint: Endpoint,
@@ -48,16 +47,11 @@ impl Ollama {
         body
     }
 
-    fn reported(&self, error: &Value) -> Failure {
-        let (kind, message) = kind_and_message(error);
-        errors::stream_error("ollama", &kind, &self.endpoint.scrubbed(&message))
-    }
-
     /// Folds one JSON object (the whole reply, or one line of a stream) into `reply`; true when
     /// it was the last.
     fn fold(&self, reply: &mut Reply, value: &Value) -> Result<bool, Failure> {
         if let Some(e) = value.get("error").filter(|e| !e.is_null()) {
-            return Err(self.reported(e));
+            return Err(self.endpoint.reported(e));
         }
         if reply.model.is_empty() {
             reply.model = text_of(value.get("model")).to_string();
@@ -82,20 +76,12 @@ impl Ollama {
     }
 }
 
-impl Backend for Ollama {
-    fn provider(&self) -> &str {
-        "ollama"
+impl Wire for Ollama {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn base_url(&self) -> &str {
-        &self.endpoint.root
-    }
-
-    fn send(&self, request: &Request) -> Result<Reply, Error> {
-        self.attempt(request).map_err(|f| f.error)
-    }
-
-    fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
+    fn exchange(&self, request: &Request) -> Result<Reply, Failure> {
         let response = self.endpoint.post(&self.body(request))?;
         let mut reply = Reply {
             text: String::new(),

@@ -5,10 +5,9 @@
 use serde_json::{Value, json};
 
 use super::errors::{self, Failure};
-use super::http::{Endpoint, count_of, kind_and_message, text_of};
+use super::http::{Endpoint, Wire, count_of, text_of};
 use super::sse::Events;
-use super::{Backend, Finish, Reply, Request, Role, Usage};
-use crate::error::Error;
+use super::{Finish, Reply, Request, Role, Usage};
 
 pub(crate) struct OpenAi {
     pub endpoint: Endpoint,
@@ -46,7 +45,7 @@ impl OpenAi {
 
     fn whole(&self, value: &Value) -> Result<Reply, Failure> {
         if let Some(e) = value.get("error").filter(|e| !e.is_null()) {
-            return Err(self.reported(e));
+            return Err(self.endpoint.reported(e));
         }
         let choice = value
             .get("choices")
@@ -86,10 +85,10 @@ impl OpenAi {
             let chunk: Value =
                 serde_json::from_str(&event.data).map_err(|e| errors::unreadable("openai", e))?;
             if let Some(e) = chunk.get("error").filter(|e| !e.is_null()) {
-                return Err(self.reported(e));
+                return Err(self.endpoint.reported(e));
             }
             if event.name == "error" {
-                return Err(self.reported(&chunk));
+                return Err(self.endpoint.reported(&chunk));
             }
             if reply.model.is_empty() {
                 reply.model = text_of(chunk.get("model")).to_string();
@@ -117,27 +116,14 @@ impl OpenAi {
             "the stream ended before `data: [DONE]`",
         ))
     }
-
-    fn reported(&self, error: &Value) -> Failure {
-        let (kind, message) = kind_and_message(error);
-        errors::stream_error("openai", &kind, &self.endpoint.scrubbed(&message))
-    }
 }
 
-impl Backend for OpenAi {
-    fn provider(&self) -> &str {
-        "openai"
+impl Wire for OpenAi {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn base_url(&self) -> &str {
-        &self.endpoint.root
-    }
-
-    fn send(&self, request: &Request) -> Result<Reply, Error> {
-        self.attempt(request).map_err(|f| f.error)
-    }
-
-    fn attempt(&self, request: &Request) -> Result<Reply, Failure> {
+    fn exchange(&self, request: &Request) -> Result<Reply, Failure> {
         let response = self.endpoint.post(&self.body(request))?;
         if self.stream && !Endpoint::is_whole(&response) {
             self.streamed(&mut Events::new(self.endpoint.reader(response)))
