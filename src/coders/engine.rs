@@ -171,6 +171,20 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Whether `path` may hold `needle`: false only when the file, unedited, does not (or
+    /// there is no such file). An edited file is not scanned: it may.
+    fn might_hold(&self, path: &str, needle: &str) -> bool {
+        let find = |bytes: &[u8]| memchr::memmem::find(bytes, needle.as_bytes()).is_some();
+        match self.slots.get(path) {
+            Some(slot) => match &slot.content {
+                Content::Original => slot.original.as_deref().is_some_and(find),
+                Content::Absent => false,
+                Content::Text(_) | Content::Bytes(_) | Content::Packed { .. } => true,
+            },
+            None => self.files.read(path).is_some_and(|b| find(&b)),
+        }
+    }
+
     /// Reads the files `paths` name ahead of the edits, in parallel where the [`Files`] view
     /// can (what [`Engine::slot`] would otherwise do one file at a time, on first use;
     /// nothing writes in between, so the result is the same).
@@ -560,13 +574,9 @@ impl<'a> Engine<'a> {
             if Some(&other) == target.as_ref() || self.check(&other).is_err() {
                 continue;
             }
-            // A file not loaded yet is scanned raw first: most cannot match.
+            // A file not decoded yet is scanned raw first: most cannot match.
             if let Some(p) = &probe
-                && !self.slots.contains_key(&other)
-                && self
-                    .files
-                    .read(&other)
-                    .is_none_or(|bytes| memchr::memmem::find(&bytes, p.as_bytes()).is_none())
+                && !self.might_hold(&other, p)
             {
                 continue;
             }
