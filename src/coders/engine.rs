@@ -190,15 +190,17 @@ impl<'a> Engine<'a> {
     /// nothing writes in between, so the result is the same).
     pub fn preload<'p>(&mut self, paths: impl Iterator<Item = &'p str>) {
         let mut seen = HashSet::new();
-        let wanted: Vec<&str> = paths
-            .filter(|p| !self.slots.contains_key(*p) && seen.insert(*p))
+        let wanted: Vec<String> = paths
+            .filter_map(|p| normalize_path(p).ok())
+            .filter(|p| !self.slots.contains_key(p) && seen.insert(p.clone()))
             .collect();
         if wanted.len() < 2 {
             return;
         }
-        let read = self.files.read_many(&wanted);
+        let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let read = self.files.read_many(&names);
         for (path, bytes) in wanted.into_iter().zip(read) {
-            self.slots.insert(path.to_string(), Slot::read(bytes));
+            self.slots.insert(path, Slot::read(bytes));
         }
     }
 
