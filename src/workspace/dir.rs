@@ -311,7 +311,8 @@ impl DirFiles {
 
 /// Whether no two of `changes` name the same path (written, deleted or renamed from), nor a
 /// path and a directory above it, as relative paths normalised the way every change is
-/// checked; a path that does not normalise makes the answer no (it is refused, in order).
+/// checked and compared without case (a case-insensitive file system sees `A` and `a` as one
+/// file); a path that does not normalise makes the answer no (it is refused, in order).
 fn independent(changes: &[Change]) -> bool {
     let mut paths = HashSet::with_capacity(changes.len());
     for change in changes {
@@ -323,7 +324,7 @@ fn independent(changes: &[Change]) -> bool {
             let Ok(rel) = check_relative(p) else {
                 return false;
             };
-            if !paths.insert(rel) {
+            if !paths.insert(rel.to_lowercase()) {
                 return false;
             }
         }
@@ -374,5 +375,44 @@ impl Files for DirFiles {
 
     fn check_write(&self, path: &str) -> Result<(), String> {
         self.check(path).map_err(|r| r.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &str, from: Option<&str>) -> Change {
+        Change::Write {
+            path: path.into(),
+            content: Vec::new(),
+            created: false,
+            renamed_from: from.map(Into::into),
+        }
+    }
+
+    fn delete(path: &str) -> Change {
+        Change::Delete { path: path.into() }
+    }
+
+    #[test]
+    fn changes_are_independent_only_when_no_path_meets_another() {
+        assert!(independent(&[
+            write("a", None),
+            write("b/c", None),
+            delete("b/d")
+        ]));
+        for (case, changes) in [
+            ("same path", vec![write("a", None), write("./a", None)]),
+            (
+                "same path but case",
+                vec![write("A.txt", None), write("a.txt", None)],
+            ),
+            ("a file and below it", vec![delete("a/x"), write("a", None)]),
+            ("rename source", vec![write("b", Some("a")), delete("a")]),
+            ("refused path", vec![write("../x", None), write("y", None)]),
+        ] {
+            assert!(!independent(&changes), "{case}");
+        }
     }
 }
