@@ -13,6 +13,10 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "support/fixture.rs"]
+mod fixture;
+use fixture::Fixture;
+
 /// The llama.cpp server, stopped when dropped (its stdin closes and it is killed).
 struct Llama {
     child: Child,
@@ -72,69 +76,49 @@ fn start() -> Option<Llama> {
     })
 }
 
-struct Fixture {
-    dir: tempfile::TempDir,
+/// The shared fixture with one repository, `shop`, holding two small Python files.
+struct Shop {
+    f: Fixture,
     repo: PathBuf,
 }
 
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let repo = dir.path().join("shop");
-        std::fs::create_dir_all(repo.join("src")).expect("mkdir");
-        std::fs::write(
-            repo.join("src/price.py"),
-            "def total(prices):\n    return sum(prices)\n",
-        )
-        .expect("write");
-        std::fs::write(
-            repo.join("src/greet.py"),
-            "def greet(name):\n    return 'Hello, ' + name\n",
-        )
-        .expect("write");
-        let f = Fixture { dir, repo };
-        f.git(&["init", "-q", "-b", "main"]);
-        f.git(&["add", "-A"]);
-        f.git(&["commit", "-q", "-m", "init"]);
-        f
+impl Shop {
+    fn new() -> Shop {
+        let f = Fixture::new();
+        let repo = f.repo(
+            "shop",
+            &[
+                (
+                    "src/price.py",
+                    "def total(prices):\n    return sum(prices)\n",
+                ),
+                (
+                    "src/greet.py",
+                    "def greet(name):\n    return 'Hello, ' + name\n",
+                ),
+            ],
+        );
+        Shop { f, repo }
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .args(args)
-            .current_dir(&self.repo)
-            .output()
-            .expect("run git");
-        assert!(out.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.f.git(&self.repo, args)
     }
 
     /// `codefleet run --json` of `yaml` on the repository, with no API keys and a private
     /// cache.
     fn run(&self, yaml: &str) -> (Output, Value) {
-        let pipeline = self.dir.path().join("p.yml");
+        let pipeline = self.f.path("p.yml");
         std::fs::write(&pipeline, yaml).expect("write pipeline");
-        let out = Command::new(env!("CARGO_BIN_EXE_codefleet"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("NO_COLOR", "1")
-            .args(["run", "--json"])
-            .arg(&pipeline)
-            .arg("--repo")
-            .arg(&self.repo)
-            .output()
-            .expect("run codefleet");
+        let (pipeline, repo) = (
+            pipeline.to_str().expect("utf8"),
+            self.repo.to_str().expect("utf8"),
+        );
+        let out = self.f.cli(
+            self.f.dir.path(),
+            &["run", "--json", pipeline, "--repo", repo],
+            &[],
+        );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "no JSON report ({e}); stderr:\n{}",
@@ -156,7 +140,7 @@ fn model(report: &Value) -> &Value {
 #[test]
 fn a_real_model_over_the_openai_and_anthropic_endpoints() {
     let Some(llama) = start() else { return };
-    let f = Fixture::new();
+    let f = Shop::new();
     let url = &llama.url;
 
     // 1. A prompt task, one request per file, over the OpenAI wire.
