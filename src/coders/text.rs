@@ -302,7 +302,8 @@ pub fn is_shell_lang(info: &str) -> bool {
 }
 
 /// Cleans a candidate path line: surrounding whitespace, `*`, backticks, leading `#`s and a
-/// trailing `:` go; inner spaces stay.
+/// trailing `:` go; inner spaces stay; `\\` is read as `/`, so one file named both ways is one
+/// file.
 pub fn clean_path(line: &str) -> String {
     let mut s = line.trim();
     loop {
@@ -323,7 +324,7 @@ pub fn clean_path(line: &str) -> String {
             break;
         }
     }
-    s.to_string()
+    s.replace('\\', "/")
 }
 
 /// The path a fence's info text names, if any: the text when it holds a `.` or `/`, without a
@@ -412,25 +413,27 @@ pub fn has_extension(s: &str) -> bool {
     }
 }
 
-/// Normalises a path named in a reply: `./` prefixes and repeated slashes go. Returns an error
-/// when it is empty, absolute, or climbs out with `..`.
+/// Normalises a path named in a reply: `\\` is read as `/` (replies from Windows users name
+/// one file both ways, and edits are grouped by this form), `./` prefixes and repeated slashes
+/// go. Returns an error when it is empty, absolute, or climbs out with `..`.
 pub fn normalize_path(path: &str) -> Result<String, String> {
     let p = path.trim();
     if p.is_empty() {
         return Err("empty path".to_string());
     }
-    let b = p.as_bytes();
+    let slashed = p.replace('\\', "/");
+    let b = slashed.as_bytes();
     let drive = b.len() >= 2
         && b[0].is_ascii_alphabetic()
         && b[1] == b':'
-        && (b.len() == 2 || b[2] == b'/' || b[2] == b'\\');
-    if p.starts_with('/') || p.starts_with('\\') || drive {
+        && (b.len() == 2 || b[2] == b'/');
+    if slashed.starts_with('/') || drive {
         return Err(format!(
             "refused: `{p}` is absolute; paths must be relative to the repository root"
         ));
     }
     let mut parts = Vec::new();
-    for part in p.split('/') {
+    for part in slashed.split('/') {
         match part {
             "" | "." => {}
             ".." => {
@@ -511,6 +514,9 @@ mod tests {
         assert!(normalize_path("sub/.git/HEAD").is_err());
         assert!(normalize_path("").is_err());
         assert!(normalize_path("./").is_err());
+        assert_eq!(normalize_path("a\\b.txt"), Ok("a/b.txt".to_string()));
+        assert!(normalize_path("a\\..\\..\\b").is_err());
+        assert!(normalize_path(".git\\config").is_err());
     }
 
     #[test]

@@ -164,6 +164,10 @@ fixture!(
 fixture!(diff__no_fuzzy_match, "diff/no_fuzzy_match");
 fixture!(diff__not_utf8_file_fails, "diff/not_utf8_file_fails");
 fixture!(
+    diff__one_file_named_two_ways,
+    "diff/one_file_named_two_ways"
+);
+fixture!(
     diff__partial_failure_feedback,
     "diff/partial_failure_feedback"
 );
