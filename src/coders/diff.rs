@@ -70,9 +70,10 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             None => head,
         };
         let path = found.map(|(p, _)| p).or_else(|| prev_path.clone());
-        // The divider.
+        // The divider. A head line before it is content (files such as prompts and docs hold
+        // the markers); a tail means the divider is missing.
         let mut j = head + 1;
-        while j < n && !is_divider(&lines[j]) && !is_head(&lines[j]) && !is_tail(&lines[j]) {
+        while j < n && !is_divider(&lines[j]) && !is_tail(&lines[j]) {
             j += 1;
         }
         if j >= n || !is_divider(&lines[j]) {
@@ -90,16 +91,21 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
                 block: lines[start..last].join("\n"),
                 message: format!("line {at}: expected `=======`"),
             }));
-            i = if j < n && is_head(&lines[j]) {
-                j
-            } else {
-                j + 1
-            };
+            i = j + 1;
             continue;
         }
-        // The tail, or a second divider.
+        // The tail, or a second divider. A head line is content when the tail comes before any
+        // divider (the edited file holds the markers); else it starts the next block and this
+        // one lacks its tail.
         let mut k = j + 1;
-        while k < n && !is_tail(&lines[k]) && !is_divider(&lines[k]) && !is_head(&lines[k]) {
+        // The same for every head up to that divider or tail: looked up once.
+        let mut heads_are_content = None;
+        while k < n && !is_tail(&lines[k]) && !is_divider(&lines[k]) {
+            if is_head(&lines[k])
+                && !*heads_are_content.get_or_insert_with(|| tail_before_divider(&lines[k + 1..]))
+            {
+                break;
+            }
             k += 1;
         }
         if k >= n || is_head(&lines[k]) {
@@ -150,6 +156,14 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
         }));
     }
     out
+}
+
+/// Whether the first divider or tail line of `lines` is a tail.
+fn tail_before_divider(lines: &[String]) -> bool {
+    lines
+        .iter()
+        .find(|l| is_divider(l) || is_tail(l))
+        .is_some_and(|l| is_tail(l))
 }
 
 /// The path on the nearest of the up to three lines above the head marker, looking past fence

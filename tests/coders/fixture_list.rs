@@ -92,6 +92,10 @@ fixture!(diff__first_occurrence_only, "diff/first_occurrence_only");
 fixture!(diff__four_backtick_fence, "diff/four_backtick_fence");
 fixture!(diff__four_lt_is_content, "diff/four_lt_is_content");
 fixture!(
+    diff__head_marker_in_search_is_content,
+    "diff/head_marker_in_search_is_content"
+);
+fixture!(
     diff__indentation_first_occurrence,
     "diff/indentation_first_occurrence"
 );
@@ -126,6 +130,10 @@ fixture!(
 fixture!(
     diff__missing_tail_names_line,
     "diff/missing_tail_names_line"
+);
+fixture!(
+    diff__missing_tail_then_next_block,
+    "diff/missing_tail_then_next_block"
 );
 fixture!(
     diff__mixed_endings_untouched_lines_kept,
