@@ -146,13 +146,18 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             continue;
         };
         prev_path = Some(path.clone());
-        let search = strip_wrapping(search, &path, fence);
-        let replace = strip_wrapping(replace, &path, fence);
+        let bare = strip_wrapping(search.clone(), &path, fence);
+        let unwrapped = (bare.len() < search.len() && !bare.is_empty())
+            .then(|| (bare, strip_wrapping(replace.clone(), &path, fence)));
         out.items.push(Item::Edit(Edit {
             path,
             line: start + 1,
             block,
-            op: Op::SearchReplace { search, replace },
+            op: Op::SearchReplace {
+                search,
+                replace,
+                unwrapped,
+            },
         }));
     }
     out
@@ -198,7 +203,8 @@ fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(St
 }
 
 /// Strips a wrapping first line equal to the path followed by a fence, and a wrapping fence
-/// pair; no other line.
+/// pair; no other line. The engine uses the result only when the lines as written match
+/// nothing.
 fn strip_wrapping(mut lines: Vec<String>, path: &str, fence: Option<&Fence>) -> Vec<String> {
     if lines.len() >= 2 && clean_path(&lines[0]) == path && fence_line(&lines[1], fence).is_some() {
         lines.remove(0);

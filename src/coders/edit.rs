@@ -22,6 +22,10 @@ pub enum Op {
         search: Vec<String>,
         /// The lines to put in their place.
         replace: Vec<String>,
+        /// SEARCH and REPLACE without the wrapping lines a model copied around them (a path
+        /// line and a fence pair), when SEARCH has them: tried only when SEARCH as written
+        /// matches nothing, since a Markdown file's own fences are content.
+        unwrapped: Option<(Vec<String>, Vec<String>)>,
     },
     /// A unified-diff hunk.
     Hunk(Hunk),

@@ -332,9 +332,11 @@ impl<'a> Engine<'a> {
     fn apply_inner(&mut self, index: usize, edit: &Edit) -> Res {
         let path = normalize_path(&edit.path)?;
         match &edit.op {
-            Op::SearchReplace { search, replace } => {
-                self.search_replace(index, &path, search, replace)
-            }
+            Op::SearchReplace {
+                search,
+                replace,
+                unwrapped,
+            } => self.search_replace(index, &path, search, replace, unwrapped.as_ref()),
             Op::Hunk(h) => self.hunk(index, &path, h),
             Op::Whole { lines } => self.whole(&path, lines),
             Op::Create {
@@ -521,6 +523,7 @@ impl<'a> Engine<'a> {
         path: &str,
         search: &[String],
         replace: &[String],
+        unwrapped: Option<&(Vec<String>, Vec<String>)>,
     ) -> Res {
         if search.is_empty() {
             self.check(path)?;
@@ -548,7 +551,7 @@ impl<'a> Engine<'a> {
             self.check(t)?;
             let mut specific = None;
             let result = self.edit_text(t, |text| {
-                sr_strategies(text, search, replace).map_err(|w| {
+                sr_or_unwrapped(text, search, replace, unwrapped).map_err(|w| {
                     specific = w;
                     String::new()
                 })
@@ -583,7 +586,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let result = self.edit_text(&other, |text| {
-                sr_strategies(text, search, replace).map_err(|_| String::new())
+                sr_or_unwrapped(text, search, replace, unwrapped).map_err(|_| String::new())
             });
             if let Ok(strategy) = result {
                 return Ok((other, strategy));
@@ -728,6 +731,25 @@ impl<'a> Engine<'a> {
             }
         }
         out
+    }
+}
+
+/// [`sr_strategies`] on SEARCH/REPLACE as written, then without their wrapping lines (a path
+/// line and a fence pair the model copied around them), reported as `unwrapped`.
+fn sr_or_unwrapped(
+    text: &mut FileText,
+    search: &[String],
+    replace: &[String],
+    unwrapped: Option<&(Vec<String>, Vec<String>)>,
+) -> Result<&'static str, Option<String>> {
+    match sr_strategies(text, search, replace) {
+        Ok(s) => Ok(s),
+        Err(why) => match unwrapped {
+            Some((s, r)) => sr_strategies(text, s, r)
+                .map(|_| "unwrapped")
+                .map_err(|w| why.or(w)),
+            None => Err(why),
+        },
     }
 }
 

@@ -118,6 +118,14 @@ fixture!(
     diff__language_then_path_in_fence_info,
     "diff/language_then_path_in_fence_info"
 );
+fixture!(
+    diff__markdown_code_block_fences_are_content,
+    "diff/markdown_code_block_fences_are_content"
+);
+fixture!(
+    diff__markdown_fences_removed_from_block,
+    "diff/markdown_fences_removed_from_block"
+);
 fixture!(diff__marker_lengths_and_gt, "diff/marker_lengths_and_gt");
 fixture!(
     diff__missing_divider_names_line,
