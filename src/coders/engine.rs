@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::edit::{Chunk, Edit, Hunk, HunkLine, Op};
 use super::matching::{
-    Found, all_runs, deindent, first_run, indent_match_at, last_start, matches_at, nearest,
-    reindent,
+    Found, all_runs, common_indent, deindent, first_run, indent_match_at, last_start, matches_at,
+    nearest, shift_indent,
 };
 use super::text::{FileText, basename, is_blank, normalize_path, str_ratio};
 use super::{Change, EditStatus, Files};
@@ -790,11 +790,19 @@ fn exact_or_indent(
     if s.iter().all(|l| l.is_empty()) {
         return None;
     }
-    let r = deindent(replace);
     let last = last_start(text.lines.len(), s.len())?;
     for i in 0..=last {
         if let Some(extra) = indent_match_at(&text.lines, &s, i) {
-            text.splice(i, i + s.len(), reindent(&r, &extra));
+            // REPLACE moves with SEARCH, keeping its offset to it (a line it adds at an outer
+            // level stays there), unless it already sits at the file's indentation and only
+            // SEARCH lost it.
+            let from = common_indent(search);
+            let new = if from != extra && common_indent(replace) == extra {
+                replace.to_vec()
+            } else {
+                shift_indent(replace, &from, &extra)
+            };
+            text.splice(i, i + s.len(), new);
             return Some("indentation");
         }
     }

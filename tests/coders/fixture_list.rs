@@ -108,6 +108,14 @@ fixture!(
     "diff/indentation_keeps_replace_relative_indent"
 );
 fixture!(
+    diff__indentation_only_search_lost_indent,
+    "diff/indentation_only_search_lost_indent"
+);
+fixture!(
+    diff__indentation_replace_adds_outer_level_line,
+    "diff/indentation_replace_adds_outer_level_line"
+);
+fixture!(
     diff__indentation_search_over_indented,
     "diff/indentation_search_over_indented"
 );

@@ -304,7 +304,7 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                 1..4usize,
                 0..4usize,
                 0..6usize,
-                Just(false),
+                any::<bool>(),
             ),
             1..6,
         ),
@@ -333,7 +333,14 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                 if overlaps {
                     continue;
                 }
-                let indent = indent(&lines[start]);
+                // At the region's own indentation: a REPLACE at the file's indentation while
+                // SEARCH lost it is read as written, so the region's common indent keeps the
+                // meaning unambiguous.
+                let indent = lines[start..start + len]
+                    .iter()
+                    .map(|l| indent(l))
+                    .min_by_key(String::len)
+                    .unwrap_or_default();
                 let replace = (0..n_new)
                     .map(|j| format!("{indent}new e{e}n{j}"))
                     .collect();
