@@ -236,7 +236,7 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
 /// written: the net effect comes back as [`Outcome::changes`].
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
-/// `blank-first-line`, `elision`, `unwrapped` (without a wrapping fence pair), `create`,
+/// `blank-first-line`, `trailing-blank-lines`, `elision`, `unwrapped` (without a wrapping fence pair), `create`,
 /// `append`; `udiff`: `exact`, `nearest`,
 /// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
 /// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,

@@ -261,6 +261,10 @@ fixture!(
     "diff/tabs_vs_spaces_extra_indent"
 );
 fixture!(
+    diff__trailing_blank_search_lines_file_lacks,
+    "diff/trailing_blank_search_lines_file_lacks"
+);
+fixture!(
     diff__trailing_whitespace_does_not_match,
     "diff/trailing_whitespace_does_not_match"
 );
