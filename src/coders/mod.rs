@@ -5,7 +5,7 @@
 //! This file is the public contract used by `workspace/`, `exec/` and `cli/apply`:
 //! [`Format`], [`Files`], [`parse_and_apply`], [`Outcome`], [`Change`], [`EditReport`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 pub mod diff;
@@ -207,12 +207,52 @@ pub fn udiff_is_reply(text: &str) -> bool {
     udiff::is_reply(text)
 }
 
-/// Parses a reply in `format` into edits and failures, in reply order.
+/// Parses a reply in `format` into edits and failures, in reply order; `known` are the files
+/// present (with [`ApplyOptions::given_files`], the files the task knows).
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let knows = |p: &str| {
+        let all = || known.iter().chain(given);
+        names_known(p, |q| all().any(|k| k == q), || all().cloned().collect())
+    };
+    parse_knowing(format, text, known, &knows, opts)
+}
+
+/// Whether `path` names a file the task knows, for the prose rule of SEARCH/REPLACE paths: the
+/// file itself (`exists`), or, for a bare file name, the one known file with that name. The
+/// listing is asked for only in that last case.
+fn names_known(
+    path: &str,
+    exists: impl Fn(&str) -> bool,
+    listing: impl FnOnce() -> Vec<String>,
+) -> bool {
+    let Ok(p) = text::normalize_path(path) else {
+        return false;
+    };
+    if exists(&p) {
+        return true;
+    }
+    if p.contains('/') {
+        return false;
+    }
+    let named: HashSet<String> = listing()
+        .into_iter()
+        .filter(|k| text::basename(k) == p)
+        .collect();
+    named.len() == 1
+}
+
+fn parse_knowing(
+    format: Format,
+    text: &str,
+    known: &[String],
+    knows: &dyn Fn(&str) -> bool,
+    opts: &ApplyOptions,
+) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
-        Format::Diff => diff::parse_items(text, fence),
-        Format::DiffFenced => diff_fenced::parse_items(text, fence),
+        Format::Diff => diff::parse_items_knowing(text, fence, knows),
+        Format::DiffFenced => diff_fenced::parse_items_knowing(text, fence, knows),
         Format::Udiff => {
             let reply = match opts.udiff {
                 UdiffInput::Auto => udiff::is_reply(text),
@@ -250,7 +290,20 @@ pub fn parse_and_apply(
     // Only `whole` needs the listing to parse (its only-file rule); other formats list the
     // files on first need, so a patch whose paths all exist never walks the directory.
     let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
-    let parsed = parse(format, text, known.as_deref().unwrap_or(&[]), opts);
+    // SEARCH/REPLACE paths written as prose ask whether a file is known: given, or present.
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let listing = std::cell::OnceCell::new();
+    let knows = |p: &str| {
+        names_known(
+            p,
+            |q| given.iter().any(|g| g == q) || files.read(q).is_some(),
+            || {
+                let all = listing.get_or_init(|| files.paths());
+                all.iter().chain(given).cloned().collect()
+            },
+        )
+    };
+    let parsed = parse_knowing(format, text, known.as_deref().unwrap_or(&[]), &knows, opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     engine.preload(parsed.items.iter().filter_map(|item| match item {
         edit::Item::Edit(e) => Some(e.path.as_str()),

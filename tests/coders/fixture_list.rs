@@ -222,6 +222,14 @@ fixture!(
     "diff/path_with_spaces_and_dirs"
 );
 fixture!(diff__policy_refusal, "diff/policy_refusal");
+fixture!(
+    diff__prose_ending_in_file_name_names_it,
+    "diff/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    diff__prose_ending_in_new_file_name_creates_nothing,
+    "diff/prose_ending_in_new_file_name_creates_nothing"
+);
 fixture!(diff__prose_line_is_not_path, "diff/prose_line_is_not_path");
 fixture!(
     diff__prose_with_backticked_name_is_not_path,
