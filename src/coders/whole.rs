@@ -2,7 +2,7 @@
 
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
-    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, looks_like_path,
+    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, path_in_line,
     reply_lines,
 };
 
@@ -171,7 +171,7 @@ fn path_line(
         if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
             return None;
         }
-        return looks_like_path(&c).then_some((c, j));
+        return path_in_line(&c, &|p| known.iter().any(|k| k == p)).map(|c| (c, j));
     }
     None
 }

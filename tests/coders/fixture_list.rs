@@ -551,6 +551,14 @@ fixture!(whole__path_in_fence_info, "whole/path_in_fence_info");
 fixture!(whole__path_with_spaces, "whole/path_with_spaces");
 fixture!(whole__policy_refusal, "whole/policy_refusal");
 fixture!(
+    whole__prose_ending_in_file_name_names_it,
+    "whole/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    whole__prose_ending_in_new_file_name_creates_nothing,
+    "whole/prose_ending_in_new_file_name_creates_nothing"
+);
+fixture!(
     whole__prose_not_path_uses_backticked_name,
     "whole/prose_not_path_uses_backticked_name"
 );
