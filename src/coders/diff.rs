@@ -21,7 +21,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
 }
 
 /// [`parse_items`], where `known` tells whether a path names a file the task knows: a path line
-/// holding whitespace names one only then, or by its last word (EDIT-FORMATS.md, prose).
+/// holding whitespace names one only then, or by its last word (docs/edit-formats.md, prose).
 pub fn parse_items_knowing(
     text: &str,
     fence: Option<&Fence>,

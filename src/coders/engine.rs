@@ -1,6 +1,6 @@
 //! The one applying engine: takes parsed edits in reply order, applies each against the files as
 //! the previous edits left them, and reports per edit how it fared. Every format's strategies
-//! live here so all formats share the guarantees of EDIT-FORMATS.md.
+//! live here so all formats share the guarantees of docs/edit-formats.md.
 
 use std::collections::{HashMap, HashSet};
 

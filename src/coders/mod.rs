@@ -25,7 +25,7 @@ pub use feedback::closest_window;
 pub use replace::{ReplaceOptions, Replacer};
 pub use text::{Fence, choose_fence};
 
-/// The edit formats of EDIT-FORMATS.md.
+/// The edit formats of docs/edit-formats.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// SEARCH/REPLACE blocks, path above the fence.
@@ -162,7 +162,7 @@ pub struct Outcome {
     pub edits: Vec<EditReport>,
     /// Shell commands the reply suggested (reported, never run).
     pub suggested_commands: Vec<String>,
-    /// Text to send back to a model when any edit failed (EDIT-FORMATS.md, Feedback).
+    /// Text to send back to a model when any edit failed (docs/edit-formats.md, Feedback).
     pub feedback: Option<String>,
 }
 
@@ -494,7 +494,7 @@ impl Files for MemFiles {
     }
 }
 
-/// Files shorter than this are edited with `whole` whatever the model (EDIT-FORMATS.md,
+/// Files shorter than this are edited with `whole` whatever the model (docs/edit-formats.md,
 /// Choosing a format).
 pub const WHOLE_BELOW_LINES: usize = 100;
 

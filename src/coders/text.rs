@@ -200,7 +200,7 @@ pub const FENCES: [(&str, &str); 7] = [
     ("<sourcecode>", "</sourcecode>"),
 ];
 
-/// The first fence that no line of any shown file starts with (EDIT-FORMATS.md, Fences).
+/// The first fence that no line of any shown file starts with (docs/edit-formats.md, Fences).
 pub fn choose_fence(files: &[&str]) -> (String, String) {
     for (open, close) in FENCES {
         let clash = files.iter().any(|f| {
@@ -378,7 +378,8 @@ pub fn is_tail(line: &str) -> bool {
     (5..=9).contains(&n) && &t[n..] == " REPLACE"
 }
 
-/// Whether a cleaned candidate is a path rather than prose (EDIT-FORMATS.md, the prose **fix**).
+/// Whether a cleaned candidate is a path rather than prose (docs/edit-formats.md, prose is not
+/// a path).
 pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.is_empty() || cleaned == "..." || cleaned.chars().all(|c| c == '.') {
         return false;
@@ -397,10 +398,11 @@ pub fn looks_like_path(cleaned: &str) -> bool {
     !cleaned.chars().any(char::is_whitespace)
 }
 
-/// The path a cleaned candidate line names, if any (EDIT-FORMATS.md, the prose **fix**): a line
-/// without inner whitespace that [`looks_like_path`]; a line with it only when `known` says it
-/// names a file the task knows; else its last word when that names a known file ("Here is the
-/// updated app.py:" → `app.py`); else it is prose and names nothing, so never creates a file.
+/// The path a cleaned candidate line names, if any (docs/edit-formats.md, prose is not a path):
+/// a line without inner whitespace that [`looks_like_path`]; a line with it only when `known`
+/// says it names a file the task knows; else its last word when that names a known file ("Here
+/// is the updated app.py:" → `app.py`); else it is prose and names nothing, so never creates a
+/// file.
 pub fn path_in_line(cleaned: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
     if !cleaned.chars().any(char::is_whitespace) {
         return looks_like_path(cleaned).then(|| cleaned.to_string());
