@@ -2,8 +2,8 @@
 
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
-    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, path_in_line,
-    reply_lines,
+    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, normalize_path,
+    path_in_line, reply_lines,
 };
 
 const EXTENSIONLESS: [&str; 14] = [
@@ -36,7 +36,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
-    // Paths listed so far: whether under their own path line, and the item index.
+    // Paths listed so far (normalised: `./a` and `a` are one file): whether under their own
+    // path line, and the item index.
     let mut seen: Vec<(String, bool, usize)> = Vec::new();
     let mut prose_start = 0;
     let mut i = 0;
@@ -85,7 +86,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
                     block,
                     op: Op::Whole { lines: content },
                 });
-                match seen.iter().position(|(q, _, _)| *q == p) {
+                let key = normalize_path(&p).unwrap_or_else(|_| p.clone());
+                match seen.iter().position(|(q, _, _)| *q == key) {
                     // The first listing of a path wins, except that a listing under its own
                     // path line wins over one whose path was only inferred (an example shown
                     // before the real file).
@@ -96,7 +98,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
                     }
                     Some(_) => {}
                     None => {
-                        seen.push((p, explicit, out.items.len()));
+                        seen.push((key, explicit, out.items.len()));
                         out.items.push(edit);
                     }
                 }

@@ -535,6 +535,10 @@ fixture!(
     whole__four_backticks_hold_triple_fences,
     "whole/four_backticks_hold_triple_fences"
 );
+fixture!(
+    whole__listed_twice_two_ways_first_wins,
+    "whole/listed_twice_two_ways_first_wins"
+);
 fixture!(whole__lone_word_is_not_path, "whole/lone_word_is_not_path");
 fixture!(whole__makefile_path, "whole/makefile_path");
 fixture!(

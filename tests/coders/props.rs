@@ -290,7 +290,9 @@ struct GenEdit {
     replace: Vec<String>,
     style: usize,
     dedent: bool,
-    blank_tail: bool,
+    /// diff: a blank line after SEARCH and REPLACE that the file lacks; whole: the file listed
+    /// a second time, under another name.
+    extra: bool,
 }
 
 /// Files of unique lines (some indented), and edits of disjoint regions with fresh lines.
@@ -324,8 +326,7 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                 })
                 .collect();
             let mut edits: Vec<GenEdit> = Vec::new();
-            for (e, (file, start, len, n_new, style, dedent, blank_tail)) in
-                raw.into_iter().enumerate()
+            for (e, (file, start, len, n_new, style, dedent, extra)) in raw.into_iter().enumerate()
             {
                 let file = file % files.len();
                 let lines = &files[file];
@@ -355,7 +356,7 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                     replace,
                     style,
                     dedent,
-                    blank_tail,
+                    extra,
                 });
             }
             (files, edits)
@@ -416,6 +417,14 @@ fn render_reply(format: Format, files: &[Vec<String>], edits: &[GenEdit]) -> Str
         let mut done = Vec::new();
         for e in edits {
             if done.contains(&e.file) {
+                // The file again, under another name: the first listing wins.
+                if e.extra {
+                    r.push_str(&format!(
+                        "{}\n```\n{}```\n\n",
+                        styled(GEN_PATHS[e.file], e.style + 1, true),
+                        join(&e.replace, true, "\n")
+                    ));
+                }
                 continue;
             }
             done.push(e.file);
@@ -438,7 +447,7 @@ fn render_reply(format: Format, files: &[Vec<String>], edits: &[GenEdit]) -> Str
             replace = d[search.len()..].to_vec();
         }
         // A stray blank line after SEARCH and REPLACE, which no line of the file is.
-        if e.blank_tail && matches!(format, Format::Diff | Format::DiffFenced) {
+        if e.extra && matches!(format, Format::Diff | Format::DiffFenced) {
             search.push(String::new());
             replace.push(String::new());
         }
@@ -584,7 +593,7 @@ proptest! {
 
     /// Reported applied ⇒ present in the result, for every format; and on these well-formed
     /// replies (disjoint regions, fresh lines, paths in every style, missing indentation, a
-/// trailing blank line the file lacks) every
+/// trailing blank line the file lacks, a file listed twice) every
     /// edit applies and the files are as meant.
     #[test]
     fn applied_edits_are_in_the_result((files, edits) in generated(), format in prop::sample::select(Format::ALL.to_vec())) {
