@@ -213,31 +213,30 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
     let given = opts.given_files.as_deref().unwrap_or(&[]);
     let knows = |p: &str| {
         let all = || known.iter().chain(given);
-        names_known(p, |q| all().any(|k| k == q), || all().cloned().collect())
+        names_known(p, |q| all().any(|k| k == q), |name| one_named(all(), name))
     };
     parse_knowing(format, text, known, &knows, opts)
 }
 
 /// Whether `path` names a file the task knows, for the prose rule of SEARCH/REPLACE paths: the
-/// file itself (`exists`), or, for a bare file name, the one known file with that name. The
-/// listing is asked for only in that last case.
+/// file itself (`exists`), or, for a bare file name, the one known file with that name
+/// (`one_named`, asked only then: it may list the repository).
 fn names_known(
     path: &str,
     exists: impl Fn(&str) -> bool,
-    listing: impl FnOnce() -> Vec<String>,
+    one_named: impl FnOnce(&str) -> bool,
 ) -> bool {
     let Ok(p) = text::normalize_path(path) else {
         return false;
     };
-    if exists(&p) {
-        return true;
-    }
-    if p.contains('/') {
-        return false;
-    }
-    let named: HashSet<String> = listing()
-        .into_iter()
-        .filter(|k| text::basename(k) == p)
+    exists(&p) || (!p.contains('/') && one_named(&p))
+}
+
+/// Whether exactly one of `paths` (duplicates aside) has the file name `name`.
+fn one_named<'p>(paths: impl Iterator<Item = &'p String>, name: &str) -> bool {
+    let named: HashSet<&str> = paths
+        .filter(|k| text::basename(k) == name)
+        .map(String::as_str)
         .collect();
     named.len() == 1
 }
@@ -297,9 +296,11 @@ pub fn parse_and_apply(
         names_known(
             p,
             |q| given.iter().any(|g| g == q) || files.read(q).is_some(),
-            || {
-                let all = listing.get_or_init(|| files.paths());
-                all.iter().chain(given).cloned().collect()
+            |name| {
+                one_named(
+                    listing.get_or_init(|| files.paths()).iter().chain(given),
+                    name,
+                )
             },
         )
     };
