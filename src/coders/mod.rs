@@ -237,9 +237,9 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
 /// `blank-first-line`, `elision`, `create`, `append`; `udiff`: `exact`, `nearest`,
-/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
-/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
-/// `rename`, `copy`.
+/// `blank-lines`, `whole-line-context`, `relative-indentation`, `context-shrinking`, `insert`;
+/// `whole`: `whole`, `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`,
+/// `append`, `delete`, `rename`, `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,

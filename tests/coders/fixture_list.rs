@@ -308,6 +308,22 @@ fixture!(
     "udiff/blank_context_lines_ignored"
 );
 fixture!(udiff__bom_file, "udiff/bom_file");
+fixture!(
+    udiff__context_line_fence_keeps_diff_open,
+    "udiff/context_line_fence_keeps_diff_open"
+);
+fixture!(
+    udiff__context_shrinking_each_side_on_its_own,
+    "udiff/context_shrinking_each_side_on_its_own"
+);
+fixture!(
+    udiff__dev_null_over_existing_file_is_ordinary_hunk,
+    "udiff/dev_null_over_existing_file_is_ordinary_hunk"
+);
+fixture!(
+    udiff__lost_diff_space_context_no_column_shift,
+    "udiff/lost_diff_space_context_no_column_shift"
+);
 fixture!(udiff__context_shrinking, "udiff/context_shrinking");
 fixture!(
     udiff__context_shrinking_two_changes,
