@@ -477,6 +477,10 @@ fixture!(
     "udiff/wrong_line_numbers_nearest"
 );
 fixture!(
+    whole__backtick_fallback_names_only_known_files,
+    "whole/backtick_fallback_names_only_known_files"
+);
+fixture!(
     whole__backticked_name_most_recent,
     "whole/backticked_name_most_recent"
 );
@@ -510,6 +514,10 @@ fixture!(whole__first_listing_wins, "whole/first_listing_wins");
 fixture!(
     whole__four_backticks_hold_triple_fences,
     "whole/four_backticks_hold_triple_fences"
+);
+fixture!(
+    whole__indented_fence_inside_listing_is_content,
+    "whole/indented_fence_inside_listing_is_content"
 );
 fixture!(whole__lone_word_is_not_path, "whole/lone_word_is_not_path");
 fixture!(whole__makefile_path, "whole/makefile_path");
