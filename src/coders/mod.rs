@@ -209,6 +209,18 @@ pub fn udiff_is_reply(text: &str) -> bool {
 
 /// Parses a reply in `format` into edits and failures, in reply order.
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
+    parse_with(format, text, known, opts, &|p| known.iter().any(|k| k == p))
+}
+
+/// [`parse`], with `exists` telling whether a path names an existing file (`whole`'s
+/// backticked names).
+fn parse_with(
+    format: Format,
+    text: &str,
+    known: &[String],
+    opts: &ApplyOptions,
+    exists: &dyn Fn(&str) -> bool,
+) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
         Format::Diff => diff::parse_items(text, fence),
@@ -225,9 +237,12 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
                 udiff::parse_patch_file(text)
             }
         }
-        Format::Whole => {
-            whole::parse_items(text, fence, opts.given_files.as_deref().unwrap_or(known))
-        }
+        Format::Whole => whole::parse_items(
+            text,
+            fence,
+            opts.given_files.as_deref().unwrap_or(known),
+            exists,
+        ),
         Format::Patch => patch::parse_items(text),
     }
 }
@@ -237,10 +252,10 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
 /// `blank-first-line`, `elision`, `unwrapped` (without a wrapping fence pair), `create`,
-/// `append`; `udiff`: `exact`, `nearest`,
-/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
-/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
-/// `rename`, `copy`.
+/// `append`; `udiff`: `exact`, `nearest`, `blank-lines`, `whole-line-context`,
+/// `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`, `create`;
+/// `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`, `rename`,
+/// `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,
@@ -250,7 +265,12 @@ pub fn parse_and_apply(
     // Only `whole` needs the listing to parse (its only-file rule); other formats list the
     // files on first need, so a patch whose paths all exist never walks the directory.
     let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
-    let parsed = parse(format, text, known.as_deref().unwrap_or(&[]), opts);
+    let known_list = known.as_deref().unwrap_or(&[]);
+    let exists = |p: &str| {
+        known_list.iter().any(|k| k == p)
+            || text::normalize_path(p).is_ok_and(|p| files.read(&p).is_some())
+    };
+    let parsed = parse_with(format, text, known_list, opts, &exists);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     engine.preload(parsed.items.iter().filter_map(|item| match item {
         edit::Item::Edit(e) => Some(e.path.as_str()),
@@ -375,7 +395,7 @@ pub fn detect_format(text: &str) -> Option<Format> {
     if git || headers || udiff::is_reply(text) {
         return Some(Format::Udiff);
     }
-    let parsed = whole::parse_items(text, None, &[]);
+    let parsed = whole::parse_items(text, None, &[], &|_| false);
     if !parsed.edits().is_empty() {
         return Some(Format::Whole);
     }

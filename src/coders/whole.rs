@@ -2,8 +2,8 @@
 
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
-    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, looks_like_path,
-    reply_lines,
+    Fence, FenceLine, clean_path, fence_line, indent_of, is_blank, is_marker, is_shell_lang,
+    looks_like_path, reply_lines,
 };
 
 const EXTENSIONLESS: [&str; 14] = [
@@ -27,12 +27,18 @@ const MISSING: &str = "missing filename: put the path alone on the line before t
 
 /// Parses whole-file listings, with no known files.
 pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
-    parse_items(text, None, &[]).split()
+    parse_items(text, None, &[], &|_| false).split()
 }
 
 /// Parses whole-file listings; `known` are the files the model was given (for the only-file
-/// rule and for recognising names in backticks).
-pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parsed {
+/// rule and for recognising names in backticks); `exists` tells whether another path names
+/// a file that exists (a backticked name is used only when it is known or exists).
+pub fn parse_items(
+    text: &str,
+    fence: Option<&Fence>,
+    known: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> Parsed {
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
@@ -72,7 +78,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
         }
         let explicit = path.is_some();
         if path.is_none() {
-            path = named_in_backticks(&lines[prose_start..i], known);
+            path = named_in_backticks(&lines[prose_start..i], known, exists);
         }
         if path.is_none() && known.len() == 1 {
             path = Some(known[0].clone());
@@ -124,8 +130,14 @@ fn close_of(
 ) -> Option<usize> {
     match open {
         FenceLine::Ticks(t, _) => {
+            // Only a fence line no deeper than the opening one counts (unindented, for the
+            // usual unindented listing): an indented ``` is the file's own content.
+            let open_indent = indent_of(&lines[open_at]).len();
             let mut depth = 0usize;
             for (j, l) in lines.iter().enumerate().skip(open_at + 1) {
+                if indent_of(l).len() > open_indent {
+                    continue;
+                }
                 if let Some(FenceLine::Ticks(t2, info)) = fence_line(l, fence) {
                     if t2 < *t {
                         continue;
@@ -176,19 +188,23 @@ fn path_line(
     None
 }
 
-/// The file most recently named in backticks in the prose.
-fn named_in_backticks(prose: &[String], known: &[String]) -> Option<String> {
+/// The known file most recently named in backticks in the prose. Only known files: a fence
+/// in follow-up prose ("run `setup.sh`:") must not create a file from a backticked word.
+fn named_in_backticks(
+    prose: &[String],
+    known: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     let mut last = None;
     for l in prose {
         let mut parts = l.split('`');
         parts.next();
         while let Some(inside) = parts.next() {
             let s = inside.trim();
-            let is_known = known.iter().any(|k| k == s);
             let pathlike = !s.is_empty()
                 && !s.contains(char::is_whitespace)
                 && (s.contains('/') || super::text::has_extension(s));
-            if is_known || pathlike {
+            if known.iter().any(|k| k == s) || (pathlike && exists(s)) {
                 last = Some(s.to_string());
             }
             parts.next();

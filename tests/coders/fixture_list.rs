@@ -336,6 +336,22 @@ fixture!(
     "udiff/blank_context_lines_ignored"
 );
 fixture!(udiff__bom_file, "udiff/bom_file");
+fixture!(
+    udiff__context_line_fence_keeps_diff_open,
+    "udiff/context_line_fence_keeps_diff_open"
+);
+fixture!(
+    udiff__context_shrinking_each_side_on_its_own,
+    "udiff/context_shrinking_each_side_on_its_own"
+);
+fixture!(
+    udiff__dev_null_over_existing_file_is_ordinary_hunk,
+    "udiff/dev_null_over_existing_file_is_ordinary_hunk"
+);
+fixture!(
+    udiff__lost_diff_space_context_no_column_shift,
+    "udiff/lost_diff_space_context_no_column_shift"
+);
 fixture!(udiff__context_shrinking, "udiff/context_shrinking");
 fixture!(
     udiff__context_shrinking_two_changes,
@@ -489,6 +505,10 @@ fixture!(
     "udiff/wrong_line_numbers_nearest"
 );
 fixture!(
+    whole__backtick_fallback_names_only_known_files,
+    "whole/backtick_fallback_names_only_known_files"
+);
+fixture!(
     whole__backticked_name_most_recent,
     "whole/backticked_name_most_recent"
 );
@@ -522,6 +542,10 @@ fixture!(whole__first_listing_wins, "whole/first_listing_wins");
 fixture!(
     whole__four_backticks_hold_triple_fences,
     "whole/four_backticks_hold_triple_fences"
+);
+fixture!(
+    whole__indented_fence_inside_listing_is_content,
+    "whole/indented_fence_inside_listing_is_content"
 );
 fixture!(whole__lone_word_is_not_path, "whole/lone_word_is_not_path");
 fixture!(whole__makefile_path, "whole/makefile_path");
