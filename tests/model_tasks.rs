@@ -615,6 +615,78 @@ fn when_reflections_run_out_the_task_fails_and_the_other_files_are_kept() {
 }
 
 #[test]
+fn a_failed_edit_stays_failed_when_the_reply_to_its_feedback_has_no_edit() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    // One request for both files: the edit of a.py applies, the edit of b.py does not; the
+    // answer to the feedback is words without an edit.
+    let server = ModelServer::with_handler(|r| {
+        if round(r) == 1 {
+            text_reply(&format!(
+                "{}{}",
+                block(
+                    "src/a.py",
+                    "def add(a, b):\n",
+                    "def add(a, b):\n    \"\"\"Add.\"\"\"\n"
+                ),
+                block("src/b.py", "def nothing_like_this():\n", "x\n")
+            ))
+        } else {
+            text_reply("Sorry, I cannot find that block; the file looks fine as it is.")
+        }
+    });
+    let yaml = format!(
+        "version: 1\nname: docs\n{}tasks:\n  - name: add docstrings\n    files: [\"src/**/*.py\"]\n    per: repo\n    prompt: Add a docstring to every function.\n",
+        model_line(", reflections: 2")
+    );
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 1, "a failed edit fails the run: {report:#}");
+    assert_eq!(server.requests().len(), 2, "the feedback was sent once");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed", "{task:#}");
+    assert_eq!(task["files_failed"], 1, "{task:#}");
+    assert_eq!(task["files_changed"], 1, "{task:#}");
+    let edits = task["edits"].as_array().unwrap();
+    let b_edit: Vec<_> = edits.iter().filter(|e| e["path"] == "src/b.py").collect();
+    assert_eq!(b_edit.len(), 1, "{edits:#?}");
+    assert_eq!(b_edit[0]["applied"], false);
+    assert_eq!(b_edit[0]["round"], 1);
+    let failed: Vec<&serde_json::Value> = task["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{task:#}");
+    assert_eq!(failed[0]["path"], "src/b.py");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("round 1") && message.contains("no edit of `src/b.py`"),
+        "{message}"
+    );
+    // What did apply is kept, and the untouched file is as it was.
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n"
+    );
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/b.py").unwrap(), PY_B);
+
+    // The summary says so too, and the exit code.
+    let p = f.dir.path().join("p.yml");
+    let out = f.cli(&repo, &["run", p.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let summary = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        summary.contains("src/b.py") && summary.contains("no edit of `src/b.py`"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn a_reply_cut_off_at_the_output_limit_is_not_applied() {
     let f = Fixture::new();
     let repo = f.repo("svc", &[("src/a.py", PY_A)]);

@@ -77,6 +77,10 @@ pub fn publish(
                 }
                 match destination(target, repo, options) {
                     Ok(d) => {
+                        if let Some(why) = super::steps::unguarded_commits(&repo.tasks) {
+                            repo.publish = Some(held_back(options, &d, creds, why));
+                            return None;
+                        }
                         if let Some(note) = archived(options, &d, creds) {
                             repo.publish = Some(note);
                             return None;
@@ -196,6 +200,27 @@ fn destination(
             })
         }
         Target::Unsupported { .. } => Err(Error::new("E510", "not pushed: not run")),
+    }
+}
+
+/// A repository held back because a failed check left what it guards on the run branch:
+/// neither pushed nor given a pull request.
+fn held_back(
+    options: &PublishOptions,
+    dest: &Destination,
+    creds: &Credentials,
+    why: String,
+) -> Publish {
+    Publish {
+        remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
+        push: PushStatus::NotPushed,
+        pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
+            action: PrAction::Skipped,
+            number: None,
+            url: None,
+            message: Some("not pushed: a check failed".into()),
+        }),
+        message: Some(why),
     }
 }
 

@@ -330,11 +330,12 @@ impl RunCtx<'_> {
         );
         let mut parent = base.commit;
         let work_dir = repo.display_path().to_path_buf();
-        // Shell steps' worktree (removed when this goes, whatever happens), the previous task's
-        // undo for a failing check, and why the rest is not run after `on_fail: stop`.
+        // Shell steps' worktree (removed when this goes, whatever happens), the undo of every
+        // commit since the last passing check (or the base), which a failing check takes back
+        // whole, and why the rest is not run after `on_fail: stop`.
         let mut shell = Shell::default();
         Worktree::remove_stale(&repo);
-        let mut undo: Option<Undo> = None;
+        let mut since_gate: Vec<Undo> = Vec::new();
         let mut stopped: Option<String> = None;
         for (index, task) in self.pipeline.tasks.iter().enumerate() {
             if self.interrupt.load(Ordering::SeqCst) {
@@ -375,8 +376,7 @@ impl RunCtx<'_> {
                     (t, Vec::new())
                 }
             };
-            let previous_undo = undo.take();
-            undo = self.settle(
+            let undo = self.settle(
                 &repo,
                 task,
                 name,
@@ -387,7 +387,15 @@ impl RunCtx<'_> {
                 started.elapsed(),
                 report.tasks.len(),
             );
-            let mut undos: Vec<Undo> = previous_undo.into_iter().collect();
+            since_gate.extend(undo);
+            if !matches!(task.kind, TaskKind::Check { .. }) {
+                self.observer.task_finished(display, &task_report);
+                report.tasks.push(task_report);
+                continue;
+            }
+            // A check guards everything since the last one that passed: whatever it does
+            // (pass, revert, stop), the next check starts afresh.
+            let mut undos = std::mem::take(&mut since_gate);
             undos.extend(self.fix_check(
                 &mut shell,
                 &step,

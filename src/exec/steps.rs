@@ -342,7 +342,7 @@ fn state_commit(repo: &Repo, overlay: &Overlay, base: Oid) -> Result<Oid, crate:
 }
 
 /// The overlay entries and parent a task's changes replace, to put back when a failing check
-/// reverts that task.
+/// reverts that task (with every other task since the last passing check).
 pub(super) struct Undo {
     /// Index of the task's report in the repository's report.
     pub task: usize,
@@ -408,8 +408,10 @@ pub(super) fn note(report: &mut TaskReport, text: &str) {
 }
 
 /// After a `check` task: when it failed, revert (`on_fail: revert`, and `fix` once its rounds
-/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: the task
-/// before the check (when it changed anything), then any fix rounds.
+/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: every
+/// commit since the last check that passed (or the base), then any fix rounds; a check guards
+/// all of them, not only the task right before it (which may be a formatter with nothing to
+/// do).
 pub(super) fn after_check(
     task: &Task,
     report: &mut TaskReport,
@@ -435,7 +437,7 @@ pub(super) fn after_check(
     if undos.is_empty() {
         note(
             report,
-            "nothing to revert: the task before it changed nothing",
+            "nothing to revert: no task changed anything since the last passing check",
         );
         return AfterCheck::Continue;
     }
@@ -468,6 +470,35 @@ pub(super) fn after_check(
     names.reverse();
     note(report, &format!("reverted {}", names.join(", ")));
     AfterCheck::Continue
+}
+
+/// Why a repository must not be published: a check failed and the commits it guards (those
+/// since the last passing check) are still on the run branch (`on_fail: stop` keeps them).
+/// `None` when every failed check reverted what it guarded, or guarded nothing.
+pub(crate) fn unguarded_commits(tasks: &[TaskReport]) -> Option<String> {
+    let mut since: Vec<&str> = Vec::new();
+    for t in tasks {
+        if t.kind == "check" {
+            match t.status {
+                TaskStatus::Failed if !since.is_empty() => {
+                    let names: Vec<String> = since.iter().map(|n| format!("`{n}`")).collect();
+                    return Some(format!(
+                        "not pushed: check `{}` failed and the commit{} of {} it guards {} still \
+                         on the run branch",
+                        t.name,
+                        if since.len() == 1 { "" } else { "s" },
+                        names.join(", "),
+                        if since.len() == 1 { "is" } else { "are" },
+                    ));
+                }
+                TaskStatus::Failed | TaskStatus::Unchanged => since.clear(),
+                _ => {}
+            }
+        } else if t.commit.is_some() {
+            since.push(&t.name);
+        }
+    }
+    None
 }
 
 /// Files fix prompts show at most.

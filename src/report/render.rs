@@ -232,7 +232,11 @@ pub fn published(report: &RunReport) -> Vec<String> {
             PushStatus::UpToDate => format!("up to date on {}", p.remote),
             PushStatus::Refused => "push refused".to_string(),
             PushStatus::Failed => "push failed".to_string(),
-            PushStatus::NotPushed => "not pushed".to_string(),
+            // A repository held back (a failed check kept what it guards) says why.
+            PushStatus::NotPushed => match &p.message {
+                Some(m) if m.starts_with("not pushed: ") => m.clone(),
+                _ => "not pushed".to_string(),
+            },
         };
         let pr = p.pull_request.as_ref().map(|pr| {
             let word = match pr.action {
