@@ -926,3 +926,35 @@ fn several_pipelines_run_in_order_into_one_json_array() {
         "[deps]\nlog = \"0.4\"\n"
     );
 }
+
+#[test]
+fn case_insensitive_replace_matches_every_spelling_literal_and_regex() {
+    let f = Fixture::dated();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("lit.txt", "Hello HELLO hello hElLo\n"),
+            ("re.txt", "Foo_1 FOO_2 foo_3 bar\n"),
+        ],
+    );
+    let p = f.pipeline(
+        r#"version: 1
+name: ci
+tasks:
+  - name: literal
+    files: [lit.txt]
+    replace: { find: hello, with: bye, case_insensitive: true }
+  - name: regex
+    files: [re.txt]
+    replace: { find: 'foo_(\d)', with: 'x$1', regex: true, case_insensitive: true }
+"#,
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/ci:lit.txt"), "bye bye bye bye\n");
+    assert_eq!(f.show(&repo, "codefleet/ci:re.txt"), "x1 x2 x3 bar\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tasks = &report["repos"][0]["tasks"];
+    assert_eq!(tasks[0]["files"][0]["replacements"], 4, "{tasks}");
+    assert_eq!(tasks[1]["files"][0]["replacements"], 3, "{tasks}");
+}

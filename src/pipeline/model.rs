@@ -407,6 +407,9 @@ pub struct Replace {
     pub with: Template,
     /// At most this many replacements per file.
     pub max_count: Option<usize>,
+    /// Match case-insensitively (`case_insensitive: true`). `regex` is compiled with it, but
+    /// its `as_str()` does not carry the flag, so whoever recompiles the pattern must pass it.
+    pub case_insensitive: bool,
 }
 
 impl Replace {
@@ -430,6 +433,7 @@ impl Replace {
             is_regex: false,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 
@@ -441,6 +445,7 @@ impl Replace {
             is_regex: true,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 }
