@@ -958,3 +958,76 @@ tasks:
     assert_eq!(tasks[0]["files"][0]["replacements"], 4, "{tasks}");
     assert_eq!(tasks[1]["files"][0]["replacements"], 3, "{tasks}");
 }
+
+/// The repositories each `--shard K/3` job of a `--check --json` run picks, by name.
+fn shard_names(f: &Fixture, cwd: &Path, pipeline: &str, repos: &[&str], k: usize) -> Vec<String> {
+    let shard = format!("{k}/3");
+    let mut args = vec![
+        "run",
+        pipeline,
+        "--check",
+        "--json",
+        "--shard",
+        shard.as_str(),
+    ];
+    for r in repos {
+        args.extend(["--repo", r]);
+    }
+    let out = f.run(cwd, &args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    let mut names: Vec<String> = report["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn shards_do_not_depend_on_where_the_job_starts_or_how_paths_are_spelled() {
+    let f = Fixture::dated();
+    let names = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
+    for n in names {
+        service(&f, &format!("x/{n}"));
+    }
+    std::fs::create_dir_all(f.path("elsewhere/deep")).expect("mkdir");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    let x = f.path("x");
+    let dot: Vec<String> = names.iter().map(|n| format!("./{n}")).collect();
+    let slash: Vec<String> = names.iter().map(|n| format!("{n}/")).collect();
+    let up: Vec<String> = names.iter().map(|n| format!("../../x/{n}")).collect();
+    let abs: Vec<String> = names
+        .iter()
+        .map(|n| x.join(n).display().to_string())
+        .collect();
+    let spellings: [(&Path, &Vec<String>); 4] = [
+        (&x, &dot),
+        (&x, &slash),
+        (&f.path("elsewhere/deep"), &up),
+        (&f.path("elsewhere"), &abs),
+    ];
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        for (cwd, repos) in &spellings {
+            let repos: Vec<&str> = repos.iter().map(String::as_str).collect();
+            seen.push(shard_names(&f, cwd, p, &repos, k));
+        }
+        // The pipeline's own `repos:` names the same fleet a fifth way.
+        let listed =
+            f.pipeline(&TWO_TASKS.replace("tasks:\n", "repos:\n  - path: ../x/*\ntasks:\n"));
+        seen.push(shard_names(&f, &x, listed.to_str().expect("utf8"), &[], k));
+        f.pipeline(TWO_TASKS);
+        assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "shard {k}/3: {seen:?}"
+        );
+        union.extend(seen.swap_remove(0));
+    }
+    union.sort();
+    assert_eq!(union, names, "the shards partition the fleet");
+}

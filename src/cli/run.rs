@@ -89,7 +89,7 @@ pub(super) fn targets(
     match &global.shard {
         Some(text) => {
             let (k, n) = plan::parse_shard(text)?;
-            Ok(plan::shard(all, k, n))
+            Ok(plan::shard(all, k, n, &pipeline.dir))
         }
         None => Ok(all),
     }
