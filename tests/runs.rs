@@ -426,10 +426,68 @@ fn policy_skips_denied_large_and_binary_files_and_counts_them() {
     let task = &report["repos"][0]["tasks"][0];
     assert_eq!(
         task["skipped"],
-        serde_json::json!({"denied": 2, "too_large": 1, "binary": 1})
+        serde_json::json!({"denied": 2, "too_large": 1, "binary": 1, "files": [
+            {"path": ".env", "reason": "denied"},
+            {"path": "big.txt", "reason": "too_large"},
+            {"path": "bin.txt", "reason": "binary"},
+            {"path": "secret.pem", "reason": "denied"},
+        ]})
     );
+    assert_eq!(report["totals"]["files_skipped"], 4);
     assert_eq!(task["files_changed"], 1);
     assert_eq!(f.show(&repo, "codefleet/pol:secret.pem"), "token\n");
+}
+
+#[test]
+fn files_over_max_file_size_are_replaced_unless_a_limit_is_set_and_skips_are_listed() {
+    let f = Fixture::dated();
+    // 2.5 MB of source: over the 1 MiB default that protects a model's context.
+    let big: String = "let x = y.unwrap();\n".repeat(131_072);
+    assert!(big.len() > 2_500_000);
+    let repo = f.repo("svc", &[("big.rs", &big), ("small.rs", "y.unwrap();\n")]);
+    let task = "tasks:\n  - name: t\n    replace: { find: .unwrap(), with: .expect(\"x\") }\n";
+    let p = f.pipeline(&format!("version: 1\nname: nolimit\n{task}"));
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["totals"]["files_skipped"], 0);
+    assert_eq!(report["repos"][0]["tasks"][0]["files_changed"], 2);
+    assert_eq!(
+        f.show(&repo, "codefleet/nolimit:big.rs"),
+        big.replace(".unwrap()", ".expect(\"x\")"),
+        "no limit unless the pipeline sets one, as with fastmod"
+    );
+
+    let p = f.pipeline(&format!(
+        "version: 1\nname: limit\npolicy:\n  max_file_size: 1MiB\n{task}"
+    ));
+    let summary_file = f.path("summary.md");
+    let out = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "-v"])
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/limit:big.rs"), big);
+    assert_eq!(
+        f.show(&repo, "codefleet/limit:small.rs"),
+        "y.expect(\"x\");\n"
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stdout.contains("1 files changed, 0 files failed, 1 file skipped"),
+        "{stdout}"
+    );
+    let line = "task `t`: big.rs skipped: larger than the policy's max_file_size";
+    assert!(stderr.contains(line), "-v lists the skipped file: {stderr}");
+    assert!(
+        stderr.contains("1 files changed, 0 failed, 1 skipped"),
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(&summary_file).expect("step summary");
+    assert!(summary.contains("Skipped files</b> (1)"), "{summary}");
+    assert!(summary.contains(line), "{summary}");
+    assert!(summary.contains("1 file skipped"), "{summary}");
 }
 
 #[test]

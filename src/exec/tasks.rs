@@ -253,7 +253,7 @@ impl Files for OverlayFiles<'_> {
         }
         if self
             .reader
-            .too_large(self.repo, &path, self.policy.max_file_size)
+            .too_large(self.repo, &path, self.policy.deterministic_max_file_size())
         {
             return Err(format!(
                 "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
@@ -316,7 +316,7 @@ pub(crate) fn edit_files(
     for change in outcome.changes {
         match change {
             Change::Write { path, content, .. }
-                if content.len() as u64 > files.policy.max_file_size =>
+                if content.len() as u64 > files.policy.deterministic_max_file_size() =>
             {
                 let message = super::model::too_large_new(&path, content.len(), files.policy);
                 let line = None;
