@@ -426,10 +426,68 @@ fn policy_skips_denied_large_and_binary_files_and_counts_them() {
     let task = &report["repos"][0]["tasks"][0];
     assert_eq!(
         task["skipped"],
-        serde_json::json!({"denied": 2, "too_large": 1, "binary": 1})
+        serde_json::json!({"denied": 2, "too_large": 1, "binary": 1, "files": [
+            {"path": ".env", "reason": "denied"},
+            {"path": "big.txt", "reason": "too_large"},
+            {"path": "bin.txt", "reason": "binary"},
+            {"path": "secret.pem", "reason": "denied"},
+        ]})
     );
+    assert_eq!(report["totals"]["files_skipped"], 4);
     assert_eq!(task["files_changed"], 1);
     assert_eq!(f.show(&repo, "codefleet/pol:secret.pem"), "token\n");
+}
+
+#[test]
+fn files_over_max_file_size_are_replaced_unless_a_limit_is_set_and_skips_are_listed() {
+    let f = Fixture::dated();
+    // 2.5 MB of source: over the 1 MiB default that protects a model's context.
+    let big: String = "let x = y.unwrap();\n".repeat(131_072);
+    assert!(big.len() > 2_500_000);
+    let repo = f.repo("svc", &[("big.rs", &big), ("small.rs", "y.unwrap();\n")]);
+    let task = "tasks:\n  - name: t\n    replace: { find: .unwrap(), with: .expect(\"x\") }\n";
+    let p = f.pipeline(&format!("version: 1\nname: nolimit\n{task}"));
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["totals"]["files_skipped"], 0);
+    assert_eq!(report["repos"][0]["tasks"][0]["files_changed"], 2);
+    assert_eq!(
+        f.show(&repo, "codefleet/nolimit:big.rs"),
+        big.replace(".unwrap()", ".expect(\"x\")"),
+        "no limit unless the pipeline sets one, as with fastmod"
+    );
+
+    let p = f.pipeline(&format!(
+        "version: 1\nname: limit\npolicy:\n  max_file_size: 1MiB\n{task}"
+    ));
+    let summary_file = f.path("summary.md");
+    let out = f
+        .command(&repo, &["run", p.to_str().expect("utf8"), "-v"])
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/limit:big.rs"), big);
+    assert_eq!(
+        f.show(&repo, "codefleet/limit:small.rs"),
+        "y.expect(\"x\");\n"
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stdout.contains("1 files changed, 0 files failed, 1 file skipped"),
+        "{stdout}"
+    );
+    let line = "task `t`: big.rs skipped: larger than the policy's max_file_size";
+    assert!(stderr.contains(line), "-v lists the skipped file: {stderr}");
+    assert!(
+        stderr.contains("1 files changed, 0 failed, 1 skipped"),
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(&summary_file).expect("step summary");
+    assert!(summary.contains("Skipped files</b> (1)"), "{summary}");
+    assert!(summary.contains(line), "{summary}");
+    assert!(summary.contains("1 file skipped"), "{summary}");
 }
 
 #[test]
@@ -925,4 +983,109 @@ fn several_pipelines_run_in_order_into_one_json_array() {
         f.show(&repo, "codefleet/second:Cargo.toml"),
         "[deps]\nlog = \"0.4\"\n"
     );
+}
+
+#[test]
+fn case_insensitive_replace_matches_every_spelling_literal_and_regex() {
+    let f = Fixture::dated();
+    let repo = f.repo(
+        "svc",
+        &[
+            ("lit.txt", "Hello HELLO hello hElLo\n"),
+            ("re.txt", "Foo_1 FOO_2 foo_3 bar\n"),
+        ],
+    );
+    let p = f.pipeline(
+        r#"version: 1
+name: ci
+tasks:
+  - name: literal
+    files: [lit.txt]
+    replace: { find: hello, with: bye, case_insensitive: true }
+  - name: regex
+    files: [re.txt]
+    replace: { find: 'foo_(\d)', with: 'x$1', regex: true, case_insensitive: true }
+"#,
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/ci:lit.txt"), "bye bye bye bye\n");
+    assert_eq!(f.show(&repo, "codefleet/ci:re.txt"), "x1 x2 x3 bar\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tasks = &report["repos"][0]["tasks"];
+    assert_eq!(tasks[0]["files"][0]["replacements"], 4, "{tasks}");
+    assert_eq!(tasks[1]["files"][0]["replacements"], 3, "{tasks}");
+}
+
+/// The repositories each `--shard K/3` job of a `--check --json` run picks, by name.
+fn shard_names(f: &Fixture, cwd: &Path, pipeline: &str, repos: &[&str], k: usize) -> Vec<String> {
+    let shard = format!("{k}/3");
+    let mut args = vec![
+        "run",
+        pipeline,
+        "--check",
+        "--json",
+        "--shard",
+        shard.as_str(),
+    ];
+    for r in repos {
+        args.extend(["--repo", r]);
+    }
+    let out = f.run(cwd, &args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    let mut names: Vec<String> = report["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn shards_do_not_depend_on_where_the_job_starts_or_how_paths_are_spelled() {
+    let f = Fixture::dated();
+    let names = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"];
+    for n in names {
+        service(&f, &format!("x/{n}"));
+    }
+    std::fs::create_dir_all(f.path("elsewhere/deep")).expect("mkdir");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    let x = f.path("x");
+    let dot: Vec<String> = names.iter().map(|n| format!("./{n}")).collect();
+    let slash: Vec<String> = names.iter().map(|n| format!("{n}/")).collect();
+    let up: Vec<String> = names.iter().map(|n| format!("../../x/{n}")).collect();
+    let abs: Vec<String> = names
+        .iter()
+        .map(|n| x.join(n).display().to_string())
+        .collect();
+    let spellings: [(&Path, &Vec<String>); 4] = [
+        (&x, &dot),
+        (&x, &slash),
+        (&f.path("elsewhere/deep"), &up),
+        (&f.path("elsewhere"), &abs),
+    ];
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let mut seen: Vec<Vec<String>> = Vec::new();
+        for (cwd, repos) in &spellings {
+            let repos: Vec<&str> = repos.iter().map(String::as_str).collect();
+            seen.push(shard_names(&f, cwd, p, &repos, k));
+        }
+        // The pipeline's own `repos:` names the same fleet a fifth way.
+        let listed =
+            f.pipeline(&TWO_TASKS.replace("tasks:\n", "repos:\n  - path: ../x/*\ntasks:\n"));
+        seen.push(shard_names(&f, &x, listed.to_str().expect("utf8"), &[], k));
+        f.pipeline(TWO_TASKS);
+        assert!(
+            seen.windows(2).all(|w| w[0] == w[1]),
+            "shard {k}/3: {seen:?}"
+        );
+        union.extend(seen.swap_remove(0));
+    }
+    union.sort();
+    assert_eq!(union, names, "the shards partition the fleet");
 }

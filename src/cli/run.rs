@@ -89,7 +89,7 @@ pub(super) fn targets(
     match &global.shard {
         Some(text) => {
             let (k, n) = plan::parse_shard(text)?;
-            Ok(plan::shard(all, k, n))
+            Ok(plan::shard(all, k, n, &pipeline.dir))
         }
         None => Ok(all),
     }
@@ -189,15 +189,24 @@ impl Observer for ChannelObserver {
 
     fn task_finished(&self, repo: &str, task: &TaskReport) {
         if self.verbose {
+            for f in &task.skipped.files {
+                self.line(format!(
+                    "{repo}: task `{}`: {} skipped: {}",
+                    task.name,
+                    f.path,
+                    f.reason.words()
+                ));
+            }
             self.line(format!(
-                "{repo}: task `{}` {}: {} files changed, {} failed",
+                "{repo}: task `{}` {}: {} files changed, {} failed, {} skipped",
                 task.name,
                 serde_json::to_value(task.status)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 task.files_changed,
-                task.files_failed
+                task.files_failed,
+                task.skipped.total()
             ));
         }
     }

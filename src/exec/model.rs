@@ -541,7 +541,7 @@ fn load_files(
             .reader
             .too_large(ctx.repo, &path, ctx.policy.max_file_size)
         {
-            Skip::TooLarge.count(&mut report.skipped);
+            Skip::TooLarge.count(&path, &mut report.skipped);
             continue;
         }
         let bytes = match ctx.reader.read(ctx.repo, &path) {
@@ -559,13 +559,13 @@ fn load_files(
             }
         };
         if let Some(skip) = content_skip(&bytes, ctx.policy.max_file_size) {
-            skip.count(&mut report.skipped);
+            skip.count(&path, &mut report.skipped);
             continue;
         }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(_) => {
-                Skip::Binary.count(&mut report.skipped);
+                Skip::Binary.count(&path, &mut report.skipped);
                 continue;
             }
         };

@@ -668,7 +668,7 @@ impl RunCtx<'_> {
                     r,
                     &with,
                     &tasks::PerFile {
-                        max_size: policy.max_file_size,
+                        max_size: policy.deterministic_max_file_size(),
                         keep_old: self.options.mode == Mode::DryRun,
                         store: self.writes() && repo.work_dir().is_some(),
                         interrupt: self.interrupt,
@@ -735,7 +735,7 @@ impl RunCtx<'_> {
         for (path, outcome) in outcomes {
             match outcome {
                 FileOutcome::Unchanged => {}
-                FileOutcome::Skipped(skip) => skip.count(&mut report.skipped),
+                FileOutcome::Skipped(skip) => skip.count(&path, &mut report.skipped),
                 FileOutcome::Interrupted => report.status = TaskStatus::Interrupted,
                 FileOutcome::Failed { message, line } => {
                     let file = FileReport {

@@ -209,7 +209,7 @@ impl Shell {
             deny: &policy.deny,
             allow_create: policy.allow_create,
             allow_delete: policy.allow_delete,
-            max_file_size: policy.max_file_size,
+            max_file_size: policy.deterministic_max_file_size(),
         };
         let found = match worktree.changes(&rules) {
             Ok(f) => f,

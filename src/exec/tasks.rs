@@ -179,10 +179,12 @@ pub(crate) fn replace_files(
 }
 
 /// The coders' [`Replacer`] for a checked `replace:`: a plain literal keeps the fast literal
-/// search; otherwise the pipeline's compiled pattern (escaping and flags included) is used as
-/// is, with `$1` expanding only for a regex `find`.
-fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
-    let plain_literal = !replace.is_regex && replace.regex.as_str() == regex::escape(&replace.find);
+/// search; otherwise the pipeline's pattern (escaping included) is compiled again with the
+/// task's flags, with `$1` expanding only for a regex `find`.
+pub(crate) fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
+    let plain_literal = !replace.is_regex
+        && !replace.case_insensitive
+        && replace.regex.as_str() == regex::escape(&replace.find);
     if plain_literal {
         return Replacer::new(
             &replace.find,
@@ -198,6 +200,7 @@ fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
         with,
         ReplaceOptions {
             regex: true,
+            case_insensitive: replace.case_insensitive,
             literal_replacement: !replace.is_regex,
             max_count: replace.max_count,
             ..ReplaceOptions::default()
@@ -250,7 +253,7 @@ impl Files for OverlayFiles<'_> {
         }
         if self
             .reader
-            .too_large(self.repo, &path, self.policy.max_file_size)
+            .too_large(self.repo, &path, self.policy.deterministic_max_file_size())
         {
             return Err(format!(
                 "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
@@ -313,7 +316,7 @@ pub(crate) fn edit_files(
     for change in outcome.changes {
         match change {
             Change::Write { path, content, .. }
-                if content.len() as u64 > files.policy.max_file_size =>
+                if content.len() as u64 > files.policy.deterministic_max_file_size() =>
             {
                 let message = super::model::too_large_new(&path, content.len(), files.policy);
                 let line = None;

@@ -199,8 +199,11 @@ pub struct Budget {
 /// What edits may touch.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Larger files are neither read for a model nor edited.
+    /// Larger files are never sent to a model nor edited by one.
     pub max_file_size: u64,
+    /// The pipeline set `max_file_size`: only then does it bind deterministic tasks too
+    /// (`replace`, `patch`, `edits`, `run`), which, like fastmod, have no limit by default.
+    pub max_file_size_set: bool,
     /// Edits may create files.
     pub allow_create: bool,
     /// Edits may delete files.
@@ -209,6 +212,18 @@ pub struct Policy {
     pub deny_patterns: Vec<String>,
     /// The compiled denied globs.
     pub deny: GlobSet,
+}
+
+impl Policy {
+    /// The size limit of deterministic tasks: `max_file_size` when the pipeline set it,
+    /// else none (a model's context is what the default limit protects).
+    pub fn deterministic_max_file_size(&self) -> u64 {
+        if self.max_file_size_set {
+            self.max_file_size
+        } else {
+            u64::MAX
+        }
+    }
 }
 
 /// Globs always denied, whatever the pipeline says: `.git` and the secret-looking files of
@@ -224,6 +239,7 @@ impl Default for Policy {
         let patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
         Policy {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size_set: false,
             allow_create: true,
             allow_delete: false,
             deny: super::check::glob_set(&patterns).unwrap_or_else(|_| GlobSet::empty()),
@@ -407,6 +423,9 @@ pub struct Replace {
     pub with: Template,
     /// At most this many replacements per file.
     pub max_count: Option<usize>,
+    /// Match case-insensitively (`case_insensitive: true`). `regex` is compiled with it, but
+    /// its `as_str()` does not carry the flag, so whoever recompiles the pattern must pass it.
+    pub case_insensitive: bool,
 }
 
 impl Replace {
@@ -430,6 +449,7 @@ impl Replace {
             is_regex: false,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 
@@ -441,6 +461,7 @@ impl Replace {
             is_regex: true,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 }

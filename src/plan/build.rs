@@ -157,9 +157,9 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                 for path in selected {
                     if let Ok(Some(bytes)) = repo.read_blob(&base, &path) {
                         match content_skip(&bytes, pipeline.policy.max_file_size) {
-                            Some(skip) => skip.count(&mut t.skipped),
+                            Some(skip) => skip.count(&path, &mut t.skipped),
                             None if std::str::from_utf8(&bytes).is_err() => {
-                                super::Skip::Binary.count(&mut t.skipped)
+                                super::Skip::Binary.count(&path, &mut t.skipped)
                             }
                             None => {
                                 sizes.push(bytes.len());
@@ -180,8 +180,11 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                 for path in selected {
                     match repo.read_blob(&base, &path) {
                         Ok(Some(bytes)) => {
-                            match content_skip(&bytes, pipeline.policy.max_file_size) {
-                                Some(skip) => skip.count(&mut t.skipped),
+                            match content_skip(
+                                &bytes,
+                                pipeline.policy.deterministic_max_file_size(),
+                            ) {
+                                Some(skip) => skip.count(&path, &mut t.skipped),
                                 None => t.files.push(path),
                             }
                         }

@@ -64,6 +64,9 @@ pub struct Totals {
     pub files_changed: usize,
     /// Files that failed, summed over tasks.
     pub files_failed: usize,
+    /// Files tasks left alone by policy (denied, too large, binary), summed over tasks.
+    #[serde(default)]
+    pub files_skipped: usize,
     /// Tasks that failed, over all repositories.
     pub tasks_failed: usize,
     /// Tasks not run (a kind this version does not run), over all repositories.
@@ -256,7 +259,7 @@ pub enum TaskStatus {
 }
 
 /// Files a task left alone, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedFiles {
     /// Matched a deny glob of the policy.
     pub denied: usize,
@@ -264,12 +267,47 @@ pub struct SkippedFiles {
     pub too_large: usize,
     /// Binary (a NUL byte in the first 8 KiB).
     pub binary: usize,
+    /// Each file left alone and why, sorted by path: a skip is never silent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SkippedFile>,
 }
 
 impl SkippedFiles {
     /// The sum.
     pub fn total(&self) -> usize {
         self.denied + self.too_large + self.binary
+    }
+}
+
+/// One file a task left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SkippedFile {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why the policy left a file alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A deny glob of the policy matches it.
+    Denied,
+    /// Larger than the policy's `max_file_size`.
+    TooLarge,
+    /// Binary content.
+    Binary,
+}
+
+impl SkipReason {
+    /// The reason in words, for the summaries.
+    pub fn words(self) -> &'static str {
+        match self {
+            SkipReason::Denied => "denied by the policy",
+            SkipReason::TooLarge => "larger than the policy's max_file_size",
+            SkipReason::Binary => "binary",
+        }
     }
 }
 
@@ -579,6 +617,7 @@ impl RunReport {
             totals.commits += r.commits();
             totals.files_changed += r.files_changed();
             totals.files_failed += r.files_failed();
+            totals.files_skipped += r.tasks.iter().map(|t| t.skipped.total()).sum::<usize>();
             totals.tasks_failed += r
                 .tasks
                 .iter()

@@ -145,8 +145,13 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
 /// `; N tasks not run` when some were skipped.
 /// The one-line totals shared by the terminal summary and the Markdown summary.
 fn totals_line(t: &super::Totals) -> String {
+    let skipped = match t.files_skipped {
+        0 => String::new(),
+        1 => ", 1 file skipped".to_string(),
+        n => format!(", {n} files skipped"),
+    };
     format!(
-        "{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}",
+        "{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{skipped}{}",
         t.repos,
         t.repos_changed,
         t.repos_failed,
@@ -155,6 +160,25 @@ fn totals_line(t: &super::Totals) -> String {
         t.files_failed,
         not_run(t)
     ) + &model_line(t)
+}
+
+/// One line per file a task left alone: `repo: task `t`: path: reason`.
+pub fn skipped(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &report.repos {
+        for t in &r.tasks {
+            for f in &t.skipped.files {
+                out.push(format!(
+                    "{}: task `{}`: {} skipped: {}",
+                    r.path,
+                    t.name,
+                    f.path,
+                    f.reason.words()
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// `; model: N requests, T tokens, $C` when a model was used.
@@ -370,6 +394,18 @@ pub fn markdown(report: &RunReport) -> String {
         for p in problems {
             let _ = writeln!(out, "- {}", md_cell(&p));
         }
+    }
+    let skipped = skipped(report);
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary><b>Skipped files</b> ({})</summary>\n",
+            skipped.len()
+        );
+        for line in skipped {
+            let _ = writeln!(out, "- {}", md_cell(&line));
+        }
+        out.push_str("\n</details>\n");
     }
     let commands = suggested(report);
     if !commands.is_empty() {

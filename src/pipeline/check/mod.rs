@@ -495,13 +495,13 @@ impl<'a> Checker<'a> {
     fn policy(&mut self, file: &PipelineFile) -> Policy {
         let node = self.field(Some(self.root), "policy");
         let p = file.policy.clone().unwrap_or_default();
-        let max_file_size = self
-            .size(p.max_file_size.as_ref(), node, "max_file_size")
-            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let set_size = self.size(p.max_file_size.as_ref(), node, "max_file_size");
+        let max_file_size = set_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         let mut deny_patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
         deny_patterns.extend(self.globs(p.deny.as_deref(), node, "deny"));
         Policy {
             max_file_size,
+            max_file_size_set: set_size.is_some(),
             allow_create: p.allow_create.unwrap_or(true),
             allow_delete: p.allow_delete.unwrap_or(false),
             deny: glob_set(&deny_patterns).unwrap_or_else(|_| GlobSet::empty()),

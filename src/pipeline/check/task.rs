@@ -477,6 +477,7 @@ impl<'a> Checker<'a> {
                 is_regex,
                 with,
                 max_count,
+                case_insensitive: r.case_insensitive.unwrap_or(false),
             })
         })
     }
