@@ -926,3 +926,137 @@ fn several_pipelines_run_in_order_into_one_json_array() {
         "[deps]\nlog = \"0.4\"\n"
     );
 }
+
+/// `author` and `default_branch_template` settings fill what a pipeline leaves out, from every
+/// layer (user file, `.codefleet.yml`, `CODEFLEET_*`), and a pipeline's own `branch:` and
+/// `commit.author` win over them.
+#[test]
+fn author_and_branch_template_settings_shape_the_run_unless_the_pipeline_sets_them() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let bare = "version: 1\nname: up\ntasks:\n  - name: t\n    files: [a.txt]\n    replace: { find: old, with: new }\n";
+    let p = f.pipeline(bare);
+    let p = p.to_str().unwrap();
+    let author_of = |branch: &str| {
+        f.git_line(
+            &repo,
+            &["log", "-1", "--format=%an <%ae>|%cn <%ce>", branch],
+        )
+    };
+
+    // The user config file.
+    std::fs::create_dir_all(f.path("config/codefleet")).unwrap();
+    std::fs::write(
+        f.path("config/codefleet/config.yml"),
+        "author: \"Fleet Bot <bot@example.com>\"\ndefault_branch_template: \"fleet/{{ pipeline }}-{{ repo.name }}\"\n",
+    )
+    .unwrap();
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        f.tip(&repo, "codefleet/up").is_none(),
+        "the built-in default was used"
+    );
+    assert!(
+        f.tip(&repo, "fleet/up-svc").is_some(),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        author_of("fleet/up-svc"),
+        "Fleet Bot <bot@example.com>|Fleet Bot <bot@example.com>"
+    );
+
+    // `.codefleet.yml` beats the user file.
+    std::fs::write(repo.join(".codefleet.yml"), "author: \"Repo Bot <repo@example.com>\"\ndefault_branch_template: \"repo/{{ pipeline }}\"\n").unwrap();
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        author_of("repo/up"),
+        "Repo Bot <repo@example.com>|Repo Bot <repo@example.com>"
+    );
+
+    // The environment beats both files.
+    let out = f
+        .command(&repo, &["run", p])
+        .env("CODEFLEET_AUTHOR", "Env Bot <env@example.com>")
+        .env("CODEFLEET_BRANCH_TEMPLATE", "env/{{ pipeline }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        author_of("env/up"),
+        "Env Bot <env@example.com>|Env Bot <env@example.com>"
+    );
+
+    // A pipeline's own `branch:` and `commit.author` win over every setting.
+    let own = bare.replace(
+        "tasks:",
+        "branch: mine/{{ pipeline }}\ncommit: { author: \"Pipe Line <pipe@example.com>\" }\ntasks:",
+    );
+    let p2 = f.pipeline(&own);
+    let out = f
+        .command(&repo, &["run", p2.to_str().unwrap()])
+        .env("CODEFLEET_AUTHOR", "Env Bot <env@example.com>")
+        .env("CODEFLEET_BRANCH_TEMPLATE", "env2/{{ pipeline }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(f.tip(&repo, "env2/up").is_none());
+    assert_eq!(
+        author_of("mine/up"),
+        "Pipe Line <pipe@example.com>|Pipe Line <pipe@example.com>"
+    );
+}
+
+/// A bad `author` or `default_branch_template` stops before anything runs, naming the layer.
+#[test]
+fn bad_author_or_branch_template_settings_are_usage_errors() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let p = f.pipeline("version: 1\nname: up\nvars: { v: x }\ntasks:\n  - name: t\n    files: [a.txt]\n    replace: { find: old, with: new }\n");
+    let p = p.to_str().unwrap();
+    for (var, value, expected) in [
+        (
+            "CODEFLEET_AUTHOR",
+            "just a name",
+            "CODEFLEET_AUTHOR=just a name",
+        ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "bad..name/{{ pipeline }}",
+            "not a valid git branch name",
+        ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "x/{{ vars.nope }}",
+            "default_branch_template",
+        ),
+    ] {
+        let out = f
+            .command(&repo, &["run", p])
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{var}={value}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(expected), "{var}={value}: {err}");
+        assert_eq!(
+            f.git_line(&repo, &["branch", "--format=%(refname:short)"]),
+            "main"
+        );
+    }
+    // A template using the pipeline's own variables is fine.
+    let out = f
+        .command(&repo, &["run", p])
+        .env("CODEFLEET_BRANCH_TEMPLATE", "x/{{ vars.v }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(f.tip(&repo, "x/x").is_some());
+}

@@ -319,7 +319,7 @@ pub fn run(
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
     let mut pipelines = load_pipelines(&paths, global, out)?;
     for p in &mut pipelines {
-        with_model_defaults(p, settings);
+        with_settings(p, settings)?;
     }
     let mode = if args.check {
         Mode::Check
@@ -453,11 +453,57 @@ pub fn run(
     Ok(exit)
 }
 
+/// Fills what the pipeline leaves to the settings: the run branch (`default_branch_template`),
+/// the commit author (`author`) and `model.concurrency`, then the model defaults. A pipeline's
+/// own `branch:`, `commit.author` and `model.concurrency` always win.
+pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Result<(), Error> {
+    use crate::pipeline::{Author, Scope, Template};
+    let setting_error = |key: &str, source: &crate::settings::Source, what: String| {
+        let code = match source {
+            crate::settings::Source::Env(_) => "E054",
+            _ => "E052",
+        };
+        Error::new(code, format!("setting `{key}` ({source}): {what}"))
+    };
+    if !pipeline.explicit.branch {
+        let v = &settings.default_branch_template;
+        let template =
+            Template::parse_and_check(&v.value, Scope::REPO, &pipeline.vars).map_err(|errors| {
+                let what = errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                setting_error("default_branch_template", &v.source, what).hint(format!(
+                    "the pipeline `{}` declares no such variable; set `branch:` in it, or \
+                     change the setting",
+                    pipeline.name
+                ))
+            })?;
+        pipeline.branch = template;
+    }
+    if !pipeline.explicit.author {
+        let v = &settings.author;
+        pipeline.commit.author = Author::parse(&v.value).ok_or_else(|| {
+            setting_error(
+                "author",
+                &v.source,
+                format!("`{}` is not `Name <email>`", v.value),
+            )
+            .hint("write it like `codefleet <codefleet@localhost>`")
+        })?;
+    }
+    if !pipeline.explicit.model_concurrency {
+        pipeline.model_concurrency = settings.model_concurrency.value;
+    }
+    with_model_defaults(pipeline, settings);
+    Ok(())
+}
+
 /// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
 /// settings, so the run, its trailers and its report name the model actually used. The
 /// settings' name and base URL apply only to a task that keeps the settings' provider (a model
 /// name for one provider means nothing to another), as the llm transport resolves them.
-pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
+fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
     use crate::pipeline::{EditFormat, Provider};
     let default = match settings.model_provider.value {
         crate::settings::Provider::Openai => Provider::Openai,

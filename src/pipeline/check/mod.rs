@@ -225,6 +225,11 @@ impl<'a> Checker<'a> {
             policy,
             pr,
             tasks,
+            explicit: Explicit {
+                branch: file.branch.is_some(),
+                author: commit_file.author.is_some(),
+                model_concurrency: model_file.concurrency.is_some(),
+            },
         }
     }
 
@@ -249,16 +254,7 @@ impl<'a> Checker<'a> {
     }
 
     fn author(&mut self, text: &str, node: &Node) -> Author {
-        let parsed = text.trim().strip_suffix('>').and_then(|rest| {
-            let (name, email) = rest.rsplit_once('<')?;
-            let (name, email) = (name.trim(), email.trim());
-            (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(
-                || Author {
-                    name: name.to_string(),
-                    email: email.to_string(),
-                },
-            )
-        });
+        let parsed = Author::parse(text);
         parsed.unwrap_or_else(|| {
             self.hint(
                 code::AUTHOR,
