@@ -424,6 +424,13 @@ pub fn run(
                     .hint("this is a bug in codefleet; please report it"));
             }
         };
+        report.warn_unmatched_files(
+            pipeline
+                .tasks
+                .iter()
+                .filter(|t| t.files.is_some())
+                .map(|t| t.name.as_str()),
+        );
         if !interrupt.load(Ordering::SeqCst) {
             crate::exec::publish(pipeline, &mut report, &targets, &publish_options(&cache))?;
         }
@@ -556,11 +563,9 @@ pub(super) fn print_reports(
 ) {
     if json {
         // Serialised from the structs, so fields keep their documented order.
-        let text = match reports {
-            [one] => serde_json::to_string_pretty(one),
-            many => serde_json::to_string_pretty(many),
-        };
-        if let Ok(text) = text {
+        // One document, whatever the number of pipelines (`codefleet schema --report`).
+        let document = RunReport::combine(reports.to_vec());
+        if let Some(Ok(text)) = document.as_ref().map(serde_json::to_string_pretty) {
             // Reports quote model answers, command output and error text: no key or token
             // leaves through them.
             let _ = writeln!(out.stdout, "{}", redact(&text));
