@@ -90,13 +90,27 @@ where
         jobs = settings.jobs.value,
         "settings resolved"
     );
+    let mut stdout = PipeAware {
+        inner: stdout,
+        closed: false,
+    };
     let mut out = Out {
-        stdout,
+        stdout: &mut stdout,
+        stderr: &mut *stderr,
+        color,
+    };
+    let result = dispatch(cli, &settings, &mut out);
+    let closed = stdout.closed;
+    let mut out = Out {
+        stdout: &mut stdout,
         stderr,
         color,
     };
-    let exit = match dispatch(cli, &settings, &mut out) {
+    let exit = match result {
         Ok(exit) => exit,
+        // The reader went away (`codefleet runs | head`): what it wanted was written, so
+        // stop quietly, as ripgrep does, instead of reporting the closed pipe.
+        Err(_) if closed => Exit::Ok,
         Err(err) => {
             out.error(&err);
             err.exit
@@ -105,12 +119,41 @@ where
     exit.code()
 }
 
+/// Standard output that remembers whether its reader closed the pipe.
+struct PipeAware<'a> {
+    inner: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl PipeAware<'_> {
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl Write for PipeAware<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
+}
+
 fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Error> {
     let global = cli.global;
     match cli.command {
         Command::Validate(a) => validate::run(&global, &a, out),
         Command::Schema(a) => schema::run(&a, out),
-        Command::Init(a) => init::run(&a, out),
+        Command::Init(a) => init::run(&a, global.json, out),
         Command::Config(a) => config::run(&global, settings, &a, out),
         Command::Apply(a) => apply::run(&global, settings, &a, out),
         Command::Completions(a) => {

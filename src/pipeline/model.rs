@@ -55,6 +55,20 @@ pub struct Pipeline {
     pub pr: PullRequest,
     /// The tasks, in order.
     pub tasks: Vec<Task>,
+    /// Which defaultable fields the file set; the settings (`default_branch_template`,
+    /// `author`, `model.concurrency`) fill only the others.
+    pub explicit: Explicit,
+}
+
+/// The pipeline fields that have a setting as their default, and whether the file set them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Explicit {
+    /// `branch:` was given.
+    pub branch: bool,
+    /// `commit.author` was given.
+    pub author: bool,
+    /// `model.concurrency` was given.
+    pub model_concurrency: bool,
 }
 
 impl Pipeline {
@@ -86,6 +100,7 @@ impl Pipeline {
             },
             tasks,
             name,
+            explicit: Explicit::default(),
         }
     }
 
@@ -134,6 +149,21 @@ pub struct Author {
     pub name: String,
     /// Email address.
     pub email: String,
+}
+
+impl Author {
+    /// Parses `Name <email>`, as `commit.author` and the `author` setting are written.
+    pub fn parse(text: &str) -> Option<Author> {
+        let rest = text.trim().strip_suffix('>')?;
+        let (name, email) = rest.rsplit_once('<')?;
+        let (name, email) = (name.trim(), email.trim());
+        (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(|| {
+            Author {
+                name: name.to_string(),
+                email: email.to_string(),
+            }
+        })
+    }
 }
 
 impl Default for Author {

@@ -99,6 +99,12 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
             let _ = writeln!(out, "{red}{p}{reset}");
         }
     }
+    if !report.warnings.is_empty() {
+        out.push('\n');
+        for w in &report.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+    }
     for r in &report.repos {
         for t in r
             .tasks
@@ -364,6 +370,9 @@ pub fn markdown(report: &RunReport) -> String {
         }
     );
     failed_checks(report, &mut out);
+    for w in &report.warnings {
+        let _ = writeln!(out, "> **Warning**: {}\n", md_cell(&w.to_string()));
+    }
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
     for r in &report.repos {
