@@ -228,6 +228,13 @@ pub fn refusal(
     let had: std::collections::HashSet<&str> =
         old.unwrap_or_default().iter().map(|l| l.trim()).collect();
     let new_here = |l: &str| !had.contains(l.trim());
+    // Whether some line of the file is gone from the listing: a `...` line stands for code
+    // only then (else it is, say, a new Python stub's body).
+    let listed: std::collections::HashSet<&str> = listing.iter().map(|l| l.trim()).collect();
+    let lost_code = old
+        .unwrap_or_default()
+        .iter()
+        .any(|l| !is_blank(l) && !listed.contains(l.trim()));
     const RESEND: &str = "send the complete file, every line of it";
     for (k, l) in listing.iter().enumerate() {
         let at = first_line + k;
@@ -248,7 +255,12 @@ pub fn refusal(
             ));
         }
         // An elision stands for code only where the file had code to leave out.
-        if old.is_some_and(|o| !o.is_empty()) && is_elision(l) && new_here(l) {
+        let bare_dots = matches!(l.trim(), "..." | "…");
+        if old.is_some_and(|o| !o.is_empty())
+            && is_elision(l)
+            && new_here(l)
+            && (lost_code || !bare_dots)
+        {
             return Some(format!(
                 "line {at}: `{}` stands for omitted code, so the listing is not a whole file; {RESEND}, with nothing left out",
                 l.trim()

@@ -653,3 +653,7 @@ fixture!(
     whole__refuses_search_replace_markers,
     "whole/refuses_search_replace_markers"
 );
+fixture!(
+    whole__dots_line_added_with_nothing_lost_is_content,
+    "whole/dots_line_added_with_nothing_lost_is_content"
+);
