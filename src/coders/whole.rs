@@ -325,3 +325,34 @@ fn is_elision(line: &str) -> bool {
             .any(|w| body.contains(w));
     (dots && (only_dots || phrase)) || rest_unchanged || body.contains("existing code")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_elision;
+
+    #[test]
+    fn elisions_are_told_from_code_and_comments() {
+        for l in [
+            "...",
+            "  …",
+            "# ... rest of the file unchanged ...",
+            "    // ... existing code ...",
+            "/* ... */",
+            "<!-- ... rest of the page ... -->",
+            "# rest of the code remains the same",
+            "-- ... other code ...",
+        ] {
+            assert!(is_elision(l), "{l}");
+        }
+        for l in [
+            "# Wait for the server...",
+            "print('...')",
+            "    ...args,",
+            "// TODO: compute the hash code...",
+            "---",
+            "x = 1  # ...",
+        ] {
+            assert!(!is_elision(l), "{l}");
+        }
+    }
+}
