@@ -509,7 +509,7 @@ impl<'a> Engine<'a> {
             Content::Text(t) => Some(t.lines.as_slice()),
             _ => None,
         };
-        if let Some(why) = super::whole::refusal(lines, old, line + 1, allow_shrink) {
+        if let Some(why) = super::whole::refusal(&target, lines, old, line + 1, allow_shrink) {
             return Err(why);
         }
         if !self.exists(&target) {

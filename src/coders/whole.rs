@@ -217,9 +217,11 @@ fn named_in_backticks(
 /// SEARCH/REPLACE markers or a diff hunk, an elision stands for omitted code, or (unless
 /// `allow_shrink`) it drops more than half of the lines of the file it replaces. `old` is that
 /// file's lines when it exists; `first_line` the reply line of the listing's first line. A
-/// line the file already had is content, whatever it looks like. The reason is written for
-/// the model as much as for the user: it is what a model task reflects.
+/// line the file already had is content, whatever it looks like, and so are hunks in a
+/// `.diff` or `.patch` file. The reason is written for the model as much as for the user: it
+/// is what a model task reflects.
 pub fn refusal(
+    path: &str,
     listing: &[String],
     old: Option<&[String]>,
     first_line: usize,
@@ -248,7 +250,8 @@ pub fn refusal(
         let hunk_header =
             l.starts_with("@@ -") || l.trim_end() == "@@ @@" || l.trim_end() == "@@ ... @@";
         let file_headers = l.starts_with("--- ") && next.starts_with("+++ ");
-        if (hunk_header || file_headers) && new_here(l) {
+        let patch_file = path.ends_with(".diff") || path.ends_with(".patch");
+        if (hunk_header || file_headers) && new_here(l) && !patch_file {
             return Some(format!(
                 "line {at}: the listing holds a diff hunk (`{}`), so it is not a whole file; {RESEND}",
                 l.trim()

@@ -657,3 +657,7 @@ fixture!(
     whole__dots_line_added_with_nothing_lost_is_content,
     "whole/dots_line_added_with_nothing_lost_is_content"
 );
+fixture!(
+    whole__hunks_in_a_patch_file_are_content,
+    "whole/hunks_in_a_patch_file_are_content"
+);
