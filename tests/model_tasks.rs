@@ -546,6 +546,7 @@ fn a_failed_edit_goes_back_with_the_coders_feedback_and_the_second_reply_fixes_i
                 close: "```".into(),
             }),
             given_files: Some(vec!["src/a.py".into()]),
+            allow_shrink: false,
         },
     )
     .feedback
@@ -998,6 +999,50 @@ fn auto_answers_small_files_whole_and_a_dry_run_shows_the_diff_and_writes_nothin
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("+    \"\"\"Add.\"\"\""), "{stdout}");
     assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn a_whole_reply_that_drops_most_of_a_file_is_refused_unless_the_task_allows_shrink() {
+    const LONG: &str = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n";
+    const SHORT: &str = "def add(a, b):\n    return a + b\n";
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", LONG)]);
+    // `auto` answers a file under 100 lines whole; the model drops `sub` every time.
+    let server = ModelServer::with_handler(|_| text_reply(&format!("src/a.py\n```\n{SHORT}```\n")));
+    let yaml = |extra: &str| {
+        format!(
+            "version: 1\nname: docs\nmodel: {{ name: some-local-model, base_url: \"{{url}}\", reflections: 1 }}\ntasks:\n  - name: t\n    files: [\"src/*.py\"]\n{extra}    prompt: Remove sub.\n"
+        )
+    };
+
+    let (code, report) = run_json(&f, &repo, &yaml(""), &server);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        server.request_count(),
+        2,
+        "the refusal went back to the model once"
+    );
+    let feedback = &messages(&server.requests()[1])[3].1;
+    assert!(
+        feedback.contains("it drops more than half of the file"),
+        "{feedback}"
+    );
+    assert!(
+        matches!(
+            f.at(&repo, "codefleet/docs", "src/a.py").as_deref(),
+            None | Some(LONG)
+        ),
+        "the short listing is not committed"
+    );
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed");
+    let message = task["files"][0]["message"].as_str().unwrap();
+    assert!(message.contains("allow_shrink: true"), "{message}");
+
+    let repo = f.repo("svc2", &[("src/a.py", LONG)]);
+    let (code, report) = run_json(&f, &repo, &yaml("    allow_shrink: true\n"), &server);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py").unwrap(), SHORT);
 }
 
 #[test]

@@ -121,6 +121,8 @@ pub struct Engine<'a> {
     hunk_offsets: HashMap<String, isize>,
     /// For each failed edit (by report index), what it searched for.
     pub details: HashMap<usize, FailDetail>,
+    /// Whether a `whole` listing may drop more than half of a file's lines.
+    pub allow_shrink: bool,
 }
 
 type Res = Result<(String, &'static str), String>;
@@ -148,6 +150,7 @@ impl<'a> Engine<'a> {
             checks: HashMap::new(),
             hunk_offsets: HashMap::new(),
             details: HashMap::new(),
+            allow_shrink: false,
         }
     }
 
@@ -338,7 +341,7 @@ impl<'a> Engine<'a> {
                 unwrapped,
             } => self.search_replace(index, &path, search, replace, unwrapped.as_ref()),
             Op::Hunk(h) => self.hunk(index, &path, h),
-            Op::Whole { lines } => self.whole(&path, lines),
+            Op::Whole { lines } => self.whole(&path, edit.line, lines),
             Op::Create {
                 lines,
                 final_newline,
@@ -490,7 +493,7 @@ impl<'a> Engine<'a> {
         Ok((path.to_string(), "create"))
     }
 
-    fn whole(&mut self, path: &str, lines: &[String]) -> Res {
+    fn whole(&mut self, path: &str, line: usize, lines: &[String]) -> Res {
         let mut target = path.to_string();
         if !self.exists(path)
             && let Some(rest) = path.strip_prefix("path/to/")
@@ -503,6 +506,14 @@ impl<'a> Engine<'a> {
             }
         }
         self.check(&target)?;
+        let allow_shrink = self.allow_shrink;
+        let old = match &self.slot(&target).content {
+            Content::Text(t) => Some(t.lines.as_slice()),
+            _ => None,
+        };
+        if let Some(why) = super::whole::refusal(&target, lines, old, line + 1, allow_shrink) {
+            return Err(why);
+        }
         if !self.exists(&target) {
             self.set(&target, Content::Text(FileText::new_with(lines.to_vec())));
             return Ok((target, "create"));

@@ -199,6 +199,9 @@ pub struct ApplyOptions {
     /// (wrong-file rescue), and `whole`'s only-file rule. `None`: every known file (what
     /// `codefleet apply` wants).
     pub given_files: Option<Vec<String>>,
+    /// Whether a `whole` listing may drop more than half of an existing file's lines (a task
+    /// that asks for removals); else such a listing is refused as not a whole file.
+    pub allow_shrink: bool,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -272,6 +275,7 @@ pub fn parse_and_apply(
     };
     let parsed = parse_with(format, text, known_list, opts, &exists);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
+    engine.allow_shrink = opts.allow_shrink;
     engine.preload(parsed.items.iter().filter_map(|item| match item {
         edit::Item::Edit(e) => Some(e.path.as_str()),
         edit::Item::Failure(_) => None,

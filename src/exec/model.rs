@@ -781,6 +781,7 @@ fn edit_job(
         udiff: UdiffInput::Reply,
         fence: Some(fence),
         given_files: Some(given.clone()),
+        allow_shrink: ctx.task.allow_shrink,
     };
     let first = given.first().cloned().unwrap_or_default();
     let rounds = ctx.task.model.reflections + 1;

@@ -546,6 +546,8 @@ pub(super) fn fix_task(
         },
         model: check.model.clone(),
         allow_secrets: check.allow_secrets,
+        // A fix repairs a failing check; it has no business removing most of a file.
+        allow_shrink: false,
     })
 }
 

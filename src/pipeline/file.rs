@@ -375,6 +375,9 @@ pub struct TaskFile {
     /// For tasks that send files to a model: send text that looks like a private key or a
     /// cloud credential anyway (reported); default `false`, such files are refused.
     pub allow_secrets: Option<bool>,
+    /// Kind `prompt`: a whole-file reply may drop more than half of a file's lines (the prompt
+    /// asks for removals); default `false`, such a listing is refused as not the whole file.
+    pub allow_shrink: Option<bool>,
 }
 
 /// The JSON Schema of the pipeline format (JSON Schema 2020-12), generated from these types.

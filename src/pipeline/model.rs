@@ -342,6 +342,8 @@ pub struct Task {
     pub model: Model,
     /// Send files that look like they hold a private key or credential to the model anyway.
     pub allow_secrets: bool,
+    /// A `whole` listing may drop more than half of a file's lines (`prompt` tasks).
+    pub allow_shrink: bool,
 }
 
 impl Task {
@@ -357,6 +359,7 @@ impl Task {
                 ..Model::default()
             },
             allow_secrets: false,
+            allow_shrink: false,
         }
     }
 

@@ -656,3 +656,36 @@ fixture!(
     patch__update_missing_fails_naming_line,
     "patch/update_missing_fails_naming_line"
 );
+fixture!(
+    whole__allow_shrink_lets_listing_drop_lines,
+    "whole/allow_shrink_lets_listing_drop_lines"
+);
+fixture!(
+    whole__dots_line_the_file_had_is_content,
+    "whole/dots_line_the_file_had_is_content"
+);
+fixture!(whole__refuses_diff_hunk, "whole/refuses_diff_hunk");
+fixture!(
+    whole__refuses_dots_line_where_file_had_code,
+    "whole/refuses_dots_line_where_file_had_code"
+);
+fixture!(
+    whole__refuses_dropping_more_than_half,
+    "whole/refuses_dropping_more_than_half"
+);
+fixture!(
+    whole__refuses_elision_comments,
+    "whole/refuses_elision_comments"
+);
+fixture!(
+    whole__refuses_search_replace_markers,
+    "whole/refuses_search_replace_markers"
+);
+fixture!(
+    whole__dots_line_added_with_nothing_lost_is_content,
+    "whole/dots_line_added_with_nothing_lost_is_content"
+);
+fixture!(
+    whole__hunks_in_a_patch_file_are_content,
+    "whole/hunks_in_a_patch_file_are_content"
+);

@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
         };
 
         // Fields that only some kinds take.
-        let applies: [(&str, &[&str], &str); 13] = [
+        let applies: [(&str, &[&str], &str); 14] = [
             (
                 "files",
                 &["replace", "prompt", "prompt_file", "ask"],
@@ -182,6 +182,11 @@ impl<'a> Checker<'a> {
                 "allow_secrets",
                 &["prompt", "prompt_file", "ask", "check"],
                 "it applies to tasks that send files to a model",
+            ),
+            (
+                "allow_shrink",
+                &["prompt", "prompt_file"],
+                "it lets a model's whole-file reply remove most of a file",
             ),
         ];
         let mut misplaced = false;
@@ -334,6 +339,7 @@ impl<'a> Checker<'a> {
             kind,
             model,
             allow_secrets: t.allow_secrets.unwrap_or(false),
+            allow_shrink: t.allow_shrink.unwrap_or(false),
         })
     }
 
