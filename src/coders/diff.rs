@@ -4,7 +4,7 @@
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
     Fence, FenceLine, clean_path, fence_line, info_path, is_blank, is_divider, is_head,
-    is_shell_lang, is_tail, looks_like_path, reply_lines,
+    is_shell_lang, is_tail, path_in_line, reply_lines,
 };
 
 const MISSING: &str = "missing filename: put the path alone on the line before the fence";
@@ -14,8 +14,19 @@ pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
     parse_items(text, None).split()
 }
 
-/// Parses SEARCH/REPLACE blocks, also accepting `fence` as a fence.
+/// Parses SEARCH/REPLACE blocks, also accepting `fence` as a fence, knowing no files: a path
+/// line holding whitespace is prose.
 pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
+    parse_items_knowing(text, fence, &|_| false)
+}
+
+/// [`parse_items`], where `known` tells whether a path names a file the task knows: a path line
+/// holding whitespace names one only then, or by its last word (docs/edit-formats.md, prose).
+pub fn parse_items_knowing(
+    text: &str,
+    fence: Option<&Fence>,
+    known: &dyn Fn(&str) -> bool,
+) -> Parsed {
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
@@ -44,7 +55,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             continue;
         }
         let head = i;
-        let found = find_path(&lines, head, fence);
+        let found = find_path(&lines, head, fence, known);
         let start = match &found {
             Some((_, p)) => {
                 let mut s = *p;
@@ -173,7 +184,12 @@ fn tail_before_divider(lines: &[String]) -> bool {
 
 /// The path on the nearest of the up to three lines above the head marker, looking past fence
 /// lines and blank lines; with the index of its line.
-fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(String, usize)> {
+fn find_path(
+    lines: &[String],
+    head: usize,
+    fence: Option<&Fence>,
+    known: &dyn Fn(&str) -> bool,
+) -> Option<(String, usize)> {
     let mut j = head;
     let mut looked = 0;
     while j > 0 && looked < 3 {
@@ -194,8 +210,7 @@ fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(St
                 if is_head(l) || is_divider(l) || is_tail(l) {
                     return None;
                 }
-                let c = clean_path(l);
-                return looks_like_path(&c).then_some((c, j));
+                return path_in_line(&clean_path(l), known).map(|c| (c, j));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The one applying engine: takes parsed edits in reply order, applies each against the files as
 //! the previous edits left them, and reports per edit how it fared. Every format's strategies
-//! live here so all formats share the guarantees of EDIT-FORMATS.md.
+//! live here so all formats share the guarantees of docs/edit-formats.md.
 
 use std::collections::{HashMap, HashSet};
 
@@ -768,7 +768,7 @@ fn sr_or_unwrapped(
 }
 
 /// SEARCH/REPLACE strategies, first that works: exact, indentation-tolerant, blank first line
-/// dropped, `...` elision. `Err(Some(why))` carries a specific reason.
+/// dropped, trailing blank lines dropped, `...` elision. `Err(Some(why))` carries a specific reason.
 fn sr_strategies(
     text: &mut FileText,
     search: &[String],
@@ -777,11 +777,26 @@ fn sr_strategies(
     if let Some(s) = exact_or_indent(text, search, replace) {
         return Ok(s);
     }
-    if search.len() >= 3
-        && is_blank(&search[0])
-        && exact_or_indent(text, &search[1..], replace).is_some()
-    {
+    let blank_first = search.len() >= 3 && is_blank(&search[0]);
+    if blank_first && exact_or_indent(text, &search[1..], replace).is_some() {
         return Ok("blank-first-line");
+    }
+    // Trailing blank lines the file does not have: the fewest first, and as many from
+    // REPLACE's end where it has them. Models add one or two; past a few, all go at once, so
+    // a long blank tail costs a few searches, not one per line.
+    let s_blank = search.iter().rev().take_while(|l| is_blank(l)).count();
+    let r_blank = replace.iter().rev().take_while(|l| is_blank(l)).count();
+    let first = usize::from(blank_first);
+    if s_blank > 0 && search.len() - s_blank > first {
+        for drop in (1..=s_blank.min(3)).chain((s_blank > 3).then_some(s_blank)) {
+            let r = &replace[..replace.len() - drop.min(r_blank)];
+            let s = &search[..search.len() - drop];
+            if exact_or_indent(text, s, r).is_some()
+                || (blank_first && exact_or_indent(text, &s[1..], r).is_some())
+            {
+                return Ok("trailing-blank-lines");
+            }
+        }
     }
     if search.iter().any(|l| l.trim() == "...") || replace.iter().any(|l| l.trim() == "...") {
         return elision(text, search, replace)

@@ -5,7 +5,7 @@
 //! This file is the public contract used by `workspace/`, `exec/` and `cli/apply`:
 //! [`Format`], [`Files`], [`parse_and_apply`], [`Outcome`], [`Change`], [`EditReport`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 pub mod diff;
@@ -25,7 +25,7 @@ pub use feedback::closest_window;
 pub use replace::{ReplaceOptions, Replacer};
 pub use text::{Fence, choose_fence};
 
-/// The edit formats of EDIT-FORMATS.md.
+/// The edit formats of docs/edit-formats.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// SEARCH/REPLACE blocks, path above the fence.
@@ -162,7 +162,7 @@ pub struct Outcome {
     pub edits: Vec<EditReport>,
     /// Shell commands the reply suggested (reported, never run).
     pub suggested_commands: Vec<String>,
-    /// Text to send back to a model when any edit failed (EDIT-FORMATS.md, Feedback).
+    /// Text to send back to a model when any edit failed (docs/edit-formats.md, Feedback).
     pub feedback: Option<String>,
 }
 
@@ -210,24 +210,52 @@ pub fn udiff_is_reply(text: &str) -> bool {
     udiff::is_reply(text)
 }
 
-/// Parses a reply in `format` into edits and failures, in reply order.
+/// Parses a reply in `format` into edits and failures, in reply order; `known` are the files
+/// present (with [`ApplyOptions::given_files`], the files the task knows).
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
-    parse_with(format, text, known, opts, &|p| known.iter().any(|k| k == p))
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let knows = |p: &str| {
+        let all = || known.iter().chain(given);
+        names_known(p, |q| all().any(|k| k == q), || all().cloned().collect())
+    };
+    parse_knowing(format, text, known, &knows, opts)
 }
 
-/// [`parse`], with `exists` telling whether a path names an existing file (`whole`'s
-/// backticked names).
-fn parse_with(
+/// Whether `path` names a file the task knows, for the prose rule of SEARCH/REPLACE paths: the
+/// file itself (`exists`), or, for a bare file name, the one known file with that name. The
+/// listing is asked for only in that last case.
+fn names_known(
+    path: &str,
+    exists: impl Fn(&str) -> bool,
+    listing: impl FnOnce() -> Vec<String>,
+) -> bool {
+    let Ok(p) = text::normalize_path(path) else {
+        return false;
+    };
+    if exists(&p) {
+        return true;
+    }
+    if p.contains('/') {
+        return false;
+    }
+    let named: HashSet<String> = listing()
+        .into_iter()
+        .filter(|k| text::basename(k) == p)
+        .collect();
+    named.len() == 1
+}
+
+fn parse_knowing(
     format: Format,
     text: &str,
     known: &[String],
+    knows: &dyn Fn(&str) -> bool,
     opts: &ApplyOptions,
-    exists: &dyn Fn(&str) -> bool,
 ) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
-        Format::Diff => diff::parse_items(text, fence),
-        Format::DiffFenced => diff_fenced::parse_items(text, fence),
+        Format::Diff => diff::parse_items_knowing(text, fence, knows),
+        Format::DiffFenced => diff_fenced::parse_items_knowing(text, fence, knows),
         Format::Udiff => {
             let reply = match opts.udiff {
                 UdiffInput::Auto => udiff::is_reply(text),
@@ -244,7 +272,7 @@ fn parse_with(
             text,
             fence,
             opts.given_files.as_deref().unwrap_or(known),
-            exists,
+            knows,
         ),
         Format::Patch => patch::parse_items(text),
     }
@@ -254,8 +282,8 @@ fn parse_with(
 /// written: the net effect comes back as [`Outcome::changes`].
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
-/// `blank-first-line`, `elision`, `unwrapped` (without a wrapping fence pair), `create`,
-/// `append`; `udiff`: `exact`, `nearest`, `blank-lines`, `whole-line-context`,
+/// `blank-first-line`, `trailing-blank-lines`, `elision`, `unwrapped` (without a wrapping fence
+/// pair), `create`, `append`; `udiff`: `exact`, `nearest`, `blank-lines`, `whole-line-context`,
 /// `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`, `create`;
 /// `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`, `rename`,
 /// `copy`.
@@ -268,12 +296,20 @@ pub fn parse_and_apply(
     // Only `whole` needs the listing to parse (its only-file rule); other formats list the
     // files on first need, so a patch whose paths all exist never walks the directory.
     let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
-    let known_list = known.as_deref().unwrap_or(&[]);
-    let exists = |p: &str| {
-        known_list.iter().any(|k| k == p)
-            || text::normalize_path(p).is_ok_and(|p| files.read(&p).is_some())
+    // SEARCH/REPLACE paths written as prose ask whether a file is known: given, or present.
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let listing = std::cell::OnceCell::new();
+    let knows = |p: &str| {
+        names_known(
+            p,
+            |q| given.iter().any(|g| g == q) || files.read(q).is_some(),
+            || {
+                let all = listing.get_or_init(|| files.paths());
+                all.iter().chain(given).cloned().collect()
+            },
+        )
     };
-    let parsed = parse_with(format, text, known_list, opts, &exists);
+    let parsed = parse_knowing(format, text, known.as_deref().unwrap_or(&[]), &knows, opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
     engine.allow_shrink = opts.allow_shrink;
     engine.preload(parsed.items.iter().filter_map(|item| match item {
@@ -465,7 +501,7 @@ impl Files for MemFiles {
     }
 }
 
-/// Files shorter than this are edited with `whole` whatever the model (EDIT-FORMATS.md,
+/// Files shorter than this are edited with `whole` whatever the model (docs/edit-formats.md,
 /// Choosing a format).
 pub const WHOLE_BELOW_LINES: usize = 100;
 

@@ -200,7 +200,7 @@ pub const FENCES: [(&str, &str); 7] = [
     ("<sourcecode>", "</sourcecode>"),
 ];
 
-/// The first fence that no line of any shown file starts with (EDIT-FORMATS.md, Fences).
+/// The first fence that no line of any shown file starts with (docs/edit-formats.md, Fences).
 pub fn choose_fence(files: &[&str]) -> (String, String) {
     for (open, close) in FENCES {
         let clash = files.iter().any(|f| {
@@ -378,7 +378,8 @@ pub fn is_tail(line: &str) -> bool {
     (5..=9).contains(&n) && &t[n..] == " REPLACE"
 }
 
-/// Whether a cleaned candidate is a path rather than prose (EDIT-FORMATS.md, the prose **fix**).
+/// Whether a cleaned candidate is a path rather than prose (docs/edit-formats.md, prose is not
+/// a path).
 pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.is_empty() || cleaned == "..." || cleaned.chars().all(|c| c == '.') {
         return false;
@@ -393,10 +394,25 @@ pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.ends_with(['.', ',', '!', '?', ';']) {
         return false;
     }
-    if cleaned.chars().any(char::is_whitespace) {
-        return cleaned.contains('/') || has_extension(cleaned);
+    // Inner whitespace: a path only when it names a known file, which [`path_in_line`] asks.
+    !cleaned.chars().any(char::is_whitespace)
+}
+
+/// The path a cleaned candidate line names, if any (docs/edit-formats.md, prose is not a path):
+/// a line without inner whitespace that [`looks_like_path`]; a line with it only when `known`
+/// says it names a file the task knows; else its last word when that names a known file ("Here
+/// is the updated app.py:" → `app.py`); else it is prose and names nothing, so never creates a
+/// file.
+pub fn path_in_line(cleaned: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
+    if !cleaned.chars().any(char::is_whitespace) {
+        return looks_like_path(cleaned).then(|| cleaned.to_string());
     }
-    true
+    if !cleaned.contains('`') && known(cleaned) {
+        return Some(cleaned.to_string());
+    }
+    let last = cleaned.split_whitespace().next_back()?;
+    let word = clean_path(last.trim_end_matches(['.', ',', '!', '?', ';', ')']));
+    (looks_like_path(&word) && known(&word)).then_some(word)
 }
 
 /// Whether the text ends in a file extension such as `.py`.
@@ -489,7 +505,29 @@ mod tests {
     fn prose_is_not_a_path() {
         assert!(!looks_like_path(&clean_path("Then add a line at the end.")));
         assert!(!looks_like_path(&clean_path("Here is the new `app.py`")));
-        assert!(looks_like_path(&clean_path("my dir/app file.py")));
+        // Inner whitespace: a path only when it names a known file.
+        assert!(!looks_like_path(&clean_path("my dir/app file.py")));
+        let known = |p: &str| p == "my dir/app file.py" || p == "src/app.py";
+        assert_eq!(
+            path_in_line(&clean_path("my dir/app file.py"), &known),
+            Some("my dir/app file.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Here is the updated src/app.py:"), &known),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Then I changed `src/app.py`."), &known),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Here is the updated main.py:"), &known),
+            None
+        );
+        assert_eq!(
+            path_in_line(&clean_path("**src/new.py**"), &known),
+            Some("src/new.py".to_string())
+        );
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));

@@ -3,7 +3,7 @@
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
     Fence, FenceLine, clean_path, fence_line, indent_of, is_blank, is_head, is_marker,
-    is_shell_lang, is_tail, looks_like_path, reply_lines,
+    is_shell_lang, is_tail, looks_like_path, normalize_path, path_in_line, reply_lines,
 };
 
 const EXTENSIONLESS: [&str; 14] = [
@@ -42,7 +42,8 @@ pub fn parse_items(
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
-    // Paths listed so far: whether under their own path line, and the item index.
+    // Paths listed so far (normalised: `./a` and `a` are one file): whether under their own
+    // path line, and the item index.
     let mut seen: Vec<(String, bool, usize)> = Vec::new();
     let mut prose_start = 0;
     let mut i = 0;
@@ -91,7 +92,8 @@ pub fn parse_items(
                     block,
                     op: Op::Whole { lines: content },
                 });
-                match seen.iter().position(|(q, _, _)| *q == p) {
+                let key = normalize_path(&p).unwrap_or_else(|_| p.clone());
+                match seen.iter().position(|(q, _, _)| *q == key) {
                     // The first listing of a path wins, except that a listing under its own
                     // path line wins over one whose path was only inferred (an example shown
                     // before the real file).
@@ -102,7 +104,7 @@ pub fn parse_items(
                     }
                     Some(_) => {}
                     None => {
-                        seen.push((p, explicit, out.items.len()));
+                        seen.push((key, explicit, out.items.len()));
                         out.items.push(edit);
                     }
                 }
@@ -183,7 +185,7 @@ fn path_line(
         if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
             return None;
         }
-        return looks_like_path(&c).then_some((c, j));
+        return path_in_line(&c, &|p| known.iter().any(|k| k == p)).map(|c| (c, j));
     }
     None
 }

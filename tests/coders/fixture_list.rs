@@ -222,6 +222,14 @@ fixture!(
     "diff/path_with_spaces_and_dirs"
 );
 fixture!(diff__policy_refusal, "diff/policy_refusal");
+fixture!(
+    diff__prose_ending_in_file_name_names_it,
+    "diff/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    diff__prose_ending_in_new_file_name_creates_nothing,
+    "diff/prose_ending_in_new_file_name_creates_nothing"
+);
 fixture!(diff__prose_line_is_not_path, "diff/prose_line_is_not_path");
 fixture!(
     diff__prose_with_backticked_name_is_not_path,
@@ -259,6 +267,10 @@ fixture!(diff__similar_path_rescue, "diff/similar_path_rescue");
 fixture!(
     diff__tabs_vs_spaces_extra_indent,
     "diff/tabs_vs_spaces_extra_indent"
+);
+fixture!(
+    diff__trailing_blank_search_lines_file_lacks,
+    "diff/trailing_blank_search_lines_file_lacks"
 );
 fixture!(
     diff__trailing_whitespace_does_not_match,
@@ -547,6 +559,10 @@ fixture!(
     whole__indented_fence_inside_listing_is_content,
     "whole/indented_fence_inside_listing_is_content"
 );
+fixture!(
+    whole__listed_twice_two_ways_first_wins,
+    "whole/listed_twice_two_ways_first_wins"
+);
 fixture!(whole__lone_word_is_not_path, "whole/lone_word_is_not_path");
 fixture!(whole__makefile_path, "whole/makefile_path");
 fixture!(
@@ -562,6 +578,14 @@ fixture!(whole__only_file_rule, "whole/only_file_rule");
 fixture!(whole__path_in_fence_info, "whole/path_in_fence_info");
 fixture!(whole__path_with_spaces, "whole/path_with_spaces");
 fixture!(whole__policy_refusal, "whole/policy_refusal");
+fixture!(
+    whole__prose_ending_in_file_name_names_it,
+    "whole/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    whole__prose_ending_in_new_file_name_creates_nothing,
+    "whole/prose_ending_in_new_file_name_creates_nothing"
+);
 fixture!(
     whole__prose_not_path_uses_backticked_name,
     "whole/prose_not_path_uses_backticked_name"

@@ -290,6 +290,9 @@ struct GenEdit {
     replace: Vec<String>,
     style: usize,
     dedent: bool,
+    /// diff: a blank line after SEARCH and REPLACE that the file lacks; whole: the file listed
+    /// a second time, under another name.
+    extra: bool,
 }
 
 /// Files of unique lines (some indented), and edits of disjoint regions with fresh lines.
@@ -304,6 +307,7 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                 1..4usize,
                 0..4usize,
                 0..6usize,
+                any::<bool>(),
                 any::<bool>(),
             ),
             1..6,
@@ -322,7 +326,8 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                 })
                 .collect();
             let mut edits: Vec<GenEdit> = Vec::new();
-            for (e, (file, start, len, n_new, style, dedent)) in raw.into_iter().enumerate() {
+            for (e, (file, start, len, n_new, style, dedent, extra)) in raw.into_iter().enumerate()
+            {
                 let file = file % files.len();
                 let lines = &files[file];
                 let start = start % lines.len();
@@ -351,6 +356,7 @@ fn generated() -> impl Strategy<Value = (Vec<Vec<String>>, Vec<GenEdit>)> {
                     replace,
                     style,
                     dedent,
+                    extra,
                 });
             }
             (files, edits)
@@ -411,6 +417,14 @@ fn render_reply(format: Format, files: &[Vec<String>], edits: &[GenEdit]) -> Str
         let mut done = Vec::new();
         for e in edits {
             if done.contains(&e.file) {
+                // The file again, under another name: the first listing wins.
+                if e.extra {
+                    r.push_str(&format!(
+                        "{}\n```\n{}```\n\n",
+                        styled(GEN_PATHS[e.file], e.style + 1, true),
+                        join(&e.replace, true, "\n")
+                    ));
+                }
                 continue;
             }
             done.push(e.file);
@@ -431,6 +445,11 @@ fn render_reply(format: Format, files: &[Vec<String>], edits: &[GenEdit]) -> Str
             let d = dedented(&both);
             search = d[..search.len()].to_vec();
             replace = d[search.len()..].to_vec();
+        }
+        // A stray blank line after SEARCH and REPLACE, which no line of the file is.
+        if e.extra && matches!(format, Format::Diff | Format::DiffFenced) {
+            search.push(String::new());
+            replace.push(String::new());
         }
         match format {
             Format::Diff => r.push_str(&format!(
@@ -477,9 +496,13 @@ fn render_reply(format: Format, files: &[Vec<String>], edits: &[GenEdit]) -> Str
     r
 }
 
-/// The runs of lines an edit puts into its file.
-fn new_runs(op: &Op) -> Vec<Vec<String>> {
+/// The runs of lines an edit applied by `strategy` puts into its file.
+fn new_runs(op: &Op, strategy: &str) -> Vec<Vec<String>> {
     match op {
+        Op::SearchReplace {
+            unwrapped: Some((_, replace)),
+            ..
+        } if strategy == "unwrapped" => vec![replace.clone()],
         Op::SearchReplace { replace, .. } => vec![replace.clone()],
         Op::Hunk(h) => vec![h.new_lines()],
         Op::Whole { lines } | Op::Create { lines, .. } => vec![lines.clone()],
@@ -489,10 +512,15 @@ fn new_runs(op: &Op) -> Vec<Vec<String>> {
 }
 
 /// Whether `run` occurs in `lines`, compared without surrounding whitespace (matching may
-/// re-indent).
+/// re-indent) and without blank lines at its ends (matching may drop them).
 fn holds(lines: &[String], run: &[String]) -> bool {
     let t = |s: &String| s.trim().to_string();
-    let run: Vec<String> = run.iter().map(t).collect();
+    let mut run: Vec<String> = run.iter().map(t).collect();
+    while run.last().is_some_and(String::is_empty) {
+        run.pop();
+    }
+    let lead = run.iter().take_while(|l| l.is_empty()).count();
+    run.drain(..lead);
     run.is_empty()
         || lines
             .windows(run.len())
@@ -511,7 +539,7 @@ fn applied_is_present(
     let parsed = parse(format, reply, &files.paths(), &opts);
     files.apply(&outcome.changes);
     for report in &outcome.edits {
-        let EditStatus::Applied { file, .. } = &report.status else {
+        let EditStatus::Applied { file, strategy } = &report.status else {
             continue;
         };
         prop_assert!(
@@ -545,7 +573,7 @@ fn applied_is_present(
             file,
             reply
         );
-        for run in new_runs(&edit.op) {
+        for run in new_runs(&edit.op, strategy) {
             prop_assert!(
                 holds(&lines, &run),
                 "edit {} reported applied to `{}` but {:?} is not in it:\n{}\nreply:\n{}",
@@ -564,7 +592,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Reported applied ⇒ present in the result, for every format; and on these well-formed
-    /// replies (disjoint regions, fresh lines, paths in every style, missing indentation) every
+    /// replies (disjoint regions, fresh lines, paths in every style, missing indentation, a
+/// trailing blank line the file lacks, a file listed twice) every
     /// edit applies and the files are as meant.
     #[test]
     fn applied_edits_are_in_the_result((files, edits) in generated(), format in prop::sample::select(Format::ALL.to_vec())) {
