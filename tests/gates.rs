@@ -143,6 +143,60 @@ tasks:
     assert!(gh.prs().is_empty(), "no pull request: {:?}", gh.prs());
 }
 
+#[test]
+fn a_revert_that_does_not_make_the_check_pass_holds_the_repository_back() {
+    let f = Fixture::new();
+    let (repo, bare) = f.checkout_with_origin(&[("a.txt", "good\n"), ("b.txt", "x\n")]);
+    let gh = github::FakeGitHub::start(TOKEN);
+    // The breaking task comes before a check of something else, which passes; the failing
+    // check reverts only what came after that one, and still fails.
+    let p = f.write_pipeline(
+        r#"version: 1
+name: gate
+tasks:
+  - name: break it
+    replace: { find: good, with: bad }
+  - name: format
+    check: test -f b.txt
+  - name: harmless
+    replace: { find: x, with: y }
+  - name: must be good
+    check: grep -q good a.txt
+"#,
+    );
+    let out = f.codefleet(
+        &repo,
+        &["run", p.to_str().expect("utf8"), "--pr", "--json"],
+        &gh.url,
+        None,
+    );
+    let report = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(task(&report, "harmless")["status"], "reverted");
+    assert_eq!(task(&report, "break it")["status"], "changed");
+    let gate = task(&report, "must be good");
+    assert!(
+        gate["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("still fails after the revert")),
+        "{gate:#}"
+    );
+    assert_eq!(gate["held_back"], "it still fails after the revert");
+    assert_eq!(
+        f.git(&repo, &["log", "--format=%s", "main..codefleet/gate"]),
+        "break it\n",
+        "kept on the local branch, for a look"
+    );
+    assert_eq!(f.ref_tip(&bare, "codefleet/gate"), None, "never pushed");
+    assert!(gh.prs().is_empty());
+    let publish = &report["repos"][0]["publish"];
+    assert_eq!(
+        publish["message"],
+        "not pushed: check `must be good` failed and it still fails after the revert"
+    );
+    assert_eq!(publish["pull_request"]["action"], "skipped");
+}
+
 /// A `cargo` stand-in on PATH: `fmt` changes nothing; `check` fails when `src/` calls a
 /// function that no `.rs` file defines, naming the file, as a compiler would.
 fn fake_cargo(f: &Fixture) -> PathBuf {
@@ -227,7 +281,7 @@ fn the_starter_pipeline_of_init_never_pushes_a_rename_that_breaks_the_build() {
     assert!(
         publish["message"]
             .as_str()
-            .is_some_and(|m| m.contains("check `build` failed") && m.contains("`rename function`")),
+            .is_some_and(|m| m.contains("check `build` failed") && m.contains("on_fail: stop")),
         "{publish:#}"
     );
     assert_eq!(publish["pull_request"]["action"], "skipped", "{publish:#}");
@@ -334,12 +388,14 @@ tasks:
     assert_eq!(task(&report, "first gate")["status"], "unchanged");
     assert_eq!(task(&report, "gate")["status"], "failed");
     let broke = !matches!(earlier, Earlier::None);
-    // What the run branch holds, newest first, as git tells it.
+    // What the run branch holds, newest first, as git tells it, and whether it may be
+    // published: only when the revert made the check pass again (with nothing to revert, the
+    // branch still fails it; `stop` keeps what it guards).
     let (subjects, a_on_branch, pushed) = match on_fail {
         "stop" if broke => ("break\nguarded\n", "bad\n", false),
-        "stop" => ("guarded\n", a, true),
+        "stop" => ("guarded\n", a, false),
         // revert, and fix once its round did not help: back to the first gate's state.
-        _ => ("after\nguarded\n", a, true),
+        _ => ("after\nguarded\n", a, broke),
     };
     assert_eq!(
         f.git(&repo, &["log", "--format=%s", "main..codefleet/gates"]),
@@ -354,19 +410,28 @@ tasks:
     let tip = f.ref_tip(&repo, "codefleet/gates");
     let remote = f.ref_tip(&bare, "codefleet/gates");
     let publish_report = &report["repos"][0]["publish"];
+    let gate = task(&report, "gate");
     if pushed {
         assert_eq!(
             remote, tip,
             "the remote holds the run branch: {publish_report:#}"
         );
         assert_eq!(publish_report["push"], "pushed");
+        assert!(gate.get("held_back").is_none(), "{gate:#}");
+        assert!(
+            gate["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("passes again after the revert")),
+            "{gate:#}"
+        );
     } else {
         assert_eq!(remote, None, "nothing pushed: {publish_report:#}");
         assert_eq!(publish_report["push"], "not_pushed");
+        assert!(gate["held_back"].is_string(), "{gate:#}");
         assert!(
             publish_report["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("check `gate` failed") && m.contains("`break`")),
+                .is_some_and(|m| m.contains("check `gate` failed")),
             "{publish_report:#}"
         );
     }

@@ -31,10 +31,16 @@ pub(super) fn interrupt_flag() -> &'static AtomicBool {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if INTERRUPT.swap(true, Ordering::SeqCst) {
-                // Shell steps run in their own process groups: stop them before leaving.
+                // Shell steps run in their own process groups: stop them before leaving. The
+                // locks this process holds name it, so the next run takes them over.
                 crate::exec::kill_running();
                 std::process::exit(Exit::Interrupted.code());
             }
+            // The handler runs on a thread of its own (not in signal context): it may write.
+            eprintln!(
+                "codefleet: stopping (Ctrl-C): model requests in flight are abandoned, commands \
+                 are stopped, nothing new starts; Ctrl-C again quits at once"
+            );
         });
         if let Err(e) = result {
             tracing::warn!("Ctrl-C will not stop runs cleanly: {e}");

@@ -77,7 +77,7 @@ pub fn publish(
                 }
                 match destination(target, repo, options) {
                     Ok(d) => {
-                        if let Some(why) = super::steps::unguarded_commits(&repo.tasks) {
+                        if let Some(why) = super::steps::held_back(&repo.tasks) {
                             repo.publish = Some(held_back(options, &d, creds, why));
                             return None;
                         }
@@ -203,8 +203,8 @@ fn destination(
     }
 }
 
-/// A repository held back because a failed check left what it guards on the run branch:
-/// neither pushed nor given a pull request.
+/// A repository held back because a failed check was not made good by a revert: neither
+/// pushed nor given a pull request.
 fn held_back(
     options: &PublishOptions,
     dest: &Destination,

@@ -405,7 +405,7 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut task_report,
             ));
-            if let AfterCheck::Stop(why) = steps::after_check(
+            match steps::after_check(
                 task,
                 &mut task_report,
                 undos,
@@ -414,7 +414,15 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut record,
             ) {
-                stopped = Some(why);
+                AfterCheck::Stop(why) => stopped = Some(why),
+                AfterCheck::Recheck => steps::recheck(
+                    &mut shell,
+                    &step,
+                    (&repo, &overlay, parent),
+                    task,
+                    &mut task_report,
+                ),
+                AfterCheck::Continue => {}
             }
             self.observer.task_finished(display, &task_report);
             report.tasks.push(task_report);

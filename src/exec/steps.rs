@@ -394,6 +394,8 @@ impl Undo {
 pub(super) enum AfterCheck {
     /// Go on with the next task.
     Continue,
+    /// It reverted: run the check again on the reverted state ([`recheck`]), then go on.
+    Recheck,
     /// Stop the repository here, with this reason for the tasks not run.
     Stop(String),
 }
@@ -429,6 +431,8 @@ pub(super) fn after_check(
     }
     if *on_fail == OnFail::Stop {
         note(report, "the repository stops here (`on_fail: stop`)");
+        report.held_back =
+            Some("`on_fail: stop` keeps what the check guards on the run branch".into());
         return AfterCheck::Stop(format!(
             "not run: check `{}` failed (`on_fail: stop`)",
             task.name
@@ -438,6 +442,10 @@ pub(super) fn after_check(
         note(
             report,
             "nothing to revert: no task changed anything since the last passing check",
+        );
+        report.held_back = Some(
+            "nothing since the last passing check could be reverted, so the run branch still fails it"
+                .into(),
         );
         return AfterCheck::Continue;
     }
@@ -469,36 +477,45 @@ pub(super) fn after_check(
     }
     names.reverse();
     note(report, &format!("reverted {}", names.join(", ")));
-    AfterCheck::Continue
+    AfterCheck::Recheck
 }
 
-/// Why a repository must not be published: a check failed and the commits it guards (those
-/// since the last passing check) are still on the run branch (`on_fail: stop` keeps them).
-/// `None` when every failed check reverted what it guarded, or guarded nothing.
-pub(crate) fn unguarded_commits(tasks: &[TaskReport]) -> Option<String> {
-    let mut since: Vec<&str> = Vec::new();
-    for t in tasks {
-        if t.kind == "check" {
-            match t.status {
-                TaskStatus::Failed if !since.is_empty() => {
-                    let names: Vec<String> = since.iter().map(|n| format!("`{n}`")).collect();
-                    return Some(format!(
-                        "not pushed: check `{}` failed and the commit{} of {} it guards {} still \
-                         on the run branch",
-                        t.name,
-                        if since.len() == 1 { "" } else { "s" },
-                        names.join(", "),
-                        if since.len() == 1 { "is" } else { "are" },
-                    ));
-                }
-                TaskStatus::Failed | TaskStatus::Unchanged => since.clear(),
-                _ => {}
-            }
-        } else if t.commit.is_some() {
-            since.push(&t.name);
+/// Runs a failed check again after its revert: only a check that passes on the reverted state
+/// makes the revert good (the state of the last passing check was never checked by this one).
+/// The failing run's report stays the check's; the new one adds a note, and `held_back` when
+/// the check still fails.
+pub(super) fn recheck(
+    shell: &mut Shell,
+    ctx: &Ctx<'_>,
+    (repo, overlay, parent): (&Repo, &Overlay, Oid),
+    task: &Task,
+    report: &mut TaskReport,
+) {
+    let again = super::pool::catching(|| shell.task(ctx, repo, overlay, parent, task))
+        .map(|(r, _)| r.status)
+        .unwrap_or(TaskStatus::Failed);
+    match again {
+        TaskStatus::Unchanged => note(report, "passes again after the revert"),
+        TaskStatus::Interrupted => {
+            note(report, "interrupted while checking again after the revert");
+            report.held_back = Some("the check was interrupted after the revert".into());
+        }
+        _ => {
+            note(report, "still fails after the revert");
+            report.held_back = Some("it still fails after the revert".into());
         }
     }
-    None
+}
+
+/// Why a repository must not be published: a check failed and the revert did not make it
+/// good (see [`TaskReport::held_back`]). `None` when every failed check passes again after
+/// its revert.
+pub(crate) fn held_back(tasks: &[TaskReport]) -> Option<String> {
+    tasks.iter().find_map(|t| {
+        t.held_back
+            .as_ref()
+            .map(|why| format!("not pushed: check `{}` failed and {why}", t.name))
+    })
 }
 
 /// Files fix prompts show at most.

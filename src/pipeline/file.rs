@@ -299,9 +299,10 @@ pub enum PerName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailName {
-    /// Undo the previous task's changes in this repository and go on.
+    /// Undo every change since the last passing check in this repository, check again, and
+    /// go on; a check still failing then keeps the repository from being pushed.
     Revert,
-    /// Stop this repository's run here, keeping the commits made so far.
+    /// Stop this repository's run here, keeping the commits made so far (never pushed).
     Stop,
     /// Send the output to the model to fix, `fix.attempts` times, then revert.
     Fix,

@@ -382,9 +382,15 @@ pub struct TaskReport {
     /// The command of a `run` or `check` task and how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
-    /// For a failed `check` that reverted the task before it: that task's name.
+    /// For a failed `check` that reverted tasks (every one since the last passing check, each
+    /// shown as `reverted`): the first of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverted: Option<String>,
+    /// For a failed `check` the revert did not make good (`on_fail: stop`, nothing to revert,
+    /// or the check still failing after the revert): why the repository is neither pushed nor
+    /// given a pull request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<String>,
     /// Shell commands the model's replies suggested (`prompt`): reported, never run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested_commands: Vec<String>,
@@ -459,6 +465,7 @@ impl TaskReport {
             answers: Vec::new(),
             command: None,
             reverted: None,
+            held_back: None,
             suggested_commands: Vec::new(),
             secrets_sent: Vec::new(),
         }

@@ -262,7 +262,7 @@ pub fn published(report: &RunReport) -> Vec<String> {
             PushStatus::UpToDate => format!("up to date on {}", p.remote),
             PushStatus::Refused => "push refused".to_string(),
             PushStatus::Failed => "push failed".to_string(),
-            // A repository held back (a failed check kept what it guards) says why.
+            // A repository held back (a failed check its revert did not make good) says why.
             PushStatus::NotPushed => match &p.message {
                 Some(m) if m.starts_with("not pushed: ") => m.clone(),
                 _ => "not pushed".to_string(),
