@@ -1089,3 +1089,153 @@ fn shards_do_not_depend_on_where_the_job_starts_or_how_paths_are_spelled() {
     union.sort();
     assert_eq!(union, names, "the shards partition the fleet");
 }
+
+/// A file of ten numbered lines, so two hunks of a patch are far apart.
+fn numbered(first: &str) -> String {
+    let mut s = format!("{first}\n");
+    for i in 2..=10 {
+        s.push_str(&format!("line {i}\n"));
+    }
+    s
+}
+
+#[test]
+fn a_patch_with_a_bad_hunk_commits_nothing_unless_atomic_none_and_then_says_partial() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", &numbered("line 1")), ("b.txt", "b\n")]);
+    // Hunk 1 applies; hunk 2's context is not in the file; b.txt's change is fine.
+    let patch = "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line 1\n+LINE 1\n line 2\n line 3\n@@ -8,3 +8,3 @@\n line 8\n-no such line\n+LINE 9\n line 10\n--- a/b.txt\n+++ b/b.txt\n@@ -1 +1 @@\n-b\n+B\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/x.diff"), patch).expect("patch");
+    // The witness: git apply refuses the whole patch and touches nothing.
+    let check = Command::new("git")
+        .args([
+            "apply",
+            "--check",
+            f.path("pipelines/x.diff").to_str().expect("utf8"),
+        ])
+        .current_dir(&repo)
+        .output()
+        .expect("git apply");
+    assert!(!check.status.success(), "git apply takes the patch");
+
+    let p = f.pipeline("version: 1\nname: whole\ntasks:\n  - name: p\n    patch: x.diff\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.tip(&repo, "codefleet/whole"),
+        None,
+        "no commit, no branch"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed");
+    assert_eq!(task["files_changed"], 0);
+    assert_eq!(task["files_failed"], 1);
+    assert_eq!(task.get("partial"), None);
+    assert!(
+        task["message"]
+            .as_str()
+            .expect("message")
+            .contains("nothing of this task was committed"),
+        "{task}"
+    );
+
+    let p = f.pipeline(
+        "version: 1\nname: some\ntasks:\n  - name: p\n    patch: x.diff\n    atomic: none\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.show(&repo, "codefleet/some:a.txt"),
+        numbered("LINE 1"),
+        "atomic: none keeps the hunk that applied"
+    );
+    assert_eq!(f.show(&repo, "codefleet/some:b.txt"), "B\n");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "task `p`: partly applied: 2 files changed, 1 failed; left half-edited: a.txt"
+        ),
+        "{shown}"
+    );
+    let out = f.run(
+        &repo,
+        &["run", p.to_str().expect("utf8"), "--json", "--check"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    assert_eq!(report["exit_code"], 1);
+}
+
+#[test]
+fn edits_never_leave_a_file_half_edited_by_default_and_atomic_chooses() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "one\ntwo\n"), ("b.txt", "three\n")]);
+    let edits = "a.txt\n```\n<<<<<<< SEARCH\none\n=======\nONE\n>>>>>>> REPLACE\n```\n\na.txt\n```\n<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE\n```\n\nb.txt\n```\n<<<<<<< SEARCH\nthree\n=======\nTHREE\n>>>>>>> REPLACE\n```\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/e.md"), edits).expect("edits");
+    let run = |name: &str, atomic: &str| {
+        let p = f.pipeline(&format!(
+            "version: 1\nname: {name}\ntasks:\n  - name: e\n    edits: e.md\n{atomic}"
+        ));
+        f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"])
+    };
+
+    let out = run("file", "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/file:a.txt"), "one\ntwo\n");
+    assert_eq!(f.show(&repo, "codefleet/file:b.txt"), "THREE\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    assert_eq!(task["files_changed"], 1);
+    assert!(
+        task["message"]
+            .as_str()
+            .expect("message")
+            .contains("`atomic: file`"),
+        "{task}"
+    );
+
+    let out = run("task", "    atomic: task\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/task"), None);
+
+    let out = run("none", "    atomic: none\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/none:a.txt"), "ONE\ntwo\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true);
+    let a = task["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == "a.txt" && f["status"] == "modified")
+        .expect("a.txt is reported modified");
+    assert!(
+        a["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("partly edited"),
+        "{a}"
+    );
+
+    let bad = f.pipeline(
+        "version: 1\nname: bad\ntasks:\n  - name: e\n    edits: e.md\n    atomic: half\n",
+    );
+    let out = f.run(&repo, &["validate", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let bad = f.pipeline(
+        "version: 1\nname: bad\ntasks:\n  - name: r\n    run: 'true'\n    atomic: task\n",
+    );
+    let out = f.run(&repo, &["validate", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`atomic` does not apply"),
+        "{}",
+        text(&out.stderr)
+    );
+}

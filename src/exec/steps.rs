@@ -515,6 +515,7 @@ pub(super) fn fix_task(
         },
         model: check.model.clone(),
         allow_secrets: check.allow_secrets,
+        atomic: crate::pipeline::Atomic::File,
     })
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::git::{FileMode, Repo};
-use crate::pipeline::{FileFilter, Policy, Replace};
+use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
 use crate::plan::{Skip, content_skip};
 use crate::workspace::check_relative;
 
@@ -359,4 +359,48 @@ pub(crate) fn edit_files(
         }
     }
     Ok(out)
+}
+
+/// What a task's `atomic:` held back when some of its files failed.
+#[derive(Debug, Default)]
+pub(crate) struct HeldBack {
+    /// Files whose changes are not committed because an edit failed.
+    pub held: Vec<String>,
+    /// Files committed although some of their edits failed (`atomic: none`).
+    pub half_edited: Vec<String>,
+}
+
+/// Applies `atomic` to a task's outcomes: with any failure, `task` drops every change, `file`
+/// drops the changes of each file that also failed, `none` keeps them (and names the files
+/// left half-edited).
+pub(crate) fn hold_back(atomic: Atomic, outcomes: &mut Vec<(String, FileOutcome)>) -> HeldBack {
+    let failed: std::collections::BTreeSet<String> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, FileOutcome::Failed { .. }))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut out = HeldBack::default();
+    if failed.is_empty() {
+        return out;
+    }
+    outcomes.retain(|(path, outcome)| {
+        if !matches!(outcome, FileOutcome::Changed { .. }) {
+            return true;
+        }
+        let drop = match atomic {
+            Atomic::Task => true,
+            Atomic::File => failed.contains(path),
+            Atomic::None => {
+                if failed.contains(path) {
+                    out.half_edited.push(path.clone());
+                }
+                false
+            }
+        };
+        if drop {
+            out.held.push(path.clone());
+        }
+        !drop
+    });
+    out
 }

@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
         };
 
         // Fields that only some kinds take.
-        let applies: [(&str, &[&str], &str); 13] = [
+        let applies: [(&str, &[&str], &str); 14] = [
             (
                 "files",
                 &["replace", "prompt", "prompt_file", "ask"],
@@ -182,6 +182,11 @@ impl<'a> Checker<'a> {
                 "allow_secrets",
                 &["prompt", "prompt_file", "ask", "check"],
                 "it applies to tasks that send files to a model",
+            ),
+            (
+                "atomic",
+                &["replace", "patch", "edits", "prompt", "prompt_file"],
+                "it applies to tasks that edit files",
             ),
         ];
         let mut misplaced = false;
@@ -331,9 +336,10 @@ impl<'a> Checker<'a> {
                 column: first_key.span.col + 1,
             },
             files,
-            kind,
             model,
             allow_secrets: t.allow_secrets.unwrap_or(false),
+            atomic: t.atomic.unwrap_or_else(|| kind.default_atomic()),
+            kind,
         })
     }
 
