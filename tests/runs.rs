@@ -1239,3 +1239,118 @@ fn edits_never_leave_a_file_half_edited_by_default_and_atomic_chooses() {
         text(&out.stderr)
     );
 }
+
+const MODES_PATCH: &str = "diff --git a/new.sh b/new.sh\nnew file mode 100755\n--- /dev/null\n+++ b/new.sh\n@@ -0,0 +1 @@\n+echo new\ndiff --git a/plain.txt b/plain.txt\nold mode 100644\nnew mode 100755\ndiff --git a/tool.sh b/tool.sh\nold mode 100755\nnew mode 100644\n--- a/tool.sh\n+++ b/tool.sh\n@@ -1 +1 @@\n-echo old\n+echo older\ndiff --git a/keep.sh b/moved.sh\nsimilarity index 100%\nrename from keep.sh\nrename to moved.sh\n";
+
+/// A repository holding the files [`MODES_PATCH`] changes, `tool.sh` and `keep.sh` executable.
+fn mode_repo(f: &Fixture, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = f.repo(
+        name,
+        &[
+            ("plain.txt", "a\n"),
+            ("tool.sh", "echo old\n"),
+            ("keep.sh", "echo keep\n"),
+        ],
+    );
+    for exe in ["tool.sh", "keep.sh"] {
+        std::fs::set_permissions(repo.join(exe), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    f.git(&repo, &["add", "-A"]);
+    f.git(&repo, &["commit", "-q", "-m", "modes"]);
+    repo
+}
+
+#[test]
+fn a_patch_task_keeps_the_modes_it_sets_as_git_apply_does() {
+    let f = Fixture::dated();
+    let repo = mode_repo(&f, "svc");
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/modes.diff"), MODES_PATCH).expect("patch");
+    let p = f.pipeline(
+        "version: 1\nname: modes\npolicy: { allow_delete: true }\ntasks:\n  - name: p\n    patch: modes.diff\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let tree = f.git(&repo, &["ls-tree", "-r", "codefleet/modes"]);
+    let modes: Vec<(String, String)> = tree
+        .lines()
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').expect("tab");
+            (path.to_string(), meta[..6].to_string())
+        })
+        .collect();
+    let want = [
+        ("moved.sh", "100755"),
+        ("new.sh", "100755"),
+        ("plain.txt", "100755"),
+        ("tool.sh", "100644"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(p, m)| (p.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(modes, want, "{tree}");
+    assert_eq!(f.show(&repo, "codefleet/modes:tool.sh"), "echo older\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files: Vec<&str> = report["repos"][0]["tasks"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert!(
+        files.contains(&"plain.txt"),
+        "the mode-only change is reported: {files:?}"
+    );
+
+    // The witness: `git apply --index` of the same patch on a clone builds the same tree.
+    let clone = f.path("clone");
+    f.git(
+        f.dir.path(),
+        &["clone", "-q", repo.to_str().expect("utf8"), "clone"],
+    );
+    f.git(
+        &clone,
+        &[
+            "apply",
+            "--index",
+            f.path("pipelines/modes.diff").to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(
+        f.git_line(&clone, &["write-tree"]),
+        f.git_line(&repo, &["rev-parse", "codefleet/modes^{tree}"]),
+        "the same tree as git apply"
+    );
+    assert_eq!(
+        f.git(&repo, &["status", "--porcelain"]),
+        "",
+        "the checkout is untouched"
+    );
+}
+
+#[test]
+fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
+    let f = Fixture::dated();
+    let repo = mode_repo(&f, "svc");
+    let patch = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/link.diff"), patch).expect("patch");
+    let p = f.pipeline("version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/link"), None);
+    assert!(
+        text(&out.stdout).contains("mode 120000"),
+        "{}",
+        text(&out.stdout)
+    );
+}

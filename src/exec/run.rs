@@ -639,6 +639,8 @@ impl RunCtx<'_> {
             overlay,
             index: repo.index_snapshot(),
         };
+        // Modes a patch sets; every other file keeps the mode it has.
+        let mut modes = std::collections::BTreeMap::new();
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
                 let with = r.replacement(&self.pipeline.context(
@@ -681,11 +683,12 @@ impl RunCtx<'_> {
                 };
                 self.observer.task_started(display, &task.name, 0);
                 match tasks::edit_files(&files, path, format, udiff) {
-                    Ok(outcomes) => {
+                    Ok(edited) => {
                         let paths: std::collections::BTreeSet<&str> =
-                            outcomes.iter().map(|(p, _)| p.as_str()).collect();
+                            edited.outcomes.iter().map(|(p, _)| p.as_str()).collect();
                         report.files_selected = paths.len();
-                        outcomes
+                        modes = edited.modes;
+                        edited.outcomes
                     }
                     Err(message) => {
                         report.status = TaskStatus::Failed;
@@ -761,9 +764,9 @@ impl RunCtx<'_> {
                     };
                     let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new_bytes));
                     report.files_changed += 1;
-                    let mode = overlay
-                        .paths
+                    let mode = modes
                         .get(&path)
+                        .or_else(|| overlay.paths.get(&path))
                         .copied()
                         .unwrap_or(FileMode::Regular);
                     changes.push(match new {
