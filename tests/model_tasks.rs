@@ -1444,3 +1444,56 @@ fn run_benchmark() {
         server.max_in_flight(),
     );
 }
+
+#[test]
+fn a_models_half_applied_file_is_kept_whole_or_not_at_all_and_atomic_none_says_so() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    let server = ModelServer::with_handler(|r| {
+        if shows(r, "src/a.py") {
+            // The first block applies, the second never does.
+            text_reply(&format!(
+                "{}\n{}",
+                block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"),
+                block("src/a.py", "nothing like this\n", "x\n")
+            ))
+        } else {
+            text_reply(&block("src/b.py", "def sub(a, b):\n", "def minus(a, b):\n"))
+        }
+    });
+    let minus = "def minus(a, b):\n    return a - b\n";
+    let (code, report) = run_json(&f, &repo, &prompt_yaml(", reflections: 1"), &server);
+    assert_eq!(code, 1);
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        PY_A,
+        "no file is left half-edited by default"
+    );
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/b.py").unwrap(), minus);
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    assert_eq!(task["files_changed"], 1);
+
+    let yaml = prompt_yaml(", reflections: 1") + "    atomic: none\n";
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 1);
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    let half = task["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "src/a.py" && f["status"] == "modified")
+        .expect("a.py committed");
+    assert!(
+        half["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("partly edited"),
+        "{half}"
+    );
+}

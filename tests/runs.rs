@@ -1339,3 +1339,268 @@ fn shards_do_not_depend_on_where_the_job_starts_or_how_paths_are_spelled() {
     union.sort();
     assert_eq!(union, names, "the shards partition the fleet");
 }
+
+/// A file of ten numbered lines, so two hunks of a patch are far apart.
+fn numbered(first: &str) -> String {
+    let mut s = format!("{first}\n");
+    for i in 2..=10 {
+        s.push_str(&format!("line {i}\n"));
+    }
+    s
+}
+
+#[test]
+fn a_patch_with_a_bad_hunk_commits_nothing_unless_atomic_none_and_then_says_partial() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", &numbered("line 1")), ("b.txt", "b\n")]);
+    // Hunk 1 applies; hunk 2's context is not in the file; b.txt's change is fine.
+    let patch = "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n-line 1\n+LINE 1\n line 2\n line 3\n@@ -8,3 +8,3 @@\n line 8\n-no such line\n+LINE 9\n line 10\n--- a/b.txt\n+++ b/b.txt\n@@ -1 +1 @@\n-b\n+B\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/x.diff"), patch).expect("patch");
+    // The witness: git apply refuses the whole patch and touches nothing.
+    let check = Command::new("git")
+        .args([
+            "apply",
+            "--check",
+            f.path("pipelines/x.diff").to_str().expect("utf8"),
+        ])
+        .current_dir(&repo)
+        .output()
+        .expect("git apply");
+    assert!(!check.status.success(), "git apply takes the patch");
+
+    let p = f.pipeline("version: 1\nname: whole\ntasks:\n  - name: p\n    patch: x.diff\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.tip(&repo, "codefleet/whole"),
+        None,
+        "no commit, no branch"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed");
+    assert_eq!(task["files_changed"], 0);
+    assert_eq!(task["files_failed"], 1);
+    assert_eq!(task.get("partial"), None);
+    assert!(
+        task["message"]
+            .as_str()
+            .expect("message")
+            .contains("nothing of this task was committed"),
+        "{task}"
+    );
+
+    let p = f.pipeline(
+        "version: 1\nname: some\ntasks:\n  - name: p\n    patch: x.diff\n    atomic: none\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        f.show(&repo, "codefleet/some:a.txt"),
+        numbered("LINE 1"),
+        "atomic: none keeps the hunk that applied"
+    );
+    assert_eq!(f.show(&repo, "codefleet/some:b.txt"), "B\n");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "task `p`: partly applied: 2 files changed, 1 failed; left half-edited: a.txt"
+        ),
+        "{shown}"
+    );
+    let out = f.run(
+        &repo,
+        &["run", p.to_str().expect("utf8"), "--json", "--check"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    assert_eq!(report["exit_code"], 1);
+}
+
+#[test]
+fn edits_never_leave_a_file_half_edited_by_default_and_atomic_chooses() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "one\ntwo\n"), ("b.txt", "three\n")]);
+    let edits = "a.txt\n```\n<<<<<<< SEARCH\none\n=======\nONE\n>>>>>>> REPLACE\n```\n\na.txt\n```\n<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE\n```\n\nb.txt\n```\n<<<<<<< SEARCH\nthree\n=======\nTHREE\n>>>>>>> REPLACE\n```\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/e.md"), edits).expect("edits");
+    let run = |name: &str, atomic: &str| {
+        let p = f.pipeline(&format!(
+            "version: 1\nname: {name}\ntasks:\n  - name: e\n    edits: e.md\n{atomic}"
+        ));
+        f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"])
+    };
+
+    let out = run("file", "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/file:a.txt"), "one\ntwo\n");
+    assert_eq!(f.show(&repo, "codefleet/file:b.txt"), "THREE\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true, "{task}");
+    assert_eq!(task["files_changed"], 1);
+    assert!(
+        task["message"]
+            .as_str()
+            .expect("message")
+            .contains("`atomic: file`"),
+        "{task}"
+    );
+
+    let out = run("task", "    atomic: task\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/task"), None);
+
+    let out = run("none", "    atomic: none\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/none:a.txt"), "ONE\ntwo\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["partial"], true);
+    let a = task["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == "a.txt" && f["status"] == "modified")
+        .expect("a.txt is reported modified");
+    assert!(
+        a["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("partly edited"),
+        "{a}"
+    );
+
+    let bad = f.pipeline(
+        "version: 1\nname: bad\ntasks:\n  - name: e\n    edits: e.md\n    atomic: half\n",
+    );
+    let out = f.run(&repo, &["validate", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let bad = f.pipeline(
+        "version: 1\nname: bad\ntasks:\n  - name: r\n    run: 'true'\n    atomic: task\n",
+    );
+    let out = f.run(&repo, &["validate", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`atomic` does not apply"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+const MODES_PATCH: &str = "diff --git a/new.sh b/new.sh\nnew file mode 100755\n--- /dev/null\n+++ b/new.sh\n@@ -0,0 +1 @@\n+echo new\ndiff --git a/plain.txt b/plain.txt\nold mode 100644\nnew mode 100755\ndiff --git a/tool.sh b/tool.sh\nold mode 100755\nnew mode 100644\n--- a/tool.sh\n+++ b/tool.sh\n@@ -1 +1 @@\n-echo old\n+echo older\ndiff --git a/keep.sh b/moved.sh\nsimilarity index 100%\nrename from keep.sh\nrename to moved.sh\n";
+
+/// A repository holding the files [`MODES_PATCH`] changes, `tool.sh` and `keep.sh` executable.
+fn mode_repo(f: &Fixture, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = f.repo(
+        name,
+        &[
+            ("plain.txt", "a\n"),
+            ("tool.sh", "echo old\n"),
+            ("keep.sh", "echo keep\n"),
+        ],
+    );
+    for exe in ["tool.sh", "keep.sh"] {
+        std::fs::set_permissions(repo.join(exe), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    f.git(&repo, &["add", "-A"]);
+    f.git(&repo, &["commit", "-q", "-m", "modes"]);
+    repo
+}
+
+#[test]
+fn a_patch_task_keeps_the_modes_it_sets_as_git_apply_does() {
+    let f = Fixture::dated();
+    let repo = mode_repo(&f, "svc");
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/modes.diff"), MODES_PATCH).expect("patch");
+    let p = f.pipeline(
+        "version: 1\nname: modes\npolicy: { allow_delete: true }\ntasks:\n  - name: p\n    patch: modes.diff\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let tree = f.git(&repo, &["ls-tree", "-r", "codefleet/modes"]);
+    let modes: Vec<(String, String)> = tree
+        .lines()
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').expect("tab");
+            (path.to_string(), meta[..6].to_string())
+        })
+        .collect();
+    let want = [
+        ("moved.sh", "100755"),
+        ("new.sh", "100755"),
+        ("plain.txt", "100755"),
+        ("tool.sh", "100644"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(p, m)| (p.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(modes, want, "{tree}");
+    assert_eq!(f.show(&repo, "codefleet/modes:tool.sh"), "echo older\n");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files: Vec<&str> = report["repos"][0]["tasks"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert!(
+        files.contains(&"plain.txt"),
+        "the mode-only change is reported: {files:?}"
+    );
+
+    // The witness: `git apply --index` of the same patch on a clone builds the same tree.
+    let clone = f.path("clone");
+    f.git(
+        f.dir.path(),
+        &["clone", "-q", repo.to_str().expect("utf8"), "clone"],
+    );
+    f.git(
+        &clone,
+        &[
+            "apply",
+            "--index",
+            f.path("pipelines/modes.diff").to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(
+        f.git_line(&clone, &["write-tree"]),
+        f.git_line(&repo, &["rev-parse", "codefleet/modes^{tree}"]),
+        "the same tree as git apply"
+    );
+    assert_eq!(
+        f.git(&repo, &["status", "--porcelain"]),
+        "",
+        "the checkout is untouched"
+    );
+}
+
+#[test]
+fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
+    let f = Fixture::dated();
+    let repo = mode_repo(&f, "svc");
+    let patch = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/link.diff"), patch).expect("patch");
+    let p = f.pipeline("version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n");
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/link"), None);
+    assert!(
+        text(&out.stdout).contains("mode 120000"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -14,6 +14,7 @@ pub mod edit;
 mod engine;
 mod feedback;
 pub mod matching;
+pub mod modes;
 pub mod patch;
 pub mod replace;
 pub mod text;

@@ -481,7 +481,7 @@ fn parse_counts(header: &str) -> Option<(usize, usize, usize)> {
 }
 
 /// The path of a `---`/`+++` line: quotes and a trailing timestamp go, and the git prefix.
-fn header_path(raw: &str, prefix: &str) -> String {
+pub(crate) fn header_path(raw: &str, prefix: &str) -> String {
     let raw = raw.trim_end();
     let p = if raw.starts_with('"') {
         unquote(raw)
@@ -495,7 +495,7 @@ fn header_path(raw: &str, prefix: &str) -> String {
 }
 
 /// Splits `a/X b/Y` of a `diff --git` line, preferring the split where X equals Y.
-fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
+pub(crate) fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
     if rest.starts_with('"') {
         let parts = split_quoted(rest);
         if parts.len() == 2 {
@@ -552,7 +552,7 @@ fn split_quoted(s: &str) -> Vec<String> {
 }
 
 /// Undoes git's C-style quoting of a path.
-fn unquote(s: &str) -> String {
+pub(crate) fn unquote(s: &str) -> String {
     let s = s.trim();
     let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
         return s.to_string();

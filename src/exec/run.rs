@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
 use crate::git::{self, CommitInfo, FileMode, Identity, Repo, RunRecord, Trailers, TreeChange};
-use crate::pipeline::{OnFail, Pipeline, Task, TaskKind};
+use crate::pipeline::{Atomic, OnFail, Pipeline, Task, TaskKind};
 use crate::plan::{Target, select};
 use crate::report::{
     FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
@@ -655,6 +655,8 @@ impl RunCtx<'_> {
             overlay,
             index: repo.index_snapshot(),
         };
+        // Modes a patch sets; every other file keeps the mode it has.
+        let mut modes = std::collections::BTreeMap::new();
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
                 let with = r.replacement(&self.pipeline.context(
@@ -697,11 +699,12 @@ impl RunCtx<'_> {
                 };
                 self.observer.task_started(display, &task.name, 0);
                 match tasks::edit_files(&files, path, format, udiff) {
-                    Ok(outcomes) => {
+                    Ok(edited) => {
                         let paths: std::collections::BTreeSet<&str> =
-                            outcomes.iter().map(|(p, _)| p.as_str()).collect();
+                            edited.outcomes.iter().map(|(p, _)| p.as_str()).collect();
                         report.files_selected = paths.len();
-                        outcomes
+                        modes = edited.modes;
+                        edited.outcomes
                     }
                     Err(message) => {
                         report.status = TaskStatus::Failed;
@@ -738,6 +741,8 @@ impl RunCtx<'_> {
                 return (report, Vec::new());
             }
         };
+        let mut outcomes = outcomes;
+        let held = tasks::hold_back(task.atomic, &mut outcomes);
         let mut changes = Vec::new();
         let diffs = self.options.mode == Mode::DryRun;
         for (path, outcome) in outcomes {
@@ -775,9 +780,9 @@ impl RunCtx<'_> {
                     };
                     let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new_bytes));
                     report.files_changed += 1;
-                    let mode = overlay
-                        .paths
+                    let mode = modes
                         .get(&path)
+                        .or_else(|| overlay.paths.get(&path))
                         .copied()
                         .unwrap_or(FileMode::Regular);
                     changes.push(match new {
@@ -793,11 +798,15 @@ impl RunCtx<'_> {
                         },
                         None => TreeChange::Delete { path: path.clone() },
                     });
+                    let message = held.half_edited.contains(&path).then(|| {
+                        "partly edited: some of its edits failed and `atomic: none` keeps the others"
+                            .to_string()
+                    });
                     report.files.push(FileReport {
                         path,
                         status,
                         replacements,
-                        message: None,
+                        message,
                         line: None,
                         diff,
                     });
@@ -808,6 +817,25 @@ impl RunCtx<'_> {
             return (report, Vec::new());
         }
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
+        if !held.held.is_empty() {
+            let why = match task.atomic {
+                Atomic::Task => format!(
+                    "nothing of this task was committed: {} of its files failed, and `atomic: task` holds back the changes to {}",
+                    report.files_failed,
+                    plural(held.held.len(), "file")
+                ),
+                _ => format!(
+                    "{} that failed keep none of this task's edits (`atomic: file`): {}",
+                    plural(held.held.len(), "file"),
+                    held.held.join(", ")
+                ),
+            };
+            report.message = Some(match report.message.take() {
+                Some(m) => format!("{m}; {why}"),
+                None => why,
+            });
+        }
+        report.partial = !changes.is_empty() && report.files_failed > 0;
         // A model task that failed as a whole (a budget, a request) keeps what it changed.
         report.status = if report.files_failed > 0 || report.status == TaskStatus::Failed {
             TaskStatus::Failed
@@ -858,6 +886,15 @@ impl RunCtx<'_> {
             .find(|p| p.parent == Some(parent) && p.task == task.name)
             .map(|p| p.id);
         repo.commit_changes_reusing(parent, changes, &info, reuse)
+    }
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

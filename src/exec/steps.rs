@@ -565,6 +565,7 @@ pub(super) fn fix_task(
         allow_secrets: check.allow_secrets,
         // A fix repairs a failing check; it has no business removing most of a file.
         allow_shrink: false,
+        atomic: crate::pipeline::Atomic::File,
     })
 }
 

@@ -379,6 +379,24 @@ pub struct TaskFile {
     /// Kind `prompt`: a whole-file reply may drop more than half of a file's lines (the prompt
     /// asks for removals); default `false`, such a listing is refused as not the whole file.
     pub allow_shrink: Option<bool>,
+    /// For `replace`, `patch`, `edits` and `prompt`: what an edit that fails takes down with
+    /// it. `task`: the whole task commits nothing (default for `patch`, as `git apply`);
+    /// `file`: that file keeps none of the task's edits, the other files are committed
+    /// (default for the others: no file is ever left half-edited); `none`: whatever applied
+    /// is committed. Anything short of the whole task shows as `partial` (exit 1).
+    pub atomic: Option<AtomicName>,
+}
+
+/// `atomic:` the unit that applies whole or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AtomicName {
+    /// One failed edit and the task commits nothing.
+    Task,
+    /// One failed edit and its file keeps none of the task's edits; other files are committed.
+    File,
+    /// Whatever applied is committed, even part of a file's edits.
+    None,
 }
 
 /// The JSON Schema of the pipeline format (JSON Schema 2020-12), generated from these types.

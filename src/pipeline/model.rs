@@ -13,7 +13,9 @@ use regex::Regex;
 use super::template::Template;
 use crate::coders::Format;
 
-pub use super::file::{OnFailName as OnFail, PerName as Per, ProviderName as Provider};
+pub use super::file::{
+    AtomicName as Atomic, OnFailName as OnFail, PerName as Per, ProviderName as Provider,
+};
 
 /// A place in the pipeline file (1-based line and column; 0 when built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -344,11 +346,14 @@ pub struct Task {
     pub allow_secrets: bool,
     /// A `whole` listing may drop more than half of a file's lines (`prompt` tasks).
     pub allow_shrink: bool,
+    /// What a failed edit takes down with it (`atomic:`; see [`TaskKind::default_atomic`]).
+    pub atomic: Atomic,
 }
 
 impl Task {
     /// A task with default model settings and no file filter, for building pipelines in code.
     pub fn new(name: impl Into<String>, kind: TaskKind) -> Task {
+        let kind_atomic = kind.default_atomic();
         Task {
             name: name.into(),
             pos: Pos::default(),
@@ -360,6 +365,7 @@ impl Task {
             },
             allow_secrets: false,
             allow_shrink: false,
+            atomic: kind_atomic,
         }
     }
 
@@ -415,6 +421,17 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// `atomic:` when the task does not say: `task` for a patch (like `git apply`, a patch is
+    /// one change that applies whole or not at all); `file` for the others, whose edits are
+    /// usually independent per file, so what applies lands, yet no file is left half-edited
+    /// (a file with half its edits rarely builds).
+    pub fn default_atomic(&self) -> Atomic {
+        match self {
+            TaskKind::Patch { .. } => Atomic::Task,
+            _ => Atomic::File,
+        }
+    }
+
     /// The kind's name as written in a pipeline.
     pub fn name(&self) -> &'static str {
         match self {

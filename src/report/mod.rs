@@ -282,7 +282,8 @@ pub enum TaskStatus {
     Changed,
     /// It changed nothing: no commit.
     Unchanged,
-    /// It failed as a whole, or some of its files failed (the others are committed).
+    /// It failed as a whole, or some of its files failed (what its `atomic:` lets through of
+    /// the others is committed, and `partial` says so).
     Failed,
     /// Not run (a kind this version does not run, or an earlier stop).
     Skipped,
@@ -366,6 +367,10 @@ pub struct TaskReport {
     pub files_changed: usize,
     /// Files it failed on.
     pub files_failed: usize,
+    /// True when what the task changed was committed (or, without writing, would be) while
+    /// some of its files failed: the task applied only in part (see the task's `atomic:`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     /// Files left alone by policy.
     pub skipped: SkippedFiles,
     /// Changed and failed files, sorted by path.
@@ -458,6 +463,7 @@ impl TaskReport {
             files_selected: 0,
             files_changed: 0,
             files_failed: 0,
+            partial: false,
             skipped: SkippedFiles::default(),
             files: Vec::new(),
             model: None,

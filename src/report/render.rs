@@ -331,6 +331,23 @@ pub fn problems(report: &RunReport) -> Vec<String> {
             if let Some(m) = &t.message {
                 out.push(format!("{}: task `{}`: {m}", r.path, t.name));
             }
+            if t.partial {
+                let half: Vec<&str> = t
+                    .files
+                    .iter()
+                    .filter(|f| f.status != FileStatus::Failed && f.message.is_some())
+                    .map(|f| f.path.as_str())
+                    .collect();
+                let half = if half.is_empty() {
+                    String::new()
+                } else {
+                    format!("; left half-edited: {}", half.join(", "))
+                };
+                out.push(format!(
+                    "{}: task `{}`: partly applied: {} files changed, {} failed{half}",
+                    r.path, t.name, t.files_changed, t.files_failed
+                ));
+            }
             for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
                 let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
                 out.push(format!(

@@ -188,6 +188,11 @@ impl<'a> Checker<'a> {
                 &["prompt", "prompt_file"],
                 "it lets a model's whole-file reply remove most of a file",
             ),
+            (
+                "atomic",
+                &["replace", "patch", "edits", "prompt", "prompt_file"],
+                "it applies to tasks that edit files",
+            ),
         ];
         let mut misplaced = false;
         for (field, kinds_ok, why) in applies {
@@ -336,10 +341,11 @@ impl<'a> Checker<'a> {
                 column: first_key.span.col + 1,
             },
             files,
-            kind,
             model,
             allow_secrets: t.allow_secrets.unwrap_or(false),
             allow_shrink: t.allow_shrink.unwrap_or(false),
+            atomic: t.atomic.unwrap_or_else(|| kind.default_atomic()),
+            kind,
         })
     }
 
