@@ -1176,3 +1176,112 @@ fn a_closed_stdout_ends_every_printing_command_quietly() {
         );
     }
 }
+
+/// With `--log-format json`, everything on stderr during a run is a JSON line, progress too.
+#[test]
+fn json_log_format_makes_progress_json_lines() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        &repo,
+        &["run", p.to_str().unwrap(), "-v", "--log-format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("task `rename macro` started")),
+        "{err}"
+    );
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string(), "{line}");
+    }
+    // Text logs keep their `codefleet:` lines.
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "-v"]);
+    assert!(
+        text(&out.stderr).contains("codefleet: .: task `rename macro` started"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `--repo` takes what `repos:` takes: globs of checkouts and list files, besides paths.
+#[test]
+fn repo_flag_takes_globs_and_list_files() {
+    let f = Fixture::new();
+    let a = service(&f, "fleet/a");
+    let b = service(&f, "fleet/b");
+    let c = service(&f, "c");
+    std::fs::create_dir_all(f.path("fleet/notes")).unwrap();
+    std::fs::write(f.path("more.txt"), "# listed\nc\n").unwrap();
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--repo",
+            "fleet/*",
+            "--repo",
+            "more.txt",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let paths: Vec<&str> = report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a", "b", "c"]);
+    for r in [&a, &b, &c] {
+        assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
+    }
+    let out = f.run(
+        f.dir.path(),
+        &["run", p.to_str().unwrap(), "--repo", "nothing/*"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`--repo nothing/*` matches no repository"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `plan` lists `url:` repositories with their branch and tasks, without cloning them.
+#[test]
+fn plan_lists_url_repos_without_cloning() {
+    let f = Fixture::new();
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "tasks:\n",
+        "repos:\n  - url: https://example.invalid/acme/billing.git\n    ref: main\ntasks:\n",
+    ));
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("https://example.invalid/acme/billing.git  branch codefleet/migrate\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("not cloned by `plan`"), "{shown}");
+    assert!(
+        shown.contains("task `rename macro` (replace)\n  task `rename crate` (replace)\n"),
+        "{shown}"
+    );
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap(), "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["repos"][0]["tasks"].as_array().map(Vec::len), Some(2));
+    assert!(plan["repos"][0]["error"].is_null());
+    assert!(
+        !f.path("cache/codefleet").exists(),
+        "nothing was cloned or cached"
+    );
+}
