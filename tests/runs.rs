@@ -534,6 +534,23 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
             let expect = if subject == "one\n" { "beta" } else { "gamma" };
             let grep = f.git(r, &["grep", "-c", expect, &tip, "--", "src"]);
             assert_eq!(grep.lines().count(), 1500, "{subject}");
+            // `runs` marks the interrupted run and `show` names the task it never finished.
+            if subject == "one\n" {
+                let runs = f.run(r, &["runs"]);
+                let listed = text(&runs.stdout);
+                assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+                let id = listed
+                    .split_whitespace()
+                    .next()
+                    .expect("a run id")
+                    .to_string();
+                let shown = text(&f.run(r, &["show", &id]).stdout);
+                assert!(
+                    shown.contains("\n2. two  not run: interrupted\n"),
+                    "{shown}"
+                );
+                assert!(shown.contains("\ninterrupted: "), "{shown}");
+            }
         }
     }
 }
@@ -1284,4 +1301,30 @@ fn plan_lists_url_repos_without_cloning() {
         !f.path("cache/codefleet").exists(),
         "nothing was cloned or cached"
     );
+}
+
+/// `show` lists the tasks a run did not run (here after a failing check with `on_fail: stop`)
+/// with the reason; `runs` marks only interrupted runs as such.
+#[test]
+fn show_lists_the_tasks_a_run_did_not_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "one\n"), ("b.txt", "two\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: s\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: one, with: uno }\n  - name: gate\n    check: \"false\"\n    on_fail: stop\n  - name: last\n    files: [b.txt]\n    replace: { find: two, with: dos }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = report["run_id"].as_str().expect("id").to_string();
+    assert_eq!(
+        f.show(&repo, "codefleet/s:b.txt"),
+        "two\n",
+        "`last` did not run"
+    );
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("\n3. last  not run: "), "{shown}");
+    assert!(!shown.contains("interrupted"), "{shown}");
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(!listed.contains("(interrupted)"), "{listed}");
+    assert!(listed.starts_with(&id), "{listed}");
 }
