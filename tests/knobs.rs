@@ -2007,8 +2007,8 @@ fn rollback_task(k: &K) -> Result<(), String> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let out = k.cli(&repo, &["rollback", &id, "--task", "second"], &[]);
-    ensure!(out.code == 0, "{out}");
+    let out = k.cli(&repo, &["rollback", &id, "--task", "second", "--json"], &[]);
+    ensure!(out.code == 0 && out.json()["task"] == "second", "{out}");
     ensure!(
         k.show(&repo, "codefleet/k:a.txt").as_deref() == Some("new\n"),
         "the first stays"
@@ -2033,4 +2033,74 @@ fn schema_report(k: &K) -> Result<(), String> {
         "{report}"
     );
     Ok(())
+}
+
+/// A global flag a command would not read is refused (`E096`), not silently accepted: every
+/// command of `--help` is tried with each of them.
+#[test]
+fn global_flags_a_command_does_not_read_are_refused() {
+    let k = K::new();
+    let repo = k.repo("r");
+    let p = k.pipeline(&pipe("", ""));
+    let out = k.cli(&repo, &["run", &p, "--json"], &[]);
+    let run_id = out.json()["run_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let report = k.file("report.json", &out.stdout);
+    let reads: &[(&str, &[&str])] = &[
+        ("--repo", &["run", "plan", "runs", "show", "rollback"]),
+        ("--shard", &["run", "plan"]),
+        ("--var", &["run", "plan", "validate"]),
+        (
+            "--json",
+            &[
+                "run",
+                "plan",
+                "validate",
+                "apply",
+                "runs",
+                "show",
+                "rollback",
+                "schema",
+                "init",
+                "config",
+                "report merge",
+            ],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for command in commands() {
+        let name = command.join(" ");
+        let mut base: Vec<String> = command.clone();
+        match name.as_str() {
+            "run" | "plan" | "validate" => base.push(p.clone()),
+            "show" | "rollback" => base.push(run_id.clone()),
+            "completions" => base.push("bash".into()),
+            "report merge" => base.push(report.clone()),
+            "init" => base.push(k.f.path("new.yml").display().to_string()),
+            "apply" => base.push(k.file("empty.md", "")),
+            _ => {}
+        }
+        for (flag, readers) in reads {
+            let value: &[&str] = match *flag {
+                "--repo" => &["--repo", "."],
+                "--shard" => &["--shard", "1/1"],
+                "--var" => &["--var", "x=1"],
+                _ => &["--json"],
+            };
+            let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+            // `rollback` last: the run it undoes is gone afterwards.
+            if name == "rollback" || (name == "init" && *flag == "--json") {
+                continue;
+            }
+            args.extend_from_slice(value);
+            let out = k.cli(&repo, &args, &[]);
+            let refused = out.code == 2 && out.stderr.contains("E096");
+            if refused == readers.contains(&name.as_str()) {
+                wrong.push(format!("codefleet {} {flag}: {out}", name));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }

@@ -198,6 +198,17 @@ pub fn rollback(
 ) -> Result<Exit, Error> {
     let repo = open(global)?;
     let done = repo.rollback(&args.run, args.task.as_deref())?;
+    if global.json {
+        let doc = serde_json::json!({
+            "run_id": done.run_id,
+            "branch": done.branch,
+            "task": done.task,
+            "from": done.from.to_string(),
+            "to": done.to.map(|t| t.to_string()),
+        });
+        writeln!(out.stdout, "{doc}").map_err(io)?;
+        return Ok(Exit::Ok);
+    }
     let what = done
         .task
         .as_deref()
