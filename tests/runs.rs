@@ -592,6 +592,23 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
             let expect = if subject == "one\n" { "beta" } else { "gamma" };
             let grep = f.git(r, &["grep", "-c", expect, &tip, "--", "src"]);
             assert_eq!(grep.lines().count(), 1500, "{subject}");
+            // `runs` marks the interrupted run and `show` names the task it never finished.
+            if subject == "one\n" {
+                let runs = f.run(r, &["runs"]);
+                let listed = text(&runs.stdout);
+                assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+                let id = listed
+                    .split_whitespace()
+                    .next()
+                    .expect("a run id")
+                    .to_string();
+                let shown = text(&f.run(r, &["show", &id]).stdout);
+                assert!(
+                    shown.contains("\n2. two  not run: interrupted\n"),
+                    "{shown}"
+                );
+                assert!(shown.contains("\ninterrupted: "), "{shown}");
+            }
         }
     }
 }
@@ -1603,4 +1620,139 @@ fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// With `--log-format json`, everything on stderr during a run is a JSON line, progress too.
+#[test]
+fn json_log_format_makes_progress_json_lines() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        &repo,
+        &["run", p.to_str().unwrap(), "-v", "--log-format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("task `rename macro` started")),
+        "{err}"
+    );
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string(), "{line}");
+    }
+    // Text logs keep their `codefleet:` lines.
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "-v"]);
+    assert!(
+        text(&out.stderr).contains("codefleet: .: task `rename macro` started"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `--repo` takes what `repos:` takes: globs of checkouts and list files, besides paths.
+#[test]
+fn repo_flag_takes_globs_and_list_files() {
+    let f = Fixture::new();
+    let a = service(&f, "fleet/a");
+    let b = service(&f, "fleet/b");
+    let c = service(&f, "c");
+    std::fs::create_dir_all(f.path("fleet/notes")).unwrap();
+    std::fs::write(f.path("more.txt"), "# listed\nc\n").unwrap();
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--repo",
+            "fleet/*",
+            "--repo",
+            "more.txt",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let paths: Vec<&str> = report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a", "b", "c"]);
+    for r in [&a, &b, &c] {
+        assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
+    }
+    let out = f.run(
+        f.dir.path(),
+        &["run", p.to_str().unwrap(), "--repo", "nothing/*"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`--repo nothing/*` matches no repository"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `plan` lists `url:` repositories with their branch and tasks, without cloning them.
+#[test]
+fn plan_lists_url_repos_without_cloning() {
+    let f = Fixture::new();
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "tasks:\n",
+        "repos:\n  - url: https://example.invalid/acme/billing.git\n    ref: main\ntasks:\n",
+    ));
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("https://example.invalid/acme/billing.git  branch codefleet/migrate\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("not cloned by `plan`"), "{shown}");
+    assert!(
+        shown.contains("task `rename macro` (replace)\n  task `rename crate` (replace)\n"),
+        "{shown}"
+    );
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap(), "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["repos"][0]["tasks"].as_array().map(Vec::len), Some(2));
+    assert!(plan["repos"][0]["error"].is_null());
+    assert!(
+        !f.path("cache/codefleet").exists(),
+        "nothing was cloned or cached"
+    );
+}
+
+/// `show` lists the tasks a run did not run (here after a failing check with `on_fail: stop`)
+/// with the reason; `runs` marks only interrupted runs as such.
+#[test]
+fn show_lists_the_tasks_a_run_did_not_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "one\n"), ("b.txt", "two\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: s\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: one, with: uno }\n  - name: gate\n    check: \"false\"\n    on_fail: stop\n  - name: last\n    files: [b.txt]\n    replace: { find: two, with: dos }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = report["run_id"].as_str().expect("id").to_string();
+    assert_eq!(
+        f.show(&repo, "codefleet/s:b.txt"),
+        "two\n",
+        "`last` did not run"
+    );
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("\n3. last  not run: "), "{shown}");
+    assert!(!shown.contains("interrupted"), "{shown}");
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(!listed.contains("(interrupted)"), "{listed}");
+    assert!(listed.starts_with(&id), "{listed}");
 }

@@ -148,8 +148,71 @@ impl Write for PipeAware<'_> {
     }
 }
 
+/// The global flags that are not settings, and the commands that read each: any other command
+/// refuses them rather than accept a flag that would do nothing (`codefleet schema --shard`).
+fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
+    let name = match command {
+        Command::Run(_) => "run",
+        Command::Plan(_) => "plan",
+        Command::Validate(_) => "validate",
+        Command::Apply(_) => "apply",
+        Command::Runs(_) => "runs",
+        Command::Show(_) => "show",
+        Command::Rollback(_) => "rollback",
+        Command::Schema(_) => "schema",
+        Command::Init(_) => "init",
+        Command::Config(_) => "config",
+        Command::Completions(_) => "completions",
+        Command::Report(_) => "report merge",
+    };
+    let readers: [(&str, bool, &[&str]); 4] = [
+        (
+            "--repo",
+            !global.repos.is_empty(),
+            &["run", "plan", "runs", "show", "rollback"],
+        ),
+        ("--shard", global.shard.is_some(), &["run", "plan"]),
+        (
+            "--var",
+            !global.vars.is_empty(),
+            &["run", "plan", "validate"],
+        ),
+        (
+            "--json",
+            global.json,
+            &[
+                "run",
+                "plan",
+                "validate",
+                "apply",
+                "runs",
+                "show",
+                "rollback",
+                "schema",
+                "init",
+                "config",
+                "report merge",
+            ],
+        ),
+    ];
+    for (flag, given, commands) in readers {
+        if given && !commands.contains(&name) {
+            return Err(Error::new(
+                "E096",
+                format!("`{flag}` does nothing for `codefleet {name}`"),
+            )
+            .hint(format!(
+                "leave it out; it applies to: {}",
+                commands.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Error> {
     let global = cli.global;
+    unread_global(&cli.command, &global)?;
     match cli.command {
         Command::Validate(a) => validate::run(&global, &a, out),
         Command::Schema(a) => schema::run(&a, out),

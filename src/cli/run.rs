@@ -383,8 +383,11 @@ pub fn run(
     let verbose = settings.verbosity.value >= Verbosity::Verbose;
     let quiet = settings.verbosity.value == Verbosity::Quiet;
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty()) && !quiet;
-    // A bar only on a terminal (never in CI, where plain lines are logged instead).
-    let show_progress = !quiet && !ci && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let json_logs = settings.log_format.value == crate::settings::LogFormat::Json;
+    // A bar only on a terminal (never in CI, where plain lines are logged instead), and never
+    // among JSON log lines.
+    let show_progress =
+        !quiet && !ci && !json_logs && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
@@ -413,15 +416,13 @@ pub fn run(
                 match (&mut progress, event) {
                     (Some(p), event) => p.handle(&event),
                     (None, Event::Line(line)) => {
-                        let _ = writeln!(out.stderr, "codefleet: {line}");
-                        let _ = out.stderr.flush();
+                        progress_line(out, &line, json_logs);
                     }
                     (None, _) => {
                         // In CI: a plain progress line now and then instead of a bar.
                         if ci && last_line.elapsed() >= CI_PROGRESS_EVERY {
                             last_line = std::time::Instant::now();
-                            let _ = writeln!(out.stderr, "codefleet: progress: {counts}");
-                            let _ = out.stderr.flush();
+                            progress_line(out, &format!("progress: {counts}"), json_logs);
                         }
                     }
                 }
@@ -473,6 +474,22 @@ pub fn run(
         })
         .unwrap_or(Exit::Ok);
     Ok(exit)
+}
+
+/// One progress line on stderr: `codefleet: …`, or with `--log-format json` a JSON object
+/// shaped like the log records (`level`, `fields.message`, `target`).
+fn progress_line(out: &mut Out<'_>, line: &str, json: bool) {
+    let _ = if json {
+        let record = serde_json::json!({
+            "level": "INFO",
+            "fields": { "message": redact(line) },
+            "target": "codefleet::progress",
+        });
+        writeln!(out.stderr, "{record}")
+    } else {
+        writeln!(out.stderr, "codefleet: {line}")
+    };
+    let _ = out.stderr.flush();
 }
 
 /// Fills what the pipeline leaves to the settings: the run branch (`default_branch_template`),

@@ -428,6 +428,26 @@ impl RunCtx<'_> {
             report.tasks.push(task_report);
         }
         drop(shell);
+        // `runs` and `show` say what this run did not do: the tasks Ctrl-C or `on_fail: stop`
+        // kept from running, and whether it was interrupted.
+        let not_run: Vec<serde_json::Value> = report
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.status, TaskStatus::Interrupted | TaskStatus::Skipped))
+            .map(|t| {
+                let why = match t.status {
+                    TaskStatus::Interrupted => "interrupted".to_string(),
+                    _ => t.message.clone().unwrap_or_else(|| "skipped".into()),
+                };
+                serde_json::json!({ "name": t.name, "reason": why })
+            })
+            .collect();
+        if !not_run.is_empty() {
+            record.extra.insert("not_run".into(), not_run.into());
+        }
+        if self.interrupt.load(Ordering::SeqCst) {
+            record.extra.insert("interrupted".into(), true.into());
+        }
         let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
