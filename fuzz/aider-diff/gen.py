@@ -276,7 +276,10 @@ def render_udiff(rng, edits, pert, files_lines, case_files):
         body += ["-" + line for line in minus] + ["+" + line for line in plus]
         body += [" " + line for line in ctx_after]
         if pert == "lost_space":
-            ctx = [j for j, line in enumerate(body) if line.startswith(" ") and line.strip()]
+            # Not a line whose text starts like a diff prefix: without its space it would
+            # be another kind of line, not a context line that lost its space.
+            ctx = [j for j, line in enumerate(body)
+                   if line.startswith(" ") and line.strip() and line[1:2] not in "+-@\\"]
             if ctx:
                 j = rng.choice(ctx)
                 body[j] = body[j][1:]

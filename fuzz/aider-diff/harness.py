@@ -15,7 +15,8 @@ Classes (against the intended result when known, else aider's and codefleet's by
   only_codefleet   codefleet gives the intended result, aider does not
   only_aider       aider gives the intended result, codefleet does not
   both_differ      neither gives it and their bytes differ
-A codefleet result that is not the intended one while it exits 0 is also counted as `silent`.
+A codefleet result that is not the intended one while it exits 0 is also counted as `silent`,
+and an exit other than 0, 1 or 2 (a panic, a timeout) as `crash`.
 """
 
 import argparse
@@ -308,6 +309,8 @@ def run_case(case, coders, binary, work):
         "codefleet_ok": None if intended is None else c_after == intended,
         "codefleet_exit": c_exit,
         "silent": intended is not None and c_exit == 0 and c_after != intended,
+        # Exit 101 is a Rust panic; a negative one a timeout or a signal.
+        "crash": c_exit not in (0, 1, 2),
         "aider_error": a_error,
         "codefleet_stderr": c_stderr,
         "aider_after": a_after,
@@ -320,7 +323,7 @@ def summary(results):
     head = (
         f"{'format':<12} {'cases':>6} {'known':>6} {'aider ok':>9} {'codefleet ok':>13}  "
         + " ".join(f"{c:>14}" for c in CLASSES)
-        + f" {'cf silent':>9}"
+        + f" {'cf silent':>9} {'cf crash':>8}"
     )
     lines.append(head)
     for fmt in FORMATS + ("all",):
@@ -336,10 +339,11 @@ def summary(results):
 
         counts = {k: sum(1 for r in rs if r["class"] == k) for k in CLASSES}
         silent = sum(1 for r in rs if r["silent"])
+        crash = sum(1 for r in rs if r["crash"])
         lines.append(
             f"{fmt:<12} {len(rs):>6} {len(known):>6} {pct(a):>9} {pct(c):>13}  "
             + " ".join(f"{counts[k]:>14}" for k in CLASSES)
-            + f" {silent:>9}"
+            + f" {silent:>9} {crash:>8}"
         )
     return "\n".join(lines)
 
