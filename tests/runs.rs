@@ -1756,3 +1756,124 @@ fn show_lists_the_tasks_a_run_did_not_run() {
     assert!(!listed.contains("(interrupted)"), "{listed}");
     assert!(listed.starts_with(&id), "{listed}");
 }
+
+const GREET: &str = "version: 1\nname: greet\nbranch: codefleet/shared\ntasks:\n  - name: shout\n    \
+                     replace: { find: hello, with: HELLO }\n";
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn a_rerun_whose_change_landed_upstream_reports_the_reset_and_rollback_restores_the_branch() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    let first = f.tip(&repo, "codefleet/shared").expect("branch");
+    // The same change lands upstream by other means.
+    f.commit_files(&repo, &[("a.txt", "HELLO world\n")], "shout by hand");
+    let main = f.git_line(&repo, &["rev-parse", "main"]);
+
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let r = &report["repos"][0];
+    assert_eq!(r["status"], "reset", "{r}");
+    assert_eq!(r["previous_tip"], first.as_str());
+    assert_eq!(r["tip"], main.as_str());
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(main.as_str())
+    );
+    let summary = f.run(&repo, &["run", p]);
+    assert!(
+        text(&summary.stdout).contains("unchanged"),
+        "a third run changes nothing"
+    );
+
+    // The move is journaled: rolling that run back puts the branch where it was.
+    let run_id = report["run_id"].as_str().expect("run id");
+    let out = f.run(&repo, &["rollback", run_id]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+}
+
+#[test]
+fn a_second_pipeline_on_the_same_branch_is_refused_unless_forced() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    let first = f.tip(&repo, "codefleet/shared").expect("branch");
+    let other = f.path("pipelines/other.yml");
+    std::fs::write(
+        &other,
+        "version: 1\nname: other\nbranch: codefleet/shared\ntasks:\n  - name: whisper\n    \
+         replace: { find: world, with: there }\n",
+    )
+    .expect("write");
+    let other = other.to_str().expect("utf8");
+
+    let out = f.run(&repo, &["run", other]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("holds commits of pipeline `greet`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--force"), "{stdout}");
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+
+    let out = f.run(&repo, &["run", other, "--force", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let replaced = f.tip(&repo, "codefleet/shared").expect("branch");
+    assert_ne!(replaced, first);
+    let run_id = json_of(&out)["run_id"].as_str().expect("id").to_string();
+    assert_eq!(f.run(&repo, &["rollback", &run_id]).status.code(), Some(0));
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+}
+
+#[test]
+fn runs_lists_runs_started_in_the_same_second_newest_first() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        // Each run changes the base, so each one moves the branch and is journaled.
+        f.commit_files(&repo, &[(&format!("f{i}.txt"), "hello\n")], "more");
+        let out = f.run(&repo, &["run", p, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        ids.push(json_of(&out)["run_id"].as_str().expect("id").to_string());
+    }
+    let out = f.run(&repo, &["runs"]);
+    let listed: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    // `runs | head -1` names the run a rollback can take back.
+    let out = f.run(&repo, &["rollback", &listed[0]]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

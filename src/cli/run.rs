@@ -376,6 +376,7 @@ pub fn run(
         }),
         remotes: Some(Arc::clone(cache)),
         credentials: credentials.clone(),
+        force: args.force,
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.

@@ -234,7 +234,7 @@ impl RunCtx<'_> {
         let name = target_name(target);
         let report = match target {
             Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
-            Target::Local(path) => match self.local_repo(path, &display, &name) {
+            Target::Local(path) => match self.local_repo(path, &display, &name, false) {
                 Ok(r) => r,
                 Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
@@ -243,15 +243,7 @@ impl RunCtx<'_> {
                     // The entry stays locked while the run works in it. A remote run branch of
                     // codefleet's own commits is replaced even if this clone's journal is new.
                     Ok((path, codefleet_only, _lock)) => {
-                        let forced = RunOptions {
-                            force: self.options.force || codefleet_only,
-                            ..self.options.clone()
-                        };
-                        let ctx = RunCtx {
-                            options: &forced,
-                            ..*self
-                        };
-                        match ctx.local_repo(&path, &display, &name) {
+                        match self.local_repo(&path, &display, &name, codefleet_only) {
                             Ok(r) => r,
                             Err(e) => RepoReport::skipped(display, name, describe(&e)),
                         }
@@ -264,7 +256,14 @@ impl RunCtx<'_> {
         report
     }
 
-    fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
+    /// `remote_checked`: a clone whose remote run branch holds only codefleet's commits.
+    fn local_repo(
+        &self,
+        path: &Path,
+        display: &str,
+        name: &str,
+        remote_checked: bool,
+    ) -> Result<RepoReport, Error> {
         let repo = crate::plan::open(path)?;
         let base = repo.base(self.options.base.as_deref())?;
         let branch =
@@ -278,23 +277,7 @@ impl RunCtx<'_> {
         };
         let previous_tip = repo.branch_tip(&branch)?;
         if !self.options.force {
-            let foreign = repo.foreign_commits(&branch)?;
-            if let Some(newest) = foreign.first() {
-                return Err(Error::new(
-                    "E302",
-                    format!(
-                        "branch `{branch}` has {} commit{} codefleet did not make (newest {})",
-                        if foreign.len() >= 100 {
-                            "100+".to_string()
-                        } else {
-                            foreign.len().to_string()
-                        },
-                        if foreign.len() == 1 { "" } else { "s" },
-                        short(*newest)
-                    ),
-                )
-                .hint("re-run with --force to replace them, or pick another `branch:`"));
-            }
+            repo.check_run_branch(&branch, base.commit, &self.pipeline.name, remote_checked)?;
         }
         self.observer.repo_started(display);
         let mut report = RepoReport {
@@ -455,8 +438,14 @@ impl RunCtx<'_> {
             // (unfinished: no `finished_at`), so a run killed right after the move left a
             // branch whose commits are known, not foreign; it is finished once it has moved.
             let journal = repo.journal();
+            record.tip = Some(parent);
+            // Under the repository lock: no other run takes the same number.
             let finished = journal
-                .write(&record)
+                .next_sequence()
+                .and_then(|n| {
+                    record.sequence = n;
+                    journal.write(&record)
+                })
                 .and_then(|()| {
                     repo.update_branch(&branch, parent, previous_tip)
                         .inspect_err(|_| {
@@ -496,6 +485,15 @@ impl RunCtx<'_> {
             RepoStatus::Failed
         } else if report.commits() > 0 {
             RepoStatus::Changed
+        } else if self.writes() && previous_tip.is_some() && previous_tip != Some(parent) {
+            // Nothing left to change (it landed upstream): the branch went back to the base.
+            report.message = Some(format!(
+                "nothing left to change: branch `{branch}` moved back to the base (it was at {}; \
+                 `codefleet rollback {}` puts it back)",
+                previous_tip.map_or_else(String::new, |t| t.to_string()[..10].to_string()),
+                self.run_id
+            ));
+            RepoStatus::Reset
         } else {
             RepoStatus::Unchanged
         };

@@ -120,6 +120,9 @@ pub enum RepoStatus {
     Changed,
     /// Every task ran; nothing changed.
     Unchanged,
+    /// Every task ran and nothing is left to change (the change landed upstream), so the run
+    /// branch moved back to the base; `previous_tip` is where it was, and `rollback` restores it.
+    Reset,
     /// Some task or file failed; what succeeded is kept.
     Failed,
     /// The repository was not run (not a repository, foreign commits, locked...).

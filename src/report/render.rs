@@ -16,6 +16,7 @@ fn status_word(r: &RepoReport) -> &'static str {
     match r.status {
         RepoStatus::Changed => "changed",
         RepoStatus::Unchanged => "unchanged",
+        RepoStatus::Reset => "reset",
         RepoStatus::Failed => "failed",
         RepoStatus::Skipped => "skipped",
         RepoStatus::Interrupted => "interrupted",
@@ -81,7 +82,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         let paint = match r.status {
             RepoStatus::Failed | RepoStatus::Skipped | RepoStatus::Interrupted => (red, reset),
             RepoStatus::Changed => (green, reset),
-            RepoStatus::Unchanged => ("", ""),
+            RepoStatus::Unchanged | RepoStatus::Reset => ("", ""),
         };
         line(row, &mut out, paint);
     }
