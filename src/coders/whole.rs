@@ -3,7 +3,7 @@
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
     Fence, FenceLine, clean_path, fence_line, indent_of, is_blank, is_head, is_marker,
-    is_shell_lang, is_tail, looks_like_path, normalize_path, path_in_line, reply_lines,
+    is_shell_lang, is_tail, normalize_path, path_in_line, reply_lines,
 };
 
 const EXTENSIONLESS: [&str; 14] = [

@@ -916,10 +916,6 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn short(id: git::Oid) -> String {
-    id.to_string().chars().take(10).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;

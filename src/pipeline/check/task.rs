@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
         };
 
         // Fields that only some kinds take.
-        let applies: [(&str, &[&str], &str); 14] = [
+        let applies: [(&str, &[&str], &str); 15] = [
             (
                 "files",
                 &["replace", "prompt", "prompt_file", "ask"],
