@@ -216,11 +216,48 @@ fn udiff_fenced_reply_applies() {
 #[test]
 fn whole_reply_replaces_the_file() {
     let f = Fixture::new(&[("src/app.py", APP), ("README.md", "readme\n")]);
-    let reply = "src/app.py\n```python\nprint('new')\n```\n";
-    let out = f.run(&["--format", "whole", &f.reply(reply)]);
+    let new = APP.replace("'hi'", "'new'");
+    let reply = format!("src/app.py\n```python\n{new}```\n");
+    let out = f.run(&["--format", "whole", &f.reply(&reply)]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert_eq!(f.read("src/app.py"), new);
+    assert_eq!(f.read("README.md"), "readme\n");
+}
+
+#[test]
+fn a_whole_listing_that_is_not_the_whole_file_is_refused() {
+    let f = Fixture::new(&[("src/app.py", APP)]);
+    let elided = "src/app.py\n```python\nfrom flask import Flask\n\n# ... rest of the file unchanged ...\n```\n";
+    let out = f.run(&["--json", "--format", "whole", &f.reply(elided)]);
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    assert_eq!(f.read("src/app.py"), APP, "nothing is written");
+    let record: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(record["status"], "failed");
+    assert!(
+        record["reason"].as_str().is_some_and(
+            |r| r.contains("`# ... rest of the file unchanged ...` stands for omitted code")
+        ),
+        "{record}"
+    );
+}
+
+#[test]
+fn allow_shrink_lets_a_whole_listing_drop_most_of_a_file() {
+    let f = Fixture::new(&[("src/app.py", APP)]);
+    let reply = f.reply("src/app.py\n```python\nprint('new')\n```\n");
+    let out = f.run(&["--format", "whole", "--color", "never", &reply]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(f.read("src/app.py"), APP, "refused: nothing is written");
+    let err = stderr(&out);
+    assert!(
+        err.contains("the listing has 1 line where the file has 7 lines: it drops more"),
+        "{err}"
+    );
+    assert!(err.contains("pass --allow-shrink"), "{err}");
+    let out = f.run(&["--format", "whole", "--allow-shrink", &reply]);
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(f.read("src/app.py"), "print('new')\n");
-    assert_eq!(f.read("README.md"), "readme\n");
 }
 
 #[test]
@@ -702,4 +739,117 @@ fn a_git_diff_round_trips_in_a_real_repository() {
         "",
         "the repository is intact"
     );
+}
+
+/// Every file under `dir` (outside `.git`) with its bytes and whether it is executable.
+fn files_and_modes(dir: &std::path::Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if rel == ".git" {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                let exec = meta.permissions().mode() & 0o111 != 0;
+                out.insert(rel, (fs::read(&p).unwrap(), exec));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn modes_round_trip_through_git_diff_and_match_git_apply() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new(&[
+        ("plain.txt", "a\n"),
+        ("tool.sh", "echo old\n"),
+        ("keep.sh", "echo keep\n"),
+    ]);
+    let dir = f.dir();
+    let chmod =
+        |p: &str, m: u32| fs::set_permissions(dir.join(p), fs::Permissions::from_mode(m)).unwrap();
+    chmod("tool.sh", 0o755);
+    chmod("keep.sh", 0o755);
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "base"]);
+    // A new executable file, a mode-only change, a mode and content change, a rename.
+    f.file("new.sh", "echo new\n");
+    chmod("new.sh", 0o755);
+    chmod("plain.txt", 0o755);
+    f.file("tool.sh", "echo older\n");
+    chmod("tool.sh", 0o644);
+    git(&dir, &["mv", "keep.sh", "moved.sh"]);
+    git(&dir, &["add", "-A"]);
+    let patch = git(&dir, &["diff", "--cached", "-M", "HEAD"]);
+    assert!(patch.contains("new file mode 100755") && patch.contains("old mode 100644"));
+    git(&dir, &["reset", "-q", "--hard", "HEAD"]);
+    assert_eq!(git(&dir, &["status", "--porcelain"]), "");
+    let witness = f.tmp.path().join("witness");
+    let copied = Command::new("cp")
+        .args(["-a", dir.to_str().unwrap(), witness.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+
+    let out = f.run(&[&f.reply(&patch)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(listed.contains("mode 100755 plain.txt\n"), "{listed}");
+    git(&dir, &["add", "-A"]);
+    assert_eq!(git(&dir, &["diff", "--cached", "-M", "HEAD"]), patch);
+
+    git(
+        &witness,
+        &["apply", f.tmp.path().join("reply.txt").to_str().unwrap()],
+    );
+    assert_eq!(
+        files_and_modes(&dir),
+        files_and_modes(&witness),
+        "as git apply leaves it"
+    );
+}
+
+#[test]
+fn a_mode_only_patch_is_not_empty_and_a_symlink_mode_fails_loudly() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new(&[("run.sh", "echo\n")]);
+    let out =
+        f.run(&[&f.reply("diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mode = fs::metadata(f.dir().join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "{mode:o}");
+
+    let out = f.run(&[
+        "--json",
+        &f.reply("diff --git a/run.sh b/run.sh\nold mode 100755\nnew mode 100644\n"),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(r#""kind":"mode""#),
+        "{}",
+        stdout(&out)
+    );
+    let mode = fs::metadata(f.dir().join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0, "{mode:o}");
+
+    let link = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
+    let out = f.run(&["--all-or-nothing", &f.reply(link)]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("mode 120000"), "{}", stderr(&out));
+    assert!(!f.exists("link"), "nothing is written in its place");
 }

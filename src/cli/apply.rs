@@ -17,6 +17,7 @@ use serde_json::json;
 use super::Out;
 use super::args::{ApplyArgs, GlobalArgs};
 use super::logging::color_enabled;
+use crate::coders::modes::ModeChange;
 use crate::coders::{self, Change, EditStatus, Format, Outcome};
 use crate::error::{Error, Exit, Place, closest};
 use crate::settings::{Settings, Verbosity};
@@ -54,27 +55,49 @@ pub fn run(
         format,
         &input.text,
         &files,
-        &coders::ApplyOptions::default(),
+        &coders::ApplyOptions {
+            allow_shrink: args.allow_shrink,
+            ..coders::ApplyOptions::default()
+        },
     );
 
-    let failed_edits = !outcome.all_applied();
-    let nothing = outcome.edits.is_empty() && outcome.suggested_commands.is_empty();
+    // The modes a git patch sets (`new file mode`, `new mode`): the engine carries content only.
+    let modes = if format == Format::Udiff && !coders::udiff_is_reply(&input.text) {
+        coders::modes::modes(&input.text)
+    } else {
+        Vec::new()
+    };
+    let bad_modes: Vec<&ModeChange> = modes
+        .iter()
+        .filter(|m| executable_bit(m.new).is_none())
+        .collect();
+    let failed_edits = !outcome.all_applied() || !bad_modes.is_empty();
+    let nothing =
+        outcome.edits.is_empty() && outcome.suggested_commands.is_empty() && modes.is_empty();
     let hold = args.all_or_nothing && failed_edits;
     let applied: Vec<Applied> = if args.dry_run || hold {
         Vec::new()
     } else {
         files.apply(&outcome.changes)
     };
-    let write_failed = applied.iter().any(|a| a.result.is_err());
+    let moded: Vec<(Applied, u32)> = if args.dry_run || hold {
+        Vec::new()
+    } else {
+        set_modes(&files, &modes, &applied)
+    };
+    let write_failed = applied
+        .iter()
+        .chain(moded.iter().map(|(a, _)| a))
+        .any(|a| a.result.is_err());
 
     // stdout: the JSON records, or the diff, or the list of files written.
     let stdout_color = color_enabled(settings.color.value, is_terminal_stdout());
     let text = if global.json {
-        json_lines(&outcome, &applied, args.dry_run || hold)
+        json_lines(&outcome, &applied, args.dry_run || hold) + &mode_json(&moded)
     } else if args.dry_run {
         dry_run_diff(&files, &outcome.changes, stdout_color)
     } else if settings.verbosity.value > Verbosity::Quiet {
-        written_list(&outcome.changes, &applied)
+        written_list(&outcome.changes, &applied) + &mode_list(&moded)
     } else {
         String::new()
     };
@@ -93,13 +116,29 @@ pub fn run(
             EditStatus::Applied { .. } => None,
         })
         .collect();
-    errors.extend(applied.iter().filter_map(|a| {
-        let reason = a.result.as_ref().err()?;
-        Some(
-            Error::new("E064", format!("`{}` was not written: {reason}", a.path))
-                .exit(Exit::Failed),
+    errors.extend(bad_modes.iter().map(|m| {
+        Error::new(
+            "E063",
+            format!(
+                "`{}`: mode {:o} was not applied: only regular (100644) and executable (100755) files are written",
+                m.path, m.new
+            ),
         )
+        .at(Place::at(&input.path, &input.text, m.line, 0, 0))
+        .exit(Exit::Failed)
     }));
+    errors.extend(
+        applied
+            .iter()
+            .chain(moded.iter().map(|(a, _)| a))
+            .filter_map(|a| {
+                let reason = a.result.as_ref().err()?;
+                Some(
+                    Error::new("E064", format!("`{}` was not written: {reason}", a.path))
+                        .exit(Exit::Failed),
+                )
+            }),
+    );
     if nothing {
         errors.push(
             Error::new("E065", format!("found no edits in {}", input.name))
@@ -119,6 +158,11 @@ pub fn run(
     for command in &outcome.suggested_commands {
         notes.push(format!("the reply suggests running `{command}` (not run)"));
     }
+    if args.dry_run {
+        for m in modes.iter().filter(|m| executable_bit(m.new).is_some()) {
+            notes.push(format!("would set mode {:o} on `{}`", m.new, m.path));
+        }
+    }
     if hold {
         notes.push("nothing was written: some edits failed and --all-or-nothing is set".into());
     } else if args.dry_run {
@@ -135,6 +179,64 @@ pub fn run(
     } else {
         Ok(Exit::Ok)
     }
+}
+
+/// Whether a git mode makes a file executable; `None` for modes `apply` does not write
+/// (symlinks, submodules).
+fn executable_bit(mode: u32) -> Option<bool> {
+    match mode {
+        0o100755 => Some(true),
+        m if m & 0o170000 == 0o100000 => Some(false),
+        _ => None,
+    }
+}
+
+/// Sets the modes a patch names, after its writes: not on a path whose write failed (that
+/// failure is reported) or that the patch deleted.
+fn set_modes(files: &DirFiles, modes: &[ModeChange], applied: &[Applied]) -> Vec<(Applied, u32)> {
+    let mut out = Vec::new();
+    for m in modes {
+        let Some(executable) = executable_bit(m.new) else {
+            continue;
+        };
+        let touched: Vec<&Applied> = applied.iter().filter(|a| a.path == m.path).collect();
+        if touched
+            .iter()
+            .any(|a| a.result.is_err() || a.action == "deleted")
+        {
+            continue;
+        }
+        out.push((files.set_mode(&m.path, executable), m.new));
+    }
+    out
+}
+
+/// `mode 100755 path` for each mode set.
+fn mode_list(moded: &[(Applied, u32)]) -> String {
+    moded
+        .iter()
+        .filter(|(a, _)| a.result.is_ok())
+        .map(|(a, mode)| format!("mode {mode:o} {}\n", a.path))
+        .collect()
+}
+
+/// One JSON Lines record per mode a patch sets.
+fn mode_json(moded: &[(Applied, u32)]) -> String {
+    moded
+        .iter()
+        .map(|(a, mode)| {
+            let record = match &a.result {
+                Ok(()) => json!({
+                    "kind": "mode", "path": a.path, "mode": format!("{mode:o}"), "status": "applied",
+                }),
+                Err(reason) => json!({
+                    "kind": "mode", "path": a.path, "mode": format!("{mode:o}"), "status": "failed",
+                    "reason": reason,
+                }),
+            };
+            record.to_string() + "\n"
+        })
+        .collect()
 }
 
 /// Old paths of renames: the coders also report them as deletes, which the output folds
@@ -277,6 +379,8 @@ fn edit_failure(input: &Input, index: usize, path: &str, line: usize, reason: &s
     let err = Error::new("E063", message).at(place).exit(Exit::Failed);
     if reason.contains("refused") {
         err.hint("nothing was written for this path")
+    } else if reason.contains("allow_shrink") {
+        err.hint("if removing that much is intended, pass --allow-shrink")
     } else {
         err
     }

@@ -121,6 +121,8 @@ pub struct Engine<'a> {
     hunk_offsets: HashMap<String, isize>,
     /// For each failed edit (by report index), what it searched for.
     pub details: HashMap<usize, FailDetail>,
+    /// Whether a `whole` listing may drop more than half of a file's lines.
+    pub allow_shrink: bool,
 }
 
 type Res = Result<(String, &'static str), String>;
@@ -148,6 +150,7 @@ impl<'a> Engine<'a> {
             checks: HashMap::new(),
             hunk_offsets: HashMap::new(),
             details: HashMap::new(),
+            allow_shrink: false,
         }
     }
 
@@ -338,7 +341,7 @@ impl<'a> Engine<'a> {
                 unwrapped,
             } => self.search_replace(index, &path, search, replace, unwrapped.as_ref()),
             Op::Hunk(h) => self.hunk(index, &path, h),
-            Op::Whole { lines } => self.whole(&path, lines),
+            Op::Whole { lines } => self.whole(&path, edit.line, lines),
             Op::Create {
                 lines,
                 final_newline,
@@ -490,7 +493,7 @@ impl<'a> Engine<'a> {
         Ok((path.to_string(), "create"))
     }
 
-    fn whole(&mut self, path: &str, lines: &[String]) -> Res {
+    fn whole(&mut self, path: &str, line: usize, lines: &[String]) -> Res {
         let mut target = path.to_string();
         if !self.exists(path)
             && let Some(rest) = path.strip_prefix("path/to/")
@@ -503,6 +506,14 @@ impl<'a> Engine<'a> {
             }
         }
         self.check(&target)?;
+        let allow_shrink = self.allow_shrink;
+        let old = match &self.slot(&target).content {
+            Content::Text(t) => Some(t.lines.as_slice()),
+            _ => None,
+        };
+        if let Some(why) = super::whole::refusal(&target, lines, old, line + 1, allow_shrink) {
+            return Err(why);
+        }
         if !self.exists(&target) {
             self.set(&target, Content::Text(FileText::new_with(lines.to_vec())));
             return Ok((target, "create"));
@@ -624,8 +635,11 @@ impl<'a> Engine<'a> {
         let resolved;
         let path = if self.exists(path) {
             path
-        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_))) {
-            // A hunk that only adds lines creates the file.
+        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_)))
+            || (hunk.new_file && !hunk.lines.iter().any(|l| matches!(l, HunkLine::Remove(_))))
+        {
+            // A hunk that only adds lines creates the file, as does a `--- /dev/null` one
+            // without `-` lines (its context is the new file's too).
             let lines = hunk.new_lines();
             return self.create(path, 0, &lines, !hunk.new_no_newline, false);
         } else if let Some(p) = self.strip_components(path) {
@@ -928,6 +942,9 @@ fn locate_indent(file: &[String], lines: &[HunkLine], hint: Option<usize>) -> Fo
     })
 }
 
+/// How many ways of shrinking one change's context are tried before giving up.
+const MAX_SHRINK_TRIES: usize = 1024;
+
 fn ambiguous(n: usize) -> String {
     format!(
         "the hunk's lines occur {n} times in `{{path}}` and nothing picks one; add context lines or a line number"
@@ -963,40 +980,56 @@ fn apply_hunk(
             }
         }
     };
-    // 1-2. Exact at the stated line, else exact anywhere nearest to it.
-    match locate_exact(&text.lines, &hunk.lines, hint) {
-        Found::One(i, new) => {
-            finish(text, i, old.len(), new);
-            let at_hint = hint.is_none_or(|h| h == i);
-            return Ok((i, if at_hint { "exact" } else { "nearest" }));
-        }
-        Found::Ambiguous(n) => return Err(ambiguous(n)),
-        Found::None => {}
-    }
-    // 3. Ignoring leading and trailing blank context lines.
-    let lines = &hunk.lines;
-    let lead = lines
-        .iter()
-        .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
-        .count();
-    let trail = lines[lead..]
-        .iter()
-        .rev()
-        .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
-        .count();
-    if lead + trail > 0 && lead + trail < lines.len() {
-        let inner = &lines[lead..lines.len() - trail];
-        let h = hint.map(|h| h + lead);
-        let inner_old = old_of(inner).len();
-        match locate_exact(&text.lines, inner, h) {
+    // 1-3 on the lines as parsed, then on a reply's context lines read whole (the model
+    // dropped their diff space: read as parsed they are a column short, and the relative
+    // indentation below would shift the added lines by that column).
+    let readings = std::iter::once(&hunk.lines).chain(hunk.whole_context.as_ref());
+    for (k, lines) in readings.enumerate() {
+        // 1-2. Exact at the stated line, else exact anywhere nearest to it.
+        match locate_exact(&text.lines, lines, hint) {
             Found::One(i, new) => {
-                finish(text, i, inner_old, new);
-                return Ok((i, "blank-lines"));
+                finish(text, i, old.len(), new);
+                let at_hint = hint.is_none_or(|h| h == i);
+                let strategy = match (k, at_hint) {
+                    (0, true) => "exact",
+                    (0, false) => "nearest",
+                    _ => "whole-line-context",
+                };
+                return Ok((i, strategy));
             }
             Found::Ambiguous(n) => return Err(ambiguous(n)),
             Found::None => {}
         }
+        // 3. Ignoring leading and trailing blank context lines.
+        let lead = lines
+            .iter()
+            .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
+            .count();
+        let trail = lines[lead..]
+            .iter()
+            .rev()
+            .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
+            .count();
+        if lead + trail > 0 && lead + trail < lines.len() {
+            let inner = &lines[lead..lines.len() - trail];
+            let h = hint.map(|h| h + lead);
+            let inner_old = old_of(inner).len();
+            match locate_exact(&text.lines, inner, h) {
+                Found::One(i, new) => {
+                    finish(text, i, inner_old, new);
+                    let strategy = if k == 0 {
+                        "blank-lines"
+                    } else {
+                        "whole-line-context"
+                    };
+                    return Ok((i, strategy));
+                }
+                Found::Ambiguous(n) => return Err(ambiguous(n)),
+                Found::None => {}
+            }
+        }
     }
+    let lines = &hunk.lines;
     // 4. Indentation relative to the first line.
     match locate_indent(&text.lines, lines, hint) {
         Found::One(i, new) => {
@@ -1013,39 +1046,44 @@ fn apply_hunk(
     let mut shift: isize = 0;
     for (gstart, gend, lead_ctx, trail_ctx) in groups {
         let mut placed = false;
-        let max_k = lead_ctx.max(trail_ctx);
-        for k in 0..=max_k {
-            let dl = k.min(lead_ctx);
-            let dt = k.min(trail_ctx);
-            if k > 0 && dl == lead_ctx.min(k - 1) && dt == trail_ctx.min(k - 1) {
-                continue;
-            }
-            let part = &lines[gstart + dl..gend - dt];
-            let part_old = old_of(part);
-            if part_old.is_empty() {
-                break;
-            }
-            let old_before = old_of(&lines[..gstart + dl]).len() as isize;
-            let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
-            let found = match locate_exact(&work.lines, part, h) {
-                Found::None => locate_indent(&work.lines, part, h),
-                other => other,
-            };
-            match found {
-                Found::One(i, new) => {
-                    let new_len = new.len() as isize;
-                    let end_reached = at_end_before(i, part_old.len(), &work);
-                    work.splice(i, i + part_old.len(), new);
-                    if end_reached && hunk.new_no_newline {
-                        work.final_newline = false;
-                    }
-                    shift += new_len - part_old.len() as isize;
-                    first.get_or_insert(i);
-                    placed = true;
-                    break;
+        // Each side shrinks on its own, least context dropped first: a wrong line next to the
+        // change on one side is dropped while the other side still places the change. The
+        // tries are bounded so a hunk of thousands of context lines stays linear-ish.
+        let mut tries = 0usize;
+        'shrink: for dropped in 0..=lead_ctx + trail_ctx {
+            for dl in dropped.saturating_sub(trail_ctx)..=dropped.min(lead_ctx) {
+                let dt = dropped - dl;
+                tries += 1;
+                if tries > MAX_SHRINK_TRIES {
+                    break 'shrink;
                 }
-                Found::Ambiguous(n) => return Err(ambiguous(n)),
-                Found::None => {}
+                let part = &lines[gstart + dl..gend - dt];
+                let part_old = old_of(part);
+                if part_old.is_empty() {
+                    continue;
+                }
+                let old_before = old_of(&lines[..gstart + dl]).len() as isize;
+                let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
+                let found = match locate_exact(&work.lines, part, h) {
+                    Found::None => locate_indent(&work.lines, part, h),
+                    other => other,
+                };
+                match found {
+                    Found::One(i, new) => {
+                        let new_len = new.len() as isize;
+                        let end_reached = at_end_before(i, part_old.len(), &work);
+                        work.splice(i, i + part_old.len(), new);
+                        if end_reached && hunk.new_no_newline {
+                            work.final_newline = false;
+                        }
+                        shift += new_len - part_old.len() as isize;
+                        first.get_or_insert(i);
+                        placed = true;
+                        break 'shrink;
+                    }
+                    Found::Ambiguous(n) => return Err(ambiguous(n)),
+                    Found::None => {}
+                }
             }
         }
         if !placed {

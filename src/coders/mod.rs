@@ -14,6 +14,7 @@ pub mod edit;
 mod engine;
 mod feedback;
 pub mod matching;
+pub mod modes;
 pub mod patch;
 pub mod replace;
 pub mod text;
@@ -199,6 +200,9 @@ pub struct ApplyOptions {
     /// (wrong-file rescue), and `whole`'s only-file rule. `None`: every known file (what
     /// `codefleet apply` wants).
     pub given_files: Option<Vec<String>>,
+    /// Whether a `whole` listing may drop more than half of an existing file's lines (a task
+    /// that asks for removals); else such a listing is refused as not a whole file.
+    pub allow_shrink: bool,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -264,9 +268,12 @@ fn parse_knowing(
                 udiff::parse_patch_file(text)
             }
         }
-        Format::Whole => {
-            whole::parse_items(text, fence, opts.given_files.as_deref().unwrap_or(known))
-        }
+        Format::Whole => whole::parse_items(
+            text,
+            fence,
+            opts.given_files.as_deref().unwrap_or(known),
+            knows,
+        ),
         Format::Patch => patch::parse_items(text),
     }
 }
@@ -275,11 +282,11 @@ fn parse_knowing(
 /// written: the net effect comes back as [`Outcome::changes`].
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
-/// `blank-first-line`, `trailing-blank-lines`, `elision`, `unwrapped` (without a wrapping fence pair), `create`,
-/// `append`; `udiff`: `exact`, `nearest`,
-/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
-/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
-/// `rename`, `copy`.
+/// `blank-first-line`, `trailing-blank-lines`, `elision`, `unwrapped` (without a wrapping fence
+/// pair), `create`, `append`; `udiff`: `exact`, `nearest`, `blank-lines`, `whole-line-context`,
+/// `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`, `create`;
+/// `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`, `rename`,
+/// `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,
@@ -306,6 +313,7 @@ pub fn parse_and_apply(
     };
     let parsed = parse_knowing(format, text, known.as_deref().unwrap_or(&[]), &knows, opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
+    engine.allow_shrink = opts.allow_shrink;
     engine.preload(parsed.items.iter().filter_map(|item| match item {
         edit::Item::Edit(e) => Some(e.path.as_str()),
         edit::Item::Failure(_) => None,
@@ -429,7 +437,7 @@ pub fn detect_format(text: &str) -> Option<Format> {
     if git || headers || udiff::is_reply(text) {
         return Some(Format::Udiff);
     }
-    let parsed = whole::parse_items(text, None, &[]);
+    let parsed = whole::parse_items(text, None, &[], &|_| false);
     if !parsed.edits().is_empty() {
         return Some(Format::Whole);
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
 use crate::git::{self, CommitInfo, FileMode, Identity, Repo, RunRecord, Trailers, TreeChange};
-use crate::pipeline::{OnFail, Pipeline, Task, TaskKind};
+use crate::pipeline::{Atomic, OnFail, Pipeline, Task, TaskKind};
 use crate::plan::{Target, select};
 use crate::report::{
     FileReport, FileStatus, Mode, RepoReport, RepoStatus, RunReport, TaskReport, TaskStatus,
@@ -234,7 +234,7 @@ impl RunCtx<'_> {
         let name = target_name(target);
         let report = match target {
             Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
-            Target::Local(path) => match self.local_repo(path, &display, &name) {
+            Target::Local(path) => match self.local_repo(path, &display, &name, false) {
                 Ok(r) => r,
                 Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
@@ -243,15 +243,7 @@ impl RunCtx<'_> {
                     // The entry stays locked while the run works in it. A remote run branch of
                     // codefleet's own commits is replaced even if this clone's journal is new.
                     Ok((path, codefleet_only, _lock)) => {
-                        let forced = RunOptions {
-                            force: self.options.force || codefleet_only,
-                            ..self.options.clone()
-                        };
-                        let ctx = RunCtx {
-                            options: &forced,
-                            ..*self
-                        };
-                        match ctx.local_repo(&path, &display, &name) {
+                        match self.local_repo(&path, &display, &name, codefleet_only) {
                             Ok(r) => r,
                             Err(e) => RepoReport::skipped(display, name, describe(&e)),
                         }
@@ -264,7 +256,14 @@ impl RunCtx<'_> {
         report
     }
 
-    fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
+    /// `remote_checked`: a clone whose remote run branch holds only codefleet's commits.
+    fn local_repo(
+        &self,
+        path: &Path,
+        display: &str,
+        name: &str,
+        remote_checked: bool,
+    ) -> Result<RepoReport, Error> {
         let repo = crate::plan::open(path)?;
         let base = repo.base(self.options.base.as_deref())?;
         let branch =
@@ -278,23 +277,7 @@ impl RunCtx<'_> {
         };
         let previous_tip = repo.branch_tip(&branch)?;
         if !self.options.force {
-            let foreign = repo.foreign_commits(&branch)?;
-            if let Some(newest) = foreign.first() {
-                return Err(Error::new(
-                    "E302",
-                    format!(
-                        "branch `{branch}` has {} commit{} codefleet did not make (newest {})",
-                        if foreign.len() >= 100 {
-                            "100+".to_string()
-                        } else {
-                            foreign.len().to_string()
-                        },
-                        if foreign.len() == 1 { "" } else { "s" },
-                        short(*newest)
-                    ),
-                )
-                .hint("re-run with --force to replace them, or pick another `branch:`"));
-            }
+            repo.check_run_branch(&branch, base.commit, &self.pipeline.name, remote_checked)?;
         }
         self.observer.repo_started(display);
         let mut report = RepoReport {
@@ -330,11 +313,12 @@ impl RunCtx<'_> {
         );
         let mut parent = base.commit;
         let work_dir = repo.display_path().to_path_buf();
-        // Shell steps' worktree (removed when this goes, whatever happens), the previous task's
-        // undo for a failing check, and why the rest is not run after `on_fail: stop`.
+        // Shell steps' worktree (removed when this goes, whatever happens), the undo of every
+        // commit since the last passing check (or the base), which a failing check takes back
+        // whole, and why the rest is not run after `on_fail: stop`.
         let mut shell = Shell::default();
         Worktree::remove_stale(&repo);
-        let mut undo: Option<Undo> = None;
+        let mut since_gate: Vec<Undo> = Vec::new();
         let mut stopped: Option<String> = None;
         for (index, task) in self.pipeline.tasks.iter().enumerate() {
             if self.interrupt.load(Ordering::SeqCst) {
@@ -375,8 +359,7 @@ impl RunCtx<'_> {
                     (t, Vec::new())
                 }
             };
-            let previous_undo = undo.take();
-            undo = self.settle(
+            let undo = self.settle(
                 &repo,
                 task,
                 name,
@@ -387,7 +370,15 @@ impl RunCtx<'_> {
                 started.elapsed(),
                 report.tasks.len(),
             );
-            let mut undos: Vec<Undo> = previous_undo.into_iter().collect();
+            since_gate.extend(undo);
+            if !matches!(task.kind, TaskKind::Check { .. }) {
+                self.observer.task_finished(display, &task_report);
+                report.tasks.push(task_report);
+                continue;
+            }
+            // A check guards everything since the last one that passed: whatever it does
+            // (pass, revert, stop), the next check starts afresh.
+            let mut undos = std::mem::take(&mut since_gate);
             undos.extend(self.fix_check(
                 &mut shell,
                 &step,
@@ -397,7 +388,7 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut task_report,
             ));
-            if let AfterCheck::Stop(why) = steps::after_check(
+            match steps::after_check(
                 task,
                 &mut task_report,
                 undos,
@@ -406,12 +397,40 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut record,
             ) {
-                stopped = Some(why);
+                AfterCheck::Stop(why) => stopped = Some(why),
+                AfterCheck::Recheck => steps::recheck(
+                    &mut shell,
+                    &step,
+                    (&repo, &overlay, parent),
+                    task,
+                    &mut task_report,
+                ),
+                AfterCheck::Continue => {}
             }
             self.observer.task_finished(display, &task_report);
             report.tasks.push(task_report);
         }
         drop(shell);
+        // `runs` and `show` say what this run did not do: the tasks Ctrl-C or `on_fail: stop`
+        // kept from running, and whether it was interrupted.
+        let not_run: Vec<serde_json::Value> = report
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.status, TaskStatus::Interrupted | TaskStatus::Skipped))
+            .map(|t| {
+                let why = match t.status {
+                    TaskStatus::Interrupted => "interrupted".to_string(),
+                    _ => t.message.clone().unwrap_or_else(|| "skipped".into()),
+                };
+                serde_json::json!({ "name": t.name, "reason": why })
+            })
+            .collect();
+        if !not_run.is_empty() {
+            record.extra.insert("not_run".into(), not_run.into());
+        }
+        if self.interrupt.load(Ordering::SeqCst) {
+            record.extra.insert("interrupted".into(), true.into());
+        }
         let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
@@ -419,8 +438,14 @@ impl RunCtx<'_> {
             // (unfinished: no `finished_at`), so a run killed right after the move left a
             // branch whose commits are known, not foreign; it is finished once it has moved.
             let journal = repo.journal();
+            record.tip = Some(parent);
+            // Under the repository lock: no other run takes the same number.
             let finished = journal
-                .write(&record)
+                .next_sequence()
+                .and_then(|n| {
+                    record.sequence = n;
+                    journal.write(&record)
+                })
                 .and_then(|()| {
                     repo.update_branch(&branch, parent, previous_tip)
                         .inspect_err(|_| {
@@ -460,6 +485,15 @@ impl RunCtx<'_> {
             RepoStatus::Failed
         } else if report.commits() > 0 {
             RepoStatus::Changed
+        } else if self.writes() && previous_tip.is_some() && previous_tip != Some(parent) {
+            // Nothing left to change (it landed upstream): the branch went back to the base.
+            report.message = Some(format!(
+                "nothing left to change: branch `{branch}` moved back to the base (it was at {}; \
+                 `codefleet rollback {}` puts it back)",
+                previous_tip.map_or_else(String::new, |t| t.to_string()[..10].to_string()),
+                self.run_id
+            ));
+            RepoStatus::Reset
         } else {
             RepoStatus::Unchanged
         };
@@ -639,6 +673,8 @@ impl RunCtx<'_> {
             overlay,
             index: repo.index_snapshot(),
         };
+        // Modes a patch sets; every other file keeps the mode it has.
+        let mut modes = std::collections::BTreeMap::new();
         let outcomes: Vec<(String, FileOutcome)> = match &task.kind {
             TaskKind::Replace(r) => {
                 let with = r.replacement(&self.pipeline.context(
@@ -660,7 +696,7 @@ impl RunCtx<'_> {
                     r,
                     &with,
                     &tasks::PerFile {
-                        max_size: policy.max_file_size,
+                        max_size: policy.deterministic_max_file_size(),
                         keep_old: self.options.mode == Mode::DryRun,
                         store: self.writes() && repo.work_dir().is_some(),
                         interrupt: self.interrupt,
@@ -681,11 +717,12 @@ impl RunCtx<'_> {
                 };
                 self.observer.task_started(display, &task.name, 0);
                 match tasks::edit_files(&files, path, format, udiff) {
-                    Ok(outcomes) => {
+                    Ok(edited) => {
                         let paths: std::collections::BTreeSet<&str> =
-                            outcomes.iter().map(|(p, _)| p.as_str()).collect();
+                            edited.outcomes.iter().map(|(p, _)| p.as_str()).collect();
                         report.files_selected = paths.len();
-                        outcomes
+                        modes = edited.modes;
+                        edited.outcomes
                     }
                     Err(message) => {
                         report.status = TaskStatus::Failed;
@@ -722,12 +759,14 @@ impl RunCtx<'_> {
                 return (report, Vec::new());
             }
         };
+        let mut outcomes = outcomes;
+        let held = tasks::hold_back(task.atomic, &mut outcomes);
         let mut changes = Vec::new();
         let diffs = self.options.mode == Mode::DryRun;
         for (path, outcome) in outcomes {
             match outcome {
                 FileOutcome::Unchanged => {}
-                FileOutcome::Skipped(skip) => skip.count(&mut report.skipped),
+                FileOutcome::Skipped(skip) => skip.count(&path, &mut report.skipped),
                 FileOutcome::Interrupted => report.status = TaskStatus::Interrupted,
                 FileOutcome::Failed { message, line } => {
                     let file = FileReport {
@@ -759,9 +798,9 @@ impl RunCtx<'_> {
                     };
                     let diff = diffs.then(|| unified_diff(&path, old.as_deref(), new_bytes));
                     report.files_changed += 1;
-                    let mode = overlay
-                        .paths
+                    let mode = modes
                         .get(&path)
+                        .or_else(|| overlay.paths.get(&path))
                         .copied()
                         .unwrap_or(FileMode::Regular);
                     changes.push(match new {
@@ -777,11 +816,15 @@ impl RunCtx<'_> {
                         },
                         None => TreeChange::Delete { path: path.clone() },
                     });
+                    let message = held.half_edited.contains(&path).then(|| {
+                        "partly edited: some of its edits failed and `atomic: none` keeps the others"
+                            .to_string()
+                    });
                     report.files.push(FileReport {
                         path,
                         status,
                         replacements,
-                        message: None,
+                        message,
                         line: None,
                         diff,
                     });
@@ -792,6 +835,25 @@ impl RunCtx<'_> {
             return (report, Vec::new());
         }
         report.files.sort_by(|a, b| a.path.cmp(&b.path));
+        if !held.held.is_empty() {
+            let why = match task.atomic {
+                Atomic::Task => format!(
+                    "nothing of this task was committed: {} of its files failed, and `atomic: task` holds back the changes to {}",
+                    report.files_failed,
+                    plural(held.held.len(), "file")
+                ),
+                _ => format!(
+                    "{} that failed keep none of this task's edits (`atomic: file`): {}",
+                    plural(held.held.len(), "file"),
+                    held.held.join(", ")
+                ),
+            };
+            report.message = Some(match report.message.take() {
+                Some(m) => format!("{m}; {why}"),
+                None => why,
+            });
+        }
+        report.partial = !changes.is_empty() && report.files_failed > 0;
         // A model task that failed as a whole (a budget, a request) keeps what it changed.
         report.status = if report.files_failed > 0 || report.status == TaskStatus::Failed {
             TaskStatus::Failed
@@ -845,8 +907,13 @@ impl RunCtx<'_> {
     }
 }
 
-fn short(id: git::Oid) -> String {
-    id.to_string().chars().take(10).collect()
+/// `1 file`, `2 files`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::git::{FileMode, Repo};
-use crate::pipeline::{FileFilter, Policy, Replace};
+use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
 use crate::plan::{Skip, content_skip};
 use crate::workspace::check_relative;
 
@@ -179,10 +179,12 @@ pub(crate) fn replace_files(
 }
 
 /// The coders' [`Replacer`] for a checked `replace:`: a plain literal keeps the fast literal
-/// search; otherwise the pipeline's compiled pattern (escaping and flags included) is used as
-/// is, with `$1` expanding only for a regex `find`.
-fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
-    let plain_literal = !replace.is_regex && replace.regex.as_str() == regex::escape(&replace.find);
+/// search; otherwise the pipeline's pattern (escaping included) is compiled again with the
+/// task's flags, with `$1` expanding only for a regex `find`.
+pub(crate) fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
+    let plain_literal = !replace.is_regex
+        && !replace.case_insensitive
+        && replace.regex.as_str() == regex::escape(&replace.find);
     if plain_literal {
         return Replacer::new(
             &replace.find,
@@ -198,6 +200,7 @@ fn replacer(replace: &Replace, with: &str) -> Result<Replacer, String> {
         with,
         ReplaceOptions {
             regex: true,
+            case_insensitive: replace.case_insensitive,
             literal_replacement: !replace.is_regex,
             max_count: replace.max_count,
             ..ReplaceOptions::default()
@@ -250,7 +253,7 @@ impl Files for OverlayFiles<'_> {
         }
         if self
             .reader
-            .too_large(self.repo, &path, self.policy.max_file_size)
+            .too_large(self.repo, &path, self.policy.deterministic_max_file_size())
         {
             return Err(format!(
                 "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
@@ -267,6 +270,14 @@ impl Files for OverlayFiles<'_> {
     }
 }
 
+/// What a `patch:` or `edits:` file did: each file's outcome, and the mode each written file
+/// gets where it is not simply the mode it had (a patch's `new file mode`/`new mode`, a
+/// renamed file's old mode).
+pub(crate) struct Edited {
+    pub outcomes: Vec<(String, FileOutcome)>,
+    pub modes: std::collections::BTreeMap<String, FileMode>,
+}
+
 /// Applies a `patch:` or `edits:` file through the coders. `Err` is a failure of the whole task
 /// (the file cannot be read, its format not recognised).
 pub(crate) fn edit_files(
@@ -274,7 +285,7 @@ pub(crate) fn edit_files(
     source: &Path,
     format: Option<Format>,
     udiff: UdiffInput,
-) -> Result<Vec<(String, FileOutcome)>, String> {
+) -> Result<Edited, String> {
     let bytes =
         std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
     let text = String::from_utf8(bytes)
@@ -294,6 +305,7 @@ pub(crate) fn edit_files(
     };
     let outcome = coders::parse_and_apply(format, &text, files, &options);
     let mut out = Vec::new();
+    let mut modes = std::collections::BTreeMap::new();
     for edit in &outcome.edits {
         if let EditStatus::Failed { reason } = &edit.status {
             out.push((
@@ -313,13 +325,25 @@ pub(crate) fn edit_files(
     for change in outcome.changes {
         match change {
             Change::Write { path, content, .. }
-                if content.len() as u64 > files.policy.max_file_size =>
+                if content.len() as u64 > files.policy.deterministic_max_file_size() =>
             {
                 let message = super::model::too_large_new(&path, content.len(), files.policy);
                 let line = None;
                 out.push((path, FileOutcome::Failed { message, line }));
             }
-            Change::Write { path, content, .. } => {
+            Change::Write {
+                path,
+                content,
+                renamed_from,
+                ..
+            } => {
+                // A renamed file keeps its mode unless the patch sets one (below).
+                if let Some(mode) = renamed_from
+                    .as_ref()
+                    .and_then(|from| files.reader.overlay.paths.get(from))
+                {
+                    modes.insert(path.clone(), *mode);
+                }
                 let old = files.read(&path);
                 out.push((
                     path,
@@ -355,5 +379,135 @@ pub(crate) fn edit_files(
             }
         }
     }
-    Ok(out)
+    if format == Format::Udiff && !coders::udiff_is_reply(&text) {
+        patch_modes(files, &text, source, &mut out, &mut modes);
+    }
+    Ok(Edited {
+        outcomes: out,
+        modes,
+    })
+}
+
+/// The modes a git patch sets: recorded for the files it writes; a file whose mode alone
+/// changes becomes a change of its own (same content, new mode), checked by the same policy.
+/// Only regular and executable files: a patch that makes a symlink or a submodule fails
+/// that file rather than writing a plain file in its place.
+fn patch_modes(
+    files: &OverlayFiles<'_>,
+    text: &str,
+    source: &Path,
+    out: &mut Vec<(String, FileOutcome)>,
+    modes: &mut std::collections::BTreeMap<String, FileMode>,
+) {
+    let written: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter(|(_, o)| matches!(o, FileOutcome::Changed { new: Some(_), .. }))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let deleted = |p: &str| {
+        out.iter()
+            .any(|(q, o)| q == p && matches!(o, FileOutcome::Changed { new: None, .. }))
+    };
+    let mut extra = Vec::new();
+    for m in coders::modes::modes(text) {
+        let fail = |message: String| {
+            (
+                m.path.clone(),
+                FileOutcome::Failed {
+                    message,
+                    line: None,
+                },
+            )
+        };
+        let mode = match FileMode::from_bits(m.new as i32) {
+            Some(mode @ (FileMode::Regular | FileMode::Executable)) => mode,
+            _ => {
+                extra.push(fail(format!(
+                    "mode {:o} (line {} of {}) is not a regular or executable file; a patch task writes only those",
+                    m.new,
+                    m.line,
+                    source.display()
+                )));
+                continue;
+            }
+        };
+        if deleted(&m.path) {
+            continue;
+        }
+        if written.contains(&m.path) {
+            modes.insert(m.path, mode);
+            continue;
+        }
+        // A mode-only change of a file the patch does not otherwise touch.
+        if files.reader.overlay.paths.get(&m.path) == Some(&mode) {
+            continue;
+        }
+        if let Err(why) = files.check_write(&m.path) {
+            extra.push(fail(why));
+            continue;
+        }
+        let Some(bytes) = files.read(&m.path) else {
+            extra.push(fail(format!(
+                "cannot change the mode of `{}` (line {} of {}): no such file",
+                m.path,
+                m.line,
+                source.display()
+            )));
+            continue;
+        };
+        modes.insert(m.path.clone(), mode);
+        extra.push((
+            m.path,
+            FileOutcome::Changed {
+                old: Some(bytes.clone()),
+                new: Some(Stored::Bytes(bytes)),
+                replacements: None,
+            },
+        ));
+    }
+    out.extend(extra);
+}
+
+/// What a task's `atomic:` held back when some of its files failed.
+#[derive(Debug, Default)]
+pub(crate) struct HeldBack {
+    /// Files whose changes are not committed because an edit failed.
+    pub held: Vec<String>,
+    /// Files committed although some of their edits failed (`atomic: none`).
+    pub half_edited: Vec<String>,
+}
+
+/// Applies `atomic` to a task's outcomes: with any failure, `task` drops every change, `file`
+/// drops the changes of each file that also failed, `none` keeps them (and names the files
+/// left half-edited).
+pub(crate) fn hold_back(atomic: Atomic, outcomes: &mut Vec<(String, FileOutcome)>) -> HeldBack {
+    let failed: std::collections::BTreeSet<String> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, FileOutcome::Failed { .. }))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut out = HeldBack::default();
+    if failed.is_empty() {
+        return out;
+    }
+    outcomes.retain(|(path, outcome)| {
+        if !matches!(outcome, FileOutcome::Changed { .. }) {
+            return true;
+        }
+        let drop = match atomic {
+            Atomic::Task => true,
+            Atomic::File => failed.contains(path),
+            Atomic::None => {
+                if failed.contains(path) {
+                    out.half_edited.push(path.clone());
+                }
+                false
+            }
+        };
+        if drop {
+            out.held.push(path.clone());
+        }
+        !drop
+    });
+    out
 }

@@ -350,6 +350,7 @@ mod tests {
                     udiff: UdiffInput::Reply,
                     fence: Some(fence.clone()),
                     given_files: Some(vec!["mathweb/app.py".into()]),
+                    allow_shrink: false,
                 },
             );
             assert!(

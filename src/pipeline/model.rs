@@ -13,7 +13,9 @@ use regex::Regex;
 use super::template::Template;
 use crate::coders::Format;
 
-pub use super::file::{OnFailName as OnFail, PerName as Per, ProviderName as Provider};
+pub use super::file::{
+    AtomicName as Atomic, OnFailName as OnFail, PerName as Per, ProviderName as Provider,
+};
 
 /// A place in the pipeline file (1-based line and column; 0 when built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,6 +57,20 @@ pub struct Pipeline {
     pub pr: PullRequest,
     /// The tasks, in order.
     pub tasks: Vec<Task>,
+    /// Which defaultable fields the file set; the settings (`default_branch_template`,
+    /// `author`, `model.concurrency`) fill only the others.
+    pub explicit: Explicit,
+}
+
+/// The pipeline fields that have a setting as their default, and whether the file set them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Explicit {
+    /// `branch:` was given.
+    pub branch: bool,
+    /// `commit.author` was given.
+    pub author: bool,
+    /// `model.concurrency` was given.
+    pub model_concurrency: bool,
 }
 
 impl Pipeline {
@@ -86,6 +102,7 @@ impl Pipeline {
             },
             tasks,
             name,
+            explicit: Explicit::default(),
         }
     }
 
@@ -134,6 +151,21 @@ pub struct Author {
     pub name: String,
     /// Email address.
     pub email: String,
+}
+
+impl Author {
+    /// Parses `Name <email>`, as `commit.author` and the `author` setting are written.
+    pub fn parse(text: &str) -> Option<Author> {
+        let rest = text.trim().strip_suffix('>')?;
+        let (name, email) = rest.rsplit_once('<')?;
+        let (name, email) = (name.trim(), email.trim());
+        (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(|| {
+            Author {
+                name: name.to_string(),
+                email: email.to_string(),
+            }
+        })
+    }
 }
 
 impl Default for Author {
@@ -199,8 +231,11 @@ pub struct Budget {
 /// What edits may touch.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Larger files are neither read for a model nor edited.
+    /// Larger files are never sent to a model nor edited by one.
     pub max_file_size: u64,
+    /// The pipeline set `max_file_size`: only then does it bind deterministic tasks too
+    /// (`replace`, `patch`, `edits`, `run`), which, like fastmod, have no limit by default.
+    pub max_file_size_set: bool,
     /// Edits may create files.
     pub allow_create: bool,
     /// Edits may delete files.
@@ -209,6 +244,18 @@ pub struct Policy {
     pub deny_patterns: Vec<String>,
     /// The compiled denied globs.
     pub deny: GlobSet,
+}
+
+impl Policy {
+    /// The size limit of deterministic tasks: `max_file_size` when the pipeline set it,
+    /// else none (a model's context is what the default limit protects).
+    pub fn deterministic_max_file_size(&self) -> u64 {
+        if self.max_file_size_set {
+            self.max_file_size
+        } else {
+            u64::MAX
+        }
+    }
 }
 
 /// Globs always denied, whatever the pipeline says: `.git` and the secret-looking files of
@@ -224,6 +271,7 @@ impl Default for Policy {
         let patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
         Policy {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size_set: false,
             allow_create: true,
             allow_delete: false,
             deny: super::check::glob_set(&patterns).unwrap_or_else(|_| GlobSet::empty()),
@@ -296,11 +344,16 @@ pub struct Task {
     pub model: Model,
     /// Send files that look like they hold a private key or credential to the model anyway.
     pub allow_secrets: bool,
+    /// A `whole` listing may drop more than half of a file's lines (`prompt` tasks).
+    pub allow_shrink: bool,
+    /// What a failed edit takes down with it (`atomic:`; see [`TaskKind::default_atomic`]).
+    pub atomic: Atomic,
 }
 
 impl Task {
     /// A task with default model settings and no file filter, for building pipelines in code.
     pub fn new(name: impl Into<String>, kind: TaskKind) -> Task {
+        let kind_atomic = kind.default_atomic();
         Task {
             name: name.into(),
             pos: Pos::default(),
@@ -311,6 +364,8 @@ impl Task {
                 ..Model::default()
             },
             allow_secrets: false,
+            allow_shrink: false,
+            atomic: kind_atomic,
         }
     }
 
@@ -366,6 +421,17 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// `atomic:` when the task does not say: `task` for a patch (like `git apply`, a patch is
+    /// one change that applies whole or not at all); `file` for the others, whose edits are
+    /// usually independent per file, so what applies lands, yet no file is left half-edited
+    /// (a file with half its edits rarely builds).
+    pub fn default_atomic(&self) -> Atomic {
+        match self {
+            TaskKind::Patch { .. } => Atomic::Task,
+            _ => Atomic::File,
+        }
+    }
+
     /// The kind's name as written in a pipeline.
     pub fn name(&self) -> &'static str {
         match self {
@@ -407,6 +473,9 @@ pub struct Replace {
     pub with: Template,
     /// At most this many replacements per file.
     pub max_count: Option<usize>,
+    /// Match case-insensitively (`case_insensitive: true`). `regex` is compiled with it, but
+    /// its `as_str()` does not carry the flag, so whoever recompiles the pattern must pass it.
+    pub case_insensitive: bool,
 }
 
 impl Replace {
@@ -430,6 +499,7 @@ impl Replace {
             is_regex: false,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 
@@ -441,6 +511,7 @@ impl Replace {
             is_regex: true,
             with: Template::text(with),
             max_count: None,
+            case_insensitive: false,
         })
     }
 }

@@ -37,14 +37,96 @@ impl Target {
         }
     }
 
-    /// What `--shard` hashes: the URL, or the path as resolved (not canonicalised, so every
-    /// machine of a CI matrix computes the same split from the same pipeline).
-    pub fn identity(&self) -> String {
+    /// What `--shard` hashes, the same however the repository was spelled and wherever the
+    /// job started: a local repository's real path (symlinks, `.` and `..` resolved) relative
+    /// to `anchor`, the real directory of the pipeline (so machines laying out the pipeline
+    /// and the fleet alike split alike, whatever their absolute paths); a URL normalised by
+    /// [`url_identity`].
+    pub fn identity(&self, anchor: &Path) -> String {
         match self {
-            Target::Local(p) => p.display().to_string(),
-            Target::Remote(r) => r.url.trim_end_matches('/').to_string(),
+            Target::Local(p) => relative_to(&real(p), &real(anchor)),
+            Target::Remote(r) => url_identity(&r.url),
             Target::Unsupported { name, .. } => name.clone(),
         }
+    }
+}
+
+/// `path` made absolute and resolved (`canonicalize`), or, for a path that does not exist,
+/// made absolute against the current directory and cleaned of `.` and `..` by hand.
+fn real(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let abs = std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` (both absolute), `/`-separated, with `..` where it leaves `base`;
+/// `.` for `base` itself.
+fn relative_to(path: &Path, base: &Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// A repository URL reduced to what names the repository: no scheme and no user or token
+/// (`https://x-access-token:…@github.com/a/b`, `ssh://git@github.com/a/b` and
+/// `git@github.com:a/b` are one repository), the host in lower case, and no trailing `/` or
+/// `.git`. The path keeps its case: servers may tell `A/b` from `a/b`.
+pub fn url_identity(url: &str) -> String {
+    let url = url.trim();
+    let (rest, scp) = match url.find("://") {
+        Some(i) => (&url[i + 3..], false),
+        None => (url, true),
+    };
+    let (authority, path) = if scp {
+        // `user@host:path`; a plain path (no `:` before any `/`) is kept whole.
+        match rest.find(':') {
+            Some(i) if !rest[..i].contains('/') => (&rest[..i], &rest[i + 1..]),
+            _ => ("", rest),
+        }
+    } else {
+        match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        }
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_ascii_lowercase();
+    let mut path = path.trim_end_matches('/');
+    if let Some(p) = path.strip_suffix(".git") {
+        path = p.trim_end_matches('/');
+    }
+    let path = path.trim_start_matches('/');
+    if host.is_empty() {
+        format!("/{path}")
+    } else {
+        format!("{host}/{path}")
     }
 }
 
@@ -53,14 +135,28 @@ impl Target {
 pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
     let mut out = Vec::new();
     if !overrides.is_empty() {
-        out.extend(overrides.iter().map(|p| {
+        // `--repo` takes what `repos:` takes: a URL, a glob of checkouts, a list file (a
+        // regular file), or a checkout.
+        for p in overrides {
             let text = p.to_string_lossy();
             if is_url(&text) {
-                url_target(&text, None)
+                out.push(url_target(&text, None));
+            } else if is_glob(&text) {
+                let found = expand(&text)?;
+                if found.is_empty() {
+                    return Err(Error::new(
+                        "E301",
+                        format!("`--repo {text}` matches no repository"),
+                    )
+                    .hint("a glob of local checkouts looks like `../services/*`"));
+                }
+                out.extend(found);
+            } else if p.is_file() {
+                out.extend(read_list(p)?);
             } else {
-                Target::Local(p.clone())
+                out.push(Target::Local(p.clone()));
             }
-        }));
+        }
     } else if sources.is_empty() {
         out.push(Target::Local(PathBuf::from(".")));
     } else {
@@ -86,7 +182,7 @@ pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Targ
     let mut urls = std::collections::HashSet::new();
     out.retain(|t| match t {
         Target::Local(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
-        Target::Remote(r) => urls.insert(r.url.trim_end_matches('/').to_string()),
+        Target::Remote(r) => urls.insert(url_identity(&r.url)),
         Target::Unsupported { .. } => true,
     });
     Ok(out)
@@ -105,9 +201,12 @@ fn url_target(url: &str, git_ref: Option<String>) -> Target {
     })
 }
 
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{'])
+}
+
 /// Expands a glob of checkouts (`../services/*`), component by component; results sorted.
 fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
-    let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
     let mut roots = vec![PathBuf::new()];
     let mut started = false;
     for comp in pattern.split('/') {
@@ -258,20 +357,21 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize), Error> {
 }
 
 /// Shard `k` of `n` of the targets, in resolved order. A repository's shard depends only on
-/// a stable hash of its identity (URL or path) and `n`, never on its position: the shards are
-/// disjoint, cover everything, and adding or removing a repository moves no other one.
-pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
+/// a stable hash of its [`Target::identity`] (against `anchor`, the pipeline's directory) and
+/// `n`, never on its position or spelling: the shards are disjoint, cover everything, and
+/// adding or removing a repository moves no other one.
+pub fn shard(targets: Vec<Target>, k: usize, n: usize, anchor: &Path) -> Vec<Target> {
     targets
         .into_iter()
-        .filter(|t| shard_of(t, n) == k)
+        .filter(|t| shard_of(t, n, anchor) == k)
         .collect()
 }
 
 /// The 1-based shard of `n` that `target` falls in.
-pub fn shard_of(target: &Target, n: usize) -> usize {
+pub fn shard_of(target: &Target, n: usize, anchor: &Path) -> usize {
     let n = n.max(1) as u64;
     // The high bits of FNV-1a mix better than its low ones.
-    let h = crate::git::fnv1a(target.identity().as_bytes());
+    let h = crate::git::fnv1a(target.identity(anchor).as_bytes());
     ((h ^ (h >> 32)) % n) as usize + 1
 }
 
@@ -286,12 +386,12 @@ mod shard_tests {
             .collect();
         let mut seen = Vec::new();
         for k in 1..=3 {
-            seen.extend(shard(all.clone(), k, 3));
+            seen.extend(shard(all.clone(), k, 3, Path::new(".")));
         }
         seen.sort_by_key(Target::display);
         assert_eq!(seen, all);
         assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
-        assert_eq!(shard(all.clone(), 1, 1), all);
+        assert_eq!(shard(all.clone(), 1, 1, Path::new(".")), all);
         for bad in ["0/4", "5/4", "x", "1/0", "2"] {
             assert_eq!(parse_shard(bad).unwrap_err().code, "E095", "{bad}");
         }
@@ -344,10 +444,10 @@ mod shard_stability {
         after.insert(17, url_target("https://github.com/acme/new.git", None));
         for n in [2, 3, 8] {
             for k in 1..=n {
-                let old = shard(before.clone(), k, n);
-                let new: Vec<Target> = shard(after.clone(), k, n)
+                let old = shard(before.clone(), k, n, Path::new("."));
+                let new: Vec<Target> = shard(after.clone(), k, n, Path::new("."))
                     .into_iter()
-                    .filter(|t| t.identity() != "https://github.com/acme/new.git")
+                    .filter(|t| t.identity(Path::new(".")) != "github.com/acme/new")
                     .collect();
                 assert_eq!(old, new, "shard {k}/{n} changed");
             }
@@ -358,8 +458,57 @@ mod shard_stability {
     fn shards_are_balanced() {
         let all = urls(800);
         for k in 1..=4 {
-            let size = shard(all.clone(), k, 4).len();
+            let size = shard(all.clone(), k, 4, Path::new(".")).len();
             assert!((150..=250).contains(&size), "shard {k}/4 has {size} of 800");
         }
+    }
+
+    #[test]
+    fn one_repository_spelled_many_ways_has_one_identity() {
+        let one = "github.com/acme/x";
+        for url in [
+            "https://github.com/acme/x",
+            "https://github.com/acme/x.git",
+            "https://github.com/acme/x/",
+            "https://github.com/acme/x.git/",
+            "HTTPS://GitHub.COM/acme/x.git",
+            "https://x-access-token:secret@github.com/acme/x.git",
+            "ssh://git@github.com/acme/x.git",
+            "git@github.com:acme/x.git",
+        ] {
+            assert_eq!(url_identity(url), one, "{url}");
+        }
+        assert_ne!(url_identity("https://github.com/acme/X"), one);
+        assert_eq!(url_identity("file:///srv/git/x.git"), "/srv/git/x");
+        assert_eq!(
+            url_identity("http://127.0.0.1:8080/x.git"),
+            "127.0.0.1:8080/x"
+        );
+    }
+
+    #[test]
+    fn local_identities_are_relative_to_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("fleet/a")).unwrap();
+        std::fs::create_dir_all(root.join("pipelines")).unwrap();
+        let anchor = root.join("pipelines");
+        for spelling in [
+            root.join("fleet/a"),
+            root.join("fleet/./a/"),
+            root.join("pipelines/../fleet/a"),
+        ] {
+            assert_eq!(
+                Target::Local(spelling.clone()).identity(&anchor),
+                "../fleet/a",
+                "{}",
+                spelling.display()
+            );
+        }
+        assert_eq!(Target::Local(anchor.clone()).identity(&anchor), ".");
+        assert_eq!(
+            Target::Local(root.join("gone/../missing")).identity(&anchor),
+            "../missing"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use globset::GlobSet;
 
 use crate::pipeline::FileFilter;
-use crate::report::SkippedFiles;
+use crate::report::{SkipReason, SkippedFile, SkippedFiles};
 use crate::workspace::is_binary;
 
 /// Why the policy leaves a file alone.
@@ -20,13 +20,30 @@ pub enum Skip {
 }
 
 impl Skip {
-    /// Counts one skip.
-    pub fn count(self, into: &mut SkippedFiles) {
-        match self {
-            Skip::Denied => into.denied += 1,
-            Skip::TooLarge => into.too_large += 1,
-            Skip::Binary => into.binary += 1,
-        }
+    /// Counts one skip of `path` and lists it with its reason.
+    pub fn count(self, path: &str, into: &mut SkippedFiles) {
+        let reason = match self {
+            Skip::Denied => {
+                into.denied += 1;
+                SkipReason::Denied
+            }
+            Skip::TooLarge => {
+                into.too_large += 1;
+                SkipReason::TooLarge
+            }
+            Skip::Binary => {
+                into.binary += 1;
+                SkipReason::Binary
+            }
+        };
+        let at = into.files.partition_point(|f| f.path.as_str() < path);
+        into.files.insert(
+            at,
+            SkippedFile {
+                path: path.to_string(),
+                reason,
+            },
+        );
     }
 }
 
@@ -44,7 +61,7 @@ pub fn select<'a>(
             continue;
         }
         if deny.is_match(path) {
-            Skip::Denied.count(skipped);
+            Skip::Denied.count(path, skipped);
             continue;
         }
         out.push(path.to_string());

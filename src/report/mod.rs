@@ -47,6 +47,40 @@ pub struct RunReport {
     pub totals: Totals,
     /// The process exit code the run implies (0, 1, 3 or 130).
     pub exit_code: i32,
+    /// What the run noticed that is not a failure but may be a mistake (a task's `files:`
+    /// that matched no file in any repository).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// When one command ran several pipelines: each pipeline's own report. The fields above
+    /// then cover them all (`pipeline` and `run_id` joined with `+`, every repository,
+    /// totals and exit code over everything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<RunReport>,
+}
+
+/// Something a run noticed that is not a failure but may be a mistake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Warning {
+    /// The pipeline it is about (in a report of several pipelines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// The task it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// What was noticed.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = &self.pipeline {
+            write!(f, "pipeline `{p}`: ")?;
+        }
+        if let Some(t) = &self.task {
+            write!(f, "task `{t}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// Sums over a run.
@@ -64,6 +98,9 @@ pub struct Totals {
     pub files_changed: usize,
     /// Files that failed, summed over tasks.
     pub files_failed: usize,
+    /// Files tasks left alone by policy (denied, too large, binary), summed over tasks.
+    #[serde(default)]
+    pub files_skipped: usize,
     /// Tasks that failed, over all repositories.
     pub tasks_failed: usize,
     /// Tasks not run (a kind this version does not run), over all repositories.
@@ -83,6 +120,9 @@ pub enum RepoStatus {
     Changed,
     /// Every task ran; nothing changed.
     Unchanged,
+    /// Every task ran and nothing is left to change (the change landed upstream), so the run
+    /// branch moved back to the base; `previous_tip` is where it was, and `rollback` restores it.
+    Reset,
     /// Some task or file failed; what succeeded is kept.
     Failed,
     /// The repository was not run (not a repository, foreign commits, locked...).
@@ -245,7 +285,8 @@ pub enum TaskStatus {
     Changed,
     /// It changed nothing: no commit.
     Unchanged,
-    /// It failed as a whole, or some of its files failed (the others are committed).
+    /// It failed as a whole, or some of its files failed (what its `atomic:` lets through of
+    /// the others is committed, and `partial` says so).
     Failed,
     /// Not run (a kind this version does not run, or an earlier stop).
     Skipped,
@@ -256,7 +297,7 @@ pub enum TaskStatus {
 }
 
 /// Files a task left alone, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedFiles {
     /// Matched a deny glob of the policy.
     pub denied: usize,
@@ -264,12 +305,47 @@ pub struct SkippedFiles {
     pub too_large: usize,
     /// Binary (a NUL byte in the first 8 KiB).
     pub binary: usize,
+    /// Each file left alone and why, sorted by path: a skip is never silent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SkippedFile>,
 }
 
 impl SkippedFiles {
     /// The sum.
     pub fn total(&self) -> usize {
         self.denied + self.too_large + self.binary
+    }
+}
+
+/// One file a task left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SkippedFile {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why the policy left a file alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A deny glob of the policy matches it.
+    Denied,
+    /// Larger than the policy's `max_file_size`.
+    TooLarge,
+    /// Binary content.
+    Binary,
+}
+
+impl SkipReason {
+    /// The reason in words, for the summaries.
+    pub fn words(self) -> &'static str {
+        match self {
+            SkipReason::Denied => "denied by the policy",
+            SkipReason::TooLarge => "larger than the policy's max_file_size",
+            SkipReason::Binary => "binary",
+        }
     }
 }
 
@@ -294,6 +370,10 @@ pub struct TaskReport {
     pub files_changed: usize,
     /// Files it failed on.
     pub files_failed: usize,
+    /// True when what the task changed was committed (or, without writing, would be) while
+    /// some of its files failed: the task applied only in part (see the task's `atomic:`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     /// Files left alone by policy.
     pub skipped: SkippedFiles,
     /// Changed and failed files, sorted by path.
@@ -310,9 +390,15 @@ pub struct TaskReport {
     /// The command of a `run` or `check` task and how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
-    /// For a failed `check` that reverted the task before it: that task's name.
+    /// For a failed `check` that reverted tasks (every one since the last passing check, each
+    /// shown as `reverted`): the first of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverted: Option<String>,
+    /// For a failed `check` the revert did not make good (`on_fail: stop`, nothing to revert,
+    /// or the check still failing after the revert): why the repository is neither pushed nor
+    /// given a pull request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<String>,
     /// Shell commands the model's replies suggested (`prompt`): reported, never run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested_commands: Vec<String>,
@@ -380,6 +466,7 @@ impl TaskReport {
             files_selected: 0,
             files_changed: 0,
             files_failed: 0,
+            partial: false,
             skipped: SkippedFiles::default(),
             files: Vec::new(),
             model: None,
@@ -387,6 +474,7 @@ impl TaskReport {
             answers: Vec::new(),
             command: None,
             reverted: None,
+            held_back: None,
             suggested_commands: Vec::new(),
             secrets_sent: Vec::new(),
         }
@@ -555,6 +643,82 @@ impl RunReport {
             repos,
             totals,
             exit_code,
+            warnings: Vec::new(),
+            pipelines: Vec::new(),
+        }
+    }
+
+    /// The one document for the reports of one command: the report itself when there is one;
+    /// for several pipelines, a report over all of them holding each under `pipelines`.
+    pub fn combine(mut reports: Vec<RunReport>) -> Option<RunReport> {
+        if reports.len() <= 1 {
+            return reports.pop();
+        }
+        let join = |f: fn(&RunReport) -> &str| reports.iter().map(f).collect::<Vec<_>>().join("+");
+        let mut all = RunReport::new(
+            join(|r| &r.run_id),
+            join(|r| &r.pipeline),
+            reports[0].mode,
+            reports.iter().any(|r| r.interrupted),
+            reports
+                .iter()
+                .flat_map(|r| r.repos.iter().cloned())
+                .collect(),
+        );
+        all.warnings = reports
+            .iter()
+            .flat_map(|r| {
+                r.warnings.iter().map(|w| Warning {
+                    pipeline: Some(r.pipeline.clone()),
+                    ..w.clone()
+                })
+            })
+            .collect();
+        all.pipelines = reports;
+        Some(all)
+    }
+
+    /// Warns about each of `tasks` (the tasks with a `files:` list) that ran somewhere yet
+    /// matched no file in any repository of the report, and drops such warnings that no longer
+    /// hold (a merged shard matched files).
+    pub fn warn_unmatched_files<'a>(&mut self, tasks: impl IntoIterator<Item = &'a str>) {
+        const MESSAGE: &str = "`files:` matched no file in any repository";
+        let matched = |name: &str| -> Option<bool> {
+            let runs: Vec<&TaskReport> = self
+                .repos
+                .iter()
+                .flat_map(|r| r.tasks.iter().filter(|t| t.name == name))
+                .collect();
+            (!runs.is_empty()).then(|| {
+                runs.iter()
+                    .any(|t| t.files_selected + t.skipped.total() > 0)
+            })
+        };
+        let mut kept: Vec<Warning> = std::mem::take(&mut self.warnings)
+            .into_iter()
+            .filter(|w| w.message != MESSAGE || w.task.as_deref().and_then(matched) != Some(true))
+            .collect();
+        for name in tasks {
+            let known = kept
+                .iter()
+                .any(|w| w.message == MESSAGE && w.task.as_deref() == Some(name));
+            if !known && matched(name) == Some(false) {
+                kept.push(Warning {
+                    pipeline: None,
+                    task: Some(name.to_string()),
+                    message: MESSAGE.to_string(),
+                });
+            }
+        }
+        self.warnings = kept;
+    }
+
+    /// The per-pipeline reports a document holds: itself, or those under `pipelines`.
+    pub fn split(self) -> Vec<RunReport> {
+        if self.pipelines.is_empty() {
+            vec![self]
+        } else {
+            self.pipelines
         }
     }
 
@@ -579,6 +743,7 @@ impl RunReport {
             totals.commits += r.commits();
             totals.files_changed += r.files_changed();
             totals.files_failed += r.files_failed();
+            totals.files_skipped += r.tasks.iter().map(|t| t.skipped.total()).sum::<usize>();
             totals.tasks_failed += r
                 .tasks
                 .iter()

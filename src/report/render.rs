@@ -16,6 +16,7 @@ fn status_word(r: &RepoReport) -> &'static str {
     match r.status {
         RepoStatus::Changed => "changed",
         RepoStatus::Unchanged => "unchanged",
+        RepoStatus::Reset => "reset",
         RepoStatus::Failed => "failed",
         RepoStatus::Skipped => "skipped",
         RepoStatus::Interrupted => "interrupted",
@@ -81,7 +82,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         let paint = match r.status {
             RepoStatus::Failed | RepoStatus::Skipped | RepoStatus::Interrupted => (red, reset),
             RepoStatus::Changed => (green, reset),
-            RepoStatus::Unchanged => ("", ""),
+            RepoStatus::Unchanged | RepoStatus::Reset => ("", ""),
         };
         line(row, &mut out, paint);
     }
@@ -97,6 +98,12 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         out.push('\n');
         for p in problems {
             let _ = writeln!(out, "{red}{p}{reset}");
+        }
+    }
+    if !report.warnings.is_empty() {
+        out.push('\n');
+        for w in &report.warnings {
+            let _ = writeln!(out, "warning: {w}");
         }
     }
     for r in &report.repos {
@@ -145,8 +152,13 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
 /// `; N tasks not run` when some were skipped.
 /// The one-line totals shared by the terminal summary and the Markdown summary.
 fn totals_line(t: &super::Totals) -> String {
+    let skipped = match t.files_skipped {
+        0 => String::new(),
+        1 => ", 1 file skipped".to_string(),
+        n => format!(", {n} files skipped"),
+    };
     format!(
-        "{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{}",
+        "{} repos, {} changed, {} failed; {} commits, {} files changed, {} files failed{skipped}{}",
         t.repos,
         t.repos_changed,
         t.repos_failed,
@@ -155,6 +167,25 @@ fn totals_line(t: &super::Totals) -> String {
         t.files_failed,
         not_run(t)
     ) + &model_line(t)
+}
+
+/// One line per file a task left alone: `repo: task `t`: path: reason`.
+pub fn skipped(report: &RunReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &report.repos {
+        for t in &r.tasks {
+            for f in &t.skipped.files {
+                out.push(format!(
+                    "{}: task `{}`: {} skipped: {}",
+                    r.path,
+                    t.name,
+                    f.path,
+                    f.reason.words()
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// `; model: N requests, T tokens, $C` when a model was used.
@@ -232,7 +263,11 @@ pub fn published(report: &RunReport) -> Vec<String> {
             PushStatus::UpToDate => format!("up to date on {}", p.remote),
             PushStatus::Refused => "push refused".to_string(),
             PushStatus::Failed => "push failed".to_string(),
-            PushStatus::NotPushed => "not pushed".to_string(),
+            // A repository held back (a failed check its revert did not make good) says why.
+            PushStatus::NotPushed => match &p.message {
+                Some(m) if m.starts_with("not pushed: ") => m.clone(),
+                _ => "not pushed".to_string(),
+            },
         };
         let pr = p.pull_request.as_ref().map(|pr| {
             let word = match pr.action {
@@ -297,6 +332,23 @@ pub fn problems(report: &RunReport) -> Vec<String> {
             if let Some(m) = &t.message {
                 out.push(format!("{}: task `{}`: {m}", r.path, t.name));
             }
+            if t.partial {
+                let half: Vec<&str> = t
+                    .files
+                    .iter()
+                    .filter(|f| f.status != FileStatus::Failed && f.message.is_some())
+                    .map(|f| f.path.as_str())
+                    .collect();
+                let half = if half.is_empty() {
+                    String::new()
+                } else {
+                    format!("; left half-edited: {}", half.join(", "))
+                };
+                out.push(format!(
+                    "{}: task `{}`: partly applied: {} files changed, {} failed{half}",
+                    r.path, t.name, t.files_changed, t.files_failed
+                ));
+            }
             for f in t.files.iter().filter(|f| f.status == FileStatus::Failed) {
                 let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
                 out.push(format!(
@@ -336,6 +388,9 @@ pub fn markdown(report: &RunReport) -> String {
         }
     );
     failed_checks(report, &mut out);
+    for w in &report.warnings {
+        let _ = writeln!(out, "> **Warning**: {}\n", md_cell(&w.to_string()));
+    }
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
     for r in &report.repos {
@@ -366,6 +421,18 @@ pub fn markdown(report: &RunReport) -> String {
         for p in problems {
             let _ = writeln!(out, "- {}", md_cell(&p));
         }
+    }
+    let skipped = skipped(report);
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary><b>Skipped files</b> ({})</summary>\n",
+            skipped.len()
+        );
+        for line in skipped {
+            let _ = writeln!(out, "- {}", md_cell(&line));
+        }
+        out.push_str("\n</details>\n");
     }
     let commands = suggested(report);
     if !commands.is_empty() {

@@ -116,6 +116,44 @@ impl DirFiles {
         }
     }
 
+    /// Turns the executable bit of `path` on or off, as a patch's `new mode`/`new file mode`
+    /// says (git tracks only that bit): on, it is set wherever the file is readable, as git
+    /// checks files out; off, it is cleared. Confined and checked like a write; the file must
+    /// exist (written by the patch or already there).
+    pub fn set_mode(&self, path: &str, executable: bool) -> Applied {
+        let result = (|| {
+            let (rel, abs, meta) = self.locate(path).map_err(refused)?;
+            self.check_located(&rel, &abs, meta.as_ref())
+                .map_err(refused)?;
+            let Some(meta) = meta.filter(Metadata::is_file) else {
+                return Err(format!("cannot change the mode of `{rel}`: no such file"));
+            };
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let bits = meta.permissions().mode() & 0o7777;
+                let new = if executable {
+                    bits | ((bits & 0o444) >> 2)
+                } else {
+                    bits & !0o111
+                };
+                if new != bits {
+                    fs::set_permissions(&abs, Permissions::from_mode(new))
+                        .map_err(|e| format!("cannot change the mode of `{rel}`: {e}"))?;
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = (meta, executable);
+            Ok(())
+        })();
+        Applied {
+            path: path.to_string(),
+            action: "mode",
+            from: None,
+            result,
+        }
+    }
+
     /// Carries out `changes` in order, each checked again just before it is written, so a
     /// refused path is never touched whatever produced the change. A rename's old file is
     /// removed unless another change writes or deletes it.

@@ -348,6 +348,22 @@ fixture!(
     "udiff/blank_context_lines_ignored"
 );
 fixture!(udiff__bom_file, "udiff/bom_file");
+fixture!(
+    udiff__context_line_fence_keeps_diff_open,
+    "udiff/context_line_fence_keeps_diff_open"
+);
+fixture!(
+    udiff__context_shrinking_each_side_on_its_own,
+    "udiff/context_shrinking_each_side_on_its_own"
+);
+fixture!(
+    udiff__dev_null_over_existing_file_is_ordinary_hunk,
+    "udiff/dev_null_over_existing_file_is_ordinary_hunk"
+);
+fixture!(
+    udiff__lost_diff_space_context_no_column_shift,
+    "udiff/lost_diff_space_context_no_column_shift"
+);
 fixture!(udiff__context_shrinking, "udiff/context_shrinking");
 fixture!(
     udiff__context_shrinking_two_changes,
@@ -501,6 +517,10 @@ fixture!(
     "udiff/wrong_line_numbers_nearest"
 );
 fixture!(
+    whole__backtick_fallback_names_only_known_files,
+    "whole/backtick_fallback_names_only_known_files"
+);
+fixture!(
     whole__backticked_name_most_recent,
     "whole/backticked_name_most_recent"
 );
@@ -534,6 +554,10 @@ fixture!(whole__first_listing_wins, "whole/first_listing_wins");
 fixture!(
     whole__four_backticks_hold_triple_fences,
     "whole/four_backticks_hold_triple_fences"
+);
+fixture!(
+    whole__indented_fence_inside_listing_is_content,
+    "whole/indented_fence_inside_listing_is_content"
 );
 fixture!(
     whole__listed_twice_two_ways_first_wins,
@@ -655,4 +679,37 @@ fixture!(patch__update_basic, "patch/update_basic");
 fixture!(
     patch__update_missing_fails_naming_line,
     "patch/update_missing_fails_naming_line"
+);
+fixture!(
+    whole__allow_shrink_lets_listing_drop_lines,
+    "whole/allow_shrink_lets_listing_drop_lines"
+);
+fixture!(
+    whole__dots_line_the_file_had_is_content,
+    "whole/dots_line_the_file_had_is_content"
+);
+fixture!(whole__refuses_diff_hunk, "whole/refuses_diff_hunk");
+fixture!(
+    whole__refuses_dots_line_where_file_had_code,
+    "whole/refuses_dots_line_where_file_had_code"
+);
+fixture!(
+    whole__refuses_dropping_more_than_half,
+    "whole/refuses_dropping_more_than_half"
+);
+fixture!(
+    whole__refuses_elision_comments,
+    "whole/refuses_elision_comments"
+);
+fixture!(
+    whole__refuses_search_replace_markers,
+    "whole/refuses_search_replace_markers"
+);
+fixture!(
+    whole__dots_line_added_with_nothing_lost_is_content,
+    "whole/dots_line_added_with_nothing_lost_is_content"
+);
+fixture!(
+    whole__hunks_in_a_patch_file_are_content,
+    "whole/hunks_in_a_patch_file_are_content"
 );

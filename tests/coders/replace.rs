@@ -233,3 +233,28 @@ fn crlf_content_is_just_bytes() {
         Some(("c\r\n".to_string(), 1))
     );
 }
+
+// Differential: fastmod `-i` and `rg -i` build their matcher with the `regex` crate's
+// case-insensitive flag (simple Unicode case folding). Neither binary is installed here, so
+// the reference is that crate with `(?i)` over the escaped literal, applied to texts mixing
+// ASCII and non-ASCII case pairs (`ß`, the Kelvin sign, `É`).
+proptest::proptest! {
+    #[test]
+    fn case_insensitive_literal_agrees_with_the_regex_crate(
+        find in "[aAkKéÉ.\u{212A}]{1,3}",
+        hay in "[aAkKéÉßs.\u{212A} ]{0,40}",
+    ) {
+        let opts = ReplaceOptions { case_insensitive: true, ..ReplaceOptions::default() };
+        let ours = Replacer::new(&find, "<$0>", opts).expect("literal").replace(hay.as_bytes());
+        let re = regex::bytes::Regex::new(&format!("(?i){}", regex::escape(&find))).expect("re");
+        let count = re.find_iter(hay.as_bytes()).count();
+        let theirs = re.replace_all(hay.as_bytes(), regex::bytes::NoExpand(b"<$0>")).into_owned();
+        match ours {
+            None => proptest::prop_assert_eq!(count, 0),
+            Some((bytes, n)) => {
+                proptest::prop_assert_eq!(n, count);
+                proptest::prop_assert_eq!(bytes, theirs);
+            }
+        }
+    }
+}

@@ -352,7 +352,8 @@ fn odd_file_contents_are_skipped_or_edited_exactly() {
     for (name, bytes, edited) in cases {
         let f = Fixture::new();
         let repo = f.repo("svc", &[("data.txt", &bytes)]);
-        let p = f.file("p.yml", b"version: 1\nname: t\ntasks:\n  - name: r\n    replace: { find: alpha, with: omega }\n");
+        // Deterministic tasks have no size limit unless the pipeline sets one; this one does.
+        let p = f.file("p.yml", b"version: 1\nname: t\npolicy: { max_file_size: 1MiB }\ntasks:\n  - name: r\n    replace: { find: alpha, with: omega }\n");
         let before = snapshot(&repo);
         let out = f.cli(&repo, &["run", p.to_str().expect("utf8")]);
         assert!(exited_cleanly(&out), "{name}: {}", said(&out));

@@ -225,9 +225,10 @@ fn hostile_paths_in_patches_are_refused_and_the_good_hunk_lands() {
         let (repo, outside) = hostile_repo(&f, "svc");
         let hostile = resolve(path, &outside);
         f.file("pipes/x.diff", patch(&hostile).as_bytes());
+        // A patch is all-or-nothing by default (`atomic: task`); per file, the good hunk lands.
         let p = f.file(
             "pipes/p.yml",
-            b"version: 1\nname: t\npolicy: { deny: [\"secrets/**\"] }\ntasks:\n  - name: edit\n    patch: x.diff\n",
+            b"version: 1\nname: t\npolicy: { deny: [\"secrets/**\"] }\ntasks:\n  - name: edit\n    patch: x.diff\n    atomic: file\n",
         );
         let before = snapshot(&repo);
         let outside_before = snapshot(&outside);
@@ -306,7 +307,9 @@ fn giant_model_outputs_fail_cleanly_and_write_nothing_wrong() {
     let cases: [(&str, String, Option<&[u8]>, i32); GIANT_CASES] = [
         ("27 MiB of prose without an edit", huge_garbage, None, 0),
         ("a 2.5 MB file over max_file_size", oversize, None, 1),
-        ("20 000 edit blocks", many, Some(PY_EDITED), 1),
+        // The first block applies and the other 19 999 fail on the edited text: by default
+        // (`atomic: file`) the file keeps none of them rather than half its edits.
+        ("20 000 edit blocks", many, None, 1),
     ];
     let mut tried = 0;
     for (name, text, landed, code) in cases {
