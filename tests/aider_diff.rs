@@ -3,7 +3,7 @@
 //! history) applied by aider 0.86.2's own coder code and by the real binary
 //! (`fuzz/aider-diff/harness.py`). Wherever aider brings a case to its intended result,
 //! codefleet must too, unless the case is listed in `fuzz/aider-diff/intended-differences.md`
-//! (a **fix** of EDIT-FORMATS.md) or `fuzz/aider-diff/pending.txt` (an open bug of issue 15).
+//! (a **fix** of docs/edit-formats.md) or `fuzz/aider-diff/pending.txt` (an open bug of issue 15).
 //!
 //! `.ci/run` installs the venv into `target/aider-venv` (`fuzz/aider-diff/install.sh`).
 //! Without it the test says so and passes, except under CI (`CI` set), where it fails.
@@ -153,7 +153,7 @@ fn codefleet_gets_the_intended_edit_wherever_aider_does() {
         unexplained.is_empty(),
         "aider applies the intended edit and codefleet does not, in {} case(s): {}\n\
          fix codefleet, or list the case in fuzz/aider-diff/intended-differences.md (with the \
-         **fix** of EDIT-FORMATS.md it follows) or in fuzz/aider-diff/pending.txt (with its bug)\n\n{}",
+         **fix** of docs/edit-formats.md it follows) or in fuzz/aider-diff/pending.txt (with its bug)\n\n{}",
         unexplained.len(),
         unexplained.join(", "),
         unexplained

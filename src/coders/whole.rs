@@ -215,7 +215,7 @@ fn named_in_backticks(
     last
 }
 
-/// Why a listing is not a whole file, if it is not (EDIT-FORMATS.md, `whole`): it holds
+/// Why a listing is not a whole file, if it is not (docs/edit-formats.md, `whole`): it holds
 /// SEARCH/REPLACE markers or a diff hunk, an elision stands for omitted code, or (unless
 /// `allow_shrink`) it drops more than half of the lines of the file it replaces. `old` is that
 /// file's lines when it exists; `first_line` the reply line of the listing's first line. A
