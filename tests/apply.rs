@@ -816,3 +816,14 @@ fn a_mode_only_patch_is_not_empty_and_a_symlink_mode_fails_loudly() {
     assert!(stderr(&out).contains("mode 120000"), "{}", stderr(&out));
     assert!(!f.exists("link"), "nothing is written in its place");
 }
+
+#[test]
+fn a_file_over_a_models_size_limit_is_patched_as_git_apply_would() {
+    let big = "let x = y.unwrap();\n".repeat(131_072);
+    assert!(big.len() > 2_500_000);
+    let f = Fixture::new(&[("big.rs", &big)]);
+    let patch = "--- a/big.rs\n+++ b/big.rs\n@@ -1,2 +1,2 @@\n-let x = y.unwrap();\n+let x = y?;\n let x = y.unwrap();\n";
+    let out = f.run(&[&f.reply(patch)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.read("big.rs"), big.replacen("y.unwrap()", "y?", 1));
+}

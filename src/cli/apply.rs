@@ -43,9 +43,11 @@ pub fn run(
     tracing::info!(format = format.name(), dir = %dir.display(), "applying");
 
     // The user asked for exactly these edits, so deletes and renames are carried out; the
-    // deny list and the size limit still hold.
+    // deny list still holds. No size limit, as with `git apply`: the limit protects a model's
+    // context, and no model is involved.
     let mut policy = Policy::default();
     policy.allow_delete = true;
+    policy.max_file_size = u64::MAX;
     let mut files = DirFiles::new(dir, policy);
     // A reply saved inside the directory is not one of its files: no edit may land in it.
     if let Some(rel) = input_inside(&input.path, files.root()) {
