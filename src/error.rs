@@ -117,6 +117,20 @@ impl Error {
         }
     }
 
+    /// The error as a JSON object (`code`, `message`, `file`, `line`, `column`, `hint`), for
+    /// commands whose `--json` output lists problems.
+    pub fn to_json(&self) -> serde_json::Value {
+        let place = self.place.as_deref();
+        serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "file": place.map(|p| p.path.display().to_string()),
+            "line": place.map(|p| p.line).filter(|l| *l > 0),
+            "column": place.map(|p| p.column).filter(|c| *c > 0),
+            "hint": self.hint,
+        })
+    }
+
     /// Attaches the place the error applies to.
     pub fn at(mut self, place: Place) -> Self {
         self.place = Some(Box::new(place));

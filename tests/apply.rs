@@ -216,11 +216,48 @@ fn udiff_fenced_reply_applies() {
 #[test]
 fn whole_reply_replaces_the_file() {
     let f = Fixture::new(&[("src/app.py", APP), ("README.md", "readme\n")]);
-    let reply = "src/app.py\n```python\nprint('new')\n```\n";
-    let out = f.run(&["--format", "whole", &f.reply(reply)]);
+    let new = APP.replace("'hi'", "'new'");
+    let reply = format!("src/app.py\n```python\n{new}```\n");
+    let out = f.run(&["--format", "whole", &f.reply(&reply)]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert_eq!(f.read("src/app.py"), new);
+    assert_eq!(f.read("README.md"), "readme\n");
+}
+
+#[test]
+fn a_whole_listing_that_is_not_the_whole_file_is_refused() {
+    let f = Fixture::new(&[("src/app.py", APP)]);
+    let elided = "src/app.py\n```python\nfrom flask import Flask\n\n# ... rest of the file unchanged ...\n```\n";
+    let out = f.run(&["--json", "--format", "whole", &f.reply(elided)]);
+    assert_eq!(code(&out), 1, "stderr: {}", stderr(&out));
+    assert_eq!(f.read("src/app.py"), APP, "nothing is written");
+    let record: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(record["status"], "failed");
+    assert!(
+        record["reason"].as_str().is_some_and(
+            |r| r.contains("`# ... rest of the file unchanged ...` stands for omitted code")
+        ),
+        "{record}"
+    );
+}
+
+#[test]
+fn allow_shrink_lets_a_whole_listing_drop_most_of_a_file() {
+    let f = Fixture::new(&[("src/app.py", APP)]);
+    let reply = f.reply("src/app.py\n```python\nprint('new')\n```\n");
+    let out = f.run(&["--format", "whole", "--color", "never", &reply]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(f.read("src/app.py"), APP, "refused: nothing is written");
+    let err = stderr(&out);
+    assert!(
+        err.contains("the listing has 1 line where the file has 7 lines: it drops more"),
+        "{err}"
+    );
+    assert!(err.contains("pass --allow-shrink"), "{err}");
+    let out = f.run(&["--format", "whole", "--allow-shrink", &reply]);
     assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
     assert_eq!(f.read("src/app.py"), "print('new')\n");
-    assert_eq!(f.read("README.md"), "readme\n");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The direction of dependencies, enforced: `cli` is imported by nobody, and `coders` touches
-//! neither the file system, processes, nor git (DESIGN.md section 4).
+//! neither the file system, processes, nor git (README.md, Design notes).
 
 use std::path::{Path, PathBuf};
 

@@ -396,6 +396,33 @@ fn an_interrupt_ends_the_wait_for_a_retry() {
 }
 
 #[test]
+fn an_interrupt_abandons_a_request_in_flight_over_every_wire() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for provider in PROVIDERS {
+        for stream in [false, true] {
+            let interrupt = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&interrupt);
+            // The request arrives, Ctrl-C follows, and the answer would take an hour; the
+            // client's own timeout is an hour too, so only the interrupt can end the wait.
+            let server = ModelServer::with_handler(move |_| {
+                flag.store(true, Ordering::SeqCst);
+                Step::text("late").slow(Duration::from_secs(3600))
+            });
+            let mut c = config(provider, &server, stream);
+            c.timeout = Duration::from_secs(3600);
+            let e = Client::from_config(c, &env)
+                .expect("client")
+                .complete_interruptible(&request("x"), &interrupt)
+                .expect_err("interrupted");
+            assert_eq!(e.code, "E413", "{provider:?} stream {stream}: {e:?}");
+            assert_eq!(e.exit, codefleet::error::Exit::Interrupted);
+            assert!(e.message.contains("abandoned"), "{}", e.message);
+            assert_eq!(server.request_count(), 1, "sent once, never retried");
+        }
+    }
+}
+
+#[test]
 fn auth_and_validation_errors_are_not_retried_and_name_the_providers_error() {
     let cases = [
         (

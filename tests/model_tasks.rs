@@ -355,6 +355,190 @@ fn ctrl_c_during_a_model_task_sends_no_further_request_and_writes_nothing() {
     assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py"), None);
 }
 
+/// Every lock file left under `root`: git's (`*.lock`), codefleet's repository locks
+/// (`.git/codefleet/lock`, `lock.takeover`) and clone cache entry locks (`<entry>.lock`).
+fn leftover_locks(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".lock") || name == "lock" || name == "lock.takeover" {
+                out.push(path.clone());
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// A local repository and a `url:` one (a bare remote over `file://`, so a clone cache entry
+/// is locked too), and a pipeline over both whose model has `timeout: 1h`.
+fn stalling_fleet(f: &Fixture, server: &ModelServer) -> (PathBuf, PathBuf, PathBuf) {
+    let repo = f.repo("svc", &[("src/a.py", PY_A)]);
+    let seed = f.repo("seed", &[("src/b.py", PY_B)]);
+    let bare = f.dir.path().join("srv/billing.git");
+    f.git(
+        f.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            seed.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let yaml = format!(
+        "version: 1\nname: docs\nrepos:\n  - path: svc\n  - url: file://{}\n{}tasks:\n  - name: add docstrings\n    files: [\"src/**/*.py\"]\n    prompt: Add a docstring to every function.\n",
+        bare.display(),
+        model_line(", timeout: 1h")
+    );
+    let p = f.pipeline_file(&with_server(&yaml, server));
+    (repo, bare, p)
+}
+
+/// `codefleet run p` started in the fixture's directory, its stderr piped.
+fn spawn_run(f: &Fixture, p: &Path) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
+    f.env(&mut cmd);
+    cmd.args(["run", p.to_str().unwrap(), "--jobs", "1"])
+        .current_dir(f.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn codefleet")
+}
+
+fn sigint(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+}
+
+#[test]
+fn ctrl_c_during_a_stalled_model_request_exits_130_at_once_and_leaves_nothing_locked() {
+    let f = Fixture::new();
+    // The server takes the request, says so, and never answers within the test's life (the
+    // model's timeout is an hour: only abandoning the request ends the run).
+    let (arrived, requests) = std::sync::mpsc::channel::<()>();
+    let arrived = Mutex::new(arrived);
+    let stalled = ModelServer::with_handler(move |_| {
+        let _ = arrived.lock().unwrap().send(());
+        text_reply("never read").slow(std::time::Duration::from_secs(3600))
+    });
+    let (repo, _bare, p) = stalling_fleet(&f, &stalled);
+    let child = spawn_run(&f, &p);
+    requests.recv().expect("a model request arrives");
+    sigint(&child);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("codefleet: stopping (Ctrl-C)"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("interrupted"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        leftover_locks(f.dir.path()),
+        Vec::<PathBuf>::new(),
+        "locks left"
+    );
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py"), None, "no branch");
+    assert_eq!(
+        f.git(&repo, &["status", "--porcelain"]),
+        "",
+        "the checkout is untouched"
+    );
+
+    // The next run, with a model that answers, runs both repositories to the end.
+    let answering = ModelServer::with_handler(|r| {
+        if shows(r, "src/a.py") {
+            text_reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
+        } else {
+            text_reply(&block("src/b.py", "def sub(a, b):\n", "def minus(a, b):\n"))
+        }
+    });
+    let (_, _, p) = stalling_fleet_again(&f, &answering);
+    let out = spawn_run(&f, &p).wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    assert_eq!(leftover_locks(f.dir.path()), Vec::<PathBuf>::new());
+}
+
+/// The pipeline of [`stalling_fleet`] pointed at another server (the repositories exist).
+fn stalling_fleet_again(f: &Fixture, server: &ModelServer) -> (PathBuf, PathBuf, PathBuf) {
+    let bare = f.dir.path().join("srv/billing.git");
+    let yaml = format!(
+        "version: 1\nname: docs\nrepos:\n  - path: svc\n  - url: file://{}\n{}tasks:\n  - name: add docstrings\n    files: [\"src/**/*.py\"]\n    prompt: Add a docstring to every function.\n",
+        bare.display(),
+        model_line(", timeout: 1h")
+    );
+    let p = f.pipeline_file(&with_server(&yaml, server));
+    (f.dir.path().join("svc"), bare, p)
+}
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_and_the_next_run_takes_over_what_it_held() {
+    let f = Fixture::new();
+    let (arrived, requests) = std::sync::mpsc::channel::<()>();
+    let arrived = Mutex::new(arrived);
+    let stalled = ModelServer::with_handler(move |_| {
+        let _ = arrived.lock().unwrap().send(());
+        text_reply("never read").slow(std::time::Duration::from_secs(3600))
+    });
+    let (repo, _bare, p) = stalling_fleet(&f, &stalled);
+    let child = spawn_run(&f, &p);
+    requests.recv().expect("a model request arrives");
+    // Two presses in a row: the second may land while the first is still winding down, and
+    // then the process leaves at once, its locks still on disk (naming a process now gone).
+    sigint(&child);
+    sigint(&child);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answering = ModelServer::with_handler(|r| {
+        if shows(r, "src/a.py") {
+            text_reply(&block("src/a.py", "def add(a, b):\n", "def plus(a, b):\n"))
+        } else {
+            text_reply(&block("src/b.py", "def sub(a, b):\n", "def minus(a, b):\n"))
+        }
+    });
+    let (_, _, p) = stalling_fleet_again(&f, &answering);
+    let out = spawn_run(&f, &p).wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "whatever the first run left locked is taken over: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def plus(a, b):\n    return a + b\n"
+    );
+    assert_eq!(leftover_locks(f.dir.path()), Vec::<PathBuf>::new());
+}
+
 #[test]
 fn plan_estimates_the_requests_and_tokens_of_model_tasks() {
     let f = Fixture::new();
@@ -546,6 +730,7 @@ fn a_failed_edit_goes_back_with_the_coders_feedback_and_the_second_reply_fixes_i
                 close: "```".into(),
             }),
             given_files: Some(vec!["src/a.py".into()]),
+            allow_shrink: false,
         },
     )
     .feedback
@@ -611,6 +796,78 @@ fn when_reflections_run_out_the_task_fails_and_the_other_files_are_kept() {
     assert!(
         message.contains("still failing after 1 rounds of feedback"),
         "{message}"
+    );
+}
+
+#[test]
+fn a_failed_edit_stays_failed_when_the_reply_to_its_feedback_has_no_edit() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    // One request for both files: the edit of a.py applies, the edit of b.py does not; the
+    // answer to the feedback is words without an edit.
+    let server = ModelServer::with_handler(|r| {
+        if round(r) == 1 {
+            text_reply(&format!(
+                "{}{}",
+                block(
+                    "src/a.py",
+                    "def add(a, b):\n",
+                    "def add(a, b):\n    \"\"\"Add.\"\"\"\n"
+                ),
+                block("src/b.py", "def nothing_like_this():\n", "x\n")
+            ))
+        } else {
+            text_reply("Sorry, I cannot find that block; the file looks fine as it is.")
+        }
+    });
+    let yaml = format!(
+        "version: 1\nname: docs\n{}tasks:\n  - name: add docstrings\n    files: [\"src/**/*.py\"]\n    per: repo\n    prompt: Add a docstring to every function.\n",
+        model_line(", reflections: 2")
+    );
+    let (code, report) = run_json(&f, &repo, &yaml, &server);
+    assert_eq!(code, 1, "a failed edit fails the run: {report:#}");
+    assert_eq!(server.requests().len(), 2, "the feedback was sent once");
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed", "{task:#}");
+    assert_eq!(task["files_failed"], 1, "{task:#}");
+    assert_eq!(task["files_changed"], 1, "{task:#}");
+    let edits = task["edits"].as_array().unwrap();
+    let b_edit: Vec<_> = edits.iter().filter(|e| e["path"] == "src/b.py").collect();
+    assert_eq!(b_edit.len(), 1, "{edits:#?}");
+    assert_eq!(b_edit[0]["applied"], false);
+    assert_eq!(b_edit[0]["round"], 1);
+    let failed: Vec<&serde_json::Value> = task["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{task:#}");
+    assert_eq!(failed[0]["path"], "src/b.py");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("round 1") && message.contains("no edit of `src/b.py`"),
+        "{message}"
+    );
+    // What did apply is kept, and the untouched file is as it was.
+    assert_eq!(
+        f.at(&repo, "codefleet/docs", "src/a.py").unwrap(),
+        "def add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n"
+    );
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/b.py").unwrap(), PY_B);
+
+    // The summary says so too, and the exit code.
+    let p = f.dir.path().join("p.yml");
+    let out = f.cli(&repo, &["run", p.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let summary = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        summary.contains("src/b.py") && summary.contains("no edit of `src/b.py`"),
+        "{summary}"
     );
 }
 
@@ -926,6 +1183,50 @@ fn auto_answers_small_files_whole_and_a_dry_run_shows_the_diff_and_writes_nothin
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("+    \"\"\"Add.\"\"\""), "{stdout}");
     assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn a_whole_reply_that_drops_most_of_a_file_is_refused_unless_the_task_allows_shrink() {
+    const LONG: &str = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n";
+    const SHORT: &str = "def add(a, b):\n    return a + b\n";
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", LONG)]);
+    // `auto` answers a file under 100 lines whole; the model drops `sub` every time.
+    let server = ModelServer::with_handler(|_| text_reply(&format!("src/a.py\n```\n{SHORT}```\n")));
+    let yaml = |extra: &str| {
+        format!(
+            "version: 1\nname: docs\nmodel: {{ name: some-local-model, base_url: \"{{url}}\", reflections: 1 }}\ntasks:\n  - name: t\n    files: [\"src/*.py\"]\n{extra}    prompt: Remove sub.\n"
+        )
+    };
+
+    let (code, report) = run_json(&f, &repo, &yaml(""), &server);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        server.request_count(),
+        2,
+        "the refusal went back to the model once"
+    );
+    let feedback = &messages(&server.requests()[1])[3].1;
+    assert!(
+        feedback.contains("it drops more than half of the file"),
+        "{feedback}"
+    );
+    assert!(
+        matches!(
+            f.at(&repo, "codefleet/docs", "src/a.py").as_deref(),
+            None | Some(LONG)
+        ),
+        "the short listing is not committed"
+    );
+    let task = &report["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed");
+    let message = task["files"][0]["message"].as_str().unwrap();
+    assert!(message.contains("allow_shrink: true"), "{message}");
+
+    let repo = f.repo("svc2", &[("src/a.py", LONG)]);
+    let (code, report) = run_json(&f, &repo, &yaml("    allow_shrink: true\n"), &server);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(f.at(&repo, "codefleet/docs", "src/a.py").unwrap(), SHORT);
 }
 
 #[test]

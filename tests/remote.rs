@@ -315,6 +315,7 @@ fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
         pull_requests: None,
         remotes: Some(cache),
         credentials: Credentials::default(),
+        force: false,
     };
     publish(&pipeline, &mut report, &targets, &publish_options).expect("publish");
     let p = report.repos[0].publish.as_ref().expect("published");
@@ -735,5 +736,178 @@ fn a_local_checkout_pushes_to_its_origin_with_a_lease_like_force_with_lease() {
     assert_eq!(
         f.tip(&bare, "codefleet/greet").as_deref(),
         Some(theirs.as_str())
+    );
+}
+
+/// A local checkout `checkout` cloned from `bare`, and the `--push` run of the greet pipeline
+/// there.
+fn local_push_args(f: &Fixture, bare: &Path, name: &str) -> (PathBuf, Vec<String>) {
+    f.git_line(f.dir.path(), &["clone", "-q", bare.to_str().unwrap(), name]);
+    let checkout = f.path(name);
+    let p = f.pipeline(&[]);
+    let args = vec![
+        "run".to_string(),
+        p.display().to_string(),
+        "--repo".into(),
+        checkout.display().to_string(),
+        "--push".into(),
+    ];
+    (checkout, args)
+}
+
+fn run_args(f: &Fixture, args: &[String], extra: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.extend_from_slice(extra);
+    f.run(&all, &[])
+}
+
+/// Whether `commit` is reachable from some ref of `repo` (`git for-each-ref --contains`).
+fn reachable(f: &Fixture, repo: &Path, commit: &str) -> bool {
+    !f.git_line(repo, &["for-each-ref", "--contains", commit])
+        .is_empty()
+}
+
+#[test]
+fn a_fetch_never_lets_a_push_overwrite_a_colleagues_commit_on_the_run_branch() {
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let (checkout, args) = local_push_args(&f, &bare, "checkout");
+    let out = run_args(&f, &args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ours = f.tip(&bare, "codefleet/greet").expect("pushed");
+    // A colleague adds a commit on the run branch; we fetch it; upstream moves on.
+    let theirs = f.push_commit(&bare, "codefleet/greet", "theirs.txt", "theirs\n");
+    f.git_line(&checkout, &["fetch", "-q", "origin"]);
+    f.push_commit(&bare, "main", "b.txt", "hello b\n");
+    f.git_line(&checkout, &["pull", "-q", "--ff-only"]);
+
+    let out = run_args(&f, &args, &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("codefleet did not make"), "{stdout}");
+    assert!(stdout.contains("origin/codefleet/greet"), "{stdout}");
+    assert_eq!(
+        f.tip(&bare, "codefleet/greet").as_deref(),
+        Some(theirs.as_str())
+    );
+    // Our branch was not rebuilt either: it is where codefleet left it.
+    assert_eq!(
+        f.git_line(&checkout, &["rev-parse", "refs/heads/codefleet/greet"]),
+        ours
+    );
+
+    // `--force` is what replaces their commit, and only then.
+    let out = run_args(&f, &args, &["--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let tip = f.tip(&bare, "codefleet/greet").expect("pushed");
+    assert_ne!(tip, theirs);
+    assert!(!reachable(&f, &bare, &theirs));
+}
+
+#[test]
+fn the_lease_is_what_codefleet_last_pushed_not_what_a_fetch_brought() {
+    use codefleet::exec::{PublishOptions, RunOptions, Silent, publish, run};
+    use codefleet::git::Credentials;
+    use codefleet::plan::Target;
+    use std::sync::atomic::AtomicBool;
+
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let (checkout, args) = local_push_args(&f, &bare, "checkout");
+    assert_eq!(run_args(&f, &args, &[]).status.code(), Some(0));
+    assert!(checkout.join(".git/codefleet/pushed").is_dir());
+    f.push_commit(&bare, "main", "b.txt", "hello b\n");
+    f.git_line(&checkout, &["pull", "-q", "--ff-only"]);
+
+    let pipeline = codefleet::pipeline::load(&f.pipeline(&[]), &[]).expect("pipeline");
+    let targets = [Target::Local(checkout.clone())];
+    let options = RunOptions {
+        jobs: 1,
+        ..RunOptions::default()
+    };
+    let mut report = run(
+        &pipeline,
+        &targets,
+        &options,
+        &Silent,
+        &AtomicBool::new(false),
+    )
+    .expect("run");
+    assert_eq!(
+        report.repos[0].status,
+        codefleet::report::RepoStatus::Changed
+    );
+    // Between the run and its push, a colleague pushes and a `git fetch` brings it in.
+    let theirs = f.push_commit(&bare, "codefleet/greet", "theirs.txt", "theirs\n");
+    f.git_line(&checkout, &["fetch", "-q", "origin"]);
+    let publish_options = PublishOptions {
+        jobs: 1,
+        push: true,
+        pull_requests: None,
+        remotes: None,
+        credentials: Credentials::default(),
+        force: false,
+    };
+    publish(&pipeline, &mut report, &targets, &publish_options).expect("publish");
+    let p = report.repos[0].publish.as_ref().expect("published");
+    assert_eq!(p.push, codefleet::report::PushStatus::Refused, "{p:?}");
+    let message = p.message.as_deref().unwrap_or_default();
+    assert!(message.contains("E520"), "{message}");
+    assert!(message.contains("git fetch origin"), "{message}");
+    assert_eq!(report.exit_code, 1);
+    assert_eq!(
+        f.tip(&bare, "codefleet/greet").as_deref(),
+        Some(theirs.as_str())
+    );
+}
+
+#[test]
+fn another_machines_codefleet_push_is_refused_until_fetched_then_replaced() {
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let (mine, my_args) = local_push_args(&f, &bare, "mine");
+    assert_eq!(run_args(&f, &my_args, &[]).status.code(), Some(0));
+    // A second machine runs the same pipeline on a newer base and pushes.
+    f.push_commit(&bare, "main", "b.txt", "hello b\n");
+    let (_, other_args) = local_push_args(&f, &bare, "other");
+    let out = run_args(&f, &other_args, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let others = f.tip(&bare, "codefleet/greet").expect("pushed");
+
+    // Not fetched: the remote is not where this machine last pushed it.
+    f.git_line(&mine, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let out = run_args(&f, &my_args, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("E520"));
+    assert_eq!(
+        f.tip(&bare, "codefleet/greet").as_deref(),
+        Some(others.as_str())
+    );
+    // Fetched: it holds only codefleet's commits, so the push replaces them.
+    f.git_line(&mine, &["fetch", "-q", "origin"]);
+    let out = run_args(&f, &my_args, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let tip = f.tip(&bare, "codefleet/greet").expect("pushed");
+    assert_eq!(
+        f.git_line(&mine, &["rev-parse", "refs/heads/codefleet/greet"]),
+        tip
     );
 }

@@ -592,6 +592,23 @@ fn ctrl_c_stops_the_run_and_leaves_every_repo_consistent() {
             let expect = if subject == "one\n" { "beta" } else { "gamma" };
             let grep = f.git(r, &["grep", "-c", expect, &tip, "--", "src"]);
             assert_eq!(grep.lines().count(), 1500, "{subject}");
+            // `runs` marks the interrupted run and `show` names the task it never finished.
+            if subject == "one\n" {
+                let runs = f.run(r, &["runs"]);
+                let listed = text(&runs.stdout);
+                assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+                let id = listed
+                    .split_whitespace()
+                    .next()
+                    .expect("a run id")
+                    .to_string();
+                let shown = text(&f.run(r, &["show", &id]).stdout);
+                assert!(
+                    shown.contains("\n2. two  not run: interrupted\n"),
+                    "{shown}"
+                );
+                assert!(shown.contains("\ninterrupted: "), "{shown}");
+            }
         }
     }
 }
@@ -950,8 +967,11 @@ fn repos_come_from_paths_globs_and_lists_relative_to_the_pipeline() {
     }
 }
 
+/// Several pipelines print one report document (the schema of `codefleet schema --report`),
+/// covering them all, each pipeline's own report under `pipelines`; `report merge` of such
+/// documents prints one document too.
 #[test]
-fn several_pipelines_run_in_order_into_one_json_array() {
+fn several_pipelines_run_in_order_into_one_json_document() {
     let f = Fixture::dated();
     let repo = service(&f, "svc");
     let first = f.pipeline(TWO_TASKS);
@@ -971,10 +991,22 @@ fn several_pipelines_run_in_order_into_one_json_array() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let names: Vec<&str> = reports
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let schema = jsonschema::validator_for(&codefleet::report::schema()).expect("a valid schema");
+    let problems: Vec<String> = schema.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(
+        problems.is_empty(),
+        "not the documented object: {problems:?}"
+    );
+    assert_eq!(report["pipeline"], "migrate+second");
+    assert_eq!(
+        report["totals"]["repos"], 2,
+        "one row per pipeline and repository"
+    );
+    assert_eq!(report["totals"]["commits"], 3);
+    let names: Vec<&str> = report["pipelines"]
         .as_array()
-        .expect("an array, one report per pipeline")
+        .expect("each pipeline's report")
         .iter()
         .map(|r| r["pipeline"].as_str().expect("name"))
         .collect();
@@ -983,6 +1015,241 @@ fn several_pipelines_run_in_order_into_one_json_array() {
         f.show(&repo, "codefleet/second:Cargo.toml"),
         "[deps]\nlog = \"0.4\"\n"
     );
+
+    // `report merge` of that document and a single-pipeline one: one object again.
+    let both = f.path("both.json");
+    std::fs::write(&both, &out.stdout).expect("write");
+    let again = f.run(&repo, &["run", first.to_str().expect("utf8"), "--json"]);
+    let single = f.path("single.json");
+    std::fs::write(&single, &again.stdout).expect("write");
+    let merged = f.run(
+        &repo,
+        &[
+            "report",
+            "merge",
+            both.to_str().unwrap(),
+            single.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).expect("json");
+    let problems: Vec<String> = schema.iter_errors(&merged).map(|e| e.to_string()).collect();
+    assert!(
+        problems.is_empty(),
+        "not the documented object: {problems:?}"
+    );
+    assert_eq!(merged["pipeline"], "migrate+second");
+    assert_eq!(merged["pipelines"].as_array().map(Vec::len), Some(2));
+}
+
+/// A task whose `files:` matches nothing in any repository is warned about in the summary and
+/// the JSON report; one that matches somewhere is not.
+#[test]
+fn files_matching_nothing_anywhere_are_warned_about() {
+    let f = Fixture::new();
+    let a = f.repo("a", &[("src/x.rs", "old\n")]);
+    let b = f.repo("b", &[("src/y.rs", "old\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: w\nrepos: [{ path: ../a }, { path: ../b }]\ntasks:\n  - name: typo\n    files: [\"**/*.rss\"]\n    replace: { find: old, with: new }\n  - name: real\n    files: [\"src/y.rs\"]\n    replace: { find: old, with: new }\n",
+    );
+    let p = p.to_str().unwrap();
+    let out = f.run(f.dir.path(), &["run", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.contains("warning: task `typo`: `files:` matched no file in any repository"),
+        "{summary}"
+    );
+    assert!(!summary.contains("task `real`: `files:`"), "{summary}");
+    assert_eq!(f.show(&b, "codefleet/w:src/y.rs"), "new\n");
+    assert!(f.tip(&a, "codefleet/w").is_none());
+
+    let out = f.run(f.dir.path(), &["run", p, "--json", "--dry-run"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!([{ "task": "typo", "message": "`files:` matched no file in any repository" }])
+    );
+}
+
+/// `author` and `default_branch_template` settings fill what a pipeline leaves out, from every
+/// layer (user file, `.codefleet.yml`, `CODEFLEET_*`), and a pipeline's own `branch:` and
+/// `commit.author` win over them.
+#[test]
+fn author_and_branch_template_settings_shape_the_run_unless_the_pipeline_sets_them() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let bare = "version: 1\nname: up\ntasks:\n  - name: t\n    files: [a.txt]\n    replace: { find: old, with: new }\n";
+    let p = f.pipeline(bare);
+    let p = p.to_str().unwrap();
+    let author_of = |branch: &str| {
+        f.git_line(
+            &repo,
+            &["log", "-1", "--format=%an <%ae>|%cn <%ce>", branch],
+        )
+    };
+
+    // The user config file.
+    std::fs::create_dir_all(f.path("config/codefleet")).unwrap();
+    std::fs::write(
+        f.path("config/codefleet/config.yml"),
+        "author: \"Fleet Bot <bot@example.com>\"\ndefault_branch_template: \"fleet/{{ pipeline }}-{{ repo.name }}\"\n",
+    )
+    .unwrap();
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        f.tip(&repo, "codefleet/up").is_none(),
+        "the built-in default was used"
+    );
+    assert!(
+        f.tip(&repo, "fleet/up-svc").is_some(),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        author_of("fleet/up-svc"),
+        "Fleet Bot <bot@example.com>|Fleet Bot <bot@example.com>"
+    );
+
+    // `.codefleet.yml` beats the user file.
+    std::fs::write(repo.join(".codefleet.yml"), "author: \"Repo Bot <repo@example.com>\"\ndefault_branch_template: \"repo/{{ pipeline }}\"\n").unwrap();
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        author_of("repo/up"),
+        "Repo Bot <repo@example.com>|Repo Bot <repo@example.com>"
+    );
+
+    // The environment beats both files.
+    let out = f
+        .command(&repo, &["run", p])
+        .env("CODEFLEET_AUTHOR", "Env Bot <env@example.com>")
+        .env("CODEFLEET_BRANCH_TEMPLATE", "env/{{ pipeline }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        author_of("env/up"),
+        "Env Bot <env@example.com>|Env Bot <env@example.com>"
+    );
+
+    // A pipeline's own `branch:` and `commit.author` win over every setting.
+    let own = bare.replace(
+        "tasks:",
+        "branch: mine/{{ pipeline }}\ncommit: { author: \"Pipe Line <pipe@example.com>\" }\ntasks:",
+    );
+    let p2 = f.pipeline(&own);
+    let out = f
+        .command(&repo, &["run", p2.to_str().unwrap()])
+        .env("CODEFLEET_AUTHOR", "Env Bot <env@example.com>")
+        .env("CODEFLEET_BRANCH_TEMPLATE", "env2/{{ pipeline }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(f.tip(&repo, "env2/up").is_none());
+    assert_eq!(
+        author_of("mine/up"),
+        "Pipe Line <pipe@example.com>|Pipe Line <pipe@example.com>"
+    );
+}
+
+/// A bad `author` or `default_branch_template` stops before anything runs, naming the layer.
+#[test]
+fn bad_author_or_branch_template_settings_are_usage_errors() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let p = f.pipeline("version: 1\nname: up\nvars: { v: x }\ntasks:\n  - name: t\n    files: [a.txt]\n    replace: { find: old, with: new }\n");
+    let p = p.to_str().unwrap();
+    for (var, value, expected) in [
+        (
+            "CODEFLEET_AUTHOR",
+            "just a name",
+            "CODEFLEET_AUTHOR=just a name",
+        ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "bad..name/{{ pipeline }}",
+            "not a valid git branch name",
+        ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "x/{{ vars.nope }}",
+            "default_branch_template",
+        ),
+    ] {
+        let out = f
+            .command(&repo, &["run", p])
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{var}={value}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(expected), "{var}={value}: {err}");
+        assert_eq!(
+            f.git_line(&repo, &["branch", "--format=%(refname:short)"]),
+            "main"
+        );
+    }
+    // A template using the pipeline's own variables is fine.
+    let out = f
+        .command(&repo, &["run", p])
+        .env("CODEFLEET_BRANCH_TEMPLATE", "x/{{ vars.v }}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(f.tip(&repo, "x/x").is_some());
+}
+
+/// Every command that prints stops quietly when its reader is gone (`codefleet runs | head`):
+/// no `E001 Broken pipe`, and the exit code of the work itself (0 here).
+#[test]
+fn a_closed_stdout_ends_every_printing_command_quietly() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().unwrap();
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let run_id = report["run_id"].as_str().expect("run id").to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["runs"],
+        vec!["show", &run_id],
+        vec!["schema"],
+        vec!["schema", "--report"],
+        vec!["config"],
+        vec!["config", "--json"],
+        vec!["completions", "bash"],
+        vec!["plan", p],
+        vec!["plan", p, "--json"],
+        vec!["run", p, "--dry-run"],
+        vec!["validate", p, "--json"],
+        vec!["--help"],
+    ];
+    for args in cases {
+        // The read end is closed before codefleet starts: its first write meets a closed pipe.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = f
+            .command(&repo, &args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("E001"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]
@@ -1353,4 +1620,260 @@ fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// With `--log-format json`, everything on stderr during a run is a JSON line, progress too.
+#[test]
+fn json_log_format_makes_progress_json_lines() {
+    let f = Fixture::new();
+    let repo = service(&f, "svc");
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        &repo,
+        &["run", p.to_str().unwrap(), "-v", "--log-format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("task `rename macro` started")),
+        "{err}"
+    );
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string(), "{line}");
+    }
+    // Text logs keep their `codefleet:` lines.
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "-v"]);
+    assert!(
+        text(&out.stderr).contains("codefleet: .: task `rename macro` started"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `--repo` takes what `repos:` takes: globs of checkouts and list files, besides paths.
+#[test]
+fn repo_flag_takes_globs_and_list_files() {
+    let f = Fixture::new();
+    let a = service(&f, "fleet/a");
+    let b = service(&f, "fleet/b");
+    let c = service(&f, "c");
+    std::fs::create_dir_all(f.path("fleet/notes")).unwrap();
+    std::fs::write(f.path("more.txt"), "# listed\nc\n").unwrap();
+    let p = f.pipeline(TWO_TASKS);
+    let out = f.run(
+        f.dir.path(),
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--repo",
+            "fleet/*",
+            "--repo",
+            "more.txt",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let paths: Vec<&str> = report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a", "b", "c"]);
+    for r in [&a, &b, &c] {
+        assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
+    }
+    let out = f.run(
+        f.dir.path(),
+        &["run", p.to_str().unwrap(), "--repo", "nothing/*"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`--repo nothing/*` matches no repository"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `plan` lists `url:` repositories with their branch and tasks, without cloning them.
+#[test]
+fn plan_lists_url_repos_without_cloning() {
+    let f = Fixture::new();
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "tasks:\n",
+        "repos:\n  - url: https://example.invalid/acme/billing.git\n    ref: main\ntasks:\n",
+    ));
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("https://example.invalid/acme/billing.git  branch codefleet/migrate\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("not cloned by `plan`"), "{shown}");
+    assert!(
+        shown.contains("task `rename macro` (replace)\n  task `rename crate` (replace)\n"),
+        "{shown}"
+    );
+    let out = f.run(f.dir.path(), &["plan", p.to_str().unwrap(), "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plan["repos"][0]["tasks"].as_array().map(Vec::len), Some(2));
+    assert!(plan["repos"][0]["error"].is_null());
+    assert!(
+        !f.path("cache/codefleet").exists(),
+        "nothing was cloned or cached"
+    );
+}
+
+/// `show` lists the tasks a run did not run (here after a failing check with `on_fail: stop`)
+/// with the reason; `runs` marks only interrupted runs as such.
+#[test]
+fn show_lists_the_tasks_a_run_did_not_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "one\n"), ("b.txt", "two\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: s\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: one, with: uno }\n  - name: gate\n    check: \"false\"\n    on_fail: stop\n  - name: last\n    files: [b.txt]\n    replace: { find: two, with: dos }\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = report["run_id"].as_str().expect("id").to_string();
+    assert_eq!(
+        f.show(&repo, "codefleet/s:b.txt"),
+        "two\n",
+        "`last` did not run"
+    );
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("\n3. last  not run: "), "{shown}");
+    assert!(!shown.contains("interrupted"), "{shown}");
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(!listed.contains("(interrupted)"), "{listed}");
+    assert!(listed.starts_with(&id), "{listed}");
+}
+
+const GREET: &str = "version: 1\nname: greet\nbranch: codefleet/shared\ntasks:\n  - name: shout\n    \
+                     replace: { find: hello, with: HELLO }\n";
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn a_rerun_whose_change_landed_upstream_reports_the_reset_and_rollback_restores_the_branch() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    let first = f.tip(&repo, "codefleet/shared").expect("branch");
+    // The same change lands upstream by other means.
+    f.commit_files(&repo, &[("a.txt", "HELLO world\n")], "shout by hand");
+    let main = f.git_line(&repo, &["rev-parse", "main"]);
+
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let r = &report["repos"][0];
+    assert_eq!(r["status"], "reset", "{r}");
+    assert_eq!(r["previous_tip"], first.as_str());
+    assert_eq!(r["tip"], main.as_str());
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(main.as_str())
+    );
+    let summary = f.run(&repo, &["run", p]);
+    assert!(
+        text(&summary.stdout).contains("unchanged"),
+        "a third run changes nothing"
+    );
+
+    // The move is journaled: rolling that run back puts the branch where it was.
+    let run_id = report["run_id"].as_str().expect("run id");
+    let out = f.run(&repo, &["rollback", run_id]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+}
+
+#[test]
+fn a_second_pipeline_on_the_same_branch_is_refused_unless_forced() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    assert_eq!(f.run(&repo, &["run", p]).status.code(), Some(0));
+    let first = f.tip(&repo, "codefleet/shared").expect("branch");
+    let other = f.path("pipelines/other.yml");
+    std::fs::write(
+        &other,
+        "version: 1\nname: other\nbranch: codefleet/shared\ntasks:\n  - name: whisper\n    \
+         replace: { find: world, with: there }\n",
+    )
+    .expect("write");
+    let other = other.to_str().expect("utf8");
+
+    let out = f.run(&repo, &["run", other]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("holds commits of pipeline `greet`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--force"), "{stdout}");
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+
+    let out = f.run(&repo, &["run", other, "--force", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let replaced = f.tip(&repo, "codefleet/shared").expect("branch");
+    assert_ne!(replaced, first);
+    let run_id = json_of(&out)["run_id"].as_str().expect("id").to_string();
+    assert_eq!(f.run(&repo, &["rollback", &run_id]).status.code(), Some(0));
+    assert_eq!(
+        f.tip(&repo, "codefleet/shared").as_deref(),
+        Some(first.as_str())
+    );
+}
+
+#[test]
+fn runs_lists_runs_started_in_the_same_second_newest_first() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(GREET);
+    let p = p.to_str().expect("utf8");
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        // Each run changes the base, so each one moves the branch and is journaled.
+        f.commit_files(&repo, &[(&format!("f{i}.txt"), "hello\n")], "more");
+        let out = f.run(&repo, &["run", p, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        ids.push(json_of(&out)["run_id"].as_str().expect("id").to_string());
+    }
+    let out = f.run(&repo, &["runs"]);
+    let listed: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    // `runs | head -1` names the run a rollback can take back.
+    let out = f.run(&repo, &["rollback", &listed[0]]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

@@ -57,7 +57,10 @@ pub fn run(
         format,
         &input.text,
         &files,
-        &coders::ApplyOptions::default(),
+        &coders::ApplyOptions {
+            allow_shrink: args.allow_shrink,
+            ..coders::ApplyOptions::default()
+        },
     );
 
     // The modes a git patch sets (`new file mode`, `new mode`): the engine carries content only.
@@ -378,6 +381,8 @@ fn edit_failure(input: &Input, index: usize, path: &str, line: usize, reason: &s
     let err = Error::new("E063", message).at(place).exit(Exit::Failed);
     if reason.contains("refused") {
         err.hint("nothing was written for this path")
+    } else if reason.contains("allow_shrink") {
+        err.hint("if removing that much is intended, pass --allow-shrink")
     } else {
         err
     }

@@ -230,6 +230,10 @@ pub struct ApplyArgs {
     /// Write nothing unless every edit applies.
     #[arg(long)]
     pub all_or_nothing: bool,
+    /// Let a whole-file listing drop more than half of a file's lines (else it is refused as
+    /// not the whole file).
+    #[arg(long)]
+    pub allow_shrink: bool,
     /// Apply in this directory instead of the current one.
     #[arg(long, short = 'C', value_name = "DIR")]
     pub dir: Option<PathBuf>,

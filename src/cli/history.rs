@@ -53,6 +53,7 @@ pub fn runs(global: &GlobalArgs, _args: &RunsArgs, out: &mut Out<'_>) -> Result<
                 r.task.as_deref().unwrap_or_default()
             ),
             None if run.finished_at.is_none() => " (stopped before it finished)".to_string(),
+            None if interrupted(run) => " (interrupted)".to_string(),
             None => String::new(),
         };
         writeln!(
@@ -125,6 +126,20 @@ pub fn show(global: &GlobalArgs, args: &ShowArgs, out: &mut Out<'_>) -> Result<E
             text.push_str(&format!("   {path}{stat}\n"));
         }
     }
+    let not_run = run.extra.get("not_run").and_then(|v| v.as_array());
+    for (i, t) in not_run.into_iter().flatten().enumerate() {
+        text.push_str(&format!(
+            "\n{}. {}  not run: {}\n",
+            run.tasks.len() + i + 1,
+            t.get("name").and_then(|v| v.as_str()).unwrap_or("?"),
+            t.get("reason").and_then(|v| v.as_str()).unwrap_or("?"),
+        ));
+    }
+    if interrupted(&run) {
+        text.push_str("\ninterrupted: the tasks above with a commit are kept\n");
+    } else if run.finished_at.is_none() {
+        text.push_str("\nstopped before it finished\n");
+    }
     for r in &run.rollbacks {
         text.push_str(&format!(
             "\nrolled back {} at {}: {} -> {}\n",
@@ -138,6 +153,14 @@ pub fn show(global: &GlobalArgs, args: &ShowArgs, out: &mut Out<'_>) -> Result<E
     }
     out.stdout.write_all(text.as_bytes()).map_err(io)?;
     Ok(Exit::Ok)
+}
+
+/// Whether Ctrl-C stopped the run (recorded by the run in its journal entry).
+fn interrupted(run: &crate::git::RunRecord) -> bool {
+    run.extra
+        .get("interrupted")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 /// Lines added and removed per path by a commit against its first parent.
@@ -175,6 +198,17 @@ pub fn rollback(
 ) -> Result<Exit, Error> {
     let repo = open(global)?;
     let done = repo.rollback(&args.run, args.task.as_deref())?;
+    if global.json {
+        let doc = serde_json::json!({
+            "run_id": done.run_id,
+            "branch": done.branch,
+            "task": done.task,
+            "from": done.from.to_string(),
+            "to": done.to.map(|t| t.to_string()),
+        });
+        writeln!(out.stdout, "{doc}").map_err(io)?;
+        return Ok(Exit::Ok);
+    }
     let what = done
         .task
         .as_deref()

@@ -9,7 +9,7 @@ use super::args::InitArgs;
 use crate::error::{Error, Exit};
 use crate::pipeline;
 
-pub fn run(args: &InitArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
+pub fn run(args: &InitArgs, json: bool, out: &mut Out<'_>) -> Result<Exit, Error> {
     let path = &args.path;
     if path.exists() {
         return Err(exists(path));
@@ -33,11 +33,16 @@ pub fn run(args: &InitArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
             Error::io(path, &e.error)
         }
     })?;
-    let _ = writeln!(
-        out.stdout,
-        "created {p}\ncheck it with: codefleet validate {p}",
-        p = path.display()
-    );
+    if json {
+        let doc = serde_json::json!({ "created": path.display().to_string() });
+        let _ = writeln!(out.stdout, "{doc}");
+    } else {
+        let _ = writeln!(
+            out.stdout,
+            "created {p}\ncheck it with: codefleet validate {p}",
+            p = path.display()
+        );
+    }
     Ok(Exit::Ok)
 }
 

@@ -90,13 +90,27 @@ where
         jobs = settings.jobs.value,
         "settings resolved"
     );
+    let mut stdout = PipeAware {
+        inner: stdout,
+        closed: false,
+    };
     let mut out = Out {
-        stdout,
+        stdout: &mut stdout,
+        stderr: &mut *stderr,
+        color,
+    };
+    let result = dispatch(cli, &settings, &mut out);
+    let closed = stdout.closed;
+    let mut out = Out {
+        stdout: &mut stdout,
         stderr,
         color,
     };
-    let exit = match dispatch(cli, &settings, &mut out) {
+    let exit = match result {
         Ok(exit) => exit,
+        // The reader went away (`codefleet runs | head`): what it wanted was written, so
+        // stop quietly, as ripgrep does, instead of reporting the closed pipe.
+        Err(_) if closed => Exit::Ok,
         Err(err) => {
             out.error(&err);
             err.exit
@@ -105,12 +119,104 @@ where
     exit.code()
 }
 
+/// Standard output that remembers whether its reader closed the pipe.
+struct PipeAware<'a> {
+    inner: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl PipeAware<'_> {
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+impl Write for PipeAware<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
+}
+
+/// The global flags that are not settings, and the commands that read each: any other command
+/// refuses them rather than accept a flag that would do nothing (`codefleet schema --shard`).
+fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
+    let name = match command {
+        Command::Run(_) => "run",
+        Command::Plan(_) => "plan",
+        Command::Validate(_) => "validate",
+        Command::Apply(_) => "apply",
+        Command::Runs(_) => "runs",
+        Command::Show(_) => "show",
+        Command::Rollback(_) => "rollback",
+        Command::Schema(_) => "schema",
+        Command::Init(_) => "init",
+        Command::Config(_) => "config",
+        Command::Completions(_) => "completions",
+        Command::Report(_) => "report merge",
+    };
+    let readers: [(&str, bool, &[&str]); 4] = [
+        (
+            "--repo",
+            !global.repos.is_empty(),
+            &["run", "plan", "runs", "show", "rollback"],
+        ),
+        ("--shard", global.shard.is_some(), &["run", "plan"]),
+        (
+            "--var",
+            !global.vars.is_empty(),
+            &["run", "plan", "validate"],
+        ),
+        (
+            "--json",
+            global.json,
+            &[
+                "run",
+                "plan",
+                "validate",
+                "apply",
+                "runs",
+                "show",
+                "rollback",
+                "schema",
+                "init",
+                "config",
+                "report merge",
+            ],
+        ),
+    ];
+    for (flag, given, commands) in readers {
+        if given && !commands.contains(&name) {
+            return Err(Error::new(
+                "E096",
+                format!("`{flag}` does nothing for `codefleet {name}`"),
+            )
+            .hint(format!(
+                "leave it out; it applies to: {}",
+                commands.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Error> {
     let global = cli.global;
+    unread_global(&cli.command, &global)?;
     match cli.command {
         Command::Validate(a) => validate::run(&global, &a, out),
         Command::Schema(a) => schema::run(&a, out),
-        Command::Init(a) => init::run(&a, out),
+        Command::Init(a) => init::run(&a, global.json, out),
         Command::Config(a) => config::run(&global, settings, &a, out),
         Command::Apply(a) => apply::run(&global, settings, &a, out),
         Command::Completions(a) => {

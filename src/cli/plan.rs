@@ -14,7 +14,7 @@ pub fn run(
 ) -> Result<Exit, Error> {
     let mut pipelines = super::run::load_pipelines(&[args.pipeline.as_path()], global, out)?;
     for p in &mut pipelines {
-        super::run::with_model_defaults(p, settings);
+        super::run::with_settings(p, settings)?;
     }
     let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
     let mut exit = Exit::Ok;

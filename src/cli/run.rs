@@ -31,10 +31,16 @@ pub(super) fn interrupt_flag() -> &'static AtomicBool {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if INTERRUPT.swap(true, Ordering::SeqCst) {
-                // Shell steps run in their own process groups: stop them before leaving.
+                // Shell steps run in their own process groups: stop them before leaving. The
+                // locks this process holds name it, so the next run takes them over.
                 crate::exec::kill_running();
                 std::process::exit(Exit::Interrupted.code());
             }
+            // The handler runs on a thread of its own (not in signal context): it may write.
+            eprintln!(
+                "codefleet: stopping (Ctrl-C): model requests in flight are abandoned, commands \
+                 are stopped, nothing new starts; Ctrl-C again quits at once"
+            );
         });
         if let Err(e) = result {
             tracing::warn!("Ctrl-C will not stop runs cleanly: {e}");
@@ -328,7 +334,7 @@ pub fn run(
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
     let mut pipelines = load_pipelines(&paths, global, out)?;
     for p in &mut pipelines {
-        with_model_defaults(p, settings);
+        with_settings(p, settings)?;
     }
     let mode = if args.check {
         Mode::Check
@@ -370,6 +376,7 @@ pub fn run(
         }),
         remotes: Some(Arc::clone(cache)),
         credentials: credentials.clone(),
+        force: args.force,
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -377,8 +384,11 @@ pub fn run(
     let verbose = settings.verbosity.value >= Verbosity::Verbose;
     let quiet = settings.verbosity.value == Verbosity::Quiet;
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty()) && !quiet;
-    // A bar only on a terminal (never in CI, where plain lines are logged instead).
-    let show_progress = !quiet && !ci && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let json_logs = settings.log_format.value == crate::settings::LogFormat::Json;
+    // A bar only on a terminal (never in CI, where plain lines are logged instead), and never
+    // among JSON log lines.
+    let show_progress =
+        !quiet && !ci && !json_logs && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
@@ -407,15 +417,13 @@ pub fn run(
                 match (&mut progress, event) {
                     (Some(p), event) => p.handle(&event),
                     (None, Event::Line(line)) => {
-                        let _ = writeln!(out.stderr, "codefleet: {line}");
-                        let _ = out.stderr.flush();
+                        progress_line(out, &line, json_logs);
                     }
                     (None, _) => {
                         // In CI: a plain progress line now and then instead of a bar.
                         if ci && last_line.elapsed() >= CI_PROGRESS_EVERY {
                             last_line = std::time::Instant::now();
-                            let _ = writeln!(out.stderr, "codefleet: progress: {counts}");
-                            let _ = out.stderr.flush();
+                            progress_line(out, &format!("progress: {counts}"), json_logs);
                         }
                     }
                 }
@@ -433,6 +441,13 @@ pub fn run(
                     .hint("this is a bug in codefleet; please report it"));
             }
         };
+        report.warn_unmatched_files(
+            pipeline
+                .tasks
+                .iter()
+                .filter(|t| t.files.is_some())
+                .map(|t| t.name.as_str()),
+        );
         if !interrupt.load(Ordering::SeqCst) {
             crate::exec::publish(pipeline, &mut report, &targets, &publish_options(&cache))?;
         }
@@ -462,11 +477,73 @@ pub fn run(
     Ok(exit)
 }
 
+/// One progress line on stderr: `codefleet: …`, or with `--log-format json` a JSON object
+/// shaped like the log records (`level`, `fields.message`, `target`).
+fn progress_line(out: &mut Out<'_>, line: &str, json: bool) {
+    let _ = if json {
+        let record = serde_json::json!({
+            "level": "INFO",
+            "fields": { "message": redact(line) },
+            "target": "codefleet::progress",
+        });
+        writeln!(out.stderr, "{record}")
+    } else {
+        writeln!(out.stderr, "codefleet: {line}")
+    };
+    let _ = out.stderr.flush();
+}
+
+/// Fills what the pipeline leaves to the settings: the run branch (`default_branch_template`),
+/// the commit author (`author`) and `model.concurrency`, then the model defaults. A pipeline's
+/// own `branch:`, `commit.author` and `model.concurrency` always win.
+pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Result<(), Error> {
+    use crate::pipeline::{Author, Scope, Template};
+    let setting_error = |key: &str, source: &crate::settings::Source, what: String| {
+        let code = match source {
+            crate::settings::Source::Env(_) => "E054",
+            _ => "E052",
+        };
+        Error::new(code, format!("setting `{key}` ({source}): {what}"))
+    };
+    if !pipeline.explicit.branch {
+        let v = &settings.default_branch_template;
+        let template =
+            Template::parse_and_check(&v.value, Scope::REPO, &pipeline.vars).map_err(|errors| {
+                let what = errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                setting_error("default_branch_template", &v.source, what).hint(format!(
+                    "the pipeline `{}` declares no such variable; set `branch:` in it, or \
+                     change the setting",
+                    pipeline.name
+                ))
+            })?;
+        pipeline.branch = template;
+    }
+    if !pipeline.explicit.author {
+        let v = &settings.author;
+        pipeline.commit.author = Author::parse(&v.value).ok_or_else(|| {
+            setting_error(
+                "author",
+                &v.source,
+                format!("`{}` is not `Name <email>`", v.value),
+            )
+            .hint("write it like `codefleet <codefleet@localhost>`")
+        })?;
+    }
+    if !pipeline.explicit.model_concurrency {
+        pipeline.model_concurrency = settings.model_concurrency.value;
+    }
+    with_model_defaults(pipeline, settings);
+    Ok(())
+}
+
 /// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
 /// settings, so the run, its trailers and its report name the model actually used. The
 /// settings' name and base URL apply only to a task that keeps the settings' provider (a model
 /// name for one provider means nothing to another), as the llm transport resolves them.
-pub(super) fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
+fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
     use crate::pipeline::{EditFormat, Provider};
     let default = match settings.model_provider.value {
         crate::settings::Provider::Openai => Provider::Openai,
@@ -519,11 +596,9 @@ pub(super) fn print_reports(
 ) {
     if json {
         // Serialised from the structs, so fields keep their documented order.
-        let text = match reports {
-            [one] => serde_json::to_string_pretty(one),
-            many => serde_json::to_string_pretty(many),
-        };
-        if let Ok(text) = text {
+        // One document, whatever the number of pipelines (`codefleet schema --report`).
+        let document = RunReport::combine(reports.to_vec());
+        if let Some(Ok(text)) = document.as_ref().map(serde_json::to_string_pretty) {
             // Reports quote model answers, command output and error text: no key or token
             // leaves through them.
             let _ = writeln!(out.stdout, "{}", redact(&text));

@@ -1,5 +1,6 @@
 //! `codefleet validate`: reads each pipeline, prints every problem with its place, and ends with
-//! one summary line. Exit 0 when all are valid, 2 otherwise.
+//! one summary line (`--json`: one object listing each pipeline and its problems). Exit 0 when
+//! all are valid, 2 otherwise.
 
 use super::Out;
 use super::args::{GlobalArgs, ValidateArgs};
@@ -10,8 +11,27 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs, out: &mut Out<'_>) -> Resul
     let vars = parse_vars(&global.vars)?;
     let mut problems = 0;
     let mut invalid = 0;
+    let mut records = Vec::new();
     for path in &args.pipelines {
-        match pipeline::load(path, &vars) {
+        let loaded = pipeline::load(path, &vars);
+        if global.json {
+            records.push(match &loaded {
+                Ok(p) => serde_json::json!({
+                    "path": path.display().to_string(), "valid": true,
+                    "name": p.name, "tasks": p.tasks.len(), "problems": [],
+                }),
+                Err(errors) => serde_json::json!({
+                    "path": path.display().to_string(), "valid": false,
+                    "problems": errors.iter().map(Error::to_json).collect::<Vec<_>>(),
+                }),
+            });
+            if let Err(errors) = &loaded {
+                invalid += 1;
+                problems += errors.len();
+            }
+            continue;
+        }
+        match loaded {
             Ok(p) => {
                 if global.verbose > 0 {
                     let tasks = p.tasks.len();
@@ -30,6 +50,17 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs, out: &mut Out<'_>) -> Resul
         }
     }
     let total = args.pipelines.len();
+    if global.json {
+        let doc = serde_json::json!({
+            "valid": invalid == 0,
+            "pipelines": records,
+            "problems": problems,
+        });
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        writeln!(out.stdout, "{text}")
+            .map_err(|e| Error::new("E001", format!("cannot write to stdout: {e}")))?;
+        return Ok(if invalid == 0 { Exit::Ok } else { Exit::Usage });
+    }
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")

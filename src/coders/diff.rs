@@ -4,7 +4,7 @@
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
     Fence, FenceLine, clean_path, fence_line, info_path, is_blank, is_divider, is_head,
-    is_shell_lang, is_tail, looks_like_path, reply_lines,
+    is_shell_lang, is_tail, path_in_line, reply_lines,
 };
 
 const MISSING: &str = "missing filename: put the path alone on the line before the fence";
@@ -14,8 +14,19 @@ pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
     parse_items(text, None).split()
 }
 
-/// Parses SEARCH/REPLACE blocks, also accepting `fence` as a fence.
+/// Parses SEARCH/REPLACE blocks, also accepting `fence` as a fence, knowing no files: a path
+/// line holding whitespace is prose.
 pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
+    parse_items_knowing(text, fence, &|_| false)
+}
+
+/// [`parse_items`], where `known` tells whether a path names a file the task knows: a path line
+/// holding whitespace names one only then, or by its last word (docs/edit-formats.md, prose).
+pub fn parse_items_knowing(
+    text: &str,
+    fence: Option<&Fence>,
+    known: &dyn Fn(&str) -> bool,
+) -> Parsed {
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
@@ -44,7 +55,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             continue;
         }
         let head = i;
-        let found = find_path(&lines, head, fence);
+        let found = find_path(&lines, head, fence, known);
         let start = match &found {
             Some((_, p)) => {
                 let mut s = *p;
@@ -70,9 +81,10 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             None => head,
         };
         let path = found.map(|(p, _)| p).or_else(|| prev_path.clone());
-        // The divider.
+        // The divider. A head line before it is content (files such as prompts and docs hold
+        // the markers); a tail means the divider is missing.
         let mut j = head + 1;
-        while j < n && !is_divider(&lines[j]) && !is_head(&lines[j]) && !is_tail(&lines[j]) {
+        while j < n && !is_divider(&lines[j]) && !is_tail(&lines[j]) {
             j += 1;
         }
         if j >= n || !is_divider(&lines[j]) {
@@ -90,16 +102,21 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
                 block: lines[start..last].join("\n"),
                 message: format!("line {at}: expected `=======`"),
             }));
-            i = if j < n && is_head(&lines[j]) {
-                j
-            } else {
-                j + 1
-            };
+            i = j + 1;
             continue;
         }
-        // The tail, or a second divider.
+        // The tail, or a second divider. A head line is content when the tail comes before any
+        // divider (the edited file holds the markers); else it starts the next block and this
+        // one lacks its tail.
         let mut k = j + 1;
-        while k < n && !is_tail(&lines[k]) && !is_divider(&lines[k]) && !is_head(&lines[k]) {
+        // The same for every head up to that divider or tail: looked up once.
+        let mut heads_are_content = None;
+        while k < n && !is_tail(&lines[k]) && !is_divider(&lines[k]) {
+            if is_head(&lines[k])
+                && !*heads_are_content.get_or_insert_with(|| tail_before_divider(&lines[k + 1..]))
+            {
+                break;
+            }
             k += 1;
         }
         if k >= n || is_head(&lines[k]) {
@@ -140,21 +157,39 @@ pub fn parse_items(text: &str, fence: Option<&Fence>) -> Parsed {
             continue;
         };
         prev_path = Some(path.clone());
-        let search = strip_wrapping(search, &path, fence);
-        let replace = strip_wrapping(replace, &path, fence);
+        let bare = strip_wrapping(search.clone(), &path, fence);
+        let unwrapped = (bare.len() < search.len() && !bare.is_empty())
+            .then(|| (bare, strip_wrapping(replace.clone(), &path, fence)));
         out.items.push(Item::Edit(Edit {
             path,
             line: start + 1,
             block,
-            op: Op::SearchReplace { search, replace },
+            op: Op::SearchReplace {
+                search,
+                replace,
+                unwrapped,
+            },
         }));
     }
     out
 }
 
+/// Whether the first divider or tail line of `lines` is a tail.
+fn tail_before_divider(lines: &[String]) -> bool {
+    lines
+        .iter()
+        .find(|l| is_divider(l) || is_tail(l))
+        .is_some_and(|l| is_tail(l))
+}
+
 /// The path on the nearest of the up to three lines above the head marker, looking past fence
 /// lines and blank lines; with the index of its line.
-fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(String, usize)> {
+fn find_path(
+    lines: &[String],
+    head: usize,
+    fence: Option<&Fence>,
+    known: &dyn Fn(&str) -> bool,
+) -> Option<(String, usize)> {
     let mut j = head;
     let mut looked = 0;
     while j > 0 && looked < 3 {
@@ -175,8 +210,7 @@ fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(St
                 if is_head(l) || is_divider(l) || is_tail(l) {
                     return None;
                 }
-                let c = clean_path(l);
-                return looks_like_path(&c).then_some((c, j));
+                return path_in_line(&clean_path(l), known).map(|c| (c, j));
             }
         }
     }
@@ -184,7 +218,8 @@ fn find_path(lines: &[String], head: usize, fence: Option<&Fence>) -> Option<(St
 }
 
 /// Strips a wrapping first line equal to the path followed by a fence, and a wrapping fence
-/// pair; no other line.
+/// pair; no other line. The engine uses the result only when the lines as written match
+/// nothing.
 fn strip_wrapping(mut lines: Vec<String>, path: &str, fence: Option<&Fence>) -> Vec<String> {
     if lines.len() >= 2 && clean_path(&lines[0]) == path && fence_line(&lines[1], fence).is_some() {
         lines.remove(0);

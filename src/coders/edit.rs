@@ -22,6 +22,10 @@ pub enum Op {
         search: Vec<String>,
         /// The lines to put in their place.
         replace: Vec<String>,
+        /// SEARCH and REPLACE without the wrapping lines a model copied around them (a path
+        /// line and a fence pair), when SEARCH has them: tried only when SEARCH as written
+        /// matches nothing, since a Markdown file's own fences are content.
+        unwrapped: Option<(Vec<String>, Vec<String>)>,
     },
     /// A unified-diff hunk.
     Hunk(Hunk),
@@ -82,6 +86,13 @@ pub struct Hunk {
     pub old_no_newline: bool,
     /// `\ No newline at end of file` followed the last new line.
     pub new_no_newline: bool,
+    /// The headers named no old file (`--- /dev/null`): on a missing file a hunk without `-`
+    /// lines creates it; on an existing one it is an ordinary hunk.
+    pub new_file: bool,
+    /// A model reply's hunk read as if its context lines lost their diff space: each context
+    /// line written with a leading space taken whole (`None` when there is none). Tried when
+    /// the lines as parsed match nowhere exactly, so an added line is not shifted a column.
+    pub whole_context: Option<Vec<HunkLine>>,
 }
 
 impl Hunk {

@@ -1,13 +1,13 @@
 //! The one applying engine: takes parsed edits in reply order, applies each against the files as
 //! the previous edits left them, and reports per edit how it fared. Every format's strategies
-//! live here so all formats share the guarantees of EDIT-FORMATS.md.
+//! live here so all formats share the guarantees of docs/edit-formats.md.
 
 use std::collections::{HashMap, HashSet};
 
 use super::edit::{Chunk, Edit, Hunk, HunkLine, Op};
 use super::matching::{
-    Found, all_runs, deindent, first_run, indent_match_at, last_start, matches_at, nearest,
-    reindent,
+    Found, all_runs, common_indent, deindent, first_run, indent_match_at, last_start, matches_at,
+    nearest, shift_indent,
 };
 use super::text::{FileText, basename, is_blank, normalize_path, str_ratio};
 use super::{Change, EditStatus, Files};
@@ -121,6 +121,8 @@ pub struct Engine<'a> {
     hunk_offsets: HashMap<String, isize>,
     /// For each failed edit (by report index), what it searched for.
     pub details: HashMap<usize, FailDetail>,
+    /// Whether a `whole` listing may drop more than half of a file's lines.
+    pub allow_shrink: bool,
 }
 
 type Res = Result<(String, &'static str), String>;
@@ -148,6 +150,7 @@ impl<'a> Engine<'a> {
             checks: HashMap::new(),
             hunk_offsets: HashMap::new(),
             details: HashMap::new(),
+            allow_shrink: false,
         }
     }
 
@@ -332,11 +335,13 @@ impl<'a> Engine<'a> {
     fn apply_inner(&mut self, index: usize, edit: &Edit) -> Res {
         let path = normalize_path(&edit.path)?;
         match &edit.op {
-            Op::SearchReplace { search, replace } => {
-                self.search_replace(index, &path, search, replace)
-            }
+            Op::SearchReplace {
+                search,
+                replace,
+                unwrapped,
+            } => self.search_replace(index, &path, search, replace, unwrapped.as_ref()),
             Op::Hunk(h) => self.hunk(index, &path, h),
-            Op::Whole { lines } => self.whole(&path, lines),
+            Op::Whole { lines } => self.whole(&path, edit.line, lines),
             Op::Create {
                 lines,
                 final_newline,
@@ -488,7 +493,7 @@ impl<'a> Engine<'a> {
         Ok((path.to_string(), "create"))
     }
 
-    fn whole(&mut self, path: &str, lines: &[String]) -> Res {
+    fn whole(&mut self, path: &str, line: usize, lines: &[String]) -> Res {
         let mut target = path.to_string();
         if !self.exists(path)
             && let Some(rest) = path.strip_prefix("path/to/")
@@ -501,6 +506,14 @@ impl<'a> Engine<'a> {
             }
         }
         self.check(&target)?;
+        let allow_shrink = self.allow_shrink;
+        let old = match &self.slot(&target).content {
+            Content::Text(t) => Some(t.lines.as_slice()),
+            _ => None,
+        };
+        if let Some(why) = super::whole::refusal(&target, lines, old, line + 1, allow_shrink) {
+            return Err(why);
+        }
         if !self.exists(&target) {
             self.set(&target, Content::Text(FileText::new_with(lines.to_vec())));
             return Ok((target, "create"));
@@ -521,6 +534,7 @@ impl<'a> Engine<'a> {
         path: &str,
         search: &[String],
         replace: &[String],
+        unwrapped: Option<&(Vec<String>, Vec<String>)>,
     ) -> Res {
         if search.is_empty() {
             self.check(path)?;
@@ -548,7 +562,7 @@ impl<'a> Engine<'a> {
             self.check(t)?;
             let mut specific = None;
             let result = self.edit_text(t, |text| {
-                sr_strategies(text, search, replace).map_err(|w| {
+                sr_or_unwrapped(text, search, replace, unwrapped).map_err(|w| {
                     specific = w;
                     String::new()
                 })
@@ -583,7 +597,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let result = self.edit_text(&other, |text| {
-                sr_strategies(text, search, replace).map_err(|_| String::new())
+                sr_or_unwrapped(text, search, replace, unwrapped).map_err(|_| String::new())
             });
             if let Ok(strategy) = result {
                 return Ok((other, strategy));
@@ -621,8 +635,11 @@ impl<'a> Engine<'a> {
         let resolved;
         let path = if self.exists(path) {
             path
-        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_))) {
-            // A hunk that only adds lines creates the file.
+        } else if hunk.lines.iter().all(|l| matches!(l, HunkLine::Add(_)))
+            || (hunk.new_file && !hunk.lines.iter().any(|l| matches!(l, HunkLine::Remove(_))))
+        {
+            // A hunk that only adds lines creates the file, as does a `--- /dev/null` one
+            // without `-` lines (its context is the new file's too).
             let lines = hunk.new_lines();
             return self.create(path, 0, &lines, !hunk.new_no_newline, false);
         } else if let Some(p) = self.strip_components(path) {
@@ -731,8 +748,27 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// [`sr_strategies`] on SEARCH/REPLACE as written, then without their wrapping lines (a path
+/// line and a fence pair the model copied around them), reported as `unwrapped`.
+fn sr_or_unwrapped(
+    text: &mut FileText,
+    search: &[String],
+    replace: &[String],
+    unwrapped: Option<&(Vec<String>, Vec<String>)>,
+) -> Result<&'static str, Option<String>> {
+    match sr_strategies(text, search, replace) {
+        Ok(s) => Ok(s),
+        Err(why) => match unwrapped {
+            Some((s, r)) => sr_strategies(text, s, r)
+                .map(|_| "unwrapped")
+                .map_err(|w| why.or(w)),
+            None => Err(why),
+        },
+    }
+}
+
 /// SEARCH/REPLACE strategies, first that works: exact, indentation-tolerant, blank first line
-/// dropped, `...` elision. `Err(Some(why))` carries a specific reason.
+/// dropped, trailing blank lines dropped, `...` elision. `Err(Some(why))` carries a specific reason.
 fn sr_strategies(
     text: &mut FileText,
     search: &[String],
@@ -741,11 +777,26 @@ fn sr_strategies(
     if let Some(s) = exact_or_indent(text, search, replace) {
         return Ok(s);
     }
-    if search.len() >= 3
-        && is_blank(&search[0])
-        && exact_or_indent(text, &search[1..], replace).is_some()
-    {
+    let blank_first = search.len() >= 3 && is_blank(&search[0]);
+    if blank_first && exact_or_indent(text, &search[1..], replace).is_some() {
         return Ok("blank-first-line");
+    }
+    // Trailing blank lines the file does not have: the fewest first, and as many from
+    // REPLACE's end where it has them. Models add one or two; past a few, all go at once, so
+    // a long blank tail costs a few searches, not one per line.
+    let s_blank = search.iter().rev().take_while(|l| is_blank(l)).count();
+    let r_blank = replace.iter().rev().take_while(|l| is_blank(l)).count();
+    let first = usize::from(blank_first);
+    if s_blank > 0 && search.len() - s_blank > first {
+        for drop in (1..=s_blank.min(3)).chain((s_blank > 3).then_some(s_blank)) {
+            let r = &replace[..replace.len() - drop.min(r_blank)];
+            let s = &search[..search.len() - drop];
+            if exact_or_indent(text, s, r).is_some()
+                || (blank_first && exact_or_indent(text, &s[1..], r).is_some())
+            {
+                return Ok("trailing-blank-lines");
+            }
+        }
     }
     if search.iter().any(|l| l.trim() == "...") || replace.iter().any(|l| l.trim() == "...") {
         return elision(text, search, replace)
@@ -768,11 +819,19 @@ fn exact_or_indent(
     if s.iter().all(|l| l.is_empty()) {
         return None;
     }
-    let r = deindent(replace);
     let last = last_start(text.lines.len(), s.len())?;
     for i in 0..=last {
         if let Some(extra) = indent_match_at(&text.lines, &s, i) {
-            text.splice(i, i + s.len(), reindent(&r, &extra));
+            // REPLACE moves with SEARCH, keeping its offset to it (a line it adds at an outer
+            // level stays there), unless it already sits at the file's indentation and only
+            // SEARCH lost it.
+            let from = common_indent(search);
+            let new = if from != extra && common_indent(replace) == extra {
+                replace.to_vec()
+            } else {
+                shift_indent(replace, &from, &extra)
+            };
+            text.splice(i, i + s.len(), new);
             return Some("indentation");
         }
     }
@@ -883,6 +942,9 @@ fn locate_indent(file: &[String], lines: &[HunkLine], hint: Option<usize>) -> Fo
     })
 }
 
+/// How many ways of shrinking one change's context are tried before giving up.
+const MAX_SHRINK_TRIES: usize = 1024;
+
 fn ambiguous(n: usize) -> String {
     format!(
         "the hunk's lines occur {n} times in `{{path}}` and nothing picks one; add context lines or a line number"
@@ -918,40 +980,56 @@ fn apply_hunk(
             }
         }
     };
-    // 1-2. Exact at the stated line, else exact anywhere nearest to it.
-    match locate_exact(&text.lines, &hunk.lines, hint) {
-        Found::One(i, new) => {
-            finish(text, i, old.len(), new);
-            let at_hint = hint.is_none_or(|h| h == i);
-            return Ok((i, if at_hint { "exact" } else { "nearest" }));
-        }
-        Found::Ambiguous(n) => return Err(ambiguous(n)),
-        Found::None => {}
-    }
-    // 3. Ignoring leading and trailing blank context lines.
-    let lines = &hunk.lines;
-    let lead = lines
-        .iter()
-        .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
-        .count();
-    let trail = lines[lead..]
-        .iter()
-        .rev()
-        .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
-        .count();
-    if lead + trail > 0 && lead + trail < lines.len() {
-        let inner = &lines[lead..lines.len() - trail];
-        let h = hint.map(|h| h + lead);
-        let inner_old = old_of(inner).len();
-        match locate_exact(&text.lines, inner, h) {
+    // 1-3 on the lines as parsed, then on a reply's context lines read whole (the model
+    // dropped their diff space: read as parsed they are a column short, and the relative
+    // indentation below would shift the added lines by that column).
+    let readings = std::iter::once(&hunk.lines).chain(hunk.whole_context.as_ref());
+    for (k, lines) in readings.enumerate() {
+        // 1-2. Exact at the stated line, else exact anywhere nearest to it.
+        match locate_exact(&text.lines, lines, hint) {
             Found::One(i, new) => {
-                finish(text, i, inner_old, new);
-                return Ok((i, "blank-lines"));
+                finish(text, i, old.len(), new);
+                let at_hint = hint.is_none_or(|h| h == i);
+                let strategy = match (k, at_hint) {
+                    (0, true) => "exact",
+                    (0, false) => "nearest",
+                    _ => "whole-line-context",
+                };
+                return Ok((i, strategy));
             }
             Found::Ambiguous(n) => return Err(ambiguous(n)),
             Found::None => {}
         }
+        // 3. Ignoring leading and trailing blank context lines.
+        let lead = lines
+            .iter()
+            .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
+            .count();
+        let trail = lines[lead..]
+            .iter()
+            .rev()
+            .take_while(|l| matches!(l, HunkLine::Context(c) if is_blank(c)))
+            .count();
+        if lead + trail > 0 && lead + trail < lines.len() {
+            let inner = &lines[lead..lines.len() - trail];
+            let h = hint.map(|h| h + lead);
+            let inner_old = old_of(inner).len();
+            match locate_exact(&text.lines, inner, h) {
+                Found::One(i, new) => {
+                    finish(text, i, inner_old, new);
+                    let strategy = if k == 0 {
+                        "blank-lines"
+                    } else {
+                        "whole-line-context"
+                    };
+                    return Ok((i, strategy));
+                }
+                Found::Ambiguous(n) => return Err(ambiguous(n)),
+                Found::None => {}
+            }
+        }
     }
+    let lines = &hunk.lines;
     // 4. Indentation relative to the first line.
     match locate_indent(&text.lines, lines, hint) {
         Found::One(i, new) => {
@@ -968,39 +1046,44 @@ fn apply_hunk(
     let mut shift: isize = 0;
     for (gstart, gend, lead_ctx, trail_ctx) in groups {
         let mut placed = false;
-        let max_k = lead_ctx.max(trail_ctx);
-        for k in 0..=max_k {
-            let dl = k.min(lead_ctx);
-            let dt = k.min(trail_ctx);
-            if k > 0 && dl == lead_ctx.min(k - 1) && dt == trail_ctx.min(k - 1) {
-                continue;
-            }
-            let part = &lines[gstart + dl..gend - dt];
-            let part_old = old_of(part);
-            if part_old.is_empty() {
-                break;
-            }
-            let old_before = old_of(&lines[..gstart + dl]).len() as isize;
-            let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
-            let found = match locate_exact(&work.lines, part, h) {
-                Found::None => locate_indent(&work.lines, part, h),
-                other => other,
-            };
-            match found {
-                Found::One(i, new) => {
-                    let new_len = new.len() as isize;
-                    let end_reached = at_end_before(i, part_old.len(), &work);
-                    work.splice(i, i + part_old.len(), new);
-                    if end_reached && hunk.new_no_newline {
-                        work.final_newline = false;
-                    }
-                    shift += new_len - part_old.len() as isize;
-                    first.get_or_insert(i);
-                    placed = true;
-                    break;
+        // Each side shrinks on its own, least context dropped first: a wrong line next to the
+        // change on one side is dropped while the other side still places the change. The
+        // tries are bounded so a hunk of thousands of context lines stays linear-ish.
+        let mut tries = 0usize;
+        'shrink: for dropped in 0..=lead_ctx + trail_ctx {
+            for dl in dropped.saturating_sub(trail_ctx)..=dropped.min(lead_ctx) {
+                let dt = dropped - dl;
+                tries += 1;
+                if tries > MAX_SHRINK_TRIES {
+                    break 'shrink;
                 }
-                Found::Ambiguous(n) => return Err(ambiguous(n)),
-                Found::None => {}
+                let part = &lines[gstart + dl..gend - dt];
+                let part_old = old_of(part);
+                if part_old.is_empty() {
+                    continue;
+                }
+                let old_before = old_of(&lines[..gstart + dl]).len() as isize;
+                let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
+                let found = match locate_exact(&work.lines, part, h) {
+                    Found::None => locate_indent(&work.lines, part, h),
+                    other => other,
+                };
+                match found {
+                    Found::One(i, new) => {
+                        let new_len = new.len() as isize;
+                        let end_reached = at_end_before(i, part_old.len(), &work);
+                        work.splice(i, i + part_old.len(), new);
+                        if end_reached && hunk.new_no_newline {
+                            work.final_newline = false;
+                        }
+                        shift += new_len - part_old.len() as isize;
+                        first.get_or_insert(i);
+                        placed = true;
+                        break 'shrink;
+                    }
+                    Found::Ambiguous(n) => return Err(ambiguous(n)),
+                    Found::None => {}
+                }
             }
         }
         if !placed {

@@ -1,4 +1,4 @@
-//! The text sent back to a model when edits fail (EDIT-FORMATS.md, Feedback): how many failed,
+//! The text sent back to a model when edits fail (docs/edit-formats.md, Feedback): how many failed,
 //! each failed block as written, the closest lines of the file, and what already applied.
 
 use super::matching::first_run;

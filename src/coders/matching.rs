@@ -81,6 +81,38 @@ pub fn reindent<T: AsRef<str>>(lines: &[T], extra: &str) -> Vec<String> {
         .collect()
 }
 
+/// Moves each non-blank line from indentation `from` to `to`, keeping its offset to it: a line
+/// that starts with `from` gets `to` in its place; one indented less (an outer-level line)
+/// loses or gains what the others do, as far as its own indentation allows.
+pub fn shift_indent<T: AsRef<str>>(lines: &[T], from: &str, to: &str) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            let l = l.as_ref();
+            if is_blank(l) {
+                return l.to_string();
+            }
+            if let Some(rest) = l.strip_prefix(from) {
+                return format!("{to}{rest}");
+            }
+            if let Some(add) = to.strip_prefix(from) {
+                return format!("{add}{l}");
+            }
+            if let Some(cut) = from.strip_prefix(to) {
+                // Indented less than `from`: drop as much of `cut` as the line has.
+                let n = l
+                    .bytes()
+                    .zip(cut.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                return l[n..].to_string();
+            }
+            // Tabs against spaces and the line outside `from`: at `to`, its offset unknown.
+            format!("{to}{}", l.trim_start())
+        })
+        .collect()
+}
+
 /// Indentation-tolerant match of de-indented `needle` at `at`: every non-blank file line must be
 /// the same whitespace `extra` followed by the needle line; blank lines match blank lines.
 /// Returns `extra`.
@@ -225,6 +257,18 @@ mod tests {
         assert_eq!(
             reindent(&v(&["a", "", "  b"]), "\t"),
             v(&["\ta", "", "\t  b"])
+        );
+        assert_eq!(
+            shift_indent(&v(&["  a", "", "b", "    c"]), "  ", "      "),
+            v(&["      a", "", "    b", "        c"])
+        );
+        assert_eq!(
+            shift_indent(&v(&["        a", "  b", "c"]), "        ", "    "),
+            v(&["    a", "b", "c"])
+        );
+        assert_eq!(
+            shift_indent(&v(&["    a", "  b"]), "    ", "\t"),
+            v(&["\ta", "\tb"])
         );
     }
 }

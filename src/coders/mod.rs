@@ -5,7 +5,7 @@
 //! This file is the public contract used by `workspace/`, `exec/` and `cli/apply`:
 //! [`Format`], [`Files`], [`parse_and_apply`], [`Outcome`], [`Change`], [`EditReport`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 pub mod diff;
@@ -26,7 +26,7 @@ pub use feedback::closest_window;
 pub use replace::{ReplaceOptions, Replacer};
 pub use text::{Fence, choose_fence};
 
-/// The edit formats of EDIT-FORMATS.md.
+/// The edit formats of docs/edit-formats.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// SEARCH/REPLACE blocks, path above the fence.
@@ -163,7 +163,7 @@ pub struct Outcome {
     pub edits: Vec<EditReport>,
     /// Shell commands the reply suggested (reported, never run).
     pub suggested_commands: Vec<String>,
-    /// Text to send back to a model when any edit failed (EDIT-FORMATS.md, Feedback).
+    /// Text to send back to a model when any edit failed (docs/edit-formats.md, Feedback).
     pub feedback: Option<String>,
 }
 
@@ -200,6 +200,9 @@ pub struct ApplyOptions {
     /// (wrong-file rescue), and `whole`'s only-file rule. `None`: every known file (what
     /// `codefleet apply` wants).
     pub given_files: Option<Vec<String>>,
+    /// Whether a `whole` listing may drop more than half of an existing file's lines (a task
+    /// that asks for removals); else such a listing is refused as not a whole file.
+    pub allow_shrink: bool,
 }
 
 /// Whether a `udiff` text is a model reply (it holds ```` ```diff ```` fences) rather than a
@@ -208,12 +211,52 @@ pub fn udiff_is_reply(text: &str) -> bool {
     udiff::is_reply(text)
 }
 
-/// Parses a reply in `format` into edits and failures, in reply order.
+/// Parses a reply in `format` into edits and failures, in reply order; `known` are the files
+/// present (with [`ApplyOptions::given_files`], the files the task knows).
 pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) -> Parsed {
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let knows = |p: &str| {
+        let all = || known.iter().chain(given);
+        names_known(p, |q| all().any(|k| k == q), || all().cloned().collect())
+    };
+    parse_knowing(format, text, known, &knows, opts)
+}
+
+/// Whether `path` names a file the task knows, for the prose rule of SEARCH/REPLACE paths: the
+/// file itself (`exists`), or, for a bare file name, the one known file with that name. The
+/// listing is asked for only in that last case.
+fn names_known(
+    path: &str,
+    exists: impl Fn(&str) -> bool,
+    listing: impl FnOnce() -> Vec<String>,
+) -> bool {
+    let Ok(p) = text::normalize_path(path) else {
+        return false;
+    };
+    if exists(&p) {
+        return true;
+    }
+    if p.contains('/') {
+        return false;
+    }
+    let named: HashSet<String> = listing()
+        .into_iter()
+        .filter(|k| text::basename(k) == p)
+        .collect();
+    named.len() == 1
+}
+
+fn parse_knowing(
+    format: Format,
+    text: &str,
+    known: &[String],
+    knows: &dyn Fn(&str) -> bool,
+    opts: &ApplyOptions,
+) -> Parsed {
     let fence = opts.fence.as_ref();
     match format {
-        Format::Diff => diff::parse_items(text, fence),
-        Format::DiffFenced => diff_fenced::parse_items(text, fence),
+        Format::Diff => diff::parse_items_knowing(text, fence, knows),
+        Format::DiffFenced => diff_fenced::parse_items_knowing(text, fence, knows),
         Format::Udiff => {
             let reply = match opts.udiff {
                 UdiffInput::Auto => udiff::is_reply(text),
@@ -226,9 +269,12 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
                 udiff::parse_patch_file(text)
             }
         }
-        Format::Whole => {
-            whole::parse_items(text, fence, opts.given_files.as_deref().unwrap_or(known))
-        }
+        Format::Whole => whole::parse_items(
+            text,
+            fence,
+            opts.given_files.as_deref().unwrap_or(known),
+            knows,
+        ),
         Format::Patch => patch::parse_items(text),
     }
 }
@@ -237,10 +283,11 @@ pub fn parse(format: Format, text: &str, known: &[String], opts: &ApplyOptions) 
 /// written: the net effect comes back as [`Outcome::changes`].
 ///
 /// The strategies an [`EditStatus::Applied`] names: `diff`: `exact`, `indentation`,
-/// `blank-first-line`, `elision`, `create`, `append`; `udiff`: `exact`, `nearest`,
-/// `blank-lines`, `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`,
-/// `create`; `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`,
-/// `rename`, `copy`.
+/// `blank-first-line`, `trailing-blank-lines`, `elision`, `unwrapped` (without a wrapping fence
+/// pair), `create`, `append`; `udiff`: `exact`, `nearest`, `blank-lines`, `whole-line-context`,
+/// `relative-indentation`, `context-shrinking`, `insert`; `whole`: `whole`, `create`;
+/// `patch`: `exact`, `rstrip`, `strip`; any format: `create`, `append`, `delete`, `rename`,
+/// `copy`.
 pub fn parse_and_apply(
     format: Format,
     text: &str,
@@ -250,8 +297,22 @@ pub fn parse_and_apply(
     // Only `whole` needs the listing to parse (its only-file rule); other formats list the
     // files on first need, so a patch whose paths all exist never walks the directory.
     let known = (format == Format::Whole && opts.given_files.is_none()).then(|| files.paths());
-    let parsed = parse(format, text, known.as_deref().unwrap_or(&[]), opts);
+    // SEARCH/REPLACE paths written as prose ask whether a file is known: given, or present.
+    let given = opts.given_files.as_deref().unwrap_or(&[]);
+    let listing = std::cell::OnceCell::new();
+    let knows = |p: &str| {
+        names_known(
+            p,
+            |q| given.iter().any(|g| g == q) || files.read(q).is_some(),
+            || {
+                let all = listing.get_or_init(|| files.paths());
+                all.iter().chain(given).cloned().collect()
+            },
+        )
+    };
+    let parsed = parse_knowing(format, text, known.as_deref().unwrap_or(&[]), &knows, opts);
     let mut engine = engine::Engine::new(files, known, opts.given_files.clone());
+    engine.allow_shrink = opts.allow_shrink;
     engine.preload(parsed.items.iter().filter_map(|item| match item {
         edit::Item::Edit(e) => Some(e.path.as_str()),
         edit::Item::Failure(_) => None,
@@ -375,7 +436,7 @@ pub fn detect_format(text: &str) -> Option<Format> {
     if git || headers || udiff::is_reply(text) {
         return Some(Format::Udiff);
     }
-    let parsed = whole::parse_items(text, None, &[]);
+    let parsed = whole::parse_items(text, None, &[], &|_| false);
     if !parsed.edits().is_empty() {
         return Some(Format::Whole);
     }
@@ -441,7 +502,7 @@ impl Files for MemFiles {
     }
 }
 
-/// Files shorter than this are edited with `whole` whatever the model (EDIT-FORMATS.md,
+/// Files shorter than this are edited with `whole` whatever the model (docs/edit-formats.md,
 /// Choosing a format).
 pub const WHOLE_BELOW_LINES: usize = 100;
 

@@ -200,7 +200,7 @@ pub const FENCES: [(&str, &str); 7] = [
     ("<sourcecode>", "</sourcecode>"),
 ];
 
-/// The first fence that no line of any shown file starts with (EDIT-FORMATS.md, Fences).
+/// The first fence that no line of any shown file starts with (docs/edit-formats.md, Fences).
 pub fn choose_fence(files: &[&str]) -> (String, String) {
     for (open, close) in FENCES {
         let clash = files.iter().any(|f| {
@@ -302,7 +302,8 @@ pub fn is_shell_lang(info: &str) -> bool {
 }
 
 /// Cleans a candidate path line: surrounding whitespace, `*`, backticks, leading `#`s and a
-/// trailing `:` go; inner spaces stay.
+/// trailing `:` go; inner spaces stay; `\\` is read as `/`, so one file named both ways is one
+/// file.
 pub fn clean_path(line: &str) -> String {
     let mut s = line.trim();
     loop {
@@ -323,7 +324,7 @@ pub fn clean_path(line: &str) -> String {
             break;
         }
     }
-    s.to_string()
+    s.replace('\\', "/")
 }
 
 /// The path a fence's info text names, if any: the text when it holds a `.` or `/`, without a
@@ -377,7 +378,8 @@ pub fn is_tail(line: &str) -> bool {
     (5..=9).contains(&n) && &t[n..] == " REPLACE"
 }
 
-/// Whether a cleaned candidate is a path rather than prose (EDIT-FORMATS.md, the prose **fix**).
+/// Whether a cleaned candidate is a path rather than prose (docs/edit-formats.md, prose is not
+/// a path).
 pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.is_empty() || cleaned == "..." || cleaned.chars().all(|c| c == '.') {
         return false;
@@ -392,10 +394,25 @@ pub fn looks_like_path(cleaned: &str) -> bool {
     if cleaned.ends_with(['.', ',', '!', '?', ';']) {
         return false;
     }
-    if cleaned.chars().any(char::is_whitespace) {
-        return cleaned.contains('/') || has_extension(cleaned);
+    // Inner whitespace: a path only when it names a known file, which [`path_in_line`] asks.
+    !cleaned.chars().any(char::is_whitespace)
+}
+
+/// The path a cleaned candidate line names, if any (docs/edit-formats.md, prose is not a path):
+/// a line without inner whitespace that [`looks_like_path`]; a line with it only when `known`
+/// says it names a file the task knows; else its last word when that names a known file ("Here
+/// is the updated app.py:" → `app.py`); else it is prose and names nothing, so never creates a
+/// file.
+pub fn path_in_line(cleaned: &str, known: &dyn Fn(&str) -> bool) -> Option<String> {
+    if !cleaned.chars().any(char::is_whitespace) {
+        return looks_like_path(cleaned).then(|| cleaned.to_string());
     }
-    true
+    if !cleaned.contains('`') && known(cleaned) {
+        return Some(cleaned.to_string());
+    }
+    let last = cleaned.split_whitespace().next_back()?;
+    let word = clean_path(last.trim_end_matches(['.', ',', '!', '?', ';', ')']));
+    (looks_like_path(&word) && known(&word)).then_some(word)
 }
 
 /// Whether the text ends in a file extension such as `.py`.
@@ -412,25 +429,27 @@ pub fn has_extension(s: &str) -> bool {
     }
 }
 
-/// Normalises a path named in a reply: `./` prefixes and repeated slashes go. Returns an error
-/// when it is empty, absolute, or climbs out with `..`.
+/// Normalises a path named in a reply: `\\` is read as `/` (replies from Windows users name
+/// one file both ways, and edits are grouped by this form), `./` prefixes and repeated slashes
+/// go. Returns an error when it is empty, absolute, or climbs out with `..`.
 pub fn normalize_path(path: &str) -> Result<String, String> {
     let p = path.trim();
     if p.is_empty() {
         return Err("empty path".to_string());
     }
-    let b = p.as_bytes();
+    let slashed = p.replace('\\', "/");
+    let b = slashed.as_bytes();
     let drive = b.len() >= 2
         && b[0].is_ascii_alphabetic()
         && b[1] == b':'
-        && (b.len() == 2 || b[2] == b'/' || b[2] == b'\\');
-    if p.starts_with('/') || p.starts_with('\\') || drive {
+        && (b.len() == 2 || b[2] == b'/');
+    if slashed.starts_with('/') || drive {
         return Err(format!(
             "refused: `{p}` is absolute; paths must be relative to the repository root"
         ));
     }
     let mut parts = Vec::new();
-    for part in p.split('/') {
+    for part in slashed.split('/') {
         match part {
             "" | "." => {}
             ".." => {
@@ -486,7 +505,29 @@ mod tests {
     fn prose_is_not_a_path() {
         assert!(!looks_like_path(&clean_path("Then add a line at the end.")));
         assert!(!looks_like_path(&clean_path("Here is the new `app.py`")));
-        assert!(looks_like_path(&clean_path("my dir/app file.py")));
+        // Inner whitespace: a path only when it names a known file.
+        assert!(!looks_like_path(&clean_path("my dir/app file.py")));
+        let known = |p: &str| p == "my dir/app file.py" || p == "src/app.py";
+        assert_eq!(
+            path_in_line(&clean_path("my dir/app file.py"), &known),
+            Some("my dir/app file.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Here is the updated src/app.py:"), &known),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Then I changed `src/app.py`."), &known),
+            Some("src/app.py".to_string())
+        );
+        assert_eq!(
+            path_in_line(&clean_path("Here is the updated main.py:"), &known),
+            None
+        );
+        assert_eq!(
+            path_in_line(&clean_path("**src/new.py**"), &known),
+            Some("src/new.py".to_string())
+        );
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));
@@ -511,6 +552,9 @@ mod tests {
         assert!(normalize_path("sub/.git/HEAD").is_err());
         assert!(normalize_path("").is_err());
         assert!(normalize_path("./").is_err());
+        assert_eq!(normalize_path("a\\b.txt"), Ok("a/b.txt".to_string()));
+        assert!(normalize_path("a\\..\\..\\b").is_err());
+        assert!(normalize_path(".git\\config").is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! fences are read) or a whole patch file as `git diff` or `diff -u` write it.
 
 use super::edit::{Edit, Hunk, HunkLine, Item, Op, ParseFailure, Parsed};
-use super::text::{FenceLine, fence_line, is_shell_lang, reply_line_strs, reply_lines};
+use super::text::{FenceLine, fence_line, is_blank, is_shell_lang, reply_line_strs, reply_lines};
 
 /// Parses a udiff text, deciding with [`is_reply`] whether it is a model reply or a patch file.
 pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
@@ -37,8 +37,11 @@ pub fn parse_reply(text: &str) -> Parsed {
     let mut i = 0;
     while i < lines.len() {
         if let Some(ticks) = is_diff_fence(&lines[i]) {
+            // Only an unindented fence closes: ` ``` ` is a context line holding a fence of
+            // the edited file, and the hunks after it belong to this diff.
             let close = (i + 1..lines.len()).find(|&j| {
-                matches!(fence_line(&lines[j], None), Some(FenceLine::Ticks(t, ref s)) if t >= ticks && s.is_empty())
+                lines[j].starts_with('`')
+                    && matches!(fence_line(&lines[j], None), Some(FenceLine::Ticks(t, ref s)) if t >= ticks && s.is_empty())
             });
             let end = close.unwrap_or(lines.len());
             parser.run(&lines[i + 1..end], i + 1, &mut out);
@@ -298,6 +301,9 @@ impl Parser {
         let counted = counts.filter(|_| !self.reply);
         let (mut old_left, mut new_left) = counted.map_or((0, 0), |(_, b, d)| (b, d));
         let mut early: Option<usize> = None;
+        // The reading where space-prefixed context lines lost their diff space (reply only).
+        let mut whole: Vec<HunkLine> = Vec::new();
+        let mut spaced = false;
         while i < n {
             let l = &lines[i];
             if l.starts_with('\\') {
@@ -348,14 +354,27 @@ impl Parser {
             {
                 break;
             }
-            match l.chars().next() {
-                Some(' ') => h.lines.push(HunkLine::Context(l[1..].to_string())),
-                Some('-') => h.lines.push(HunkLine::Remove(l[1..].to_string())),
-                Some('+') => h.lines.push(HunkLine::Add(l[1..].to_string())),
-                None => h.lines.push(HunkLine::Context(String::new())),
-                Some(_) if self.reply => h.lines.push(HunkLine::Context(l.clone())),
+            let line = match l.chars().next() {
+                Some(' ') => {
+                    if self.reply && !is_blank(l) {
+                        spaced = true;
+                        whole.push(HunkLine::Context(l.clone()));
+                    } else {
+                        whole.push(HunkLine::Context(l[1..].to_string()));
+                    }
+                    h.lines.push(HunkLine::Context(l[1..].to_string()));
+                    i += 1;
+                    continue;
+                }
+                Some('-') => HunkLine::Remove(l[1..].to_string()),
+                Some('+') => HunkLine::Add(l[1..].to_string()),
+                None => HunkLine::Context(String::new()),
+                // A line without a diff prefix is context, whole (the model dropped the space).
+                Some(_) if self.reply => HunkLine::Context(l.clone()),
                 Some(_) => break,
-            }
+            };
+            whole.push(line.clone());
+            h.lines.push(line);
             i += 1;
         }
         if counted.is_some() && early.is_none() && (old_left > 0 || new_left > 0) {
@@ -365,6 +384,10 @@ impl Parser {
             // Blank lines trailing a hunk are layout, not context.
             while matches!(h.lines.last(), Some(HunkLine::Context(c)) if c.is_empty()) {
                 h.lines.pop();
+            }
+            if spaced {
+                whole.truncate(h.lines.len());
+                h.whole_context = Some(whole);
             }
         }
         let mut block_lines = Vec::new();
@@ -412,7 +435,15 @@ impl Parser {
         if !h.has_changes() {
             return i;
         }
-        let op = if sec.new_file && !sec.created {
+        let pure_addition = h.lines.iter().all(|l| matches!(l, HunkLine::Add(_)));
+        let op = if sec.new_file && !sec.created && !pure_addition {
+            // `--- /dev/null` with context or `-` lines: the file exists in the model's mind;
+            // an ordinary hunk on the `+++` path, its `-0,0` line numbers no hint.
+            sec.created = true;
+            h.new_file = true;
+            h.old_start = None;
+            Op::Hunk(h)
+        } else if sec.new_file && !sec.created {
             sec.created = true;
             Op::Create {
                 lines: h.new_lines(),

@@ -2,8 +2,8 @@
 
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
-    Fence, FenceLine, clean_path, fence_line, is_blank, is_marker, is_shell_lang, looks_like_path,
-    reply_lines,
+    Fence, FenceLine, clean_path, fence_line, indent_of, is_blank, is_head, is_marker,
+    is_shell_lang, is_tail, normalize_path, path_in_line, reply_lines,
 };
 
 const EXTENSIONLESS: [&str; 14] = [
@@ -27,16 +27,23 @@ const MISSING: &str = "missing filename: put the path alone on the line before t
 
 /// Parses whole-file listings, with no known files.
 pub fn parse(text: &str) -> (Vec<Edit>, Vec<ParseFailure>) {
-    parse_items(text, None, &[]).split()
+    parse_items(text, None, &[], &|_| false).split()
 }
 
 /// Parses whole-file listings; `known` are the files the model was given (for the only-file
-/// rule and for recognising names in backticks).
-pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parsed {
+/// rule and for recognising names in backticks); `exists` tells whether another path names
+/// a file that exists (a backticked name is used only when it is known or exists).
+pub fn parse_items(
+    text: &str,
+    fence: Option<&Fence>,
+    known: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> Parsed {
     let lines = reply_lines(text);
     let n = lines.len();
     let mut out = Parsed::default();
-    // Paths listed so far: whether under their own path line, and the item index.
+    // Paths listed so far (normalised: `./a` and `a` are one file): whether under their own
+    // path line, and the item index.
     let mut seen: Vec<(String, bool, usize)> = Vec::new();
     let mut prose_start = 0;
     let mut i = 0;
@@ -72,7 +79,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
         }
         let explicit = path.is_some();
         if path.is_none() {
-            path = named_in_backticks(&lines[prose_start..i], known);
+            path = named_in_backticks(&lines[prose_start..i], known, exists);
         }
         if path.is_none() && known.len() == 1 {
             path = Some(known[0].clone());
@@ -85,7 +92,8 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
                     block,
                     op: Op::Whole { lines: content },
                 });
-                match seen.iter().position(|(q, _, _)| *q == p) {
+                let key = normalize_path(&p).unwrap_or_else(|_| p.clone());
+                match seen.iter().position(|(q, _, _)| *q == key) {
                     // The first listing of a path wins, except that a listing under its own
                     // path line wins over one whose path was only inferred (an example shown
                     // before the real file).
@@ -96,7 +104,7 @@ pub fn parse_items(text: &str, fence: Option<&Fence>, known: &[String]) -> Parse
                     }
                     Some(_) => {}
                     None => {
-                        seen.push((p, explicit, out.items.len()));
+                        seen.push((key, explicit, out.items.len()));
                         out.items.push(edit);
                     }
                 }
@@ -124,8 +132,14 @@ fn close_of(
 ) -> Option<usize> {
     match open {
         FenceLine::Ticks(t, _) => {
+            // Only a fence line no deeper than the opening one counts (unindented, for the
+            // usual unindented listing): an indented ``` is the file's own content.
+            let open_indent = indent_of(&lines[open_at]).len();
             let mut depth = 0usize;
             for (j, l) in lines.iter().enumerate().skip(open_at + 1) {
+                if indent_of(l).len() > open_indent {
+                    continue;
+                }
                 if let Some(FenceLine::Ticks(t2, info)) = fence_line(l, fence) {
                     if t2 < *t {
                         continue;
@@ -171,28 +185,179 @@ fn path_line(
         if bare_word && !known.contains(&c) && !EXTENSIONLESS.contains(&c.as_str()) {
             return None;
         }
-        return looks_like_path(&c).then_some((c, j));
+        return path_in_line(&c, &|p| known.iter().any(|k| k == p)).map(|c| (c, j));
     }
     None
 }
 
-/// The file most recently named in backticks in the prose.
-fn named_in_backticks(prose: &[String], known: &[String]) -> Option<String> {
+/// The known file most recently named in backticks in the prose. Only known files: a fence
+/// in follow-up prose ("run `setup.sh`:") must not create a file from a backticked word.
+fn named_in_backticks(
+    prose: &[String],
+    known: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     let mut last = None;
     for l in prose {
         let mut parts = l.split('`');
         parts.next();
         while let Some(inside) = parts.next() {
             let s = inside.trim();
-            let is_known = known.iter().any(|k| k == s);
             let pathlike = !s.is_empty()
                 && !s.contains(char::is_whitespace)
                 && (s.contains('/') || super::text::has_extension(s));
-            if is_known || pathlike {
+            if known.iter().any(|k| k == s) || (pathlike && exists(s)) {
                 last = Some(s.to_string());
             }
             parts.next();
         }
     }
     last
+}
+
+/// Why a listing is not a whole file, if it is not (EDIT-FORMATS.md, `whole`): it holds
+/// SEARCH/REPLACE markers or a diff hunk, an elision stands for omitted code, or (unless
+/// `allow_shrink`) it drops more than half of the lines of the file it replaces. `old` is that
+/// file's lines when it exists; `first_line` the reply line of the listing's first line. A
+/// line the file already had is content, whatever it looks like, and so are hunks in a
+/// `.diff` or `.patch` file. The reason is written for the model as much as for the user: it
+/// is what a model task reflects.
+pub fn refusal(
+    path: &str,
+    listing: &[String],
+    old: Option<&[String]>,
+    first_line: usize,
+    allow_shrink: bool,
+) -> Option<String> {
+    let had: std::collections::HashSet<&str> =
+        old.unwrap_or_default().iter().map(|l| l.trim()).collect();
+    let new_here = |l: &str| !had.contains(l.trim());
+    // Whether some line of the file is gone from the listing: a `...` line stands for code
+    // only then (else it is, say, a new Python stub's body).
+    let listed: std::collections::HashSet<&str> = listing.iter().map(|l| l.trim()).collect();
+    let lost_code = old
+        .unwrap_or_default()
+        .iter()
+        .any(|l| !is_blank(l) && !listed.contains(l.trim()));
+    const RESEND: &str = "send the complete file, every line of it";
+    for (k, l) in listing.iter().enumerate() {
+        let at = first_line + k;
+        if (is_head(l) || is_tail(l)) && new_here(l) {
+            return Some(format!(
+                "line {at}: the listing holds the SEARCH/REPLACE marker `{}`, so it is not a whole file; {RESEND}",
+                l.trim()
+            ));
+        }
+        let next = listing.get(k + 1).map_or("", String::as_str);
+        let hunk_header =
+            l.starts_with("@@ -") || l.trim_end() == "@@ @@" || l.trim_end() == "@@ ... @@";
+        let file_headers = l.starts_with("--- ") && next.starts_with("+++ ");
+        let patch_file = path.ends_with(".diff") || path.ends_with(".patch");
+        if (hunk_header || file_headers) && new_here(l) && !patch_file {
+            return Some(format!(
+                "line {at}: the listing holds a diff hunk (`{}`), so it is not a whole file; {RESEND}",
+                l.trim()
+            ));
+        }
+        // An elision stands for code only where the file had code to leave out.
+        let bare_dots = matches!(l.trim(), "..." | "…");
+        if old.is_some_and(|o| !o.is_empty())
+            && is_elision(l)
+            && new_here(l)
+            && (lost_code || !bare_dots)
+        {
+            return Some(format!(
+                "line {at}: `{}` stands for omitted code, so the listing is not a whole file; {RESEND}, with nothing left out",
+                l.trim()
+            ));
+        }
+    }
+    if let Some(old) = old
+        && !allow_shrink
+        && listing.len() * 2 < old.len()
+    {
+        let lines = |n: usize| format!("{n} line{}", if n == 1 { "" } else { "s" });
+        return Some(format!(
+            "the listing has {} where the file has {}: it drops more than half of the file, so it is probably not the whole file; {RESEND} (when removing that much is intended, the task sets `allow_shrink: true`)",
+            lines(listing.len()),
+            lines(old.len())
+        ));
+    }
+    None
+}
+
+/// Whether a line is an elision standing for omitted code: only `...` or `…`, or a comment such
+/// as `# ... rest of the file unchanged ...` or `// ... existing code ...`.
+fn is_elision(line: &str) -> bool {
+    let t = line.trim();
+    if t == "..." || t == "…" {
+        return true;
+    }
+    let Some(body) = ["<!--", "{/*", "/*", "//", "--", "#", ";", "%", "*"]
+        .iter()
+        .find_map(|lead| t.strip_prefix(lead))
+    else {
+        return false;
+    };
+    let body = ["-->", "*/}", "*/"]
+        .iter()
+        .find_map(|tail| body.trim_end().strip_suffix(tail))
+        .unwrap_or(body)
+        .trim()
+        .to_lowercase();
+    let dots = body.contains("...") || body.contains('…');
+    let only_dots = body
+        .chars()
+        .all(|c| c == '.' || c == '…' || c.is_whitespace());
+    const PHRASES: [&str; 12] = [
+        "rest of",
+        "existing",
+        "unchanged",
+        "remain",
+        "same as",
+        "as before",
+        "omitted",
+        "previous code",
+        "original code",
+        "other code",
+        "other methods",
+        "more code",
+    ];
+    let phrase = PHRASES.iter().any(|p| body.contains(p));
+    let rest_unchanged = body.contains("rest of the")
+        && ["unchanged", "the same", "remain"]
+            .iter()
+            .any(|w| body.contains(w));
+    (dots && (only_dots || phrase)) || rest_unchanged || body.contains("existing code")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_elision;
+
+    #[test]
+    fn elisions_are_told_from_code_and_comments() {
+        for l in [
+            "...",
+            "  …",
+            "# ... rest of the file unchanged ...",
+            "    // ... existing code ...",
+            "/* ... */",
+            "<!-- ... rest of the page ... -->",
+            "# rest of the code remains the same",
+            "-- ... other code ...",
+        ] {
+            assert!(is_elision(l), "{l}");
+        }
+        for l in [
+            "# Wait for the server...",
+            "print('...')",
+            "    ...args,",
+            "// TODO: compute the hash code...",
+            "---",
+            "x = 1  # ...",
+        ] {
+            assert!(!is_elision(l), "{l}");
+        }
+    }
 }

@@ -781,9 +781,13 @@ fn edit_job(
         udiff: UdiffInput::Reply,
         fence: Some(fence),
         given_files: Some(given.clone()),
+        allow_shrink: ctx.task.allow_shrink,
     };
     let first = given.first().cloned().unwrap_or_default();
     let rounds = ctx.task.model.reflections + 1;
+    // Failed edits not yet made good: a failure stays until a later edit of its file applies,
+    // so a reply to the feedback that holds no edit leaves it failed, not forgotten.
+    let mut pending = Pending::default();
     for round in 1..=rounds {
         let Some(c) = send(
             ctx,
@@ -846,17 +850,18 @@ fn edit_job(
             files.record(change);
         }
         record_round(&mut result, &files, &outcome.edits, round, &refused);
+        pending.round(&files, &outcome.edits, round, &refused, &first);
         result.suggested.extend(outcome.suggested_commands);
         let Some(feedback) = outcome.feedback else {
             break;
         };
         if round == rounds {
-            unfixed(&mut result, &files, &outcome.edits, round, &first);
             break;
         }
         messages.push(Message::assistant(reply));
         messages.push(Message::user(feedback));
     }
+    pending.into_failures(&mut result);
     result.changes = files.net_changes();
     result
 }
@@ -904,32 +909,85 @@ fn record_round(
     }
 }
 
-/// The edits of the last round that still failed, as failures of their files (`first`, the
-/// job's first file, for an edit that named none).
-fn unfixed(
-    result: &mut JobResult,
-    files: &JobFiles<'_>,
-    edits: &[coders::EditReport],
-    round: u32,
-    first: &str,
-) {
-    let tries = if round == 1 {
-        String::new()
-    } else {
-        format!(" (still failing after {} rounds of feedback)", round - 1)
-    };
-    for e in edits {
-        if let EditStatus::Failed { reason } = &e.status {
-            let path = if e.path.is_empty() { first } else { &e.path };
-            result.failures.push((
-                path.to_string(),
-                format!(
-                    "edit {} (reply line {}, round {round}): {}{tries}",
-                    e.index + 1,
-                    e.line,
-                    files.reason(&e.path, reason)
-                ),
-            ));
+/// The failed edits of a job not made good by a later round: each with its file, the round
+/// it failed in, and why.
+#[derive(Default)]
+struct Pending {
+    failed: Vec<(String, u32, String)>,
+    /// The last round whose reply was read.
+    last: u32,
+}
+
+impl Pending {
+    /// Takes in round `round`'s edits: an applied edit (not refused by the policy) makes good
+    /// the earlier failures of its file; a failed edit (of `first`, the job's first file, when
+    /// it named none) is a failure until one does, and stands for its file's earlier ones
+    /// (the model's retry of them failed too).
+    fn round(
+        &mut self,
+        files: &JobFiles<'_>,
+        edits: &[coders::EditReport],
+        round: u32,
+        refused: &[(String, String)],
+        first: &str,
+    ) {
+        self.last = round;
+        let path_of = |e: &coders::EditReport| {
+            if e.path.is_empty() {
+                first.to_string()
+            } else {
+                e.path.clone()
+            }
+        };
+        for e in edits {
+            match &e.status {
+                EditStatus::Applied { file, .. } if !refused.iter().any(|(p, _)| p == file) => {
+                    self.failed.retain(|(p, _, _)| p != file && p != &e.path);
+                }
+                EditStatus::Failed { .. } => {
+                    let path = path_of(e);
+                    self.failed.retain(|(p, _, _)| *p != path);
+                }
+                EditStatus::Applied { .. } => {}
+            }
+        }
+        let tries = if round == 1 {
+            String::new()
+        } else {
+            format!(" (still failing after {} rounds of feedback)", round - 1)
+        };
+        for e in edits {
+            if let EditStatus::Failed { reason } = &e.status {
+                self.failed.push((
+                    path_of(e),
+                    round,
+                    format!(
+                        "edit {} (reply line {}, round {round}): {}{tries}",
+                        e.index + 1,
+                        e.line,
+                        files.reason(&e.path, reason)
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The failures left, as failures of their files (a file already failed for another
+    /// reason, such as a failed request, keeps that one).
+    fn into_failures(self, result: &mut JobResult) {
+        let last = self.last;
+        let already: BTreeSet<String> = result.failures.iter().map(|(p, _)| p.clone()).collect();
+        for (path, round, mut message) in self.failed {
+            if already.contains(&path) {
+                continue;
+            }
+            if round < last {
+                message.push_str(&format!(
+                    "; the feedback was sent, and no edit of `{path}` in the model's later \
+                     replies (up to round {last}) applied"
+                ));
+            }
+            result.failures.push((path, message));
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The publish stage after a run (`--push`, `--pr`), working from the run's report: each run
-//! branch pushed to its remote with a lease on the tip fetched before the run (pushes in
-//! parallel), then one pull request per repository opened or updated on the forge (in order,
+//! branch pushed to its remote with a lease (a clone's: the tip fetched before the run; a local
+//! checkout's: what codefleet last pushed there, see `Repo::push_lease`; pushes in parallel), then one pull request per repository opened or updated on the forge (in order,
 //! spaced out, capped), or closed when the change became empty.
 
 use std::path::PathBuf;
@@ -37,6 +37,9 @@ pub struct PublishOptions {
     pub pull_requests: Option<PullRequests>,
     /// The run's clone cache, for remote repositories.
     pub remotes: Option<Arc<CloneCache>>,
+    /// `--force`: a local checkout's push may replace what it last fetched of the remote
+    /// branch, commits codefleet did not make included.
+    pub force: bool,
     /// How to authenticate pushes of local repositories (remote ones use the cache's).
     pub credentials: Credentials,
 }
@@ -47,6 +50,8 @@ struct Destination {
     url: String,
     expected: Option<git2::Oid>,
     base_branch: Option<String>,
+    /// A local checkout (the lease is what codefleet last pushed; pushes are journaled).
+    local: bool,
 }
 
 /// Pushes and opens pull requests for the repositories of `report` (in `targets` order, as
@@ -75,8 +80,12 @@ pub fn publish(
                 {
                     return None;
                 }
-                match destination(target, repo, options) {
+                match destination(target, repo, options, &pipeline.name) {
                     Ok(d) => {
+                        if let Some(why) = super::steps::held_back(&repo.tasks) {
+                            repo.publish = Some(held_back(options, &d, creds, why));
+                            return None;
+                        }
                         if let Some(note) = archived(options, &d, creds) {
                             repo.publish = Some(note);
                             return None;
@@ -130,6 +139,7 @@ fn destination(
     target: &Target,
     repo: &RepoReport,
     options: &PublishOptions,
+    pipeline: &str,
 ) -> Result<Destination, Error> {
     match target {
         Target::Remote(spec) => {
@@ -143,6 +153,7 @@ fn destination(
                 url: p.url,
                 expected: p.remote_tip,
                 base_branch: Some(p.base_branch),
+                local: false,
             })
         }
         Target::Local(path) => {
@@ -170,10 +181,16 @@ fn destination(
                     .hint("add one with `git remote add origin URL`")
                 })?;
             let branch = repo.branch.as_deref().unwrap_or_default();
-            // Like `git push --force-with-lease`: the lease is what we last fetched.
-            let expected = git
-                .refname_to_id(&format!("refs/remotes/origin/{branch}"))
-                .ok();
+            let expected = match repo.tip.as_deref().map(git2::Oid::from_str) {
+                Some(Ok(tip)) => crate::git::Repo::open(path)?.push_lease(
+                    &url,
+                    branch,
+                    pipeline,
+                    tip,
+                    options.force,
+                )?,
+                _ => None,
+            };
             let base_branch = git
                 .find_reference("refs/remotes/origin/HEAD")
                 .ok()
@@ -193,9 +210,31 @@ fn destination(
                 url,
                 expected,
                 base_branch,
+                local: true,
             })
         }
         Target::Unsupported { .. } => Err(Error::new("E510", "not pushed: not run")),
+    }
+}
+
+/// A repository held back because a failed check was not made good by a revert: neither
+/// pushed nor given a pull request.
+fn held_back(
+    options: &PublishOptions,
+    dest: &Destination,
+    creds: &Credentials,
+    why: String,
+) -> Publish {
+    Publish {
+        remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
+        push: PushStatus::NotPushed,
+        pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
+            action: PrAction::Skipped,
+            number: None,
+            url: None,
+            message: Some("not pushed: a check failed".into()),
+        }),
+        message: Some(why),
     }
 }
 
@@ -253,7 +292,8 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
         .map_err(|e| Error::new("E510", format!("cannot open the clone: {}", e.message())))
         .and_then(|git| {
             let pushed =
-                crate::git::push_with_lease(&git, &dest.url, &full, &full, dest.expected, creds)?;
+                crate::git::push_with_lease(&git, &dest.url, &full, &full, dest.expected, creds)
+                    .map_err(|e| lease_hint(e, dest.local))?;
             // What we pushed is now what the remote has: the next lease starts here.
             let _ = git.reference(
                 &format!("refs/remotes/origin/{branch}"),
@@ -261,6 +301,15 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
                 true,
                 "codefleet: pushed",
             );
+            if dest.local {
+                // Without the record the next push refuses (E520) rather than overwrites.
+                let record = crate::git::PushRecord::new(&dest.url, branch, tip);
+                if let Err(e) = crate::git::Repo::open(&dest.path)
+                    .and_then(|r| r.journal().record_push(&record))
+                {
+                    tracing::warn!(error = %e, "the push is not journaled");
+                }
+            }
             Ok(pushed)
         });
     tracing::info!(
@@ -285,6 +334,26 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
         }
     }
     out
+}
+
+/// An `E520` says what resolves it where the repository lives.
+fn lease_hint(e: Error, local: bool) -> Error {
+    if e.code != "E520" {
+        return e;
+    }
+    if local {
+        e.hint(
+            "someone pushed to the branch since codefleet last did: `git fetch origin`, then \
+             re-run (it stops with E302 if the branch holds commits codefleet did not make), or \
+             re-run with --force after the fetch to replace what you fetched",
+        )
+    } else {
+        e.hint(
+            "the branch moved during the run: re-run (it fetches the branch again and stops \
+             with E302 if it holds commits codefleet did not make), or re-run with --force to \
+             replace them",
+        )
+    }
 }
 
 fn pull_request(

@@ -234,7 +234,7 @@ impl RunCtx<'_> {
         let name = target_name(target);
         let report = match target {
             Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
-            Target::Local(path) => match self.local_repo(path, &display, &name) {
+            Target::Local(path) => match self.local_repo(path, &display, &name, false) {
                 Ok(r) => r,
                 Err(e) => RepoReport::skipped(display, name, describe(&e)),
             },
@@ -243,15 +243,7 @@ impl RunCtx<'_> {
                     // The entry stays locked while the run works in it. A remote run branch of
                     // codefleet's own commits is replaced even if this clone's journal is new.
                     Ok((path, codefleet_only, _lock)) => {
-                        let forced = RunOptions {
-                            force: self.options.force || codefleet_only,
-                            ..self.options.clone()
-                        };
-                        let ctx = RunCtx {
-                            options: &forced,
-                            ..*self
-                        };
-                        match ctx.local_repo(&path, &display, &name) {
+                        match self.local_repo(&path, &display, &name, codefleet_only) {
                             Ok(r) => r,
                             Err(e) => RepoReport::skipped(display, name, describe(&e)),
                         }
@@ -264,7 +256,14 @@ impl RunCtx<'_> {
         report
     }
 
-    fn local_repo(&self, path: &Path, display: &str, name: &str) -> Result<RepoReport, Error> {
+    /// `remote_checked`: a clone whose remote run branch holds only codefleet's commits.
+    fn local_repo(
+        &self,
+        path: &Path,
+        display: &str,
+        name: &str,
+        remote_checked: bool,
+    ) -> Result<RepoReport, Error> {
         let repo = crate::plan::open(path)?;
         let base = repo.base(self.options.base.as_deref())?;
         let branch =
@@ -278,23 +277,7 @@ impl RunCtx<'_> {
         };
         let previous_tip = repo.branch_tip(&branch)?;
         if !self.options.force {
-            let foreign = repo.foreign_commits(&branch)?;
-            if let Some(newest) = foreign.first() {
-                return Err(Error::new(
-                    "E302",
-                    format!(
-                        "branch `{branch}` has {} commit{} codefleet did not make (newest {})",
-                        if foreign.len() >= 100 {
-                            "100+".to_string()
-                        } else {
-                            foreign.len().to_string()
-                        },
-                        if foreign.len() == 1 { "" } else { "s" },
-                        short(*newest)
-                    ),
-                )
-                .hint("re-run with --force to replace them, or pick another `branch:`"));
-            }
+            repo.check_run_branch(&branch, base.commit, &self.pipeline.name, remote_checked)?;
         }
         self.observer.repo_started(display);
         let mut report = RepoReport {
@@ -330,11 +313,12 @@ impl RunCtx<'_> {
         );
         let mut parent = base.commit;
         let work_dir = repo.display_path().to_path_buf();
-        // Shell steps' worktree (removed when this goes, whatever happens), the previous task's
-        // undo for a failing check, and why the rest is not run after `on_fail: stop`.
+        // Shell steps' worktree (removed when this goes, whatever happens), the undo of every
+        // commit since the last passing check (or the base), which a failing check takes back
+        // whole, and why the rest is not run after `on_fail: stop`.
         let mut shell = Shell::default();
         Worktree::remove_stale(&repo);
-        let mut undo: Option<Undo> = None;
+        let mut since_gate: Vec<Undo> = Vec::new();
         let mut stopped: Option<String> = None;
         for (index, task) in self.pipeline.tasks.iter().enumerate() {
             if self.interrupt.load(Ordering::SeqCst) {
@@ -375,8 +359,7 @@ impl RunCtx<'_> {
                     (t, Vec::new())
                 }
             };
-            let previous_undo = undo.take();
-            undo = self.settle(
+            let undo = self.settle(
                 &repo,
                 task,
                 name,
@@ -387,7 +370,15 @@ impl RunCtx<'_> {
                 started.elapsed(),
                 report.tasks.len(),
             );
-            let mut undos: Vec<Undo> = previous_undo.into_iter().collect();
+            since_gate.extend(undo);
+            if !matches!(task.kind, TaskKind::Check { .. }) {
+                self.observer.task_finished(display, &task_report);
+                report.tasks.push(task_report);
+                continue;
+            }
+            // A check guards everything since the last one that passed: whatever it does
+            // (pass, revert, stop), the next check starts afresh.
+            let mut undos = std::mem::take(&mut since_gate);
             undos.extend(self.fix_check(
                 &mut shell,
                 &step,
@@ -397,7 +388,7 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut task_report,
             ));
-            if let AfterCheck::Stop(why) = steps::after_check(
+            match steps::after_check(
                 task,
                 &mut task_report,
                 undos,
@@ -406,12 +397,40 @@ impl RunCtx<'_> {
                 &mut report.tasks,
                 &mut record,
             ) {
-                stopped = Some(why);
+                AfterCheck::Stop(why) => stopped = Some(why),
+                AfterCheck::Recheck => steps::recheck(
+                    &mut shell,
+                    &step,
+                    (&repo, &overlay, parent),
+                    task,
+                    &mut task_report,
+                ),
+                AfterCheck::Continue => {}
             }
             self.observer.task_finished(display, &task_report);
             report.tasks.push(task_report);
         }
         drop(shell);
+        // `runs` and `show` say what this run did not do: the tasks Ctrl-C or `on_fail: stop`
+        // kept from running, and whether it was interrupted.
+        let not_run: Vec<serde_json::Value> = report
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.status, TaskStatus::Interrupted | TaskStatus::Skipped))
+            .map(|t| {
+                let why = match t.status {
+                    TaskStatus::Interrupted => "interrupted".to_string(),
+                    _ => t.message.clone().unwrap_or_else(|| "skipped".into()),
+                };
+                serde_json::json!({ "name": t.name, "reason": why })
+            })
+            .collect();
+        if !not_run.is_empty() {
+            record.extra.insert("not_run".into(), not_run.into());
+        }
+        if self.interrupt.load(Ordering::SeqCst) {
+            record.extra.insert("interrupted".into(), true.into());
+        }
         let mut finish_error = None;
         if self.writes() && (parent != base.commit || previous_tip.is_some()) {
             // The branch reflects this run's result from the current base; a run that changes
@@ -419,8 +438,14 @@ impl RunCtx<'_> {
             // (unfinished: no `finished_at`), so a run killed right after the move left a
             // branch whose commits are known, not foreign; it is finished once it has moved.
             let journal = repo.journal();
+            record.tip = Some(parent);
+            // Under the repository lock: no other run takes the same number.
             let finished = journal
-                .write(&record)
+                .next_sequence()
+                .and_then(|n| {
+                    record.sequence = n;
+                    journal.write(&record)
+                })
                 .and_then(|()| {
                     repo.update_branch(&branch, parent, previous_tip)
                         .inspect_err(|_| {
@@ -460,6 +485,15 @@ impl RunCtx<'_> {
             RepoStatus::Failed
         } else if report.commits() > 0 {
             RepoStatus::Changed
+        } else if self.writes() && previous_tip.is_some() && previous_tip != Some(parent) {
+            // Nothing left to change (it landed upstream): the branch went back to the base.
+            report.message = Some(format!(
+                "nothing left to change: branch `{branch}` moved back to the base (it was at {}; \
+                 `codefleet rollback {}` puts it back)",
+                previous_tip.map_or_else(String::new, |t| t.to_string()[..10].to_string()),
+                self.run_id
+            ));
+            RepoStatus::Reset
         } else {
             RepoStatus::Unchanged
         };
@@ -880,10 +914,6 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-fn short(id: git::Oid) -> String {
-    id.to_string().chars().take(10).collect()
 }
 
 #[cfg(test)]

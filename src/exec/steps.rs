@@ -342,7 +342,7 @@ fn state_commit(repo: &Repo, overlay: &Overlay, base: Oid) -> Result<Oid, crate:
 }
 
 /// The overlay entries and parent a task's changes replace, to put back when a failing check
-/// reverts that task.
+/// reverts that task (with every other task since the last passing check).
 pub(super) struct Undo {
     /// Index of the task's report in the repository's report.
     pub task: usize,
@@ -394,6 +394,8 @@ impl Undo {
 pub(super) enum AfterCheck {
     /// Go on with the next task.
     Continue,
+    /// It reverted: run the check again on the reverted state ([`recheck`]), then go on.
+    Recheck,
     /// Stop the repository here, with this reason for the tasks not run.
     Stop(String),
 }
@@ -408,8 +410,10 @@ pub(super) fn note(report: &mut TaskReport, text: &str) {
 }
 
 /// After a `check` task: when it failed, revert (`on_fail: revert`, and `fix` once its rounds
-/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: the task
-/// before the check (when it changed anything), then any fix rounds.
+/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: every
+/// commit since the last check that passed (or the base), then any fix rounds; a check guards
+/// all of them, not only the task right before it (which may be a formatter with nothing to
+/// do).
 pub(super) fn after_check(
     task: &Task,
     report: &mut TaskReport,
@@ -427,6 +431,8 @@ pub(super) fn after_check(
     }
     if *on_fail == OnFail::Stop {
         note(report, "the repository stops here (`on_fail: stop`)");
+        report.held_back =
+            Some("`on_fail: stop` keeps what the check guards on the run branch".into());
         return AfterCheck::Stop(format!(
             "not run: check `{}` failed (`on_fail: stop`)",
             task.name
@@ -435,7 +441,11 @@ pub(super) fn after_check(
     if undos.is_empty() {
         note(
             report,
-            "nothing to revert: the task before it changed nothing",
+            "nothing to revert: no task changed anything since the last passing check",
+        );
+        report.held_back = Some(
+            "nothing since the last passing check could be reverted, so the run branch still fails it"
+                .into(),
         );
         return AfterCheck::Continue;
     }
@@ -467,7 +477,45 @@ pub(super) fn after_check(
     }
     names.reverse();
     note(report, &format!("reverted {}", names.join(", ")));
-    AfterCheck::Continue
+    AfterCheck::Recheck
+}
+
+/// Runs a failed check again after its revert: only a check that passes on the reverted state
+/// makes the revert good (the state of the last passing check was never checked by this one).
+/// The failing run's report stays the check's; the new one adds a note, and `held_back` when
+/// the check still fails.
+pub(super) fn recheck(
+    shell: &mut Shell,
+    ctx: &Ctx<'_>,
+    (repo, overlay, parent): (&Repo, &Overlay, Oid),
+    task: &Task,
+    report: &mut TaskReport,
+) {
+    let again = super::pool::catching(|| shell.task(ctx, repo, overlay, parent, task))
+        .map(|(r, _)| r.status)
+        .unwrap_or(TaskStatus::Failed);
+    match again {
+        TaskStatus::Unchanged => note(report, "passes again after the revert"),
+        TaskStatus::Interrupted => {
+            note(report, "interrupted while checking again after the revert");
+            report.held_back = Some("the check was interrupted after the revert".into());
+        }
+        _ => {
+            note(report, "still fails after the revert");
+            report.held_back = Some("it still fails after the revert".into());
+        }
+    }
+}
+
+/// Why a repository must not be published: a check failed and the revert did not make it
+/// good (see [`TaskReport::held_back`]). `None` when every failed check passes again after
+/// its revert.
+pub(crate) fn held_back(tasks: &[TaskReport]) -> Option<String> {
+    tasks.iter().find_map(|t| {
+        t.held_back
+            .as_ref()
+            .map(|why| format!("not pushed: check `{}` failed and {why}", t.name))
+    })
 }
 
 /// Files fix prompts show at most.
@@ -515,6 +563,8 @@ pub(super) fn fix_task(
         },
         model: check.model.clone(),
         allow_secrets: check.allow_secrets,
+        // A fix repairs a failing check; it has no business removing most of a file.
+        allow_shrink: false,
         atomic: crate::pipeline::Atomic::File,
     })
 }

@@ -1,6 +1,8 @@
 //! The run journal: one JSON file per run under `<git common dir>/codefleet/runs/<run-id>.json`,
-//! written atomically (temporary file + rename). `runs`, `show`, `rollback` and the foreign
-//! commit check read it. Unknown fields are kept (`extra`), so newer writers lose nothing.
+//! and what codefleet last pushed of each branch to each remote under `codefleet/pushed/`, all
+//! written atomically (temporary file + rename). `runs`, `show`, `rollback`, the foreign commit
+//! check and the push lease read it. Unknown fields are kept (`extra`), so newer writers lose
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -34,9 +36,18 @@ pub struct RunRecord {
     /// Where the branch pointed before the run; `None` when the run created it.
     #[serde(with = "opt_oid_hex")]
     pub previous_tip: Option<git2::Oid>,
-    /// RFC 3339 UTC start time.
+    /// RFC 3339 UTC start time, to the millisecond.
     #[serde(default)]
     pub started_at: String,
+    /// The run's place among this repository's runs (1, 2, …; 0 in journals of older
+    /// versions): runs take the repository lock in turn, so this orders runs started in the
+    /// same millisecond, or under a clock that stepped back.
+    #[serde(default)]
+    pub sequence: u64,
+    /// Where the run left the branch (`None` in journals of older versions: the last commit).
+    /// A run that made no commit can still have moved it, back to the base.
+    #[serde(default, with = "opt_oid_hex", skip_serializing_if = "Option::is_none")]
+    pub tip: Option<git2::Oid>,
     /// RFC 3339 UTC end time, when the run finished.
     #[serde(default)]
     pub finished_at: Option<String>,
@@ -129,7 +140,9 @@ impl RunRecord {
             base,
             branch: branch.to_string(),
             previous_tip,
-            started_at: super::run_id::rfc3339_utc(std::time::SystemTime::now()),
+            started_at: super::run_id::rfc3339_utc_millis(std::time::SystemTime::now()),
+            sequence: 0,
+            tip: None,
             finished_at: None,
             tasks: Vec::new(),
             rollbacks: Vec::new(),
@@ -142,12 +155,53 @@ impl RunRecord {
         self.tasks.iter().filter_map(|t| t.commit).collect()
     }
 
-    /// Where codefleet last left the branch for this run: after its last rollback, else its
-    /// last commit, else the previous tip.
+    /// Where codefleet last left the branch for this run: after its last rollback, else where
+    /// the run left it, else its last commit, else the previous tip.
     pub fn expected_tip(&self) -> Option<git2::Oid> {
         match self.rollbacks.last() {
             Some(r) => r.to,
-            None => self.commits().last().copied().or(self.previous_tip),
+            None => self
+                .tip
+                .or_else(|| self.commits().last().copied())
+                .or(self.previous_tip),
+        }
+    }
+
+    /// Whether the run moved its branch (made commits, or reset it to the base).
+    pub fn moved_branch(&self) -> bool {
+        self.tip
+            .map_or(!self.commits().is_empty(), |t| Some(t) != self.previous_tip)
+    }
+}
+
+/// What codefleet last pushed of one branch to one remote: the lease of its next push there,
+/// so a remote-tracking ref that a `git fetch` moved never decides what may be overwritten.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRecord {
+    /// The remote's URL, credentials removed.
+    pub remote: String,
+    /// The branch (short name).
+    pub branch: String,
+    /// The commit the remote branch was left at.
+    #[serde(with = "oid_hex")]
+    pub tip: git2::Oid,
+    /// RFC 3339 UTC time of the push.
+    #[serde(default)]
+    pub at: String,
+    /// Anything else a writer recorded.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl PushRecord {
+    /// A push of `branch` to `remote` that left it at `tip`, now.
+    pub fn new(remote: &str, branch: &str, tip: git2::Oid) -> PushRecord {
+        PushRecord {
+            remote: super::redact_userinfo(remote),
+            branch: branch.to_string(),
+            tip,
+            at: super::run_id::rfc3339_utc_millis(std::time::SystemTime::now()),
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -204,23 +258,45 @@ impl Journal {
         let path = self
             .path_of(&record.run_id)
             .ok_or_else(|| errors::bad_journal(&self.dir, "the run id is not a safe file name"))?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| errors::io(&self.dir, &e))?;
-        let json = serde_json::to_string_pretty(record)
-            .map_err(|e| errors::bad_journal(&path, &e.to_string()))?;
-        // The journal keeps error text and model use: no key or token is written with it.
-        let mut json = crate::secrets::redact(&json).into_owned().into_bytes();
-        json.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".run-")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(|e| errors::io(&self.dir, &e))?;
-        tmp.write_all(&json)
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| errors::io(tmp.path(), &e))?;
-        tmp.persist(&path)
-            .map_err(|e| errors::io(&path, &e.error))?;
-        Ok(())
+        write_json(&self.dir, &path, record)
+    }
+
+    /// The sequence number of a run starting now: one past the highest in the journal. Call
+    /// it under the repository lock, which keeps two runs from taking the same one.
+    pub fn next_sequence(&self) -> Result<u64, Error> {
+        Ok(self.list()?.iter().map(|r| r.sequence).max().unwrap_or(0) + 1)
+    }
+
+    fn pushes_dir(&self) -> PathBuf {
+        self.dir.with_file_name("pushed")
+    }
+
+    fn push_path(&self, remote: &str, branch: &str) -> PathBuf {
+        let key = format!("{}\n{branch}", super::redact_userinfo(remote));
+        self.pushes_dir()
+            .join(format!("{:016x}.json", super::fnv1a(key.as_bytes())))
+    }
+
+    /// What codefleet last pushed of `branch` to `remote`, `None` when it never did (or the
+    /// record is unreadable: then no lease is assumed, which refuses rather than overwrites).
+    pub fn last_push(&self, remote: &str, branch: &str) -> Option<PushRecord> {
+        let path = self.push_path(remote, branch);
+        let bytes = std::fs::read(&path).ok()?;
+        let record: PushRecord = match serde_json::from_slice(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "unreadable push record");
+                return None;
+            }
+        };
+        let remote = super::redact_userinfo(remote);
+        (record.remote == remote && record.branch == branch).then_some(record)
+    }
+
+    /// Records a push (replacing the previous record of that remote and branch).
+    pub fn record_push(&self, record: &PushRecord) -> Result<(), Error> {
+        let path = self.push_path(&record.remote, &record.branch);
+        write_json(&self.pushes_dir(), &path, record)
     }
 
     /// Reads one run's record (`E209` when there is none, `E211` when it is damaged).
@@ -261,9 +337,40 @@ impl Journal {
                 Err(e) => tracing::warn!(error = %e, "skipping an unreadable run journal"),
             }
         }
-        runs.sort_by(|a, b| (&b.started_at, &b.run_id).cmp(&(&a.started_at, &a.run_id)));
+        runs.sort_by(|a, b| order_key(b).cmp(&order_key(a)));
         Ok(runs)
     }
+}
+
+/// Newest last: by sequence (older journals have 0), then start time (`…56Z` of older
+/// journals is `…56.000Z`), then id.
+fn order_key(run: &RunRecord) -> (u64, String, &str) {
+    let time = match run.started_at.strip_suffix('Z') {
+        Some(t) if !t.contains('.') => format!("{t}.000Z"),
+        _ => run.started_at.clone(),
+    };
+    (run.sequence, time, &run.run_id)
+}
+
+/// `value` as pretty JSON in `path` (inside `dir`), written atomically: a temporary file in
+/// `dir`, synced, renamed over `path`.
+fn write_json(dir: &Path, path: &Path, value: &impl Serialize) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| errors::io(dir, &e))?;
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| errors::bad_journal(path, &e.to_string()))?;
+    // The journal keeps error text and model use: no key or token is written with it.
+    let mut json = crate::secrets::redact(&json).into_owned().into_bytes();
+    json.push(b'\n');
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".run-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| errors::io(dir, &e))?;
+    tmp.write_all(&json)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| errors::io(tmp.path(), &e))?;
+    tmp.persist(path).map_err(|e| errors::io(path, &e.error))?;
+    Ok(())
 }
 
 mod oid_hex {

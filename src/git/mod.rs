@@ -5,7 +5,8 @@
 //! repositories, and push run branches with a lease.
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
-//! with codes `E200`–`E216`, catalogued in `errors.rs`.
+//! with codes `E200`–`E216`, catalogued in `errors.rs` (and the run-branch ownership codes
+//! `E302`/`E309` in `lease.rs`).
 //!
 //! A run in one repository goes like this:
 //!
@@ -37,6 +38,7 @@ mod clone_cache;
 mod commit;
 mod errors;
 mod journal;
+mod lease;
 mod lock;
 mod message;
 mod mode;
@@ -55,7 +57,8 @@ pub use clone_cache::{
 };
 pub use commit::{CommitInfo, Identity, Trailers};
 pub use git2::Oid;
-pub use journal::{EditRecord, Journal, RollbackRecord, RunRecord, TaskRecord};
+pub use journal::{EditRecord, Journal, PushRecord, RollbackRecord, RunRecord, TaskRecord};
+pub use lease::Claims;
 pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};

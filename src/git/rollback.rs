@@ -38,8 +38,11 @@ impl Repo {
         let journal = self.journal();
         let mut run = journal.read(run_id)?;
         let commits = run.commits();
-        if commits.is_empty() {
-            return Err(errors::nothing_to_roll_back(run_id, "it made no commits"));
+        if !run.moved_branch() {
+            return Err(errors::nothing_to_roll_back(
+                run_id,
+                "it made no commits and left the branch where it was",
+            ));
         }
         let expected = run.expected_tip();
         if run.rollbacks.last().is_some_and(|r| r.task.is_none()) || expected == run.previous_tip {

@@ -99,6 +99,15 @@ pub(crate) fn rfc3339_utc(time: SystemTime) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// `2026-11-24T12:34:56.789Z` (RFC 3339, to the millisecond).
+pub(crate) fn rfc3339_utc_millis(time: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = civil(time);
+    let ms = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_millis());
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +118,8 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_795_523_696); // 2026-11-24T12:34:56Z
         assert_eq!(compact_utc(t), "20261124T123456Z");
         assert_eq!(rfc3339_utc(t), "2026-11-24T12:34:56Z");
+        let later = t + Duration::from_millis(7);
+        assert_eq!(rfc3339_utc_millis(later), "2026-11-24T12:34:56.007Z");
         assert_eq!(
             compact_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "20000229T000000Z"

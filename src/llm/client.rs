@@ -48,7 +48,8 @@ struct Breaker {
 /// A backend with the accounting a run needs around it. `Sync`: one client serves every
 /// thread of a task, and each request borrows it only for the call.
 pub struct Client {
-    backend: Box<dyn Backend>,
+    /// Shared with the thread each attempt runs on (see [`attempt_unless`]).
+    backend: Arc<dyn Backend>,
     totals: Mutex<Totals>,
     retry: RetryPolicy,
     cache: Option<Cache>,
@@ -70,7 +71,7 @@ impl Client {
             h.finish()
         };
         Client {
-            backend,
+            backend: Arc::from(backend),
             totals: Mutex::new(Totals::default()),
             retry: RetryPolicy::default(),
             cache: None,
@@ -135,7 +136,8 @@ impl Client {
     }
 
     /// [`Client::complete`], giving up (`E413`) as soon as `interrupt` is set: before each
-    /// attempt and while waiting to retry. (A request already sent runs to its timeout.)
+    /// attempt, while waiting to retry, and while a request is in flight (it is abandoned, not
+    /// waited for: see [`attempt_unless`]).
     pub fn complete_interruptible(
         &self,
         request: &Request,
@@ -175,8 +177,14 @@ impl Client {
             }
             self.check_breaker()?;
             let slot = self.meter.admit(provider)?;
+            // The wait for a slot may have outlasted the run.
+            if interrupt.load(Ordering::SeqCst) {
+                return Err(interrupted(provider));
+            }
             self.lock().requests += 1;
-            let result = self.backend.attempt(request);
+            let Some(result) = attempt_unless(&self.backend, request, interrupt) else {
+                return Err(abandoned(provider));
+            };
             drop(slot);
             let failure = match result {
                 Ok(reply) => return Ok(self.accept(request, reply, retries, started)),
@@ -331,6 +339,62 @@ impl Client {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// How often an attempt in flight looks at the interrupt flag.
+const INTERRUPT_POLL: Duration = Duration::from_millis(20);
+
+/// Runs one attempt on a thread of its own and waits for it, or returns `None` as soon as
+/// `interrupt` is set. A blocking HTTP read cannot be cancelled, so a request a Ctrl-C finds in
+/// flight is abandoned: its thread ends with the request's timeout, or with the process (the
+/// CLI exits right after an interrupted run), instead of holding the run for up to
+/// `model.timeout`. A panic of the backend is raised again here, as if it ran inline.
+fn attempt_unless(
+    backend: &Arc<dyn Backend>,
+    request: &Request,
+    interrupt: &AtomicBool,
+) -> Option<Result<Reply, Failure>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sender = Arc::clone(backend);
+    let owned = request.clone();
+    let spawned = std::thread::Builder::new()
+        .name("codefleet-model-request".into())
+        .spawn(move || {
+            let _ = tx.send(sender.attempt(&owned));
+        });
+    let Ok(handle) = spawned else {
+        // No thread to be had: send inline (uninterruptible, as before).
+        return Some(backend.attempt(request));
+    };
+    loop {
+        match rx.recv_timeout(INTERRUPT_POLL) {
+            Ok(result) => return Some(result),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt.load(Ordering::SeqCst) {
+                    return None;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
+                }
+                // The thread ended without an answer and without a panic: not possible, but
+                // no reason to hang either.
+                return Some(Err(Failure::fatal(failed(
+                    errors::CONNECTION,
+                    "the model request ended without an answer",
+                ))));
+            }
+        }
+    }
+}
+
+fn abandoned(provider: &str) -> Error {
+    crate::error::Error::new(
+        errors::INTERRUPTED,
+        format!("interrupted: the request in flight to {provider} was abandoned"),
+    )
+    .exit(crate::error::Exit::Interrupted)
 }
 
 /// Sleeps `wait`, in short slices so that an interrupt ends it early.

@@ -1,5 +1,5 @@
 //! Prompts per edit format, and the arithmetic of fitting files into a model's context. Pure:
-//! strings in, messages out; no I/O. EDIT-FORMATS.md is the contract the examples follow.
+//! strings in, messages out; no I/O. docs/edit-formats.md is the contract the examples follow.
 //!
 //! An edit request is a system message (the format's rules and a worked example, shown in the
 //! fence chosen for the files) and one user message: the files, each in that fence under its
@@ -18,7 +18,7 @@ pub struct Shown<'a> {
     pub text: &'a str,
 }
 
-/// The fence for `files`: the first one no line of theirs starts with (EDIT-FORMATS.md,
+/// The fence for `files`: the first one no line of theirs starts with (docs/edit-formats.md,
 /// Fences). The example in the system prompt uses it too, so the model copies it.
 pub fn fence_for(files: &[Shown<'_>]) -> Fence {
     let texts: Vec<&str> = files.iter().map(|f| f.text).collect();
@@ -350,6 +350,7 @@ mod tests {
                     udiff: UdiffInput::Reply,
                     fence: Some(fence.clone()),
                     given_files: Some(vec!["mathweb/app.py".into()]),
+                    allow_shrink: false,
                 },
             );
             assert!(

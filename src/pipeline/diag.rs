@@ -46,6 +46,8 @@ pub mod code {
     pub const PATH_ESCAPES: &str = "E027";
     /// A name that cannot be part of a git branch name.
     pub const BAD_NAME: &str = "E028";
+    /// A `$name` in a regex `with:` that names no group of `find` (`$1_mod`).
+    pub const GROUP_REF: &str = "E029";
     /// An invalid regular expression.
     pub const REGEX: &str = "E030";
     /// An invalid glob.
@@ -62,7 +64,7 @@ pub mod code {
     pub const REPO_ENTRY: &str = "E036";
     /// A file the pipeline names (`edits:`, `patch:`, `prompt_file:`, `list:`) does not exist.
     pub const MISSING_FILE: &str = "E037";
-    /// A `--var` that is not `KEY=VALUE`.
+    /// A `--var` that is not `KEY=VALUE`, or names a variable the pipeline does not declare.
     pub const VAR_ARG: &str = "E038";
     /// A commit author that is not `Name <email>`.
     pub const AUTHOR: &str = "E039";

@@ -299,9 +299,10 @@ pub enum PerName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailName {
-    /// Undo the previous task's changes in this repository and go on.
+    /// Undo every change since the last passing check in this repository, check again, and
+    /// go on; a check still failing then keeps the repository from being pushed.
     Revert,
-    /// Stop this repository's run here, keeping the commits made so far.
+    /// Stop this repository's run here, keeping the commits made so far (never pushed).
     Stop,
     /// Send the output to the model to fix, `fix.attempts` times, then revert.
     Fix,
@@ -375,6 +376,9 @@ pub struct TaskFile {
     /// For tasks that send files to a model: send text that looks like a private key or a
     /// cloud credential anyway (reported); default `false`, such files are refused.
     pub allow_secrets: Option<bool>,
+    /// Kind `prompt`: a whole-file reply may drop more than half of a file's lines (the prompt
+    /// asks for removals); default `false`, such a listing is refused as not the whole file.
+    pub allow_shrink: Option<bool>,
     /// For `replace`, `patch`, `edits` and `prompt`: what an edit that fails takes down with
     /// it. `task`: the whole task commits nothing (default for `patch`, as `git apply`);
     /// `file`: that file keeps none of the task's edits, the other files are committed

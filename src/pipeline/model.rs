@@ -57,6 +57,20 @@ pub struct Pipeline {
     pub pr: PullRequest,
     /// The tasks, in order.
     pub tasks: Vec<Task>,
+    /// Which defaultable fields the file set; the settings (`default_branch_template`,
+    /// `author`, `model.concurrency`) fill only the others.
+    pub explicit: Explicit,
+}
+
+/// The pipeline fields that have a setting as their default, and whether the file set them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Explicit {
+    /// `branch:` was given.
+    pub branch: bool,
+    /// `commit.author` was given.
+    pub author: bool,
+    /// `model.concurrency` was given.
+    pub model_concurrency: bool,
 }
 
 impl Pipeline {
@@ -88,6 +102,7 @@ impl Pipeline {
             },
             tasks,
             name,
+            explicit: Explicit::default(),
         }
     }
 
@@ -136,6 +151,21 @@ pub struct Author {
     pub name: String,
     /// Email address.
     pub email: String,
+}
+
+impl Author {
+    /// Parses `Name <email>`, as `commit.author` and the `author` setting are written.
+    pub fn parse(text: &str) -> Option<Author> {
+        let rest = text.trim().strip_suffix('>')?;
+        let (name, email) = rest.rsplit_once('<')?;
+        let (name, email) = (name.trim(), email.trim());
+        (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(|| {
+            Author {
+                name: name.to_string(),
+                email: email.to_string(),
+            }
+        })
+    }
 }
 
 impl Default for Author {
@@ -314,6 +344,8 @@ pub struct Task {
     pub model: Model,
     /// Send files that look like they hold a private key or credential to the model anyway.
     pub allow_secrets: bool,
+    /// A `whole` listing may drop more than half of a file's lines (`prompt` tasks).
+    pub allow_shrink: bool,
     /// What a failed edit takes down with it (`atomic:`; see [`TaskKind::default_atomic`]).
     pub atomic: Atomic,
 }
@@ -332,6 +364,7 @@ impl Task {
                 ..Model::default()
             },
             allow_secrets: false,
+            allow_shrink: false,
             atomic: kind_atomic,
         }
     }

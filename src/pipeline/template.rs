@@ -241,10 +241,10 @@ impl Template {
                     {
                         Some(close) => format!("did you mean `vars.{close}`?"),
                         None if vars.is_empty() => format!(
-                            "define it under `vars:` or pass `--var {name}=VALUE`"
+                            "declare it under `vars:` (`--var {name}=VALUE` then overrides it)"
                         ),
                         None => format!(
-                            "defined variables: {}; or pass `--var {name}=VALUE`",
+                            "defined variables: {}; declare `{name}` under `vars:` to use it",
                             vars.keys()
                                 .map(|k| format!("`{k}`"))
                                 .collect::<Vec<_>>()

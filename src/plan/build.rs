@@ -34,6 +34,9 @@ pub struct RepoPlan {
     /// The run branch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// A remark on the whole repository (a remote one is not cloned by `plan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Tasks in order.
     pub tasks: Vec<TaskPlan>,
 }
@@ -93,12 +96,38 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
         error: None,
         base: None,
         branch: None,
+        note: None,
         tasks: Vec::new(),
     };
     let path = match target {
         Target::Local(p) => p,
-        Target::Remote(_) => {
-            plan.error = Some("a remote repository: cloned when `codefleet run` starts".into());
+        Target::Remote(remote) => {
+            // Listed without cloning: `plan` writes nothing, not even the clone cache.
+            let name = crate::git::repo_name(&remote.url);
+            plan.branch = Some(
+                pipeline
+                    .branch
+                    .render(&pipeline.context("", Some(&name), None)),
+            );
+            plan.note = Some(format!(
+                "remote repository ({}); not cloned by `plan`, so its files are not listed",
+                remote
+                    .git_ref
+                    .as_deref()
+                    .map_or("its default branch".to_string(), |r| format!("ref `{r}`"))
+            ));
+            plan.tasks = pipeline
+                .tasks
+                .iter()
+                .map(|task| TaskPlan {
+                    name: task.name.clone(),
+                    kind: task.kind.name().to_string(),
+                    files: Vec::new(),
+                    skipped: SkippedFiles::default(),
+                    note: Some("files are known once `codefleet run` clones it".into()),
+                    model: None,
+                })
+                .collect();
             return plan;
         }
         Target::Unsupported { reason, .. } => {
@@ -283,6 +312,16 @@ impl Plan {
             out.push_str(&format!("\n{}", r.path));
             if let Some(e) = &r.error {
                 out.push_str(&format!(": not run: {e}\n"));
+                continue;
+            }
+            if let Some(n) = &r.note {
+                out.push_str(&format!(
+                    "  branch {}\n  {n}\n",
+                    r.branch.as_deref().unwrap_or("-")
+                ));
+                for t in &r.tasks {
+                    out.push_str(&format!("  task `{}` ({})\n", t.name, t.kind));
+                }
                 continue;
             }
             let base: String = r.base.as_deref().unwrap_or("").chars().take(10).collect();

@@ -135,14 +135,28 @@ pub fn url_identity(url: &str) -> String {
 pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
     let mut out = Vec::new();
     if !overrides.is_empty() {
-        out.extend(overrides.iter().map(|p| {
+        // `--repo` takes what `repos:` takes: a URL, a glob of checkouts, a list file (a
+        // regular file), or a checkout.
+        for p in overrides {
             let text = p.to_string_lossy();
             if is_url(&text) {
-                url_target(&text, None)
+                out.push(url_target(&text, None));
+            } else if is_glob(&text) {
+                let found = expand(&text)?;
+                if found.is_empty() {
+                    return Err(Error::new(
+                        "E301",
+                        format!("`--repo {text}` matches no repository"),
+                    )
+                    .hint("a glob of local checkouts looks like `../services/*`"));
+                }
+                out.extend(found);
+            } else if p.is_file() {
+                out.extend(read_list(p)?);
             } else {
-                Target::Local(p.clone())
+                out.push(Target::Local(p.clone()));
             }
-        }));
+        }
     } else if sources.is_empty() {
         out.push(Target::Local(PathBuf::from(".")));
     } else {
@@ -187,9 +201,12 @@ fn url_target(url: &str, git_ref: Option<String>) -> Target {
     })
 }
 
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{'])
+}
+
 /// Expands a glob of checkouts (`../services/*`), component by component; results sorted.
 fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
-    let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
     let mut roots = vec![PathBuf::new()];
     let mut started = false;
     for comp in pattern.split('/') {

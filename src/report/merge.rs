@@ -19,11 +19,13 @@ pub fn read_reports(path: &Path) -> Result<Vec<RunReport>, Error> {
         .hint("pass the `--json` output of `codefleet run`")
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
-    let reports: Vec<RunReport> = if value.is_array() {
+    // Earlier versions printed a list for several pipelines; both are read.
+    let documents: Vec<RunReport> = if value.is_array() {
         serde_json::from_value(value).map_err(bad)?
     } else {
         vec![serde_json::from_value(value).map_err(bad)?]
     };
+    let reports: Vec<RunReport> = documents.into_iter().flat_map(RunReport::split).collect();
     for r in &reports {
         if r.version != REPORT_VERSION {
             return Err(Error::new(
@@ -65,6 +67,11 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
             into.run_id = format!("{}+{}", into.run_id, r.run_id);
         }
         into.interrupted |= r.interrupted;
+        for w in r.warnings {
+            if !into.warnings.contains(&w) {
+                into.warnings.push(w);
+            }
+        }
         for repo in r.repos {
             if let Some(i) = into.repos.iter().position(|x| x.path == repo.path) {
                 into.repos[i] = repo;
@@ -75,6 +82,8 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
     }
     for r in &mut out {
         r.recount();
+        // A shard that matched files answers another shard's "matched nothing".
+        r.warn_unmatched_files(std::iter::empty());
     }
     Ok(out)
 }

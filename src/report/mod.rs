@@ -47,6 +47,40 @@ pub struct RunReport {
     pub totals: Totals,
     /// The process exit code the run implies (0, 1, 3 or 130).
     pub exit_code: i32,
+    /// What the run noticed that is not a failure but may be a mistake (a task's `files:`
+    /// that matched no file in any repository).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// When one command ran several pipelines: each pipeline's own report. The fields above
+    /// then cover them all (`pipeline` and `run_id` joined with `+`, every repository,
+    /// totals and exit code over everything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<RunReport>,
+}
+
+/// Something a run noticed that is not a failure but may be a mistake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Warning {
+    /// The pipeline it is about (in a report of several pipelines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// The task it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// What was noticed.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = &self.pipeline {
+            write!(f, "pipeline `{p}`: ")?;
+        }
+        if let Some(t) = &self.task {
+            write!(f, "task `{t}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// Sums over a run.
@@ -86,6 +120,9 @@ pub enum RepoStatus {
     Changed,
     /// Every task ran; nothing changed.
     Unchanged,
+    /// Every task ran and nothing is left to change (the change landed upstream), so the run
+    /// branch moved back to the base; `previous_tip` is where it was, and `rollback` restores it.
+    Reset,
     /// Some task or file failed; what succeeded is kept.
     Failed,
     /// The repository was not run (not a repository, foreign commits, locked...).
@@ -353,9 +390,15 @@ pub struct TaskReport {
     /// The command of a `run` or `check` task and how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
-    /// For a failed `check` that reverted the task before it: that task's name.
+    /// For a failed `check` that reverted tasks (every one since the last passing check, each
+    /// shown as `reverted`): the first of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverted: Option<String>,
+    /// For a failed `check` the revert did not make good (`on_fail: stop`, nothing to revert,
+    /// or the check still failing after the revert): why the repository is neither pushed nor
+    /// given a pull request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<String>,
     /// Shell commands the model's replies suggested (`prompt`): reported, never run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested_commands: Vec<String>,
@@ -431,6 +474,7 @@ impl TaskReport {
             answers: Vec::new(),
             command: None,
             reverted: None,
+            held_back: None,
             suggested_commands: Vec::new(),
             secrets_sent: Vec::new(),
         }
@@ -599,6 +643,82 @@ impl RunReport {
             repos,
             totals,
             exit_code,
+            warnings: Vec::new(),
+            pipelines: Vec::new(),
+        }
+    }
+
+    /// The one document for the reports of one command: the report itself when there is one;
+    /// for several pipelines, a report over all of them holding each under `pipelines`.
+    pub fn combine(mut reports: Vec<RunReport>) -> Option<RunReport> {
+        if reports.len() <= 1 {
+            return reports.pop();
+        }
+        let join = |f: fn(&RunReport) -> &str| reports.iter().map(f).collect::<Vec<_>>().join("+");
+        let mut all = RunReport::new(
+            join(|r| &r.run_id),
+            join(|r| &r.pipeline),
+            reports[0].mode,
+            reports.iter().any(|r| r.interrupted),
+            reports
+                .iter()
+                .flat_map(|r| r.repos.iter().cloned())
+                .collect(),
+        );
+        all.warnings = reports
+            .iter()
+            .flat_map(|r| {
+                r.warnings.iter().map(|w| Warning {
+                    pipeline: Some(r.pipeline.clone()),
+                    ..w.clone()
+                })
+            })
+            .collect();
+        all.pipelines = reports;
+        Some(all)
+    }
+
+    /// Warns about each of `tasks` (the tasks with a `files:` list) that ran somewhere yet
+    /// matched no file in any repository of the report, and drops such warnings that no longer
+    /// hold (a merged shard matched files).
+    pub fn warn_unmatched_files<'a>(&mut self, tasks: impl IntoIterator<Item = &'a str>) {
+        const MESSAGE: &str = "`files:` matched no file in any repository";
+        let matched = |name: &str| -> Option<bool> {
+            let runs: Vec<&TaskReport> = self
+                .repos
+                .iter()
+                .flat_map(|r| r.tasks.iter().filter(|t| t.name == name))
+                .collect();
+            (!runs.is_empty()).then(|| {
+                runs.iter()
+                    .any(|t| t.files_selected + t.skipped.total() > 0)
+            })
+        };
+        let mut kept: Vec<Warning> = std::mem::take(&mut self.warnings)
+            .into_iter()
+            .filter(|w| w.message != MESSAGE || w.task.as_deref().and_then(matched) != Some(true))
+            .collect();
+        for name in tasks {
+            let known = kept
+                .iter()
+                .any(|w| w.message == MESSAGE && w.task.as_deref() == Some(name));
+            if !known && matched(name) == Some(false) {
+                kept.push(Warning {
+                    pipeline: None,
+                    task: Some(name.to_string()),
+                    message: MESSAGE.to_string(),
+                });
+            }
+        }
+        self.warnings = kept;
+    }
+
+    /// The per-pipeline reports a document holds: itself, or those under `pipelines`.
+    pub fn split(self) -> Vec<RunReport> {
+        if self.pipelines.is_empty() {
+            vec![self]
+        } else {
+            self.pipelines
         }
     }
 

@@ -16,6 +16,7 @@ fn status_word(r: &RepoReport) -> &'static str {
     match r.status {
         RepoStatus::Changed => "changed",
         RepoStatus::Unchanged => "unchanged",
+        RepoStatus::Reset => "reset",
         RepoStatus::Failed => "failed",
         RepoStatus::Skipped => "skipped",
         RepoStatus::Interrupted => "interrupted",
@@ -81,7 +82,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         let paint = match r.status {
             RepoStatus::Failed | RepoStatus::Skipped | RepoStatus::Interrupted => (red, reset),
             RepoStatus::Changed => (green, reset),
-            RepoStatus::Unchanged => ("", ""),
+            RepoStatus::Unchanged | RepoStatus::Reset => ("", ""),
         };
         line(row, &mut out, paint);
     }
@@ -97,6 +98,12 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         out.push('\n');
         for p in problems {
             let _ = writeln!(out, "{red}{p}{reset}");
+        }
+    }
+    if !report.warnings.is_empty() {
+        out.push('\n');
+        for w in &report.warnings {
+            let _ = writeln!(out, "warning: {w}");
         }
     }
     for r in &report.repos {
@@ -256,7 +263,11 @@ pub fn published(report: &RunReport) -> Vec<String> {
             PushStatus::UpToDate => format!("up to date on {}", p.remote),
             PushStatus::Refused => "push refused".to_string(),
             PushStatus::Failed => "push failed".to_string(),
-            PushStatus::NotPushed => "not pushed".to_string(),
+            // A repository held back (a failed check its revert did not make good) says why.
+            PushStatus::NotPushed => match &p.message {
+                Some(m) if m.starts_with("not pushed: ") => m.clone(),
+                _ => "not pushed".to_string(),
+            },
         };
         let pr = p.pull_request.as_ref().map(|pr| {
             let word = match pr.action {
@@ -377,6 +388,9 @@ pub fn markdown(report: &RunReport) -> String {
         }
     );
     failed_checks(report, &mut out);
+    for w in &report.warnings {
+        let _ = writeln!(out, "> **Warning**: {}\n", md_cell(&w.to_string()));
+    }
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");
     for r in &report.repos {

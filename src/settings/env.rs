@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::file::{is_env_name, is_http_url};
+use super::file::{
+    AUTHOR_HINT, BRANCH_HINT, check_author, check_branch_template, is_env_name, is_http_url,
+};
 use super::{CacheMode, ColorMode, EDIT_FORMATS, LogFormat, Partial, Provider, Source, Verbosity};
 use crate::error::{Error, closest};
 
@@ -68,8 +70,16 @@ pub(super) fn env_layers(
             ))
         }
     });
-    var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, text);
-    var!("CODEFLEET_AUTHOR", author, text);
+    var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, |s| {
+        check_branch_template(s)
+            .map(|()| s.to_string())
+            .map_err(|what| (what, BRANCH_HINT.to_string()))
+    });
+    var!("CODEFLEET_AUTHOR", author, |s| {
+        check_author(s)
+            .map(|()| s.to_string())
+            .map_err(|what| (what, AUTHOR_HINT.to_string()))
+    });
     Ok(out)
 }
 

@@ -253,6 +253,20 @@ impl FileLayer {
             }
             t => t.map(|t| t.value.clone()),
         };
+        if let Some(a) = &self.author
+            && let Err(what) = check_author(&a.value)
+        {
+            return Err(bad(a, format!("`author`: {what}"), AUTHOR_HINT));
+        }
+        if let Some(t) = &self.default_branch_template
+            && let Err(what) = check_branch_template(&t.value)
+        {
+            return Err(bad(
+                t,
+                format!("`default_branch_template`: {what}"),
+                BRANCH_HINT,
+            ));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         Ok(Partial {
             jobs,
@@ -295,6 +309,45 @@ impl<T: fmt::Debug> SpanLike for Spanned<T> {
     fn width(&self) -> usize {
         let shown = format!("{:?}", self.value);
         shown.trim_matches('"').chars().count().max(1)
+    }
+}
+
+pub(super) const AUTHOR_HINT: &str = "write it like `codefleet <codefleet@localhost>`";
+pub(super) const BRANCH_HINT: &str =
+    "use letters, digits, `-`, `_`, `.`, `/` and `{{ pipeline }}`, e.g. `codefleet/{{ pipeline }}`";
+
+/// `author` must be `Name <email>`, as a pipeline's `commit.author`.
+pub(super) fn check_author(s: &str) -> Result<(), String> {
+    match crate::pipeline::Author::parse(s) {
+        Some(_) => Ok(()),
+        None => Err(format!("`{s}` is not `Name <email>`")),
+    }
+}
+
+/// `default_branch_template` must be a template that renders to a valid branch name. The
+/// `{{ vars.NAME }}` it uses are checked against each pipeline when it runs.
+pub(super) fn check_branch_template(s: &str) -> Result<(), String> {
+    let template = crate::pipeline::Template::parse(s).map_err(|errors| {
+        errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    })?;
+    let sample = template.render(&crate::pipeline::Context {
+        pipeline: "pipeline",
+        run_id: "run",
+        repo_name: Some("repo"),
+        ..crate::pipeline::Context::default()
+    });
+    match crate::pipeline::bad_ref_part(&sample) {
+        Some(bad)
+            if !template
+                .vars()
+                .any(|v| matches!(v, crate::pipeline::template::Var::Var(_))) =>
+        {
+            Err(format!("`{sample}` is not a valid git branch name: {bad}"))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The public API other modules call: `detect_format`, `udiff_is_reply`, `choose_fence`, the
-//! per-format `parse` functions, `Outcome` contents, policy refusals, and big patches.
+//! per-format `parse` functions, `Outcome` contents, policy refusals, and big patches; and the
+//! examples of docs/edit-formats.md, which must apply as the page says.
 
 use codefleet::coders::{
     self, ApplyOptions, Change, EditStatus, Format, MemFiles, UdiffInput, choose_fence,
@@ -274,4 +275,68 @@ fn replacer_is_shareable_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<codefleet::coders::Replacer>();
     shareable::<MemFiles>();
+}
+
+/// The first example after `heading` in docs/edit-formats.md: the body of the first block
+/// fenced with `fence`.
+fn doc_example(heading: &str, fence: &str) -> String {
+    let docs = include_str!("../../docs/edit-formats.md");
+    let rest = &docs[docs
+        .find(heading)
+        .unwrap_or_else(|| panic!("no `{heading}`"))..];
+    let open = rest
+        .lines()
+        .position(|l| l.starts_with(fence))
+        .unwrap_or_else(|| panic!("no {fence} block after {heading}"));
+    let body: Vec<&str> = rest
+        .lines()
+        .skip(open + 1)
+        .take_while(|l| *l != fence)
+        .collect();
+    body.join("\n") + "\n"
+}
+
+/// What a file holds after `reply` in `format` is applied to `files`; every edit must apply.
+fn after_doc_example(format: Format, reply: &str, files: &[(&str, &str)], path: &str) -> String {
+    let mut mem = MemFiles::new();
+    for (p, text) in files {
+        mem = mem.with(p, *text);
+    }
+    let outcome = parse_and_apply(format, reply, &mem, &ApplyOptions::default());
+    assert!(outcome.all_applied(), "{format}: {:?}", outcome.edits);
+    mem.apply(&outcome.changes);
+    String::from_utf8(mem.files.get(path).cloned().unwrap_or_default()).expect("UTF-8")
+}
+
+#[test]
+fn the_examples_of_the_edit_formats_page_apply_as_it_says() {
+    let app = "from flask import Flask\n\napp = Flask(__name__)\n";
+    let want = "import math\nfrom flask import Flask\n\napp = Flask(__name__)\n";
+    for (heading, format) in [
+        ("## `diff`: SEARCH/REPLACE blocks", Format::Diff),
+        ("## `diff-fenced`", Format::DiffFenced),
+    ] {
+        let reply = doc_example(heading, "````");
+        let got = after_doc_example(format, &reply, &[("src/app.py", app)], "src/app.py");
+        assert_eq!(got, want, "{heading}");
+    }
+    let reply = doc_example("## `udiff`: unified diffs", "````");
+    let got = after_doc_example(
+        Format::Udiff,
+        &reply,
+        &[("src/app.py", "a\nb\nc\n")],
+        "src/app.py",
+    );
+    assert_eq!(got, "a\nB\nc\n");
+    let reply = doc_example("## `patch`: the `*** Begin Patch` format", "```");
+    let main = "import math\n\ndef get_factorial(self, n):\n    return str(factorial(n))\n";
+    let files = [("src/main.py", main), ("src/old.py", "old\n")];
+    let got = after_doc_example(Format::Patch, &reply, &files, "src/main.py");
+    assert_eq!(got, main.replace("str(factorial", "str(math.factorial"));
+    let got = after_doc_example(Format::Patch, &reply, &files, "src/hello.py");
+    assert_eq!(got, "print(\"hello\")\n");
+    assert_eq!(
+        after_doc_example(Format::Patch, &reply, &files, "src/old.py"),
+        ""
+    );
 }

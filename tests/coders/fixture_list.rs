@@ -92,6 +92,10 @@ fixture!(diff__first_occurrence_only, "diff/first_occurrence_only");
 fixture!(diff__four_backtick_fence, "diff/four_backtick_fence");
 fixture!(diff__four_lt_is_content, "diff/four_lt_is_content");
 fixture!(
+    diff__head_marker_in_search_is_content,
+    "diff/head_marker_in_search_is_content"
+);
+fixture!(
     diff__indentation_first_occurrence,
     "diff/indentation_first_occurrence"
 );
@@ -104,6 +108,14 @@ fixture!(
     "diff/indentation_keeps_replace_relative_indent"
 );
 fixture!(
+    diff__indentation_only_search_lost_indent,
+    "diff/indentation_only_search_lost_indent"
+);
+fixture!(
+    diff__indentation_replace_adds_outer_level_line,
+    "diff/indentation_replace_adds_outer_level_line"
+);
+fixture!(
     diff__indentation_search_over_indented,
     "diff/indentation_search_over_indented"
 );
@@ -113,6 +125,14 @@ fixture!(diff__inner_fence_lines_kept, "diff/inner_fence_lines_kept");
 fixture!(
     diff__language_then_path_in_fence_info,
     "diff/language_then_path_in_fence_info"
+);
+fixture!(
+    diff__markdown_code_block_fences_are_content,
+    "diff/markdown_code_block_fences_are_content"
+);
+fixture!(
+    diff__markdown_fences_removed_from_block,
+    "diff/markdown_fences_removed_from_block"
 );
 fixture!(diff__marker_lengths_and_gt, "diff/marker_lengths_and_gt");
 fixture!(
@@ -126,6 +146,10 @@ fixture!(
 fixture!(
     diff__missing_tail_names_line,
     "diff/missing_tail_names_line"
+);
+fixture!(
+    diff__missing_tail_then_next_block,
+    "diff/missing_tail_then_next_block"
 );
 fixture!(
     diff__mixed_endings_untouched_lines_kept,
@@ -164,6 +188,10 @@ fixture!(
 fixture!(diff__no_fuzzy_match, "diff/no_fuzzy_match");
 fixture!(diff__not_utf8_file_fails, "diff/not_utf8_file_fails");
 fixture!(
+    diff__one_file_named_two_ways,
+    "diff/one_file_named_two_ways"
+);
+fixture!(
     diff__partial_failure_feedback,
     "diff/partial_failure_feedback"
 );
@@ -194,6 +222,14 @@ fixture!(
     "diff/path_with_spaces_and_dirs"
 );
 fixture!(diff__policy_refusal, "diff/policy_refusal");
+fixture!(
+    diff__prose_ending_in_file_name_names_it,
+    "diff/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    diff__prose_ending_in_new_file_name_creates_nothing,
+    "diff/prose_ending_in_new_file_name_creates_nothing"
+);
 fixture!(diff__prose_line_is_not_path, "diff/prose_line_is_not_path");
 fixture!(
     diff__prose_with_backticked_name_is_not_path,
@@ -231,6 +267,10 @@ fixture!(diff__similar_path_rescue, "diff/similar_path_rescue");
 fixture!(
     diff__tabs_vs_spaces_extra_indent,
     "diff/tabs_vs_spaces_extra_indent"
+);
+fixture!(
+    diff__trailing_blank_search_lines_file_lacks,
+    "diff/trailing_blank_search_lines_file_lacks"
 );
 fixture!(
     diff__trailing_whitespace_does_not_match,
@@ -308,6 +348,22 @@ fixture!(
     "udiff/blank_context_lines_ignored"
 );
 fixture!(udiff__bom_file, "udiff/bom_file");
+fixture!(
+    udiff__context_line_fence_keeps_diff_open,
+    "udiff/context_line_fence_keeps_diff_open"
+);
+fixture!(
+    udiff__context_shrinking_each_side_on_its_own,
+    "udiff/context_shrinking_each_side_on_its_own"
+);
+fixture!(
+    udiff__dev_null_over_existing_file_is_ordinary_hunk,
+    "udiff/dev_null_over_existing_file_is_ordinary_hunk"
+);
+fixture!(
+    udiff__lost_diff_space_context_no_column_shift,
+    "udiff/lost_diff_space_context_no_column_shift"
+);
 fixture!(udiff__context_shrinking, "udiff/context_shrinking");
 fixture!(
     udiff__context_shrinking_two_changes,
@@ -461,6 +517,10 @@ fixture!(
     "udiff/wrong_line_numbers_nearest"
 );
 fixture!(
+    whole__backtick_fallback_names_only_known_files,
+    "whole/backtick_fallback_names_only_known_files"
+);
+fixture!(
     whole__backticked_name_most_recent,
     "whole/backticked_name_most_recent"
 );
@@ -495,6 +555,14 @@ fixture!(
     whole__four_backticks_hold_triple_fences,
     "whole/four_backticks_hold_triple_fences"
 );
+fixture!(
+    whole__indented_fence_inside_listing_is_content,
+    "whole/indented_fence_inside_listing_is_content"
+);
+fixture!(
+    whole__listed_twice_two_ways_first_wins,
+    "whole/listed_twice_two_ways_first_wins"
+);
 fixture!(whole__lone_word_is_not_path, "whole/lone_word_is_not_path");
 fixture!(whole__makefile_path, "whole/makefile_path");
 fixture!(
@@ -510,6 +578,14 @@ fixture!(whole__only_file_rule, "whole/only_file_rule");
 fixture!(whole__path_in_fence_info, "whole/path_in_fence_info");
 fixture!(whole__path_with_spaces, "whole/path_with_spaces");
 fixture!(whole__policy_refusal, "whole/policy_refusal");
+fixture!(
+    whole__prose_ending_in_file_name_names_it,
+    "whole/prose_ending_in_file_name_names_it"
+);
+fixture!(
+    whole__prose_ending_in_new_file_name_creates_nothing,
+    "whole/prose_ending_in_new_file_name_creates_nothing"
+);
 fixture!(
     whole__prose_not_path_uses_backticked_name,
     "whole/prose_not_path_uses_backticked_name"
@@ -603,4 +679,37 @@ fixture!(patch__update_basic, "patch/update_basic");
 fixture!(
     patch__update_missing_fails_naming_line,
     "patch/update_missing_fails_naming_line"
+);
+fixture!(
+    whole__allow_shrink_lets_listing_drop_lines,
+    "whole/allow_shrink_lets_listing_drop_lines"
+);
+fixture!(
+    whole__dots_line_the_file_had_is_content,
+    "whole/dots_line_the_file_had_is_content"
+);
+fixture!(whole__refuses_diff_hunk, "whole/refuses_diff_hunk");
+fixture!(
+    whole__refuses_dots_line_where_file_had_code,
+    "whole/refuses_dots_line_where_file_had_code"
+);
+fixture!(
+    whole__refuses_dropping_more_than_half,
+    "whole/refuses_dropping_more_than_half"
+);
+fixture!(
+    whole__refuses_elision_comments,
+    "whole/refuses_elision_comments"
+);
+fixture!(
+    whole__refuses_search_replace_markers,
+    "whole/refuses_search_replace_markers"
+);
+fixture!(
+    whole__dots_line_added_with_nothing_lost_is_content,
+    "whole/dots_line_added_with_nothing_lost_is_content"
+);
+fixture!(
+    whole__hunks_in_a_patch_file_are_content,
+    "whole/hunks_in_a_patch_file_are_content"
 );

@@ -1,7 +1,8 @@
 //! Walks `tests/fixtures/coders/<format>/<case>/`: `before/` files, a `reply.md` or
 //! `reply.diff`, and `after/` files and/or `expected.txt` (the report, as rendered below). An
-//! optional `options.txt` holds `udiff: reply|patch-file`, `deny: PATH` and `fence: OPEN CLOSE`
-//! lines. Every fixture is checked; failures name the fixture and what differed.
+//! optional `options.txt` holds `udiff: reply|patch-file`, `deny: PATH`, `fence: OPEN CLOSE`
+//! and `allow_shrink: true` lines. Every fixture is checked; failures name the fixture and what
+//! differed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,7 @@ fn run_fixture(format: Format, dir: &Path) -> Result<(), String> {
                 Some(("udiff", "reply")) => opts.udiff = UdiffInput::Reply,
                 Some(("udiff", "patch-file")) => opts.udiff = UdiffInput::PatchFile,
                 Some(("deny", p)) => files.deny.push(p.to_string()),
+                Some(("allow_shrink", "true")) => opts.allow_shrink = true,
                 Some(("fence", f)) => {
                     let (open, close) = f.split_once(' ').ok_or("fence: OPEN CLOSE")?;
                     opts.fence = Some(Fence {

@@ -143,3 +143,45 @@ fn a_linked_worktree_shares_the_journal() {
         .expect("write");
     assert_eq!(main.journal().list().expect("list").len(), 1);
 }
+
+#[test]
+fn runs_in_one_second_are_listed_by_their_sequence_newest_first() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let base = repo.base(None).expect("base").commit;
+    let journal = repo.journal();
+    // Random suffixes that sort against the order the runs took the lock in.
+    for (id, seq) in [
+        ("20261124T100000Z-ffffff", 1),
+        ("20261124T100000Z-000000", 2),
+        ("20261124T100000Z-888888", 3),
+    ] {
+        let mut run = record(id, "2026-11-24T10:00:00.000Z", base);
+        run.sequence = seq;
+        journal.write(&run).expect("write");
+        assert_eq!(journal.next_sequence().expect("next"), seq + 1);
+    }
+    // A journal of an older version: no sequence, whole seconds; it is older.
+    journal
+        .write(&record(
+            "20261124T095959Z-000001",
+            "2026-11-24T10:00:00Z",
+            base,
+        ))
+        .expect("write");
+    let ids: Vec<String> = journal
+        .list()
+        .expect("list")
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "20261124T100000Z-888888",
+            "20261124T100000Z-000000",
+            "20261124T100000Z-ffffff",
+            "20261124T095959Z-000001"
+        ]
+    );
+}

@@ -107,25 +107,48 @@ fn summary_counts_problems_across_pipelines() {
 }
 
 #[test]
-fn var_flags_define_and_override_variables() {
+fn var_flags_override_declared_variables_and_refuse_undeclared_ones() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("p.yml"),
-        "name: bump\nvars: { from: '1.0' }\ntasks:\n  - name: bump\n    replace: { find: '{{ vars.from }}', with: '{{ vars.to }}' }\n",
+        "name: bump\nvars: { from: '1.0', to: '' }\ntasks:\n  - name: bump\n    replace: { find: '{{ vars.from }}', with: '{{ vars.to }}' }\n",
     )
     .unwrap();
-    let run = codefleet(tmp.path(), &["validate", "p.yml"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("error[E034]: unknown variable `vars.to`"),
-        "{}",
-        run.stderr
-    );
     let run = codefleet(tmp.path(), &["validate", "p.yml", "--var", "to=2.0"]);
     assert_eq!(
         (run.code, run.stderr.as_str()),
         (0, "ok: 1 pipeline valid\n")
+    );
+
+    // A typo is a usage error naming the declared variables, not a silent new variable.
+    let run = codefleet(tmp.path(), &["validate", "p.yml", "--var", "too=2.0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "error[E038]: `--var too=2.0`: the pipeline `bump` declares no variable `too`\n --> p.yml:2:7\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("= help: did you mean `to`? declared variables: `from`, `to`\n"),
+        "{}",
+        run.stderr
+    );
+    // A variable a template uses must be declared: --var cannot introduce one.
+    std::fs::write(
+        tmp.path().join("q.yml"),
+        "name: q\ntasks:\n  - name: t\n    replace: { find: a, with: '{{ vars.x }}' }\n",
+    )
+    .unwrap();
+    let run = codefleet(tmp.path(), &["validate", "q.yml", "--var", "x=1"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("declares no variables; add `vars: { x: ... }`"),
+        "{}",
+        run.stderr
     );
 
     let run = codefleet(tmp.path(), &["--var", "to", "validate", "p.yml"]);
@@ -134,6 +157,82 @@ fn var_flags_define_and_override_variables() {
         run.stderr,
         "error[E038]: `--var to` is not KEY=VALUE\n  = help: write it like `--var version=2.0.1`\n"
     );
+}
+
+/// `$1_mod` in a regex `with:` asks for a group named `1_mod`, which the regex crate expands
+/// to nothing: validation says so and suggests `${1}_mod`.
+#[test]
+fn a_group_reference_glued_to_a_name_is_refused_with_the_braced_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("p.yml"),
+        "name: g\ntasks:\n  - name: t\n    replace: { find: '(\\w+)_old', with: '$1_mod', regex: true }\n",
+    )
+    .unwrap();
+    let run = codefleet(tmp.path(), &["validate", "p.yml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "error[E029]: `$1_mod` in `with` names no group of `find`, so it would be empty\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("write `${1}_mod`"), "{}", run.stderr);
+    for good in ["${1}_mod", "$1", "$$1_mod", "x$1 y"] {
+        std::fs::write(
+            tmp.path().join("p.yml"),
+            format!("name: g\ntasks:\n  - name: t\n    replace: {{ find: '(\\w+)_old', with: '{good}', regex: true }}\n"),
+        )
+        .unwrap();
+        let run = codefleet(tmp.path(), &["validate", "p.yml"]);
+        assert_eq!(run.code, 0, "{good}: {}", run.stderr);
+    }
+    // Without `regex: true`, `$` is plain text.
+    std::fs::write(
+        tmp.path().join("p.yml"),
+        "name: g\ntasks:\n  - name: t\n    replace: { find: a, with: '$1_mod' }\n",
+    )
+    .unwrap();
+    assert_eq!(codefleet(tmp.path(), &["validate", "p.yml"]).code, 0);
+}
+
+/// `validate --json` and `init --json` print one JSON object.
+#[test]
+fn validate_and_init_print_json_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = codefleet(tmp.path(), &["init", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        doc,
+        serde_json::json!({ "created": "pipelines/example.yml" })
+    );
+
+    std::fs::write(tmp.path().join("bad.yml"), "name: b\ntasks: []\n").unwrap();
+    let run = codefleet(
+        tmp.path(),
+        &["validate", "pipelines/example.yml", "bad.yml", "--json"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["problems"], 1);
+    assert_eq!(doc["pipelines"][0]["valid"], true);
+    assert_eq!(doc["pipelines"][0]["path"], "pipelines/example.yml");
+    let problem = &doc["pipelines"][1]["problems"][0];
+    assert_eq!(problem["file"], "bad.yml");
+    assert_eq!(problem["line"], 2);
+    assert!(
+        problem["code"].as_str().unwrap().starts_with('E'),
+        "{problem}"
+    );
+
+    let run = codefleet(tmp.path(), &["validate", "pipelines/example.yml", "--json"]);
+    assert_eq!(run.code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["valid"], true);
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn tasks_carry_compiled_kinds() {
 
 #[test]
 fn var_overrides_reach_templates_and_find_patterns() {
-    let text = "name: bump\nvars: { crate: serde, from: '1.0.1' }\ntasks:\n  - name: bump {{ vars.crate }}\n    files: [Cargo.toml]\n    replace:\n      find: '({{ vars.crate }} = \")({{ vars.from }})'\n      with: '${1}{{ vars.to }}'\n      regex: true\n";
+    let text = "name: bump\nvars: { crate: serde, from: '1.0.1', to: '' }\ntasks:\n  - name: bump {{ vars.crate }}\n    files: [Cargo.toml]\n    replace:\n      find: '({{ vars.crate }} = \")({{ vars.from }})'\n      with: '${1}{{ vars.to }}'\n      regex: true\n";
     let vars = vec![("to".to_string(), "1.0.2".to_string())];
     let p = pipeline::load_str(text, Path::new("bump.yml"), &vars).unwrap();
     let TaskKind::Replace(r) = &p.tasks[0].kind else {

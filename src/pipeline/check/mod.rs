@@ -125,7 +125,11 @@ impl<'a> Checker<'a> {
             .map(|(k, v)| (k.clone(), v.text()))
             .collect();
         for (k, v) in overrides {
-            vars.insert(k.clone(), v.clone());
+            if vars.contains_key(k) {
+                vars.insert(k.clone(), v.clone());
+            } else {
+                self.undeclared_var(k, v, &vars);
+            }
         }
 
         let repos = self.repos(file.repos.as_deref().unwrap_or(&[]));
@@ -225,6 +229,41 @@ impl<'a> Checker<'a> {
             policy,
             pr,
             tasks,
+            explicit: Explicit {
+                branch: file.branch.is_some(),
+                author: commit_file.author.is_some(),
+                model_concurrency: model_file.concurrency.is_some(),
+            },
+        }
+    }
+
+    /// `--var KEY=VALUE` overrides a declared variable; a key the pipeline does not declare is
+    /// a typo more often than not, so it stops the run naming the declared ones.
+    fn undeclared_var(&mut self, key: &str, value: &str, vars: &BTreeMap<String, String>) {
+        let hint = if vars.is_empty() {
+            format!("this pipeline declares no variables; add `vars: {{ {key}: ... }}` to it")
+        } else {
+            let list = vars
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match crate::error::closest(key, vars.keys().map(String::as_str)) {
+                Some(c) => format!("did you mean `{c}`? declared variables: {list}"),
+                None => format!("declared variables: {list}"),
+            }
+        };
+        let message = format!(
+            "`--var {key}={value}`: the pipeline `{}` declares no variable `{key}`",
+            self.pipeline_name
+        );
+        match self.field(Some(self.root), "vars") {
+            Some(node) => self.hint(code::VAR_ARG, message, node, hint),
+            None => self.push(
+                Error::new(code::VAR_ARG, message)
+                    .in_file(self.src.path)
+                    .hint(hint),
+            ),
         }
     }
 
@@ -249,16 +288,7 @@ impl<'a> Checker<'a> {
     }
 
     fn author(&mut self, text: &str, node: &Node) -> Author {
-        let parsed = text.trim().strip_suffix('>').and_then(|rest| {
-            let (name, email) = rest.rsplit_once('<')?;
-            let (name, email) = (name.trim(), email.trim());
-            (!name.is_empty() && email.contains('@') && !email.contains(['<', '>', ' '])).then(
-                || Author {
-                    name: name.to_string(),
-                    email: email.to_string(),
-                },
-            )
-        });
+        let parsed = Author::parse(text);
         parsed.unwrap_or_else(|| {
             self.hint(
                 code::AUTHOR,

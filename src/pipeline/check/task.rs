@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
         };
 
         // Fields that only some kinds take.
-        let applies: [(&str, &[&str], &str); 14] = [
+        let applies: [(&str, &[&str], &str); 15] = [
             (
                 "files",
                 &["replace", "prompt", "prompt_file", "ask"],
@@ -182,6 +182,11 @@ impl<'a> Checker<'a> {
                 "allow_secrets",
                 &["prompt", "prompt_file", "ask", "check"],
                 "it applies to tasks that send files to a model",
+            ),
+            (
+                "allow_shrink",
+                &["prompt", "prompt_file"],
+                "it lets a model's whole-file reply remove most of a file",
             ),
             (
                 "atomic",
@@ -338,6 +343,7 @@ impl<'a> Checker<'a> {
             files,
             model,
             allow_secrets: t.allow_secrets.unwrap_or(false),
+            allow_shrink: t.allow_shrink.unwrap_or(false),
             atomic: t.atomic.unwrap_or_else(|| kind.default_atomic()),
             kind,
         })
@@ -475,6 +481,9 @@ impl<'a> Checker<'a> {
             }
             (m, _) => m.map(|m| usize::try_from(m).unwrap_or(usize::MAX)),
         };
+        if let (Some((re, _)), Some(_), Some(n), true) = (&regex, &with, with_node, is_regex) {
+            self.group_refs(&r.with, re, n);
+        }
         let ((regex, find), with) = (regex?, with?);
         ok.then(|| {
             TaskKind::Replace(Replace {
@@ -486,6 +495,83 @@ impl<'a> Checker<'a> {
                 case_insensitive: r.case_insensitive.unwrap_or(false),
             })
         })
+    }
+
+    /// In a regex replacement `$name` takes the longest run of letters, digits and `_`, so
+    /// `$1_mod` asks for a group named `1_mod` and silently becomes empty: every `$name` must
+    /// name a group of `find` (`${1}_mod` separates the number).
+    fn group_refs(&mut self, with: &str, re: &regex::Regex, node: &Node) {
+        let chars: Vec<char> = with.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '$' {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i += 1;
+            let (name, width) = match chars.get(i) {
+                Some('$') => {
+                    i += 1;
+                    continue;
+                }
+                Some('{') => {
+                    let Some(close) = chars[i..].iter().position(|c| *c == '}') else {
+                        continue;
+                    };
+                    let name: String = chars[i + 1..i + close].iter().collect();
+                    i += close + 1;
+                    (name, i - start)
+                }
+                _ => {
+                    let len = chars[i..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                        .count();
+                    let name: String = chars[i..i + len].iter().collect();
+                    i += len;
+                    (name, i - start)
+                }
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let known = match name.parse::<usize>() {
+                Ok(n) => n < re.captures_len(),
+                Err(_) => re.capture_names().flatten().any(|g| g == name),
+            };
+            if known {
+                continue;
+            }
+            let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+            let hint = if !digits.is_empty() && digits.len() < name.len() {
+                format!(
+                    "`${name}` names a group `{name}`; write `${{{digits}}}{}` for group {digits} followed by `{}`",
+                    &name[digits.len()..],
+                    &name[digits.len()..]
+                )
+            } else {
+                format!(
+                    "`find` has {} group(s){}; write `$$` for a literal `$`",
+                    re.captures_len() - 1,
+                    match re.capture_names().flatten().collect::<Vec<_>>() {
+                        names if names.is_empty() => String::new(),
+                        names => format!(" (named: {})", names.join(", ")),
+                    }
+                )
+            };
+            let err = self
+                .src
+                .error_in(
+                    code::GROUP_REF,
+                    format!("`${name}` in `with` names no group of `find`, so it would be empty"),
+                    node,
+                    start,
+                    width,
+                )
+                .hint(hint);
+            self.push(err);
+        }
     }
 
     fn regex_error(&mut self, pattern: &str, e: &regex_syntax::Error, node: &Node) {
