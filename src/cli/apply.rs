@@ -53,7 +53,7 @@ pub fn run(
     if let Some(rel) = input_inside(&input.path, files.root()) {
         files.exclude(&rel);
     }
-    let outcome = coders::parse_and_apply(
+    let mut outcome = coders::parse_and_apply(
         format,
         &input.text,
         &files,
@@ -73,6 +73,10 @@ pub fn run(
         .iter()
         .filter(|m| executable_bit(m.new).is_none())
         .collect();
+    // A file the patch makes a symlink or submodule is not written as a plain file instead.
+    outcome
+        .changes
+        .retain(|c| !bad_modes.iter().any(|m| m.path == c.path()));
     let failed_edits = !outcome.all_applied() || !bad_modes.is_empty();
     let nothing =
         outcome.edits.is_empty() && outcome.suggested_commands.is_empty() && modes.is_empty();
