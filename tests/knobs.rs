@@ -271,7 +271,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field policy.deny", Test(field_policy_deny)),
     (
         "field policy.max_file_size",
-        Todo("being changed (silent skips, bug 8)"),
+        Test(field_policy_max_file_size),
     ),
     ("field policy.allow_create", Test(field_policy_allow_create)),
     ("field policy.allow_delete", Test(field_policy_allow_delete)),
@@ -288,7 +288,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field tasks[].replace.regex", Test(field_replace_regex)),
     (
         "field tasks[].replace.case_insensitive",
-        Todo("being fixed (bug 2)"),
+        Test(field_replace_case_insensitive),
     ),
     (
         "field tasks[].replace.max_count",
@@ -297,6 +297,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field tasks[].edits", Test(field_task_edits)),
     ("field tasks[].format", Test(field_task_format)),
     ("field tasks[].patch", Test(field_task_patch)),
+    ("field tasks[].atomic", Test(field_task_atomic)),
     ("field tasks[].prompt", Test(field_task_prompt)),
     ("field tasks[].prompt_file", Test(field_task_prompt_file)),
     ("field tasks[].ask", Test(field_task_ask)),
@@ -1218,6 +1219,86 @@ fn field_task_patch(k: &K) -> Result<(), String> {
     ensure!(
         k.a_after(&yaml, &[], &[]).as_deref() == Some("patched\n"),
         "applied"
+    );
+    Ok(())
+}
+
+/// A two-hunk patch whose second hunk does not apply: nothing by default (`atomic: task`), the
+/// good hunk with `atomic: none`, marked partial.
+fn field_task_atomic(k: &K) -> Result<(), String> {
+    let repo = k.f.repo(
+        "atomic",
+        &[("a.txt", "old\n2\n3\n4\n5\n6\n7\n8\n9\nlast\n")],
+    );
+    let patch = k.file(
+        "bad.diff",
+        "--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n-old\n+new\n 2\n@@ -9,2 +9,2 @@\n 9\n-not there\n+x\n",
+    );
+    let run = |atomic: &str| {
+        let p = k.pipeline(&format!(
+            "version: 1\nname: k\ntasks:\n  - name: t\n    patch: {patch}\n{atomic}"
+        ));
+        k.cli(&repo, &["run", &p, "--json"], &[])
+    };
+    let out = run("");
+    ensure!(out.code == 1, "{out}");
+    ensure!(
+        k.tip(&repo, "codefleet/k").is_none(),
+        "nothing by default: {out}"
+    );
+    let out = run("    atomic: none\n");
+    ensure!(out.code == 1, "{out}");
+    ensure!(
+        k.show(&repo, "codefleet/k:a.txt")
+            .is_some_and(|a| a.starts_with("new\n")),
+        "the good hunk lands: {out}"
+    );
+    ensure!(
+        out.json()["repos"][0]["tasks"][0]["partial"] == true,
+        "marked partial: {out}"
+    );
+    Ok(())
+}
+
+/// `a.txt` = `OLD Old old`: every spelling is replaced only when case-insensitive.
+fn field_replace_case_insensitive(k: &K) -> Result<(), String> {
+    let run = |flag: &str| {
+        k.n.set(k.n.get() + 1);
+        let repo =
+            k.f.repo(&format!("ci{}", k.n.get()), &[("a.txt", "OLD Old old\n")]);
+        let p = k.pipeline(&pipe("", "").replace("with: new }", &format!("with: new{flag} }}")));
+        let out = k.cli(&repo, &["run", &p], &[]);
+        (out, k.show(&repo, "codefleet/k:a.txt"))
+    };
+    let (out, plain) = run("");
+    ensure!(plain.as_deref() == Some("OLD Old new\n"), "{out}");
+    let (out, folded) = run(", case_insensitive: true");
+    ensure!(folded.as_deref() == Some("new new new\n"), "{out}");
+    Ok(())
+}
+
+/// A 2 MB `big.txt`: `replace` edits it with no limit set; `max_file_size: 1MiB` skips it,
+/// counted and listed.
+fn field_policy_max_file_size(k: &K) -> Result<(), String> {
+    let big = "old\n".repeat(500_000);
+    let run = |top: &str| {
+        k.n.set(k.n.get() + 1);
+        let repo = k.f.repo(&format!("big{}", k.n.get()), &[("big.txt", &big)]);
+        let p = k.pipeline(&pipe(top, ""));
+        let out = k.cli(&repo, &["run", &p, "--json"], &[]);
+        (out.json(), k.show(&repo, "codefleet/k:big.txt"))
+    };
+    let (report, after) = run("");
+    ensure!(
+        after.is_some_and(|a| a.starts_with("new\n")),
+        "edited without a limit: {report}"
+    );
+    let (report, after) = run("policy: { max_file_size: 1MiB }\n");
+    ensure!(after.is_none(), "skipped under the limit: {report}");
+    ensure!(report["totals"]["files_skipped"] == 1, "{report}");
+    ensure!(
+        report["repos"][0]["tasks"][0]["skipped"]["files"][0]["reason"] == "too_large",
+        "{report}"
     );
     Ok(())
 }

@@ -1611,15 +1611,20 @@ fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
     let patch = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
     std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
     std::fs::write(f.path("pipelines/link.diff"), patch).expect("patch");
-    let p = f.pipeline("version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n");
-    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert_eq!(f.tip(&repo, "codefleet/link"), None);
-    assert!(
-        text(&out.stdout).contains("mode 120000"),
-        "{}",
-        text(&out.stdout)
-    );
+    // Not even `atomic: none` writes the link as a plain file.
+    for atomic in ["", "    atomic: none\n"] {
+        let p = f.pipeline(&format!(
+            "version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n{atomic}"
+        ));
+        let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(f.tip(&repo, "codefleet/link"), None, "{atomic}");
+        assert!(
+            text(&out.stdout).contains("mode 120000"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
 }
 
 /// With `--log-format json`, everything on stderr during a run is a JSON line, progress too.

@@ -409,6 +409,7 @@ fn patch_modes(
             .any(|(q, o)| q == p && matches!(o, FileOutcome::Changed { new: None, .. }))
     };
     let mut extra = Vec::new();
+    let mut unwritable = Vec::new();
     for m in coders::modes::modes(text) {
         let fail = |message: String| {
             (
@@ -428,6 +429,7 @@ fn patch_modes(
                     m.line,
                     source.display()
                 )));
+                unwritable.push(m.path);
                 continue;
             }
         };
@@ -465,6 +467,8 @@ fn patch_modes(
             },
         ));
     }
+    // Whatever `atomic:` says, such a file is never written as a plain file instead.
+    out.retain(|(p, o)| !(unwritable.contains(p) && matches!(o, FileOutcome::Changed { .. })));
     out.extend(extra);
 }
 
