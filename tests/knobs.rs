@@ -250,12 +250,7 @@ const ROWS: &[(&str, Row)] = &[
         Todo("being changed (Ctrl-C during a model request, bug 9)"),
     ),
     ("field model.reflections", Test(field_model_reflections)),
-    (
-        "field model.concurrency",
-        Todo(
-            "in-flight requests are only visible with a slowed server and racing requests; no deterministic witness yet",
-        ),
-    ),
+    ("field model.concurrency", Test(field_model_concurrency)),
     (
         "field model.budget.max_requests",
         Test(field_budget_max_requests),
@@ -319,12 +314,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field tasks[].timeout", Test(field_task_timeout)),
     ("field tasks[].cwd", Test(field_task_cwd)),
     ("field tasks[].env", Test(field_task_env)),
-    (
-        "field tasks[].concurrency",
-        Todo(
-            "a cap on repositories running one command at once has no deterministic witness without a rendezvous between processes",
-        ),
-    ),
+    ("field tasks[].concurrency", Test(field_task_concurrency)),
     (
         "field tasks[].model.provider",
         Test(field_task_model_provider),
@@ -352,10 +342,7 @@ const ROWS: &[(&str, Row)] = &[
         Test(field_task_model_reflections),
     ),
     // Settings (`codefleet config --json`), each set through its `CODEFLEET_*` variable.
-    (
-        "setting jobs",
-        Todo("worker threads change speed, not output; no deterministic witness"),
-    ),
+    ("setting jobs", Test(setting_jobs)),
     ("setting color", Test(setting_color)),
     ("setting log_format", Test(setting_log_format)),
     ("setting verbosity", Test(setting_verbosity)),
@@ -363,10 +350,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting model.name", Test(setting_model_name)),
     ("setting model.base_url", Test(setting_model_base_url)),
     ("setting model.edit_format", Test(setting_model_edit_format)),
-    (
-        "setting model.concurrency",
-        Todo("as model.concurrency: no deterministic witness of requests in flight"),
-    ),
+    ("setting model.concurrency", Test(setting_model_concurrency)),
     ("setting cache.dir", Test(setting_cache_dir)),
     ("setting cache.mode", Test(setting_cache_mode)),
     ("setting github.api_url", Test(setting_github_api_url)),
@@ -378,7 +362,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting author", Test(setting_author)),
     // Flags every command takes.
     ("flag --repo", Test(flag_repo)),
-    ("flag --jobs", Todo("as the jobs setting")),
+    ("flag --jobs", Test(flag_jobs)),
     ("flag --shard", Test(flag_shard)),
     ("flag --var", Test(flag_var)),
     ("flag --profile", Test(flag_profile)),
@@ -1488,6 +1472,134 @@ fn field_task_model_reflections(k: &K) -> Result<(), String> {
     let server = failing_then_good();
     let (_, out) = k.run(&task_model(&server, "reflections: 0"), &[], &[OPENAI_KEY]);
     ensure!(server.request_count() == 1, "no feedback round: {out}");
+    Ok(())
+}
+
+/// A server that holds each request until a second one is in (or a bound of 3 s passes),
+/// then edits; and the most requests it held at once. Without a cap two requests meet at
+/// once; with a cap of one, each waits out the bound alone.
+fn meeting_server() -> (
+    ModelServer,
+    std::sync::Arc<[std::sync::atomic::AtomicUsize; 2]>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = std::sync::Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let held = std::sync::Arc::clone(&seen);
+    let server = ModelServer::with_handler(move |r| {
+        let now = held[0].fetch_add(1, Ordering::SeqCst) + 1;
+        held[1].fetch_max(now, Ordering::SeqCst);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while held[0].load(Ordering::SeqCst) < 2 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        held[0].fetch_sub(1, Ordering::SeqCst);
+        let file = if user_message(r).contains("\nb.txt\n") {
+            "b.txt"
+        } else {
+            "a.txt"
+        };
+        let search = if file == "a.txt" { "old" } else { "old too" };
+        Step::text(&format!(
+            "{file}\n```\n<<<<<<< SEARCH\n{search}\n=======\nnew\n>>>>>>> REPLACE\n```\n"
+        ))
+    });
+    (server, seen)
+}
+
+/// The most requests in flight at once for a two-file `per: file` prompt task.
+fn most_in_flight(k: &K, model: &str, args: &[&str], env: &[(&str, &str)]) -> usize {
+    let (server, seen) = meeting_server();
+    let yaml = model_pipe(&server, model, "")
+        .replace("files: [a.txt]", "files: [a.txt, b.txt]\n    per: file");
+    let mut env = env.to_vec();
+    env.push(OPENAI_KEY);
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    k.run(&yaml, &all, &env);
+    seen[1].load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn field_model_concurrency(k: &K) -> Result<(), String> {
+    let capped = most_in_flight(k, ", concurrency: 1", &[], &[]);
+    let free = most_in_flight(k, "", &[], &[]);
+    ensure!(
+        capped == 1 && free == 2,
+        "in flight: capped {capped}, default {free}"
+    );
+    Ok(())
+}
+
+fn setting_model_concurrency(k: &K) -> Result<(), String> {
+    let capped = most_in_flight(k, "", &[], &[("CODEFLEET_MODEL_CONCURRENCY", "1")]);
+    let own = most_in_flight(
+        k,
+        ", concurrency: 2",
+        &[],
+        &[("CODEFLEET_MODEL_CONCURRENCY", "1")],
+    );
+    ensure!(
+        capped == 1 && own == 2,
+        "in flight: setting {capped}, pipeline's own {own}"
+    );
+    Ok(())
+}
+
+/// How many repositories ran a shell step at once: two repositories each run a command that
+/// waits (at most 3 s) for the other to arrive at a meeting directory, and commits how many
+/// it saw. `1` in both: they ran one after the other.
+fn shell_meetings(k: &K, task: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let meet = k.f.path(&format!("meet{}", k.n.get()));
+    std::fs::create_dir_all(&meet).expect("mkdir");
+    let command = format!(
+        "d={}; touch $d/$$; i=0; while [ $(ls $d | wc -l) -lt 2 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; ls $d | wc -l > seen.txt; rm $d/$$",
+        meet.display()
+    );
+    let repos: Vec<PathBuf> = (0..2)
+        .map(|i| k.repo(&format!("m{}-{i}", k.n.get())))
+        .collect();
+    let yaml = format!(
+        "version: 1\nname: k\nrepos: [{{ path: {} }}, {{ path: {} }}]\ntasks:\n  - name: t\n    run: |\n      {command}\n{task}",
+        repos[0].display(),
+        repos[1].display()
+    );
+    let p = k.pipeline(&yaml);
+    let mut all = vec!["run", p.as_str()];
+    all.extend_from_slice(args);
+    k.cli(k.f.dir.path(), &all, env);
+    repos
+        .iter()
+        .map(|r| {
+            k.show(r, "codefleet/k:seen.txt")
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+fn setting_jobs(k: &K) -> Result<(), String> {
+    let one = shell_meetings(k, "", &[], &[("CODEFLEET_JOBS", "1")]);
+    let two = shell_meetings(k, "", &[], &[("CODEFLEET_JOBS", "2")]);
+    ensure!(
+        one == ["1", "1"] && two == ["2", "2"],
+        "met: one worker {one:?}, two {two:?}"
+    );
+    Ok(())
+}
+
+fn flag_jobs(k: &K) -> Result<(), String> {
+    let one = shell_meetings(k, "", &["--jobs", "1"], &[]);
+    let two = shell_meetings(k, "", &["--jobs", "2"], &[]);
+    ensure!(
+        one == ["1", "1"] && two == ["2", "2"],
+        "met: one worker {one:?}, two {two:?}"
+    );
+    Ok(())
+}
+
+fn field_task_concurrency(k: &K) -> Result<(), String> {
+    let capped = shell_meetings(k, "    concurrency: 1\n", &["--jobs", "2"], &[]);
+    ensure!(capped == ["1", "1"], "one at a time: {capped:?}");
     Ok(())
 }
 
