@@ -1328,3 +1328,48 @@ fn show_lists_the_tasks_a_run_did_not_run() {
     assert!(!listed.contains("(interrupted)"), "{listed}");
     assert!(listed.starts_with(&id), "{listed}");
 }
+
+/// Ctrl-C while a shell step runs: the task before it stays committed, and `runs` marks the run
+/// interrupted while `show` names the interrupted task and the one never reached.
+#[test]
+fn runs_and_show_mark_an_interrupted_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: i\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: old, with: new }\n  - name: slow\n    run: echo ready; sleep 60\n  - name: last\n    run: echo never > never.txt\n",
+    );
+    let mut child = f
+        .command(&repo, &["run", p.to_str().unwrap(), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        if line.expect("utf8").contains("`slow` | ready") {
+            break;
+        }
+    }
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let _rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stdout));
+    assert_eq!(f.show(&repo, "codefleet/i:a.txt"), "new\n");
+
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+    let id = listed
+        .split_whitespace()
+        .next()
+        .expect("a run id")
+        .to_string();
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("not run: interrupted"), "{shown}");
+    assert!(shown.contains(". last  not run: interrupted\n"), "{shown}");
+    assert!(shown.contains("\ninterrupted: "), "{shown}");
+}
