@@ -30,9 +30,11 @@ enum Row {
     Test(Check),
     /// Not written yet, and why (the test prints these for the lead).
     Todo(&'static str),
+    /// Shown by that other row, which sets this knob (an environment variable of a setting).
+    Same(&'static str),
 }
 
-use Row::{Test, Todo};
+use Row::{Same, Test, Todo};
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -396,6 +398,50 @@ const ROWS: &[(&str, Row)] = &[
     ("flag apply --dir", Test(apply_dir)),
     ("flag rollback --task", Test(rollback_task)),
     ("flag schema --report", Test(schema_report)),
+    // Environment variables the README names.
+    ("env CODEFLEET_AUTHOR", Same("setting author")),
+    (
+        "env CODEFLEET_BRANCH_TEMPLATE",
+        Same("setting default_branch_template"),
+    ),
+    ("env CODEFLEET_CACHE", Same("setting cache.mode")),
+    ("env CODEFLEET_CACHE_DIR", Same("setting cache.dir")),
+    ("env CODEFLEET_COLOR", Same("setting color")),
+    ("env CODEFLEET_CONFIG", Test(env_config)),
+    (
+        "env CODEFLEET_EDIT_FORMAT",
+        Same("setting model.edit_format"),
+    ),
+    (
+        "env CODEFLEET_GITHUB_API_URL",
+        Same("setting github.api_url"),
+    ),
+    (
+        "env CODEFLEET_GITHUB_TOKEN_ENV",
+        Same("setting github.token_env"),
+    ),
+    ("env CODEFLEET_JOBS", Same("setting jobs")),
+    ("env CODEFLEET_LOG_FORMAT", Same("setting log_format")),
+    ("env CODEFLEET_MODEL", Same("setting model.name")),
+    (
+        "env CODEFLEET_MODEL_BASE_URL",
+        Same("setting model.base_url"),
+    ),
+    (
+        "env CODEFLEET_MODEL_CONCURRENCY",
+        Same("setting model.concurrency"),
+    ),
+    ("env CODEFLEET_MODEL_PRICES", Test(env_model_prices)),
+    (
+        "env CODEFLEET_MODEL_PROVIDER",
+        Same("setting model.provider"),
+    ),
+    ("env CODEFLEET_PROFILE", Test(env_profile)),
+    ("env CODEFLEET_REPO", Test(env_for_commands)),
+    ("env CODEFLEET_REPO_NAME", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_RUN_ID", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_TASK", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_VERBOSITY", Same("setting verbosity")),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -537,6 +583,18 @@ fn every_knob() -> BTreeSet<String> {
             knobs.insert(format!("flag {cmd} {f}"));
         }
     }
+    // The `CODEFLEET_*` variables the README names.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    for (i, _) in readme.match_indices("CODEFLEET_") {
+        let name: String = readme[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if name.len() > "CODEFLEET_".len() {
+            knobs.insert(format!("env {name}"));
+        }
+    }
     knobs
 }
 
@@ -565,6 +623,11 @@ fn every_knob_does_something() {
         }
         match row {
             Todo(why) => todo.push(format!("{knob}: {why}")),
+            Same(other) => {
+                if !ROWS.iter().any(|(k, r)| k == other && matches!(r, Test(_))) {
+                    failures.push(format!("{knob}: the row it names, `{other}`, is no test"));
+                }
+            }
             Test(check) => {
                 let k = K::new();
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&k))) {
@@ -2215,4 +2278,72 @@ fn global_flags_a_command_does_not_read_are_refused() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment variables.
+
+fn env_config(k: &K) -> Result<(), String> {
+    let file = k.file("elsewhere.yml", "author: \"Cfg <cfg@example.com>\"\n");
+    let (repo, out) = k.run(&pipe("", ""), &[], &[("CODEFLEET_CONFIG", &file)]);
+    let who = k.git(&repo, &["log", "-1", "--format=%an <%ae>", "codefleet/k"]);
+    ensure!(who == "Cfg <cfg@example.com>", "{who:?} {out}");
+    Ok(())
+}
+
+fn env_profile(k: &K) -> Result<(), String> {
+    k.file(
+        "config/codefleet/config.yml",
+        "profiles:\n  bot: { author: \"Prof <prof@example.com>\" }\n",
+    );
+    let (repo, out) = k.run(&pipe("", ""), &[], &[("CODEFLEET_PROFILE", "bot")]);
+    let who = k.git(&repo, &["log", "-1", "--format=%an <%ae>", "codefleet/k"]);
+    ensure!(who == "Prof <prof@example.com>", "{who:?} {out}");
+    Ok(())
+}
+
+fn env_model_prices(k: &K) -> Result<(), String> {
+    let server = ModelServer::with_handler(|_| edit_reply().usage(1_000_000, 0, 1_000_000));
+    let (_, out) = model_run(k, &server, "", "", &[]);
+    ensure!(
+        out.json()["totals"]["model"]["cost_usd"].is_null(),
+        "unknown without a price: {out}"
+    );
+    let (_, out) = model_run(
+        k,
+        &server,
+        "",
+        "",
+        &[
+            ("CODEFLEET_MODEL_PRICES", "m1=2/0/3"),
+            ("CODEFLEET_CACHE", "off"),
+        ],
+    );
+    let cost = out.json()["totals"]["model"]["cost_usd"].as_f64();
+    ensure!(
+        cost == Some(5.0),
+        "$2 in + $3 out per million: {cost:?} {out}"
+    );
+    Ok(())
+}
+
+fn env_for_commands(k: &K) -> Result<(), String> {
+    let yaml = shell_pipe(
+        "    run: echo \"$CODEFLEET_RUN_ID|$(basename \"$CODEFLEET_REPO\")|$CODEFLEET_REPO_NAME|$CODEFLEET_TASK\" > env.txt\n",
+    );
+    let (repo, out) = k.run(&yaml, &["--json"], &[]);
+    let run_id = out.json()["run_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = repo
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let seen = k.show(&repo, "codefleet/k:env.txt").unwrap_or_default();
+    ensure!(
+        seen == format!("{run_id}|{name}|{name}|t\n"),
+        "{seen:?} {out}"
+    );
+    Ok(())
 }
