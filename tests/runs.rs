@@ -1120,6 +1120,11 @@ fn bad_author_or_branch_template_settings_are_usage_errors() {
             "x/{{ vars.nope }}",
             "default_branch_template",
         ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "x-{{ task }}",
+            "is not available",
+        ),
     ] {
         let out = f
             .command(&repo, &["run", p])
@@ -1320,6 +1325,10 @@ fn show_lists_the_tasks_a_run_did_not_run() {
         f.show(&repo, "codefleet/s:b.txt"),
         "two\n",
         "`last` did not run"
+    );
+    assert!(
+        report["warnings"].is_null(),
+        "a task that did not run matched nothing: {report}"
     );
     let shown = text(&f.run(&repo, &["show", &id]).stdout);
     assert!(shown.contains("\n3. last  not run: "), "{shown}");
