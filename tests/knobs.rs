@@ -263,7 +263,7 @@ const ROWS: &[(&str, Row)] = &[
     ),
     (
         "field model.budget.max_wall_time",
-        Todo("a wall-time limit needs a slow model answer; a timed test"),
+        Test(field_budget_max_wall_time),
     ),
     ("field policy.deny", Test(field_policy_deny)),
     (
@@ -1008,6 +1008,25 @@ fn field_budget_max_tokens(k: &K) -> Result<(), String> {
     ensure!(
         server.request_count() == 1,
         "stopped once over the budget: {out}"
+    );
+    ensure!(out.code == 1, "{out}");
+    Ok(())
+}
+
+fn field_budget_max_wall_time(k: &K) -> Result<(), String> {
+    // The first answer comes after the whole budget has passed: the second is never asked.
+    let server =
+        ModelServer::with_handler(|_| edit_reply().slow(std::time::Duration::from_millis(1500)));
+    let yaml = model_pipe(
+        &server,
+        ", concurrency: 1, budget: { max_wall_time: 1s }",
+        "",
+    )
+    .replace("files: [a.txt]", "files: [a.txt, b.txt]\n    per: file");
+    let (_, out) = k.run(&yaml, &["--json"], &[OPENAI_KEY]);
+    ensure!(
+        server.request_count() == 1,
+        "stopped at the wall-time budget: {out}"
     );
     ensure!(out.code == 1, "{out}");
     Ok(())
