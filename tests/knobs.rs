@@ -1557,10 +1557,12 @@ fn field_task_model_reflections(k: &K) -> Result<(), String> {
     Ok(())
 }
 
-/// A server that holds each request until a second one is in (or a bound of 3 s passes),
+/// A server that holds each request until a second one is in (or a bound of 5 s passes),
 /// then edits; and the most requests it held at once. Without a cap two requests meet at
 /// once; with a cap of one, each waits out the bound alone.
-fn meeting_server() -> (
+fn meeting_server(
+    bound_ms: u64,
+) -> (
     ModelServer,
     std::sync::Arc<[std::sync::atomic::AtomicUsize; 2]>,
 ) {
@@ -1570,7 +1572,7 @@ fn meeting_server() -> (
     let server = ModelServer::with_handler(move |r| {
         let now = held[0].fetch_add(1, Ordering::SeqCst) + 1;
         held[1].fetch_max(now, Ordering::SeqCst);
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(bound_ms);
         while held[0].load(Ordering::SeqCst) < 2 && std::time::Instant::now() < until {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
@@ -1589,8 +1591,10 @@ fn meeting_server() -> (
 }
 
 /// The most requests in flight at once for a two-file `per: file` prompt task.
-fn most_in_flight(k: &K, model: &str, args: &[&str], env: &[(&str, &str)]) -> usize {
-    let (server, seen) = meeting_server();
+/// `capped`: one at a time is expected, so each request waits 0.5 s at most (a meeting that
+/// cannot happen need not be waited out); else 5 s.
+fn most_in_flight(k: &K, capped: bool, model: &str, args: &[&str], env: &[(&str, &str)]) -> usize {
+    let (server, seen) = meeting_server(if capped { 500 } else { 5000 });
     let yaml = model_pipe(&server, model, "")
         .replace("files: [a.txt]", "files: [a.txt, b.txt]\n    per: file");
     let mut env = env.to_vec();
@@ -1602,8 +1606,8 @@ fn most_in_flight(k: &K, model: &str, args: &[&str], env: &[(&str, &str)]) -> us
 }
 
 fn field_model_concurrency(k: &K) -> Result<(), String> {
-    let capped = most_in_flight(k, ", concurrency: 1", &[], &[]);
-    let free = most_in_flight(k, "", &[], &[]);
+    let capped = most_in_flight(k, true, ", concurrency: 1", &[], &[]);
+    let free = most_in_flight(k, false, "", &[], &[]);
     ensure!(
         capped == 1 && free == 2,
         "in flight: capped {capped}, default {free}"
@@ -1612,9 +1616,10 @@ fn field_model_concurrency(k: &K) -> Result<(), String> {
 }
 
 fn setting_model_concurrency(k: &K) -> Result<(), String> {
-    let capped = most_in_flight(k, "", &[], &[("CODEFLEET_MODEL_CONCURRENCY", "1")]);
+    let capped = most_in_flight(k, true, "", &[], &[("CODEFLEET_MODEL_CONCURRENCY", "1")]);
     let own = most_in_flight(
         k,
+        false,
         ", concurrency: 2",
         &[],
         &[("CODEFLEET_MODEL_CONCURRENCY", "1")],
@@ -1627,13 +1632,22 @@ fn setting_model_concurrency(k: &K) -> Result<(), String> {
 }
 
 /// How many repositories ran a shell step at once: two repositories each run a command that
-/// waits (at most 3 s) for the other to arrive at a meeting directory, and commits how many
-/// it saw. `1` in both: they ran one after the other.
-fn shell_meetings(k: &K, task: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+/// waits (at most 5 s) for the other to arrive at a meeting directory and commits how many
+/// it saw, then waits (as long at most) for the other to have counted before it leaves. `1` in
+/// both: they ran one after the other.
+/// `capped`: one at a time is expected, so the waits are 0.5 s at most; else 5 s.
+fn shell_meetings(
+    k: &K,
+    capped: bool,
+    task: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<String> {
+    let bound = if capped { 5 } else { 50 };
     let meet = k.f.path(&format!("meet{}", k.n.get()));
     std::fs::create_dir_all(&meet).expect("mkdir");
     let command = format!(
-        "d={}; touch $d/$$; i=0; while [ $(ls $d | wc -l) -lt 2 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; ls $d | wc -l > seen.txt; rm $d/$$",
+        "d={}; touch $d/a.$$; i=0; while [ $(ls $d | grep -c '^a[.]') -lt 2 ] && [ $i -lt {bound} ]; do sleep 0.1; i=$((i+1)); done; ls $d | grep -c '^a[.]' > seen.txt; touch $d/s.$$; i=0; while [ $(ls $d | grep -c '^s[.]') -lt 2 ] && [ $i -lt {bound} ]; do sleep 0.1; i=$((i+1)); done; rm $d/a.$$",
         meet.display()
     );
     let repos: Vec<PathBuf> = (0..2)
@@ -1660,8 +1674,8 @@ fn shell_meetings(k: &K, task: &str, args: &[&str], env: &[(&str, &str)]) -> Vec
 }
 
 fn setting_jobs(k: &K) -> Result<(), String> {
-    let one = shell_meetings(k, "", &[], &[("CODEFLEET_JOBS", "1")]);
-    let two = shell_meetings(k, "", &[], &[("CODEFLEET_JOBS", "2")]);
+    let one = shell_meetings(k, true, "", &[], &[("CODEFLEET_JOBS", "1")]);
+    let two = shell_meetings(k, false, "", &[], &[("CODEFLEET_JOBS", "2")]);
     ensure!(
         one == ["1", "1"] && two == ["2", "2"],
         "met: one worker {one:?}, two {two:?}"
@@ -1670,8 +1684,8 @@ fn setting_jobs(k: &K) -> Result<(), String> {
 }
 
 fn flag_jobs(k: &K) -> Result<(), String> {
-    let one = shell_meetings(k, "", &["--jobs", "1"], &[]);
-    let two = shell_meetings(k, "", &["--jobs", "2"], &[]);
+    let one = shell_meetings(k, true, "", &["--jobs", "1"], &[]);
+    let two = shell_meetings(k, false, "", &["--jobs", "2"], &[]);
     ensure!(
         one == ["1", "1"] && two == ["2", "2"],
         "met: one worker {one:?}, two {two:?}"
@@ -1680,7 +1694,7 @@ fn flag_jobs(k: &K) -> Result<(), String> {
 }
 
 fn field_task_concurrency(k: &K) -> Result<(), String> {
-    let capped = shell_meetings(k, "    concurrency: 1\n", &["--jobs", "2"], &[]);
+    let capped = shell_meetings(k, true, "    concurrency: 1\n", &["--jobs", "2"], &[]);
     ensure!(capped == ["1", "1"], "one at a time: {capped:?}");
     Ok(())
 }
