@@ -30,9 +30,11 @@ enum Row {
     Test(Check),
     /// Not written yet, and why (the test prints these for the lead).
     Todo(&'static str),
+    /// Shown by that other row, which sets this knob (an environment variable of a setting).
+    Same(&'static str),
 }
 
-use Row::{Test, Todo};
+use Row::{Same, Test, Todo};
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -250,12 +252,7 @@ const ROWS: &[(&str, Row)] = &[
         Todo("being changed (Ctrl-C during a model request, bug 9)"),
     ),
     ("field model.reflections", Test(field_model_reflections)),
-    (
-        "field model.concurrency",
-        Todo(
-            "in-flight requests are only visible with a slowed server and racing requests; no deterministic witness yet",
-        ),
-    ),
+    ("field model.concurrency", Test(field_model_concurrency)),
     (
         "field model.budget.max_requests",
         Test(field_budget_max_requests),
@@ -266,7 +263,7 @@ const ROWS: &[(&str, Row)] = &[
     ),
     (
         "field model.budget.max_wall_time",
-        Todo("a wall-time limit needs a slow model answer; a timed test"),
+        Test(field_budget_max_wall_time),
     ),
     ("field policy.deny", Test(field_policy_deny)),
     (
@@ -320,12 +317,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field tasks[].timeout", Test(field_task_timeout)),
     ("field tasks[].cwd", Test(field_task_cwd)),
     ("field tasks[].env", Test(field_task_env)),
-    (
-        "field tasks[].concurrency",
-        Todo(
-            "a cap on repositories running one command at once has no deterministic witness without a rendezvous between processes",
-        ),
-    ),
+    ("field tasks[].concurrency", Test(field_task_concurrency)),
     (
         "field tasks[].model.provider",
         Test(field_task_model_provider),
@@ -353,10 +345,7 @@ const ROWS: &[(&str, Row)] = &[
         Test(field_task_model_reflections),
     ),
     // Settings (`codefleet config --json`), each set through its `CODEFLEET_*` variable.
-    (
-        "setting jobs",
-        Todo("worker threads change speed, not output; no deterministic witness"),
-    ),
+    ("setting jobs", Test(setting_jobs)),
     ("setting color", Test(setting_color)),
     ("setting log_format", Test(setting_log_format)),
     ("setting verbosity", Test(setting_verbosity)),
@@ -364,10 +353,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting model.name", Test(setting_model_name)),
     ("setting model.base_url", Test(setting_model_base_url)),
     ("setting model.edit_format", Test(setting_model_edit_format)),
-    (
-        "setting model.concurrency",
-        Todo("as model.concurrency: no deterministic witness of requests in flight"),
-    ),
+    ("setting model.concurrency", Test(setting_model_concurrency)),
     ("setting cache.dir", Test(setting_cache_dir)),
     ("setting cache.mode", Test(setting_cache_mode)),
     ("setting github.api_url", Test(setting_github_api_url)),
@@ -379,7 +365,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting author", Test(setting_author)),
     // Flags every command takes.
     ("flag --repo", Test(flag_repo)),
-    ("flag --jobs", Todo("as the jobs setting")),
+    ("flag --jobs", Test(flag_jobs)),
     ("flag --shard", Test(flag_shard)),
     ("flag --var", Test(flag_var)),
     ("flag --profile", Test(flag_profile)),
@@ -413,6 +399,50 @@ const ROWS: &[(&str, Row)] = &[
     ("flag apply --dir", Test(apply_dir)),
     ("flag rollback --task", Test(rollback_task)),
     ("flag schema --report", Test(schema_report)),
+    // Environment variables the README names.
+    ("env CODEFLEET_AUTHOR", Same("setting author")),
+    (
+        "env CODEFLEET_BRANCH_TEMPLATE",
+        Same("setting default_branch_template"),
+    ),
+    ("env CODEFLEET_CACHE", Same("setting cache.mode")),
+    ("env CODEFLEET_CACHE_DIR", Same("setting cache.dir")),
+    ("env CODEFLEET_COLOR", Same("setting color")),
+    ("env CODEFLEET_CONFIG", Test(env_config)),
+    (
+        "env CODEFLEET_EDIT_FORMAT",
+        Same("setting model.edit_format"),
+    ),
+    (
+        "env CODEFLEET_GITHUB_API_URL",
+        Same("setting github.api_url"),
+    ),
+    (
+        "env CODEFLEET_GITHUB_TOKEN_ENV",
+        Same("setting github.token_env"),
+    ),
+    ("env CODEFLEET_JOBS", Same("setting jobs")),
+    ("env CODEFLEET_LOG_FORMAT", Same("setting log_format")),
+    ("env CODEFLEET_MODEL", Same("setting model.name")),
+    (
+        "env CODEFLEET_MODEL_BASE_URL",
+        Same("setting model.base_url"),
+    ),
+    (
+        "env CODEFLEET_MODEL_CONCURRENCY",
+        Same("setting model.concurrency"),
+    ),
+    ("env CODEFLEET_MODEL_PRICES", Test(env_model_prices)),
+    (
+        "env CODEFLEET_MODEL_PROVIDER",
+        Same("setting model.provider"),
+    ),
+    ("env CODEFLEET_PROFILE", Test(env_profile)),
+    ("env CODEFLEET_REPO", Test(env_for_commands)),
+    ("env CODEFLEET_REPO_NAME", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_RUN_ID", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_TASK", Same("env CODEFLEET_REPO")),
+    ("env CODEFLEET_VERBOSITY", Same("setting verbosity")),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -554,6 +584,18 @@ fn every_knob() -> BTreeSet<String> {
             knobs.insert(format!("flag {cmd} {f}"));
         }
     }
+    // The `CODEFLEET_*` variables the README names.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    for (i, _) in readme.match_indices("CODEFLEET_") {
+        let name: String = readme[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if name.len() > "CODEFLEET_".len() {
+            knobs.insert(format!("env {name}"));
+        }
+    }
     knobs
 }
 
@@ -582,6 +624,11 @@ fn every_knob_does_something() {
         }
         match row {
             Todo(why) => todo.push(format!("{knob}: {why}")),
+            Same(other) => {
+                if !ROWS.iter().any(|(k, r)| k == other && matches!(r, Test(_))) {
+                    failures.push(format!("{knob}: the row it names, `{other}`, is no test"));
+                }
+            }
             Test(check) => {
                 let k = K::new();
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&k))) {
@@ -962,6 +1009,25 @@ fn field_budget_max_tokens(k: &K) -> Result<(), String> {
     ensure!(
         server.request_count() == 1,
         "stopped once over the budget: {out}"
+    );
+    ensure!(out.code == 1, "{out}");
+    Ok(())
+}
+
+fn field_budget_max_wall_time(k: &K) -> Result<(), String> {
+    // The first answer comes after the whole budget has passed: the second is never asked.
+    let server =
+        ModelServer::with_handler(|_| edit_reply().slow(std::time::Duration::from_millis(1500)));
+    let yaml = model_pipe(
+        &server,
+        ", concurrency: 1, budget: { max_wall_time: 1s }",
+        "",
+    )
+    .replace("files: [a.txt]", "files: [a.txt, b.txt]\n    per: file");
+    let (_, out) = k.run(&yaml, &["--json"], &[OPENAI_KEY]);
+    ensure!(
+        server.request_count() == 1,
+        "stopped at the wall-time budget: {out}"
     );
     ensure!(out.code == 1, "{out}");
     Ok(())
@@ -1569,6 +1635,148 @@ fn field_task_model_reflections(k: &K) -> Result<(), String> {
     let server = failing_then_good();
     let (_, out) = k.run(&task_model(&server, "reflections: 0"), &[], &[OPENAI_KEY]);
     ensure!(server.request_count() == 1, "no feedback round: {out}");
+    Ok(())
+}
+
+/// A server that holds each request until a second one is in (or a bound of 5 s passes),
+/// then edits; and the most requests it held at once. Without a cap two requests meet at
+/// once; with a cap of one, each waits out the bound alone.
+fn meeting_server(
+    bound_ms: u64,
+) -> (
+    ModelServer,
+    std::sync::Arc<[std::sync::atomic::AtomicUsize; 2]>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = std::sync::Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let held = std::sync::Arc::clone(&seen);
+    let server = ModelServer::with_handler(move |r| {
+        let now = held[0].fetch_add(1, Ordering::SeqCst) + 1;
+        held[1].fetch_max(now, Ordering::SeqCst);
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(bound_ms);
+        while held[0].load(Ordering::SeqCst) < 2 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        held[0].fetch_sub(1, Ordering::SeqCst);
+        let file = if user_message(r).contains("\nb.txt\n") {
+            "b.txt"
+        } else {
+            "a.txt"
+        };
+        let search = if file == "a.txt" { "old" } else { "old too" };
+        Step::text(&format!(
+            "{file}\n```\n<<<<<<< SEARCH\n{search}\n=======\nnew\n>>>>>>> REPLACE\n```\n"
+        ))
+    });
+    (server, seen)
+}
+
+/// The most requests in flight at once for a two-file `per: file` prompt task.
+/// `capped`: one at a time is expected, so each request waits 0.5 s at most (a meeting that
+/// cannot happen need not be waited out); else 5 s.
+fn most_in_flight(k: &K, capped: bool, model: &str, args: &[&str], env: &[(&str, &str)]) -> usize {
+    let (server, seen) = meeting_server(if capped { 500 } else { 5000 });
+    let yaml = model_pipe(&server, model, "")
+        .replace("files: [a.txt]", "files: [a.txt, b.txt]\n    per: file");
+    let mut env = env.to_vec();
+    env.push(OPENAI_KEY);
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    k.run(&yaml, &all, &env);
+    seen[1].load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn field_model_concurrency(k: &K) -> Result<(), String> {
+    let capped = most_in_flight(k, true, ", concurrency: 1", &[], &[]);
+    let free = most_in_flight(k, false, "", &[], &[]);
+    ensure!(
+        capped == 1 && free == 2,
+        "in flight: capped {capped}, default {free}"
+    );
+    Ok(())
+}
+
+fn setting_model_concurrency(k: &K) -> Result<(), String> {
+    let capped = most_in_flight(k, true, "", &[], &[("CODEFLEET_MODEL_CONCURRENCY", "1")]);
+    let own = most_in_flight(
+        k,
+        false,
+        ", concurrency: 2",
+        &[],
+        &[("CODEFLEET_MODEL_CONCURRENCY", "1")],
+    );
+    ensure!(
+        capped == 1 && own == 2,
+        "in flight: setting {capped}, pipeline's own {own}"
+    );
+    Ok(())
+}
+
+/// How many repositories ran a shell step at once: two repositories each run a command that
+/// waits (at most 5 s) for the other to arrive at a meeting directory and commits how many
+/// it saw, then waits (as long at most) for the other to have counted before it leaves. `1` in
+/// both: they ran one after the other.
+/// `capped`: one at a time is expected, so the waits are 0.5 s at most; else 5 s.
+fn shell_meetings(
+    k: &K,
+    capped: bool,
+    task: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<String> {
+    let bound = if capped { 5 } else { 50 };
+    let meet = k.f.path(&format!("meet{}", k.n.get()));
+    std::fs::create_dir_all(&meet).expect("mkdir");
+    let command = format!(
+        "d={}; touch $d/a.$$; i=0; while [ $(ls $d | grep -c '^a[.]') -lt 2 ] && [ $i -lt {bound} ]; do sleep 0.1; i=$((i+1)); done; ls $d | grep -c '^a[.]' > seen.txt; touch $d/s.$$; i=0; while [ $(ls $d | grep -c '^s[.]') -lt 2 ] && [ $i -lt {bound} ]; do sleep 0.1; i=$((i+1)); done; rm $d/a.$$",
+        meet.display()
+    );
+    let repos: Vec<PathBuf> = (0..2)
+        .map(|i| k.repo(&format!("m{}-{i}", k.n.get())))
+        .collect();
+    let yaml = format!(
+        "version: 1\nname: k\nrepos: [{{ path: {} }}, {{ path: {} }}]\ntasks:\n  - name: t\n    run: |\n      {command}\n{task}",
+        repos[0].display(),
+        repos[1].display()
+    );
+    let p = k.pipeline(&yaml);
+    let mut all = vec!["run", p.as_str()];
+    all.extend_from_slice(args);
+    k.cli(k.f.dir.path(), &all, env);
+    repos
+        .iter()
+        .map(|r| {
+            k.show(r, "codefleet/k:seen.txt")
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+fn setting_jobs(k: &K) -> Result<(), String> {
+    let one = shell_meetings(k, true, "", &[], &[("CODEFLEET_JOBS", "1")]);
+    let two = shell_meetings(k, false, "", &[], &[("CODEFLEET_JOBS", "2")]);
+    ensure!(
+        one == ["1", "1"] && two == ["2", "2"],
+        "met: one worker {one:?}, two {two:?}"
+    );
+    Ok(())
+}
+
+fn flag_jobs(k: &K) -> Result<(), String> {
+    let one = shell_meetings(k, true, "", &["--jobs", "1"], &[]);
+    let two = shell_meetings(k, false, "", &["--jobs", "2"], &[]);
+    ensure!(
+        one == ["1", "1"] && two == ["2", "2"],
+        "met: one worker {one:?}, two {two:?}"
+    );
+    Ok(())
+}
+
+fn field_task_concurrency(k: &K) -> Result<(), String> {
+    let capped = shell_meetings(k, true, "    concurrency: 1\n", &["--jobs", "2"], &[]);
+    ensure!(capped == ["1", "1"], "one at a time: {capped:?}");
     Ok(())
 }
 
@@ -2184,4 +2392,72 @@ fn global_flags_a_command_does_not_read_are_refused() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment variables.
+
+fn env_config(k: &K) -> Result<(), String> {
+    let file = k.file("elsewhere.yml", "author: \"Cfg <cfg@example.com>\"\n");
+    let (repo, out) = k.run(&pipe("", ""), &[], &[("CODEFLEET_CONFIG", &file)]);
+    let who = k.git(&repo, &["log", "-1", "--format=%an <%ae>", "codefleet/k"]);
+    ensure!(who == "Cfg <cfg@example.com>", "{who:?} {out}");
+    Ok(())
+}
+
+fn env_profile(k: &K) -> Result<(), String> {
+    k.file(
+        "config/codefleet/config.yml",
+        "profiles:\n  bot: { author: \"Prof <prof@example.com>\" }\n",
+    );
+    let (repo, out) = k.run(&pipe("", ""), &[], &[("CODEFLEET_PROFILE", "bot")]);
+    let who = k.git(&repo, &["log", "-1", "--format=%an <%ae>", "codefleet/k"]);
+    ensure!(who == "Prof <prof@example.com>", "{who:?} {out}");
+    Ok(())
+}
+
+fn env_model_prices(k: &K) -> Result<(), String> {
+    let server = ModelServer::with_handler(|_| edit_reply().usage(1_000_000, 0, 1_000_000));
+    let (_, out) = model_run(k, &server, "", "", &[]);
+    ensure!(
+        out.json()["totals"]["model"]["cost_usd"].is_null(),
+        "unknown without a price: {out}"
+    );
+    let (_, out) = model_run(
+        k,
+        &server,
+        "",
+        "",
+        &[
+            ("CODEFLEET_MODEL_PRICES", "m1=2/0/3"),
+            ("CODEFLEET_CACHE", "off"),
+        ],
+    );
+    let cost = out.json()["totals"]["model"]["cost_usd"].as_f64();
+    ensure!(
+        cost == Some(5.0),
+        "$2 in + $3 out per million: {cost:?} {out}"
+    );
+    Ok(())
+}
+
+fn env_for_commands(k: &K) -> Result<(), String> {
+    let yaml = shell_pipe(
+        "    run: echo \"$CODEFLEET_RUN_ID|$(basename \"$CODEFLEET_REPO\")|$CODEFLEET_REPO_NAME|$CODEFLEET_TASK\" > env.txt\n",
+    );
+    let (repo, out) = k.run(&yaml, &["--json"], &[]);
+    let run_id = out.json()["run_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = repo
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let seen = k.show(&repo, "codefleet/k:env.txt").unwrap_or_default();
+    ensure!(
+        seen == format!("{run_id}|{name}|{name}|t\n"),
+        "{seen:?} {out}"
+    );
+    Ok(())
 }

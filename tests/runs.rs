@@ -1178,6 +1178,11 @@ fn bad_author_or_branch_template_settings_are_usage_errors() {
             "x/{{ vars.nope }}",
             "default_branch_template",
         ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "x-{{ task }}",
+            "is not available",
+        ),
     ] {
         let out = f
             .command(&repo, &["run", p])
@@ -1754,6 +1759,10 @@ fn show_lists_the_tasks_a_run_did_not_run() {
         "two\n",
         "`last` did not run"
     );
+    assert!(
+        report["warnings"].is_null(),
+        "a task that did not run matched nothing: {report}"
+    );
     let shown = text(&f.run(&repo, &["show", &id]).stdout);
     assert!(shown.contains("\n3. last  not run: "), "{shown}");
     assert!(!shown.contains("interrupted"), "{shown}");
@@ -1881,4 +1890,48 @@ fn runs_lists_runs_started_in_the_same_second_newest_first() {
     // `runs | head -1` names the run a rollback can take back.
     let out = f.run(&repo, &["rollback", &listed[0]]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+/// Ctrl-C while a shell step runs: the task before it stays committed, and `runs` marks the run
+/// interrupted while `show` names the interrupted task and the one never reached.
+#[test]
+fn runs_and_show_mark_an_interrupted_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: i\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: old, with: new }\n  - name: slow\n    run: echo ready; sleep 60\n  - name: last\n    run: echo never > never.txt\n",
+    );
+    let mut child = f
+        .command(&repo, &["run", p.to_str().unwrap(), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        if line.expect("utf8").contains("`slow` | ready") {
+            break;
+        }
+    }
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let _rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stdout));
+    assert_eq!(f.show(&repo, "codefleet/i:a.txt"), "new\n");
+
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+    let id = listed
+        .split_whitespace()
+        .next()
+        .expect("a run id")
+        .to_string();
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("not run: interrupted"), "{shown}");
+    assert!(shown.contains(". last  not run: interrupted\n"), "{shown}");
+    assert!(shown.contains("\ninterrupted: "), "{shown}");
 }
