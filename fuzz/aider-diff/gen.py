@@ -186,10 +186,15 @@ def styled_path(style, path):
 
 def fence_for(files):
     """The fence aider's choose_fence (and codefleet's prompt) picks for these files."""
-    for f in ("```", "````"):
+    for f in ("```", "````", "<source>", "<code>", "<pre>", "<codeblock>", "<sourcecode>"):
         if not any(line.startswith(f) for t in files.values() for line in t.split("\n")):
             return f
     return "```"
+
+
+def close(fence):
+    """The closing line of a fence: the same backticks, or the tag's closing form."""
+    return "</" + fence[1:] if fence.startswith("<") else fence
 
 
 LANG = {"rust": "rust", "python": "python", "markdown": "markdown"}
@@ -238,9 +243,9 @@ def render_diff(rng, fmt, edits, fence, pert, files_lines):
         marks = ("<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE")
         body = join([marks[0]] + search + [marks[1]] + replace + [marks[2]])
         if fmt == "diff-fenced":
-            out.append(f"{fence}{lang}\n{path_line}\n{body}{fence}\n\n")
+            out.append(f"{fence}{lang}\n{path_line}\n{body}{close(fence)}\n\n")
         else:
-            out.append(f"{path_line}\n{fence}{lang}\n{body}{fence}\n\n")
+            out.append(f"{path_line}\n{fence}{lang}\n{body}{close(fence)}\n\n")
     return "".join(out)
 
 
@@ -348,10 +353,10 @@ def render_whole(rng, new_files, case_files, pert, kinds, fence):
     for path, text in new_files.items():
         style = rng.choice(PATH_STYLES + ["prefix"]) if pert == "paths" else "plain"
         if pert == "prose_backticks":
-            out.append(f"I updated `{path}` as asked.\n\n{fence}\n{text}{fence}\n\n")
+            out.append(f"I updated `{path}` as asked.\n\n{fence}\n{text}{close(fence)}\n\n")
             continue
         lang = rng.choice(["", LANG[kinds[path]]])
-        out.append(f"{styled_path(style, path)}\n{fence}{lang}\n{text}{fence}\n\n")
+        out.append(f"{styled_path(style, path)}\n{fence}{lang}\n{text}{close(fence)}\n\n")
     return "".join(out)
 
 
@@ -449,7 +454,8 @@ def make_case(rng, pool, fmt, n):
             a, b = rng.choice(pairs)
             i, k = a, b - a + 1
         if pert == "dup":
-            dups = [j for j in range(len(lines)) if lines[j].strip() and lines.count(lines[j]) > 1]
+            dups = [j for j in range(len(lines)) if lines[j].strip() and lines.count(lines[j]) > 1
+                    and not lines[j].strip().startswith(("<<<<<<<", "=======", ">>>>>>>"))]
             if dups:
                 first = lines.index(lines[rng.choice(dups)])
                 i = first  # the first occurrence is the one both tools (and the contract) pick
@@ -530,7 +536,7 @@ def make_case(rng, pool, fmt, n):
             # Follow-up prose: a command in a fence, a backticked word that is no file.
             word = rng.choice(["build.sh", "scripts/check.sh", "pytest", "Makefile"])
             lang = rng.choice(["", "", "sh", "text"])
-            reply += f"Then run `{word}` to check it:\n\n{fence}{lang}\n./{word}\n{fence}\n"
+            reply += f"Then run `{word}` to check it:\n\n{fence}{lang}\n./{word}\n{close(fence)}\n"
     if pert == "crlf":
         reply = reply.replace("\n", "\r\n")
     cid = f"gen-{fmt}-{n:05d}-{pert}"
