@@ -27,7 +27,6 @@ import glob
 import json
 import os
 import random
-import re
 import sys
 from pathlib import Path
 
