@@ -19,7 +19,8 @@ The same seed and source tree give the same cases. Perturbations (the case id na
   whole   path styles, listings with fences inside (``` and indented), path only in prose
           backticks, elided listings (`# ... rest of the file unchanged ...`)
   patch   several chunks and files, @@ hints, re-indented or trailing-whitespace context, prose
-          before `*** Begin Patch`, no `*** End Patch`, Add File
+          before `*** Begin Patch`, no `*** End Patch`, Add File, a `*** End Patch` line of the
+          file as context
 """
 
 import argparse
@@ -377,7 +378,10 @@ PERTS = {
         "none", "paths", "markdown", "indented_fence", "prose_backticks", "elision", "two_files",
         "crlf", "followup_cmd",
     ],
-    "patch": ["none", "several", "two_files", "reindent", "trailing_ws", "prose_before", "no_end", "add_file", "crlf"],
+    "patch": [
+        "none", "several", "two_files", "reindent", "trailing_ws", "prose_before", "no_end",
+        "add_file", "crlf", "sentinels",
+    ],
 }
 PERTS["diff-fenced"] = PERTS["diff"]
 
@@ -386,7 +390,7 @@ def make_case(rng, pool, fmt, n):
     pert = rng.choice(PERTS[fmt])
     if pert in ("markdown", "md_block", "fence_context"):
         kind = "markdown"
-    elif pert in ("markers", "indented_fence"):
+    elif pert in ("markers", "indented_fence", "sentinels"):
         kind = "python"
     else:
         kind = rng.choice([k for k in ("rust", "python", "python", "rust", "markdown") if pool[k]])
@@ -399,6 +403,16 @@ def make_case(rng, pool, fmt, n):
             p = rng.choice(cands) if cands else rng.choice(pool["python"])
             lines = _read(p).split("\n")[:-1]
             idx = next((j for j, line in enumerate(lines) if "<<<<<<< SEARCH" in line), 0)
+            s = max(0, idx - rng.randint(3, 20))
+            path, lines = case_path(p, "python"), lines[s : s + 60]
+        elif pert == "sentinels":
+            # aider's patch prompts and coder hold `*** End Patch` lines: edit just below one,
+            # so it is a context line of the chunk.
+            cands = [p for p in pool["python"] if "\n*** End Patch" in _read(p)]
+            p = rng.choice(cands) if cands else rng.choice(pool["python"])
+            lines = _read(p).split("\n")[:-1]
+            ends = [j for j, line in enumerate(lines) if line.strip() == "*** End Patch"]
+            idx = rng.choice(ends) if ends else 0
             s = max(0, idx - rng.randint(3, 20))
             path, lines = case_path(p, "python"), lines[s : s + 60]
         elif pert == "indented_fence":
@@ -440,6 +454,19 @@ def make_case(rng, pool, fmt, n):
                 region = lines[j : j + k]
                 if len(region) == k and region[0].strip() and region[-1].strip() \
                         and not any(x.strip().startswith(("=====", ">>>>>")) for x in region) \
+                        and len(occurrences(lines, region)) == 1:
+                    i = j
+                    break
+        if pert == "sentinels":
+            ends = [j for j, line in enumerate(lines) if line.strip() == "*** End Patch"]
+            i = None
+            for _ in range(20):
+                if not ends:
+                    break
+                j = rng.choice(ends) + rng.randint(1, 3)
+                k = rng.randint(1, 2)
+                region = lines[j : j + k]
+                if len(region) == k and region[0].strip() and region[-1].strip() \
                         and len(occurrences(lines, region)) == 1:
                     i = j
                     break
