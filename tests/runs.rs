@@ -1890,6 +1890,7 @@ fn runs_lists_runs_started_in_the_same_second_newest_first() {
     // `runs | head -1` names the run a rollback can take back.
     let out = f.run(&repo, &["rollback", &listed[0]]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
 
 /// Ctrl-C while a shell step runs: the task before it stays committed, and `runs` marks the run
 /// interrupted while `show` names the interrupted task and the one never reached.
