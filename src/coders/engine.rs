@@ -9,7 +9,7 @@ use super::matching::{
     Found, all_runs, common_indent, deindent, first_run, indent_match_at, last_start, matches_at,
     nearest, shift_indent,
 };
-use super::text::{FileText, basename, is_blank, normalize_path, str_ratio};
+use super::text::{FileText, basename, indent_of, is_blank, normalize_path, str_ratio};
 use super::{Change, EditStatus, Files};
 
 /// What a file holds while edits are applied.
@@ -826,7 +826,10 @@ fn exact_or_indent(
             // level stays there), unless it already sits at the file's indentation and only
             // SEARCH lost it.
             let from = common_indent(search);
-            let new = if from != extra && common_indent(replace) == extra {
+            let as_written = from != extra
+                && replace_at_file_indent(search, replace, &text.lines[i..i + s.len()])
+                    .unwrap_or_else(|| common_indent(replace) == extra);
+            let new = if as_written {
                 replace.to_vec()
             } else {
                 shift_indent(replace, &from, &extra)
@@ -836,6 +839,31 @@ fn exact_or_indent(
         }
     }
     None
+}
+
+/// Whether REPLACE sits at the file's indentation rather than at SEARCH's, judged by the lines
+/// it keeps from SEARCH: each is indented as the matched file line, or as the SEARCH line.
+/// `None` when no kept line tells (then REPLACE's common indent is compared with the file's).
+/// A REPLACE that adds a line at an outer level has a smaller common indent, so the kept lines
+/// are the better witness.
+fn replace_at_file_indent(search: &[String], replace: &[String], run: &[String]) -> Option<bool> {
+    let (mut file, mut searched) = (false, false);
+    for r in replace.iter().filter(|r| !is_blank(r)) {
+        let Some(j) = search.iter().position(|s| s.trim() == r.trim()) else {
+            continue;
+        };
+        let indent = indent_of(r);
+        if indent == indent_of(&run[j]) {
+            file = true;
+        } else if indent == indent_of(&search[j]) {
+            searched = true;
+        }
+    }
+    match (file, searched) {
+        (_, true) => Some(false),
+        (true, false) => Some(true),
+        (false, false) => None,
+    }
 }
 
 fn elision(text: &mut FileText, search: &[String], replace: &[String]) -> Result<(), String> {

@@ -112,6 +112,10 @@ fixture!(
     "diff/indentation_only_search_lost_indent"
 );
 fixture!(
+    diff__indentation_over_indented_replace_adds_outer_line,
+    "diff/indentation_over_indented_replace_adds_outer_line"
+);
+fixture!(
     diff__indentation_replace_adds_outer_level_line,
     "diff/indentation_replace_adds_outer_level_line"
 );
