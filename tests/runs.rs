@@ -1512,6 +1512,69 @@ fn edits_never_leave_a_file_half_edited_by_default_and_atomic_chooses() {
     );
 }
 
+#[test]
+fn an_edits_file_with_no_edit_in_its_format_fails_the_task_as_apply_does() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    // A whole-file listing, read as SEARCH/REPLACE: nothing in it is an edit.
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    let edits = f.path("pipelines/e.txt");
+    std::fs::write(&edits, "a.txt\n```\nwhole new\n```\n").expect("edits");
+    std::fs::write(f.path("pipelines/empty.diff"), "").expect("patch");
+    let p = f.pipeline("version: 1\nname: none\ntasks:\n  - name: e\n    edits: e.txt\n    format: diff\n  - name: p\n    patch: empty.diff\n");
+    let p = p.to_str().expect("utf8");
+
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/none"), None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for (i, says) in [
+        (0, "read as `diff`"),
+        (1, "a `patch:` file is a unified diff"),
+    ] {
+        let task = &report["repos"][0]["tasks"][i];
+        assert_eq!(task["status"], "failed", "{task}");
+        let message = task["message"].as_str().expect("message");
+        assert!(message.starts_with("found no edits in `"), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    let message = report["repos"][0]["tasks"][0]["message"].as_str().unwrap();
+    assert!(message.contains("e.txt"), "names the file: {message}");
+    assert!(message.contains("set the task's `format:`"), "{message}");
+    assert_eq!(report["repos"][0]["status"], "failed");
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("task `e`: found no edits in `"),
+        "the summary says it: {}",
+        text(&out.stdout)
+    );
+
+    // `codefleet apply` on the same input agrees: E065, exit 1, nothing written.
+    let out = f.run(
+        &repo,
+        &["apply", "--format", "diff", edits.to_str().expect("utf8")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("E065") && text(&out.stderr).contains("found no edits"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.txt")).expect("a.txt"),
+        "old\n"
+    );
+
+    // Read in its own format, the same file applies.
+    let p = f.pipeline(
+        "version: 1\nname: whole\ntasks:\n  - name: e\n    edits: e.txt\n    format: whole\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/whole:a.txt"), "whole new\n");
+}
+
 const MODES_PATCH: &str = "diff --git a/new.sh b/new.sh\nnew file mode 100755\n--- /dev/null\n+++ b/new.sh\n@@ -0,0 +1 @@\n+echo new\ndiff --git a/plain.txt b/plain.txt\nold mode 100644\nnew mode 100755\ndiff --git a/tool.sh b/tool.sh\nold mode 100755\nnew mode 100644\n--- a/tool.sh\n+++ b/tool.sh\n@@ -1 +1 @@\n-echo old\n+echo older\ndiff --git a/keep.sh b/moved.sh\nsimilarity index 100%\nrename from keep.sh\nrename to moved.sh\n";
 
 /// A repository holding the files [`MODES_PATCH`] changes, `tool.sh` and `keep.sh` executable.
