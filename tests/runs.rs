@@ -209,8 +209,8 @@ fn foreign_commits_on_the_branch_stop_that_repo_unless_forced() {
     );
     let summary = text(&out.stdout);
     assert!(
-        summary.contains("branch `codefleet/migrate` has 1 commit codefleet did not make"),
-        "{summary}"
+        summary.contains("[E302] branch `codefleet/migrate` has 1 commit codefleet did not make"),
+        "the row names the error code the README lists: {summary}"
     );
     assert!(summary.contains("--force"), "{summary}");
     assert_eq!(

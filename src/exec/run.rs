@@ -191,10 +191,7 @@ pub fn run(
 
 /// An error as one line of a report: the message, and the hint in parentheses.
 pub(super) fn describe(e: &Error) -> String {
-    match &e.hint {
-        Some(h) => format!("{} ({h})", e.message),
-        None => e.message.clone(),
-    }
+    e.one_line()
 }
 
 fn target_name(target: &Target) -> String {
