@@ -646,6 +646,10 @@ fixture!(
     "patch/end_of_file_pure_addition"
 );
 fixture!(
+    patch__end_patch_context_line,
+    "patch/end_patch_context_line"
+);
+fixture!(
     patch__first_occurrence_after_cursor,
     "patch/first_occurrence_after_cursor"
 );
