@@ -598,6 +598,10 @@ fixture!(
     whole__shell_fence_is_command,
     "whole/shell_fence_is_command"
 );
+fixture!(
+    whole__source_fence_read_without_prompt,
+    "whole/source_fence_read_without_prompt"
+);
 fixture!(whole__two_files, "whole/two_files");
 fixture!(
     whole__unchanged_file_writes_nothing,
