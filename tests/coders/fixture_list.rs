@@ -382,6 +382,14 @@ fixture!(udiff__dev_null_creates, "udiff/dev_null_creates");
 fixture!(udiff__dev_null_deletes, "udiff/dev_null_deletes");
 fixture!(udiff__diff_u_output, "udiff/diff_u_output");
 fixture!(
+    udiff__fence_cuts_hunk_counts_say_more_fails,
+    "udiff/fence_cuts_hunk_counts_say_more_fails"
+);
+fixture!(
+    udiff__fence_cuts_hunk_lines_go_on_fails,
+    "udiff/fence_cuts_hunk_lines_go_on_fails"
+);
+fixture!(
     udiff__forced_patch_file_mode,
     "udiff/forced_patch_file_mode"
 );
