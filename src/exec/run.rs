@@ -713,7 +713,7 @@ impl RunCtx<'_> {
                     policy,
                 };
                 self.observer.task_started(display, &task.name, 0);
-                match tasks::edit_files(&files, path, format, udiff) {
+                match tasks::edit_files(&files, path, format, udiff, task.allow_shrink) {
                     Ok(edited) => {
                         let paths: std::collections::BTreeSet<&str> =
                             edited.outcomes.iter().map(|(p, _)| p.as_str()).collect();
