@@ -1906,8 +1906,18 @@ fn a_rerun_whose_change_landed_upstream_reports_the_reset_and_rollback_restores_
         "a third run changes nothing"
     );
 
-    // The move is journaled: rolling that run back puts the branch where it was.
+    // The move is journaled: `runs` says what it did, and rolling that run back puts the
+    // branch where it was.
     let run_id = report["run_id"].as_str().expect("run id");
+    let runs = text(&f.run(&repo, &["runs"]).stdout);
+    let line = runs
+        .lines()
+        .find(|l| l.starts_with(run_id))
+        .expect("listed");
+    assert!(
+        line.ends_with("(moved the branch back to the base)"),
+        "{runs}"
+    );
     let out = f.run(&repo, &["rollback", run_id]);
     assert_eq!(
         out.status.code(),

@@ -54,6 +54,9 @@ pub fn runs(global: &GlobalArgs, _args: &RunsArgs, out: &mut Out<'_>) -> Result<
             ),
             None if run.finished_at.is_none() => " (stopped before it finished)".to_string(),
             None if interrupted(run) => " (interrupted)".to_string(),
+            None if run.commits().is_empty() && run.moved_branch() => {
+                " (moved the branch back to the base)".to_string()
+            }
             None => String::new(),
         };
         writeln!(
