@@ -108,6 +108,10 @@ fixture!(
     "diff/indentation_keeps_replace_relative_indent"
 );
 fixture!(
+    diff__indentation_keeps_whitespace_of_edge_blank_lines,
+    "diff/indentation_keeps_whitespace_of_edge_blank_lines"
+);
+fixture!(
     diff__indentation_only_search_lost_indent,
     "diff/indentation_only_search_lost_indent"
 );
