@@ -848,8 +848,24 @@ fn a_mode_only_patch_is_not_empty_and_a_symlink_mode_fails_loudly() {
     assert_eq!(mode & 0o111, 0, "{mode:o}");
 
     let link = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
-    let out = f.run(&["--all-or-nothing", &f.reply(link)]);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(stderr(&out).contains("mode 120000"), "{}", stderr(&out));
-    assert!(!f.exists("link"), "nothing is written in its place");
+    for args in [&["--all-or-nothing"][..], &[]] {
+        let mut args = args.to_vec();
+        let reply = f.reply(link);
+        args.push(&reply);
+        let out = f.run(&args);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains("mode 120000"), "{}", stderr(&out));
+        assert!(!f.exists("link"), "no plain file is written in its place");
+    }
+}
+
+#[test]
+fn a_file_over_a_models_size_limit_is_patched_as_git_apply_would() {
+    let big = "let x = y.unwrap();\n".repeat(131_072);
+    assert!(big.len() > 2_500_000);
+    let f = Fixture::new(&[("big.rs", &big)]);
+    let patch = "--- a/big.rs\n+++ b/big.rs\n@@ -1,2 +1,2 @@\n-let x = y.unwrap();\n+let x = y?;\n let x = y.unwrap();\n";
+    let out = f.run(&[&f.reply(patch)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(f.read("big.rs"), big.replacen("y.unwrap()", "y?", 1));
 }

@@ -1178,6 +1178,11 @@ fn bad_author_or_branch_template_settings_are_usage_errors() {
             "x/{{ vars.nope }}",
             "default_branch_template",
         ),
+        (
+            "CODEFLEET_BRANCH_TEMPLATE",
+            "x-{{ task }}",
+            "is not available",
+        ),
     ] {
         let out = f
             .command(&repo, &["run", p])
@@ -1507,6 +1512,69 @@ fn edits_never_leave_a_file_half_edited_by_default_and_atomic_chooses() {
     );
 }
 
+#[test]
+fn an_edits_file_with_no_edit_in_its_format_fails_the_task_as_apply_does() {
+    let f = Fixture::dated();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    // A whole-file listing, read as SEARCH/REPLACE: nothing in it is an edit.
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    let edits = f.path("pipelines/e.txt");
+    std::fs::write(&edits, "a.txt\n```\nwhole new\n```\n").expect("edits");
+    std::fs::write(f.path("pipelines/empty.diff"), "").expect("patch");
+    let p = f.pipeline("version: 1\nname: none\ntasks:\n  - name: e\n    edits: e.txt\n    format: diff\n  - name: p\n    patch: empty.diff\n");
+    let p = p.to_str().expect("utf8");
+
+    let out = f.run(&repo, &["run", p, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/none"), None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for (i, says) in [
+        (0, "read as `diff`"),
+        (1, "a `patch:` file is a unified diff"),
+    ] {
+        let task = &report["repos"][0]["tasks"][i];
+        assert_eq!(task["status"], "failed", "{task}");
+        let message = task["message"].as_str().expect("message");
+        assert!(message.starts_with("found no edits in `"), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    let message = report["repos"][0]["tasks"][0]["message"].as_str().unwrap();
+    assert!(message.contains("e.txt"), "names the file: {message}");
+    assert!(message.contains("set the task's `format:`"), "{message}");
+    assert_eq!(report["repos"][0]["status"], "failed");
+    let out = f.run(&repo, &["run", p]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("task `e`: found no edits in `"),
+        "the summary says it: {}",
+        text(&out.stdout)
+    );
+
+    // `codefleet apply` on the same input agrees: E065, exit 1, nothing written.
+    let out = f.run(
+        &repo,
+        &["apply", "--format", "diff", edits.to_str().expect("utf8")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("E065") && text(&out.stderr).contains("found no edits"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("a.txt")).expect("a.txt"),
+        "old\n"
+    );
+
+    // Read in its own format, the same file applies.
+    let p = f.pipeline(
+        "version: 1\nname: whole\ntasks:\n  - name: e\n    edits: e.txt\n    format: whole\n",
+    );
+    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/whole:a.txt"), "whole new\n");
+}
+
 const MODES_PATCH: &str = "diff --git a/new.sh b/new.sh\nnew file mode 100755\n--- /dev/null\n+++ b/new.sh\n@@ -0,0 +1 @@\n+echo new\ndiff --git a/plain.txt b/plain.txt\nold mode 100644\nnew mode 100755\ndiff --git a/tool.sh b/tool.sh\nold mode 100755\nnew mode 100644\n--- a/tool.sh\n+++ b/tool.sh\n@@ -1 +1 @@\n-echo old\n+echo older\ndiff --git a/keep.sh b/moved.sh\nsimilarity index 100%\nrename from keep.sh\nrename to moved.sh\n";
 
 /// A repository holding the files [`MODES_PATCH`] changes, `tool.sh` and `keep.sh` executable.
@@ -1611,15 +1679,20 @@ fn a_patch_that_makes_a_symlink_fails_loudly_instead_of_writing_a_plain_file() {
     let patch = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
     std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
     std::fs::write(f.path("pipelines/link.diff"), patch).expect("patch");
-    let p = f.pipeline("version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n");
-    let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert_eq!(f.tip(&repo, "codefleet/link"), None);
-    assert!(
-        text(&out.stdout).contains("mode 120000"),
-        "{}",
-        text(&out.stdout)
-    );
+    // Not even `atomic: none` writes the link as a plain file.
+    for atomic in ["", "    atomic: none\n"] {
+        let p = f.pipeline(&format!(
+            "version: 1\nname: link\ntasks:\n  - name: p\n    patch: link.diff\n{atomic}"
+        ));
+        let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(f.tip(&repo, "codefleet/link"), None, "{atomic}");
+        assert!(
+            text(&out.stdout).contains("mode 120000"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
 }
 
 /// With `--log-format json`, everything on stderr during a run is a JSON line, progress too.
@@ -1749,6 +1822,10 @@ fn show_lists_the_tasks_a_run_did_not_run() {
         "two\n",
         "`last` did not run"
     );
+    assert!(
+        report["warnings"].is_null(),
+        "a task that did not run matched nothing: {report}"
+    );
     let shown = text(&f.run(&repo, &["show", &id]).stdout);
     assert!(shown.contains("\n3. last  not run: "), "{shown}");
     assert!(!shown.contains("interrupted"), "{shown}");
@@ -1876,4 +1953,49 @@ fn runs_lists_runs_started_in_the_same_second_newest_first() {
     // `runs | head -1` names the run a rollback can take back.
     let out = f.run(&repo, &["rollback", &listed[0]]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Ctrl-C while a shell step runs: the task before it stays committed, and `runs` marks the run
+/// interrupted while `show` names the interrupted task and the one never reached.
+#[test]
+fn runs_and_show_mark_an_interrupted_run() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("a.txt", "old\n")]);
+    let p = f.pipeline(
+        "version: 1\nname: i\ntasks:\n  - name: first\n    files: [a.txt]\n    replace: { find: old, with: new }\n  - name: slow\n    run: echo ready; sleep 60\n  - name: last\n    run: echo never > never.txt\n",
+    );
+    let mut child = f
+        .command(&repo, &["run", p.to_str().unwrap(), "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        if line.expect("utf8").contains("`slow` | ready") {
+            break;
+        }
+    }
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let _rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stdout));
+    assert_eq!(f.show(&repo, "codefleet/i:a.txt"), "new\n");
+
+    let listed = text(&f.run(&repo, &["runs"]).stdout);
+    assert!(listed.trim_end().ends_with("(interrupted)"), "{listed}");
+    let id = listed
+        .split_whitespace()
+        .next()
+        .expect("a run id")
+        .to_string();
+    let shown = text(&f.run(&repo, &["show", &id]).stdout);
+    assert!(shown.contains("not run: interrupted"), "{shown}");
+    assert!(shown.contains(". last  not run: interrupted\n"), "{shown}");
+    assert!(shown.contains("\ninterrupted: "), "{shown}");
 }

@@ -19,7 +19,8 @@ The same seed and source tree give the same cases. Perturbations (the case id na
   whole   path styles, listings with fences inside (``` and indented), path only in prose
           backticks, elided listings (`# ... rest of the file unchanged ...`)
   patch   several chunks and files, @@ hints, re-indented or trailing-whitespace context, prose
-          before `*** Begin Patch`, no `*** End Patch`, Add File
+          before `*** Begin Patch`, no `*** End Patch`, Add File, a `*** End Patch` line of the
+          file as context
 """
 
 import argparse
@@ -27,7 +28,6 @@ import glob
 import json
 import os
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -186,10 +186,15 @@ def styled_path(style, path):
 
 def fence_for(files):
     """The fence aider's choose_fence (and codefleet's prompt) picks for these files."""
-    for f in ("```", "````"):
+    for f in ("```", "````", "<source>", "<code>", "<pre>", "<codeblock>", "<sourcecode>"):
         if not any(line.startswith(f) for t in files.values() for line in t.split("\n")):
             return f
     return "```"
+
+
+def close(fence):
+    """The closing line of a fence: the same backticks, or the tag's closing form."""
+    return "</" + fence[1:] if fence.startswith("<") else fence
 
 
 LANG = {"rust": "rust", "python": "python", "markdown": "markdown"}
@@ -238,9 +243,9 @@ def render_diff(rng, fmt, edits, fence, pert, files_lines):
         marks = ("<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE")
         body = join([marks[0]] + search + [marks[1]] + replace + [marks[2]])
         if fmt == "diff-fenced":
-            out.append(f"{fence}{lang}\n{path_line}\n{body}{fence}\n\n")
+            out.append(f"{fence}{lang}\n{path_line}\n{body}{close(fence)}\n\n")
         else:
-            out.append(f"{path_line}\n{fence}{lang}\n{body}{fence}\n\n")
+            out.append(f"{path_line}\n{fence}{lang}\n{body}{close(fence)}\n\n")
     return "".join(out)
 
 
@@ -348,10 +353,10 @@ def render_whole(rng, new_files, case_files, pert, kinds, fence):
     for path, text in new_files.items():
         style = rng.choice(PATH_STYLES + ["prefix"]) if pert == "paths" else "plain"
         if pert == "prose_backticks":
-            out.append(f"I updated `{path}` as asked.\n\n{fence}\n{text}{fence}\n\n")
+            out.append(f"I updated `{path}` as asked.\n\n{fence}\n{text}{close(fence)}\n\n")
             continue
         lang = rng.choice(["", LANG[kinds[path]]])
-        out.append(f"{styled_path(style, path)}\n{fence}{lang}\n{text}{fence}\n\n")
+        out.append(f"{styled_path(style, path)}\n{fence}{lang}\n{text}{close(fence)}\n\n")
     return "".join(out)
 
 
@@ -373,7 +378,10 @@ PERTS = {
         "none", "paths", "markdown", "indented_fence", "prose_backticks", "elision", "two_files",
         "crlf", "followup_cmd",
     ],
-    "patch": ["none", "several", "two_files", "reindent", "trailing_ws", "prose_before", "no_end", "add_file", "crlf"],
+    "patch": [
+        "none", "several", "two_files", "reindent", "trailing_ws", "prose_before", "no_end",
+        "add_file", "crlf", "sentinels",
+    ],
 }
 PERTS["diff-fenced"] = PERTS["diff"]
 
@@ -382,7 +390,7 @@ def make_case(rng, pool, fmt, n):
     pert = rng.choice(PERTS[fmt])
     if pert in ("markdown", "md_block", "fence_context"):
         kind = "markdown"
-    elif pert in ("markers", "indented_fence"):
+    elif pert in ("markers", "indented_fence", "sentinels"):
         kind = "python"
     else:
         kind = rng.choice([k for k in ("rust", "python", "python", "rust", "markdown") if pool[k]])
@@ -395,6 +403,16 @@ def make_case(rng, pool, fmt, n):
             p = rng.choice(cands) if cands else rng.choice(pool["python"])
             lines = _read(p).split("\n")[:-1]
             idx = next((j for j, line in enumerate(lines) if "<<<<<<< SEARCH" in line), 0)
+            s = max(0, idx - rng.randint(3, 20))
+            path, lines = case_path(p, "python"), lines[s : s + 60]
+        elif pert == "sentinels":
+            # aider's patch prompts and coder hold `*** End Patch` lines: edit just below one,
+            # so it is a context line of the chunk.
+            cands = [p for p in pool["python"] if "\n*** End Patch" in _read(p)]
+            p = rng.choice(cands) if cands else rng.choice(pool["python"])
+            lines = _read(p).split("\n")[:-1]
+            ends = [j for j, line in enumerate(lines) if line.strip() == "*** End Patch"]
+            idx = rng.choice(ends) if ends else 0
             s = max(0, idx - rng.randint(3, 20))
             path, lines = case_path(p, "python"), lines[s : s + 60]
         elif pert == "indented_fence":
@@ -439,6 +457,19 @@ def make_case(rng, pool, fmt, n):
                         and len(occurrences(lines, region)) == 1:
                     i = j
                     break
+        if pert == "sentinels":
+            ends = [j for j, line in enumerate(lines) if line.strip() == "*** End Patch"]
+            i = None
+            for _ in range(20):
+                if not ends:
+                    break
+                j = rng.choice(ends) + rng.randint(1, 3)
+                k = rng.randint(1, 2)
+                region = lines[j : j + k]
+                if len(region) == k and region[0].strip() and region[-1].strip() \
+                        and len(occurrences(lines, region)) == 1:
+                    i = j
+                    break
         if pert == "md_block":
             # SEARCH is a whole code block of the Markdown file, its own ``` lines included.
             fences = [j for j, line in enumerate(lines) if line.startswith("```")]
@@ -449,7 +480,8 @@ def make_case(rng, pool, fmt, n):
             a, b = rng.choice(pairs)
             i, k = a, b - a + 1
         if pert == "dup":
-            dups = [j for j in range(len(lines)) if lines[j].strip() and lines.count(lines[j]) > 1]
+            dups = [j for j in range(len(lines)) if lines[j].strip() and lines.count(lines[j]) > 1
+                    and not lines[j].strip().startswith(("<<<<<<<", "=======", ">>>>>>>"))]
             if dups:
                 first = lines.index(lines[rng.choice(dups)])
                 i = first  # the first occurrence is the one both tools (and the contract) pick
@@ -530,7 +562,7 @@ def make_case(rng, pool, fmt, n):
             # Follow-up prose: a command in a fence, a backticked word that is no file.
             word = rng.choice(["build.sh", "scripts/check.sh", "pytest", "Makefile"])
             lang = rng.choice(["", "", "sh", "text"])
-            reply += f"Then run `{word}` to check it:\n\n{fence}{lang}\n./{word}\n{fence}\n"
+            reply += f"Then run `{word}` to check it:\n\n{fence}{lang}\n./{word}\n{close(fence)}\n"
     if pert == "crlf":
         reply = reply.replace("\n", "\r\n")
     cid = f"gen-{fmt}-{n:05d}-{pert}"

@@ -174,20 +174,14 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def run_aider(coder_cls, root, reply, timeout=20):
-    """Applies `reply` in `root` with aider's coder: every file there is in the chat (as with
-    `aider --yes-always FILES…`), the fence is the one aider's choose_fence picks for them,
-    and apply_updates (base_coder.py) runs exactly as after a model's reply. Returns
-    (edited paths, error text or None)."""
+def setup_coder(coder, root, chat_files, reply):
+    """The state apply_updates reads, as Coder.__init__ leaves it for these chat files."""
     from aider import utils
 
-    coder = coder_cls.__new__(coder_cls)  # no __init__: it sets up models, git, a repo map
     coder.root = str(root)
     coder.abs_root_path_cache = {}
     coder.io = AiderIO()
-    coder.abs_fnames = set()
-    for p in sorted(files_in(root)):
-        coder.abs_fnames.add(utils.safe_abs_path(Path(root) / p))
+    coder.abs_fnames = {utils.safe_abs_path(Path(root) / p) for p in chat_files}
     coder.abs_read_only_fnames = set()
     coder.repo = None
     coder.dry_run = False
@@ -198,6 +192,15 @@ def run_aider(coder_cls, root, reply, timeout=20):
     coder.reflected_message = None
     coder.partial_response_content = reply
     coder.multi_response_content = ""
+
+
+def run_aider(coder_cls, root, reply, timeout=20):
+    """Applies `reply` in `root` with aider's coder: every file there is in the chat (as with
+    `aider --yes-always FILES…`), the fence is the one aider's choose_fence picks for them,
+    and apply_updates (base_coder.py) runs exactly as after a model's reply. Returns
+    (edited paths, error text or None)."""
+    coder = coder_cls.__new__(coder_cls)  # no __init__: it sets up models, git, a repo map
+    setup_coder(coder, root, sorted(files_in(root)), reply)
     coder.choose_fence()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)

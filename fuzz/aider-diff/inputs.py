@@ -175,6 +175,55 @@ def from_aider_tests(sdist, coders):
     return cases
 
 
+def from_wholefile_tests(sdist):
+    """tests/basic/test_wholefile.py builds WholeFileCoder(main_model, io, fnames) in a temp
+    directory, sets a reply and calls apply_updates. The constructor is replaced by the
+    harness's setup (the same state, without model or git); each apply_updates of a passing
+    test is recorded with the directory before and after it."""
+    import os
+
+    W = sys.modules["aider.coders.wholefile_coder"].WholeFileCoder
+    records, current = [], {"test": None}
+
+    def init(self, main_model=None, io=None, fnames=(), **kw):
+        root = os.getcwd()
+        chat = [os.path.relpath(Path(f).resolve(), root) for f in fnames]
+        harness.setup_coder(self, root, chat, "")
+
+    orig_apply = W.apply_updates
+
+    def apply_updates(self):
+        before = harness.snapshot(self.root)
+        out = orig_apply(self)
+        records.append((current["test"], before, self.partial_response_content, harness.snapshot(self.root)))
+        return out
+
+    saved = W.__init__
+    W.__init__, W.apply_updates = init, apply_updates
+    passed = set()
+    try:
+        spec = importlib.util.spec_from_file_location("test_wholefile", sdist / "tests/basic/test_wholefile.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for test in unittest.TestLoader().loadTestsFromModule(mod):
+            for t in test:
+                current["test"] = f"test_wholefile.{t._testMethodName}"
+                result = unittest.TestResult()
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    t.run(result)
+                if result.wasSuccessful():
+                    passed.add(current["test"])
+    finally:
+        W.__init__, W.apply_updates = saved, orig_apply
+    cases = []
+    for j, (test, before, reply, after) in enumerate(records):
+        if test in passed and before and after != before:
+            cases.append(dict(id=f"aider-test-{test}-{j}", format="whole", files=before,
+                              reply=reply, intended=after,
+                              source=f"aider-chat 0.86.2 sdist, tests/basic/test_wholefile.py::{test.split('.')[1]}"))
+    return cases
+
+
 def gold_sections(sdist):
     """aider's gold parse of chat-history.md: {section header: [(path, search, replace)]}."""
     text = (sdist / "tests/fixtures/chat-history-search-replace-gold.txt").read_text("utf-8")
@@ -237,7 +286,7 @@ def main():
     args = ap.parse_args()
     sdist = Path(args.venv) / "aider-sdist"
     coders = harness.load_aider()
-    cases = [] if args.no_tests else from_aider_tests(sdist, coders)
+    cases = [] if args.no_tests else from_aider_tests(sdist, coders) + from_wholefile_tests(sdist)
     cases += from_chat_history(sdist, args.history, args.seed, coders)
     for c in cases:
         sys.stdout.write(json.dumps(c) + "\n")

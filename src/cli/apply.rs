@@ -43,15 +43,17 @@ pub fn run(
     tracing::info!(format = format.name(), dir = %dir.display(), "applying");
 
     // The user asked for exactly these edits, so deletes and renames are carried out; the
-    // deny list and the size limit still hold.
+    // deny list still holds. No size limit, as with `git apply`: the limit protects a model's
+    // context, and no model is involved.
     let mut policy = Policy::default();
     policy.allow_delete = true;
+    policy.max_file_size = u64::MAX;
     let mut files = DirFiles::new(dir, policy);
     // A reply saved inside the directory is not one of its files: no edit may land in it.
     if let Some(rel) = input_inside(&input.path, files.root()) {
         files.exclude(&rel);
     }
-    let outcome = coders::parse_and_apply(
+    let mut outcome = coders::parse_and_apply(
         format,
         &input.text,
         &files,
@@ -71,6 +73,10 @@ pub fn run(
         .iter()
         .filter(|m| executable_bit(m.new).is_none())
         .collect();
+    // A file the patch makes a symlink or submodule is not written as a plain file instead.
+    outcome
+        .changes
+        .retain(|c| !bad_modes.iter().any(|m| m.path == c.path()));
     let failed_edits = !outcome.all_applied() || !bad_modes.is_empty();
     let nothing =
         outcome.edits.is_empty() && outcome.suggested_commands.is_empty() && modes.is_empty();

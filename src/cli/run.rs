@@ -509,13 +509,12 @@ pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Res
         let v = &settings.default_branch_template;
         let template =
             Template::parse_and_check(&v.value, Scope::REPO, &pipeline.vars).map_err(|errors| {
-                let what = errors
-                    .first()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default();
+                let first = errors.first();
+                let what = first.map(|e| e.message.clone()).unwrap_or_default();
+                let hint = first.and_then(|e| e.hint.clone()).unwrap_or_default();
                 setting_error("default_branch_template", &v.source, what).hint(format!(
-                    "the pipeline `{}` declares no such variable; set `branch:` in it, or \
-                     change the setting",
+                    "{hint}{}set `branch:` in the pipeline `{}`, or change the setting",
+                    if hint.is_empty() { "" } else { "; or " },
                     pipeline.name
                 ))
             })?;

@@ -304,6 +304,28 @@ pub(crate) fn edit_files(
         ..ApplyOptions::default()
     };
     let outcome = coders::parse_and_apply(format, &text, files, &options);
+    // A file with nothing readable in it is a mistake (most often the wrong `format:`), not a
+    // task with nothing to do: `codefleet apply` says E065 for the same input.
+    let patch_file = format == Format::Udiff && !coders::udiff_is_reply(&text);
+    if outcome.edits.is_empty()
+        && outcome.changes.is_empty()
+        && outcome.suggested_commands.is_empty()
+        && (!patch_file || coders::modes::modes(&text).is_empty())
+    {
+        return Err(if udiff == UdiffInput::PatchFile {
+            format!(
+                "found no edits in `{}`: a `patch:` file is a unified diff (as `git diff` \
+                 writes it); for another edit format use an `edits:` task with `format:`",
+                source.display()
+            )
+        } else {
+            format!(
+                "found no edits in `{}` read as `{format}`; if it is written in another format, \
+                 set the task's `format:` to it (diff, diff-fenced, udiff, whole, patch)",
+                source.display()
+            )
+        });
+    }
     let mut out = Vec::new();
     let mut modes = std::collections::BTreeMap::new();
     for edit in &outcome.edits {
@@ -379,7 +401,7 @@ pub(crate) fn edit_files(
             }
         }
     }
-    if format == Format::Udiff && !coders::udiff_is_reply(&text) {
+    if patch_file {
         patch_modes(files, &text, source, &mut out, &mut modes);
     }
     Ok(Edited {
@@ -409,6 +431,7 @@ fn patch_modes(
             .any(|(q, o)| q == p && matches!(o, FileOutcome::Changed { new: None, .. }))
     };
     let mut extra = Vec::new();
+    let mut unwritable = Vec::new();
     for m in coders::modes::modes(text) {
         let fail = |message: String| {
             (
@@ -428,6 +451,7 @@ fn patch_modes(
                     m.line,
                     source.display()
                 )));
+                unwritable.push(m.path);
                 continue;
             }
         };
@@ -465,6 +489,8 @@ fn patch_modes(
             },
         ));
     }
+    // Whatever `atomic:` says, such a file is never written as a plain file instead.
+    out.retain(|(p, o)| !(unwritable.contains(p) && matches!(o, FileOutcome::Changed { .. })));
     out.extend(extra);
 }
 

@@ -80,12 +80,35 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
             }
         }
     }
+    // One document holds them all (`RunReport::combine`), under one mode.
+    if let Some(other) = out.iter().find(|r| r.mode != out[0].mode) {
+        return Err(Error::new(
+            "E542",
+            format!(
+                "the reports mix modes: `{}` is a {} and `{}` a {}",
+                out[0].pipeline,
+                mode_word(out[0].mode),
+                other.pipeline,
+                mode_word(other.mode)
+            ),
+        )
+        .hint("merge the shards of one run")
+        .exit(Exit::Usage));
+    }
     for r in &mut out {
         r.recount();
         // A shard that matched files answers another shard's "matched nothing".
         r.warn_unmatched_files(std::iter::empty());
     }
     Ok(out)
+}
+
+fn mode_word(mode: super::Mode) -> &'static str {
+    match mode {
+        super::Mode::Run => "run",
+        super::Mode::DryRun => "dry run",
+        super::Mode::Check => "check",
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +168,9 @@ mod tests {
         let a = shard("r1", &[("a", RepoStatus::Changed)]);
         let mut b = shard("r2", &[("b", RepoStatus::Changed)]);
         b.mode = Mode::DryRun;
+        assert_eq!(merge(vec![a.clone(), b.clone()]).unwrap_err().code, "E542");
+        // Nor across pipelines: the merged document has one mode.
+        b.pipeline = "other".into();
         assert_eq!(merge(vec![a, b]).unwrap_err().code, "E542");
     }
 }

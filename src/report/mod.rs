@@ -688,6 +688,8 @@ impl RunReport {
                 .repos
                 .iter()
                 .flat_map(|r| r.tasks.iter().filter(|t| t.name == name))
+                // A task that did not run selected nothing, and says why already.
+                .filter(|t| !matches!(t.status, TaskStatus::Skipped | TaskStatus::Interrupted))
                 .collect();
             (!runs.is_empty()).then(|| {
                 runs.iter()

@@ -80,3 +80,19 @@ fn every_field_is_documented_in_the_schema() {
         "fields without a doc comment: {missing:?}"
     );
 }
+
+#[test]
+fn atomic_takes_task_file_or_none_in_the_schema() {
+    let v = validator();
+    let doc = |atomic: &str| {
+        serde_json::json!({
+            "version": 1,
+            "name": "p",
+            "tasks": [{ "name": "t", "patch": "x.diff", "atomic": atomic }],
+        })
+    };
+    for ok in ["task", "file", "none"] {
+        assert!(v.is_valid(&doc(ok)), "{ok}");
+    }
+    assert!(!v.is_valid(&doc("half")));
+}

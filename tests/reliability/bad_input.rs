@@ -245,7 +245,7 @@ fn bad_patch_files_fail_their_task_and_never_panic() {
         let before = snapshot(&repo);
         let out = f.cli(&repo, &["run", p.to_str().expect("utf8")]);
         assert!(exited_cleanly(&out), "{name}: {}", said(&out));
-        // Nothing to apply is an unchanged task; a patch that does not apply fails it.
+        // A patch that does not apply fails the task, and so does one with nothing in it.
         let code = out.status.code();
         assert!(code == Some(0) || code == Some(1), "{name}: {}", said(&out));
         if code == Some(1) {
