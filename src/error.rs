@@ -164,6 +164,16 @@ impl Error {
         .in_file(path)
     }
 
+    /// The error on one line, as report rows and summaries show it: `[E302] message (hint)`,
+    /// secrets redacted. A row keeps the code, so a user can look it up in the README.
+    pub fn one_line(&self) -> String {
+        let line = match &self.hint {
+            Some(h) => format!("[{}] {} ({h})", self.code, self.message),
+            None => format!("[{}] {}", self.code, self.message),
+        };
+        crate::secrets::redact(&line).into_owned()
+    }
+
     /// Renders the error as codefleet prints it; `color` adds ANSI styling.
     pub fn render(&self, color: bool) -> String {
         let (red, blue, bold, reset) = if color {

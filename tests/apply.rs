@@ -224,6 +224,33 @@ fn whole_reply_replaces_the_file() {
     assert_eq!(f.read("README.md"), "readme\n");
 }
 
+/// aider shows files holding ```` ``` ```` lines in `<source>` (or `<code>`, `<pre>`…) fences
+/// and the model answers in kind; `apply` has no prompt, so it reads the fence the reply uses.
+#[test]
+fn aider_tag_fences_are_read_without_a_prompt() {
+    let doc = "# Use\n\n```\nrun\n```\n";
+    let f = Fixture::new(&[("doc.md", doc), ("src/app.py", APP)]);
+    let new_doc = "# Use\n\n```\nrun --fast\n```\n";
+    let new_app = APP.replace("'hi'", "'new'");
+    let whole = format!(
+        "doc.md\n<source>\n{new_doc}</source>\n\nsrc/app.py\n<source>python\n{new_app}</source>\n"
+    );
+    for format in ["whole", "auto"] {
+        f.file("doc.md", doc);
+        f.file("src/app.py", APP);
+        let out = f.run(&["--format", format, &f.reply(&whole)]);
+        assert_eq!(code(&out), 0, "{format}: stderr: {}", stderr(&out));
+        assert_eq!(f.read("doc.md"), new_doc, "{format}");
+        assert_eq!(f.read("src/app.py"), new_app, "{format}");
+        assert!(!f.exists("<source>"), "{format}: the fence is not a path");
+    }
+    let diff = "doc.md\n<source>markdown\n<<<<<<< SEARCH\n```\nrun --fast\n```\n=======\n```\nrun --slow\n```\n>>>>>>> REPLACE\n</source>\n";
+    let out = f.run(&["--format", "diff", &f.reply(diff)]);
+    assert_eq!(code(&out), 0, "stderr: {}", stderr(&out));
+    assert_eq!(f.read("doc.md"), "# Use\n\n```\nrun --slow\n```\n");
+    assert_eq!(f.snapshot().len(), 2, "no other file is written");
+}
+
 #[test]
 fn a_whole_listing_that_is_not_the_whole_file_is_refused() {
     let f = Fixture::new(&[("src/app.py", APP)]);

@@ -126,7 +126,7 @@ tasks:
     assert_eq!(task(&report, "format")["status"], "unchanged");
     let gate = task(&report, "must be good");
     assert_eq!(gate["status"], "failed");
-    assert_eq!(gate["reverted"], "break it");
+    assert_eq!(gate["reverted"], serde_json::json!(["break it"]));
     assert!(
         gate["message"]
             .as_str()
@@ -443,7 +443,7 @@ tasks:
     } else {
         assert!(prs.is_empty(), "no pull request: {prs:?}");
     }
-    // Every reverted task shows as reverted, and the failed check names them.
+    // Every reverted task shows as reverted, and the failed check lists them all, oldest first.
     match (on_fail, broke) {
         ("stop", _) => {
             assert_eq!(task(&report, "after")["status"], "skipped");
@@ -453,7 +453,6 @@ tasks:
         }
         (_, true) => {
             assert_eq!(task(&report, "break")["status"], "reverted");
-            assert_eq!(task(&report, "gate")["reverted"], "break");
             assert_eq!(task(&report, "after")["status"], "changed");
         }
         (_, false) => assert_eq!(task(&report, "after")["status"], "changed"),
@@ -461,4 +460,11 @@ tasks:
     if on_fail == "fix" {
         assert_eq!(task(&report, "gate (fix 1)")["status"], "reverted");
     }
+    let reverted = match (on_fail, broke) {
+        ("stop", _) | ("revert", false) => serde_json::Value::Null,
+        ("revert", true) => serde_json::json!(["break"]),
+        (_, true) => serde_json::json!(["break", "gate (fix 1)"]),
+        (_, false) => serde_json::json!(["gate (fix 1)"]),
+    };
+    assert_eq!(task(&report, "gate")["reverted"], reverted, "{report:#}");
 }

@@ -209,8 +209,8 @@ fn foreign_commits_on_the_branch_stop_that_repo_unless_forced() {
     );
     let summary = text(&out.stdout);
     assert!(
-        summary.contains("branch `codefleet/migrate` has 1 commit codefleet did not make"),
-        "{summary}"
+        summary.contains("[E302] branch `codefleet/migrate` has 1 commit codefleet did not make"),
+        "the row names the error code the README lists: {summary}"
     );
     assert!(summary.contains("--force"), "{summary}");
     assert_eq!(
@@ -1573,6 +1573,41 @@ fn an_edits_file_with_no_edit_in_its_format_fails_the_task_as_apply_does() {
     let out = f.run(&repo, &["run", p.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(f.show(&repo, "codefleet/whole:a.txt"), "whole new\n");
+}
+
+/// A reviewed `whole` edits file that deliberately cuts a file down is refused as not the
+/// whole file unless the task sets `allow_shrink: true`.
+#[test]
+fn allow_shrink_lets_a_whole_edits_file_cut_a_file_down() {
+    let f = Fixture::dated();
+    let long = "keep\nold 1\nold 2\nold 3\nold 4\nold 5\n";
+    let repo = f.repo("svc", &[("a.txt", long)]);
+    std::fs::create_dir_all(f.path("pipelines")).expect("mkdir");
+    std::fs::write(f.path("pipelines/e.md"), "a.txt\n```\nkeep\n```\n").expect("edits");
+    let run = |name: &str, extra: &str| {
+        let p = f.pipeline(&format!(
+            "version: 1\nname: {name}\ntasks:\n  - name: trim\n    edits: e.md\n    format: whole\n{extra}"
+        ));
+        f.run(&repo, &["run", p.to_str().expect("utf8"), "--json"])
+    };
+
+    let out = run("refused", "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(f.tip(&repo, "codefleet/refused"), None, "nothing committed");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        report.to_string().contains("allow_shrink: true"),
+        "the refusal names the knob: {report:#}"
+    );
+
+    let out = run("allowed", "    allow_shrink: true\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(f.show(&repo, "codefleet/allowed:a.txt"), "keep\n");
+    assert_eq!(
+        f.show(&repo, "HEAD:a.txt"),
+        long,
+        "the checkout's branch is untouched"
+    );
 }
 
 const MODES_PATCH: &str = "diff --git a/new.sh b/new.sh\nnew file mode 100755\n--- /dev/null\n+++ b/new.sh\n@@ -0,0 +1 @@\n+echo new\ndiff --git a/plain.txt b/plain.txt\nold mode 100644\nnew mode 100755\ndiff --git a/tool.sh b/tool.sh\nold mode 100755\nnew mode 100644\n--- a/tool.sh\n+++ b/tool.sh\n@@ -1 +1 @@\n-echo old\n+echo older\ndiff --git a/keep.sh b/moved.sh\nsimilarity index 100%\nrename from keep.sh\nrename to moved.sh\n";

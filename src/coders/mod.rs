@@ -252,7 +252,13 @@ fn parse_knowing(
     knows: &dyn Fn(&str) -> bool,
     opts: &ApplyOptions,
 ) -> Parsed {
-    let fence = opts.fence.as_ref();
+    // No prompt chose a fence (`codefleet apply`, an `edits:` file): the reply's own, if a tag.
+    let detected = opts
+        .fence
+        .is_none()
+        .then(|| text::reply_fence(text))
+        .flatten();
+    let fence = opts.fence.as_ref().or(detected.as_ref());
     match format {
         Format::Diff => diff::parse_items_knowing(text, fence, knows),
         Format::DiffFenced => diff_fenced::parse_items_knowing(text, fence, knows),
@@ -437,7 +443,7 @@ pub fn detect_format(text: &str) -> Option<Format> {
     if git || headers || udiff::is_reply(text) {
         return Some(Format::Udiff);
     }
-    let parsed = whole::parse_items(text, None, &[], &|_| false);
+    let parsed = whole::parse_items(text, text::reply_fence(text).as_ref(), &[], &|_| false);
     if !parsed.edits().is_empty() {
         return Some(Format::Whole);
     }

@@ -32,7 +32,7 @@ pub fn parse_items(text: &str) -> Parsed {
     let mut i = begin + 1;
     while i < n {
         let line = lines[i].trim_end();
-        if line.trim() == "*** End Patch" {
+        if is_end(line) {
             break;
         }
         if line.trim().is_empty() {
@@ -198,7 +198,13 @@ fn is_header(line: &str) -> bool {
     t.starts_with("*** Add File: ")
         || t.starts_with("*** Update File: ")
         || t.starts_with("*** Delete File: ")
-        || t.trim() == "*** End Patch"
+        || is_end(t)
+}
+
+/// The end sentinel, unprefixed: inside a chunk every line carries a prefix, so ` *** End
+/// Patch` is a context line of a file that holds the sentinel (aider's own patch prompts).
+fn is_end(line: &str) -> bool {
+    line.trim_end() == "*** End Patch"
 }
 
 fn next_header(lines: &[String], from: usize) -> usize {

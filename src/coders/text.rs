@@ -280,6 +280,31 @@ pub fn is_fence(line: &str, chosen: Option<&Fence>) -> bool {
     fence_line(line, chosen).is_some()
 }
 
+/// The tag fence a reply uses, for a reply no prompt chose a fence for (`codefleet apply`, an
+/// `edits:` file): aider shows files holding ```` ``` ```` lines in `<source>`, `<code>`, …
+/// and the model answers in kind. Decided by the reply's first fence line: a tag opening (with
+/// its closing tag on a later line) picks that fence; a backtick line or none picks nothing.
+pub fn reply_fence(text: &str) -> Option<Fence> {
+    let mut lines = reply_line_strs(text);
+    while let Some(line) = lines.next() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            return None;
+        }
+        let tag = FENCES.iter().skip(2).find(|(open, _)| {
+            t.strip_prefix(open)
+                .is_some_and(|info| !info.contains(['<', '>', ' ']))
+        });
+        if let Some((open, close)) = tag {
+            return lines.any(|l| l.trim() == *close).then(|| Fence {
+                open: open.to_string(),
+                close: close.to_string(),
+            });
+        }
+    }
+    None
+}
+
 /// Languages whose fences are shell commands.
 pub fn is_shell_lang(info: &str) -> bool {
     let lang = info
@@ -576,5 +601,18 @@ mod tests {
         assert_eq!(choose_fence(&["a\n"]).0, "```");
         assert_eq!(choose_fence(&["```\n"]).0, "````");
         assert_eq!(choose_fence(&["````\n"]).0, "<source>");
+    }
+
+    #[test]
+    fn a_reply_fence_is_its_first_fence_line() {
+        let source = Some(Fence {
+            open: "<source>".into(),
+            close: "</source>".into(),
+        });
+        assert_eq!(reply_fence("a.md\n<source>\n```\n</source>\n"), source);
+        assert_eq!(reply_fence("a.md\n<source>python\nx\n</source>\n"), source);
+        assert_eq!(reply_fence("a.md\n```\n<source>\n</source>\n```\n"), None);
+        assert_eq!(reply_fence("a.md\n<source>\nno close\n"), None);
+        assert_eq!(reply_fence("<source> and prose\n</source>\n"), None);
     }
 }

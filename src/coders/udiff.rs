@@ -44,7 +44,11 @@ pub fn parse_reply(text: &str) -> Parsed {
                     && matches!(fence_line(&lines[j], None), Some(FenceLine::Ticks(t, ref s)) if t >= ticks && s.is_empty())
             });
             let end = close.unwrap_or(lines.len());
+            let from = out.items.len();
             parser.run(&lines[i + 1..end], i + 1, &mut out);
+            if let Some(close) = close {
+                cut_short(&lines, close, from, &mut out);
+            }
             i = end + 1;
             continue;
         }
@@ -65,6 +69,121 @@ pub fn parse_reply(text: &str) -> Parsed {
         i += 1;
     }
     out
+}
+
+/// A diff fence closed at `lines[close]` while its last hunk was not over: the lines right
+/// after the fence go on with the hunk (the fence line was most likely a line of the edited
+/// file that lost its diff space), or the hunk's `@@` counts say more lines were due. The
+/// closing rule stands, so the rest of the hunk is not read: the hunk (the last item read
+/// since `from`) becomes a failure instead of applying a part of it.
+fn cut_short(lines: &[String], close: usize, from: usize, out: &mut Parsed) {
+    let run = lines[close + 1..]
+        .iter()
+        .take_while(|l| is_hunk_line(l))
+        .count();
+    let after = &lines[close + 1..close + 1 + run];
+    let goes_on = after.iter().any(|l| !is_bullet(l));
+    // The last item read, when it is the hunk the fence closed.
+    let last = match out.items.last() {
+        Some(Item::Edit(e)) if out.items.len() > from => Some(e),
+        _ => None,
+    };
+    let mut counted = false;
+    let mut block: Vec<&str> = Vec::new();
+    if let Some(e) = last {
+        block = e.block.split('\n').collect();
+        if let Some(header) = block.iter().rposition(|l| l.starts_with("@@")) {
+            let body = &block[header + 1..];
+            let ends_at_fence = e.line + body.len() == close;
+            if ends_at_fence {
+                let old = body.iter().filter(|l| !l.starts_with(['+', '\\'])).count();
+                let new = body.iter().filter(|l| !l.starts_with(['-', '\\'])).count();
+                counted = parse_counts(block[header]).is_some_and(|(_, b, d)| {
+                    (old < b || new < d)
+                        && completes(&lines[close..], b - old.min(b), d - new.min(d))
+                });
+            } else {
+                block.clear();
+            }
+        } else {
+            block.clear();
+        }
+    }
+    if !counted && !goes_on {
+        return;
+    }
+    let why = if goes_on {
+        format!(
+            "the lines after it (line {} on) go on with the hunk and are not read",
+            close + 2
+        )
+    } else {
+        "its `@@` line counts the lines after it too, which are not read".to_string()
+    };
+    let (line, path) = match last {
+        Some(e) if !block.is_empty() => (e.line, e.path.clone()),
+        Some(e) => (close + 1, e.path.clone()),
+        None => (close + 1, String::new()),
+    };
+    let replace = !block.is_empty();
+    block.extend(lines[close..close + 1 + run].iter().map(String::as_str));
+    let failure = Item::Failure(ParseFailure {
+        line,
+        path,
+        block: block.join("\n"),
+        message: format!(
+            "line {line}: the hunk is cut short: the fence at line {} closes the diff, but {why}; a line of the file that is a fence needs its diff prefix (` ``` ` for context)",
+            close + 1
+        ),
+    });
+    match out.items.last_mut() {
+        Some(item) if replace => *item = failure,
+        _ => out.items.push(failure),
+    }
+}
+
+/// Whether the fence line `rest[0]`, read as a context line, and the lines after it make up
+/// exactly the `old` and `new` lines a hunk's counts still want, one of them past the fence
+/// and not blank: then the counts, hints that are often off by a line, are clearly the
+/// hunk's and the fence cut it.
+fn completes(rest: &[String], mut old: usize, mut new: usize) -> bool {
+    let mut past_fence = false;
+    for (k, l) in rest.iter().enumerate() {
+        if old == 0 && new == 0 {
+            break;
+        }
+        let (o, n) = match l.chars().next() {
+            _ if k == 0 => (1, 1),
+            Some('\\') => continue,
+            Some('-') => (1, 0),
+            Some('+') => (0, 1),
+            Some(' ') | None => (1, 1),
+            Some(_) => return false,
+        };
+        if old < o || new < n {
+            return false;
+        }
+        old -= o;
+        new -= n;
+        past_fence |= k > 0 && !is_blank(l);
+    }
+    old == 0 && new == 0 && past_fence
+}
+
+/// A line that reads as a hunk line: `@@`, or a diff prefix before some text.
+fn is_hunk_line(line: &str) -> bool {
+    let rule = line.len() >= 3 && line.trim_end().bytes().all(|b| b == b'-');
+    line.starts_with("@@") || (line.starts_with([' ', '+', '-']) && !is_blank(line) && !rule)
+}
+
+/// A Markdown list item (`- text`, `+ text`) as prose right under a fence would start.
+fn is_bullet(line: &str) -> bool {
+    let mut chars = line.chars();
+    matches!(chars.next(), Some('-' | '+'))
+        && chars.next() == Some(' ')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '*' | '`' | '_'))
 }
 
 /// Parses a patch file read whole (several files, git headers, `\ No newline at end of file`).

@@ -210,10 +210,7 @@ impl<'a> Runtime<'a> {
 
 /// An error as one line: the message, and the hint in parentheses.
 fn describe(e: &Error) -> String {
-    match &e.hint {
-        Some(h) => format!("[{}] {} ({h})", e.code, e.message),
-        None => format!("[{}] {}", e.code, e.message),
-    }
+    e.one_line()
 }
 
 /// What a model task needs from its repository and run.

@@ -129,10 +129,7 @@ pub fn publish(
 }
 
 fn describe(e: &Error, creds: &Credentials) -> String {
-    creds.redact(&match &e.hint {
-        Some(h) => format!("{} ({h})", e.message),
-        None => e.message.clone(),
-    })
+    creds.redact(&e.one_line())
 }
 
 fn destination(
@@ -264,7 +261,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
                 action: PrAction::Failed,
                 number: None,
                 url: None,
-                message: Some(format!("{}: {}", e.code, describe(&e, creds))),
+                message: Some(describe(&e, creds)),
             }),
         }),
     }
@@ -330,7 +327,7 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
             } else {
                 PushStatus::Failed
             };
-            out.message = Some(format!("{}: {}", e.code, describe(&e, creds)));
+            out.message = Some(describe(&e, creds));
         }
     }
     out
@@ -375,7 +372,7 @@ fn pull_request(
         action: PrAction::Failed,
         number: None,
         url: None,
-        message: Some(format!("{}: {}", e.code, describe(&e, creds))),
+        message: Some(describe(&e, creds)),
     };
     let pushed = repo
         .publish

@@ -191,10 +191,7 @@ pub fn run(
 
 /// An error as one line of a report: the message, and the hint in parentheses.
 pub(super) fn describe(e: &Error) -> String {
-    match &e.hint {
-        Some(h) => format!("{} ({h})", e.message),
-        None => e.message.clone(),
-    }
+    e.one_line()
 }
 
 fn target_name(target: &Target) -> String {
@@ -716,7 +713,7 @@ impl RunCtx<'_> {
                     policy,
                 };
                 self.observer.task_started(display, &task.name, 0);
-                match tasks::edit_files(&files, path, format, udiff) {
+                match tasks::edit_files(&files, path, format, udiff, task.allow_shrink) {
                     Ok(edited) => {
                         let paths: std::collections::BTreeSet<&str> =
                             edited.outcomes.iter().map(|(p, _)| p.as_str()).collect();

@@ -453,10 +453,7 @@ pub(super) fn after_check(
     let mut names = Vec::new();
     for undo in undos.into_iter().rev() {
         if let Some(previous) = earlier.get_mut(undo.task) {
-            names.push(format!("`{}`", previous.name));
-            if report.reverted.is_none() || previous.kind != "fix" {
-                report.reverted = Some(previous.name.clone());
-            }
+            names.push(previous.name.clone());
             let dropped = previous.commit.take().and_then(|d| d.parse::<Oid>().ok());
             previous.status = TaskStatus::Reverted;
             note(previous, &why);
@@ -476,7 +473,9 @@ pub(super) fn after_check(
         undo.apply(overlay);
     }
     names.reverse();
-    note(report, &format!("reverted {}", names.join(", ")));
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    note(report, &format!("reverted {}", quoted.join(", ")));
+    report.reverted = names;
     AfterCheck::Recheck
 }
 

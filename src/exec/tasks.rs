@@ -285,6 +285,7 @@ pub(crate) fn edit_files(
     source: &Path,
     format: Option<Format>,
     udiff: UdiffInput,
+    allow_shrink: bool,
 ) -> Result<Edited, String> {
     let bytes =
         std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
@@ -301,6 +302,7 @@ pub(crate) fn edit_files(
     };
     let options = ApplyOptions {
         udiff,
+        allow_shrink,
         ..ApplyOptions::default()
     };
     let outcome = coders::parse_and_apply(format, &text, files, &options);

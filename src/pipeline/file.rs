@@ -376,8 +376,9 @@ pub struct TaskFile {
     /// For tasks that send files to a model: send text that looks like a private key or a
     /// cloud credential anyway (reported); default `false`, such files are refused.
     pub allow_secrets: Option<bool>,
-    /// Kind `prompt`: a whole-file reply may drop more than half of a file's lines (the prompt
-    /// asks for removals); default `false`, such a listing is refused as not the whole file.
+    /// Kinds `prompt` and `edits`: a whole-file listing (a model's reply, or a reviewed edits
+    /// file) may drop more than half of a file's lines (the removal is meant); default
+    /// `false`, such a listing is refused as not the whole file.
     pub allow_shrink: Option<bool>,
     /// For `replace`, `patch`, `edits` and `prompt`: what an edit that fails takes down with
     /// it. `task`: the whole task commits nothing (default for `patch`, as `git apply`);

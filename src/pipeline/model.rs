@@ -344,7 +344,8 @@ pub struct Task {
     pub model: Model,
     /// Send files that look like they hold a private key or credential to the model anyway.
     pub allow_secrets: bool,
-    /// A `whole` listing may drop more than half of a file's lines (`prompt` tasks).
+    /// A `whole` listing may drop more than half of a file's lines (`prompt` and `edits`
+    /// tasks).
     pub allow_shrink: bool,
     /// What a failed edit takes down with it (`atomic:`; see [`TaskKind::default_atomic`]).
     pub atomic: Atomic,

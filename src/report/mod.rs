@@ -390,10 +390,10 @@ pub struct TaskReport {
     /// The command of a `run` or `check` task and how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandReport>,
-    /// For a failed `check` that reverted tasks (every one since the last passing check, each
-    /// shown as `reverted`): the first of them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reverted: Option<String>,
+    /// For a failed `check` that reverted tasks: every one of them (all since the last passing
+    /// check, and any fix rounds), oldest first; each shows as `reverted`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reverted: Vec<String>,
     /// For a failed `check` the revert did not make good (`on_fail: stop`, nothing to revert,
     /// or the check still failing after the revert): why the repository is neither pushed nor
     /// given a pull request.
@@ -473,7 +473,7 @@ impl TaskReport {
             edits: Vec::new(),
             answers: Vec::new(),
             command: None,
-            reverted: None,
+            reverted: Vec::new(),
             held_back: None,
             suggested_commands: Vec::new(),
             secrets_sent: Vec::new(),

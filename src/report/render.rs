@@ -534,11 +534,16 @@ fn failed_checks(report: &RunReport, out: &mut String) {
                 String::new(),
             ),
         };
-        let reverted = t
-            .reverted
-            .as_deref()
-            .map(|name| format!("; reverted `{}`", md_cell(name)))
-            .unwrap_or_default();
+        let reverted = if t.reverted.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = t
+                .reverted
+                .iter()
+                .map(|name| format!("`{}`", md_cell(name)))
+                .collect();
+            format!("; reverted {}", names.join(", "))
+        };
         let _ = writeln!(
             out,
             "- {}: `{}`: {}{took}{reverted}",

@@ -394,6 +394,14 @@ fixture!(udiff__dev_null_creates, "udiff/dev_null_creates");
 fixture!(udiff__dev_null_deletes, "udiff/dev_null_deletes");
 fixture!(udiff__diff_u_output, "udiff/diff_u_output");
 fixture!(
+    udiff__fence_cuts_hunk_counts_say_more_fails,
+    "udiff/fence_cuts_hunk_counts_say_more_fails"
+);
+fixture!(
+    udiff__fence_cuts_hunk_lines_go_on_fails,
+    "udiff/fence_cuts_hunk_lines_go_on_fails"
+);
+fixture!(
     udiff__forced_patch_file_mode,
     "udiff/forced_patch_file_mode"
 );
@@ -610,6 +618,10 @@ fixture!(
     whole__shell_fence_is_command,
     "whole/shell_fence_is_command"
 );
+fixture!(
+    whole__source_fence_read_without_prompt,
+    "whole/source_fence_read_without_prompt"
+);
 fixture!(whole__two_files, "whole/two_files");
 fixture!(
     whole__unchanged_file_writes_nothing,
@@ -656,6 +668,10 @@ fixture!(patch__end_of_file_anchor, "patch/end_of_file_anchor");
 fixture!(
     patch__end_of_file_pure_addition,
     "patch/end_of_file_pure_addition"
+);
+fixture!(
+    patch__end_patch_context_line,
+    "patch/end_patch_context_line"
 );
 fixture!(
     patch__first_occurrence_after_cursor,

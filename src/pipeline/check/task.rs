@@ -185,8 +185,8 @@ impl<'a> Checker<'a> {
             ),
             (
                 "allow_shrink",
-                &["prompt", "prompt_file"],
-                "it lets a model's whole-file reply remove most of a file",
+                &["prompt", "prompt_file", "edits"],
+                "it lets a whole-file listing (a model's reply or an edits file) remove most of a file",
             ),
             (
                 "atomic",
