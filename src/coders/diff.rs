@@ -4,7 +4,7 @@
 use super::edit::{Edit, Item, Op, ParseFailure, Parsed};
 use super::text::{
     Fence, FenceLine, clean_path, fence_line, info_path, is_blank, is_divider, is_head,
-    is_shell_lang, is_tail, path_in_line, reply_lines,
+    is_shell_lang, is_tag_fence, is_tail, path_in_line, reply_lines,
 };
 
 const MISSING: &str = "missing filename: put the path alone on the line before the fence";
@@ -209,6 +209,11 @@ fn find_path(
             None => {
                 if is_head(l) || is_divider(l) || is_tail(l) {
                     return None;
+                }
+                // A tag fence of another prompt (`<source>` when this one chose ```): looked
+                // past like a fence, never a path.
+                if is_tag_fence(l) {
+                    continue;
                 }
                 return path_in_line(&clean_path(l), known).map(|c| (c, j));
             }

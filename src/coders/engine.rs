@@ -829,16 +829,40 @@ fn exact_or_indent(
             let as_written = from != extra
                 && replace_at_file_indent(search, replace, &text.lines[i..i + s.len()])
                     .unwrap_or_else(|| common_indent(replace) == extra);
-            let new = if as_written {
+            let mut new = if as_written {
                 replace.to_vec()
             } else {
                 shift_indent(replace, &from, &extra)
             };
+            keep_edge_blanks(&mut new, search, &text.lines[i..i + s.len()]);
             text.splice(i, i + s.len(), new);
             return Some("indentation");
         }
     }
     None
+}
+
+/// Blank lines that open or close both SEARCH and REPLACE stand for the file's own, which may
+/// hold whitespace the model dropped: those lines of REPLACE become the matched file lines, so
+/// a tolerant match changes no blank line it was not asked to.
+fn keep_edge_blanks(new: &mut [String], search: &[String], run: &[String]) {
+    let edge = |lines: &[String], from_end: bool| {
+        let blank = |l: &&String| is_blank(l);
+        if from_end {
+            lines.iter().rev().take_while(blank).count()
+        } else {
+            lines.iter().take_while(blank).count()
+        }
+    };
+    let lead = edge(search, false).min(edge(new, false));
+    new[..lead].clone_from_slice(&run[..lead]);
+    if lead < search.len() && lead < new.len() {
+        let trail = edge(search, true).min(edge(new, true));
+        let (n, r) = (new.len(), run.len());
+        for k in 1..=trail.min(n - lead).min(r - lead) {
+            new[n - k] = run[r - k].clone();
+        }
+    }
 }
 
 /// Whether REPLACE sits at the file's indentation rather than at SEARCH's, judged by the lines

@@ -265,6 +265,16 @@ pub fn fence_line(line: &str, chosen: Option<&Fence>) -> Option<FenceLine> {
     None
 }
 
+/// Whether the line opens or closes one of the tag fences of [`FENCES`] (`<source>python`,
+/// `</source>`), whichever fence the prompt chose.
+pub fn is_tag_fence(line: &str) -> bool {
+    let t = line.trim();
+    FENCES
+        .iter()
+        .filter(|(open, _)| open.starts_with('<'))
+        .any(|(open, close)| t.starts_with(open) || t == *close)
+}
+
 /// Whether the line is any kind of fence line.
 pub fn is_fence(line: &str, chosen: Option<&Fence>) -> bool {
     fence_line(line, chosen).is_some()
@@ -412,7 +422,8 @@ pub fn looks_like_path(cleaned: &str) -> bool {
     if is_marker(cleaned) || cleaned.contains('`') {
         return false;
     }
-    if cleaned.starts_with("```") {
+    // Nor a fence, nor a tag such as `<source>` or `<details>`.
+    if cleaned.starts_with("```") || cleaned.starts_with('<') {
         return false;
     }
     // Sentence punctuation at the end is prose ("Done.", "Next,"), never a file name.
@@ -556,6 +567,9 @@ mod tests {
         assert!(looks_like_path(&clean_path("**src/app.py**:")));
         assert!(looks_like_path(&clean_path("Makefile")));
         assert!(!looks_like_path(&clean_path("...")));
+        assert!(!looks_like_path(&clean_path("<source>python")));
+        assert!(is_tag_fence("<source>python") && is_tag_fence(" </code>"));
+        assert!(!is_tag_fence("src/app.py"));
         assert_eq!(clean_path("**File: `src/app.py`**"), "src/app.py");
         assert_eq!(
             info_path("python src/app.py"),

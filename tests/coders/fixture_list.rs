@@ -108,6 +108,10 @@ fixture!(
     "diff/indentation_keeps_replace_relative_indent"
 );
 fixture!(
+    diff__indentation_keeps_whitespace_of_edge_blank_lines,
+    "diff/indentation_keeps_whitespace_of_edge_blank_lines"
+);
+fixture!(
     diff__indentation_only_search_lost_indent,
     "diff/indentation_only_search_lost_indent"
 );
@@ -285,6 +289,10 @@ fixture!(
     "diff/two_blocks_one_fence_with_dots_between"
 );
 fixture!(diff__unclosed_fence_at_end, "diff/unclosed_fence_at_end");
+fixture!(
+    diff__unchosen_tag_fence_is_not_a_path,
+    "diff/unchosen_tag_fence_is_not_a_path"
+);
 fixture!(diff__unicode_content, "diff/unicode_content");
 fixture!(
     diff__varied_indent_in_search,
