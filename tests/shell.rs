@@ -212,7 +212,7 @@ tasks:
     assert!(broke.get("commit").is_none(), "{broke:#}");
     let check = task(&report, "must be good");
     assert_eq!(check["status"], "failed");
-    assert_eq!(check["reverted"], "break it");
+    assert_eq!(check["reverted"], serde_json::json!(["break it"]));
     assert_eq!(check["command"]["exit_code"], 1);
     assert_eq!(check["command"]["output"], "checking\n");
     assert!(
@@ -716,7 +716,10 @@ fn fix_rounds_that_do_not_help_are_reverted_with_the_task_before() {
     assert_eq!(server.requests().len(), 2, "at most `attempts` rounds");
     let gate = task(&report, "gate");
     assert_eq!(gate["status"], "failed");
-    assert_eq!(gate["reverted"], "break it");
+    assert_eq!(
+        gate["reverted"],
+        serde_json::json!(["break it", "gate (fix 1)", "gate (fix 2)"])
+    );
     assert!(
         gate["message"].as_str().is_some_and(|m| m.contains(
             "still failing after 2 fix round(s); reverted `break it`, `gate (fix 1)`, `gate (fix 2)`"
@@ -746,7 +749,7 @@ fn a_fix_round_without_a_model_name_says_why_and_the_check_reverts() {
     assert_eq!(code, 1, "{report:#}");
     let gate = task(&report, "gate");
     assert_eq!(gate["status"], "failed");
-    assert_eq!(gate["reverted"], "break it");
+    assert_eq!(gate["reverted"], serde_json::json!(["break it"]));
     assert!(
         gate["message"]
             .as_str()
@@ -934,7 +937,7 @@ fn a_check_whose_output_names_no_file_asks_no_model() {
         ),
         "{gate:#}"
     );
-    assert_eq!(gate["reverted"], "break it");
+    assert_eq!(gate["reverted"], serde_json::json!(["break it"]));
 }
 
 #[test]
