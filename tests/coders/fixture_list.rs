@@ -273,6 +273,14 @@ fixture!(
     "diff/tabs_vs_spaces_extra_indent"
 );
 fixture!(
+    diff__trailing_blank_exact_before_reindented,
+    "diff/trailing_blank_exact_before_reindented"
+);
+fixture!(
+    diff__trailing_blank_keeps_whitespace_only_line,
+    "diff/trailing_blank_keeps_whitespace_only_line"
+);
+fixture!(
     diff__trailing_blank_search_lines_file_lacks,
     "diff/trailing_blank_search_lines_file_lacks"
 );
