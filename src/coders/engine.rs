@@ -1092,7 +1092,12 @@ fn apply_hunk(
         // change on one side is dropped while the other side still places the change. The
         // tries are bounded so a hunk of thousands of context lines stays linear-ish.
         let mut tries = 0usize;
-        'shrink: for dropped in 0..=lead_ctx + trail_ctx {
+        // At each amount dropped, every exact split before any re-indented one: a context
+        // line a column off (it lost its diff space but still starts with a space) would
+        // otherwise place the change by itself and shift the added lines by that column.
+        'shrink: for (dropped, indent) in
+            (0..=lead_ctx + trail_ctx).flat_map(|d| [(d, false), (d, true)])
+        {
             for dl in dropped.saturating_sub(trail_ctx)..=dropped.min(lead_ctx) {
                 let dt = dropped - dl;
                 tries += 1;
@@ -1106,9 +1111,10 @@ fn apply_hunk(
                 }
                 let old_before = old_of(&lines[..gstart + dl]).len() as isize;
                 let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
-                let found = match locate_exact(&work.lines, part, h) {
-                    Found::None => locate_indent(&work.lines, part, h),
-                    other => other,
+                let found = if indent {
+                    locate_indent(&work.lines, part, h)
+                } else {
+                    locate_exact(&work.lines, part, h)
                 };
                 match found {
                     Found::One(i, new) => {

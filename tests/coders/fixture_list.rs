@@ -373,6 +373,10 @@ fixture!(
     "udiff/dev_null_over_existing_file_is_ordinary_hunk"
 );
 fixture!(
+    udiff__lost_diff_space_indented_context_no_column_shift,
+    "udiff/lost_diff_space_indented_context_no_column_shift"
+);
+fixture!(
     udiff__lost_diff_space_context_no_column_shift,
     "udiff/lost_diff_space_context_no_column_shift"
 );
