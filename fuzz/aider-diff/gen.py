@@ -540,6 +540,14 @@ def make_case(rng, pool, fmt, n):
             e["search"] = s[:2] + ["..."] + s[-2:]
             e["replace"] = r[:2] + ["..."] + r[-2:]
         reply = render_diff(rng, fmt, edits, fence, pert, files_lines)
+        if pert in ("indent_more", "deindent_both", "deindent_search") and any(
+            len(occurrences([x.strip() for x in files_lines[e["path"]]],
+                            [x.strip() for x in e["search"]])) > 1
+            for e in edits
+        ):
+            # SEARCH re-indented matches another run of the file as well (the same lines at
+            # another indentation): the reply does not say which one is meant.
+            return None
     elif fmt == "udiff":
         reply = render_udiff(rng, edits, pert, files_lines, files)
     elif fmt == "patch":

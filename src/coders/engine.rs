@@ -767,32 +767,43 @@ fn sr_or_unwrapped(
     }
 }
 
-/// SEARCH/REPLACE strategies, first that works: exact, indentation-tolerant, blank first line
-/// dropped, trailing blank lines dropped, `...` elision. `Err(Some(why))` carries a specific reason.
+/// SEARCH/REPLACE strategies, first that works: exact, blank first line dropped, trailing
+/// blank lines dropped; the same three indentation-tolerant; `...` elision. Every exact match
+/// comes before any indentation-tolerant one: a SEARCH that matches as written once a blank
+/// line at its end is dropped means those lines, not a re-indented copy of it elsewhere (which
+/// would move the edit, or rewrite a kept whitespace-only line). `Err(Some(why))` carries a
+/// specific reason.
 fn sr_strategies(
     text: &mut FileText,
     search: &[String],
     replace: &[String],
 ) -> Result<&'static str, Option<String>> {
-    if let Some(s) = exact_or_indent(text, search, replace) {
-        return Ok(s);
-    }
     let blank_first = search.len() >= 3 && is_blank(&search[0]);
-    if blank_first && exact_or_indent(text, &search[1..], replace).is_some() {
-        return Ok("blank-first-line");
-    }
     // Trailing blank lines the file does not have: the fewest first, and as many from
     // REPLACE's end where it has them. Models add one or two; past a few, all go at once, so
     // a long blank tail costs a few searches, not one per line.
     let s_blank = search.iter().rev().take_while(|l| is_blank(l)).count();
     let r_blank = replace.iter().rev().take_while(|l| is_blank(l)).count();
     let first = usize::from(blank_first);
-    if s_blank > 0 && search.len() - s_blank > first {
-        for drop in (1..=s_blank.min(3)).chain((s_blank > 3).then_some(s_blank)) {
+    let drops: Vec<usize> = if s_blank > 0 && search.len() - s_blank > first {
+        (1..=s_blank.min(3))
+            .chain((s_blank > 3).then_some(s_blank))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for indent in [false, true] {
+        if let Some(s) = exact_or_indent(text, search, replace, indent) {
+            return Ok(s);
+        }
+        if blank_first && exact_or_indent(text, &search[1..], replace, indent).is_some() {
+            return Ok("blank-first-line");
+        }
+        for &drop in &drops {
             let r = &replace[..replace.len() - drop.min(r_blank)];
             let s = &search[..search.len() - drop];
-            if exact_or_indent(text, s, r).is_some()
-                || (blank_first && exact_or_indent(text, &s[1..], r).is_some())
+            if exact_or_indent(text, s, r, indent).is_some()
+                || (blank_first && exact_or_indent(text, &s[1..], r, indent).is_some())
             {
                 return Ok("trailing-blank-lines");
             }
@@ -806,12 +817,15 @@ fn sr_strategies(
     Err(None)
 }
 
+/// Replaces the first run of SEARCH: exactly, or (with `indent`) indentation-tolerantly.
 fn exact_or_indent(
     text: &mut FileText,
     search: &[String],
     replace: &[String],
+    indent: bool,
 ) -> Option<&'static str> {
-    if let Some(i) = first_run(&text.lines, search) {
+    if !indent {
+        let i = first_run(&text.lines, search)?;
         text.splice(i, i + search.len(), replace.to_vec());
         return Some("exact");
     }
@@ -1102,7 +1116,12 @@ fn apply_hunk(
         // change on one side is dropped while the other side still places the change. The
         // tries are bounded so a hunk of thousands of context lines stays linear-ish.
         let mut tries = 0usize;
-        'shrink: for dropped in 0..=lead_ctx + trail_ctx {
+        // At each amount dropped, every exact split before any re-indented one: a context
+        // line a column off (it lost its diff space but still starts with a space) would
+        // otherwise place the change by itself and shift the added lines by that column.
+        'shrink: for (dropped, indent) in
+            (0..=lead_ctx + trail_ctx).flat_map(|d| [(d, false), (d, true)])
+        {
             for dl in dropped.saturating_sub(trail_ctx)..=dropped.min(lead_ctx) {
                 let dt = dropped - dl;
                 tries += 1;
@@ -1116,9 +1135,10 @@ fn apply_hunk(
                 }
                 let old_before = old_of(&lines[..gstart + dl]).len() as isize;
                 let h = hint.map(|h| (h as isize + old_before + shift).max(0) as usize);
-                let found = match locate_exact(&work.lines, part, h) {
-                    Found::None => locate_indent(&work.lines, part, h),
-                    other => other,
+                let found = if indent {
+                    locate_indent(&work.lines, part, h)
+                } else {
+                    locate_exact(&work.lines, part, h)
                 };
                 match found {
                     Found::One(i, new) => {

@@ -277,6 +277,14 @@ fixture!(
     "diff/tabs_vs_spaces_extra_indent"
 );
 fixture!(
+    diff__trailing_blank_exact_before_reindented,
+    "diff/trailing_blank_exact_before_reindented"
+);
+fixture!(
+    diff__trailing_blank_keeps_whitespace_only_line,
+    "diff/trailing_blank_keeps_whitespace_only_line"
+);
+fixture!(
     diff__trailing_blank_search_lines_file_lacks,
     "diff/trailing_blank_search_lines_file_lacks"
 );
@@ -371,6 +379,10 @@ fixture!(
 fixture!(
     udiff__dev_null_over_existing_file_is_ordinary_hunk,
     "udiff/dev_null_over_existing_file_is_ordinary_hunk"
+);
+fixture!(
+    udiff__lost_diff_space_indented_context_no_column_shift,
+    "udiff/lost_diff_space_indented_context_no_column_shift"
 );
 fixture!(
     udiff__lost_diff_space_context_no_column_shift,
