@@ -792,18 +792,29 @@ fn sr_strategies(
     } else {
         Vec::new()
     };
+    // A blank first line dropped from SEARCH goes from REPLACE too when REPLACE starts with
+    // one: it was the same context line, and keeping it would add a blank line to the file.
+    let without_first = |r: &'_ [String]| -> Vec<String> {
+        match r.first() {
+            Some(l) if is_blank(l) => r[1..].to_vec(),
+            _ => r.to_vec(),
+        }
+    };
     for indent in [false, true] {
         if let Some(s) = exact_or_indent(text, search, replace, indent) {
             return Ok(s);
         }
-        if blank_first && exact_or_indent(text, &search[1..], replace, indent).is_some() {
+        if blank_first
+            && exact_or_indent(text, &search[1..], &without_first(replace), indent).is_some()
+        {
             return Ok("blank-first-line");
         }
         for &drop in &drops {
             let r = &replace[..replace.len() - drop.min(r_blank)];
             let s = &search[..search.len() - drop];
             if exact_or_indent(text, s, r, indent).is_some()
-                || (blank_first && exact_or_indent(text, &s[1..], r, indent).is_some())
+                || (blank_first
+                    && exact_or_indent(text, &s[1..], &without_first(r), indent).is_some())
             {
                 return Ok("trailing-blank-lines");
             }

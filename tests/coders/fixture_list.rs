@@ -112,6 +112,10 @@ fixture!(
     "diff/indentation_keeps_whitespace_of_edge_blank_lines"
 );
 fixture!(
+    diff__blank_first_line_goes_from_replace_too,
+    "diff/blank_first_line_goes_from_replace_too"
+);
+fixture!(
     diff__indentation_only_search_lost_indent,
     "diff/indentation_only_search_lost_indent"
 );
