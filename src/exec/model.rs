@@ -199,18 +199,13 @@ impl<'a> Runtime<'a> {
             Ok(c) => Ok(c),
             Err(e) if e.code == INTERRUPTED => Err(NotSent::Interrupted),
             Err(e) if stops_the_run(&e) => {
-                let why = describe(&e);
+                let why = e.one_line();
                 self.stop(why.clone());
                 Err(NotSent::Stopped(why))
             }
             Err(e) => Err(NotSent::Failed(e)),
         }
     }
-}
-
-/// An error as one line: the message, and the hint in parentheses.
-fn describe(e: &Error) -> String {
-    e.one_line()
 }
 
 /// What a model task needs from its repository and run.
@@ -298,7 +293,7 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     let Some(name) = ctx.task.model.name.clone() else {
         let e = Error::new("E451", "no model is named for this task")
             .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
-        fail(report, describe(&e));
+        fail(report, e.one_line());
         return Vec::new();
     };
     let mut usage = ModelUse {
@@ -316,7 +311,7 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
     let client = match ctx.runtime.client(&ctx.task.model) {
         Ok(c) => c,
         Err(e) => {
-            fail(report, describe(&e));
+            fail(report, e.one_line());
             return Vec::new();
         }
     };
@@ -325,7 +320,7 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
         if !ctx.task.allow_secrets {
             let e = Error::new("E800", secret_refusal("the task's prompt", &found))
                 .hint("remove the secret from the prompt, or set `allow_secrets: true`");
-            fail(report, describe(&e));
+            fail(report, e.one_line());
             return Vec::new();
         }
         report
@@ -704,7 +699,7 @@ fn send(
         }
         Err(NotSent::Failed(e)) => {
             result.usage.requests += 1;
-            result.failed = Some(describe(&e));
+            result.failed = Some(e.one_line());
             None
         }
     }

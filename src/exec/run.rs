@@ -189,11 +189,6 @@ pub fn run(
     Ok(report)
 }
 
-/// An error as one line of a report: the message, and the hint in parentheses.
-pub(super) fn describe(e: &Error) -> String {
-    e.one_line()
-}
-
 fn target_name(target: &Target) -> String {
     match target {
         Target::Local(p) => dir_name(p),
@@ -233,7 +228,7 @@ impl RunCtx<'_> {
             Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
             Target::Local(path) => match self.local_repo(path, &display, &name, false) {
                 Ok(r) => r,
-                Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                Err(e) => RepoReport::skipped(display, name, e.one_line()),
             },
             Target::Remote(spec) => {
                 match super::remotes::prepared(self.options, self.pipeline, self.run_id, spec) {
@@ -242,10 +237,10 @@ impl RunCtx<'_> {
                     Ok((path, codefleet_only, _lock)) => {
                         match self.local_repo(&path, &display, &name, codefleet_only) {
                             Ok(r) => r,
-                            Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                            Err(e) => RepoReport::skipped(display, name, e.one_line()),
                         }
                     }
-                    Err(e) => RepoReport::skipped(display, name, describe(&e)),
+                    Err(e) => RepoReport::skipped(display, name, e.one_line()),
                 }
             }
         };
@@ -463,7 +458,7 @@ impl RunCtx<'_> {
                     }
                 });
             if let Err(e) = finished {
-                finish_error = Some(describe(&e));
+                finish_error = Some(e.one_line());
             }
         }
         if let Some(message) = finish_error {

@@ -16,7 +16,6 @@ use crate::workspace::worktree::{Kind, Rules, Worktree};
 
 use super::observer::Observer;
 use super::overlay::{Overlay, Stored};
-use super::run::describe;
 use super::shell::{self, Ended, Gate};
 
 /// What a shell task needs from the run.
@@ -68,7 +67,7 @@ impl Shell {
         };
         let worktree = match self.prepare(ctx, repo, overlay, parent) {
             Ok(w) => w,
-            Err(e) => return failed(report, describe(&e)),
+            Err(e) => return failed(report, e.one_line()),
         };
         let text = command.command.render(&ctx.pipeline.context(
             ctx.run_id,
@@ -114,7 +113,7 @@ impl Shell {
         let line = |l: &str| ctx.observer.command_output(ctx.display, &task.name, l);
         let done = match shell::run(&spec, ctx.interrupt, &line) {
             Ok(d) => d,
-            Err(e) => return failed(report, describe(&e)),
+            Err(e) => return failed(report, e.one_line()),
         };
         report.command = Some(CommandReport {
             command: text,
@@ -213,7 +212,7 @@ impl Shell {
         };
         let found = match worktree.changes(&rules) {
             Ok(f) => f,
-            Err(e) => return failed(report, describe(&e)),
+            Err(e) => return failed(report, e.one_line()),
         };
         if !found.refused.is_empty() {
             for (path, why) in found.refused {
@@ -270,7 +269,7 @@ impl Shell {
                             id,
                             mode,
                         },
-                        Err(e) => return failed(report, describe(&e)),
+                        Err(e) => return failed(report, e.one_line()),
                     }
                 }
                 Some((bytes, mode)) => TreeChange::Write {
