@@ -889,6 +889,7 @@ fn concurrency_is_bounded_across_threads_sharing_one_client() {
 
 #[test]
 fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
+    use codefleet::cli::models::ModelDefaults;
     use codefleet::pipeline::Model;
     use codefleet::settings::{Flags, Inputs, Settings};
 
@@ -912,16 +913,19 @@ fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
         flags: Flags::default(),
     })
     .expect("settings");
-    let model = Model {
+    let defaults = ModelDefaults::from_settings(&settings);
+    let mut model = Model {
         temperature: Some(0.25),
         timeout: Some(Duration::from_secs(5)),
         ..Model::default()
     };
+    defaults.merge(&mut model);
     let meter = Arc::new(Meter::new(
         Budget::default(),
         settings.model_concurrency.value,
     ));
-    let config = ClientConfig::resolve(&model, &settings, Arc::clone(&meter)).expect("config");
+    let mut config = defaults.client_config(&model).expect("config");
+    config.meter = Arc::clone(&meter);
     assert_eq!(config.model, "test-model");
     assert_eq!(config.timeout, Duration::from_secs(5));
     let mut open = request("x");
@@ -940,11 +944,12 @@ fn settings_and_the_pipelines_model_section_resolve_to_a_working_client() {
     assert_eq!(meter.totals().cache_hits, 1);
 
     // A task that switches provider does not inherit the other provider's model name.
-    let other = Model {
+    let mut other = Model {
         provider: Some(codefleet::pipeline::Provider::Anthropic),
         ..Model::default()
     };
-    let e = ClientConfig::resolve(&other, &settings, meter).expect_err("no name");
+    defaults.merge(&mut other);
+    let e = defaults.client_config(&other).expect_err("no name");
     assert_eq!(e.code, "E412");
     assert!(e.message.contains("anthropic"), "{}", e.message);
 }

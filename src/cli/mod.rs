@@ -7,6 +7,7 @@ mod config;
 mod history;
 mod init;
 mod logging;
+pub mod models;
 mod plan;
 mod report;
 mod run;

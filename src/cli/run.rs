@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Out;
 use super::args::{GlobalArgs, RunArgs};
+use super::models::ModelDefaults;
 use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
 use crate::forge::GitHub;
@@ -389,10 +390,11 @@ pub fn run(
     // among JSON log lines.
     let show_progress =
         !quiet && !ci && !json_logs && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let models = ModelDefaults::from_settings(settings).clients();
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
-        options.models = model_clients(pipeline, settings);
+        options.models = models.clone();
         // One clone cache per pipeline: it holds the entries' locks until the run is published
         // (dropped with `options.remotes` and `cache` at the end of this iteration).
         let cache = CloneCache::new(clone_options.clone());
@@ -494,8 +496,8 @@ fn progress_line(out: &mut Out<'_>, line: &str, json: bool) {
 }
 
 /// Fills what the pipeline leaves to the settings: the run branch (`default_branch_template`),
-/// the commit author (`author`) and `model.concurrency`, then the model defaults. A pipeline's
-/// own `branch:`, `commit.author` and `model.concurrency` always win.
+/// the commit author (`author`), and the model defaults ([`ModelDefaults::apply`]). A
+/// pipeline's own `branch:`, `commit.author` and `model:` always win.
 pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Result<(), Error> {
     use crate::pipeline::{Author, Scope, Template};
     let setting_error = |key: &str, source: &crate::settings::Source, what: String| {
@@ -531,56 +533,8 @@ pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Res
             .hint("write it like `codefleet <codefleet@localhost>`")
         })?;
     }
-    if !pipeline.explicit.model_concurrency {
-        pipeline.model_concurrency = settings.model_concurrency.value;
-    }
-    with_model_defaults(pipeline, settings);
+    ModelDefaults::from_settings(settings).apply(pipeline);
     Ok(())
-}
-
-/// Fills what a task's `model:` leaves unset (provider, name, base URL, edit format) from the
-/// settings, so the run, its trailers and its report name the model actually used. The
-/// settings' name and base URL apply only to a task that keeps the settings' provider (a model
-/// name for one provider means nothing to another), as the llm transport resolves them.
-fn with_model_defaults(pipeline: &mut Pipeline, settings: &Settings) {
-    use crate::pipeline::{EditFormat, Provider};
-    let default = match settings.model_provider.value {
-        crate::settings::Provider::Openai => Provider::Openai,
-        crate::settings::Provider::Anthropic => Provider::Anthropic,
-        crate::settings::Provider::Ollama => Provider::Ollama,
-    };
-    let format = crate::coders::Format::from_name(&settings.model_edit_format.value);
-    for model in
-        std::iter::once(&mut pipeline.model).chain(pipeline.tasks.iter_mut().map(|t| &mut t.model))
-    {
-        let provider = *model.provider.get_or_insert(default);
-        if provider == default {
-            if model.name.is_none() {
-                model.name.clone_from(&settings.model_name.value);
-            }
-            if model.base_url.is_none() {
-                model.base_url.clone_from(&settings.model_base_url.value);
-            }
-        }
-        if let (EditFormat::Auto, Some(f)) = (model.edit_format, format) {
-            model.edit_format = EditFormat::Format(f);
-        }
-    }
-}
-
-/// The model clients of a `codefleet run` of `pipeline`: each task's merged `model:` over the
-/// settings (provider, name, base URL, key variable, timeout, `cache.dir`, `cache.mode`), all
-/// sharing one meter, so the pipeline's `model.budget` and `model.concurrency` hold across
-/// every task and repository of the run.
-fn model_clients(pipeline: &Pipeline, settings: &Settings) -> crate::exec::Models {
-    use crate::llm::{Client, ClientConfig, Meter};
-    let meter = std::sync::Arc::new(Meter::new(pipeline.budget, pipeline.model_concurrency));
-    let settings = settings.clone();
-    crate::exec::Models::new(move |model| {
-        let config = ClientConfig::resolve(model, &settings, meter.clone())?;
-        let client = Client::from_config(config, &|k| std::env::var(k).ok())?;
-        Ok(std::sync::Arc::new(client))
-    })
 }
 
 /// Prints reports: JSON or the summary (with diffs for a dry run), the Markdown step summary

@@ -8,14 +8,14 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::error::Error;
 use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
-use crate::llm::{Client, Completion, Finish, Message, Request};
-use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
+use crate::llm::{Client, Completion, Finish, Message, Meter, Request};
+use crate::pipeline::{Model, Per, Policy, Task, TaskKind};
 use crate::plan::{Skip, content_skip, select};
 use crate::report::{Answer, EditOutcome, ModelUse, TaskReport, TaskStatus, Tokens};
 use crate::secrets;
@@ -71,54 +71,16 @@ impl fmt::Debug for Models {
     }
 }
 
-/// Error codes of the client that stop every further request of the run: budgets exhausted
-/// (tokens, requests, wall time; the llm transport's codes).
-const STOPPING_CODES: &[&str] = &["E440", "E441", "E442"];
-
-/// The client gave up because the run was interrupted.
-const INTERRUPTED: &str = "E413";
-
-/// Whether an error from [`Client::complete`] means no further request may be sent.
-fn stops_the_run(e: &Error) -> bool {
-    STOPPING_CODES.contains(&e.code)
-}
-
-/// Request slots: at most `n` requests in flight across the run.
-struct Slots {
-    free: Mutex<usize>,
-    freed: Condvar,
-}
-
-struct Slot<'a>(&'a Slots);
-
-impl Slots {
-    fn take(&self) -> Slot<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
-        }
-        *free -= 1;
-        Slot(self)
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
-        *free += 1;
-        self.0.freed.notify_one();
-    }
-}
-
 /// A client made for some model settings (or why it could not be).
 type Made = (Model, Result<Arc<Client>, Error>);
 
-/// A run's model side: the clients made so far, the request slots, and why requests stopped.
+/// A run's model side: the clients made so far, the run's one [`Meter`] (its budget and
+/// `model.concurrency`, enforced on every request whatever client sends it), and why requests
+/// stopped.
 pub(crate) struct Runtime<'a> {
     models: &'a Models,
     clients: Mutex<Vec<Made>>,
-    slots: Slots,
-    concurrency: usize,
+    meter: Meter,
     stopped: Mutex<Option<String>>,
     interrupt: &'a AtomicBool,
 }
@@ -145,19 +107,20 @@ fn same_endpoint(a: &Model, b: &Model) -> bool {
 }
 
 impl<'a> Runtime<'a> {
-    pub fn new(models: &'a Models, concurrency: usize, interrupt: &'a AtomicBool) -> Runtime<'a> {
-        let concurrency = concurrency.max(1);
+    /// The model side of a run whose requests `meter` limits.
+    pub fn new(models: &'a Models, meter: Meter, interrupt: &'a AtomicBool) -> Runtime<'a> {
         Runtime {
             models,
             clients: Mutex::new(Vec::new()),
-            slots: Slots {
-                free: Mutex::new(concurrency),
-                freed: Condvar::new(),
-            },
-            concurrency,
+            meter,
             stopped: Mutex::new(None),
             interrupt,
         }
+    }
+
+    /// Jobs of one task running at once: as many as requests may be in flight.
+    fn job_threads(&self) -> usize {
+        self.meter.concurrency().max(1)
     }
 
     fn client(&self, model: &Model) -> Result<Arc<Client>, Error> {
@@ -177,33 +140,28 @@ impl<'a> Runtime<'a> {
             .clone()
     }
 
-    fn stop(&self, why: String) {
+    /// Stops every further request of the run; returns the first reason given.
+    fn stop(&self, why: String) -> String {
         let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        stopped.get_or_insert(why);
+        stopped.get_or_insert(why).clone()
     }
 
-    /// Sends `request` in a free slot, unless the run's requests have stopped.
+    /// Sends `request` through the run's meter, unless the run's requests have stopped.
     fn send(&self, client: &Client, request: &Request) -> Result<Completion, NotSent> {
-        if let Some(why) = self.stopped() {
-            return Err(NotSent::Stopped(why));
-        }
-        let _slot = self.slots.take();
-        // Another request may have exhausted the budget while this one waited.
         if let Some(why) = self.stopped() {
             return Err(NotSent::Stopped(why));
         }
         if self.interrupt.load(Ordering::SeqCst) {
             return Err(NotSent::Interrupted);
         }
-        match client.complete_interruptible(request, self.interrupt) {
+        match client.complete_within(request, &self.meter, self.interrupt) {
             Ok(c) => Ok(c),
-            Err(e) if e.code == INTERRUPTED => Err(NotSent::Interrupted),
-            Err(e) if stops_the_run(&e) => {
-                let why = e.one_line();
-                self.stop(why.clone());
-                Err(NotSent::Stopped(why))
+            Err(e) if e.is_interrupt() => Err(NotSent::Interrupted),
+            Err(e) if e.stops_the_run() => {
+                let why = Error::from(e).one_line();
+                Err(NotSent::Stopped(self.stop(why)))
             }
-            Err(e) => Err(NotSent::Failed(e)),
+            Err(e) => Err(NotSent::Failed(e.into())),
         }
     }
 }
@@ -270,130 +228,173 @@ struct JobResult {
     suggested: Vec<String>,
 }
 
+/// How a task asks: questions or edits, one request per file or per batch, and the edit
+/// format it asked for (`None`: chosen per model and file size).
+#[derive(Clone, Copy)]
+struct Shape {
+    ask: bool,
+    per_file: bool,
+    explicit: Option<Format>,
+}
+
+impl Shape {
+    /// The shape of a `prompt` or `ask` task; `None` for other kinds.
+    fn of(task: &Task) -> Option<Shape> {
+        let (per, ask) = match &task.kind {
+            TaskKind::Prompt { per, .. } => (*per, false),
+            TaskKind::Ask { per, .. } => (*per, true),
+            _ => return None,
+        };
+        // Without `files:` a task works on every file of the repository, in batches: `per`
+        // needs `files:` (the pipeline checks), and one request per file of a whole repository
+        // is rarely what anyone means.
+        let per_file = task.files.is_some() && per == Per::File;
+        let explicit = task.model.edit_format.explicit();
+        Some(Shape {
+            ask,
+            per_file,
+            explicit,
+        })
+    }
+}
+
 /// Runs a `prompt` or `ask` task: fills in `report` (model use, edits, answers, status and
 /// message when the task fails as a whole) and returns each file's outcome.
 pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, FileOutcome)> {
-    let (per, ask) = match &ctx.task.kind {
-        TaskKind::Prompt { per, .. } => (*per, false),
-        TaskKind::Ask { per, .. } => (*per, true),
-        _ => return Vec::new(),
-    };
-    // Without `files:` a task works on every file of the repository, in batches: `per` needs
-    // `files:` (the pipeline checks), and one request per file of a whole repository is
-    // rarely what anyone means.
-    let per = if ctx.task.files.is_none() {
-        Per::Repo
-    } else {
-        per
-    };
-    let fail = |report: &mut TaskReport, message: String| {
-        report.status = TaskStatus::Failed;
-        report.message = Some(message);
-    };
-    let Some(name) = ctx.task.model.name.clone() else {
-        let e = Error::new("E451", "no model is named for this task")
-            .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
-        fail(report, e.one_line());
+    let Some(shape) = Shape::of(ctx.task) else {
         return Vec::new();
     };
-    let mut usage = ModelUse {
-        name: Some(name.clone()),
-        ..ModelUse::default()
-    };
-    report.model = Some(usage.clone());
-    if let Some(why) = ctx.runtime.stopped() {
-        fail(
-            report,
-            format!("not run: model requests have stopped: {why}"),
-        );
-        return Vec::new();
-    }
-    let client = match ctx.runtime.client(&ctx.task.model) {
-        Ok(c) => c,
-        Err(e) => {
-            fail(report, e.one_line());
+    let (name, client) = match ready(ctx, report) {
+        Ok(ready) => ready,
+        Err(message) => {
+            fail(report, message);
             return Vec::new();
         }
     };
-
-    if let Some(found) = secrets::scan(&ctx.text) {
-        if !ctx.task.allow_secrets {
-            let e = Error::new("E800", secret_refusal("the task's prompt", &found))
-                .hint("remove the secret from the prompt, or set `allow_secrets: true`");
-            fail(report, e.one_line());
-            return Vec::new();
-        }
-        report
-            .secrets_sent
-            .push(format!("the task's prompt: {found}"));
-    }
     let (files, mut outcomes) = load_files(ctx, report);
     report.files_selected = files.len();
     ctx.observer
         .task_started(ctx.display, &ctx.task.name, files.len());
-
-    // The jobs: one per file, or the files in batches that fit the context window.
-    let window = prompt::context_window(&name);
-    let explicit = match ctx.task.model.edit_format {
-        EditFormat::Format(f) => Some(f),
-        EditFormat::Auto => None,
-    };
-    let overhead = prompt::request_overhead(
-        (!ask).then_some(explicit.unwrap_or(Format::Diff)),
-        &ctx.text,
-    );
-    let room = prompt::room_for_files(window, overhead);
-    let tokens: Vec<u64> = files
-        .iter()
-        .map(|f| prompt::file_tokens(&f.path, f.text.len()))
-        .collect();
-    let (batches, big) = prompt::jobs(&tokens, room, per == Per::File);
-    for i in big {
-        outcomes.push(too_big(&files[i].path, tokens[i], room, &name));
-    }
-    let jobs: Vec<Job> = batches.into_iter().map(|files| Job { files }).collect();
+    let jobs = plan_jobs(ctx, shape, &name, &files, &mut outcomes);
     if jobs.is_empty() && outcomes.is_empty() {
         // Nothing to show the model (an empty repository, or `files:` matching nothing
         // here): no request, and the task is unchanged.
         return outcomes;
     }
-
-    let results = run_jobs(
-        ctx,
-        &client,
-        &name,
-        &files,
-        &jobs,
-        (ask, per == Per::File),
-        explicit,
-    );
-
-    // Merge in job order: the first job to change a path keeps it.
-    let mut tally = Tally::default();
-    let mut changed_by: HashMap<String, usize> = HashMap::new();
-    let first = |j: usize| -> &str {
-        jobs[j]
-            .files
-            .first()
-            .map(|&i| files[i].path.as_str())
-            .unwrap_or("")
+    let results = run_jobs(ctx, &client, &name, &files, &jobs, shape);
+    let mut merged = Merged {
+        jobs: &jobs,
+        files: &files,
+        usage: report.model.clone().unwrap_or_default(),
+        tally: Tally::default(),
+        changed_by: HashMap::new(),
+        outcomes,
     };
     for (j, result) in results.into_iter().enumerate() {
+        merged.add(j, result, report);
+    }
+    merged.finish(shape, report)
+}
+
+fn fail(report: &mut TaskReport, message: String) {
+    report.status = TaskStatus::Failed;
+    report.message = Some(message);
+}
+
+/// What a task needs before it reads a file: the model's name and client, and a prompt that
+/// may be sent. Notes the model in `report`; `Err` is why the task fails as a whole.
+fn ready(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Result<(String, Arc<Client>), String> {
+    let Some(name) = ctx.task.model.name.clone() else {
+        let e = Error::new("E451", "no model is named for this task")
+            .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
+        return Err(e.one_line());
+    };
+    report.model = Some(ModelUse {
+        name: Some(name.clone()),
+        ..ModelUse::default()
+    });
+    if let Some(why) = ctx.runtime.stopped() {
+        return Err(format!("not run: model requests have stopped: {why}"));
+    }
+    let client = ctx
+        .runtime
+        .client(&ctx.task.model)
+        .map_err(|e| e.one_line())?;
+    if let Some(found) = secrets::scan(&ctx.text) {
+        if !ctx.task.allow_secrets {
+            let e = Error::new("E800", secret_refusal("the task's prompt", &found))
+                .hint("remove the secret from the prompt, or set `allow_secrets: true`");
+            return Err(e.one_line());
+        }
+        report
+            .secrets_sent
+            .push(format!("the task's prompt: {found}"));
+    }
+    Ok((name, client))
+}
+
+/// The task's requests: one per file, or the files in batches that fit the model's context
+/// window. A file too large for the window on its own fails, in `outcomes`.
+fn plan_jobs(
+    ctx: &TaskCtx<'_>,
+    shape: Shape,
+    name: &str,
+    files: &[Loaded],
+    outcomes: &mut Vec<(String, FileOutcome)>,
+) -> Vec<Job> {
+    let window = prompt::context_window(name);
+    let format = (!shape.ask).then_some(shape.explicit.unwrap_or(Format::Diff));
+    let overhead = prompt::request_overhead(format, &ctx.text);
+    let room = prompt::room_for_files(window, overhead);
+    let tokens: Vec<u64> = files
+        .iter()
+        .map(|f| prompt::file_tokens(&f.path, f.text.len()))
+        .collect();
+    let (batches, big) = prompt::jobs(&tokens, room, shape.per_file);
+    for i in big {
+        outcomes.push(too_big(&files[i].path, tokens[i], room, name));
+    }
+    batches.into_iter().map(|files| Job { files }).collect()
+}
+
+/// A task's job results merged in job order: the first job to change a path keeps it.
+struct Merged<'a> {
+    jobs: &'a [Job],
+    files: &'a [Loaded],
+    usage: ModelUse,
+    tally: Tally,
+    /// Which job changed each path.
+    changed_by: HashMap<String, usize>,
+    outcomes: Vec<(String, FileOutcome)>,
+}
+
+impl Merged<'_> {
+    /// The first file of job `j`, which stands for the job in messages.
+    fn first(&self, j: usize) -> String {
+        self.jobs[j]
+            .files
+            .first()
+            .map(|&i| self.files[i].path.clone())
+            .unwrap_or_default()
+    }
+
+    fn failed(&mut self, path: String, message: String) {
+        let line = None;
+        self.outcomes
+            .push((path, FileOutcome::Failed { message, line }));
+    }
+
+    /// Takes in job `j`'s result (or the panic that ended it).
+    fn add(&mut self, j: usize, result: Result<JobResult, String>, report: &mut TaskReport) {
         let result = match result {
             Ok(r) => r,
             Err(msg) => {
-                outcomes.push((
-                    first(j).to_string(),
-                    FileOutcome::Failed {
-                        message: format!("internal error (a bug in codefleet): {msg}"),
-                        line: None,
-                    },
-                ));
-                continue;
+                let message = format!("internal error (a bug in codefleet): {msg}");
+                return self.failed(self.first(j), message);
             }
         };
-        usage.add(&result.usage);
-        tally.add(&result);
+        self.usage.add(&result.usage);
+        self.tally.add(&result);
         report.edits.extend(result.edits);
         report.answers.extend(result.answer);
         for command in result.suggested {
@@ -402,44 +403,51 @@ pub(crate) fn task(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Vec<(String, F
             }
         }
         if result.interrupted {
-            outcomes.push((first(j).to_string(), FileOutcome::Interrupted));
+            self.outcomes
+                .push((self.first(j), FileOutcome::Interrupted));
         }
         for (path, message) in result.failures {
-            let line = None;
-            outcomes.push((path, FileOutcome::Failed { message, line }));
+            self.failed(path, message);
         }
-        for (path, old, new) in result.changes {
-            if let Some(&other) = changed_by.get(&path) {
-                let message = format!(
-                    "the request for `{}` changed this file too; the change made for `{}` was kept",
-                    first(j),
-                    first(other)
-                );
-                let line = None;
-                outcomes.push((path, FileOutcome::Failed { message, line }));
-                continue;
-            }
-            changed_by.insert(path.clone(), j);
-            let new = new.map(Stored::Bytes);
-            let replacements = None;
-            outcomes.push((
-                path,
-                FileOutcome::Changed {
-                    old,
-                    new,
-                    replacements,
-                },
-            ));
+        for change in result.changes {
+            self.change(j, change);
         }
     }
-    if !ask {
-        usage.edit_format = Some(tally.formats.iter().copied().collect::<Vec<_>>().join(", "));
+
+    fn change(&mut self, j: usize, (path, old, new): NetChange) {
+        if let Some(&other) = self.changed_by.get(&path) {
+            let message = format!(
+                "the request for `{}` changed this file too; the change made for `{}` was kept",
+                self.first(j),
+                self.first(other)
+            );
+            return self.failed(path, message);
+        }
+        self.changed_by.insert(path.clone(), j);
+        let new = new.map(Stored::Bytes);
+        let replacements = None;
+        self.outcomes.push((
+            path,
+            FileOutcome::Changed {
+                old,
+                new,
+                replacements,
+            },
+        ));
     }
-    report.model = Some(usage);
-    if let Some(problems) = tally.problems() {
-        fail(report, problems);
+
+    /// The model use and, when the task fails as a whole, why, into `report`; the outcomes.
+    fn finish(mut self, shape: Shape, report: &mut TaskReport) -> Vec<(String, FileOutcome)> {
+        if !shape.ask {
+            let formats: Vec<&str> = self.tally.formats.iter().copied().collect();
+            self.usage.edit_format = Some(formats.join(", "));
+        }
+        report.model = Some(self.usage);
+        if let Some(problems) = self.tally.problems() {
+            fail(report, problems);
+        }
+        self.outcomes
     }
-    outcomes
 }
 
 /// What went wrong across a task's jobs, for the task's one-line message.
@@ -597,8 +605,7 @@ fn run_jobs(
     name: &str,
     files: &[Loaded],
     jobs: &[Job],
-    (ask, per_file): (bool, bool),
-    explicit: Option<Format>,
+    shape: Shape,
 ) -> Vec<Result<JobResult, String>> {
     let shared = Shared {
         runtime: ctx.runtime,
@@ -608,23 +615,23 @@ fn run_jobs(
         text: &ctx.text,
         display: ctx.display,
         observer: ctx.observer,
-        per_file,
+        per_file: shape.per_file,
     };
     let ctx = &shared;
     let results: Vec<Mutex<Option<Result<JobResult, String>>>> =
         jobs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let threads = ctx.runtime.concurrency.min(jobs.len());
+    let threads = ctx.runtime.job_threads().min(jobs.len());
     let work = || {
         loop {
             let j = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(j) else { break };
             let shown: Vec<&Loaded> = job.files.iter().map(|&i| &files[i]).collect();
             let result = catching(|| {
-                if ask {
+                if shape.ask {
                     ask_job(ctx, client, name, &shown)
                 } else {
-                    edit_job(ctx, client, name, &shown, explicit)
+                    edit_job(ctx, client, name, &shown, shape.explicit)
                 }
             });
             // Progress as each request's files finish, not when the whole task does.
@@ -759,16 +766,7 @@ fn edit_job(
         .collect();
     let (mut messages, fence) = prompt::edit_request(format, ctx.text, &list);
     let given: Vec<String> = shown.iter().map(|f| f.path.clone()).collect();
-    let files = JobFiles {
-        ctx,
-        given: shown
-            .iter()
-            .map(|f| (f.path.as_str(), f.text.as_bytes()))
-            .collect(),
-        repo: OnceCell::new(),
-        loaded: RefCell::new(HashMap::new()),
-        changes: RefCell::new(BTreeMap::new()),
-    };
+    let files = JobFiles::new(ctx, shown);
     let options = ApplyOptions {
         udiff: UdiffInput::Reply,
         fence: Some(fence),
@@ -781,66 +779,12 @@ fn edit_job(
     // so a reply to the feedback that holds no edit leaves it failed, not forgotten.
     let mut pending = Pending::default();
     for round in 1..=rounds {
-        let Some(c) = send(
-            ctx,
-            client,
-            &request(ctx, name, messages.clone()),
-            &mut result,
-        ) else {
-            if let Some(e) = &result.failed {
-                for path in &given {
-                    result
-                        .failures
-                        .push((path.clone(), format!("the model request failed: {e}")));
-                }
-            }
+        let request = request(ctx, name, messages.clone());
+        let Some(reply) = usable_reply(ctx, client, &request, round, &given, &mut result) else {
             break;
         };
-        let reply = c.reply.text;
-        match &c.reply.finish {
-            Finish::Stop => {}
-            Finish::Length => {
-                result.failures.push((
-                    first.clone(),
-                    format!(
-                        "the reply (round {round}) was cut off at the model's output limit; none of it was applied"
-                    ),
-                ));
-                break;
-            }
-            Finish::Other(why) => {
-                result.failures.push((
-                    first.clone(),
-                    format!(
-                        "the model stopped ({why}) in round {round}; none of its reply was applied"
-                    ),
-                ));
-                break;
-            }
-        }
         let outcome = coders::parse_and_apply(format, &reply, &files, &options);
-        let mut refused: Vec<(String, String)> = Vec::new();
-        for change in &outcome.changes {
-            match change {
-                Change::Delete { path } if !ctx.policy.allow_delete => {
-                    refused.push((
-                        path.clone(),
-                        format!(
-                            "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
-                        ),
-                    ));
-                    continue;
-                }
-                Change::Write { path, content, .. }
-                    if content.len() as u64 > ctx.policy.max_file_size =>
-                {
-                    refused.push((path.clone(), too_large_new(path, content.len(), ctx.policy)));
-                    continue;
-                }
-                _ => {}
-            }
-            files.record(change);
-        }
+        let refused = files.record_allowed(&outcome.changes);
         record_round(&mut result, &files, &outcome.edits, round, &refused);
         pending.round(&files, &outcome.edits, round, &refused, &first);
         result.suggested.extend(outcome.suggested_commands);
@@ -856,6 +800,40 @@ fn edit_job(
     pending.into_failures(&mut result);
     result.changes = files.net_changes();
     result
+}
+
+/// Sends round `round`'s request and returns the reply's text when it may be applied: a failed
+/// request fails every file of the job (`given`), a reply cut off or stopped for another reason
+/// fails the first, and none of it is applied.
+fn usable_reply(
+    ctx: &Shared<'_>,
+    client: &Client,
+    request: &Request,
+    round: u32,
+    given: &[String],
+    result: &mut JobResult,
+) -> Option<String> {
+    let Some(c) = send(ctx, client, request, result) else {
+        if let Some(e) = &result.failed {
+            for path in given {
+                let message = format!("the model request failed: {e}");
+                result.failures.push((path.clone(), message));
+            }
+        }
+        return None;
+    };
+    let why = match &c.reply.finish {
+        Finish::Stop => return Some(c.reply.text),
+        Finish::Length => format!(
+            "the reply (round {round}) was cut off at the model's output limit; none of it was applied"
+        ),
+        Finish::Other(why) => {
+            format!("the model stopped ({why}) in round {round}; none of its reply was applied")
+        }
+    };
+    let first = given.first().cloned().unwrap_or_default();
+    result.failures.push((first, why));
+    None
 }
 
 /// Why new content over `max_file_size` is not written.
@@ -1005,7 +983,50 @@ enum Base {
     Text(Vec<u8>),
 }
 
-impl JobFiles<'_> {
+impl<'a> JobFiles<'a> {
+    /// The files a job's replies see, `shown` being the ones its request showed.
+    fn new(ctx: &'a Shared<'a>, shown: &[&'a Loaded]) -> JobFiles<'a> {
+        JobFiles {
+            ctx,
+            given: shown
+                .iter()
+                .map(|f| (f.path.as_str(), f.text.as_bytes()))
+                .collect(),
+            repo: OnceCell::new(),
+            loaded: RefCell::new(HashMap::new()),
+            changes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Records a reply's changes that the policy allows; returns the others, each with why
+    /// it was refused (path, reason).
+    fn record_allowed(&self, changes: &[Change]) -> Vec<(String, String)> {
+        let policy = self.ctx.policy;
+        let mut refused: Vec<(String, String)> = Vec::new();
+        for change in changes {
+            match change {
+                Change::Delete { path } if !policy.allow_delete => {
+                    refused.push((
+                        path.clone(),
+                        format!(
+                            "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                        ),
+                    ));
+                    continue;
+                }
+                Change::Write { path, content, .. }
+                    if content.len() as u64 > policy.max_file_size =>
+                {
+                    refused.push((path.clone(), too_large_new(path, content.len(), policy)));
+                    continue;
+                }
+                _ => {}
+            }
+            self.record(change);
+        }
+        refused
+    }
+
     fn base(&self, path: &str) -> Base {
         if let Some(b) = self.loaded.borrow().get(path) {
             return b.clone();
@@ -1169,6 +1190,7 @@ impl Files for JobFiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::EditFormat;
 
     #[test]
     fn the_task_message_names_each_kind_of_trouble_once() {
@@ -1220,20 +1242,5 @@ mod tests {
             ..a.clone()
         };
         assert!(!same_endpoint(&a, &other));
-    }
-
-    #[test]
-    fn slots_hand_out_at_most_n_at_once() {
-        let slots = Slots {
-            free: Mutex::new(2),
-            freed: Condvar::new(),
-        };
-        let one = slots.take();
-        let two = slots.take();
-        assert_eq!(*slots.free.lock().unwrap(), 0);
-        drop(one);
-        assert_eq!(*slots.free.lock().unwrap(), 1);
-        drop(two);
-        assert_eq!(*slots.free.lock().unwrap(), 2);
     }
 }

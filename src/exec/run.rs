@@ -140,7 +140,8 @@ pub fn run(
     });
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
-    let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);
+    let meter = crate::llm::Meter::new(pipeline.budget, pipeline.model_concurrency);
+    let models = model_tasks::Runtime::new(&options.models, meter, interrupt);
     let gates: Vec<Gate> = pipeline.tasks.iter().map(|_| Gate::default()).collect();
     let ctx = RunCtx {
         pipeline,

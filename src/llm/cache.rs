@@ -10,7 +10,53 @@ use serde::{Deserialize, Serialize};
 use super::errors::{self, failed};
 use super::{Message, Reply, Request};
 use crate::error::Error;
-pub use crate::settings::CacheMode;
+
+/// How the response cache is used (`cache.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheMode {
+    /// Read cached responses and store new ones.
+    ReadWrite,
+    /// Read cached responses; store nothing.
+    ReadOnly,
+    /// Ignore cached responses and store fresh ones.
+    Refresh,
+    /// No cache.
+    Off,
+    /// Read cached responses only; a miss is an error (reproducible CI runs).
+    Replay,
+}
+
+impl CacheMode {
+    /// Every accepted name, in documentation order.
+    pub const NAMES: &'static [&'static str] =
+        &["read-write", "read-only", "refresh", "off", "replay"];
+
+    /// The name as written in config files and variables.
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::ReadOnly => "read-only",
+            CacheMode::Refresh => "refresh",
+            CacheMode::Off => "off",
+            CacheMode::Replay => "replay",
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<CacheMode> {
+        use CacheMode::*;
+        [ReadWrite, ReadOnly, Refresh, Off, Replay]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
+impl std::fmt::Display for CacheMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Bumped when the file format or the key's contents change, so old entries read as misses.
 const FORMAT: u32 = 1;
@@ -150,11 +196,26 @@ impl Cache {
         let path = self.path_of(&key_of(&entry.request));
         let written = serde_json::to_vec_pretty(&entry)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| crate::workspace::write_atomic(&path, &bytes, None));
+            .and_then(|bytes| write_atomic(&path, &bytes));
         if let Err(e) = written {
             tracing::warn!(path = %path.display(), error = %e, "cannot write the model response cache");
         }
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
+/// reader (another run sharing the cache) sees the old entry or the new one, never half of it.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".codefleet-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]

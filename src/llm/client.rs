@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::errors::{self, Failure, Retry, failed};
+use super::errors::{self, Failure, LlmError, Retry, failed};
 use super::{Backend, Cache, Completion, Finish, Meter, Prices, Reply, Request, Totals};
 use crate::error::Error;
 
@@ -143,6 +143,20 @@ impl Client {
         request: &Request,
         interrupt: &AtomicBool,
     ) -> Result<Completion, Error> {
+        self.complete_within(request, &self.meter, interrupt)
+            .map_err(Error::from)
+    }
+
+    /// [`Client::complete_interruptible`] counted against `meter` instead of the client's own:
+    /// a run passes its one meter, so its budget and `model.concurrency` hold across every
+    /// client it uses, however each was built. The error says, as a type, whether the budget
+    /// is spent or the run interrupted.
+    pub fn complete_within(
+        &self,
+        request: &Request,
+        meter: &Meter,
+        interrupt: &AtomicBool,
+    ) -> Result<Completion, LlmError> {
         let started = Instant::now();
         let defaulted;
         let request = match (request.temperature, self.temperature) {
@@ -161,7 +175,7 @@ impl Client {
             && let Some(reply) = cache.lookup(provider, base_url, request)?
         {
             self.lock().cache_hits += 1;
-            self.meter.record_cache_hit();
+            meter.record_cache_hit();
             return Ok(Completion {
                 reply,
                 cached: true,
@@ -176,7 +190,7 @@ impl Client {
                 return Err(interrupted(self.backend.provider()));
             }
             self.check_breaker()?;
-            let slot = self.meter.admit(provider)?;
+            let slot = meter.admit(provider)?;
             // The wait for a slot may have outlasted the run.
             if interrupt.load(Ordering::SeqCst) {
                 return Err(interrupted(provider));
@@ -187,16 +201,16 @@ impl Client {
             };
             drop(slot);
             let failure = match result {
-                Ok(reply) => return Ok(self.accept(request, reply, retries, started)),
+                Ok(reply) => return Ok(self.accept(request, reply, retries, started, meter)),
                 Err(failure) => failure,
             };
             let Failure { error, retry } = failure;
             let Retry::After(asked) = retry else {
-                return Err(error);
+                return Err(error.into());
             };
             let open = self.note_failure(&error);
             if retries >= self.retry.max_retries || open {
-                return Err(gave_up(error, retries + 1));
+                return Err(gave_up(error, retries + 1).into());
             }
             let wait = self.delay(retries, asked);
             tracing::info!(
@@ -209,7 +223,7 @@ impl Client {
             sleep_unless(wait, interrupt);
             retries += 1;
             self.lock().retries += 1;
-            self.meter.record_retry();
+            meter.record_retry();
         }
     }
 
@@ -220,6 +234,7 @@ impl Client {
         reply: Reply,
         retries: u32,
         started: Instant,
+        meter: &Meter,
     ) -> Completion {
         self.breaker_lock().failures = 0;
         let cost = self
@@ -234,7 +249,7 @@ impl Client {
                 None => totals.unpriced_requests += 1,
             }
         }
-        self.meter.record_reply(&reply.usage, cost);
+        meter.record_reply(&reply.usage, cost);
         // A cut-off reply is not worth keeping: the caller refuses it anyway.
         if let Some(cache) = &self.cache
             && reply.finish == Finish::Stop
@@ -389,12 +404,10 @@ fn attempt_unless(
     }
 }
 
-fn abandoned(provider: &str) -> Error {
-    crate::error::Error::new(
-        errors::INTERRUPTED,
-        format!("interrupted: the request in flight to {provider} was abandoned"),
-    )
-    .exit(crate::error::Exit::Interrupted)
+fn abandoned(provider: &str) -> LlmError {
+    LlmError::Abandoned {
+        provider: provider.to_string(),
+    }
 }
 
 /// Sleeps `wait`, in short slices so that an interrupt ends it early.
@@ -410,12 +423,10 @@ fn sleep_unless(wait: Duration, interrupt: &AtomicBool) {
     }
 }
 
-fn interrupted(provider: &str) -> Error {
-    crate::error::Error::new(
-        errors::INTERRUPTED,
-        format!("interrupted: no further request sent to {provider}"),
-    )
-    .exit(crate::error::Exit::Interrupted)
+fn interrupted(provider: &str) -> LlmError {
+    LlmError::Interrupted {
+        provider: provider.to_string(),
+    }
 }
 
 fn gave_up(mut error: Error, attempts: u32) -> Error {

@@ -1,8 +1,9 @@
-//! From settings to a ready [`Client`]: which provider, which API root (pipeline `model:`,
-//! then settings, then the provider's conventional variables: `OPENAI_BASE_URL`/
-//! `OPENAI_API_BASE`, `ANTHROPIC_BASE_URL`, `OLLAMA_HOST`), which key (`model.api_key_env`, or
-//! `OPENAI_API_KEY`/`ANTHROPIC_API_KEY`; local servers need none), and the cache, budget and
-//! retry settings around it. The environment is passed in, so tests never touch the process's.
+//! From a [`ClientConfig`] (plain values: the caller has merged the settings and the pipeline)
+//! to a ready [`Client`]: which API root (the configured one, else the provider's conventional
+//! variables: `OPENAI_BASE_URL`/`OPENAI_API_BASE`, `ANTHROPIC_BASE_URL`, `OLLAMA_HOST`), which
+//! key (`model.api_key_env`, or `OPENAI_API_KEY`/`ANTHROPIC_API_KEY`; local servers need none),
+//! and the cache, budget and retry settings around it. The environment is passed in, so tests
+//! never touch the process's.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,10 +14,8 @@ use super::errors::{self, failed};
 use super::http::Endpoint;
 use super::ollama::Ollama;
 use super::openai::OpenAi;
-use super::{Backend, Cache, CacheMode, Client, Meter, Prices, RetryPolicy};
+use super::{Backend, Cache, CacheMode, Client, Meter, Prices, Provider, RetryPolicy};
 use crate::error::{Error, Exit};
-use crate::pipeline::Model;
-use crate::settings::{Provider, Settings};
 
 /// The variable with price overrides (see [`Prices::set_from`]).
 pub const PRICES_VAR: &str = "CODEFLEET_MODEL_PRICES";
@@ -71,40 +70,16 @@ impl ClientConfig {
         }
     }
 
-    /// A task's merged `model:` over the settings. The settings' model name and base URL apply
-    /// only when the task keeps the settings' provider (a name for one provider means nothing
-    /// to another). The cache lives in `<cache.dir>/llm/`.
-    pub fn resolve(
-        model: &Model,
-        settings: &Settings,
-        meter: Arc<Meter>,
-    ) -> Result<ClientConfig, Error> {
-        let default_provider = settings.model_provider.value;
-        let provider = model.provider.map(provider_of).unwrap_or(default_provider);
-        let same = provider == default_provider;
-        let name = model
-            .name
-            .clone()
-            .or_else(|| same.then(|| settings.model_name.value.clone()).flatten())
-            .filter(|n| !n.trim().is_empty())
-            .ok_or_else(|| {
+    /// [`ClientConfig::new`] for the model a task names; a usage error when it names none
+    /// (a model name for one provider means nothing to another, so none is guessed).
+    pub fn named(provider: Provider, model: Option<&str>) -> Result<ClientConfig, Error> {
+        match model.filter(|n| !n.trim().is_empty()) {
+            Some(name) => Ok(ClientConfig::new(provider, name)),
+            None => Err(
                 settings_error(format!("no model name for provider {provider}"))
-                    .hint("set model.name in the pipeline, or CODEFLEET_MODEL")
-            })?;
-        let mut config = ClientConfig::new(provider, name);
-        config.base_url = model.base_url.clone().or_else(|| {
-            same.then(|| settings.model_base_url.value.clone())
-                .flatten()
-        });
-        config.api_key_env = model.api_key_env.clone();
-        config.timeout = model.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        config.temperature = model.temperature;
-        config.meter = meter;
-        let mode = settings.cache_mode.value;
-        if mode != CacheMode::Off {
-            config.cache = Some(Cache::new(llm_cache_dir(&settings.cache_dir.value), mode));
+                    .hint("set model.name in the pipeline, or CODEFLEET_MODEL"),
+            ),
         }
-        Ok(config)
     }
 
     /// The API root requests go to: `base_url`, else the provider's variable, else its public
@@ -320,15 +295,7 @@ fn api_key(
     )))
 }
 
-/// The pipeline's provider name as the settings' provider.
-fn provider_of(name: crate::pipeline::Provider) -> Provider {
-    match name {
-        crate::pipeline::Provider::Openai => Provider::Openai,
-        crate::pipeline::Provider::Anthropic => Provider::Anthropic,
-        crate::pipeline::Provider::Ollama => Provider::Ollama,
-    }
-}
-
+/// A configuration that cannot make a client: a usage error, nothing is sent.
 fn settings_error(message: String) -> Error {
     failed(errors::SETTINGS, message).exit(Exit::Usage)
 }

@@ -1,10 +1,107 @@
 //! The transport's errors (codes E400–E449) and how a failed attempt is classified for retry.
 //! Every message names the provider and, when it said one, the provider's own error text; none
-//! ever carries an API key (see [`scrub`]).
+//! ever carries an API key (see [`scrub`]). What a caller decides on (a spent budget stops the
+//! run, an interrupt is not a failure) is a variant of [`LlmError`], never a code compared.
 
 use std::time::Duration;
 
 use crate::error::{Error, Exit};
+
+/// Why [`Client::complete_within`](super::Client::complete_within) gave no reply.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LlmError {
+    /// `model.budget.max_tokens` is spent: no request of the run may be sent any more.
+    #[error(
+        "budget spent: {used} tokens used of {limit} (model.budget.max_tokens); no request sent to {provider}"
+    )]
+    TokensSpent {
+        /// The provider the refused request was for.
+        provider: String,
+        /// Tokens used by the run so far.
+        used: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// `model.budget.max_requests` is spent.
+    #[error(
+        "budget spent: {limit} model requests made (model.budget.max_requests); no request sent to {provider}"
+    )]
+    RequestsSpent {
+        /// The provider the refused request was for.
+        provider: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// `model.budget.max_wall_time` is reached.
+    #[error(
+        "budget spent: the run's wall time limit ({}) is reached; no request sent to {provider}",
+        crate::pipeline::format_duration(*limit)
+    )]
+    WallTimeSpent {
+        /// The provider the refused request was for.
+        provider: String,
+        /// The limit.
+        limit: Duration,
+    },
+    /// The run was interrupted before the request was sent (or retried).
+    #[error("interrupted: no further request sent to {provider}")]
+    Interrupted {
+        /// The provider.
+        provider: String,
+    },
+    /// The run was interrupted while the request was in flight; it was abandoned.
+    #[error("interrupted: the request in flight to {provider} was abandoned")]
+    Abandoned {
+        /// The provider.
+        provider: String,
+    },
+    /// Any other failure: the provider's, the transport's, the cache's or the settings'. It
+    /// fails the request; the run goes on.
+    #[error("{}", .0.message)]
+    Failed(Error),
+}
+
+impl LlmError {
+    /// A spent budget: no further request of the run may be sent.
+    pub fn stops_the_run(&self) -> bool {
+        matches!(
+            self,
+            LlmError::TokensSpent { .. }
+                | LlmError::RequestsSpent { .. }
+                | LlmError::WallTimeSpent { .. }
+        )
+    }
+
+    /// The run was interrupted (Ctrl-C): not a failure of the request.
+    pub fn is_interrupt(&self) -> bool {
+        matches!(
+            self,
+            LlmError::Interrupted { .. } | LlmError::Abandoned { .. }
+        )
+    }
+}
+
+impl From<Error> for LlmError {
+    fn from(error: Error) -> LlmError {
+        LlmError::Failed(error)
+    }
+}
+
+impl From<LlmError> for Error {
+    fn from(e: LlmError) -> Error {
+        let message = e.to_string();
+        let (code, key) = match e {
+            LlmError::Failed(error) => return error,
+            LlmError::Interrupted { .. } | LlmError::Abandoned { .. } => {
+                return Error::new(INTERRUPTED, message).exit(Exit::Interrupted);
+            }
+            LlmError::TokensSpent { .. } => (BUDGET_TOKENS, "model.budget.max_tokens"),
+            LlmError::RequestsSpent { .. } => (BUDGET_REQUESTS, "model.budget.max_requests"),
+            LlmError::WallTimeSpent { .. } => (BUDGET_TIME, "model.budget.max_wall_time"),
+        };
+        failed(code, message).hint(format!("raise {key}; finished tasks keep their results"))
+    }
+}
 
 /// Whether a failed attempt is worth repeating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

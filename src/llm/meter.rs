@@ -3,12 +3,21 @@
 //! closed; `model.concurrency` bounds the requests in flight across all clients.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::errors::{self, failed};
+use super::errors::LlmError;
 use super::{Totals, Usage};
-use crate::error::Error;
-use crate::pipeline::Budget;
+
+/// Hard limits on model use for a run (`model.budget`); `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Budget {
+    /// Tokens at most.
+    pub max_tokens: Option<u64>,
+    /// Requests at most.
+    pub max_requests: Option<u64>,
+    /// Wall time at most.
+    pub max_wall_time: Option<Duration>,
+}
 
 /// Budget, request slots and run-wide totals.
 #[derive(Debug)]
@@ -63,47 +72,38 @@ impl Meter {
         self.lock().totals
     }
 
+    /// Requests in flight at most (0: no bound).
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
     /// Waits for a request slot, then checks the budget and counts the request. A budget
     /// already spent is an error and no request is made.
-    pub(crate) fn admit(&self, provider: &str) -> Result<Slot<'_>, Error> {
+    pub(crate) fn admit(&self, provider: &str) -> Result<Slot<'_>, LlmError> {
         let mut state = self.lock();
         while self.concurrency > 0 && state.in_flight >= self.concurrency {
             state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
+        let provider = provider.to_string();
         if let Some(limit) = self.budget.max_wall_time
             && self.started.elapsed() >= limit
         {
-            return Err(failed(
-                errors::BUDGET_TIME,
-                format!(
-                    "budget spent: the run's wall time limit ({}) is reached; no request sent to {provider}",
-                    crate::pipeline::format_duration(limit)
-                ),
-            )
-            .hint("raise model.budget.max_wall_time; finished tasks keep their results"));
+            return Err(LlmError::WallTimeSpent { provider, limit });
         }
         if let Some(limit) = self.budget.max_requests
             && state.totals.requests >= limit
         {
-            return Err(failed(
-                errors::BUDGET_REQUESTS,
-                format!(
-                    "budget spent: {limit} model requests made (model.budget.max_requests); no request sent to {provider}"
-                ),
-            )
-            .hint("raise model.budget.max_requests; finished tasks keep their results"));
+            return Err(LlmError::RequestsSpent { provider, limit });
         }
+        let used = state.totals.usage.total();
         if let Some(limit) = self.budget.max_tokens
-            && state.totals.usage.total() >= limit
+            && used >= limit
         {
-            return Err(failed(
-                errors::BUDGET_TOKENS,
-                format!(
-                    "budget spent: {} tokens used of {limit} (model.budget.max_tokens); no request sent to {provider}",
-                    state.totals.usage.total()
-                ),
-            )
-            .hint("raise model.budget.max_tokens; finished tasks keep their results"));
+            return Err(LlmError::TokensSpent {
+                provider,
+                used,
+                limit,
+            });
         }
         state.totals.requests += 1;
         state.in_flight += 1;

@@ -27,9 +27,48 @@ use crate::error::Error;
 pub use cache::{Cache, CacheMode, cache_key};
 pub use client::{Client, RetryPolicy};
 pub use config::{ClientConfig, DEFAULT_TIMEOUT, PRICES_VAR, llm_cache_dir, normalise_base_url};
-pub use errors::{Failure, Retry};
-pub use meter::Meter;
+pub use errors::{Failure, LlmError, Retry};
+pub use meter::{Budget, Meter};
 pub use price::{Price, Prices};
+
+/// Who serves the model (`model.provider`, in the pipeline, a task and the settings alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// OpenAI, or any OpenAI-compatible server at `base_url`.
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// A local Ollama server.
+    Ollama,
+}
+
+impl Provider {
+    /// Every accepted name, in documentation order.
+    pub const NAMES: &'static [&'static str] = &["openai", "anthropic", "ollama"];
+
+    /// The name as written in pipelines, config files and variables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Openai => "openai",
+            Provider::Anthropic => "anthropic",
+            Provider::Ollama => "ollama",
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<Provider> {
+        [Provider::Openai, Provider::Anthropic, Provider::Ollama]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Who says a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

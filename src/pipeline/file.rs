@@ -129,6 +129,31 @@ pub enum EditFormatName {
     Patch,
 }
 
+impl From<ProviderName> for crate::llm::Provider {
+    fn from(name: ProviderName) -> Self {
+        match name {
+            ProviderName::Openai => crate::llm::Provider::Openai,
+            ProviderName::Anthropic => crate::llm::Provider::Anthropic,
+            ProviderName::Ollama => crate::llm::Provider::Ollama,
+        }
+    }
+}
+
+impl From<EditFormatName> for super::EditFormat {
+    fn from(name: EditFormatName) -> Self {
+        use super::EditFormat;
+        use crate::coders::Format;
+        match name {
+            EditFormatName::Auto => EditFormat::Auto,
+            EditFormatName::Diff => EditFormat::Format(Format::Diff),
+            EditFormatName::DiffFenced => EditFormat::Format(Format::DiffFenced),
+            EditFormatName::Udiff => EditFormat::Format(Format::Udiff),
+            EditFormatName::Whole => EditFormat::Format(Format::Whole),
+            EditFormatName::Patch => EditFormat::Format(Format::Patch),
+        }
+    }
+}
+
 /// A duration: `30s`, `10m`, `1h30m`, `500ms`, or plain seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

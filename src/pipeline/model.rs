@@ -13,9 +13,8 @@ use regex::Regex;
 use super::template::Template;
 use crate::coders::Format;
 
-pub use super::file::{
-    AtomicName as Atomic, OnFailName as OnFail, PerName as Per, ProviderName as Provider,
-};
+pub use super::file::{AtomicName as Atomic, OnFailName as OnFail, PerName as Per};
+pub use crate::llm::{Budget, Provider};
 
 /// A place in the pipeline file (1-based line and column; 0 when built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -186,14 +185,51 @@ pub struct Commit {
     pub author: Author,
 }
 
-/// The edit format a model answers in.
+/// The edit format a model answers in (`model.edit_format`, in the pipeline, a task and the
+/// settings alike): `auto`, or one of the coders' formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EditFormat {
-    /// Chosen per model.
+    /// Chosen per model (and per file size) when the request is made.
     #[default]
     Auto,
     /// This format.
     Format(Format),
+}
+
+impl EditFormat {
+    /// Every accepted name, in documentation order.
+    pub const NAMES: &'static [&'static str] =
+        &["auto", "diff", "diff-fenced", "udiff", "whole", "patch"];
+
+    /// The name as written in pipelines, config files and variables.
+    pub fn name(self) -> &'static str {
+        match self {
+            EditFormat::Auto => "auto",
+            EditFormat::Format(f) => f.name(),
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<EditFormat> {
+        match name {
+            "auto" => Some(EditFormat::Auto),
+            other => Format::from_name(other).map(EditFormat::Format),
+        }
+    }
+
+    /// The format asked for, if not `auto`.
+    pub fn explicit(self) -> Option<Format> {
+        match self {
+            EditFormat::Auto => None,
+            EditFormat::Format(f) => Some(f),
+        }
+    }
+}
+
+impl std::fmt::Display for EditFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Model settings, after task overrides are merged over the pipeline's.
@@ -215,17 +251,6 @@ pub struct Model {
     pub timeout: Option<Duration>,
     /// Times a failed reply is sent back with feedback.
     pub reflections: u32,
-}
-
-/// Hard limits on model use for a run; `None` is unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Budget {
-    /// Tokens at most.
-    pub max_tokens: Option<u64>,
-    /// Requests at most.
-    pub max_requests: Option<u64>,
-    /// Wall time at most.
-    pub max_wall_time: Option<Duration>,
 }
 
 /// What edits may touch.

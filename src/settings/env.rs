@@ -6,7 +6,7 @@ use std::path::Path;
 use super::file::{
     AUTHOR_HINT, BRANCH_HINT, check_author, check_branch_template, is_env_name, is_http_url,
 };
-use super::{CacheMode, ColorMode, EDIT_FORMATS, LogFormat, Partial, Provider, Source, Verbosity};
+use super::{CacheMode, ColorMode, EditFormat, LogFormat, Partial, Provider, Source, Verbosity};
 use crate::error::{Error, closest};
 
 pub(super) fn env_layers(
@@ -36,26 +36,24 @@ pub(super) fn env_layers(
     var!("CODEFLEET_COLOR", color, ColorMode::parse_env);
     var!("CODEFLEET_LOG_FORMAT", log_format, LogFormat::parse_env);
     var!("CODEFLEET_VERBOSITY", verbosity, Verbosity::parse_env);
-    var!(
-        "CODEFLEET_MODEL_PROVIDER",
-        model_provider,
-        Provider::parse_env
-    );
+    var!("CODEFLEET_MODEL_PROVIDER", model_provider, |s| named(
+        s,
+        Provider::from_name,
+        Provider::NAMES
+    ));
     var!("CODEFLEET_MODEL", model_name, text);
     var!("CODEFLEET_MODEL_BASE_URL", model_base_url, |s| url(
         s,
         "write it like http://localhost:8080/v1"
     ));
     var!("CODEFLEET_EDIT_FORMAT", model_edit_format, |s| {
-        named(
-            s,
-            |n| EDIT_FORMATS.contains(&n).then(|| n.to_string()),
-            EDIT_FORMATS,
-        )
+        named(s, EditFormat::from_name, EditFormat::NAMES)
     });
     var!("CODEFLEET_MODEL_CONCURRENCY", model_concurrency, positive);
     var!("CODEFLEET_CACHE_DIR", cache_dir, |s| Ok(cwd.join(s)));
-    var!("CODEFLEET_CACHE", cache_mode, CacheMode::parse_env);
+    var!("CODEFLEET_CACHE", cache_mode, |s| {
+        named(s, CacheMode::from_name, CacheMode::NAMES)
+    });
     var!("CODEFLEET_GITHUB_API_URL", github_api_url, |s| url(
         s,
         "GitHub Enterprise uses https://HOST/api/v3"

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::{MessageFormatter, Spanned};
 
-use super::{CacheMode, ColorMode, EDIT_FORMATS, LogFormat, Partial, Provider, Verbosity};
+use super::{CacheMode, ColorMode, EditFormat, LogFormat, Partial, Provider, Verbosity};
 use crate::error::{Error, Place, closest};
 
 pub(super) fn read_config(
@@ -221,14 +221,18 @@ impl FileLayer {
             u => u.map(|u| u.value.clone()),
         };
         let edit_format = match model.and_then(|m| m.edit_format.as_ref()) {
-            Some(f) if !EDIT_FORMATS.contains(&f.value.as_str()) => {
-                let hint = match closest(&f.value, EDIT_FORMATS.iter().copied()) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None => format!("expected one of: {}", EDIT_FORMATS.join(", ")),
-                };
-                return Err(bad(f, format!("unknown edit format `{}`", f.value), &hint));
-            }
-            f => f.map(|f| f.value.clone()),
+            Some(f) => match EditFormat::from_name(&f.value) {
+                Some(format) => Some(format),
+                None => {
+                    let names = EditFormat::NAMES;
+                    let hint = match closest(&f.value, names.iter().copied()) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => format!("expected one of: {}", names.join(", ")),
+                    };
+                    return Err(bad(f, format!("unknown edit format `{}`", f.value), &hint));
+                }
+            },
+            None => None,
         };
         let api_url = match github.and_then(|g| g.api_url.as_ref()) {
             Some(u) if !is_http_url(&u.value) => {

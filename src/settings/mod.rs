@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, closest};
+pub use crate::llm::{CacheMode, Provider};
+pub use crate::pipeline::EditFormat;
 
 mod env;
 mod file;
@@ -129,34 +131,6 @@ impl Verbosity {
     }
 }
 
-/// `model.provider`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// OpenAI, or any OpenAI-compatible server at `base_url`.
-    Openai,
-    /// Anthropic's Messages API.
-    Anthropic,
-    /// A local Ollama server.
-    Ollama,
-}
-
-/// `cache.mode`: how the model response cache is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CacheMode {
-    /// Read cached responses and store new ones.
-    ReadWrite,
-    /// Read cached responses; store nothing.
-    ReadOnly,
-    /// Ignore cached responses and store fresh ones.
-    Refresh,
-    /// No cache.
-    Off,
-    /// Read cached responses only; a miss is an error (reproducible CI runs).
-    Replay,
-}
-
 macro_rules! names {
     ($t:ty { $($v:ident => $n:literal),* $(,)? }) => {
         impl $t {
@@ -187,14 +161,6 @@ names!(LogFormat { Text => "text", Json => "json" });
 names!(Verbosity {
     Quiet => "quiet", Normal => "normal", Verbose => "verbose", Debug => "debug", Trace => "trace"
 });
-names!(Provider { Openai => "openai", Anthropic => "anthropic", Ollama => "ollama" });
-names!(CacheMode {
-    ReadWrite => "read-write", ReadOnly => "read-only", Refresh => "refresh", Off => "off",
-    Replay => "replay"
-});
-
-/// The edit format names `model.edit_format` accepts.
-pub const EDIT_FORMATS: &[&str] = &["auto", "diff", "diff-fenced", "udiff", "whole", "patch"];
 
 /// Every setting, resolved, each with its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,8 +179,8 @@ pub struct Settings {
     pub model_name: Value<Option<String>>,
     /// Provider base URL; unset means the provider's default.
     pub model_base_url: Value<Option<String>>,
-    /// Edit format for model tasks (`auto` or a format name).
-    pub model_edit_format: Value<String>,
+    /// Edit format for model tasks.
+    pub model_edit_format: Value<EditFormat>,
     /// Model requests in flight at most.
     pub model_concurrency: Value<usize>,
     /// Where the response and clone caches live.
@@ -514,7 +480,7 @@ struct Partial {
     model_provider: Option<Provider>,
     model_name: Option<String>,
     model_base_url: Option<String>,
-    model_edit_format: Option<String>,
+    model_edit_format: Option<EditFormat>,
     model_concurrency: Option<usize>,
     cache_dir: Option<PathBuf>,
     cache_mode: Option<CacheMode>,
@@ -541,7 +507,7 @@ fn defaults(env: &dyn Fn(&str) -> Option<String>, home: &Option<PathBuf>) -> Par
         model_provider: Some(Provider::Openai),
         model_name: None,
         model_base_url: None,
-        model_edit_format: Some("auto".to_string()),
+        model_edit_format: Some(EditFormat::Auto),
         model_concurrency: Some(8),
         cache_dir: Some(cache_dir),
         cache_mode: Some(CacheMode::ReadWrite),

@@ -12,14 +12,11 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 mod task;
 
 use super::diag::{Source, code};
-use super::file::{
-    DurationSpec, EditFormatName, ModelFile, PipelineFile, RepoEntry, SizeSpec, TaskModelFile,
-};
+use super::file::{DurationSpec, ModelFile, PipelineFile, RepoEntry, SizeSpec, TaskModelFile};
 use super::model::*;
 use super::template::{Context, Scope, Template};
 use super::units::{parse_duration, parse_size};
 use super::yaml::{Node, Value};
-use crate::coders::Format;
 use crate::error::Error;
 
 /// Builds a glob set the way every codefleet glob matches: `*` stays within one path segment,
@@ -422,11 +419,11 @@ impl<'a> Checker<'a> {
 
     fn model(&mut self, m: &ModelFile, node: Option<&'a Node>) -> Model {
         Model {
-            provider: m.provider,
+            provider: m.provider.map(Provider::from),
             name: m.name.clone(),
             base_url: m.base_url.clone(),
             api_key_env: m.api_key_env.clone(),
-            edit_format: edit_format(m.edit_format),
+            edit_format: m.edit_format.map_or(EditFormat::Auto, EditFormat::from),
             temperature: m.temperature,
             timeout: self.duration(m.timeout.as_ref(), node, "timeout"),
             reflections: m.reflections.unwrap_or(3),
@@ -443,13 +440,11 @@ impl<'a> Checker<'a> {
             return base.clone();
         };
         Model {
-            provider: m.provider.or(base.provider),
+            provider: m.provider.map(Provider::from).or(base.provider),
             name: m.name.clone().or_else(|| base.name.clone()),
             base_url: m.base_url.clone().or_else(|| base.base_url.clone()),
             api_key_env: m.api_key_env.clone().or_else(|| base.api_key_env.clone()),
-            edit_format: m
-                .edit_format
-                .map_or(base.edit_format, |f| edit_format(Some(f))),
+            edit_format: m.edit_format.map_or(base.edit_format, EditFormat::from),
             temperature: m.temperature.or(base.temperature),
             timeout: self
                 .duration(m.timeout.as_ref(), node, "timeout")
@@ -614,24 +609,6 @@ fn node_has_reported_key(node: &Node, poisoned: &HashSet<(usize, usize)>) -> boo
                 || poisoned.contains(&(v.span.line, v.span.col))
         }),
         _ => false,
-    }
-}
-
-fn edit_format(f: Option<EditFormatName>) -> EditFormat {
-    match f {
-        None | Some(EditFormatName::Auto) => EditFormat::Auto,
-        Some(f) => Format::from_name(format_name(f)).map_or(EditFormat::Auto, EditFormat::Format),
-    }
-}
-
-fn format_name(f: EditFormatName) -> &'static str {
-    match f {
-        EditFormatName::Auto => "auto",
-        EditFormatName::Diff => "diff",
-        EditFormatName::DiffFenced => "diff-fenced",
-        EditFormatName::Udiff => "udiff",
-        EditFormatName::Whole => "whole",
-        EditFormatName::Patch => "patch",
     }
 }
 

@@ -7,11 +7,10 @@ use std::path::{Component, Path, PathBuf};
 use globset::GlobSet;
 use regex::RegexBuilder;
 
-use super::{Checker, format_name, glob_set, node_has_reported_key};
-use crate::coders::Format;
+use super::{Checker, glob_set, node_has_reported_key};
 use crate::error::Error;
 use crate::pipeline::diag::{code, place_in_text};
-use crate::pipeline::file::{EditFormatName, OnFailName, PerName, ReplaceFile, TaskFile};
+use crate::pipeline::file::{OnFailName, PerName, ReplaceFile, TaskFile};
 use crate::pipeline::model::*;
 use crate::pipeline::template::{Context, Scope, Template, TemplateError};
 use crate::pipeline::yaml::{Node, Value};
@@ -261,10 +260,7 @@ impl<'a> Checker<'a> {
             "edits" => {
                 let n = self.field(Some(node), "edits")?;
                 let path = self.existing_file(t.edits.as_deref()?, n, "edits file");
-                let format = match t.format {
-                    None | Some(EditFormatName::Auto) => None,
-                    Some(f) => Format::from_name(format_name(f)),
-                };
+                let format = t.format.and_then(|f| EditFormat::from(f).explicit());
                 path.map(|path| TaskKind::Edits { path, format })
             }
             "prompt" => {
