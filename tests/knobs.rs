@@ -2706,3 +2706,63 @@ fn env_for_commands(k: &K) -> Result<(), String> {
     );
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Precedence, end to end.
+
+/// The model a task uses comes from one chain: the settings file < the pipeline's `model:` <
+/// the task's `model:`. Seen where a user sees it: the provider by the endpoint requests go to
+/// (`/api/chat` is Ollama's, `/v1/chat/completions` OpenAI's), the edit format by the report.
+#[test]
+fn model_settings_yield_to_the_pipeline_and_the_pipeline_to_the_task() {
+    let k = K::new();
+    let server = edit_server();
+    let url = server.base_url();
+    k.file(
+        "config/codefleet/config.yml",
+        &format!(
+            "model: {{ provider: ollama, name: local, base_url: \"{url}\", edit_format: udiff }}\n"
+        ),
+    );
+    let task = |name: &str, model: &str| {
+        format!("  - name: {name}\n    files: [a.txt]\n    prompt: Make it new.\n{model}")
+    };
+    let formats = |out: &Out| -> Vec<Value> {
+        let tasks = out.json()["repos"][0]["tasks"].clone();
+        let tasks = tasks.as_array().cloned().unwrap_or_default();
+        tasks
+            .iter()
+            .map(|t| t["model"]["edit_format"].clone())
+            .collect()
+    };
+    let paths = |from: usize| -> Vec<String> {
+        let mut paths: Vec<String> = server.requests()[from..]
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        paths.dedup();
+        paths
+    };
+
+    // The settings alone.
+    let only_settings = format!("version: 1\nname: k\ntasks:\n{}", task("s", ""));
+    let (_, out) = k.run(&only_settings, &["--json"], &[]);
+    assert_eq!(formats(&out), ["udiff"], "{out}");
+    assert_eq!(paths(0), ["/api/chat"], "{out}");
+    let seen = server.requests().len();
+
+    // The pipeline's `model:` over the settings, and a task's `model:` over the pipeline's.
+    let layered = format!(
+        "version: 1\nname: k\nmodel: {{ provider: openai, name: m1, base_url: \"{url}\", edit_format: whole }}\ntasks:\n{}{}",
+        task("p", ""),
+        task(
+            "t",
+            &format!(
+                "    model: {{ provider: ollama, name: local, base_url: \"{url}\", edit_format: diff }}\n"
+            )
+        ),
+    );
+    let (_, out) = k.run(&layered, &["--json"], &[OPENAI_KEY]);
+    assert_eq!(formats(&out), ["whole", "diff"], "{out}");
+    assert_eq!(paths(seen), ["/v1/chat/completions", "/api/chat"], "{out}");
+}
