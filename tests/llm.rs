@@ -8,12 +8,12 @@ mod model_server;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codefleet::llm::Provider;
 use codefleet::llm::{
     Cache, CacheMode, Client, ClientConfig, Finish, Message, Meter, Price, Prices, Request,
     RetryPolicy, Usage,
 };
 use codefleet::pipeline::Budget;
-use codefleet::settings::Provider;
 use model_server::{ModelServer, Step, Wire};
 
 const OPENAI_KEY: &str = "sk-test-openai-0123456789";

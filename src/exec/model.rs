@@ -1,8 +1,9 @@
 //! `prompt` and `ask` tasks: the task's files shown to a model (one request per file, or per
 //! repository in batches that fit the model's context), its replies parsed and applied by the
 //! coders under the run's policy, failed edits sent back with the coders' feedback, and what
-//! every request cost accounted for. Requests are bounded run-wide by `model.concurrency`; a
-//! budget error stops every further request of the run, keeping what already landed.
+//! every request cost accounted for. Every request goes through the run's one [`Meter`], which
+//! bounds the requests in flight run-wide (`model.concurrency`) and keeps the budget; a spent
+//! budget stops every further request of the run, keeping what already landed.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,7 +33,9 @@ pub type ClientFor = dyn Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync;
 /// Where a run gets the [`Client`] for a task's model settings: the CLI builds real ones from
 /// the pipeline and settings; tests and library users pass their own. A run asks once per
 /// distinct client setting (provider, name, base URL, key, timeout, temperature) and shares
-/// the client between every task and repository that uses it.
+/// the client between every task and repository that uses it. The run's budget and
+/// `model.concurrency` hold whatever meter a client was built with: requests are counted
+/// against the run's.
 #[derive(Clone)]
 pub struct Models(Arc<ClientFor>);
 

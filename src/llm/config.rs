@@ -45,7 +45,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// The response cache; `None`: no cache.
     pub cache: Option<Cache>,
-    /// The run's budget and request slots, shared by all its clients.
+    /// The budget and request slots [`Client::complete`] counts against, shared by every
+    /// client given the same one (a run passes its own to [`Client::complete_within`]).
     pub meter: Arc<Meter>,
     /// Prices.
     pub prices: Arc<Prices>,

@@ -131,3 +131,56 @@ impl Meter {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_hand_out_at_most_n_at_once() {
+        let meter = Meter::new(Budget::default(), 2);
+        let in_flight = || meter.lock().in_flight;
+        let one = meter.admit("p").ok();
+        let two = meter.admit("p").ok();
+        assert_eq!(in_flight(), 2);
+        let admitted = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let third = meter.admit("p").ok();
+                admitted.store(true, std::sync::atomic::Ordering::SeqCst);
+                drop(third);
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!admitted.load(std::sync::atomic::Ordering::SeqCst));
+            drop(one);
+        });
+        assert!(admitted.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(in_flight(), 1);
+        drop(two);
+        assert_eq!(in_flight(), 0);
+    }
+
+    #[test]
+    fn a_spent_budget_is_a_variant_and_keeps_its_code_and_hint() {
+        let budget = Budget {
+            max_requests: Some(1),
+            ..Budget::default()
+        };
+        let meter = Meter::new(budget, 0);
+        drop(meter.admit("openai"));
+        let Err(e) = meter.admit("openai") else {
+            panic!("the second request is over the budget");
+        };
+        assert!(e.stops_the_run() && !e.is_interrupt());
+        let e = crate::error::Error::from(e);
+        assert_eq!(e.code, "E441");
+        assert_eq!(
+            e.message,
+            "budget spent: 1 model requests made (model.budget.max_requests); no request sent to openai"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("raise model.budget.max_requests; finished tasks keep their results")
+        );
+    }
+}
