@@ -140,7 +140,7 @@ pub fn run(
     });
     let workers = pool(options.jobs)?;
     observer.run_started(&run_id, targets.len());
-    let meter = crate::llm::Meter::new(pipeline.budget, pipeline.model_concurrency);
+    let meter = crate::llm::Meter::new(pipeline.budget, pipeline.model_concurrency.max(1));
     let models = model_tasks::Runtime::new(&options.models, meter, interrupt);
     let gates: Vec<Gate> = pipeline.tasks.iter().map(|_| Gate::default()).collect();
     let ctx = RunCtx {

@@ -2,8 +2,11 @@
 //!
 //! The layers, from the wire up: a [`Backend`] speaks one provider's wire format and makes one
 //! attempt per call; a [`Client`] wraps a backend with everything a run needs around it
-//! (retries, the response cache, budgets, token and cost accounting). Tasks in `exec` only ever
-//! call [`Client::complete`].
+//! (retries, the response cache, token and cost accounting); a [`Meter`] is the one limiter of
+//! a run (requests in flight and budgets). Tasks in `exec` only ever call
+//! [`Client::complete_within`] with their run's meter. Everything here comes in as plain values
+//! ([`ClientConfig`], [`Budget`], [`Provider`], [`CacheMode`]): `llm` reads neither the settings
+//! nor the workspace.
 
 mod anthropic;
 mod cache;
