@@ -330,6 +330,31 @@ fn requests_in_flight_never_exceed_the_concurrency_across_repositories() {
     assert_eq!(files_done.0.load(Ordering::SeqCst), 12);
 }
 
+/// The pipeline's budget is the run's, whatever meter the caller's client was built with:
+/// the one client here has none, and still the second request is never sent.
+#[test]
+fn the_pipelines_budget_holds_for_a_client_built_without_one() {
+    let f = Fixture::new();
+    let repo = f.repo("svc", &[("src/a.py", PY_A), ("src/b.py", PY_B)]);
+    let script = Script::new(|_, _| scripted("Nothing to change."));
+    let yaml = local_yaml(", concurrency: 1, budget: { max_requests: 1 }");
+    let no = AtomicBool::new(false);
+    let report = run_in(&f, &yaml, &[&repo], &script, 1, &no, &Silent);
+    assert_eq!(
+        script.requests().len(),
+        1,
+        "nothing is sent past the budget"
+    );
+    let task = &json(&report)["repos"][0]["tasks"][0];
+    assert_eq!(task["status"], "failed", "{task:#}");
+    let why = task["message"].as_str().unwrap();
+    assert!(
+        why.starts_with("model requests stopped: [E441] budget spent: 1 model requests made"),
+        "{why}"
+    );
+    assert!(why.ends_with("; 1 request not sent"), "{why}");
+}
+
 #[test]
 fn ctrl_c_during_a_model_task_sends_no_further_request_and_writes_nothing() {
     let f = Fixture::new();
