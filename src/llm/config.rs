@@ -130,56 +130,7 @@ impl Client {
             .hint("write the API root, e.g. https://api.openai.com/v1"));
         }
         let key = api_key(&config, &root, env)?;
-        let provider = config.provider;
-        let timeout = config.timeout;
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        let backend: Box<dyn Backend> = match provider {
-            Provider::Openai => {
-                if let Some(k) = &key {
-                    if host_of(&root).ends_with(".azure.com") {
-                        headers.push(("api-key", k.clone()));
-                    } else {
-                        headers.push(("authorization", format!("Bearer {k}")));
-                    }
-                }
-                let official = host_of(&root) == "api.openai.com";
-                let endpoint = Endpoint::new(
-                    "openai",
-                    root,
-                    "/v1/chat/completions",
-                    timeout,
-                    headers,
-                    key,
-                );
-                Box::new(OpenAi {
-                    endpoint,
-                    stream: config.stream,
-                    official,
-                })
-            }
-            Provider::Anthropic => {
-                if let Some(k) = &key {
-                    headers.push(("x-api-key", k.clone()));
-                }
-                headers.push(("anthropic-version", anthropic::VERSION.to_string()));
-                let endpoint =
-                    Endpoint::new("anthropic", root, "/v1/messages", timeout, headers, key);
-                Box::new(Anthropic {
-                    endpoint,
-                    stream: config.stream,
-                })
-            }
-            Provider::Ollama => {
-                if let Some(k) = &key {
-                    headers.push(("authorization", format!("Bearer {k}")));
-                }
-                let endpoint = Endpoint::new("ollama", root, "/api/chat", timeout, headers, key);
-                Box::new(Ollama {
-                    endpoint,
-                    stream: config.stream,
-                })
-            }
-        };
+        let backend = config.backend(root, key);
         let mut prices = config.prices;
         if let Some(spec) = env(PRICES_VAR).filter(|s| !s.trim().is_empty()) {
             let mut own = (*prices).clone();
@@ -200,6 +151,50 @@ impl Client {
             client = client.with_cache(cache);
         }
         Ok(client)
+    }
+}
+
+impl ClientConfig {
+    /// The provider's wire format at `root`, sending `key` the way the provider expects it.
+    fn backend(&self, root: String, key: Option<String>) -> Box<dyn Backend> {
+        let timeout = self.timeout;
+        let stream = self.stream;
+        let mut headers: Vec<(&'static str, String)> = Vec::new();
+        match self.provider {
+            Provider::Openai => {
+                if let Some(k) = &key {
+                    if host_of(&root).ends_with(".azure.com") {
+                        headers.push(("api-key", k.clone()));
+                    } else {
+                        headers.push(("authorization", format!("Bearer {k}")));
+                    }
+                }
+                let official = host_of(&root) == "api.openai.com";
+                let path = "/v1/chat/completions";
+                let endpoint = Endpoint::new("openai", root, path, timeout, headers, key);
+                Box::new(OpenAi {
+                    endpoint,
+                    stream,
+                    official,
+                })
+            }
+            Provider::Anthropic => {
+                if let Some(k) = &key {
+                    headers.push(("x-api-key", k.clone()));
+                }
+                headers.push(("anthropic-version", anthropic::VERSION.to_string()));
+                let endpoint =
+                    Endpoint::new("anthropic", root, "/v1/messages", timeout, headers, key);
+                Box::new(Anthropic { endpoint, stream })
+            }
+            Provider::Ollama => {
+                if let Some(k) = &key {
+                    headers.push(("authorization", format!("Bearer {k}")));
+                }
+                let endpoint = Endpoint::new("ollama", root, "/api/chat", timeout, headers, key);
+                Box::new(Ollama { endpoint, stream })
+            }
+        }
     }
 }
 
