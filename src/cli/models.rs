@@ -97,3 +97,52 @@ impl ModelDefaults {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coders::Format;
+
+    fn defaults() -> ModelDefaults {
+        ModelDefaults {
+            provider: Provider::Ollama,
+            name: Some("local".into()),
+            base_url: Some("http://127.0.0.1:1".into()),
+            edit_format: EditFormat::Format(Format::Udiff),
+            concurrency: 3,
+            cache: None,
+        }
+    }
+
+    #[test]
+    fn the_settings_fill_only_what_a_model_leaves_unset() {
+        let mut bare = Model::default();
+        defaults().merge(&mut bare);
+        assert_eq!(bare.provider, Some(Provider::Ollama));
+        assert_eq!(bare.name.as_deref(), Some("local"));
+        assert_eq!(bare.base_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(bare.edit_format, EditFormat::Format(Format::Udiff));
+
+        let mut own = Model {
+            name: Some("mine".into()),
+            edit_format: EditFormat::Format(Format::Whole),
+            ..Model::default()
+        };
+        defaults().merge(&mut own);
+        assert_eq!(own.name.as_deref(), Some("mine"));
+        assert_eq!(own.edit_format, EditFormat::Format(Format::Whole));
+    }
+
+    #[test]
+    fn another_provider_takes_no_name_or_url_from_the_settings() {
+        let mut other = Model {
+            provider: Some(Provider::Anthropic),
+            ..Model::default()
+        };
+        defaults().merge(&mut other);
+        assert_eq!((&other.name, &other.base_url), (&None, &None));
+        assert_eq!(other.edit_format, EditFormat::Format(Format::Udiff));
+        let e = defaults().client_config(&other).expect_err("no name");
+        assert_eq!(e.code, "E412");
+    }
+}
