@@ -10,12 +10,51 @@
 //!    |     ^^^^
 //!    = help: did you mean `files`?
 //! ```
+//!
+//! and one line ([`Error::one_line`]) is how a report row or a summary shows it.
+//!
+//! Every code is listed once in [`codes`], the catalogue the README's table is checked against.
+//! A module's errors are a `thiserror` enum whose variants carry the values; it implements
+//! [`Kind`] (which catalogue entry each variant is, its hint, place and exit), and `?` or
+//! `.into()` wraps it in the envelope. The envelope keeps the typed value, so control flow asks
+//! for the type and never compares code strings:
+//!
+//! ```
+//! use codefleet::error::{Code, Error, Kind, codes};
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! enum FetchError {
+//!     #[error("the remote repository is empty")]
+//!     Empty,
+//! }
+//!
+//! impl Kind for FetchError {
+//!     fn code(&self) -> Code {
+//!         codes::EMPTY_REMOTE
+//!     }
+//! }
+//!
+//! let e = Error::from(FetchError::Empty);
+//! assert_eq!(e.one_line(), "[E503] the remote repository is empty");
+//! assert!(matches!(e.kind::<FetchError>(), Some(FetchError::Empty)));
+//! ```
 
+use std::any::Any;
+use std::cmp::Ordering;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub mod codes;
+
+pub use codes::Code;
 
 /// How a command ends; the numbers are part of codefleet's interface (see the README).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Exits are ordered by how bad they are, so the worst of several is their `max`: a run that
+/// would change something (`Changes`) is outranked by a failure, a failure by a usage error
+/// (nothing ran), and everything by an interruption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exit {
     /// Everything succeeded.
     Ok = 0,
@@ -33,6 +72,127 @@ impl Exit {
     /// The process exit status.
     pub fn code(self) -> i32 {
         self as i32
+    }
+
+    /// The exit whose process status is `code`, if codefleet ever exits with it.
+    pub fn from_code(code: i32) -> Option<Exit> {
+        [
+            Exit::Ok,
+            Exit::Failed,
+            Exit::Usage,
+            Exit::Changes,
+            Exit::Interrupted,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+    }
+
+    /// The worst of `exits` (see the type's documentation); `Ok` when there are none.
+    pub fn worst(exits: impl IntoIterator<Item = Exit>) -> Exit {
+        exits.into_iter().max().unwrap_or(Exit::Ok)
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Changes => 1,
+            Exit::Failed => 2,
+            Exit::Usage => 3,
+            Exit::Interrupted => 4,
+        }
+    }
+}
+
+impl Ord for Exit {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for Exit {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// An exit compares with the process status it stands for (`report.exit_code == 0`).
+impl PartialEq<i32> for Exit {
+    fn eq(&self, other: &i32) -> bool {
+        self.code() == *other
+    }
+}
+
+/// Shown as its process status.
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+/// Written as its process status, so a JSON report reads `"exit_code": 1`.
+impl serde::Serialize for Exit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Exit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <i32 as serde::Deserialize>::deserialize(d)?;
+        Exit::from_code(code).ok_or_else(|| {
+            serde::de::Error::custom(format!("{code} is not an exit code of codefleet"))
+        })
+    }
+}
+
+/// The JSON Schema of an exit is that of its process status, an integer.
+impl schemars::JsonSchema for Exit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <i32 as schemars::JsonSchema>::schema_name()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <i32 as schemars::JsonSchema>::json_schema(generator)
+    }
+}
+
+/// A module's typed error: which catalogue entry it is, and what the envelope shows besides
+/// its `Display` message. Wrapping it (`Error::from`, `?`) keeps the value for
+/// [`Error::kind`].
+pub trait Kind: std::error::Error + Any + Send + Sync {
+    /// The catalogue entry: the code, and the exit unless [`Kind::exit`] says otherwise.
+    fn code(&self) -> Code;
+
+    /// How to fix it, when we can say.
+    fn hint(&self) -> Option<String> {
+        None
+    }
+
+    /// Where it applies, when it applies somewhere.
+    fn place(&self) -> Option<Place> {
+        None
+    }
+
+    /// The exit this error implies: the catalogue's, unless this one differs.
+    fn exit(&self) -> Exit {
+        self.code().exit
+    }
+}
+
+impl<K: Kind> From<K> for Error {
+    fn from(kind: K) -> Error {
+        Error {
+            code: kind.code().id,
+            message: kind.to_string(),
+            place: kind.place().map(Box::new),
+            hint: kind.hint(),
+            exit: kind.exit(),
+            kind: Some(Arc::new(kind)),
+        }
     }
 }
 
@@ -91,9 +251,9 @@ impl Place {
 }
 
 /// An error a user reads: see the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Error {
-    /// Stable code, `E` followed by three digits; listed in the README.
+    /// Stable code, `E` followed by three digits; listed in [`codes`] and the README.
     pub code: &'static str,
     /// What went wrong, in one sentence without a trailing period.
     pub message: String,
@@ -103,7 +263,25 @@ pub struct Error {
     pub hint: Option<String>,
     /// The exit code this error implies when it ends the command.
     pub exit: Exit,
+    /// The module's typed error this one was made from, for [`Error::kind`].
+    kind: Option<Arc<dyn Kind>>,
 }
+
+/// Two errors are equal when a user sees the same: the typed value is how one was made.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        (self.code, &self.message, &self.place, &self.hint, self.exit)
+            == (
+                other.code,
+                &other.message,
+                &other.place,
+                &other.hint,
+                other.exit,
+            )
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// A usage-level error (exit code 2) with a code and message.
@@ -114,7 +292,24 @@ impl Error {
             place: None,
             hint: None,
             exit: Exit::Usage,
+            kind: None,
         }
+    }
+
+    /// An error with a catalogue code and its exit, for a message no typed kind carries.
+    pub fn of(code: Code, message: impl Into<String>) -> Self {
+        Error::new(code.id, message).exit(code.exit)
+    }
+
+    /// The module's typed error this one was made from, when it is a `K`.
+    pub fn kind<K: Kind>(&self) -> Option<&K> {
+        let kind: &dyn Any = self.kind.as_deref()?;
+        kind.downcast_ref()
+    }
+
+    /// Whether this error was made from a `K`.
+    pub fn is<K: Kind>(&self) -> bool {
+        self.kind::<K>().is_some()
     }
 
     /// The error as a JSON object (`code`, `message`, `file`, `line`, `column`, `hint`), for
@@ -156,21 +351,30 @@ impl Error {
 
     /// An I/O error on a path, with code `E001`.
     pub fn io(path: impl AsRef<Path>, err: &std::io::Error) -> Self {
-        let path = path.as_ref();
-        Error::new(
-            "E001",
-            format!("cannot read or write `{}`: {}", path.display(), err),
-        )
-        .in_file(path)
+        Io {
+            path: path.as_ref().to_path_buf(),
+            why: err.to_string(),
+        }
+        .into()
     }
 
     /// The error on one line, as report rows and summaries show it: `[E302] message (hint)`,
     /// secrets redacted. A row keeps the code, so a user can look it up in the README.
     pub fn one_line(&self) -> String {
-        let line = match &self.hint {
-            Some(h) => format!("[{}] {} ({h})", self.code, self.message),
-            None => format!("[{}] {}", self.code, self.message),
-        };
+        self.line(self.hint.as_deref())
+    }
+
+    /// The code and message without the hint, `[E302] message`, secrets redacted: the start
+    /// of `Display`, and what a line quoting another error keeps of it.
+    pub fn headline(&self) -> String {
+        self.line(None)
+    }
+
+    fn line(&self, hint: Option<&str>) -> String {
+        let mut line = format!("[{}] {}", self.code, self.message);
+        if let Some(h) = hint {
+            line.push_str(&format!(" ({h})"));
+        }
         crate::secrets::redact(&line).into_owned()
     }
 
@@ -229,12 +433,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "[{}] {}",
-            self.code,
-            crate::secrets::redact(&self.message)
-        )?;
+        f.write_str(&self.headline())?;
         if let Some(place) = &self.place {
             write!(f, " at {}", place.path.display())?;
             if place.line > 0 {
@@ -246,6 +445,26 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A file that cannot be read or written (`E001`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read or write `{}`: {why}", path.display())]
+pub struct Io {
+    /// The file, as the user named it.
+    pub path: PathBuf,
+    /// What the operating system said.
+    pub why: String,
+}
+
+impl Kind for Io {
+    fn code(&self) -> Code {
+        codes::IO
+    }
+
+    fn place(&self) -> Option<Place> {
+        Some(Place::file(&self.path))
+    }
+}
 
 /// The largest exit code among errors wins, except that any error means at least `Failed`.
 pub fn worst_exit(errors: &[Error]) -> Exit {
