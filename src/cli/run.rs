@@ -458,23 +458,7 @@ pub fn run(
         }
     }
     print_reports(&reports, mode, global.json, quiet, true, out);
-    let exit = reports
-        .iter()
-        .map(|r| match r.exit_code {
-            130 => Exit::Interrupted,
-            3 => Exit::Changes,
-            1 => Exit::Failed,
-            _ => Exit::Ok,
-        })
-        .max_by_key(|e| match e {
-            // Interrupted outranks failures, which outrank "would change".
-            Exit::Interrupted => 4,
-            Exit::Failed => 3,
-            Exit::Changes => 2,
-            _ => 0,
-        })
-        .unwrap_or(Exit::Ok);
-    Ok(exit)
+    Ok(Exit::worst(reports.iter().map(|r| r.exit_code)))
 }
 
 /// One progress line on stderr: `codefleet: …`, or with `--log-format json` a JSON object

@@ -515,6 +515,54 @@ mod tests {
     }
 
     #[test]
+    fn an_exit_is_its_process_status_and_the_worst_wins() {
+        for exit in [
+            Exit::Ok,
+            Exit::Failed,
+            Exit::Usage,
+            Exit::Changes,
+            Exit::Interrupted,
+        ] {
+            assert_eq!(Exit::from_code(exit.code()), Some(exit));
+        }
+        assert_eq!(Exit::from_code(7), None);
+        assert_eq!(Exit::worst([]), Exit::Ok);
+        assert_eq!(Exit::worst([Exit::Changes, Exit::Ok]), Exit::Changes);
+        // A failure outranks "would change", an interruption everything.
+        assert_eq!(Exit::worst([Exit::Changes, Exit::Failed]), Exit::Failed);
+        assert_eq!(Exit::worst([Exit::Failed, Exit::Usage]), Exit::Usage);
+        assert_eq!(
+            Exit::worst([Exit::Usage, Exit::Interrupted, Exit::Failed]),
+            Exit::Interrupted
+        );
+        assert_eq!(Exit::Interrupted.to_string(), "130");
+    }
+
+    #[test]
+    fn a_typed_error_keeps_its_value_and_shows_as_before() {
+        let e = Error::io("a/b.txt", &std::io::Error::other("denied"));
+        assert_eq!(e.code, "E001");
+        assert_eq!(e.exit, Exit::Usage);
+        assert_eq!(
+            e.one_line(),
+            "[E001] cannot read or write `a/b.txt`: denied"
+        );
+        assert_eq!(
+            e.to_string(),
+            "[E001] cannot read or write `a/b.txt`: denied at a/b.txt"
+        );
+        assert_eq!(e.kind::<Io>().map(|io| io.why.as_str()), Some("denied"));
+        assert!(!Error::new("E001", "x").is::<Io>());
+        // Equality is what a user sees, however the error was made.
+        let same = Error::new("E001", "cannot read or write `a/b.txt`: denied").in_file("a/b.txt");
+        assert_eq!(e, same);
+        assert_eq!(
+            e.clone().hint("h").one_line(),
+            format!("{} (h)", e.headline())
+        );
+    }
+
+    #[test]
     fn closest_finds_typos_only() {
         assert_eq!(closest("file", ["files", "exclude", "name"]), Some("files"));
         assert_eq!(closest("zzzzzz", ["files", "exclude"]), None);
