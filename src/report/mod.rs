@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Exit;
 
-pub use merge::{merge, read_reports};
+pub use merge::{MergeError, merge, read_reports};
 pub use render::{
     annotations, answers, markdown, paint_diff, problems, published, summary_table, unified_diff,
 };
