@@ -10,7 +10,7 @@ use regex::RegexBuilder;
 use super::{Checker, format_name, glob_set, node_has_reported_key};
 use crate::coders::Format;
 use crate::error::Error;
-use crate::pipeline::diag::{code, place_in_text};
+use crate::pipeline::diag::{Rule, place_in_text};
 use crate::pipeline::file::{EditFormatName, OnFailName, PerName, ReplaceFile, TaskFile};
 use crate::pipeline::model::*;
 use crate::pipeline::template::{Context, Scope, Template, TemplateError};
@@ -42,7 +42,7 @@ impl<'a> Checker<'a> {
         {
             let key = self.root.key("tasks").unwrap_or(n);
             self.hint(
-                code::NO_TASKS,
+                Rule::NoTasks,
                 "the pipeline has no tasks",
                 key,
                 "add at least one task, e.g. `- name: rename` with `replace: { find: old, with: new }`",
@@ -55,14 +55,14 @@ impl<'a> Checker<'a> {
             if let Some(name_node) = self.field(Some(node), "name") {
                 if task.name.trim().is_empty() {
                     self.hint(
-                        code::EMPTY,
+                        Rule::Empty,
                         "the task name is empty",
                         name_node,
                         "name what the task does; it is the default commit message",
                     );
                 } else if let Some(line) = seen.get(&task.name) {
                     self.hint(
-                        code::DUPLICATE_TASK,
+                        Rule::DuplicateTask,
                         format!("two tasks are named `{}`", task.name),
                         name_node,
                         format!("the first is on line {line}; task names must be unique"),
@@ -110,7 +110,7 @@ impl<'a> Checker<'a> {
             [] if node_has_reported_key(node, self.poisoned) => return None,
             [] => {
                 self.hint(
-                    code::NO_KIND,
+                    Rule::NoKind,
                     format!("{label} has no kind"),
                     first_key,
                     "give it one of `replace`, `patch`, `edits`, `prompt`, `ask`, `run` or `check`",
@@ -121,7 +121,7 @@ impl<'a> Checker<'a> {
             [first, second, ..] => {
                 let (a, b) = (first.as_str().unwrap_or(""), second.as_str().unwrap_or(""));
                 self.hint(
-                    code::TWO_KINDS,
+                    Rule::TwoKinds,
                     format!("{label} has two kinds: `{a}` and `{b}`"),
                     second,
                     "a task does one thing; split it into two tasks",
@@ -201,7 +201,7 @@ impl<'a> Checker<'a> {
             {
                 misplaced = true;
                 self.hint(
-                    code::NOT_APPLICABLE,
+                    Rule::NotApplicable,
                     format!("`{field}` does not apply to a `{kind_label}` task"),
                     key,
                     why,
@@ -214,7 +214,7 @@ impl<'a> Checker<'a> {
             && ["prompt", "prompt_file", "ask"].contains(&kind_name)
         {
             self.hint(
-                code::PER_WITHOUT_FILES,
+                Rule::PerWithoutFiles,
                 format!("`per` on {label}, which has no `files`"),
                 key,
                 "add `files: [\"src/**/*.rs\"]` to choose the files the requests are split over",
@@ -224,7 +224,7 @@ impl<'a> Checker<'a> {
         if let (Some([]), Some(files_node)) = (t.files.as_deref(), self.field(Some(node), "files"))
         {
             self.hint(
-                code::EMPTY,
+                Rule::Empty,
                 format!("`files` of {label} is empty, so it would work on no file"),
                 files_node,
                 "leave `files` out to work on every file git does not ignore",
@@ -271,7 +271,7 @@ impl<'a> Checker<'a> {
                 let n = self.field(Some(node), "prompt")?;
                 let text = t.prompt.as_deref()?;
                 if text.trim().is_empty() {
-                    self.at(code::EMPTY, "the prompt is empty", n);
+                    self.at(Rule::Empty, "the prompt is empty", n);
                     return None;
                 }
                 let prompt = self.template(text, n, Scope::TASK, vars)?;
@@ -289,7 +289,7 @@ impl<'a> Checker<'a> {
                 let n = self.field(Some(node), "ask")?;
                 let text = t.ask.as_deref()?;
                 if text.trim().is_empty() {
-                    self.at(code::EMPTY, "the question is empty", n);
+                    self.at(Rule::Empty, "the question is empty", n);
                     return None;
                 }
                 let question = self.template(text, n, Scope::TASK, vars)?;
@@ -309,7 +309,7 @@ impl<'a> Checker<'a> {
                     && fail != OnFailName::Fix
                 {
                     self.hint(
-                        code::NOT_APPLICABLE,
+                        Rule::NotApplicable,
                         "`fix` applies only with `on_fail: fix`",
                         key,
                         "remove `fix`, or set `on_fail: fix`",
@@ -371,13 +371,14 @@ impl<'a> Checker<'a> {
             Err(errors) => errors,
         };
         for e in errors {
-            let code = if e.syntax {
-                code::TEMPLATE_SYNTAX
+            let rule = if e.syntax {
+                Rule::TemplateSyntax
             } else {
-                code::TEMPLATE_VAR
+                Rule::TemplateVar
             };
-            let mut err =
-                Error::new(code, e.message).at(place_in_text(shown, &text, e.offset, e.width));
+            let mut err = rule
+                .error(e.message)
+                .at(place_in_text(shown, &text, e.offset, e.width));
             if let Some(h) = e.hint {
                 err = err.hint(h);
             }
@@ -402,7 +403,7 @@ impl<'a> Checker<'a> {
         let find = match find_node {
             Some(n) if r.find.is_empty() => {
                 self.hint(
-                    code::EMPTY,
+                    Rule::Empty,
                     "`find` is empty",
                     n,
                     "give the text (or with `regex: true`, the pattern) to replace",
@@ -455,7 +456,7 @@ impl<'a> Checker<'a> {
                                 .last()
                                 .unwrap_or(&msg)
                                 .trim_start_matches("error: ");
-                            self.hint(code::REGEX, format!("invalid regex in `find`: {short}"), n,
+                            self.hint(Rule::Regex, format!("invalid regex in `find`: {short}"), n,
                                 "escape special characters with `\\`, or leave out `regex: true` to match the text as written");
                             None
                         }
@@ -471,7 +472,7 @@ impl<'a> Checker<'a> {
         let max_count = match (r.max_count, self.field(Some(node), "max_count")) {
             (Some(0), Some(n)) => {
                 self.hint(
-                    code::RANGE,
+                    Rule::Range,
                     "`max_count` must be at least 1",
                     n,
                     "leave it out to replace every match",
@@ -563,7 +564,7 @@ impl<'a> Checker<'a> {
             let err = self
                 .src
                 .error_in(
-                    code::GROUP_REF,
+                    Rule::GroupRef,
                     format!("`${name}` in `with` names no group of `find`, so it would be empty"),
                     node,
                     start,
@@ -580,7 +581,7 @@ impl<'a> Checker<'a> {
             regex_syntax::Error::Translate(e) => (e.kind().to_string(), *e.span()),
             other => {
                 let msg = other.to_string();
-                self.at(code::REGEX, format!("invalid regex in `find`: {msg}"), node);
+                self.at(Rule::Regex, format!("invalid regex in `find`: {msg}"), node);
                 return;
             }
         };
@@ -589,7 +590,7 @@ impl<'a> Checker<'a> {
         let width = char_at(span.end.offset).saturating_sub(start).max(1);
         let err = self
             .src
-            .error_in(code::REGEX, format!("invalid regex in `find`: {kind}"), node, start, width)
+            .error_in(Rule::Regex, format!("invalid regex in `find`: {kind}"), node, start, width)
             .hint("escape special characters with `\\`, or leave out `regex: true` to match the text as written");
         self.push(err);
     }
@@ -606,7 +607,7 @@ impl<'a> Checker<'a> {
         let text = text?;
         let command = if text.trim().is_empty() {
             self.hint(
-                code::EMPTY,
+                Rule::Empty,
                 format!("the `{key}` command is empty"),
                 n,
                 "give the shell command to run",
@@ -624,7 +625,7 @@ impl<'a> Checker<'a> {
                         .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
                 if escapes {
                     self.hint(
-                        code::PATH_ESCAPES,
+                        Rule::PathEscapes,
                         format!("`cwd: {cwd}` leaves the repository"),
                         cn,
                         "`cwd` is relative to the repository root and stays inside it",
@@ -644,7 +645,7 @@ impl<'a> Checker<'a> {
         if let Some(sn) = self.field(Some(node), "shell")
             && shell.trim().is_empty()
         {
-            self.at(code::EMPTY, "`shell` is empty", sn);
+            self.at(Rule::Empty, "`shell` is empty", sn);
             ok = false;
         }
         let concurrency = self.at_least_one(t.concurrency, Some(node), "concurrency");
