@@ -38,6 +38,11 @@
 //! assert_eq!(e.one_line(), "[E503] the remote repository is empty");
 //! assert!(matches!(e.kind::<FetchError>(), Some(FetchError::Empty)));
 //! ```
+//!
+//! Context added later (`.hint(…)`, `.at(…)`, `.exit(…)`) changes what is shown and keeps the
+//! typed value. A message no module type carries yet is [`Error::of`] with a catalogue code;
+//! [`Error::new`] with a literal code is what the typed kinds replace. Two errors are equal when
+//! they show the same, however they were made.
 
 use std::any::Any;
 use std::cmp::Ordering;
@@ -466,9 +471,9 @@ impl Kind for Io {
     }
 }
 
-/// The largest exit code among errors wins, except that any error means at least `Failed`.
+/// The worst exit among errors ([`Exit::worst`]); `Ok` when there are none.
 pub fn worst_exit(errors: &[Error]) -> Exit {
-    errors.iter().map(|e| e.exit).max().unwrap_or(Exit::Ok)
+    Exit::worst(errors.iter().map(|e| e.exit))
 }
 
 /// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
