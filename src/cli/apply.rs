@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::Out;
 use super::args::{ApplyArgs, GlobalArgs};
+use super::errors::{ApplyError, stream_error};
 use super::logging::color_enabled;
 use crate::coders::modes::ModeChange;
 use crate::coders::{self, Change, EditStatus, Format, Outcome};
@@ -34,9 +35,11 @@ pub fn run(
     let input = read_input(args.file.as_deref())?;
     let Some(format) = format.or_else(|| coders::detect_format(&input.text)) else {
         out.error(
-            &Error::new("E065", format!("found no edits in {}", input.name))
-                .hint("--format auto recognised no edit format; name it with --format (diff, diff-fenced, udiff, whole, patch)")
-                .exit(Exit::Failed),
+            &ApplyError::NoEdits {
+                input: input.name,
+                format: None,
+            }
+            .into(),
         );
         return Ok(Exit::Failed);
     };
@@ -109,7 +112,7 @@ pub fn run(
     };
     out.stdout
         .write_all(text.as_bytes())
-        .map_err(|e| Error::new("E001", format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| stream_error("write to stdout", &e))?;
 
     // stderr: every failure, then notes.
     let mut errors: Vec<Error> = outcome
@@ -123,15 +126,11 @@ pub fn run(
         })
         .collect();
     errors.extend(bad_modes.iter().map(|m| {
-        Error::new(
-            "E063",
-            format!(
-                "`{}`: mode {:o} was not applied: only regular (100644) and executable (100755) files are written",
-                m.path, m.new
-            ),
-        )
-        .at(Place::at(&input.path, &input.text, m.line, 0, 0))
-        .exit(Exit::Failed)
+        Error::from(ApplyError::ModeNotApplied {
+            path: m.path.clone(),
+            mode: m.new,
+            place: Place::at(&input.path, &input.text, m.line, 0, 0),
+        })
     }));
     errors.extend(
         applied
@@ -139,19 +138,19 @@ pub fn run(
             .chain(moded.iter().map(|(a, _)| a))
             .filter_map(|a| {
                 let reason = a.result.as_ref().err()?;
-                Some(
-                    Error::new("E064", format!("`{}` was not written: {reason}", a.path))
-                        .exit(Exit::Failed),
-                )
+                Some(Error::from(ApplyError::NotWritten {
+                    path: a.path.clone(),
+                    reason: reason.to_string(),
+                }))
             }),
     );
     if nothing {
         errors.push(
-            Error::new("E065", format!("found no edits in {}", input.name))
-                .hint(format!(
-                    "the input was read as `{format}`; choose another with --format (diff, diff-fenced, udiff, whole, patch)"
-                ))
-                .exit(Exit::Failed),
+            ApplyError::NoEdits {
+                input: input.name.clone(),
+                format: Some(format.to_string()),
+            }
+            .into(),
         );
     }
     for (i, err) in errors.iter().enumerate() {
@@ -294,22 +293,25 @@ fn parse_format(name: &str) -> Result<Option<Format>, Error> {
             Some(c) => format!("did you mean `{c}`?"),
             None => format!("the formats are: {}", names.join(", ")),
         };
-        Error::new("E060", format!("unknown edit format `{name}`")).hint(hint)
+        ApplyError::UnknownFormat {
+            name: name.to_string(),
+            hint,
+        }
+        .into()
     })
 }
 
 fn directory(dir: Option<&Path>) -> Result<PathBuf, Error> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::new("E062", format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| ApplyError::CurrentDir { why: e.to_string() })?;
     let Some(dir) = dir else {
         return Ok(cwd);
     };
     let full = cwd.join(dir);
     if !full.is_dir() {
-        return Err(
-            Error::new("E062", format!("`{}` is not a directory", dir.display()))
-                .hint("-C takes the directory to apply the edits in"),
-        );
+        return Err(ApplyError::NotADirectory {
+            dir: dir.to_path_buf(),
+        }
+        .into());
     }
     Ok(full)
 }
@@ -341,9 +343,11 @@ fn read_input(file: Option<&Path>) -> Result<Input, Error> {
                 .count()
                 + 1;
             let lossy = String::from_utf8_lossy(bytes);
-            Err(Error::new("E061", format!("{name} is not UTF-8 text"))
-                .at(Place::at(&path, &lossy, line, column, 1))
-                .hint("edits are read as UTF-8; convert the file (e.g. with iconv) first"))
+            Err(ApplyError::NotUtf8 {
+                input: name,
+                place: Place::at(&path, &lossy, line, column, 1),
+            }
+            .into())
         }
     }
 }
@@ -352,16 +356,12 @@ fn read_stdin() -> Result<(Vec<u8>, String, PathBuf), Error> {
     use std::io::IsTerminal;
     // Waiting on a terminal for a reply to be typed is never what was meant.
     if std::io::stdin().is_terminal() {
-        return Err(Error::new(
-            "E066",
-            "no input: give a reply or patch FILE, or pipe one in",
-        )
-        .hint("codefleet apply --format diff reply.md   or   pbpaste | codefleet apply -"));
+        return Err(ApplyError::NoInput.into());
     }
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::new("E001", format!("cannot read standard input: {e}")))?;
+        .map_err(|e| stream_error("read standard input", &e))?;
     Ok((
         bytes,
         "standard input".to_string(),
@@ -370,26 +370,18 @@ fn read_stdin() -> Result<(Vec<u8>, String, PathBuf), Error> {
 }
 
 fn edit_failure(input: &Input, index: usize, path: &str, line: usize, reason: &str) -> Error {
-    let mut lines = reason.lines();
-    let first = lines.next().unwrap_or("failed");
-    let mut message = format!("edit {} (`{path}`) was not applied: {first}", index + 1);
-    for rest in lines {
-        message.push_str("\n  ");
-        message.push_str(rest);
-    }
     let place = if line > 0 {
         Place::at(&input.path, &input.text, line, 0, 0)
     } else {
         Place::file(&input.path)
     };
-    let err = Error::new("E063", message).at(place).exit(Exit::Failed);
-    if reason.contains("refused") {
-        err.hint("nothing was written for this path")
-    } else if reason.contains("allow_shrink") {
-        err.hint("if removing that much is intended, pass --allow-shrink")
-    } else {
-        err
+    ApplyError::EditNotApplied {
+        index,
+        path: path.to_string(),
+        reason: reason.to_string(),
+        place,
     }
+    .into()
 }
 
 fn note_line(note: &str, color: bool) -> String {

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::Out;
 use super::args::{ColorChoice, ConfigArgs, GlobalArgs, LogFormat};
+use super::errors::stream_error;
 use crate::error::{Error, Exit};
 use crate::settings::{ColorMode, Flags, Settings, Shown};
 
@@ -44,7 +45,7 @@ pub fn run(
     };
     out.stdout
         .write_all(text.as_bytes())
-        .map_err(|e| Error::new("E001", format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| stream_error("write to stdout", &e))?;
     Ok(Exit::Ok)
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::Out;
 use super::args::{GlobalArgs, RollbackArgs, RunsArgs, ShowArgs};
+use super::errors::{CliError, print_error};
 use crate::error::{Error, Exit};
 use crate::git::{Oid, Repo};
 
@@ -12,10 +13,7 @@ fn open(global: &GlobalArgs) -> Result<Repo, Error> {
     match global.repos.as_slice() {
         [] => Repo::open(&PathBuf::from(".")),
         [one] => Repo::open(one),
-        _ => Err(
-            Error::new("E094", "this command works on one repository at a time")
-                .hint("give at most one `--repo PATH`"),
-        ),
+        _ => Err(CliError::OneRepository.into()),
     }
 }
 
@@ -24,15 +22,18 @@ fn short(id: Oid) -> String {
 }
 
 fn io(e: std::io::Error) -> Error {
-    Error::new("E001", format!("cannot write the output: {e}"))
+    CliError::Stream {
+        what: "write the output",
+        why: e.to_string(),
+    }
+    .into()
 }
 
 pub fn runs(global: &GlobalArgs, _args: &RunsArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
     let repo = open(global)?;
     let runs = repo.journal().list()?;
     if global.json {
-        let text = serde_json::to_string_pretty(&runs)
-            .map_err(|e| Error::new("E019", format!("cannot print the runs: {e}")))?;
+        let text = serde_json::to_string_pretty(&runs).map_err(|e| print_error("runs", &e))?;
         writeln!(out.stdout, "{text}").map_err(io)?;
         return Ok(Exit::Ok);
     }
@@ -77,8 +78,7 @@ pub fn show(global: &GlobalArgs, args: &ShowArgs, out: &mut Out<'_>) -> Result<E
     let repo = open(global)?;
     let run = repo.journal().read(&args.run)?;
     if global.json {
-        let text = serde_json::to_string_pretty(&run)
-            .map_err(|e| Error::new("E019", format!("cannot print the run: {e}")))?;
+        let text = serde_json::to_string_pretty(&run).map_err(|e| print_error("run", &e))?;
         writeln!(out.stdout, "{text}").map_err(io)?;
         return Ok(Exit::Ok);
     }

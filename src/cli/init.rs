@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Out;
 use super::args::InitArgs;
+use super::errors::CliError;
 use crate::error::{Error, Exit};
 use crate::pipeline;
 
@@ -47,7 +48,8 @@ pub fn run(args: &InitArgs, json: bool, out: &mut Out<'_>) -> Result<Exit, Error
 }
 
 fn exists(path: &Path) -> Error {
-    Error::new("E040", format!("`{}` already exists", path.display()))
-        .in_file(path)
-        .hint("codefleet init never overwrites; give another path, e.g. `codefleet init pipelines/new.yml`")
+    CliError::InitExists {
+        path: path.to_path_buf(),
+    }
+    .into()
 }

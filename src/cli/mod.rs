@@ -4,6 +4,7 @@
 mod apply;
 mod args;
 mod config;
+mod errors;
 mod history;
 mod init;
 mod logging;
@@ -23,6 +24,7 @@ pub use args::{Cli, Command, GlobalArgs};
 
 use crate::error::{Error, Exit};
 use crate::settings::{ColorMode, Settings};
+use errors::CliError;
 
 /// Where a command writes: stdout for results, stderr for diagnostics, and whether colour is on
 /// for each.
@@ -198,14 +200,12 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
     ];
     for (flag, given, commands) in readers {
         if given && !commands.contains(&name) {
-            return Err(Error::new(
-                "E096",
-                format!("`{flag}` does nothing for `codefleet {name}`"),
-            )
-            .hint(format!(
-                "leave it out; it applies to: {}",
-                commands.join(", ")
-            )));
+            return Err(CliError::UnreadFlag {
+                flag,
+                command: name.to_string(),
+                readers: commands.to_vec(),
+            }
+            .into());
         }
     }
     Ok(())

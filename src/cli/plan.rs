@@ -2,6 +2,7 @@
 
 use super::Out;
 use super::args::{GlobalArgs, PlanArgs};
+use super::errors::{print_error, stream_error};
 use crate::error::{Error, Exit};
 use crate::plan;
 use crate::settings::Settings;
@@ -16,7 +17,7 @@ pub fn run(
     for p in &mut pipelines {
         super::run::with_settings(p, settings)?;
     }
-    let io = |e: std::io::Error| Error::new("E001", format!("cannot write the plan: {e}"));
+    let io = |e: std::io::Error| stream_error("write the plan", &e);
     let mut exit = Exit::Ok;
     for pipeline in &pipelines {
         let targets = super::run::targets(pipeline, global)?;
@@ -26,8 +27,7 @@ pub fn run(
             exit = Exit::Failed;
         }
         if global.json {
-            let text = serde_json::to_string_pretty(&plan)
-                .map_err(|e| Error::new("E019", format!("cannot print the plan: {e}")))?;
+            let text = serde_json::to_string_pretty(&plan).map_err(|e| print_error("plan", &e))?;
             writeln!(out.stdout, "{text}").map_err(io)?;
         } else {
             out.stdout

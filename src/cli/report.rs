@@ -17,20 +17,5 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &mut Out<'_>) -> Result<
     let mode = merged.first().map_or(Mode::Run, |r| r.mode);
     // Annotations were printed by each shard's own job.
     print_reports(&merged, mode, global.json, global.quiet, false, out);
-    let exit = merged
-        .iter()
-        .map(|r| match r.exit_code {
-            130 => Exit::Interrupted,
-            1 => Exit::Failed,
-            3 => Exit::Changes,
-            _ => Exit::Ok,
-        })
-        .max_by_key(|e| match e {
-            Exit::Interrupted => 4,
-            Exit::Failed => 3,
-            Exit::Changes => 2,
-            _ => 0,
-        })
-        .unwrap_or(Exit::Ok);
-    Ok(exit)
+    Ok(Exit::worst(merged.iter().map(|r| r.exit_code)))
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Out;
 use super::args::{GlobalArgs, RunArgs};
+use super::errors::CliError;
 use super::models::ModelDefaults;
 use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
@@ -75,14 +76,7 @@ pub(super) fn load_pipelines(
         }
     }
     if failed > 0 {
-        return Err(Error::new(
-            "E091",
-            format!(
-                "{failed} problem{} in the pipeline; nothing ran",
-                if failed == 1 { "" } else { "s" }
-            ),
-        )
-        .hint("`codefleet validate` lists the same problems"));
+        return Err(CliError::PipelineInvalid { problems: failed }.into());
     }
     Ok(loaded)
 }
@@ -316,21 +310,13 @@ pub fn run(
     out: &mut Out<'_>,
 ) -> Result<Exit, Error> {
     if args.dry_run && args.check {
-        return Err(
-            Error::new("E093", "`--dry-run` and `--check` exclude each other")
-                .hint("`--check` writes nothing either; it only sets the exit code"),
-        );
+        return Err(CliError::DryRunAndCheck.into());
     }
     if (args.push || args.pr) && (args.dry_run || args.check) {
-        return Err(Error::new(
-            "E092",
-            "`--push` and `--pr` publish a real run; `--dry-run` and `--check` write nothing",
-        )
-        .hint("leave out `--dry-run`/`--check`, or leave out `--push`/`--pr`"));
+        return Err(CliError::PublishWithoutRun.into());
     }
     if args.clone_jobs == 0 {
-        return Err(Error::new("E507", "`--clone-jobs 0` would never clone")
-            .hint("give at least 1 (default 4)"));
+        return Err(CliError::CloneJobs.into());
     }
     let paths: Vec<&Path> = args.pipelines.iter().map(|p| p.as_path()).collect();
     let mut pipelines = load_pipelines(&paths, global, out)?;
@@ -438,9 +424,7 @@ pub fn run(
         let mut report = match result {
             Ok(r) => r?,
             Err(_) => {
-                return Err(Error::new("E304", "the run stopped on an internal error")
-                    .exit(Exit::Failed)
-                    .hint("this is a bug in codefleet; please report it"));
+                return Err(CliError::RunInternal.into());
             }
         };
         report.warn_unmatched_files(
@@ -460,23 +444,7 @@ pub fn run(
         }
     }
     print_reports(&reports, mode, global.json, quiet, true, out);
-    let exit = reports
-        .iter()
-        .map(|r| match r.exit_code {
-            130 => Exit::Interrupted,
-            3 => Exit::Changes,
-            1 => Exit::Failed,
-            _ => Exit::Ok,
-        })
-        .max_by_key(|e| match e {
-            // Interrupted outranks failures, which outrank "would change".
-            Exit::Interrupted => 4,
-            Exit::Failed => 3,
-            Exit::Changes => 2,
-            _ => 0,
-        })
-        .unwrap_or(Exit::Ok);
-    Ok(exit)
+    Ok(Exit::worst(reports.iter().map(|r| r.exit_code)))
 }
 
 /// One progress line on stderr: `codefleet: …`, or with `--log-format json` a JSON object
@@ -501,11 +469,12 @@ fn progress_line(out: &mut Out<'_>, line: &str, json: bool) {
 pub(super) fn with_settings(pipeline: &mut Pipeline, settings: &Settings) -> Result<(), Error> {
     use crate::pipeline::{Author, Scope, Template};
     let setting_error = |key: &str, source: &crate::settings::Source, what: String| {
-        let code = match source {
-            crate::settings::Source::Env(_) => "E054",
-            _ => "E052",
-        };
-        Error::new(code, format!("setting `{key}` ({source}): {what}"))
+        Error::from(CliError::Setting {
+            key: key.to_string(),
+            origin: source.to_string(),
+            env: matches!(source, crate::settings::Source::Env(_)),
+            what,
+        })
     };
     if !pipeline.explicit.branch {
         let v = &settings.default_branch_template;

@@ -3,6 +3,7 @@
 
 use super::Out;
 use super::args::SchemaArgs;
+use super::errors::{print_error, stream_error};
 use crate::error::{Error, Exit};
 use crate::pipeline;
 
@@ -12,9 +13,7 @@ pub fn run(args: &SchemaArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
     } else {
         pipeline::schema()
     };
-    let text = serde_json::to_string_pretty(&schema)
-        .map_err(|e| Error::new("E019", format!("cannot print the schema: {e}")))?;
-    writeln!(out.stdout, "{text}")
-        .map_err(|e| Error::new("E001", format!("cannot write the schema: {e}")))?;
+    let text = serde_json::to_string_pretty(&schema).map_err(|e| print_error("schema", &e))?;
+    writeln!(out.stdout, "{text}").map_err(|e| stream_error("write the schema", &e))?;
     Ok(Exit::Ok)
 }

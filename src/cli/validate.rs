@@ -4,6 +4,7 @@
 
 use super::Out;
 use super::args::{GlobalArgs, ValidateArgs};
+use super::errors::stream_error;
 use crate::error::{Error, Exit};
 use crate::pipeline;
 
@@ -57,8 +58,7 @@ pub fn run(global: &GlobalArgs, args: &ValidateArgs, out: &mut Out<'_>) -> Resul
             "problems": problems,
         });
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        writeln!(out.stdout, "{text}")
-            .map_err(|e| Error::new("E001", format!("cannot write to stdout: {e}")))?;
+        writeln!(out.stdout, "{text}").map_err(|e| stream_error("write to stdout", &e))?;
         return Ok(if invalid == 0 { Exit::Ok } else { Exit::Usage });
     }
     let plural = |n: usize, word: &str| {

@@ -313,7 +313,7 @@ impl Client {
     fn note_failure(&self, error: &Error) -> bool {
         let mut breaker = self.breaker_lock();
         breaker.failures = breaker.failures.saturating_add(1);
-        breaker.last = format!("[{}] {}", error.code, error.message);
+        breaker.last = error.headline();
         let threshold = self.retry.breaker_threshold;
         if threshold > 0 && breaker.failures >= threshold {
             breaker.open_until = Some(Instant::now() + self.retry.breaker_cooldown);

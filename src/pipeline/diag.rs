@@ -1,73 +1,139 @@
-//! The error codes of pipeline validation, and turning YAML places into [`Place`]s. Codes are
-//! stable: tests and users rely on them, the README lists them.
+//! The rules of pipeline validation (each a stable code of the catalogue, which the README
+//! lists), and turning YAML places into [`Place`]s.
 
 use std::path::Path;
 
 use super::yaml::{Node, Span, value_position};
-use crate::error::{Error, Place};
+use crate::error::{Code, Error, Kind, Place, codes};
 
-/// The stable codes of pipeline problems.
-pub mod code {
+/// The rule a pipeline breaks: one per catalogue code of pipeline validation, so a caller
+/// asks which rule failed, never which code string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
     /// The file is not valid YAML (or not UTF-8).
-    pub const YAML: &str = "E010";
+    Yaml,
     /// The file is empty or holds more than one YAML document.
-    pub const DOCUMENT: &str = "E011";
+    Document,
     /// A field the format does not know.
-    pub const UNKNOWN_FIELD: &str = "E012";
+    UnknownField,
     /// A value of the wrong type.
-    pub const WRONG_TYPE: &str = "E013";
+    WrongType,
     /// A required field is missing.
-    pub const MISSING_FIELD: &str = "E014";
+    MissingField,
     /// A value that is not one of the allowed names (provider, edit format, on_fail, per…).
-    pub const UNKNOWN_VALUE: &str = "E015";
+    UnknownValue,
     /// A `version:` this codefleet does not read.
-    pub const VERSION: &str = "E016";
+    Version,
     /// The same key twice in one mapping.
-    pub const DUPLICATE_KEY: &str = "E017";
+    DuplicateKey,
     /// A number out of its range (negative, zero where at least one is needed, too large).
-    pub const RANGE: &str = "E018";
+    Range,
     /// The file passed the checks but could not be read into the pipeline types (a bug).
-    pub const INTERNAL: &str = "E019";
+    Internal,
     /// A task with no kind.
-    pub const NO_KIND: &str = "E020";
+    NoKind,
     /// A task with more than one kind.
-    pub const TWO_KINDS: &str = "E021";
+    TwoKinds,
     /// Two tasks with the same name.
-    pub const DUPLICATE_TASK: &str = "E022";
+    DuplicateTask,
     /// `tasks:` is empty.
-    pub const NO_TASKS: &str = "E023";
+    NoTasks,
     /// A field that does not apply to the task's kind (`format:` without `edits:`…).
-    pub const NOT_APPLICABLE: &str = "E024";
+    NotApplicable,
     /// `per:` on a task without `files:`.
-    pub const PER_WITHOUT_FILES: &str = "E025";
+    PerWithoutFiles,
     /// An empty string where text is needed.
-    pub const EMPTY: &str = "E026";
+    Empty,
     /// A path that is absolute or leaves the repository.
-    pub const PATH_ESCAPES: &str = "E027";
+    PathEscapes,
     /// A name that cannot be part of a git branch name.
-    pub const BAD_NAME: &str = "E028";
+    BadName,
     /// A `$name` in a regex `with:` that names no group of `find` (`$1_mod`).
-    pub const GROUP_REF: &str = "E029";
+    GroupRef,
     /// An invalid regular expression.
-    pub const REGEX: &str = "E030";
+    Regex,
     /// An invalid glob.
-    pub const GLOB: &str = "E031";
+    Glob,
     /// An invalid size.
-    pub const SIZE: &str = "E032";
+    Size,
     /// An invalid duration.
-    pub const DURATION: &str = "E033";
+    Duration,
     /// A template names an unknown or unavailable variable.
-    pub const TEMPLATE_VAR: &str = "E034";
+    TemplateVar,
     /// A template's `{{ … }}` is malformed.
-    pub const TEMPLATE_SYNTAX: &str = "E035";
+    TemplateSyntax,
     /// A `repos:` entry with none or several of `path`, `url`, `list`.
-    pub const REPO_ENTRY: &str = "E036";
+    RepoEntry,
     /// A file the pipeline names (`edits:`, `patch:`, `prompt_file:`, `list:`) does not exist.
-    pub const MISSING_FILE: &str = "E037";
+    MissingFile,
     /// A `--var` that is not `KEY=VALUE`, or names a variable the pipeline does not declare.
-    pub const VAR_ARG: &str = "E038";
+    VarArg,
     /// A commit author that is not `Name <email>`.
-    pub const AUTHOR: &str = "E039";
+    Author,
+}
+
+impl Rule {
+    /// The rule's entry in the catalogue of codes.
+    pub fn code(self) -> Code {
+        match self {
+            Rule::Yaml => codes::YAML,
+            Rule::Document => codes::DOCUMENT,
+            Rule::UnknownField => codes::UNKNOWN_FIELD,
+            Rule::WrongType => codes::WRONG_TYPE,
+            Rule::MissingField => codes::MISSING_FIELD,
+            Rule::UnknownValue => codes::UNKNOWN_VALUE,
+            Rule::Version => codes::VERSION,
+            Rule::DuplicateKey => codes::DUPLICATE_KEY,
+            Rule::Range => codes::RANGE,
+            Rule::Internal => codes::INTERNAL,
+            Rule::NoKind => codes::NO_KIND,
+            Rule::TwoKinds => codes::TWO_KINDS,
+            Rule::DuplicateTask => codes::DUPLICATE_TASK,
+            Rule::NoTasks => codes::NO_TASKS,
+            Rule::NotApplicable => codes::NOT_APPLICABLE,
+            Rule::PerWithoutFiles => codes::PER_WITHOUT_FILES,
+            Rule::Empty => codes::EMPTY,
+            Rule::PathEscapes => codes::PATH_ESCAPES,
+            Rule::BadName => codes::BAD_NAME,
+            Rule::GroupRef => codes::GROUP_REF,
+            Rule::Regex => codes::REGEX,
+            Rule::Glob => codes::GLOB,
+            Rule::Size => codes::SIZE,
+            Rule::Duration => codes::DURATION,
+            Rule::TemplateVar => codes::TEMPLATE_VAR,
+            Rule::TemplateSyntax => codes::TEMPLATE_SYNTAX,
+            Rule::RepoEntry => codes::REPO_ENTRY,
+            Rule::MissingFile => codes::MISSING_FILE,
+            Rule::VarArg => codes::VAR_ARG,
+            Rule::Author => codes::AUTHOR,
+        }
+    }
+
+    /// An error breaking this rule, saying `message`; the place is attached by the caller.
+    pub fn error(self, message: impl Into<String>) -> Error {
+        Invalid {
+            rule: self,
+            message: message.into(),
+        }
+        .into()
+    }
+}
+
+/// A problem with a pipeline: the rule it breaks and what the checker says about it. Messages
+/// name the field and value at fault in many shapes, so the value carried is the sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    /// The rule broken.
+    pub rule: Rule,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+impl Kind for Invalid {
+    fn code(&self) -> Code {
+        self.rule.code()
+    }
 }
 
 /// A pipeline's text and the path it is shown under.
@@ -115,15 +181,15 @@ impl<'a> Source<'a> {
     }
 
     /// An error at a node.
-    pub fn error(&self, code: &'static str, message: impl Into<String>, node: &Node) -> Error {
-        Error::new(code, message).at(self.place(node.span))
+    pub fn error(&self, rule: Rule, message: impl Into<String>, node: &Node) -> Error {
+        rule.error(message).at(self.place(node.span))
     }
 
     /// An error at characters `offset..offset+width` of a string node's value, when that maps
     /// back to the source (one line, known quoting); otherwise at the whole string.
     pub fn error_in(
         &self,
-        code: &'static str,
+        rule: Rule,
         message: impl Into<String>,
         node: &Node,
         offset: usize,
@@ -142,7 +208,7 @@ impl<'a> Source<'a> {
                 None => self.place(node.span),
             },
         };
-        Error::new(code, message).at(place)
+        rule.error(message).at(place)
     }
 
     /// For a scalar over several lines (a `|` block, say): finds the source line and column of
@@ -198,4 +264,25 @@ fn at_end_too(mut place: Place) -> Place {
         place.source_line = Some(String::new());
     }
     place
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_carries_the_rule_it_breaks() {
+        let text =
+            "name: p\ntasks:\n  - name: t\n    replace: {find: a, with: b}\n    file: [\"*.rs\"]\n";
+        let errors =
+            crate::pipeline::load_str(text, Path::new("p.yml"), &[]).expect_err("an unknown field");
+        let e = &errors[0];
+        assert_eq!(e.code, "E012");
+        assert_eq!(
+            e.kind::<Invalid>().map(|i| i.rule),
+            Some(Rule::UnknownField),
+            "{e:?}"
+        );
+        assert_eq!(Rule::UnknownField.code(), codes::UNKNOWN_FIELD);
+    }
 }

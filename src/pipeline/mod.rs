@@ -27,7 +27,7 @@ pub mod yaml;
 use std::path::Path;
 
 pub use check::{bad_ref_part, glob_set};
-pub use diag::code;
+pub use diag::{Invalid, Rule};
 pub use model::*;
 pub use template::{Context, Scope, Template};
 pub use units::{format_duration, parse_duration, parse_size};
@@ -50,16 +50,14 @@ pub fn load(path: &Path, vars: &[(String, String)]) -> Result<Pipeline, Vec<Erro
     let bytes = std::fs::read(path).map_err(|e| vec![Error::io(path, &e)])?;
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![
-            Error::new(
-                code::YAML,
-                format!(
+            Rule::Yaml
+                .error(format!(
                     "`{}` is not UTF-8 text (invalid byte at offset {})",
                     path.display(),
                     e.utf8_error().valid_up_to()
-                ),
-            )
-            .in_file(path)
-            .hint("save the pipeline as UTF-8"),
+                ))
+                .in_file(path)
+                .hint("save the pipeline as UTF-8"),
         ]
     })?;
     load_str(&text, path, vars)
@@ -85,7 +83,8 @@ pub fn load_str(
         Err(e) => {
             let line = src.line(e.line);
             let col = e.col.min(line.chars().count());
-            let mut err = Error::new(code::YAML, format!("invalid YAML: {}", e.message))
+            let mut err = Rule::Yaml
+                .error(format!("invalid YAML: {}", e.message))
                 .at(src.place_at(e.line.max(1), col, 1));
             if line.starts_with(|c: char| c.is_whitespace()) && line.contains('\t') {
                 err = err.hint("YAML indents with spaces, not tabs");
@@ -106,7 +105,8 @@ pub fn load_str(
             },
         ] => {
             return Err(vec![
-                Error::new(code::DOCUMENT, "the pipeline file is empty")
+                Rule::Document
+                    .error("the pipeline file is empty")
                     .at(Place::file(path))
                     .hint("`codefleet init` writes a starter pipeline"),
             ]);
@@ -115,7 +115,7 @@ pub fn load_str(
         [_, second, ..] => {
             return Err(vec![
                 src.error(
-                    code::DOCUMENT,
+                    Rule::Document,
                     format!("the pipeline file holds {} YAML documents", docs.len()),
                     second,
                 )
@@ -133,7 +133,8 @@ pub fn load_str(
         Ok(m) => m,
         Err(e) => {
             errors.push(
-                Error::new(code::INTERNAL, format!("cannot read the pipeline: {e}"))
+                Rule::Internal
+                    .error(format!("cannot read the pipeline: {e}"))
                     .in_file(path)
                     .hint("this is a bug in codefleet; please report it with the pipeline"),
             );
@@ -173,9 +174,8 @@ fn sorted(mut errors: Vec<Error>) -> Vec<Error> {
 pub fn parse_var(arg: &str) -> Result<(String, String), Error> {
     match arg.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(
-            Error::new(code::VAR_ARG, format!("`--var {arg}` is not KEY=VALUE"))
-                .hint("write it like `--var version=2.0.1`"),
-        ),
+        _ => Err(Rule::VarArg
+            .error(format!("`--var {arg}` is not KEY=VALUE"))
+            .hint("write it like `--var version=2.0.1`")),
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value as J};
 
-use super::diag::{Source, code};
+use super::diag::{Rule, Source};
 use super::yaml::{Node, Value, key_text};
 use crate::error::{Error, closest, edit_distance};
 
@@ -172,7 +172,7 @@ impl<'a> Walker<'a> {
                 let e = self
                     .src
                     .error(
-                        code::DUPLICATE_KEY,
+                        Rule::DuplicateKey,
                         format!("`{name}` is given twice{}", at.inside(node)),
                         key,
                     )
@@ -186,7 +186,7 @@ impl<'a> Walker<'a> {
             seen.push(key);
             if matches!(key.value, Value::Seq(_) | Value::Map(_)) {
                 let e = self.src.error(
-                    code::WRONG_TYPE,
+                    Rule::WrongType,
                     format!("keys must be text; found {}", key.kind_name()),
                     key,
                 );
@@ -245,7 +245,7 @@ impl<'a> Walker<'a> {
         for key in unknown {
             let name = key_text(key);
             let mut e = self.src.error(
-                code::UNKNOWN_FIELD,
+                Rule::UnknownField,
                 format!("unknown field `{name}`{}", at.inside(node)),
                 key,
             );
@@ -282,7 +282,7 @@ impl<'a> Walker<'a> {
                 },
             };
             let mut e = self.src.error(
-                code::MISSING_FIELD,
+                Rule::MissingField,
                 format!("missing field `{name}`{}", at.inside(node)),
                 place_node,
             );
@@ -326,7 +326,7 @@ impl<'a> Walker<'a> {
         let e = self
             .src
             .error(
-                code::UNKNOWN_VALUE,
+                Rule::UnknownValue,
                 format!("unknown value `{text}` for {}", at.field()),
                 node,
             )
@@ -352,7 +352,7 @@ impl<'a> Walker<'a> {
         };
         match problem {
             Some(message) => {
-                let e = self.src.error(code::RANGE, message, node);
+                let e = self.src.error(Rule::Range, message, node);
                 self.poison(node, e);
                 None
             }
@@ -373,7 +373,7 @@ impl<'a> Walker<'a> {
             [init @ .., last] => format!("{} or {last}", init.join(", ")),
         };
         let mut e = self.src.error(
-            code::WRONG_TYPE,
+            Rule::WrongType,
             format!(
                 "{} expects {expected_text}, found {}",
                 at.field(),

@@ -1,22 +1,94 @@
 //! `codefleet report merge`: the `--json` reports of the shards of one run (a CI matrix) joined
 //! into one report per pipeline, as if one process had run every repository.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Exit};
+use crate::error::{Code, Error, Kind, Place, codes};
 
-use super::{REPORT_VERSION, RunReport};
+use super::{Mode, REPORT_VERSION, RunReport};
+
+/// Why reports cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// The file is not JSON a run report reads from.
+    #[error("`{}` is not a codefleet run report: {why}", path.display())]
+    NotAReport {
+        /// The file.
+        path: PathBuf,
+        /// What the JSON reader said.
+        why: String,
+    },
+    /// A report written by a codefleet of another report version.
+    #[error(
+        "`{}` is report version {found}; this codefleet reads version {}",
+        path.display(),
+        REPORT_VERSION
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version it holds.
+        found: u32,
+    },
+    /// The shards of one pipeline ran in different modes.
+    #[error("the reports of `{pipeline}` mix modes (a dry run and a real run)")]
+    PipelineModes {
+        /// The pipeline.
+        pipeline: String,
+    },
+    /// Two pipelines' reports ran in different modes, so no one document holds both.
+    #[error("the reports mix modes: `{first}` is a {} and `{other}` a {}", mode_word(*first_mode), mode_word(*other_mode))]
+    Modes {
+        /// The first report's pipeline.
+        first: String,
+        /// Its mode.
+        first_mode: Mode,
+        /// A pipeline of another mode.
+        other: String,
+        /// That mode.
+        other_mode: Mode,
+    },
+}
+
+impl Kind for MergeError {
+    fn code(&self) -> Code {
+        match self {
+            MergeError::NotAReport { .. } => codes::NOT_A_REPORT,
+            MergeError::Version { .. } => codes::REPORT_VERSION,
+            MergeError::PipelineModes { .. } | MergeError::Modes { .. } => codes::REPORT_MODES,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(
+            match self {
+                MergeError::NotAReport { .. } => "pass the `--json` output of `codefleet run`",
+                MergeError::Version { .. } => "merge reports written by the same codefleet version",
+                MergeError::PipelineModes { .. } | MergeError::Modes { .. } => {
+                    "merge the shards of one run"
+                }
+            }
+            .to_string(),
+        )
+    }
+
+    fn place(&self) -> Option<Place> {
+        match self {
+            MergeError::NotAReport { path, .. } => Some(Place::file(path)),
+            _ => None,
+        }
+    }
+}
 
 /// Reads one `--json` output of `codefleet run`: a report, or a list of them (one per pipeline).
 pub fn read_reports(path: &Path) -> Result<Vec<RunReport>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
-    let bad = |e: serde_json::Error| {
-        Error::new(
-            "E540",
-            format!("`{}` is not a codefleet run report: {e}", path.display()),
-        )
-        .in_file(path)
-        .hint("pass the `--json` output of `codefleet run`")
+    let bad = |e: serde_json::Error| -> Error {
+        MergeError::NotAReport {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        }
+        .into()
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
     // Earlier versions printed a list for several pipelines; both are read.
@@ -28,15 +100,11 @@ pub fn read_reports(path: &Path) -> Result<Vec<RunReport>, Error> {
     let reports: Vec<RunReport> = documents.into_iter().flat_map(RunReport::split).collect();
     for r in &reports {
         if r.version != REPORT_VERSION {
-            return Err(Error::new(
-                "E541",
-                format!(
-                    "`{}` is report version {}; this codefleet reads version {REPORT_VERSION}",
-                    path.display(),
-                    r.version
-                ),
-            )
-            .hint("merge reports written by the same codefleet version"));
+            return Err(MergeError::Version {
+                path: path.to_path_buf(),
+                found: r.version,
+            }
+            .into());
         }
     }
     Ok(reports)
@@ -53,15 +121,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
             continue;
         };
         if into.mode != r.mode {
-            return Err(Error::new(
-                "E542",
-                format!(
-                    "the reports of `{}` mix modes (a dry run and a real run)",
-                    r.pipeline
-                ),
-            )
-            .hint("merge the shards of one run")
-            .exit(Exit::Usage));
+            return Err(MergeError::PipelineModes {
+                pipeline: r.pipeline,
+            }
+            .into());
         }
         if !into.run_id.split('+').any(|id| id == r.run_id) {
             into.run_id = format!("{}+{}", into.run_id, r.run_id);
@@ -82,18 +145,13 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
     }
     // One document holds them all (`RunReport::combine`), under one mode.
     if let Some(other) = out.iter().find(|r| r.mode != out[0].mode) {
-        return Err(Error::new(
-            "E542",
-            format!(
-                "the reports mix modes: `{}` is a {} and `{}` a {}",
-                out[0].pipeline,
-                mode_word(out[0].mode),
-                other.pipeline,
-                mode_word(other.mode)
-            ),
-        )
-        .hint("merge the shards of one run")
-        .exit(Exit::Usage));
+        return Err(MergeError::Modes {
+            first: out[0].pipeline.clone(),
+            first_mode: out[0].mode,
+            other: other.pipeline.clone(),
+            other_mode: other.mode,
+        }
+        .into());
     }
     for r in &mut out {
         r.recount();
@@ -103,11 +161,11 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
     Ok(out)
 }
 
-fn mode_word(mode: super::Mode) -> &'static str {
+fn mode_word(mode: Mode) -> &'static str {
     match mode {
-        super::Mode::Run => "run",
-        super::Mode::DryRun => "dry run",
-        super::Mode::Check => "check",
+        Mode::Run => "run",
+        Mode::DryRun => "dry run",
+        Mode::Check => "check",
     }
 }
 
@@ -168,9 +226,61 @@ mod tests {
         let a = shard("r1", &[("a", RepoStatus::Changed)]);
         let mut b = shard("r2", &[("b", RepoStatus::Changed)]);
         b.mode = Mode::DryRun;
-        assert_eq!(merge(vec![a.clone(), b.clone()]).unwrap_err().code, "E542");
+        let e = merge(vec![a.clone(), b.clone()]).unwrap_err();
+        assert_eq!(e.code, "E542");
+        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert_eq!(
+            e.one_line(),
+            "[E542] the reports of `p` mix modes (a dry run and a real run) (merge the shards of one run)"
+        );
+        assert!(matches!(
+            e.kind::<MergeError>(),
+            Some(MergeError::PipelineModes { .. })
+        ));
         // Nor across pipelines: the merged document has one mode.
         b.pipeline = "other".into();
-        assert_eq!(merge(vec![a, b]).unwrap_err().code, "E542");
+        let e = merge(vec![a, b]).unwrap_err();
+        assert_eq!(e.code, "E542");
+        assert_eq!(
+            e.message,
+            "the reports mix modes: `p` is a run and `other` a dry run"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_report_or_of_another_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "{}").unwrap();
+        let e = read_reports(&path).unwrap_err();
+        assert_eq!(e.code, "E540");
+        assert!(
+            e.message.starts_with(&format!(
+                "`{}` is not a codefleet run report: missing field",
+                path.display()
+            )),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.place.as_deref(), Some(&Place::file(&path)));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("pass the `--json` output of `codefleet run`")
+        );
+        let mut old = serde_json::to_value(shard("r1", &[("a", RepoStatus::Changed)])).unwrap();
+        old["version"] = 0.into();
+        std::fs::write(&path, old.to_string()).unwrap();
+        let e = read_reports(&path).unwrap_err();
+        assert_eq!(
+            e.one_line(),
+            format!(
+                "[E541] `{}` is report version 0; this codefleet reads version {REPORT_VERSION} (merge reports written by the same codefleet version)",
+                path.display()
+            )
+        );
+        assert!(matches!(
+            e.kind::<MergeError>(),
+            Some(MergeError::Version { found: 0, .. })
+        ));
     }
 }

@@ -8,7 +8,9 @@ mod render;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use merge::{merge, read_reports};
+use crate::error::Exit;
+
+pub use merge::{MergeError, merge, read_reports};
 pub use render::{
     annotations, answers, markdown, paint_diff, problems, published, summary_table, unified_diff,
 };
@@ -46,7 +48,7 @@ pub struct RunReport {
     /// Sums over the repositories.
     pub totals: Totals,
     /// The process exit code the run implies (0, 1, 3 or 130).
-    pub exit_code: i32,
+    pub exit_code: Exit,
     /// What the run noticed that is not a failure but may be a mistake (a task's `files:`
     /// that matched no file in any repository).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -730,7 +732,7 @@ impl RunReport {
         (self.totals, self.exit_code) = Self::tally(&self.repos, self.mode, self.interrupted);
     }
 
-    fn tally(repos: &[RepoReport], mode: Mode, interrupted: bool) -> (Totals, i32) {
+    fn tally(repos: &[RepoReport], mode: Mode, interrupted: bool) -> (Totals, Exit) {
         let mut totals = Totals {
             repos: repos.len(),
             ..Totals::default()
@@ -762,18 +764,18 @@ impl RunReport {
             totals.publish_failed += usize::from(r.publish.as_ref().is_some_and(Publish::failed));
         }
         let exit_code = if interrupted {
-            130
+            Exit::Interrupted
         } else if totals.repos_failed > 0
             || totals.tasks_failed > 0
             || totals.tasks_skipped > 0
             || totals.files_failed > 0
             || totals.publish_failed > 0
         {
-            1
+            Exit::Failed
         } else if mode == Mode::Check && totals.commits > 0 {
-            3
+            Exit::Changes
         } else {
-            0
+            Exit::Ok
         };
         (totals, exit_code)
     }
@@ -894,5 +896,22 @@ mod tests {
         ] {
             assert!(text.contains(field), "{field} missing from the schema");
         }
+        // The exit is a type in code and the process status in JSON, as before it was a type.
+        let exit = &schema()["properties"]["exit_code"];
+        assert_eq!(exit["type"], "integer", "{exit}");
+    }
+
+    #[test]
+    fn the_exit_is_written_and_read_as_its_process_status() {
+        let ok = repo(RepoStatus::Changed, vec![task(TaskStatus::Changed, 1, 0)]);
+        let report = RunReport::new("r", "p", Mode::Check, false, vec![ok]);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["exit_code"], 3);
+        let back: RunReport = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back.exit_code, Exit::Changes);
+        let mut odd = json;
+        odd["exit_code"] = 7.into();
+        let err = serde_json::from_value::<RunReport>(odd).unwrap_err();
+        assert!(err.to_string().contains("7 is not an exit code"), "{err}");
     }
 }

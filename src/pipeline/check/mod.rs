@@ -11,7 +11,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 mod task;
 
-use super::diag::{Source, code};
+use super::diag::{Rule, Source};
 use super::file::{DurationSpec, ModelFile, PipelineFile, RepoEntry, SizeSpec, TaskModelFile};
 use super::model::*;
 use super::template::{Context, Scope, Template};
@@ -76,8 +76,8 @@ impl<'a> Checker<'a> {
         self.errors.push(e);
     }
 
-    fn at(&mut self, code: &'static str, message: impl Into<String>, node: &Node) -> &mut Error {
-        let e = self.src.error(code, message, node);
+    fn at(&mut self, rule: Rule, message: impl Into<String>, node: &Node) -> &mut Error {
+        let e = self.src.error(rule, message, node);
         self.errors.push(e);
         let last = self.errors.len() - 1;
         &mut self.errors[last]
@@ -85,12 +85,12 @@ impl<'a> Checker<'a> {
 
     fn hint(
         &mut self,
-        code: &'static str,
+        rule: Rule,
         message: impl Into<String>,
         node: &Node,
         hint: impl Into<String>,
     ) {
-        let e = self.src.error(code, message, node).hint(hint);
+        let e = self.src.error(rule, message, node).hint(hint);
         self.errors.push(e);
     }
 
@@ -105,7 +105,7 @@ impl<'a> Checker<'a> {
             && v != 1
         {
             self.hint(
-                code::VERSION,
+                Rule::Version,
                 format!("unsupported pipeline version {v}"),
                 node,
                 "this codefleet reads `version: 1`; a newer codefleet may read this file",
@@ -144,7 +144,7 @@ impl<'a> Checker<'a> {
             });
             if let Some(bad) = bad_ref_part(&sample) {
                 self.hint(
-                    code::BAD_NAME,
+                    Rule::BadName,
                     format!("branch `{sample}` is not a valid git branch name: {bad}"),
                     node,
                     "use letters, digits, `-`, `_`, `.` and `/`, e.g. `codefleet/{{ pipeline }}`",
@@ -255,9 +255,10 @@ impl<'a> Checker<'a> {
             self.pipeline_name
         );
         match self.field(Some(self.root), "vars") {
-            Some(node) => self.hint(code::VAR_ARG, message, node, hint),
+            Some(node) => self.hint(Rule::VarArg, message, node, hint),
             None => self.push(
-                Error::new(code::VAR_ARG, message)
+                Rule::VarArg
+                    .error(message)
                     .in_file(self.src.path)
                     .hint(hint),
             ),
@@ -267,7 +268,7 @@ impl<'a> Checker<'a> {
     fn pipeline_name(&mut self, name: &str, node: &Node) {
         if name.trim().is_empty() {
             self.hint(
-                code::EMPTY,
+                Rule::Empty,
                 "the pipeline name is empty",
                 node,
                 "name it, e.g. `name: rename-api`",
@@ -276,7 +277,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(bad) = bad_ref_part(name) {
             self.hint(
-                code::BAD_NAME,
+                Rule::BadName,
                 format!("pipeline name `{name}` cannot be part of a branch name: {bad}"),
                 node,
                 "use letters, digits, `-`, `_`, `.` and `/`, e.g. `rename-api`",
@@ -288,7 +289,7 @@ impl<'a> Checker<'a> {
         let parsed = Author::parse(text);
         parsed.unwrap_or_else(|| {
             self.hint(
-                code::AUTHOR,
+                Rule::Author,
                 format!("commit author `{text}` is not `Name <email>`"),
                 node,
                 "write it like `codefleet <codefleet@localhost>`",
@@ -317,7 +318,7 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     self.hint(
-                        code::REPO_ENTRY,
+                        Rule::RepoEntry,
                         "a `repos` entry needs one of `path`, `url` or `list`",
                         node,
                         "e.g. `- path: .`, `- url: https://host/org/repo.git` or `- list: repos.txt`",
@@ -328,7 +329,7 @@ impl<'a> Checker<'a> {
                 [first, second, ..] => {
                     let at = node.key(second).unwrap_or(node);
                     self.hint(
-                        code::REPO_ENTRY,
+                        Rule::RepoEntry,
                         format!("a `repos` entry has both `{first}` and `{second}`"),
                         at,
                         "give each repository its own `- ` entry",
@@ -339,7 +340,7 @@ impl<'a> Checker<'a> {
             if entry.git_ref.is_some() && entry.url.is_none() {
                 let at = node.key("ref").unwrap_or(node);
                 self.hint(
-                    code::NOT_APPLICABLE,
+                    Rule::NotApplicable,
                     "`ref` applies only to `url:` entries",
                     at,
                     "a local checkout runs from its HEAD, or from `--base REV`",
@@ -348,7 +349,7 @@ impl<'a> Checker<'a> {
             if entry.depth.is_some() && entry.url.is_none() {
                 let at = node.key("depth").unwrap_or(node);
                 self.hint(
-                    code::NOT_APPLICABLE,
+                    Rule::NotApplicable,
                     "`depth` applies only to `url:` entries",
                     at,
                     "a local checkout is used as it is",
@@ -357,7 +358,7 @@ impl<'a> Checker<'a> {
             if let (Some(path), Some(n)) = (&entry.path, self.field(Some(node), "path")) {
                 if path.trim().is_empty() {
                     self.hint(
-                        code::EMPTY,
+                        Rule::Empty,
                         "empty repository path",
                         n,
                         "use `.` for the pipeline's directory",
@@ -376,7 +377,7 @@ impl<'a> Checker<'a> {
                 }
             } else if let (Some(url), Some(n)) = (&entry.url, self.field(Some(node), "url")) {
                 if url.trim().is_empty() {
-                    self.at(code::EMPTY, "empty repository URL", n);
+                    self.at(Rule::Empty, "empty repository URL", n);
                     continue;
                 }
                 out.push(RepoSource::Url {
@@ -396,7 +397,7 @@ impl<'a> Checker<'a> {
     /// Resolves `rel` against the pipeline's directory and checks it is a readable file.
     fn existing_file(&mut self, rel: &str, node: &Node, what: &str) -> Option<PathBuf> {
         if rel.trim().is_empty() {
-            self.at(code::EMPTY, format!("empty {what} path"), node);
+            self.at(Rule::Empty, format!("empty {what} path"), node);
             return None;
         }
         let path = self.dir.join(rel);
@@ -409,7 +410,7 @@ impl<'a> Checker<'a> {
             "does not exist"
         };
         self.hint(
-            code::MISSING_FILE,
+            Rule::MissingFile,
             format!("{what} `{}` {why}", self.shown_dir.join(rel).display()),
             node,
             "paths in a pipeline are relative to the pipeline file's directory",
@@ -466,7 +467,7 @@ impl<'a> Checker<'a> {
                 Ok(d) => Some(d),
                 Err(e) => {
                     self.hint(
-                        code::DURATION,
+                        Rule::Duration,
                         format!("bad duration for `{key}`: {}", e.message),
                         node,
                         e.hint,
@@ -490,7 +491,7 @@ impl<'a> Checker<'a> {
                 Ok(s) => Some(s),
                 Err(e) => {
                     self.hint(
-                        code::SIZE,
+                        Rule::Size,
                         format!("bad size for `{key}`: {}", e.message),
                         node,
                         e.hint,
@@ -511,7 +512,7 @@ impl<'a> Checker<'a> {
         if v == 0
             && let Some(node) = self.field(parent, key)
         {
-            self.at(code::RANGE, format!("`{key}` must be at least 1"), node);
+            self.at(Rule::Range, format!("`{key}` must be at least 1"), node);
             return None;
         }
         Some(v as usize)
@@ -554,7 +555,7 @@ impl<'a> Checker<'a> {
 
     fn glob_error(&mut self, pattern: &str, e: &globset::Error, node: &Node) {
         self.hint(
-            code::GLOB,
+            Rule::Glob,
             format!("invalid glob `{pattern}`: {}", e.kind()),
             node,
             "globs use `*` (within a directory), `**` (across directories), `?`, `[abc]` and `{a,b}`",
@@ -587,12 +588,12 @@ impl<'a> Checker<'a> {
             Err(errors) => errors,
         };
         for e in errors {
-            let code = if e.syntax {
-                code::TEMPLATE_SYNTAX
+            let rule = if e.syntax {
+                Rule::TemplateSyntax
             } else {
-                code::TEMPLATE_VAR
+                Rule::TemplateVar
             };
-            let mut err = self.src.error_in(code, e.message, node, e.offset, e.width);
+            let mut err = self.src.error_in(rule, e.message, node, e.offset, e.width);
             if let Some(h) = e.hint {
                 err = err.hint(h);
             }

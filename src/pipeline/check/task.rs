@@ -9,7 +9,7 @@ use regex::RegexBuilder;
 
 use super::{Checker, glob_set, node_has_reported_key};
 use crate::error::Error;
-use crate::pipeline::diag::{code, place_in_text};
+use crate::pipeline::diag::{Rule, place_in_text};
 use crate::pipeline::file::{OnFailName, PerName, ReplaceFile, TaskFile};
 use crate::pipeline::model::*;
 use crate::pipeline::template::{Context, Scope, Template, TemplateError};
@@ -41,7 +41,7 @@ impl<'a> Checker<'a> {
         {
             let key = self.root.key("tasks").unwrap_or(n);
             self.hint(
-                code::NO_TASKS,
+                Rule::NoTasks,
                 "the pipeline has no tasks",
                 key,
                 "add at least one task, e.g. `- name: rename` with `replace: { find: old, with: new }`",
@@ -54,14 +54,14 @@ impl<'a> Checker<'a> {
             if let Some(name_node) = self.field(Some(node), "name") {
                 if task.name.trim().is_empty() {
                     self.hint(
-                        code::EMPTY,
+                        Rule::Empty,
                         "the task name is empty",
                         name_node,
                         "name what the task does; it is the default commit message",
                     );
                 } else if let Some(line) = seen.get(&task.name) {
                     self.hint(
-                        code::DUPLICATE_TASK,
+                        Rule::DuplicateTask,
                         format!("two tasks are named `{}`", task.name),
                         name_node,
                         format!("the first is on line {line}; task names must be unique"),
@@ -109,7 +109,7 @@ impl<'a> Checker<'a> {
             [] if node_has_reported_key(node, self.poisoned) => return None,
             [] => {
                 self.hint(
-                    code::NO_KIND,
+                    Rule::NoKind,
                     format!("{label} has no kind"),
                     first_key,
                     "give it one of `replace`, `patch`, `edits`, `prompt`, `ask`, `run` or `check`",
@@ -120,7 +120,7 @@ impl<'a> Checker<'a> {
             [first, second, ..] => {
                 let (a, b) = (first.as_str().unwrap_or(""), second.as_str().unwrap_or(""));
                 self.hint(
-                    code::TWO_KINDS,
+                    Rule::TwoKinds,
                     format!("{label} has two kinds: `{a}` and `{b}`"),
                     second,
                     "a task does one thing; split it into two tasks",
@@ -200,7 +200,7 @@ impl<'a> Checker<'a> {
             {
                 misplaced = true;
                 self.hint(
-                    code::NOT_APPLICABLE,
+                    Rule::NotApplicable,
                     format!("`{field}` does not apply to a `{kind_label}` task"),
                     key,
                     why,
@@ -213,7 +213,7 @@ impl<'a> Checker<'a> {
             && ["prompt", "prompt_file", "ask"].contains(&kind_name)
         {
             self.hint(
-                code::PER_WITHOUT_FILES,
+                Rule::PerWithoutFiles,
                 format!("`per` on {label}, which has no `files`"),
                 key,
                 "add `files: [\"src/**/*.rs\"]` to choose the files the requests are split over",
@@ -223,7 +223,7 @@ impl<'a> Checker<'a> {
         if let (Some([]), Some(files_node)) = (t.files.as_deref(), self.field(Some(node), "files"))
         {
             self.hint(
-                code::EMPTY,
+                Rule::Empty,
                 format!("`files` of {label} is empty, so it would work on no file"),
                 files_node,
                 "leave `files` out to work on every file git does not ignore",
@@ -267,7 +267,7 @@ impl<'a> Checker<'a> {
                 let n = self.field(Some(node), "prompt")?;
                 let text = t.prompt.as_deref()?;
                 if text.trim().is_empty() {
-                    self.at(code::EMPTY, "the prompt is empty", n);
+                    self.at(Rule::Empty, "the prompt is empty", n);
                     return None;
                 }
                 let prompt = self.template(text, n, Scope::TASK, vars)?;
@@ -285,7 +285,7 @@ impl<'a> Checker<'a> {
                 let n = self.field(Some(node), "ask")?;
                 let text = t.ask.as_deref()?;
                 if text.trim().is_empty() {
-                    self.at(code::EMPTY, "the question is empty", n);
+                    self.at(Rule::Empty, "the question is empty", n);
                     return None;
                 }
                 let question = self.template(text, n, Scope::TASK, vars)?;
@@ -305,7 +305,7 @@ impl<'a> Checker<'a> {
                     && fail != OnFailName::Fix
                 {
                     self.hint(
-                        code::NOT_APPLICABLE,
+                        Rule::NotApplicable,
                         "`fix` applies only with `on_fail: fix`",
                         key,
                         "remove `fix`, or set `on_fail: fix`",
@@ -367,13 +367,14 @@ impl<'a> Checker<'a> {
             Err(errors) => errors,
         };
         for e in errors {
-            let code = if e.syntax {
-                code::TEMPLATE_SYNTAX
+            let rule = if e.syntax {
+                Rule::TemplateSyntax
             } else {
-                code::TEMPLATE_VAR
+                Rule::TemplateVar
             };
-            let mut err =
-                Error::new(code, e.message).at(place_in_text(shown, &text, e.offset, e.width));
+            let mut err = rule
+                .error(e.message)
+                .at(place_in_text(shown, &text, e.offset, e.width));
             if let Some(h) = e.hint {
                 err = err.hint(h);
             }
@@ -398,7 +399,7 @@ impl<'a> Checker<'a> {
         let find = match find_node {
             Some(n) if r.find.is_empty() => {
                 self.hint(
-                    code::EMPTY,
+                    Rule::Empty,
                     "`find` is empty",
                     n,
                     "give the text (or with `regex: true`, the pattern) to replace",
@@ -451,7 +452,7 @@ impl<'a> Checker<'a> {
                                 .last()
                                 .unwrap_or(&msg)
                                 .trim_start_matches("error: ");
-                            self.hint(code::REGEX, format!("invalid regex in `find`: {short}"), n,
+                            self.hint(Rule::Regex, format!("invalid regex in `find`: {short}"), n,
                                 "escape special characters with `\\`, or leave out `regex: true` to match the text as written");
                             None
                         }
@@ -467,7 +468,7 @@ impl<'a> Checker<'a> {
         let max_count = match (r.max_count, self.field(Some(node), "max_count")) {
             (Some(0), Some(n)) => {
                 self.hint(
-                    code::RANGE,
+                    Rule::Range,
                     "`max_count` must be at least 1",
                     n,
                     "leave it out to replace every match",
@@ -559,7 +560,7 @@ impl<'a> Checker<'a> {
             let err = self
                 .src
                 .error_in(
-                    code::GROUP_REF,
+                    Rule::GroupRef,
                     format!("`${name}` in `with` names no group of `find`, so it would be empty"),
                     node,
                     start,
@@ -576,7 +577,7 @@ impl<'a> Checker<'a> {
             regex_syntax::Error::Translate(e) => (e.kind().to_string(), *e.span()),
             other => {
                 let msg = other.to_string();
-                self.at(code::REGEX, format!("invalid regex in `find`: {msg}"), node);
+                self.at(Rule::Regex, format!("invalid regex in `find`: {msg}"), node);
                 return;
             }
         };
@@ -585,7 +586,7 @@ impl<'a> Checker<'a> {
         let width = char_at(span.end.offset).saturating_sub(start).max(1);
         let err = self
             .src
-            .error_in(code::REGEX, format!("invalid regex in `find`: {kind}"), node, start, width)
+            .error_in(Rule::Regex, format!("invalid regex in `find`: {kind}"), node, start, width)
             .hint("escape special characters with `\\`, or leave out `regex: true` to match the text as written");
         self.push(err);
     }
@@ -602,7 +603,7 @@ impl<'a> Checker<'a> {
         let text = text?;
         let command = if text.trim().is_empty() {
             self.hint(
-                code::EMPTY,
+                Rule::Empty,
                 format!("the `{key}` command is empty"),
                 n,
                 "give the shell command to run",
@@ -620,7 +621,7 @@ impl<'a> Checker<'a> {
                         .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
                 if escapes {
                     self.hint(
-                        code::PATH_ESCAPES,
+                        Rule::PathEscapes,
                         format!("`cwd: {cwd}` leaves the repository"),
                         cn,
                         "`cwd` is relative to the repository root and stays inside it",
@@ -640,7 +641,7 @@ impl<'a> Checker<'a> {
         if let Some(sn) = self.field(Some(node), "shell")
             && shell.trim().is_empty()
         {
-            self.at(code::EMPTY, "`shell` is empty", sn);
+            self.at(Rule::Empty, "`shell` is empty", sn);
             ok = false;
         }
         let concurrency = self.at_least_one(t.concurrency, Some(node), "concurrency");
