@@ -3,12 +3,12 @@
 //! temporary linked worktree, the command runs there, and what it changed becomes the task's
 //! changes, through the same policy as every other edit. A failing check reverts the task
 //! before it, stops the repository, or has a model fix what its output names (the prompt of
-//! each fix round is built here; `run.rs` runs the rounds).
+//! each fix round is built here; `repo_run.rs` runs the rounds).
 
 use std::sync::atomic::AtomicBool;
 
-use crate::git::{self, CommitInfo, FileMode, Oid, Repo, RunRecord, TreeChange};
-use crate::pipeline::{FileFilter, OnFail, Per, Pipeline, Task, TaskKind, Template};
+use crate::git::{self, CommitInfo, FileMode, Oid, Repo, TreeChange};
+use crate::pipeline::{FileFilter, Per, Pipeline, Task, TaskKind, Template};
 use crate::report::{
     CommandReport, FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff,
 };
@@ -375,7 +375,8 @@ impl Undo {
         }
     }
 
-    fn apply(self, overlay: &mut Overlay) {
+    /// Puts the overlay entries back.
+    pub fn apply(self, overlay: &mut Overlay) {
         for (path, mode, old) in self.entries {
             match mode {
                 Some(m) => overlay.paths.insert(path.clone(), m),
@@ -389,16 +390,6 @@ impl Undo {
     }
 }
 
-/// What a failed check did to the repository's run, for the caller to carry out.
-pub(super) enum AfterCheck {
-    /// Go on with the next task.
-    Continue,
-    /// It reverted: run the check again on the reverted state ([`recheck`]), then go on.
-    Recheck,
-    /// Stop the repository here, with this reason for the tasks not run.
-    Stop(String),
-}
-
 /// Appends `text` to a task's message.
 pub(super) fn note(report: &mut TaskReport, text: &str) {
     let m = report.message.get_or_insert_with(String::new);
@@ -406,76 +397,6 @@ pub(super) fn note(report: &mut TaskReport, text: &str) {
         m.push_str("; ");
     }
     m.push_str(text);
-}
-
-/// After a `check` task: when it failed, revert (`on_fail: revert`, and `fix` once its rounds
-/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: every
-/// commit since the last check that passed (or the base), then any fix rounds; a check guards
-/// all of them, not only the task right before it (which may be a formatter with nothing to
-/// do).
-pub(super) fn after_check(
-    task: &Task,
-    report: &mut TaskReport,
-    undos: Vec<Undo>,
-    overlay: &mut Overlay,
-    parent: &mut Oid,
-    earlier: &mut [TaskReport],
-    record: &mut RunRecord,
-) -> AfterCheck {
-    let TaskKind::Check { on_fail, .. } = &task.kind else {
-        return AfterCheck::Continue;
-    };
-    if report.status != TaskStatus::Failed {
-        return AfterCheck::Continue;
-    }
-    if *on_fail == OnFail::Stop {
-        note(report, "the repository stops here (`on_fail: stop`)");
-        report.held_back =
-            Some("`on_fail: stop` keeps what the check guards on the run branch".into());
-        return AfterCheck::Stop(format!(
-            "not run: check `{}` failed (`on_fail: stop`)",
-            task.name
-        ));
-    }
-    if undos.is_empty() {
-        note(
-            report,
-            "nothing to revert: no task changed anything since the last passing check",
-        );
-        report.held_back = Some(
-            "nothing since the last passing check could be reverted, so the run branch still fails it"
-                .into(),
-        );
-        return AfterCheck::Continue;
-    }
-    let why = format!("reverted: check `{}` failed", task.name);
-    let mut names = Vec::new();
-    for undo in undos.into_iter().rev() {
-        if let Some(previous) = earlier.get_mut(undo.task) {
-            names.push(previous.name.clone());
-            let dropped = previous.commit.take().and_then(|d| d.parse::<Oid>().ok());
-            previous.status = TaskStatus::Reverted;
-            note(previous, &why);
-            if let Some(dropped) = dropped
-                && let Some(r) = record
-                    .tasks
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.commit == Some(dropped))
-            {
-                r.commit = None;
-                r.files_changed.clear();
-                r.error = previous.message.clone();
-            }
-        }
-        *parent = undo.parent;
-        undo.apply(overlay);
-    }
-    names.reverse();
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    note(report, &format!("reverted {}", quoted.join(", ")));
-    report.reverted = names;
-    AfterCheck::Recheck
 }
 
 /// Runs a failed check again after its revert: only a check that passes on the reverted state
@@ -607,6 +528,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::pipeline::OnFail;
 
     fn overlay(paths: &[&str]) -> Overlay {
         Overlay {
