@@ -8,11 +8,11 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::git::{self, CommitInfo, FileMode, Oid, Repo, TreeChange};
-use crate::pipeline::{FileFilter, Per, Pipeline, Task, TaskKind, Template};
+use crate::pipeline::{Command, FileFilter, Per, Pipeline, Task, TaskKind, Template};
 use crate::report::{
     CommandReport, FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff,
 };
-use crate::workspace::worktree::{Kind, Rules, Worktree};
+use crate::workspace::worktree::{self, Kind, Rules, Worktree};
 
 use super::observer::Observer;
 use super::overlay::{Overlay, Stored};
@@ -69,93 +69,18 @@ impl Shell {
             Ok(w) => w,
             Err(e) => return failed(report, e.one_line()),
         };
-        let text = command.command.render(&ctx.pipeline.context(
-            ctx.run_id,
-            Some(ctx.repo_name),
-            Some(&task.name),
-        ));
-        let cwd = worktree.path().join(&command.cwd);
-        // Followed through symlinks, it must stay inside the worktree.
-        let inside = match (
-            std::fs::canonicalize(&cwd),
-            std::fs::canonicalize(worktree.path()),
-        ) {
-            (Ok(c), Ok(root)) => c.starts_with(root),
-            _ => false,
+        let done = match run_command(ctx, repo, worktree, task, command) {
+            Ok(done) => done,
+            Err(message) => return failed(report, message),
         };
-        if !cwd.is_dir() || !inside {
-            return failed(
-                report,
-                format!(
-                    "`cwd: {}` is not a directory inside the repository",
-                    command.cwd.display()
-                ),
-            );
-        }
-        let mut env = command.env.clone();
-        let repo_path = repo.display_path().display().to_string();
-        for (key, value) in [
-            ("CODEFLEET_RUN_ID", ctx.run_id),
-            ("CODEFLEET_REPO", repo_path.as_str()),
-            ("CODEFLEET_REPO_NAME", ctx.repo_name),
-            ("CODEFLEET_TASK", &task.name),
-        ] {
-            env.entry(key.to_string())
-                .or_insert_with(|| value.to_string());
-        }
-        let spec = shell::Spec {
-            shell: &command.shell,
-            command: &text,
-            cwd: &cwd,
-            env: &env,
-            timeout: command.timeout,
-        };
-        let line = |l: &str| ctx.observer.command_output(ctx.display, &task.name, l);
-        let done = match shell::run(&spec, ctx.interrupt, &line) {
-            Ok(d) => d,
-            Err(e) => return failed(report, e.one_line()),
-        };
-        report.command = Some(CommandReport {
-            command: text,
-            exit_code: match done.ended {
-                Ended::Exited(c) => Some(c),
-                _ => None,
-            },
-            signal: match done.ended {
-                Ended::Signal(s) if s != 0 => Some(s),
-                _ => None,
-            },
-            timed_out: done.ended == Ended::TimedOut,
-            duration_ms: done.took.as_millis() as u64,
-            output: done.output.clone(),
-            output_truncated: done.truncated,
-        });
-        match &done.ended {
-            Ended::Interrupted => {
+        report.command = Some(done.report());
+        match unfinished(&report, task, command, &done.finished) {
+            Some(Unfinished::Interrupted) => {
                 report.status = TaskStatus::Interrupted;
                 return (report, Vec::new());
             }
-            Ended::TimedOut => {
-                let message = format!(
-                    "timed out after {}; the command and everything it started were killed",
-                    crate::pipeline::format_duration(command.timeout)
-                );
-                return failed(report, message);
-            }
-            _ if !done.success() => {
-                let ending = report
-                    .command
-                    .as_ref()
-                    .map(CommandReport::ending)
-                    .unwrap_or_default();
-                let what = if matches!(task.kind, TaskKind::Check { .. }) {
-                    "check failed"
-                } else {
-                    "the command failed"
-                };
-                return failed(report, format!("{what}: {ending}"));
-            }
-            _ => {}
+            Some(Unfinished::Failed(message)) => return failed(report, message),
+            None => {}
         }
         if let TaskKind::Check { .. } = task.kind {
             report.status = TaskStatus::Unchanged;
@@ -215,79 +140,20 @@ impl Shell {
             Err(e) => return failed(report, e.one_line()),
         };
         if !found.refused.is_empty() {
-            for (path, why) in found.refused {
-                let file = FileReport {
-                    path,
-                    status: FileStatus::Failed,
-                    replacements: None,
-                    message: Some(format!("refused: {why}")),
-                    line: None,
-                    diff: None,
-                };
-                ctx.observer.file_failed(ctx.display, &report.name, &file);
-                report.files_failed += 1;
-                report.files.push(file);
-            }
-            let n = report.files_failed;
-            return failed(
-                report,
-                format!(
-                    "the command wrote {n} path{} the policy refuses; nothing of it is committed",
-                    if n == 1 { "" } else { "s" }
-                ),
-            );
+            return refused(ctx, report, found.refused);
         }
         let store = ctx.mode == Mode::Run && repo.work_dir().is_some();
-        let diffs = ctx.mode == Mode::DryRun;
         let mut changes = Vec::new();
         report.files_selected = found.changed.len();
         for c in found.changed {
-            let status = match c.kind {
-                Kind::Created => FileStatus::Created,
-                Kind::Modified => FileStatus::Modified,
-                Kind::Deleted => FileStatus::Deleted,
-            };
-            let diff = diffs.then(|| {
-                let old = c
-                    .old
-                    .and_then(|id| repo.git2().find_blob(id).ok())
-                    .map(|b| b.content().to_vec());
-                unified_diff(
-                    &c.path,
-                    old.as_deref(),
-                    c.new.as_ref().map(|(b, _)| b.as_slice()),
-                )
-            });
-            let change = match c.new {
-                None => TreeChange::Delete {
-                    path: c.path.clone(),
-                },
-                Some((bytes, mode)) if store && mode != FileMode::Symlink => {
-                    match repo.store_blob(&c.path, &bytes, mode) {
-                        Ok(id) => TreeChange::Blob {
-                            path: c.path.clone(),
-                            id,
-                            mode,
-                        },
-                        Err(e) => return failed(report, e.one_line()),
-                    }
-                }
-                Some((bytes, mode)) => TreeChange::Write {
-                    path: c.path.clone(),
-                    bytes,
-                    mode,
-                },
+            let (change, file) = match changed_file(repo, c, store, ctx.mode == Mode::DryRun) {
+                Ok(done) => done,
+                Err(message) => return failed(report, message),
             };
             changes.push(change);
-            ctx.observer.file_done(ctx.display, &report.name, &c.path);
-            report.files.push(FileReport {
-                path: c.path,
-                status,
-                replacements: None,
-                message: None,
-                line: None,
-                diff,
-            });
+            ctx.observer
+                .file_done(ctx.display, &report.name, &file.path);
+            report.files.push(file);
         }
         report.files_changed = changes.len();
         report.status = if changes.is_empty() {
@@ -297,6 +163,203 @@ impl Shell {
         };
         (report, changes)
     }
+}
+
+/// A command that ran, and the text it ran.
+struct Done {
+    text: String,
+    finished: shell::Finished,
+}
+
+impl Done {
+    fn report(&self) -> CommandReport {
+        let done = &self.finished;
+        CommandReport {
+            command: self.text.clone(),
+            exit_code: match done.ended {
+                Ended::Exited(c) => Some(c),
+                _ => None,
+            },
+            signal: match done.ended {
+                Ended::Signal(s) if s != 0 => Some(s),
+                _ => None,
+            },
+            timed_out: done.ended == Ended::TimedOut,
+            duration_ms: done.took.as_millis() as u64,
+            output: done.output.clone(),
+            output_truncated: done.truncated,
+        }
+    }
+}
+
+/// Runs the task's command in the worktree, in its `cwd:` (which must stay inside the
+/// worktree, followed through symlinks), with the run's variables in its environment.
+fn run_command(
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    worktree: &Worktree,
+    task: &Task,
+    command: &Command,
+) -> Result<Done, String> {
+    let text = command.command.render(&ctx.pipeline.context(
+        ctx.run_id,
+        Some(ctx.repo_name),
+        Some(&task.name),
+    ));
+    let cwd = worktree.path().join(&command.cwd);
+    let inside = match (
+        std::fs::canonicalize(&cwd),
+        std::fs::canonicalize(worktree.path()),
+    ) {
+        (Ok(c), Ok(root)) => c.starts_with(root),
+        _ => false,
+    };
+    if !cwd.is_dir() || !inside {
+        return Err(format!(
+            "`cwd: {}` is not a directory inside the repository",
+            command.cwd.display()
+        ));
+    }
+    let mut env = command.env.clone();
+    let repo_path = repo.display_path().display().to_string();
+    for (key, value) in [
+        ("CODEFLEET_RUN_ID", ctx.run_id),
+        ("CODEFLEET_REPO", repo_path.as_str()),
+        ("CODEFLEET_REPO_NAME", ctx.repo_name),
+        ("CODEFLEET_TASK", &task.name),
+    ] {
+        env.entry(key.to_string())
+            .or_insert_with(|| value.to_string());
+    }
+    let spec = shell::Spec {
+        shell: &command.shell,
+        command: &text,
+        cwd: &cwd,
+        env: &env,
+        timeout: command.timeout,
+    };
+    let line = |l: &str| ctx.observer.command_output(ctx.display, &task.name, l);
+    let finished = shell::run(&spec, ctx.interrupt, &line).map_err(|e| e.one_line())?;
+    Ok(Done { text, finished })
+}
+
+/// How a command that did not succeed ends its task.
+enum Unfinished {
+    Interrupted,
+    Failed(String),
+}
+
+fn unfinished(
+    report: &TaskReport,
+    task: &Task,
+    command: &Command,
+    done: &shell::Finished,
+) -> Option<Unfinished> {
+    match &done.ended {
+        Ended::Interrupted => Some(Unfinished::Interrupted),
+        Ended::TimedOut => Some(Unfinished::Failed(format!(
+            "timed out after {}; the command and everything it started were killed",
+            crate::pipeline::format_duration(command.timeout)
+        ))),
+        _ if !done.success() => {
+            let ending = report
+                .command
+                .as_ref()
+                .map(CommandReport::ending)
+                .unwrap_or_default();
+            let what = if matches!(task.kind, TaskKind::Check { .. }) {
+                "check failed"
+            } else {
+                "the command failed"
+            };
+            Some(Unfinished::Failed(format!("{what}: {ending}")))
+        }
+        _ => None,
+    }
+}
+
+/// A `run` command that wrote paths the policy refuses: nothing of it is committed.
+fn refused(
+    ctx: &Ctx<'_>,
+    mut report: TaskReport,
+    refused: Vec<(String, String)>,
+) -> (TaskReport, Vec<TreeChange>) {
+    for (path, why) in refused {
+        let file = FileReport {
+            path,
+            status: FileStatus::Failed,
+            replacements: None,
+            message: Some(format!("refused: {why}")),
+            line: None,
+            diff: None,
+        };
+        ctx.observer.file_failed(ctx.display, &report.name, &file);
+        report.files_failed += 1;
+        report.files.push(file);
+    }
+    let n = report.files_failed;
+    failed(
+        report,
+        format!(
+            "the command wrote {n} path{} the policy refuses; nothing of it is committed",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+/// The change and the report of one file a `run` command changed (`store`: as a blob now;
+/// `diff`: with its diff).
+fn changed_file(
+    repo: &Repo,
+    c: worktree::Changed,
+    store: bool,
+    diff: bool,
+) -> Result<(TreeChange, FileReport), String> {
+    let status = match c.kind {
+        Kind::Created => FileStatus::Created,
+        Kind::Modified => FileStatus::Modified,
+        Kind::Deleted => FileStatus::Deleted,
+    };
+    let diff = diff.then(|| {
+        let old = c
+            .old
+            .and_then(|id| repo.git2().find_blob(id).ok())
+            .map(|b| b.content().to_vec());
+        unified_diff(
+            &c.path,
+            old.as_deref(),
+            c.new.as_ref().map(|(b, _)| b.as_slice()),
+        )
+    });
+    let change = match c.new {
+        None => TreeChange::Delete {
+            path: c.path.clone(),
+        },
+        Some((bytes, mode)) if store && mode != FileMode::Symlink => {
+            let id = repo
+                .store_blob(&c.path, &bytes, mode)
+                .map_err(|e| e.one_line())?;
+            TreeChange::Blob {
+                path: c.path.clone(),
+                id,
+                mode,
+            }
+        }
+        Some((bytes, mode)) => TreeChange::Write {
+            path: c.path.clone(),
+            bytes,
+            mode,
+        },
+    };
+    let file = FileReport {
+        path: c.path,
+        status,
+        replacements: None,
+        message: None,
+        line: None,
+        diff,
+    };
+    Ok((change, file))
 }
 
 fn failed(mut report: TaskReport, message: String) -> (TaskReport, Vec<TreeChange>) {
