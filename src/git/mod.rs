@@ -70,5 +70,5 @@ pub use remote::{
 };
 pub use repo::Repo;
 pub use rollback::Rollback;
-pub use run_branch::{Landed, RunBranch, RunStart};
+pub use run_branch::{BranchLease, Landed, RunBranch, RunStart};
 pub use run_id::RunId;

@@ -2,14 +2,15 @@
 //! refuses a branch that holds commits this pipeline may not replace, keeps the run's journal
 //! record, and at the end writes the journal, moves the branch with compare-and-swap, marks
 //! the record finished and checks the branch out, in that order (see the protocol in
-//! [`crate::git`]). Callers never do those steps by hand.
+//! [`crate::git`]). Callers never do those steps by hand. After the run, [`BranchLease`] keeps
+//! the push lease of the branch on a remote.
 
 use std::time::SystemTime;
 
 use crate::error::Error;
 
 use super::base::Base;
-use super::journal::{RunRecord, TaskRecord};
+use super::journal::{PushRecord, RunRecord, TaskRecord};
 use super::lock::RepoLock;
 use super::repo::Repo;
 use super::run_id::rfc3339_utc;
@@ -193,5 +194,40 @@ impl<'r> RunBranch<'r> {
             let _ = self.repo.journal().remove(&self.record.run_id);
         }
         moved.map(|_| ())
+    }
+}
+
+/// A run branch's push bookkeeping after its run: the lease a push of it to one remote may
+/// expect, and the record of what was pushed there, which is the next push's lease.
+#[derive(Debug, Clone, Copy)]
+pub struct BranchLease<'r> {
+    repo: &'r Repo,
+    branch: &'r str,
+    url: &'r str,
+}
+
+impl<'r> BranchLease<'r> {
+    /// The lease of `branch` on the remote at `url`.
+    pub fn new(repo: &'r Repo, branch: &'r str, url: &'r str) -> BranchLease<'r> {
+        BranchLease { repo, branch, url }
+    }
+
+    /// What a push of `new_tip` may expect the remote to hold (`None`: absent); see
+    /// [`Repo::push_lease`].
+    pub fn expected(
+        &self,
+        pipeline: &str,
+        new_tip: git2::Oid,
+        force: bool,
+    ) -> Result<Option<git2::Oid>, Error> {
+        self.repo
+            .push_lease(self.url, self.branch, pipeline, new_tip, force)
+    }
+
+    /// Records that the remote's branch is now at `tip`: without the record the next push
+    /// refuses rather than overwrites.
+    pub fn pushed(&self, tip: git2::Oid) -> Result<(), Error> {
+        let record = PushRecord::new(self.url, self.branch, tip);
+        self.repo.journal().record_push(&record)
     }
 }

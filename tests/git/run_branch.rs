@@ -1,9 +1,10 @@
 //! The run branch of one run (`RunBranch`): begin → finish writes the journal, moves the
 //! branch and finishes the record; a branch someone moved meanwhile is refused with nothing
-//! lost; abort and dry runs leave branch and journal alone. `git` is the witness.
+//! lost; abort and dry runs leave branch and journal alone; the push lease is what was last
+//! pushed. `git` is the witness.
 
 use codefleet::git::{
-    CommitInfo, Oid, Repo, RunBranch, RunStart, TaskRecord, Trailers, TreeChange,
+    BranchLease, CommitInfo, Oid, Repo, RunBranch, RunStart, TaskRecord, Trailers, TreeChange,
 };
 
 use crate::fixture::Fixture;
@@ -184,4 +185,40 @@ fn a_run_that_changes_nothing_creates_no_branch_and_a_dropped_commit_is_journale
     assert!(record.tasks[0].files_changed.is_empty());
     assert_eq!(record.extra["interrupted"], true);
     assert_eq!(tip(&f), Some(kept.to_string()));
+}
+
+#[test]
+fn the_push_lease_is_what_was_last_pushed_not_what_a_fetch_brought() {
+    let f = Fixture::with_files(&[("a", "1\n")]);
+    let repo = f.open();
+    let base = repo.base(None).expect("base");
+    let url = "https://user:secret@example.com/r.git";
+    let lease = BranchLease::new(&repo, BRANCH, url);
+    let ours = commit_on(&repo, base.commit, "2\n", "r1");
+    assert_eq!(lease.expected("p", ours, false).expect("lease"), None);
+    lease.pushed(ours).expect("record");
+    assert_eq!(lease.expected("p", ours, false).expect("lease"), Some(ours));
+    // Someone pushed a commit of their own, and a fetch brought it: the lease stays ours, so
+    // the push is refused rather than overwriting it; --force leases what was fetched.
+    f.write("a", b"theirs\n");
+    let theirs = f.commit_all("theirs");
+    f.git(&[
+        "update-ref",
+        &format!("refs/remotes/origin/{BRANCH}"),
+        &theirs,
+    ]);
+    assert_eq!(lease.expected("p", ours, false).expect("lease"), Some(ours));
+    let fetched = Oid::from_str(&theirs).expect("id");
+    assert_eq!(
+        lease.expected("p", ours, true).expect("lease"),
+        Some(fetched)
+    );
+    // The record names the remote without its credentials.
+    let pushed = std::fs::read_dir(f.path().join(".git/codefleet/pushed"))
+        .expect("pushed dir")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).expect("read"))
+        .collect::<String>();
+    assert!(pushed.contains(&ours.to_string()), "{pushed}");
+    assert!(!pushed.contains("secret"), "{pushed}");
 }
