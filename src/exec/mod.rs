@@ -5,11 +5,14 @@
 mod commits;
 mod model;
 pub mod observer;
+mod outcome;
 mod overlay;
 pub mod pool;
 mod publish;
 mod remotes;
+mod repo_run;
 mod run;
+mod run_ctx;
 mod shell;
 mod steps;
 mod tasks;

@@ -178,8 +178,8 @@ fn destination(
                     .hint("add one with `git remote add origin URL`")
                 })?;
             let branch = repo.branch.as_deref().unwrap_or_default();
-            let expected = match repo.tip.as_deref().map(git2::Oid::from_str) {
-                Some(Ok(tip)) => crate::git::Repo::open(path)?.push_lease(
+            let expected = match repo.tip {
+                Some(tip) => crate::git::Repo::open(path)?.push_lease(
                     &url,
                     branch,
                     pipeline,
@@ -276,11 +276,7 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
         pull_request: None,
     };
     let branch = repo.branch.as_deref().unwrap_or_default();
-    let Some(tip) = repo
-        .tip
-        .as_deref()
-        .and_then(|t| git2::Oid::from_str(t).ok())
-    else {
+    let Some(tip) = repo.tip else {
         out.message = Some("no run branch: nothing changed".into());
         return out;
     };

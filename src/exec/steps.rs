@@ -3,16 +3,16 @@
 //! temporary linked worktree, the command runs there, and what it changed becomes the task's
 //! changes, through the same policy as every other edit. A failing check reverts the task
 //! before it, stops the repository, or has a model fix what its output names (the prompt of
-//! each fix round is built here; `run.rs` runs the rounds).
+//! each fix round is built here; `repo_run.rs` runs the rounds).
 
 use std::sync::atomic::AtomicBool;
 
-use crate::git::{self, CommitInfo, FileMode, Oid, Repo, RunRecord, TreeChange};
-use crate::pipeline::{FileFilter, OnFail, Per, Pipeline, Task, TaskKind, Template};
+use crate::git::{self, CommitInfo, FileMode, Oid, Repo, TreeChange};
+use crate::pipeline::{Command, FileFilter, Per, Pipeline, Task, TaskKind, Template};
 use crate::report::{
     CommandReport, FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff,
 };
-use crate::workspace::worktree::{Kind, Rules, Worktree};
+use crate::workspace::worktree::{self, Kind, Rules, Worktree};
 
 use super::observer::Observer;
 use super::overlay::{Overlay, Stored};
@@ -69,93 +69,18 @@ impl Shell {
             Ok(w) => w,
             Err(e) => return failed(report, e.one_line()),
         };
-        let text = command.command.render(&ctx.pipeline.context(
-            ctx.run_id,
-            Some(ctx.repo_name),
-            Some(&task.name),
-        ));
-        let cwd = worktree.path().join(&command.cwd);
-        // Followed through symlinks, it must stay inside the worktree.
-        let inside = match (
-            std::fs::canonicalize(&cwd),
-            std::fs::canonicalize(worktree.path()),
-        ) {
-            (Ok(c), Ok(root)) => c.starts_with(root),
-            _ => false,
+        let done = match run_command(ctx, repo, worktree, task, command) {
+            Ok(done) => done,
+            Err(message) => return failed(report, message),
         };
-        if !cwd.is_dir() || !inside {
-            return failed(
-                report,
-                format!(
-                    "`cwd: {}` is not a directory inside the repository",
-                    command.cwd.display()
-                ),
-            );
-        }
-        let mut env = command.env.clone();
-        let repo_path = repo.display_path().display().to_string();
-        for (key, value) in [
-            ("CODEFLEET_RUN_ID", ctx.run_id),
-            ("CODEFLEET_REPO", repo_path.as_str()),
-            ("CODEFLEET_REPO_NAME", ctx.repo_name),
-            ("CODEFLEET_TASK", &task.name),
-        ] {
-            env.entry(key.to_string())
-                .or_insert_with(|| value.to_string());
-        }
-        let spec = shell::Spec {
-            shell: &command.shell,
-            command: &text,
-            cwd: &cwd,
-            env: &env,
-            timeout: command.timeout,
-        };
-        let line = |l: &str| ctx.observer.command_output(ctx.display, &task.name, l);
-        let done = match shell::run(&spec, ctx.interrupt, &line) {
-            Ok(d) => d,
-            Err(e) => return failed(report, e.one_line()),
-        };
-        report.command = Some(CommandReport {
-            command: text,
-            exit_code: match done.ended {
-                Ended::Exited(c) => Some(c),
-                _ => None,
-            },
-            signal: match done.ended {
-                Ended::Signal(s) if s != 0 => Some(s),
-                _ => None,
-            },
-            timed_out: done.ended == Ended::TimedOut,
-            duration_ms: done.took.as_millis() as u64,
-            output: done.output.clone(),
-            output_truncated: done.truncated,
-        });
-        match &done.ended {
-            Ended::Interrupted => {
+        report.command = Some(done.report());
+        match unfinished(&report, task, command, &done.finished) {
+            Some(Unfinished::Interrupted) => {
                 report.status = TaskStatus::Interrupted;
                 return (report, Vec::new());
             }
-            Ended::TimedOut => {
-                let message = format!(
-                    "timed out after {}; the command and everything it started were killed",
-                    crate::pipeline::format_duration(command.timeout)
-                );
-                return failed(report, message);
-            }
-            _ if !done.success() => {
-                let ending = report
-                    .command
-                    .as_ref()
-                    .map(CommandReport::ending)
-                    .unwrap_or_default();
-                let what = if matches!(task.kind, TaskKind::Check { .. }) {
-                    "check failed"
-                } else {
-                    "the command failed"
-                };
-                return failed(report, format!("{what}: {ending}"));
-            }
-            _ => {}
+            Some(Unfinished::Failed(message)) => return failed(report, message),
+            None => {}
         }
         if let TaskKind::Check { .. } = task.kind {
             report.status = TaskStatus::Unchanged;
@@ -215,79 +140,20 @@ impl Shell {
             Err(e) => return failed(report, e.one_line()),
         };
         if !found.refused.is_empty() {
-            for (path, why) in found.refused {
-                let file = FileReport {
-                    path,
-                    status: FileStatus::Failed,
-                    replacements: None,
-                    message: Some(format!("refused: {why}")),
-                    line: None,
-                    diff: None,
-                };
-                ctx.observer.file_failed(ctx.display, &report.name, &file);
-                report.files_failed += 1;
-                report.files.push(file);
-            }
-            let n = report.files_failed;
-            return failed(
-                report,
-                format!(
-                    "the command wrote {n} path{} the policy refuses; nothing of it is committed",
-                    if n == 1 { "" } else { "s" }
-                ),
-            );
+            return refused(ctx, report, found.refused);
         }
         let store = ctx.mode == Mode::Run && repo.work_dir().is_some();
-        let diffs = ctx.mode == Mode::DryRun;
         let mut changes = Vec::new();
         report.files_selected = found.changed.len();
         for c in found.changed {
-            let status = match c.kind {
-                Kind::Created => FileStatus::Created,
-                Kind::Modified => FileStatus::Modified,
-                Kind::Deleted => FileStatus::Deleted,
-            };
-            let diff = diffs.then(|| {
-                let old = c
-                    .old
-                    .and_then(|id| repo.git2().find_blob(id).ok())
-                    .map(|b| b.content().to_vec());
-                unified_diff(
-                    &c.path,
-                    old.as_deref(),
-                    c.new.as_ref().map(|(b, _)| b.as_slice()),
-                )
-            });
-            let change = match c.new {
-                None => TreeChange::Delete {
-                    path: c.path.clone(),
-                },
-                Some((bytes, mode)) if store && mode != FileMode::Symlink => {
-                    match repo.store_blob(&c.path, &bytes, mode) {
-                        Ok(id) => TreeChange::Blob {
-                            path: c.path.clone(),
-                            id,
-                            mode,
-                        },
-                        Err(e) => return failed(report, e.one_line()),
-                    }
-                }
-                Some((bytes, mode)) => TreeChange::Write {
-                    path: c.path.clone(),
-                    bytes,
-                    mode,
-                },
+            let (change, file) = match changed_file(repo, c, store, ctx.mode == Mode::DryRun) {
+                Ok(done) => done,
+                Err(message) => return failed(report, message),
             };
             changes.push(change);
-            ctx.observer.file_done(ctx.display, &report.name, &c.path);
-            report.files.push(FileReport {
-                path: c.path,
-                status,
-                replacements: None,
-                message: None,
-                line: None,
-                diff,
-            });
+            ctx.observer
+                .file_done(ctx.display, &report.name, &file.path);
+            report.files.push(file);
         }
         report.files_changed = changes.len();
         report.status = if changes.is_empty() {
@@ -297,6 +163,203 @@ impl Shell {
         };
         (report, changes)
     }
+}
+
+/// A command that ran, and the text it ran.
+struct Done {
+    text: String,
+    finished: shell::Finished,
+}
+
+impl Done {
+    fn report(&self) -> CommandReport {
+        let done = &self.finished;
+        CommandReport {
+            command: self.text.clone(),
+            exit_code: match done.ended {
+                Ended::Exited(c) => Some(c),
+                _ => None,
+            },
+            signal: match done.ended {
+                Ended::Signal(s) if s != 0 => Some(s),
+                _ => None,
+            },
+            timed_out: done.ended == Ended::TimedOut,
+            duration_ms: done.took.as_millis() as u64,
+            output: done.output.clone(),
+            output_truncated: done.truncated,
+        }
+    }
+}
+
+/// Runs the task's command in the worktree, in its `cwd:` (which must stay inside the
+/// worktree, followed through symlinks), with the run's variables in its environment.
+fn run_command(
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    worktree: &Worktree,
+    task: &Task,
+    command: &Command,
+) -> Result<Done, String> {
+    let text = command.command.render(&ctx.pipeline.context(
+        ctx.run_id,
+        Some(ctx.repo_name),
+        Some(&task.name),
+    ));
+    let cwd = worktree.path().join(&command.cwd);
+    let inside = match (
+        std::fs::canonicalize(&cwd),
+        std::fs::canonicalize(worktree.path()),
+    ) {
+        (Ok(c), Ok(root)) => c.starts_with(root),
+        _ => false,
+    };
+    if !cwd.is_dir() || !inside {
+        return Err(format!(
+            "`cwd: {}` is not a directory inside the repository",
+            command.cwd.display()
+        ));
+    }
+    let mut env = command.env.clone();
+    let repo_path = repo.display_path().display().to_string();
+    for (key, value) in [
+        ("CODEFLEET_RUN_ID", ctx.run_id),
+        ("CODEFLEET_REPO", repo_path.as_str()),
+        ("CODEFLEET_REPO_NAME", ctx.repo_name),
+        ("CODEFLEET_TASK", &task.name),
+    ] {
+        env.entry(key.to_string())
+            .or_insert_with(|| value.to_string());
+    }
+    let spec = shell::Spec {
+        shell: &command.shell,
+        command: &text,
+        cwd: &cwd,
+        env: &env,
+        timeout: command.timeout,
+    };
+    let line = |l: &str| ctx.observer.command_output(ctx.display, &task.name, l);
+    let finished = shell::run(&spec, ctx.interrupt, &line).map_err(|e| e.one_line())?;
+    Ok(Done { text, finished })
+}
+
+/// How a command that did not succeed ends its task.
+enum Unfinished {
+    Interrupted,
+    Failed(String),
+}
+
+fn unfinished(
+    report: &TaskReport,
+    task: &Task,
+    command: &Command,
+    done: &shell::Finished,
+) -> Option<Unfinished> {
+    match &done.ended {
+        Ended::Interrupted => Some(Unfinished::Interrupted),
+        Ended::TimedOut => Some(Unfinished::Failed(format!(
+            "timed out after {}; the command and everything it started were killed",
+            crate::pipeline::format_duration(command.timeout)
+        ))),
+        _ if !done.success() => {
+            let ending = report
+                .command
+                .as_ref()
+                .map(CommandReport::ending)
+                .unwrap_or_default();
+            let what = if matches!(task.kind, TaskKind::Check { .. }) {
+                "check failed"
+            } else {
+                "the command failed"
+            };
+            Some(Unfinished::Failed(format!("{what}: {ending}")))
+        }
+        _ => None,
+    }
+}
+
+/// A `run` command that wrote paths the policy refuses: nothing of it is committed.
+fn refused(
+    ctx: &Ctx<'_>,
+    mut report: TaskReport,
+    refused: Vec<(String, String)>,
+) -> (TaskReport, Vec<TreeChange>) {
+    for (path, why) in refused {
+        let file = FileReport {
+            path,
+            status: FileStatus::Failed,
+            replacements: None,
+            message: Some(format!("refused: {why}")),
+            line: None,
+            diff: None,
+        };
+        ctx.observer.file_failed(ctx.display, &report.name, &file);
+        report.files_failed += 1;
+        report.files.push(file);
+    }
+    let n = report.files_failed;
+    failed(
+        report,
+        format!(
+            "the command wrote {n} path{} the policy refuses; nothing of it is committed",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+/// The change and the report of one file a `run` command changed (`store`: as a blob now;
+/// `diff`: with its diff).
+fn changed_file(
+    repo: &Repo,
+    c: worktree::Changed,
+    store: bool,
+    diff: bool,
+) -> Result<(TreeChange, FileReport), String> {
+    let status = match c.kind {
+        Kind::Created => FileStatus::Created,
+        Kind::Modified => FileStatus::Modified,
+        Kind::Deleted => FileStatus::Deleted,
+    };
+    let diff = diff.then(|| {
+        let old = c
+            .old
+            .and_then(|id| repo.git2().find_blob(id).ok())
+            .map(|b| b.content().to_vec());
+        unified_diff(
+            &c.path,
+            old.as_deref(),
+            c.new.as_ref().map(|(b, _)| b.as_slice()),
+        )
+    });
+    let change = match c.new {
+        None => TreeChange::Delete {
+            path: c.path.clone(),
+        },
+        Some((bytes, mode)) if store && mode != FileMode::Symlink => {
+            let id = repo
+                .store_blob(&c.path, &bytes, mode)
+                .map_err(|e| e.one_line())?;
+            TreeChange::Blob {
+                path: c.path.clone(),
+                id,
+                mode,
+            }
+        }
+        Some((bytes, mode)) => TreeChange::Write {
+            path: c.path.clone(),
+            bytes,
+            mode,
+        },
+    };
+    let file = FileReport {
+        path: c.path,
+        status,
+        replacements: None,
+        message: None,
+        line: None,
+        diff,
+    };
+    Ok((change, file))
 }
 
 fn failed(mut report: TaskReport, message: String) -> (TaskReport, Vec<TreeChange>) {
@@ -375,7 +438,8 @@ impl Undo {
         }
     }
 
-    fn apply(self, overlay: &mut Overlay) {
+    /// Puts the overlay entries back.
+    pub fn apply(self, overlay: &mut Overlay) {
         for (path, mode, old) in self.entries {
             match mode {
                 Some(m) => overlay.paths.insert(path.clone(), m),
@@ -389,16 +453,6 @@ impl Undo {
     }
 }
 
-/// What a failed check did to the repository's run, for the caller to carry out.
-pub(super) enum AfterCheck {
-    /// Go on with the next task.
-    Continue,
-    /// It reverted: run the check again on the reverted state ([`recheck`]), then go on.
-    Recheck,
-    /// Stop the repository here, with this reason for the tasks not run.
-    Stop(String),
-}
-
 /// Appends `text` to a task's message.
 pub(super) fn note(report: &mut TaskReport, text: &str) {
     let m = report.message.get_or_insert_with(String::new);
@@ -406,76 +460,6 @@ pub(super) fn note(report: &mut TaskReport, text: &str) {
         m.push_str("; ");
     }
     m.push_str(text);
-}
-
-/// After a `check` task: when it failed, revert (`on_fail: revert`, and `fix` once its rounds
-/// are spent) or stop (`stop`). `undos` are what a revert takes back, oldest first: every
-/// commit since the last check that passed (or the base), then any fix rounds; a check guards
-/// all of them, not only the task right before it (which may be a formatter with nothing to
-/// do).
-pub(super) fn after_check(
-    task: &Task,
-    report: &mut TaskReport,
-    undos: Vec<Undo>,
-    overlay: &mut Overlay,
-    parent: &mut Oid,
-    earlier: &mut [TaskReport],
-    record: &mut RunRecord,
-) -> AfterCheck {
-    let TaskKind::Check { on_fail, .. } = &task.kind else {
-        return AfterCheck::Continue;
-    };
-    if report.status != TaskStatus::Failed {
-        return AfterCheck::Continue;
-    }
-    if *on_fail == OnFail::Stop {
-        note(report, "the repository stops here (`on_fail: stop`)");
-        report.held_back =
-            Some("`on_fail: stop` keeps what the check guards on the run branch".into());
-        return AfterCheck::Stop(format!(
-            "not run: check `{}` failed (`on_fail: stop`)",
-            task.name
-        ));
-    }
-    if undos.is_empty() {
-        note(
-            report,
-            "nothing to revert: no task changed anything since the last passing check",
-        );
-        report.held_back = Some(
-            "nothing since the last passing check could be reverted, so the run branch still fails it"
-                .into(),
-        );
-        return AfterCheck::Continue;
-    }
-    let why = format!("reverted: check `{}` failed", task.name);
-    let mut names = Vec::new();
-    for undo in undos.into_iter().rev() {
-        if let Some(previous) = earlier.get_mut(undo.task) {
-            names.push(previous.name.clone());
-            let dropped = previous.commit.take().and_then(|d| d.parse::<Oid>().ok());
-            previous.status = TaskStatus::Reverted;
-            note(previous, &why);
-            if let Some(dropped) = dropped
-                && let Some(r) = record
-                    .tasks
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.commit == Some(dropped))
-            {
-                r.commit = None;
-                r.files_changed.clear();
-                r.error = previous.message.clone();
-            }
-        }
-        *parent = undo.parent;
-        undo.apply(overlay);
-    }
-    names.reverse();
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    note(report, &format!("reverted {}", quoted.join(", ")));
-    report.reverted = names;
-    AfterCheck::Recheck
 }
 
 /// Runs a failed check again after its revert: only a check that passes on the reverted state
@@ -607,6 +591,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::pipeline::OnFail;
 
     fn overlay(paths: &[&str]) -> Overlay {
         Overlay {

@@ -8,27 +8,28 @@
 //! with codes `E200`–`E216`, catalogued in `errors.rs` (and the run-branch ownership codes
 //! `E302`/`E309` in `lease.rs`).
 //!
-//! A run in one repository goes like this:
+//! A run in one repository goes like this; [`RunBranch`] carries out the branch's part (the
+//! lock, the ownership check, the journal, the compare-and-swap move and the checkout) in this
+//! order:
 //!
 //! ```text
 //! let repo = Repo::open(path)?;                  // E200 not a repo
-//! let _lock = repo.lock()?;                      // E212 held; stale locks taken over
 //! let base = repo.base(settings.base)?;          // E202 unborn, E203 bad revision
-//! if !repo.foreign_commits(&branch)?.is_empty() && !force { stop }
-//! let previous = repo.branch_tip(&branch)?;
-//! let mut record = RunRecord::new(run_id, pipeline, &base.rev, base.commit, &branch, previous);
+//! let mut branch = RunBranch::begin(&repo, name, &base, &start)?;
+//!     // lock (E212 held; stale locks taken over), previous tip, and unless --force the
+//!     // ownership check (E302 foreign commits, E309 another pipeline's)
 //! let mut tip = base.commit;
 //! for task in tasks {                            // files: repo.read_file / list_paths
 //!     let reuse = /* the previous run's commit of this task, if any */;
 //!     if let Some(c) = repo.commit_changes_reusing(tip, &changes, &info, reuse)? { tip = c }
-//!     record.tasks.push(TaskRecord { .. });
+//!     branch.record_task(TaskRecord { .. });
 //! }
-//! if tip != base.commit {
-//!     repo.journal().write(&record)?;            // the commits, before the branch moves
-//!     repo.update_branch(&branch, tip, previous)?; // E205 moved, E213
-//!     record.finished_at = Some(now);
-//!     repo.journal().write(&record)?;            // finished
-//! }
+//! let landed = branch.finish(tip, checkout);
+//!     // unless nothing changed on a branch that does not exist:
+//!     // journal.write(record)                   the commits, before the branch moves
+//!     // repo.update_branch(name, tip, previous) E205 moved (the record is removed), E213
+//!     // record.finished_at = now; journal.write(record)
+//!     // repo.checkout_branch(name) with --checkout (E207 dirty)
 //! ```
 
 mod base;
@@ -46,6 +47,7 @@ mod read;
 mod remote;
 mod repo;
 mod rollback;
+mod run_branch;
 mod run_id;
 mod tree_edit;
 
@@ -68,4 +70,5 @@ pub use remote::{
 };
 pub use repo::Repo;
 pub use rollback::Rollback;
+pub use run_branch::{BranchLease, Landed, RunBranch, RunStart};
 pub use run_id::RunId;

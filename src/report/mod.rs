@@ -146,17 +146,20 @@ pub struct RepoReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The base commit id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
+    #[serde(default, with = "commit_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub base: Option<git2::Oid>,
     /// The run branch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// The branch tip before the run (absent when the branch did not exist).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_tip: Option<String>,
+    #[serde(default, with = "commit_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub previous_tip: Option<git2::Oid>,
     /// The branch tip after the run (absent when nothing was written and the branch is absent).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tip: Option<String>,
+    #[serde(default, with = "commit_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub tip: Option<git2::Oid>,
     /// Tasks in pipeline order (those that ran or were stopped).
     pub tasks: Vec<TaskReport>,
     /// The push and pull request, with `--push`/`--pr`.
@@ -364,8 +367,9 @@ pub struct TaskReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The commit written for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
+    #[serde(default, with = "commit_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub commit: Option<git2::Oid>,
     /// Files the task looked at.
     pub files_selected: usize,
     /// Files it changed.
@@ -778,6 +782,27 @@ impl RunReport {
             Exit::Ok
         };
         (totals, exit_code)
+    }
+}
+
+/// Commit ids: typed in the report's values, hex strings in its JSON.
+mod commit_id {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &Option<git2::Oid>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => s.serialize_some(&id.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<git2::Oid>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|t| {
+                git2::Oid::from_str(&t)
+                    .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a commit id")))
+            })
+            .transpose()
     }
 }
 

@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 
 use super::{FileStatus, Mode, PrAction, PushStatus, RepoReport, RepoStatus, RunReport};
 
-fn short(id: &Option<String>) -> String {
-    id.as_deref()
-        .map(|s| s.chars().take(10).collect())
+fn short(id: &Option<git2::Oid>) -> String {
+    id.map(|id| id.to_string()[..10].to_string())
         .unwrap_or_else(|| "-".into())
 }
 
@@ -727,7 +726,7 @@ mod tests {
         let repo = RepoReport {
             status: RepoStatus::Failed,
             branch: Some("codefleet/p".into()),
-            tip: Some("0123456789abcdef".into()),
+            tip: Some(git2::Oid::from_str("0123456789abcdef").expect("an id")),
             tasks: vec![t],
             message: None,
             ..RepoReport::skipped("svc", "svc", "")

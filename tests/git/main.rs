@@ -9,3 +9,4 @@ mod lock;
 mod open;
 mod read;
 mod rollback;
+mod run_branch;
