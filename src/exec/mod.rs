@@ -5,7 +5,7 @@
 mod commits;
 mod model;
 pub mod observer;
-mod overlay;
+mod planned;
 pub mod pool;
 mod publish;
 mod remotes;
@@ -16,6 +16,7 @@ mod tasks;
 
 pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
+pub use planned::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
 pub use pool::{Unit, catching, pool, run_units};
 pub use publish::{PublishOptions, PullRequests, publish};
 pub use run::{RunOptions, run};

@@ -16,15 +16,15 @@ use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
 use crate::llm::{Client, Completion, Finish, Message, Request};
 use crate::pipeline::{EditFormat, Model, Per, Policy, Task, TaskKind};
-use crate::plan::{Skip, content_skip, select};
 use crate::report::{Answer, EditOutcome, ModelUse, TaskReport, TaskStatus, Tokens};
 use crate::secrets;
+use crate::workspace::{Skip, content_skip, select};
 use crate::workspace::{check_relative, is_binary};
 
 use super::observer::Observer;
-use super::overlay::{Reader, Stored};
 use super::pool::catching;
 use super::tasks::FileOutcome;
+use crate::workspace::{Reader, Stored};
 
 /// The function a run gets its model clients from.
 pub type ClientFor = dyn Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync;

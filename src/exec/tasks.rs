@@ -13,11 +13,11 @@ use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::git::{FileMode, Repo};
 use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
-use crate::plan::{Skip, content_skip};
 use crate::workspace::check_relative;
+use crate::workspace::{Skip, content_skip};
 
-use super::overlay::{Reader, Stored};
 use super::pool::catching;
+use crate::workspace::{Reader, Stored};
 
 /// What a task did to one file.
 #[derive(Debug)]

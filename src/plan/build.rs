@@ -1,114 +1,90 @@
-//! The [`Plan`] value: for each repository, its base and run branch, and for each task the
-//! files it would work on and those the policy leaves alone. Read-only: opens repositories and
-//! reads their base trees, writes nothing.
+//! Building the [`Plan`]: the one place where repositories are named, opened, based and
+//! branched, and where each task's files are selected over the base tree. Read-only: opens
+//! local repositories and reads their base trees; remote ones are listed without cloning.
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::path::Path;
 
-use crate::pipeline::{Pipeline, TaskKind};
+use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
+use crate::git::{Base, Repo};
+use crate::pipeline::{Pipeline, Task, TaskKind};
 use crate::report::SkippedFiles;
+use crate::workspace::{Skip, content_skip, select};
 
-use super::repos::Target;
-use super::select::{content_skip, select};
-
-/// What a run of a pipeline would work on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Plan {
-    /// The pipeline's name.
-    pub pipeline: String,
-    /// One entry per repository, in run order.
-    pub repos: Vec<RepoPlan>,
-}
-
-/// One repository of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RepoPlan {
-    /// The repository as named.
-    pub path: String,
-    /// Why it cannot run (not a repository, no commit, a URL...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The base commit id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The revision each repository starts from; `None` is `HEAD`.
     pub base: Option<String>,
-    /// The run branch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    /// A remark on the whole repository (a remote one is not cloned by `plan`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Tasks in order.
-    pub tasks: Vec<TaskPlan>,
+    /// The run id branches and messages are rendered with (chosen before planning, so the
+    /// plan and the run render the same branch).
+    pub run_id: String,
+    /// List each task's files over the base tree (what `codefleet plan` shows). A run selects
+    /// them again over its overlay as tasks change it, so it skips reading every base file.
+    pub list_files: bool,
 }
 
-/// One task in one repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct TaskPlan {
-    /// The task name.
-    pub name: String,
-    /// Its kind.
-    pub kind: String,
-    /// The files it would read and may edit, sorted (for kinds that select files).
-    pub files: Vec<String>,
-    /// Files the policy leaves alone.
-    pub skipped: SkippedFiles,
-    /// A remark (e.g. the files come from the edits file).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// What a `prompt` or `ask` task would ask of its model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelPlan>,
-}
-
-/// The model requests a task would make, estimated before it runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct ModelPlan {
-    /// The model, when named.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The edit format (`auto` picks per model and file size); absent for `ask`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub edit_format: Option<String>,
-    /// Requests of the first round: one per file, or per batch that fits the context window.
-    pub requests: u64,
-    /// Requests at most, every round of feedback (`reflections`) included.
-    pub max_requests: u64,
-    /// Input tokens of the first round, estimated at ~4 bytes a token.
-    pub input_tokens: u64,
-    /// Files too large for the model's context window; they would fail.
-    pub too_large_for_context: usize,
-}
-
-/// Plans `pipeline` over `targets`, each from `base` (`None`: HEAD).
-pub fn build(pipeline: &Pipeline, targets: &[Target], base: Option<&str>) -> Plan {
-    Plan {
-        pipeline: pipeline.name.clone(),
-        repos: targets
-            .iter()
-            .map(|t| repo_plan(pipeline, t, base))
-            .collect(),
+impl Default for PlanOptions {
+    /// From `HEAD`, with a fresh run id, files not listed.
+    fn default() -> Self {
+        PlanOptions {
+            base: None,
+            run_id: crate::git::RunId::new().as_str().to_string(),
+            list_files: false,
+        }
     }
 }
 
-fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPlan {
+/// Plans `pipeline` over `targets`.
+pub fn build(pipeline: &Pipeline, targets: &[Target], options: &PlanOptions) -> Plan {
+    Plan {
+        pipeline: pipeline.name.clone(),
+        run_id: options.run_id.clone(),
+        base: options.base.clone(),
+        repos: targets
+            .iter()
+            .map(|t| repo_plan(pipeline, t, options))
+            .collect(),
+        definition: pipeline.clone(),
+    }
+}
+
+/// The name a repository goes by in branches and reports: a local one's directory name (of
+/// its real path, so `.` is named too), a remote one's last URL segment.
+pub fn repo_name(target: &Target) -> String {
+    match target {
+        Target::Local(p) => dir_name(p),
+        Target::Remote(r) => r.name(),
+        Target::Unsupported { name, .. } => name.clone(),
+    }
+}
+
+fn dir_name(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> RepoPlan {
+    let name = repo_name(target);
     let mut plan = RepoPlan {
         path: target.display(),
+        branch: None,
         error: None,
         base: None,
-        branch: None,
         note: None,
         tasks: Vec::new(),
+        target: target.clone(),
+        failure: None,
+        start: None,
+        name,
     };
     let path = match target {
         Target::Local(p) => p,
         Target::Remote(remote) => {
             // Listed without cloning: `plan` writes nothing, not even the clone cache.
-            let name = crate::git::repo_name(&remote.url);
-            plan.branch = Some(
-                pipeline
-                    .branch
-                    .render(&pipeline.context("", Some(&name), None)),
-            );
+            plan.branch = Some(branch(pipeline, options, &plan.name));
             plan.note = Some(format!(
                 "remote repository ({}); not cloned by `plan`, so its files are not listed",
                 remote
@@ -120,29 +96,22 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                 .tasks
                 .iter()
                 .map(|task| TaskPlan {
-                    name: task.name.clone(),
-                    kind: task.kind.name().to_string(),
-                    files: Vec::new(),
-                    skipped: SkippedFiles::default(),
                     note: Some("files are known once `codefleet run` clones it".into()),
-                    model: None,
+                    ..task_plan(task)
                 })
                 .collect();
             return plan;
         }
         Target::Unsupported { reason, .. } => {
             plan.error = Some(reason.clone());
+            plan.failure = Some(reason.clone());
             return plan;
         }
     };
-    let opened = super::repos::open(path).and_then(|repo| {
-        let base = repo.base(base)?;
-        let paths = repo.list_paths(&base)?;
-        Ok((repo, base, paths))
-    });
-    let (repo, base, entries) = match opened {
+    let (repo, base) = match crate::git::open_based(path, options.base.as_deref()) {
         Ok(x) => x,
         Err(e) => {
+            plan.failure = Some(e.one_line());
             plan.error = Some(match e.hint {
                 Some(h) => format!("{} ({h})", e.message),
                 None => e.message,
@@ -150,45 +119,91 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
             return plan;
         }
     };
-    let name = std::fs::canonicalize(path)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
     plan.base = Some(base.commit.to_string());
-    plan.branch = Some(
-        pipeline
-            .branch
-            .render(&pipeline.context("", Some(&name), None)),
-    );
-    let files: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.mode.is_file())
-        .map(|e| e.path.as_str())
-        .collect();
-    for task in &pipeline.tasks {
-        let mut t = TaskPlan {
-            name: task.name.clone(),
-            kind: task.kind.name().to_string(),
-            files: Vec::new(),
-            skipped: SkippedFiles::default(),
-            note: None,
-            model: None,
-        };
+    plan.branch = Some(branch(pipeline, options, &plan.name));
+    if options.list_files {
+        match repo.list_paths(&base) {
+            Ok(entries) => {
+                let files: Vec<&str> = entries
+                    .iter()
+                    .filter(|e| e.mode.is_file())
+                    .map(|e| e.path.as_str())
+                    .collect();
+                let base_tree = BaseTree {
+                    repo: &repo,
+                    base: &base,
+                    files: &files,
+                };
+                plan.tasks = pipeline
+                    .tasks
+                    .iter()
+                    .map(|task| base_tree.task(pipeline, options, &plan.name, task))
+                    .collect();
+            }
+            Err(e) => {
+                plan.failure = Some(e.one_line());
+                plan.error = Some(e.message);
+            }
+        }
+    } else {
+        plan.tasks = pipeline.tasks.iter().map(task_plan).collect();
+    }
+    plan.start = Some(base);
+    plan
+}
+
+/// The run branch of the repository called `name`.
+fn branch(pipeline: &Pipeline, options: &PlanOptions, name: &str) -> String {
+    pipeline
+        .branch
+        .render(&pipeline.context(&options.run_id, Some(name), None))
+}
+
+/// A task's entry before its files are looked at.
+fn task_plan(task: &Task) -> TaskPlan {
+    TaskPlan {
+        name: task.name.clone(),
+        kind: task.kind.name().to_string(),
+        files: Vec::new(),
+        skipped: SkippedFiles::default(),
+        note: None,
+        model: None,
+    }
+}
+
+/// A local repository's base tree, which tasks' files are selected over.
+struct BaseTree<'a> {
+    repo: &'a Repo,
+    base: &'a Base,
+    /// The base tree's editable files, sorted.
+    files: &'a [&'a str],
+}
+
+impl BaseTree<'_> {
+    fn task(
+        &self,
+        pipeline: &Pipeline,
+        options: &PlanOptions,
+        name: &str,
+        task: &Task,
+    ) -> TaskPlan {
+        let mut t = task_plan(task);
+        let policy = &pipeline.policy;
         match &task.kind {
             TaskKind::Prompt { .. } | TaskKind::Ask { .. } => {
                 let selected = select(
-                    files.iter().copied(),
+                    self.files.iter().copied(),
                     task.files.as_ref(),
-                    &pipeline.policy.deny,
+                    &policy.deny,
                     &mut t.skipped,
                 );
                 let mut sizes = Vec::new();
                 for path in selected {
-                    if let Ok(Some(bytes)) = repo.read_blob(&base, &path) {
-                        match content_skip(&bytes, pipeline.policy.max_file_size) {
+                    if let Ok(Some(bytes)) = self.repo.read_blob(self.base, &path) {
+                        match content_skip(&bytes, policy.max_file_size) {
                             Some(skip) => skip.count(&path, &mut t.skipped),
                             None if std::str::from_utf8(&bytes).is_err() => {
-                                super::Skip::Binary.count(&path, &mut t.skipped)
+                                Skip::Binary.count(&path, &mut t.skipped)
                             }
                             None => {
                                 sizes.push(bytes.len());
@@ -197,22 +212,19 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                         }
                     }
                 }
-                t.model = model_plan(pipeline, task, &name, &t.files, &sizes);
+                t.model = model_plan(pipeline, options, task, name, &t.files, &sizes);
             }
             TaskKind::Replace(_) => {
                 let selected = select(
-                    files.iter().copied(),
+                    self.files.iter().copied(),
                     task.files.as_ref(),
-                    &pipeline.policy.deny,
+                    &policy.deny,
                     &mut t.skipped,
                 );
                 for path in selected {
-                    match repo.read_blob(&base, &path) {
+                    match self.repo.read_blob(self.base, &path) {
                         Ok(Some(bytes)) => {
-                            match content_skip(
-                                &bytes,
-                                pipeline.policy.deterministic_max_file_size(),
-                            ) {
+                            match content_skip(&bytes, policy.deterministic_max_file_size()) {
                                 Some(skip) => skip.count(&path, &mut t.skipped),
                                 None => t.files.push(path),
                             }
@@ -222,9 +234,11 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                 }
             }
             TaskKind::Run(c) | TaskKind::Check { command: c, .. } => {
-                let line = c
-                    .command
-                    .render(&pipeline.context("", Some(&name), Some(&task.name)));
+                let line = c.command.render(&pipeline.context(
+                    &options.run_id,
+                    Some(name),
+                    Some(&task.name),
+                ));
                 t.note = Some(match &task.kind {
                     TaskKind::Check { on_fail, .. } => format!(
                         "checks `{}`; on failure: {}",
@@ -247,15 +261,15 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
                 ));
             }
         }
-        plan.tasks.push(t);
+        t
     }
-    plan
 }
 
 /// The estimate of a model task over `files` (with their sizes), as `exec` would split them.
 fn model_plan(
     pipeline: &Pipeline,
-    task: &crate::pipeline::Task,
+    options: &PlanOptions,
+    task: &Task,
     repo_name: &str,
     files: &[String],
     sizes: &[usize],
@@ -266,7 +280,7 @@ fn model_plan(
         TaskKind::Ask { question, per } => (question, *per, true),
         _ => return None,
     };
-    let text = text.render(&pipeline.context("", Some(repo_name), Some(&task.name)));
+    let text = text.render(&pipeline.context(&options.run_id, Some(repo_name), Some(&task.name)));
     let name = task.model.name.clone();
     let format = match task.model.edit_format {
         EditFormat::Format(f) => Some(f),
@@ -302,72 +316,4 @@ fn model_plan(
         input_tokens: estimate.input_tokens,
         too_large_for_context: estimate.too_large,
     })
-}
-
-impl Plan {
-    /// The plan as text: repositories, tasks with their file counts, and the files.
-    pub fn render(&self, list_files: bool) -> String {
-        let mut out = format!("pipeline `{}`\n", self.pipeline);
-        for r in &self.repos {
-            out.push_str(&format!("\n{}", r.path));
-            if let Some(e) = &r.error {
-                out.push_str(&format!(": not run: {e}\n"));
-                continue;
-            }
-            if let Some(n) = &r.note {
-                out.push_str(&format!(
-                    "  branch {}\n  {n}\n",
-                    r.branch.as_deref().unwrap_or("-")
-                ));
-                for t in &r.tasks {
-                    out.push_str(&format!("  task `{}` ({})\n", t.name, t.kind));
-                }
-                continue;
-            }
-            let base: String = r.base.as_deref().unwrap_or("").chars().take(10).collect();
-            out.push_str(&format!(
-                "  base {base}  branch {}\n",
-                r.branch.as_deref().unwrap_or("-")
-            ));
-            for t in &r.tasks {
-                out.push_str(&format!("  task `{}` ({})", t.name, t.kind));
-                if let Some(n) = &t.note {
-                    out.push_str(&format!(": {n}\n"));
-                    continue;
-                }
-                let s = &t.skipped;
-                out.push_str(&format!(
-                    ": {} files; skipped {} denied, {} too large, {} binary\n",
-                    t.files.len(),
-                    s.denied,
-                    s.too_large,
-                    s.binary
-                ));
-                if let Some(m) = &t.model {
-                    out.push_str(&format!(
-                        "    model {}: ~{} request{}{}, ~{} input tokens{}\n",
-                        m.name.as_deref().unwrap_or("(unnamed)"),
-                        m.requests,
-                        if m.requests == 1 { "" } else { "s" },
-                        if m.max_requests > m.requests {
-                            format!(" (up to {} with feedback)", m.max_requests)
-                        } else {
-                            String::new()
-                        },
-                        m.input_tokens,
-                        match m.too_large_for_context {
-                            0 => String::new(),
-                            n => format!("; {n} files too large for its context"),
-                        }
-                    ));
-                }
-                if list_files {
-                    for f in &t.files {
-                        out.push_str(&format!("    {f}\n"));
-                    }
-                }
-            }
-        }
-        out
-    }
 }

@@ -4,9 +4,9 @@
 
 use globset::GlobSet;
 
+use super::policy::is_binary;
 use crate::pipeline::FileFilter;
 use crate::report::{SkipReason, SkippedFile, SkippedFiles};
-use crate::workspace::is_binary;
 
 /// Why the policy leaves a file alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
