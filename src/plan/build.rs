@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+use crate::coders::{self, ApplyOptions, Change, Files, Format, UdiffInput};
 use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
 use crate::git::{Base, Repo};
-use crate::pipeline::{Pipeline, Task, TaskKind};
+use crate::pipeline::{Pipeline, Policy, Task, TaskKind};
 use crate::report::SkippedFiles;
 use crate::workspace::{Skip, content_skip, select};
 
@@ -83,23 +84,7 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> Rep
     let path = match target {
         Target::Local(p) => p,
         Target::Remote(remote) => {
-            // Listed without cloning: `plan` writes nothing, not even the clone cache.
-            plan.branch = Some(branch(pipeline, options, &plan.name));
-            plan.note = Some(format!(
-                "remote repository ({}); not cloned by `plan`, so its files are not listed",
-                remote
-                    .git_ref
-                    .as_deref()
-                    .map_or("its default branch".to_string(), |r| format!("ref `{r}`"))
-            ));
-            plan.tasks = pipeline
-                .tasks
-                .iter()
-                .map(|task| TaskPlan {
-                    note: Some("files are known once `codefleet run` clones it".into()),
-                    ..task_plan(task)
-                })
-                .collect();
+            remote_plan(pipeline, options, remote, &mut plan);
             return plan;
         }
         Target::Unsupported { reason, .. } => {
@@ -152,6 +137,32 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> Rep
     plan
 }
 
+/// A remote repository, listed without cloning: `plan` writes nothing, not even the clone
+/// cache.
+fn remote_plan(
+    pipeline: &Pipeline,
+    options: &PlanOptions,
+    remote: &crate::git::RemoteSpec,
+    plan: &mut RepoPlan,
+) {
+    plan.branch = Some(branch(pipeline, options, &plan.name));
+    plan.note = Some(format!(
+        "remote repository ({}); not cloned by `plan`, so its files are not listed",
+        remote
+            .git_ref
+            .as_deref()
+            .map_or("its default branch".to_string(), |r| format!("ref `{r}`"))
+    ));
+    plan.tasks = pipeline
+        .tasks
+        .iter()
+        .map(|task| TaskPlan {
+            note: Some("files are known once `codefleet run` clones it".into()),
+            ..task_plan(task)
+        })
+        .collect();
+}
+
 /// The run branch of the repository called `name`.
 fn branch(pipeline: &Pipeline, options: &PlanOptions, name: &str) -> String {
     pipeline
@@ -171,6 +182,20 @@ fn task_plan(task: &Task) -> TaskPlan {
     }
 }
 
+/// What a `run` or `check` task running `line` does.
+fn shell_note(kind: &TaskKind, line: &str) -> String {
+    match kind {
+        TaskKind::Check { on_fail, .. } => format!(
+            "checks `{line}`; on failure: {}",
+            serde_json::to_value(on_fail)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
+        _ => format!("runs `{line}` in a temporary worktree; what it changes is the commit"),
+    }
+}
+
 /// A local repository's base tree, which tasks' files are selected over.
 struct BaseTree<'a> {
     repo: &'a Repo,
@@ -180,6 +205,7 @@ struct BaseTree<'a> {
 }
 
 impl BaseTree<'_> {
+    /// What `task` would work on in this tree.
     fn task(
         &self,
         pipeline: &Pipeline,
@@ -191,77 +217,133 @@ impl BaseTree<'_> {
         let policy = &pipeline.policy;
         match &task.kind {
             TaskKind::Prompt { .. } | TaskKind::Ask { .. } => {
-                let selected = select(
-                    self.files.iter().copied(),
-                    task.files.as_ref(),
-                    &policy.deny,
-                    &mut t.skipped,
-                );
-                let mut sizes = Vec::new();
-                for path in selected {
-                    if let Ok(Some(bytes)) = self.repo.read_blob(self.base, &path) {
-                        match content_skip(&bytes, policy.max_file_size) {
-                            Some(skip) => skip.count(&path, &mut t.skipped),
-                            None if std::str::from_utf8(&bytes).is_err() => {
-                                Skip::Binary.count(&path, &mut t.skipped)
-                            }
-                            None => {
-                                sizes.push(bytes.len());
-                                t.files.push(path);
-                            }
-                        }
-                    }
-                }
+                let sizes = self.model_files(task, policy, &mut t);
                 t.model = model_plan(pipeline, options, task, name, &t.files, &sizes);
             }
-            TaskKind::Replace(_) => {
-                let selected = select(
-                    self.files.iter().copied(),
-                    task.files.as_ref(),
-                    &policy.deny,
-                    &mut t.skipped,
-                );
-                for path in selected {
-                    match self.repo.read_blob(self.base, &path) {
-                        Ok(Some(bytes)) => {
-                            match content_skip(&bytes, policy.deterministic_max_file_size()) {
-                                Some(skip) => skip.count(&path, &mut t.skipped),
-                                None => t.files.push(path),
-                            }
-                        }
-                        _ => t.files.push(path),
-                    }
-                }
-            }
+            TaskKind::Replace(_) => self.replace_files(task, policy, &mut t),
             TaskKind::Run(c) | TaskKind::Check { command: c, .. } => {
                 let line = c.command.render(&pipeline.context(
                     &options.run_id,
                     Some(name),
                     Some(&task.name),
                 ));
-                t.note = Some(match &task.kind {
-                    TaskKind::Check { on_fail, .. } => format!(
-                        "checks `{}`; on failure: {}",
-                        line.trim(),
-                        serde_json::to_value(on_fail)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    ),
-                    _ => format!(
-                        "runs `{}` in a temporary worktree; what it changes is the commit",
-                        line.trim()
-                    ),
-                });
+                t.note = Some(shell_note(&task.kind, line.trim()));
             }
-            other => {
-                t.note = Some(format!(
-                    "`{}` tasks are not run by this version",
-                    other.name()
-                ));
+            TaskKind::Patch { path } | TaskKind::Edits { path, .. } => {
+                let (format, udiff) = match &task.kind {
+                    TaskKind::Edits { format, .. } => (*format, UdiffInput::Auto),
+                    _ => (Some(Format::Udiff), UdiffInput::PatchFile),
+                };
+                match self.edited(path, format, udiff, task) {
+                    Ok(files) => t.files = files,
+                    Err(why) => t.note = Some(why),
+                }
             }
         }
         t
+    }
+
+    /// The files a model task would send (text within the size limit), into `t`; their sizes.
+    fn model_files(&self, task: &Task, policy: &Policy, t: &mut TaskPlan) -> Vec<usize> {
+        let selected = select(
+            self.files.iter().copied(),
+            task.files.as_ref(),
+            &policy.deny,
+            &mut t.skipped,
+        );
+        let mut sizes = Vec::new();
+        for path in selected {
+            if let Ok(Some(bytes)) = self.repo.read_blob(self.base, &path) {
+                match content_skip(&bytes, policy.max_file_size) {
+                    Some(skip) => skip.count(&path, &mut t.skipped),
+                    None if std::str::from_utf8(&bytes).is_err() => {
+                        Skip::Binary.count(&path, &mut t.skipped)
+                    }
+                    None => {
+                        sizes.push(bytes.len());
+                        t.files.push(path);
+                    }
+                }
+            }
+        }
+        sizes
+    }
+
+    /// The files a `replace` task would read, into `t`.
+    fn replace_files(&self, task: &Task, policy: &Policy, t: &mut TaskPlan) {
+        let selected = select(
+            self.files.iter().copied(),
+            task.files.as_ref(),
+            &policy.deny,
+            &mut t.skipped,
+        );
+        for path in selected {
+            match self.repo.read_blob(self.base, &path) {
+                Ok(Some(bytes)) => {
+                    match content_skip(&bytes, policy.deterministic_max_file_size()) {
+                        Some(skip) => skip.count(&path, &mut t.skipped),
+                        None => t.files.push(path),
+                    }
+                }
+                _ => t.files.push(path),
+            }
+        }
+    }
+
+    /// The files a `patch:` or `edits:` file names, as its edits apply to the base tree:
+    /// those it would change and those whose edits would fail, sorted. A run applies the
+    /// same file to the overlay, so it changes no other file.
+    fn edited(
+        &self,
+        source: &Path,
+        format: Option<Format>,
+        udiff: UdiffInput,
+        task: &Task,
+    ) -> Result<Vec<String>, String> {
+        let text = std::fs::read_to_string(source)
+            .map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
+        let format = format
+            .or_else(|| coders::detect_format(&text))
+            .ok_or_else(|| format!("cannot tell the edit format of `{}`", source.display()))?;
+        let options = ApplyOptions {
+            udiff,
+            allow_shrink: task.allow_shrink,
+            ..ApplyOptions::default()
+        };
+        let outcome = coders::parse_and_apply(format, &text, self, &options);
+        let mut files = std::collections::BTreeSet::new();
+        for change in outcome.changes {
+            match change {
+                Change::Write {
+                    path, renamed_from, ..
+                } => files.extend(std::iter::once(path).chain(renamed_from)),
+                Change::Delete { path } => {
+                    files.insert(path);
+                }
+            }
+        }
+        files.extend(outcome.edits.into_iter().map(|e| e.path));
+        if format == Format::Udiff && !coders::udiff_is_reply(&text) {
+            files.extend(coders::modes::modes(&text).into_iter().map(|m| m.path));
+        }
+        files.remove("");
+        Ok(files.into_iter().collect())
+    }
+}
+
+/// The base tree as an edit file's edits see it (writes are not checked: the plan lists what
+/// they name, and the run says what its policy refuses).
+impl Files for BaseTree<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.files.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.repo.read_blob(self.base, path).ok().flatten()
+    }
+
+    fn check_write(&self, _path: &str) -> Result<(), String> {
+        Ok(())
     }
 }
 
