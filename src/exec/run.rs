@@ -117,22 +117,7 @@ pub fn run(
 ) -> Result<RunReport, Error> {
     let pipeline = &plan.definition;
     let run_id = plan.run_id.as_str();
-    // libgit2 re-hashes every object it reads by default; git itself does not, and on a big
-    // run the SHA-1 of each blob read costs a third of the time. Integrity is git fsck's job.
-    git2::opts::strict_hash_verification(false);
-    // libgit2 maps packs in 1 GiB windows and never unmaps below 8 GiB, so every page a run
-    // touches stays resident; smaller windows under a cap keep a big repository's run lean
-    // (kernel run: 188 → 100 MB peak RSS).
-    static PACK_WINDOWS: std::sync::Once = std::sync::Once::new();
-    PACK_WINDOWS.call_once(|| {
-        // SAFETY: two word-sized process-wide settings, written once per process through
-        // `Once`; libgit2 only reads them when it maps a pack window, and they bound how much
-        // it maps, never what it reads.
-        unsafe {
-            let _ = git2::opts::set_mwindow_size(32 << 20);
-            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
-        }
-    });
+    tune_libgit2();
     let workers = pool(options.jobs)?;
     observer.run_started(run_id, plan.repos.len());
     let models = model_tasks::Runtime::new(&options.models, pipeline.model_concurrency, interrupt);
@@ -189,6 +174,26 @@ pub fn run(
     );
     observer.run_finished(&report);
     Ok(report)
+}
+
+/// Process-wide libgit2 settings for runs, set once.
+fn tune_libgit2() {
+    // libgit2 re-hashes every object it reads by default; git itself does not, and on a big
+    // run the SHA-1 of each blob read costs a third of the time. Integrity is git fsck's job.
+    git2::opts::strict_hash_verification(false);
+    // libgit2 maps packs in 1 GiB windows and never unmaps below 8 GiB, so every page a run
+    // touches stays resident; smaller windows under a cap keep a big repository's run lean
+    // (kernel run: 188 → 100 MB peak RSS).
+    static PACK_WINDOWS: std::sync::Once = std::sync::Once::new();
+    PACK_WINDOWS.call_once(|| {
+        // SAFETY: two word-sized process-wide settings, written once per process through
+        // `Once`; libgit2 only reads them when it maps a pack window, and they bound how much
+        // it maps, never what it reads.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(32 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+        }
+    });
 }
 
 struct RunCtx<'a> {
