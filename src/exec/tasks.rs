@@ -13,8 +13,7 @@ use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::git::{FileMode, Repo};
 use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
-use crate::workspace::check_relative;
-use crate::workspace::{Skip, content_skip};
+use crate::workspace::{Found, Selects, Skip, WriteCheck, content_skip, is_binary};
 
 use super::pool::catching;
 use crate::workspace::{Reader, Stored};
@@ -219,41 +218,30 @@ impl Files for OverlayFiles<'_> {
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {
-        let path = check_relative(path).map_err(|r| r.to_string())?;
-        if self.policy.deny.is_match(&path) {
-            return Err(format!("refused: `{path}` is denied by policy"));
-        }
-        if self.filter.is_some_and(|f| !f.matches(&path)) {
-            return Err(format!("refused: `{path}` is outside this task's `files:`"));
-        }
-        self.reader
-            .overlay
-            .confine(&path)
-            .map_err(|r| format!("refused: {r}"))?;
-        if !self.reader.overlay.paths.contains_key(&path) {
-            if !self.policy.allow_create {
-                return Err(format!(
-                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
-                ));
-            }
-            return Ok(());
-        }
-        if self
-            .reader
-            .too_large(self.repo, &path, self.policy.deterministic_max_file_size())
-        {
-            return Err(format!(
-                "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
-                self.policy.max_file_size
-            ));
-        }
-        if self
-            .read(&path)
-            .is_some_and(|b| crate::workspace::is_binary(&b))
-        {
-            return Err(format!("refused: `{path}` is a binary file"));
-        }
-        Ok(())
+        let check = WriteCheck {
+            policy: self.policy,
+            limit: self.policy.deterministic_max_file_size(),
+            scope: self.filter.map(|f| f as &dyn Selects),
+        };
+        let overlay = self.reader.overlay;
+        check
+            .check(
+                path,
+                |p| overlay.confine(p),
+                |p, _| {
+                    if !overlay.paths.contains_key(p) {
+                        Found::Missing
+                    } else if self.reader.too_large(self.repo, p, check.limit) {
+                        Found::TooLarge(None)
+                    } else if self.read(p).is_some_and(|b| is_binary(&b)) {
+                        Found::Binary
+                    } else {
+                        Found::Text
+                    }
+                },
+            )
+            .map(drop)
+            .map_err(|r| format!("refused: {r}"))
     }
 }
 

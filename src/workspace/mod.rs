@@ -4,6 +4,7 @@
 //! the [`Files`](crate::coders::Files) view of a plain directory that `codefleet apply` uses,
 //! and the temporary linked worktrees shell steps run in.
 
+mod check;
 mod dir;
 mod overlay;
 mod path;
@@ -12,6 +13,7 @@ mod select;
 pub mod worktree;
 mod write;
 
+pub use check::{Found, Selects, WriteCheck};
 pub use dir::{Applied, DirFiles};
 pub(crate) use overlay::{Overlay, Reader, Stored};
 pub use path::{Refusal, TreeKind, check_no_symlink, check_relative, confine, confine_in_tree};
