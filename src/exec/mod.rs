@@ -1,6 +1,7 @@
-//! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, shell steps in a temporary worktree, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
-//! interrupt flag honoured between files.
+//! The scheduler over a [`Plan`]: repositories in parallel, tasks in order per repository,
+//! files in parallel per task, shell steps in a temporary worktree, on a dedicated rayon pool;
+//! panics caught per unit; events to an [`Observer`]; an interrupt flag honoured between files.
+//! It runs the plan as `crate::plan` built it and never calls back into `plan`.
 
 mod commits;
 mod model;

@@ -860,10 +860,10 @@ fn edit_job(
 
 /// Why new content over `max_file_size` is not written.
 pub(crate) fn too_large_new(path: &str, len: usize, policy: &Policy) -> String {
-    format!(
-        "refused: the new `{path}` would be {len} bytes, over the policy's max_file_size ({} bytes)",
-        policy.max_file_size
-    )
+    match WriteCheck::new(policy).check_content(path, len) {
+        Err(refusal) => format!("refused: {refusal}"),
+        Ok(()) => String::new(),
+    }
 }
 
 /// Records how a round's edits fared, and the changes the policy refused (path, reason).

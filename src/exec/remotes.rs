@@ -1,6 +1,6 @@
 //! Remote targets in a run: which clones to start ahead of the work (each with the run branch
-//! the plan gave it, so a branch already pushed is fetched too), and handing a clone to the repository
-//! worker with its cache entry locked.
+//! the plan gave it, so a branch already pushed is fetched too), and handing a clone to the
+//! repository worker with its cache entry locked.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +8,6 @@ use std::sync::Arc;
 use crate::error::{Error, Exit};
 use crate::git::{CloneCache, EntryLock, RemoteSpec};
 
-use super::RunOptions;
 use super::planned::{Plan, Target};
 
 /// The clones a run needs, in plan order, each with the run branch the plan gave it.
@@ -37,14 +36,14 @@ impl Drop for Held {
     }
 }
 
-/// The cached clone of `spec`, ready to run in, whether its run branch holds only codefleet's
-/// commits, and the lock on it.
+/// The clone of `spec` in the run's clone `cache`, ready to run in on `branch`, whether its
+/// run branch holds only codefleet's commits, and the lock on it.
 pub(super) fn prepared(
-    options: &RunOptions,
+    cache: Option<&Arc<CloneCache>>,
     spec: &RemoteSpec,
     branch: &str,
 ) -> Result<(PathBuf, bool, Held), Error> {
-    let Some(cache) = &options.remotes else {
+    let Some(cache) = cache else {
         return Err(Error::new(
             "E500",
             format!("`{}` is remote and this run has no clone cache", spec.url),

@@ -241,7 +241,8 @@ impl RunCtx<'_> {
                 // The entry stays locked while the run works in it. A remote run branch of
                 // codefleet's own commits is replaced even if this clone's journal is new.
                 let (path, codefleet_only, _lock) =
-                    super::remotes::prepared(self.options, spec, branch).map_err(line)?;
+                    super::remotes::prepared(self.options.remotes.as_ref(), spec, branch)
+                        .map_err(line)?;
                 let (repo, base) = git::open_based(&path, self.base).map_err(line)?;
                 self.local_repo(repo, base, planned, codefleet_only)
                     .map_err(line)

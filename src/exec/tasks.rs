@@ -203,6 +203,18 @@ pub(crate) struct OverlayFiles<'a> {
     pub policy: &'a Policy,
 }
 
+impl OverlayFiles<'_> {
+    /// The rules a deterministic task writes under: the size limit binds only when the
+    /// pipeline set it.
+    fn write_check(&self) -> WriteCheck<'_> {
+        WriteCheck {
+            policy: self.policy,
+            limit: self.policy.deterministic_max_file_size(),
+            scope: self.filter.map(|f| f as &dyn Selects),
+        }
+    }
+}
+
 impl Files for OverlayFiles<'_> {
     fn paths(&self) -> Vec<String> {
         self.reader.overlay.paths.keys().cloned().collect()
@@ -218,11 +230,7 @@ impl Files for OverlayFiles<'_> {
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {
-        let check = WriteCheck {
-            policy: self.policy,
-            limit: self.policy.deterministic_max_file_size(),
-            scope: self.filter.map(|f| f as &dyn Selects),
-        };
+        let check = self.write_check();
         let overlay = self.reader.overlay;
         check
             .check(
@@ -346,19 +354,19 @@ fn no_edits(source: &Path, format: Format, udiff: UdiffInput) -> String {
 impl Edited {
     /// Takes in one change the coders computed, refused when the policy forbids it.
     fn take(&mut self, files: &OverlayFiles<'_>, change: Change) {
+        let check = files.write_check();
         match change {
-            Change::Write { path, content, .. }
-                if content.len() as u64 > files.policy.deterministic_max_file_size() =>
-            {
-                let message = super::model::too_large_new(&path, content.len(), files.policy);
-                self.outcomes.push((path, FileOutcome::failed(message)));
-            }
             Change::Write {
                 path,
                 content,
                 renamed_from,
                 ..
             } => {
+                if let Err(r) = check.check_content(&path, content.len()) {
+                    let message = format!("refused: {r}");
+                    self.outcomes.push((path, FileOutcome::failed(message)));
+                    return;
+                }
                 // A renamed file keeps its mode unless the patch sets one (below).
                 if let Some(mode) = renamed_from
                     .as_ref()

@@ -80,6 +80,20 @@ impl<'a> WriteCheck<'a> {
     }
 }
 
+impl WriteCheck<'_> {
+    /// Checks new content of `len` bytes for `path` (already checked) against the limit.
+    pub fn check_content(&self, path: &str, len: usize) -> Result<(), Refusal> {
+        if len as u64 > self.limit {
+            return Err(Refusal::NewTooLarge {
+                path: path.to_string(),
+                size: len as u64,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +155,11 @@ mod tests {
             refusal("src/x.bin", Found::Binary).unwrap_err(),
             "`src/x.bin` is a binary file"
         );
+        assert_eq!(
+            check.check_content("src/a.rs", 11).unwrap_err().to_string(),
+            "the new `src/a.rs` would be 11 bytes, over the policy's max_file_size (10 bytes)"
+        );
+        assert!(check.check_content("src/a.rs", 10).is_ok());
         let confined = check.check("src/a.rs", |p| Err(Refusal::IsDirectory(p.into())), text);
         assert!(confined.is_err());
     }

@@ -74,6 +74,18 @@ pub enum Refusal {
         /// The limit.
         limit: u64,
     },
+    /// New content over the limit.
+    #[error(
+        "the new `{path}` would be {size} bytes, over the policy's max_file_size ({limit} bytes)"
+    )]
+    NewTooLarge {
+        /// The path as named.
+        path: String,
+        /// The new content's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Outside the task's `files:`.
     #[error("`{0}` is outside this task's `files:`")]
     OutsideFiles(String),
