@@ -378,6 +378,7 @@ const ROWS: &[(&str, Row)] = &[
     ("flag run --dry-run", Test(run_dry_run)),
     ("flag run --check", Test(run_check)),
     ("flag run --base", Test(run_base)),
+    ("flag plan --base", Test(plan_base)),
     ("flag run --checkout", Test(run_checkout)),
     ("flag run --force", Test(run_force)),
     ("flag run --push", Test(run_push)),
@@ -2301,6 +2302,26 @@ fn run_base(k: &K) -> Result<(), String> {
     ensure!(
         k.show(&repo, "codefleet/k:a.txt").as_deref() == Some("new\n"),
         "from HEAD~1: {out}"
+    );
+    Ok(())
+}
+
+fn plan_base(k: &K) -> Result<(), String> {
+    let repo = k.repo("pb");
+    let first = k.git(&repo, &["rev-parse", "HEAD"]);
+    k.f.commit_files(&repo, &[("c.txt", "old three\n")], "later");
+    let p = k.pipeline(&pipe("", ""));
+    let head = k.cli(&repo, &["plan", &p, "--json"], &[]).json();
+    let out = k.cli(&repo, &["plan", &p, "--json", "--base", "HEAD~1"], &[]);
+    let from = out.json();
+    ensure!(
+        from["repos"][0]["base"] == first.as_str()
+            && from["repos"][0]["tasks"][0]["files"] == serde_json::json!(["a.txt", "b.txt"]),
+        "planned from HEAD~1: {out}"
+    );
+    ensure!(
+        head["repos"][0]["tasks"][0]["files"] == serde_json::json!(["a.txt", "b.txt", "c.txt"]),
+        "planned from HEAD: {head}"
     );
     Ok(())
 }

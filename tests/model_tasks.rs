@@ -168,7 +168,12 @@ fn run_in(
         .iter()
         .map(|r| Target::Local(r.to_path_buf()))
         .collect();
-    codefleet::exec::run(&pipeline, &targets, &options, observer, interrupt).expect("run starts")
+    let plan = codefleet::plan::build(
+        &pipeline,
+        &targets,
+        &codefleet::plan::PlanOptions::default(),
+    );
+    codefleet::exec::run(&plan, &options, observer, interrupt).expect("run starts")
 }
 
 /// The report as `--json` prints it, checked against the report's JSON Schema.

@@ -635,3 +635,114 @@ fn survey_collects_one_answer_per_repository_and_commits_nothing() {
         assert_eq!(f.branches(repo), ["main"]);
     }
 }
+
+/// A model that edits what the shipped model pipelines ask about (the manifest for
+/// `migrate-logging`, a Python file for `add-docstrings`) and answers `no` to the rest.
+fn editing_model() -> ModelServer {
+    ModelServer::with_handler(|r| {
+        let text = asked(r);
+        if text.contains("log = \"0.4.20\"") && text.contains("\nCargo.toml\n```") {
+            Step::text(&block(
+                "Cargo.toml",
+                "log = \"0.4.20\"\n",
+                "tracing = \"0.1.40\"\n",
+            ))
+        } else if text.contains("\ntools/client.py\n```") {
+            Step::text(&block(
+                "tools/client.py",
+                "def fetch_user(user_id):\n",
+                "def fetch_user(user_id):\n    \"\"\"Returns the user.\"\"\"\n",
+            ))
+        } else {
+            Step::text("no")
+        }
+    })
+}
+
+/// Each repository's path, name, base and branch, as a plan or a run report gives them.
+fn named(v: &serde_json::Value) -> Vec<[String; 4]> {
+    v["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| ["path", "name", "base", "branch"].map(|k| r[k].as_str().unwrap_or("").into()))
+        .collect()
+}
+
+/// Task name → the files a plan lists for it, or a run report says it changed.
+fn task_files(v: &serde_json::Value, changed: bool) -> BTreeMap<String, Vec<String>> {
+    v["repos"][0]["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| {
+            let files = t["files"].as_array().cloned().unwrap_or_default();
+            let paths = files
+                .iter()
+                .filter(|f| !changed || f["status"] != "failed")
+                .map(|f| {
+                    let path = if changed { &f["path"] } else { f };
+                    path.as_str().unwrap_or_default().to_string()
+                })
+                .collect();
+            (t["name"].as_str().unwrap_or_default().to_string(), paths)
+        })
+        .collect()
+}
+
+#[test]
+fn plan_names_every_repository_and_file_that_run_then_changes_for_every_pipeline() {
+    let f = Fixture::new();
+    let server = editing_model();
+    let env = model_env(&server);
+    let env = env_refs(&env);
+    for (i, name) in TESTED.iter().enumerate() {
+        let repo = f.sample(&format!("svc-{i}"));
+        let path = pipeline(name);
+        // Gates that pass, so every task runs.
+        let gated = ["bump-dependency.yml", "migrate-logging.yml"].contains(name);
+        let mut args = vec![path.as_str()];
+        if gated {
+            args.extend(["--var", "build=true"]);
+        }
+        let mut plan_args = vec!["--json", "plan"];
+        plan_args.extend(&args);
+        let out = f.cli(&repo, &plan_args, &env);
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let (code, run) = f.run(&repo, &args, &env);
+        assert_eq!(code, 0, "{name}: {run}");
+        assert_eq!(named(&plan), named(&run), "{name}");
+        assert_eq!(plan["repos"][0]["name"], format!("svc-{i}"), "{name}");
+        let planned = task_files(&plan, false);
+        let changed = task_files(&run, true);
+        let mut any = false;
+        for (task, files) in &changed {
+            // A shell step changes what its command changes; the plan says so in a note.
+            let shell = plan["repos"][0]["tasks"]
+                .as_array()
+                .expect("tasks")
+                .iter()
+                .any(|t| {
+                    t["name"] == task.as_str()
+                        && matches!(t["kind"].as_str(), Some("run" | "check"))
+                });
+            if shell {
+                continue;
+            }
+            let listed = planned
+                .get(task)
+                .unwrap_or_else(|| panic!("{name}: no task {task}"));
+            for file in files {
+                any = true;
+                assert!(
+                    listed.contains(file),
+                    "{name}: task {task} changed {file}, not planned: {listed:?}"
+                );
+            }
+        }
+        if *name != "survey.yml" {
+            assert!(any, "{name} changed nothing: {run}");
+        }
+    }
+}

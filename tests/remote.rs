@@ -294,14 +294,12 @@ fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
         remotes: Some(cache.clone()),
         ..RunOptions::default()
     };
-    let mut report = run(
+    let plan = codefleet::plan::build(
         &pipeline,
         &targets,
-        &options,
-        &Silent,
-        &AtomicBool::new(false),
-    )
-    .expect("run");
+        &codefleet::plan::PlanOptions::default(),
+    );
+    let mut report = run(&plan, &options, &Silent, &AtomicBool::new(false)).expect("run");
     assert_eq!(
         report.repos[0].status,
         codefleet::report::RepoStatus::Changed
@@ -831,14 +829,12 @@ fn the_lease_is_what_codefleet_last_pushed_not_what_a_fetch_brought() {
         jobs: 1,
         ..RunOptions::default()
     };
-    let mut report = run(
+    let plan = codefleet::plan::build(
         &pipeline,
         &targets,
-        &options,
-        &Silent,
-        &AtomicBool::new(false),
-    )
-    .expect("run");
+        &codefleet::plan::PlanOptions::default(),
+    );
+    let mut report = run(&plan, &options, &Silent, &AtomicBool::new(false)).expect("run");
     assert_eq!(
         report.repos[0].status,
         codefleet::report::RepoStatus::Changed

@@ -509,6 +509,83 @@ fn plan_json_lists_repos_tasks_and_files() {
     );
 }
 
+/// `codefleet --json CMD ARGS` in `cwd`, parsed.
+fn cli_json(f: &Fixture, cwd: &Path, cmd: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json", cmd];
+    all.extend_from_slice(args);
+    let out = f.run(cwd, &all);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{cmd}: {e}: {}", text(&out.stderr)))
+}
+
+/// The facts a plan and a run report must agree on: each repository's path, name, base and
+/// branch.
+fn named(v: &serde_json::Value) -> Vec<[String; 4]> {
+    v["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| ["path", "name", "base", "branch"].map(|k| r[k].as_str().unwrap_or("").into()))
+        .collect()
+}
+
+#[test]
+fn plan_and_run_name_base_and_branch_a_repository_alike_however_it_is_given() {
+    let f = Fixture::dated();
+    let repo = service(&f, "svc");
+    std::os::unix::fs::symlink(&repo, f.path("link")).expect("symlink");
+    let p = f.pipeline(&TWO_TASKS.replace(
+        "name: migrate\n",
+        "name: migrate\nbranch: \"cf/{{ repo.name }}\"\n",
+    ));
+    let p = p.to_str().expect("utf8");
+    // `.` where one stands, a path through a symlink, and a plain path.
+    for (cwd, given) in [
+        (repo.clone(), "."),
+        (f.dir.path().to_path_buf(), "link"),
+        (f.dir.path().to_path_buf(), "svc/"),
+    ] {
+        let plan = cli_json(&f, &cwd, "plan", &[p, "--repo", given]);
+        let run = cli_json(&f, &cwd, "run", &[p, "--repo", given, "--dry-run"]);
+        assert_eq!(named(&plan), named(&run), "--repo {given}");
+        assert_eq!(plan["repos"][0]["name"], "svc", "--repo {given}: {plan}");
+        assert_eq!(
+            plan["repos"][0]["branch"], "cf/svc",
+            "--repo {given}: {plan}"
+        );
+    }
+}
+
+#[test]
+fn plan_and_run_from_the_same_base() {
+    let f = Fixture::dated();
+    let repo = service(&f, "svc");
+    let first = f.git_line(&repo, &["rev-parse", "HEAD"]);
+    f.commit_files(
+        &repo,
+        &[("src/later.rs", "fn later() { log::info!(\"x\"); }\n")],
+        "later",
+    );
+    let p = f.pipeline(TWO_TASKS);
+    let p = p.to_str().expect("utf8");
+    let plan = cli_json(&f, &repo, "plan", &[p, "--base", "HEAD~1"]);
+    let run = cli_json(&f, &repo, "run", &[p, "--base", "HEAD~1"]);
+    assert_eq!(named(&plan), named(&run));
+    assert_eq!(plan["repos"][0]["base"], first.as_str(), "{plan}");
+    assert_eq!(
+        plan["repos"][0]["tasks"][0]["files"],
+        serde_json::json!(["src/lib.rs", "src/main.rs"]),
+        "src/later.rs is not in HEAD~1: {plan}"
+    );
+    // The run built on that base: its two commits sit on `first`.
+    assert_eq!(
+        f.git_line(&repo, &["rev-parse", "codefleet/migrate~2"]),
+        first
+    );
+    let head = cli_json(&f, &repo, "plan", &[p]);
+    assert_ne!(head["repos"][0]["base"], first.as_str(), "{head}");
+}
+
 #[test]
 fn the_report_schema_is_printed() {
     let f = Fixture::dated();

@@ -28,9 +28,10 @@ fn write(path: &str, content: &str) -> Change {
 }
 
 fn apply_policy() -> Policy {
-    let mut policy = Policy::default();
-    policy.allow_delete = true;
-    policy
+    Policy {
+        allow_delete: true,
+        ..Policy::default()
+    }
 }
 
 #[test]

@@ -48,9 +48,11 @@ pub fn run(
     // The user asked for exactly these edits, so deletes and renames are carried out; the
     // deny list still holds. No size limit, as with `git apply`: the limit protects a model's
     // context, and no model is involved.
-    let mut policy = Policy::default();
-    policy.allow_delete = true;
-    policy.max_file_size = u64::MAX;
+    let policy = Policy {
+        allow_delete: true,
+        max_file_size: u64::MAX,
+        ..Policy::default()
+    };
     let mut files = DirFiles::new(dir, policy);
     // A reply saved inside the directory is not one of its files: no edit may land in it.
     if let Some(rel) = input_inside(&input.path, files.root()) {

@@ -91,7 +91,10 @@ pub enum LogFormat {
 pub enum Command {
     /// Run pipelines: one commit per task on the run branch of each repository.
     Run(RunArgs),
-    /// Show which repositories, tasks and files a pipeline would touch.
+    /// Show which repositories, tasks and files a pipeline would touch
+    ///
+    /// The plan printed is the one `run` builds and executes: the same repositories, names,
+    /// bases and branches. Nothing is written, not even the clone cache.
     Plan(PlanArgs),
     /// Check pipelines and report every problem with its place; exit 2 if any.
     Validate(ValidateArgs),
@@ -203,6 +206,9 @@ pub struct PlanArgs {
     /// Pipeline file.
     #[arg(value_name = "PIPELINE")]
     pub pipeline: PathBuf,
+    /// Plan each repository from this revision (default HEAD), as `run --base` starts it.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 /// `codefleet validate`.

@@ -1,4 +1,5 @@
-//! `codefleet plan`: which repositories, tasks and files a pipeline would touch; writes nothing.
+//! `codefleet plan`: which repositories, tasks and files a pipeline would touch — the same
+//! [`Plan`](crate::plan::Plan) value `codefleet run` builds and executes; writes nothing.
 
 use super::Out;
 use super::args::{GlobalArgs, PlanArgs};
@@ -21,7 +22,15 @@ pub fn run(
     let mut exit = Exit::Ok;
     for pipeline in &pipelines {
         let targets = super::run::targets(pipeline, global)?;
-        let plan = plan::build(pipeline, &targets, None);
+        let plan = plan::build(
+            pipeline,
+            &targets,
+            &plan::PlanOptions {
+                base: args.base.clone(),
+                list_files: true,
+                ..plan::PlanOptions::default()
+            },
+        );
         // A repository that could not run is a failure, as in `codefleet run`.
         if plan.repos.iter().any(|r| r.error.is_some()) {
             exit = Exit::Failed;

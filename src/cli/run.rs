@@ -343,10 +343,8 @@ pub fn run(
     let mut options = RunOptions {
         jobs: settings.jobs.value,
         mode,
-        base: args.base.clone(),
         force: args.force,
         checkout: args.checkout,
-        run_id: None,
         models: crate::exec::Models::unavailable(),
         remotes: None,
     };
@@ -380,6 +378,16 @@ pub fn run(
     let mut reports = Vec::new();
     for pipeline in &pipelines {
         let targets = targets(pipeline, global)?;
+        // The run id is chosen before planning, so the plan renders the branch the run uses.
+        let plan = plan::build(
+            pipeline,
+            &targets,
+            &plan::PlanOptions {
+                base: args.base.clone(),
+                run_id: crate::git::RunId::new().as_str().to_string(),
+                list_files: false,
+            },
+        );
         options.models = models.clone();
         // One clone cache per pipeline: it holds the entries' locks until the run is published
         // (dropped with `options.remotes` and `cache` at the end of this iteration).
@@ -398,7 +406,7 @@ pub fn run(
         let result = std::thread::scope(|s| {
             let worker = s.spawn(|| {
                 let _close = CloseOnDrop(&observer);
-                crate::exec::run(pipeline, &targets, &options, &observer, interrupt)
+                crate::exec::run(&plan, &options, &observer, interrupt)
             });
             for event in rx.iter() {
                 counts.add(&event);

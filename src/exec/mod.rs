@@ -1,12 +1,13 @@
-//! The scheduler: repositories in parallel, tasks in order per repository, files in parallel per
-//! task, shell steps in a temporary worktree, on a dedicated rayon pool; panics caught per unit; events to an [`Observer`]; an
-//! interrupt flag honoured between files.
+//! The scheduler over a [`Plan`]: repositories in parallel, tasks in order per repository,
+//! files in parallel per task, shell steps in a temporary worktree, on a dedicated rayon pool;
+//! panics caught per unit; events to an [`Observer`]; an interrupt flag honoured between files.
+//! It runs the plan as `crate::plan` built it and never calls back into `plan`.
 
 mod commits;
 mod model;
 pub mod observer;
 mod outcome;
-mod overlay;
+mod planned;
 pub mod pool;
 mod publish;
 mod remotes;
@@ -19,6 +20,7 @@ mod tasks;
 
 pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
+pub use planned::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
 pub use pool::{Unit, catching, pool, run_units};
 pub use publish::{PublishOptions, PullRequests, publish};
 pub use run::{RunOptions, run};

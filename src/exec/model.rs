@@ -17,15 +17,15 @@ use crate::git::Repo;
 use crate::llm::prompt::{self, Shown};
 use crate::llm::{Client, Completion, Finish, Message, Meter, Request};
 use crate::pipeline::{Model, Per, Policy, Task, TaskKind};
-use crate::plan::{Skip, content_skip, select};
 use crate::report::{Answer, EditOutcome, ModelUse, TaskReport, TaskStatus, Tokens};
 use crate::secrets;
-use crate::workspace::{check_relative, is_binary};
+use crate::workspace::{Found, Selects, WriteCheck, is_binary};
+use crate::workspace::{Skip, content_skip, select};
 
 use super::observer::Observer;
-use super::overlay::{Reader, Stored};
 use super::pool::catching;
 use super::tasks::FileOutcome;
+use crate::workspace::{Reader, Stored};
 
 /// The function a run gets its model clients from.
 pub type ClientFor = dyn Fn(&Model) -> Result<Arc<Client>, Error> + Send + Sync;
@@ -841,10 +841,10 @@ fn usable_reply(
 
 /// Why new content over `max_file_size` is not written.
 pub(crate) fn too_large_new(path: &str, len: usize, policy: &Policy) -> String {
-    format!(
-        "refused: the new `{path}` would be {len} bytes, over the policy's max_file_size ({} bytes)",
-        policy.max_file_size
-    )
+    match WriteCheck::new(policy).check_content(path, len) {
+        Err(refusal) => format!("refused: {refusal}"),
+        Ok(()) => String::new(),
+    }
 }
 
 /// Records how a round's edits fared, and the changes the policy refused (path, reason).
@@ -1145,48 +1145,28 @@ impl Files for JobFiles<'_> {
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {
-        let path = check_relative(path).map_err(|r| r.to_string())?;
-        if self.denied(&path) {
-            return Err(format!("refused: `{path}` is denied by policy"));
-        }
-        if !self
-            .ctx
-            .task
-            .files
-            .as_ref()
-            .is_none_or(|f| f.matches(&path))
-        {
-            return Err(format!("refused: `{path}` is outside this task's `files:`"));
-        }
-        self.ctx
-            .reader
-            .overlay
-            .confine(&path)
-            .map_err(|r| format!("refused: {r}"))?;
-        if let Some(Some(_)) = self.changes.borrow().get(&path) {
-            return Ok(());
-        }
-        let create = || {
-            if self.ctx.policy.allow_create {
-                Ok(())
-            } else {
-                Err(format!(
-                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
-                ))
-            }
+        let check = WriteCheck {
+            scope: self.ctx.task.files.as_ref().map(|f| f as &dyn Selects),
+            ..WriteCheck::new(self.ctx.policy)
         };
-        if let Some(None) = self.changes.borrow().get(&path) {
-            return create();
-        }
-        match self.base(&path) {
-            Base::Text(_) => Ok(()),
-            Base::Missing => create(),
-            Base::TooLarge => Err(format!(
-                "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
-                self.ctx.policy.max_file_size
-            )),
-            Base::Binary => Err(format!("refused: `{path}` is a binary file")),
-        }
+        let overlay = &self.ctx.reader.overlay;
+        check
+            .check(
+                path,
+                |p| overlay.confine(p),
+                |p, _| match self.changes.borrow().get(p) {
+                    Some(Some(_)) => Found::Text,
+                    Some(None) => Found::Missing,
+                    None => match self.base(p) {
+                        Base::Text(_) => Found::Text,
+                        Base::Missing => Found::Missing,
+                        Base::TooLarge => Found::TooLarge(None),
+                        Base::Binary => Found::Binary,
+                    },
+                },
+            )
+            .map(drop)
+            .map_err(|r| format!("refused: {r}"))
     }
 }
 

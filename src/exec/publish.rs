@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::Target;
 use crate::error::Error;
 use crate::forge::{self, Forge, NewPullRequest, RepoId};
 use crate::git::{CloneCache, Credentials, Pushed};
 use crate::pipeline::Pipeline;
-use crate::plan::Target;
 use crate::report::{
     Mode, PrAction, Publish, PullRequestReport, PushStatus, RepoReport, RepoStatus, RunReport,
 };

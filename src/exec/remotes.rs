@@ -1,36 +1,21 @@
 //! Remote targets in a run: which clones to start ahead of the work (each with the run branch
-//! it will get, so a branch already pushed is fetched too), and handing a clone to the repository
-//! worker with its cache entry locked.
+//! the plan gave it, so a branch already pushed is fetched too), and handing a clone to the
+//! repository worker with its cache entry locked.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::{Error, Exit};
 use crate::git::{CloneCache, EntryLock, RemoteSpec};
-use crate::pipeline::Pipeline;
-use crate::plan::Target;
 
-use super::RunOptions;
+use super::planned::{Plan, Target};
 
-/// The run branch of a repository called `name`.
-pub(super) fn run_branch(pipeline: &Pipeline, run_id: &str, name: &str) -> String {
-    pipeline
-        .branch
-        .render(&pipeline.context(run_id, Some(name), None))
-}
-
-/// The clones a run needs, in plan order.
-pub(super) fn clone_jobs(
-    pipeline: &Pipeline,
-    run_id: &str,
-    targets: &[Target],
-) -> Vec<(RemoteSpec, String)> {
-    targets
+/// The clones a run needs, in plan order, each with the run branch the plan gave it.
+pub(super) fn clone_jobs(plan: &Plan) -> Vec<(RemoteSpec, String)> {
+    plan.repos
         .iter()
-        .filter_map(|t| match t {
-            Target::Remote(spec) => {
-                Some((spec.clone(), run_branch(pipeline, run_id, &spec.name())))
-            }
+        .filter_map(|r| match (&r.target, &r.branch) {
+            (Target::Remote(spec), Some(branch)) => Some((spec.clone(), branch.clone())),
             _ => None,
         })
         .collect()
@@ -51,15 +36,14 @@ impl Drop for Held {
     }
 }
 
-/// The cached clone of `spec`, ready to run in, whether its run branch holds only codefleet's
-/// commits, and the lock on it.
+/// The clone of `spec` in the run's clone `cache`, ready to run in on `branch`, whether its
+/// run branch holds only codefleet's commits, and the lock on it.
 pub(super) fn prepared(
-    options: &RunOptions,
-    pipeline: &Pipeline,
-    run_id: &str,
+    cache: Option<&Arc<CloneCache>>,
     spec: &RemoteSpec,
+    branch: &str,
 ) -> Result<(PathBuf, bool, Held), Error> {
-    let Some(cache) = &options.remotes else {
+    let Some(cache) = cache else {
         return Err(Error::new(
             "E500",
             format!("`{}` is remote and this run has no clone cache", spec.url),
@@ -67,8 +51,7 @@ pub(super) fn prepared(
         .hint("run it with `codefleet run`, or give RunOptions a CloneCache")
         .exit(Exit::Failed));
     };
-    let branch = run_branch(pipeline, run_id, &spec.name());
-    let (p, lock) = cache.take(spec, &branch)?;
+    let (p, lock) = cache.take(spec, branch)?;
     let held = Held {
         lock: Some(lock),
         cache: Arc::clone(cache),

@@ -18,10 +18,10 @@ use crate::workspace::worktree::Worktree;
 
 use super::commits::{PreviousCommit, previous_commits, task_record};
 use super::outcome::{Kind, TaskOutcome};
-use super::overlay::{Overlay, Stored};
 use super::pool::catching;
 use super::run_ctx::{RunCtx, Scope};
 use super::steps::{self, Shell, Undo, note};
+use crate::workspace::{Overlay, Stored};
 
 /// The repository a run works in, and its names.
 pub(super) struct Where<'r> {

@@ -1,20 +1,17 @@
-//! One run: every repository in parallel on a dedicated pool, each one's run (a
-//! [`RepoRun`]) its tasks in order over an in-memory overlay of the base tree, each changing
-//! task committed from objects, and the run branch moved once at the end with compare-and-swap.
-//! Failures are results; the user's working tree, index and HEAD are left alone (unless
-//! `checkout`).
+//! One run: every repository in parallel on a dedicated pool, its tasks in order over an
+//! in-memory overlay of the base tree, each changing task committed from objects, and the run
+//! branch moved once at the end with compare-and-swap. Failures are results; the user's
+//! working tree, index and HEAD are left alone (unless `checkout`).
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
-use crate::git;
-use crate::pipeline::Pipeline;
-use crate::plan::Target;
+use crate::git::{self, Base, Repo};
 use crate::report::{RepoReport, RepoStatus, RunReport};
 
 use super::model as model_tasks;
 use super::observer::Observer;
+use super::planned::{Plan, RepoPlan, Target};
 use super::pool::{Unit, pool, run_units};
 use super::repo_run::{RepoRun, Where};
 use super::run_ctx::RunCtx;
@@ -22,7 +19,8 @@ use super::shell::Gate;
 
 pub use super::run_ctx::RunOptions;
 
-/// Runs `pipeline` on `targets` (see [`crate::plan::resolve`]) and reports what happened.
+/// Runs `plan` (see `codefleet::plan::build`): each repository as the plan names, bases and
+/// branches it, and reports what happened.
 /// Workers report progress to `observer`; once `interrupt` is set, no new file, task or
 /// repository starts, unfinished tasks write nothing, and the report says so. Errors are
 /// only for a run that cannot start (the worker pool); everything else is in the report.
@@ -34,7 +32,7 @@ pub use super::run_ctx::RunOptions;
 /// use std::sync::atomic::AtomicBool;
 /// use codefleet::exec::{Observer, RunOptions, run};
 /// use codefleet::pipeline::{Pipeline, Replace, Task, TaskKind};
-/// use codefleet::plan::Target;
+/// use codefleet::plan::{PlanOptions, Target, build};
 /// use codefleet::report::{Mode, TaskReport};
 ///
 /// // A repository with one commit.
@@ -60,8 +58,9 @@ pub use super::run_ctx::RunOptions;
 /// let pipeline = Pipeline::new("greet", vec![Task::new("shout", TaskKind::Replace(shout))]);
 /// let options = RunOptions { mode: Mode::Run, jobs: 1, ..RunOptions::default() };
 /// let targets = [Target::Local(dir.path().to_path_buf())];
+/// let plan = build(&pipeline, &targets, &PlanOptions::default());
 /// let observer = Tasks::default();
-/// let report = run(&pipeline, &targets, &options, &observer, &AtomicBool::new(false)).unwrap();
+/// let report = run(&plan, &options, &observer, &AtomicBool::new(false)).unwrap();
 ///
 /// assert_eq!(report.exit_code, 0);
 /// assert_eq!(report.totals.commits, 1);
@@ -71,16 +70,75 @@ pub use super::run_ctx::RunOptions;
 /// assert_eq!(repo.find_blob(blob).unwrap().content(), b"HELLO world\n");
 /// ```
 pub fn run(
-    pipeline: &Pipeline,
-    targets: &[Target],
+    plan: &Plan,
     options: &RunOptions,
     observer: &dyn Observer,
     interrupt: &AtomicBool,
 ) -> Result<RunReport, Error> {
-    let run_id = options
-        .run_id
-        .clone()
-        .unwrap_or_else(|| git::RunId::new().as_str().to_string());
+    let pipeline = &plan.definition;
+    let run_id = plan.run_id.as_str();
+    tune_libgit2();
+    let workers = pool(options.jobs)?;
+    observer.run_started(run_id, plan.repos.len());
+    let meter = crate::llm::Meter::new(pipeline.budget, pipeline.model_concurrency.max(1));
+    let models = model_tasks::Runtime::new(&options.models, meter, interrupt);
+    let gates: Vec<Gate> = pipeline.tasks.iter().map(|_| Gate::default()).collect();
+    let ctx = RunCtx {
+        pipeline,
+        options,
+        observer,
+        interrupt,
+        run_id,
+        base: plan.base.as_deref(),
+        gates: &gates,
+        models: &models,
+    };
+    if let Some(cache) = &options.remotes {
+        cache.start(super::remotes::clone_jobs(plan));
+    }
+    let units = workers.install(|| run_units(&plan.repos, interrupt, |r| ctx.repo(r)));
+    if let Some(cache) = &options.remotes {
+        cache.stop();
+    }
+    let repos: Vec<RepoReport> = units
+        .into_iter()
+        .zip(&plan.repos)
+        .map(|(unit, planned)| {
+            let (display, name) = (planned.path.clone(), planned.name.clone());
+            let report = match unit {
+                Unit::Done(r) => return r,
+                Unit::Panicked(msg) => RepoReport {
+                    status: RepoStatus::Failed,
+                    ..RepoReport::skipped(
+                        display,
+                        name,
+                        format!("internal error (a bug in codefleet): {msg}"),
+                    )
+                },
+                Unit::Interrupted => RepoReport {
+                    status: RepoStatus::Interrupted,
+                    ..RepoReport::skipped(display, name, "not started: interrupted")
+                },
+            };
+            // The worker reports the repositories it returns; these it never returned.
+            observer.repo_finished(&report);
+            report
+        })
+        .collect();
+    let interrupted = interrupt.load(Ordering::SeqCst);
+    let report = RunReport::new(
+        run_id.to_string(),
+        &pipeline.name,
+        options.mode,
+        interrupted,
+        repos,
+    );
+    observer.run_finished(&report);
+    Ok(report)
+}
+
+/// Process-wide libgit2 settings for runs, set once.
+fn tune_libgit2() {
     // libgit2 re-hashes every object it reads by default; git itself does not, and on a big
     // run the SHA-1 of each blob read costs a third of the time. Integrity is git fsck's job.
     git2::opts::strict_hash_verification(false);
@@ -97,131 +155,72 @@ pub fn run(
             let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
         }
     });
-    let workers = pool(options.jobs)?;
-    observer.run_started(&run_id, targets.len());
-    let meter = crate::llm::Meter::new(pipeline.budget, pipeline.model_concurrency.max(1));
-    let models = model_tasks::Runtime::new(&options.models, meter, interrupt);
-    let gates: Vec<Gate> = pipeline.tasks.iter().map(|_| Gate::default()).collect();
-    let ctx = RunCtx {
-        pipeline,
-        options,
-        observer,
-        interrupt,
-        run_id: &run_id,
-        gates: &gates,
-        models: &models,
-    };
-    if let Some(cache) = &options.remotes {
-        cache.start(super::remotes::clone_jobs(pipeline, &run_id, targets));
-    }
-    let units = workers.install(|| run_units(targets, interrupt, |t| ctx.repo(t)));
-    if let Some(cache) = &options.remotes {
-        cache.stop();
-    }
-    let repos: Vec<RepoReport> = units
-        .into_iter()
-        .zip(targets)
-        .map(|(unit, target)| {
-            let name = target_name(target);
-            let report = match unit {
-                Unit::Done(r) => return r,
-                Unit::Panicked(msg) => RepoReport {
-                    status: RepoStatus::Failed,
-                    ..RepoReport::skipped(
-                        target.display(),
-                        name,
-                        format!("internal error (a bug in codefleet): {msg}"),
-                    )
-                },
-                Unit::Interrupted => RepoReport {
-                    status: RepoStatus::Interrupted,
-                    ..RepoReport::skipped(target.display(), name, "not started: interrupted")
-                },
-            };
-            // The worker reports the repositories it returns; these it never returned.
-            observer.repo_finished(&report);
-            report
-        })
-        .collect();
-    let interrupted = interrupt.load(Ordering::SeqCst);
-    let report = RunReport::new(run_id, &pipeline.name, options.mode, interrupted, repos);
-    observer.run_finished(&report);
-    Ok(report)
-}
-
-fn target_name(target: &Target) -> String {
-    match target {
-        Target::Local(p) => dir_name(p),
-        Target::Remote(r) => r.name(),
-        Target::Unsupported { name, .. } => name.clone(),
-    }
-}
-
-fn dir_name(p: &Path) -> String {
-    std::fs::canonicalize(p)
-        .ok()
-        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| p.display().to_string())
 }
 
 impl RunCtx<'_> {
-    fn repo(&self, target: &Target) -> RepoReport {
-        let display = target.display();
-        let name = target_name(target);
-        let report = match target {
-            Target::Unsupported { reason, .. } => RepoReport::skipped(display, name, reason),
-            Target::Local(path) => match self.local_repo(path, &display, &name, false) {
-                Ok(r) => r,
-                Err(e) => RepoReport::skipped(display, name, e.one_line()),
-            },
-            Target::Remote(spec) => {
-                match super::remotes::prepared(self.options, self.pipeline, self.run_id, spec) {
-                    // The entry stays locked while the run works in it. A remote run branch of
-                    // codefleet's own commits is replaced even if this clone's journal is new.
-                    Ok((path, codefleet_only, _lock)) => {
-                        match self.local_repo(&path, &display, &name, codefleet_only) {
-                            Ok(r) => r,
-                            Err(e) => RepoReport::skipped(display, name, e.one_line()),
-                        }
-                    }
-                    Err(e) => RepoReport::skipped(display, name, e.one_line()),
-                }
-            }
+    fn repo(&self, planned: &RepoPlan) -> RepoReport {
+        let report = match self.opened(planned) {
+            Ok(r) => r,
+            Err(why) => RepoReport::skipped(planned.path.clone(), planned.name.clone(), why),
         };
         self.observer.repo_finished(&report);
         report
     }
 
+    /// Opens the planned repository (a remote one cloned first) at its base, and runs it;
+    /// `Err` is why it did not run.
+    fn opened(&self, planned: &RepoPlan) -> Result<RepoReport, String> {
+        if let Some(why) = &planned.failure {
+            return Err(why.clone());
+        }
+        let branch = planned.branch.as_deref().unwrap_or_default();
+        let line = |e: Error| e.one_line();
+        match (&planned.target, &planned.start) {
+            (Target::Local(path), Some(base)) => {
+                let repo = git::open_named(path).map_err(line)?;
+                self.local_repo(repo, base.clone(), planned, false)
+                    .map_err(line)
+            }
+            (Target::Remote(spec), _) => {
+                // The entry stays locked while the run works in it. A remote run branch of
+                // codefleet's own commits is replaced even if this clone's journal is new.
+                let (path, codefleet_only, _lock) =
+                    super::remotes::prepared(self.options.remotes.as_ref(), spec, branch)
+                        .map_err(line)?;
+                let (repo, base) = git::open_based(&path, self.base).map_err(line)?;
+                self.local_repo(repo, base, planned, codefleet_only)
+                    .map_err(line)
+            }
+            (Target::Unsupported { reason, .. }, _) => Err(reason.clone()),
+            (Target::Local(_), None) => Err("not planned: no base".to_string()),
+        }
+    }
+
     /// `remote_checked`: a clone whose remote run branch holds only codefleet's commits.
     fn local_repo(
         &self,
-        path: &Path,
-        display: &str,
-        name: &str,
+        repo: Repo,
+        base: Base,
+        planned: &RepoPlan,
         remote_checked: bool,
     ) -> Result<RepoReport, Error> {
-        let repo = crate::plan::open(path)?;
-        let base = repo.base(self.options.base.as_deref())?;
-        let branch =
-            self.pipeline
-                .branch
-                .render(&self.pipeline.context(self.run_id, Some(name), None));
         let at = Where {
             repo: &repo,
-            name,
-            display,
+            name: &planned.name,
+            display: &planned.path,
         };
-        Ok(RepoRun::begin(self, at, &base, &branch, remote_checked)?.run())
+        let branch = planned.branch.as_deref().unwrap_or_default();
+        Ok(RepoRun::begin(self, at, &base, branch, remote_checked)?.run())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
     use std::sync::Mutex;
 
     use super::*;
-    use crate::pipeline::{Replace, Task, TaskKind};
+    use crate::pipeline::{Pipeline, Replace, Task, TaskKind};
     use crate::report::{Mode, TaskReport};
 
     #[derive(Default)]
@@ -274,6 +273,30 @@ mod tests {
         dir
     }
 
+    /// The plan of `pipeline` over the repository at `dir`, from its HEAD, as `plan::build`
+    /// makes it (exec does not call `plan`, so its tests write the value out).
+    fn one_repo_plan(pipeline: &Pipeline, dir: &Path) -> Plan {
+        let (_, base) = git::open_based(dir, None).unwrap();
+        Plan {
+            pipeline: pipeline.name.clone(),
+            run_id: "r1".into(),
+            base: None,
+            repos: vec![RepoPlan {
+                path: dir.display().to_string(),
+                name: "repo".into(),
+                error: None,
+                base: Some(base.commit.to_string()),
+                branch: Some(format!("codefleet/{}", pipeline.name)),
+                note: None,
+                tasks: Vec::new(),
+                target: Target::Local(dir.to_path_buf()),
+                failure: None,
+                start: Some(base),
+            }],
+            definition: pipeline.clone(),
+        }
+    }
+
     #[test]
     fn events_arrive_in_order_and_the_interrupt_flag_stops_everything() {
         let dir = repo_with(&[("a.txt", "x\n"), ("b.txt", "y\n")]);
@@ -284,9 +307,9 @@ mod tests {
             mode: Mode::DryRun,
             ..RunOptions::default()
         };
-        let targets = [Target::Local(dir.path().to_path_buf())];
+        let plan = one_repo_plan(&pipeline, dir.path());
         let log = Log::default();
-        let report = run(&pipeline, &targets, &options, &log, &AtomicBool::new(false)).unwrap();
+        let report = run(&plan, &options, &log, &AtomicBool::new(false)).unwrap();
         assert_eq!(report.exit_code, 0);
         let events = log.0.into_inner().unwrap();
         assert_eq!(
@@ -307,13 +330,7 @@ mod tests {
             ]
         );
 
-        let stopped = run(
-            &pipeline,
-            &targets,
-            &options,
-            &Log::default(),
-            &AtomicBool::new(true),
-        );
+        let stopped = run(&plan, &options, &Log::default(), &AtomicBool::new(true));
         let stopped = stopped.unwrap();
         assert!(stopped.interrupted);
         assert_eq!(stopped.exit_code, 130);

@@ -9,14 +9,13 @@ use std::sync::atomic::AtomicBool;
 use crate::coders::{Format, UdiffInput};
 use crate::git::{self, FileMode, Repo, TreeChange};
 use crate::pipeline::{Atomic, Pipeline, Replace, Task, TaskKind};
-use crate::plan::select;
 use crate::report::{FileReport, FileStatus, Mode, TaskReport, TaskStatus, unified_diff};
 
 use super::model::{self as model_tasks, Models};
 use super::observer::Observer;
-use super::overlay::{Overlay, Reader, Stored};
 use super::shell::Gate;
 use super::tasks::{self, FileOutcome, OverlayFiles};
+use crate::workspace::{Overlay, Reader, Stored, select};
 
 /// How a run behaves; the library face of `codefleet run`'s flags.
 #[derive(Debug, Clone)]
@@ -25,14 +24,10 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Write commits and branches, or only show (dry run) or test (check) what would change.
     pub mode: Mode,
-    /// The revision each repository starts from; `None` is `HEAD`.
-    pub base: Option<String>,
     /// Overwrite a run branch that holds commits codefleet did not make.
     pub force: bool,
     /// Check out the run branch at the end (moves HEAD and the working tree).
     pub checkout: bool,
-    /// The run id; `None` makes a fresh one.
-    pub run_id: Option<String>,
     /// Where `prompt` and `ask` tasks get their model clients.
     pub models: Models,
     /// The clone cache remote targets run in (its entries stay locked while it lives);
@@ -45,10 +40,8 @@ impl Default for RunOptions {
         RunOptions {
             jobs: 0,
             mode: Mode::Run,
-            base: None,
             force: false,
             checkout: false,
-            run_id: None,
             models: Models::unavailable(),
             remotes: None,
         }
@@ -62,6 +55,8 @@ pub(super) struct RunCtx<'a> {
     pub observer: &'a dyn Observer,
     pub interrupt: &'a AtomicBool,
     pub run_id: &'a str,
+    /// The revision a remote repository's clone starts from (`None`: its `HEAD`).
+    pub base: Option<&'a str>,
     /// Each task's `concurrency:` gate for shell steps, by task index.
     pub gates: &'a [Gate],
     pub models: &'a model_tasks::Runtime<'a>,

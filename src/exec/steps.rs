@@ -15,8 +15,8 @@ use crate::report::{
 use crate::workspace::worktree::{self, Kind, Rules, Worktree};
 
 use super::observer::Observer;
-use super::overlay::{Overlay, Stored};
 use super::shell::{self, Ended, Gate};
+use crate::workspace::{Overlay, Stored};
 
 /// What a shell task needs from the run.
 pub(super) struct Ctx<'a> {

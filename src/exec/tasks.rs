@@ -13,11 +13,10 @@ use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
 use crate::git::{FileMode, Repo};
 use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
-use crate::plan::{Skip, content_skip};
-use crate::workspace::check_relative;
+use crate::workspace::{Found, Selects, Skip, WriteCheck, content_skip, is_binary};
 
-use super::overlay::{Reader, Stored};
 use super::pool::catching;
+use crate::workspace::{Reader, Stored};
 
 /// What a task did to one file.
 #[derive(Debug)]
@@ -42,6 +41,16 @@ pub(crate) enum FileOutcome {
         new: Option<Stored>,
         replacements: Option<usize>,
     },
+}
+
+impl FileOutcome {
+    /// Failed for `message`, at no particular line.
+    fn failed(message: impl Into<String>) -> FileOutcome {
+        FileOutcome::Failed {
+            message: message.into(),
+            line: None,
+        }
+    }
 }
 
 /// How each file of a task is handled.
@@ -69,29 +78,13 @@ pub(crate) fn replace_files(
     with: &str,
     how: &PerFile<'_>,
 ) -> Vec<(String, FileOutcome)> {
-    let PerFile {
-        max_size,
-        keep_old,
-        store,
-        interrupt,
-        done,
-    } = *how;
     let replacer = match replacer(replace, with) {
         Ok(r) => r,
         Err(e) => {
             let message = format!("cannot compile `{}`: {e}", replace.find);
             return files
                 .iter()
-                .map(|p| {
-                    let m = message.clone();
-                    (
-                        p.clone(),
-                        FileOutcome::Failed {
-                            message: m,
-                            line: None,
-                        },
-                    )
-                })
+                .map(|p| (p.clone(), FileOutcome::failed(message.clone())))
                 .collect();
         }
     };
@@ -107,75 +100,68 @@ pub(crate) fn replace_files(
             let slot = rayon::current_thread_index().unwrap_or(0) % handles.len();
             let mut guard = handles[slot].lock().unwrap_or_else(|p| p.into_inner());
             let repo = guard.get_or_insert_with(|| reader.open());
-            {
-                if interrupt.load(Ordering::SeqCst) {
-                    return (path.clone(), FileOutcome::Interrupted);
-                }
-                let outcome = catching(|| {
-                    let Some(repo) = repo.as_ref() else {
-                        return FileOutcome::Failed {
-                            message: "cannot open the repository from a worker thread".into(),
-                            line: None,
-                        };
-                    };
-                    // A file over the limit is skipped before it is read.
-                    if reader.too_large(repo, path, max_size) {
-                        return FileOutcome::Skipped(Skip::TooLarge);
-                    }
-                    let bytes = match reader.read(repo, path) {
-                        Ok(Some(b)) => b,
-                        Ok(None) => return FileOutcome::Unchanged,
-                        Err(e) => {
-                            return FileOutcome::Failed {
-                                message: e.message,
-                                line: None,
-                            };
-                        }
-                    };
-                    if let Some(skip) = content_skip(&bytes, max_size) {
-                        return FileOutcome::Skipped(skip);
-                    }
-                    let Some((new, count)) = replacer.replace(&bytes) else {
-                        return FileOutcome::Unchanged;
-                    };
-                    if new == bytes {
-                        return FileOutcome::Unchanged;
-                    }
-                    let new = if store {
-                        let mode = reader
-                            .overlay
-                            .paths
-                            .get(path.as_str())
-                            .copied()
-                            .unwrap_or(FileMode::Regular);
-                        match repo.store_blob(path, &new, mode) {
-                            Ok(id) => Stored::Blob(id),
-                            Err(e) => {
-                                return FileOutcome::Failed {
-                                    message: e.message,
-                                    line: None,
-                                };
-                            }
-                        }
-                    } else {
-                        Stored::Bytes(new)
-                    };
-                    FileOutcome::Changed {
-                        // Only a diff needs the old content; a big run should not hold it.
-                        old: Some(if keep_old { bytes } else { Vec::new() }),
-                        new: Some(new),
-                        replacements: Some(count),
-                    }
-                })
-                .unwrap_or_else(|msg| FileOutcome::Failed {
-                    message: format!("internal error (a bug in codefleet): {msg}"),
-                    line: None,
-                });
-                done(path);
-                (path.clone(), outcome)
+            if how.interrupt.load(Ordering::SeqCst) {
+                return (path.clone(), FileOutcome::Interrupted);
             }
+            let outcome = catching(|| match repo.as_ref() {
+                Some(repo) => replace_one(reader, repo, path, &replacer, how),
+                None => FileOutcome::failed("cannot open the repository from a worker thread"),
+            })
+            .unwrap_or_else(|msg| {
+                FileOutcome::failed(format!("internal error (a bug in codefleet): {msg}"))
+            });
+            (how.done)(path);
+            (path.clone(), outcome)
         })
         .collect()
+}
+
+/// The find-and-replace of one file, read through `repo` (this worker thread's handle).
+fn replace_one(
+    reader: &Reader<'_>,
+    repo: &Repo,
+    path: &str,
+    replacer: &Replacer,
+    how: &PerFile<'_>,
+) -> FileOutcome {
+    // A file over the limit is skipped before it is read.
+    if reader.too_large(repo, path, how.max_size) {
+        return FileOutcome::Skipped(Skip::TooLarge);
+    }
+    let bytes = match reader.read(repo, path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return FileOutcome::Unchanged,
+        Err(e) => return FileOutcome::failed(e.message),
+    };
+    if let Some(skip) = content_skip(&bytes, how.max_size) {
+        return FileOutcome::Skipped(skip);
+    }
+    let Some((new, count)) = replacer.replace(&bytes) else {
+        return FileOutcome::Unchanged;
+    };
+    if new == bytes {
+        return FileOutcome::Unchanged;
+    }
+    let new = if how.store {
+        let mode = reader
+            .overlay
+            .paths
+            .get(path)
+            .copied()
+            .unwrap_or(FileMode::Regular);
+        match repo.store_blob(path, &new, mode) {
+            Ok(id) => Stored::Blob(id),
+            Err(e) => return FileOutcome::failed(e.message),
+        }
+    } else {
+        Stored::Bytes(new)
+    };
+    FileOutcome::Changed {
+        // Only a diff needs the old content; a big run should not hold it.
+        old: Some(if how.keep_old { bytes } else { Vec::new() }),
+        new: Some(new),
+        replacements: Some(count),
+    }
 }
 
 /// The coders' [`Replacer`] for a checked `replace:`: a plain literal keeps the fast literal
@@ -217,6 +203,18 @@ pub(crate) struct OverlayFiles<'a> {
     pub policy: &'a Policy,
 }
 
+impl OverlayFiles<'_> {
+    /// The rules a deterministic task writes under: the size limit binds only when the
+    /// pipeline set it.
+    fn write_check(&self) -> WriteCheck<'_> {
+        WriteCheck {
+            policy: self.policy,
+            limit: self.policy.deterministic_max_file_size(),
+            scope: self.filter.map(|f| f as &dyn Selects),
+        }
+    }
+}
+
 impl Files for OverlayFiles<'_> {
     fn paths(&self) -> Vec<String> {
         self.reader.overlay.paths.keys().cloned().collect()
@@ -232,41 +230,26 @@ impl Files for OverlayFiles<'_> {
     }
 
     fn check_write(&self, path: &str) -> Result<(), String> {
-        let path = check_relative(path).map_err(|r| r.to_string())?;
-        if self.policy.deny.is_match(&path) {
-            return Err(format!("refused: `{path}` is denied by policy"));
-        }
-        if self.filter.is_some_and(|f| !f.matches(&path)) {
-            return Err(format!("refused: `{path}` is outside this task's `files:`"));
-        }
-        self.reader
-            .overlay
-            .confine(&path)
-            .map_err(|r| format!("refused: {r}"))?;
-        if !self.reader.overlay.paths.contains_key(&path) {
-            if !self.policy.allow_create {
-                return Err(format!(
-                    "refused: creating `{path}` is not allowed (policy `allow_create: false`)"
-                ));
-            }
-            return Ok(());
-        }
-        if self
-            .reader
-            .too_large(self.repo, &path, self.policy.deterministic_max_file_size())
-        {
-            return Err(format!(
-                "refused: `{path}` is larger than the policy's max_file_size ({} bytes)",
-                self.policy.max_file_size
-            ));
-        }
-        if self
-            .read(&path)
-            .is_some_and(|b| crate::workspace::is_binary(&b))
-        {
-            return Err(format!("refused: `{path}` is a binary file"));
-        }
-        Ok(())
+        let check = self.write_check();
+        let overlay = self.reader.overlay;
+        check
+            .check(
+                path,
+                |p| overlay.confine(p),
+                |p, _| {
+                    if !overlay.paths.contains_key(p) {
+                        Found::Missing
+                    } else if self.reader.too_large(self.repo, p, check.limit) {
+                        Found::TooLarge(None)
+                    } else if self.read(p).is_some_and(|b| is_binary(&b)) {
+                        Found::Binary
+                    } else {
+                        Found::Text
+                    }
+                },
+            )
+            .map(drop)
+            .map_err(|r| format!("refused: {r}"))
     }
 }
 
@@ -287,19 +270,7 @@ pub(crate) fn edit_files(
     udiff: UdiffInput,
     allow_shrink: bool,
 ) -> Result<Edited, String> {
-    let bytes =
-        std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("`{}` is not UTF-8 text", source.display()))?;
-    let format = match format.or_else(|| coders::detect_format(&text)) {
-        Some(f) => f,
-        None => {
-            return Err(format!(
-                "cannot tell the edit format of `{}`; set `format:` on the task",
-                source.display()
-            ));
-        }
-    };
+    let (text, format) = read_edits(source, format)?;
     let options = ApplyOptions {
         udiff,
         allow_shrink,
@@ -314,102 +285,122 @@ pub(crate) fn edit_files(
         && outcome.suggested_commands.is_empty()
         && (!patch_file || coders::modes::modes(&text).is_empty())
     {
-        return Err(if udiff == UdiffInput::PatchFile {
-            format!(
-                "found no edits in `{}`: a `patch:` file is a unified diff (as `git diff` \
-                 writes it); for another edit format use an `edits:` task with `format:`",
-                source.display()
-            )
-        } else {
-            format!(
-                "found no edits in `{}` read as `{format}`; if it is written in another format, \
-                 set the task's `format:` to it (diff, diff-fenced, udiff, whole, patch)",
-                source.display()
-            )
-        });
+        return Err(no_edits(source, format, udiff));
     }
-    let mut out = Vec::new();
-    let mut modes = std::collections::BTreeMap::new();
+    let mut edited = Edited {
+        outcomes: Vec::new(),
+        modes: std::collections::BTreeMap::new(),
+    };
     for edit in &outcome.edits {
         if let EditStatus::Failed { reason } = &edit.status {
-            out.push((
-                edit.path.clone(),
-                FileOutcome::Failed {
-                    message: format!(
-                        "edit {} (line {} of {}): {reason}",
-                        edit.index + 1,
-                        edit.line,
-                        source.display()
-                    ),
-                    line: None,
-                },
-            ));
+            let message = format!(
+                "edit {} (line {} of {}): {reason}",
+                edit.index + 1,
+                edit.line,
+                source.display()
+            );
+            edited
+                .outcomes
+                .push((edit.path.clone(), FileOutcome::failed(message)));
         }
     }
     for change in outcome.changes {
+        edited.take(files, change);
+    }
+    if patch_file {
+        patch_modes(
+            files,
+            &text,
+            source,
+            &mut edited.outcomes,
+            &mut edited.modes,
+        );
+    }
+    Ok(edited)
+}
+
+/// The text of an edits file and its format (`None`: told from the text).
+fn read_edits(source: &Path, format: Option<Format>) -> Result<(String, Format), String> {
+    let bytes =
+        std::fs::read(source).map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("`{}` is not UTF-8 text", source.display()))?;
+    match format.or_else(|| coders::detect_format(&text)) {
+        Some(f) => Ok((text, f)),
+        None => Err(format!(
+            "cannot tell the edit format of `{}`; set `format:` on the task",
+            source.display()
+        )),
+    }
+}
+
+/// Why an edits file with nothing readable in it fails its task.
+fn no_edits(source: &Path, format: Format, udiff: UdiffInput) -> String {
+    if udiff == UdiffInput::PatchFile {
+        format!(
+            "found no edits in `{}`: a `patch:` file is a unified diff (as `git diff` \
+             writes it); for another edit format use an `edits:` task with `format:`",
+            source.display()
+        )
+    } else {
+        format!(
+            "found no edits in `{}` read as `{format}`; if it is written in another format, \
+             set the task's `format:` to it (diff, diff-fenced, udiff, whole, patch)",
+            source.display()
+        )
+    }
+}
+
+impl Edited {
+    /// Takes in one change the coders computed, refused when the policy forbids it.
+    fn take(&mut self, files: &OverlayFiles<'_>, change: Change) {
+        let check = files.write_check();
         match change {
-            Change::Write { path, content, .. }
-                if content.len() as u64 > files.policy.deterministic_max_file_size() =>
-            {
-                let message = super::model::too_large_new(&path, content.len(), files.policy);
-                let line = None;
-                out.push((path, FileOutcome::Failed { message, line }));
-            }
             Change::Write {
                 path,
                 content,
                 renamed_from,
                 ..
             } => {
+                if let Err(r) = check.check_content(&path, content.len()) {
+                    let message = format!("refused: {r}");
+                    self.outcomes.push((path, FileOutcome::failed(message)));
+                    return;
+                }
                 // A renamed file keeps its mode unless the patch sets one (below).
                 if let Some(mode) = renamed_from
                     .as_ref()
                     .and_then(|from| files.reader.overlay.paths.get(from))
                 {
-                    modes.insert(path.clone(), *mode);
+                    self.modes.insert(path.clone(), *mode);
                 }
                 let old = files.read(&path);
-                out.push((
-                    path,
-                    FileOutcome::Changed {
-                        old,
-                        new: Some(Stored::Bytes(content)),
-                        replacements: None,
-                    },
-                ));
+                let new = Some(Stored::Bytes(content));
+                let replacements = None;
+                let changed = FileOutcome::Changed {
+                    old,
+                    new,
+                    replacements,
+                };
+                self.outcomes.push((path, changed));
+            }
+            Change::Delete { path } if !files.policy.allow_delete => {
+                let message = format!(
+                    "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
+                );
+                self.outcomes.push((path, FileOutcome::failed(message)));
             }
             Change::Delete { path } => {
-                if !files.policy.allow_delete {
-                    out.push((
-                        path.clone(),
-                        FileOutcome::Failed {
-                            message: format!(
-                                "refused: deleting `{path}` is not allowed (policy `allow_delete: false`)"
-                            ),
-                            line: None,
-                        },
-                    ));
-                    continue;
-                }
                 let old = files.read(&path);
-                out.push((
-                    path,
-                    FileOutcome::Changed {
-                        old,
-                        new: None,
-                        replacements: None,
-                    },
-                ));
+                let changed = FileOutcome::Changed {
+                    old,
+                    new: None,
+                    replacements: None,
+                };
+                self.outcomes.push((path, changed));
             }
         }
     }
-    if patch_file {
-        patch_modes(files, &text, source, &mut out, &mut modes);
-    }
-    Ok(Edited {
-        outcomes: out,
-        modes,
-    })
 }
 
 /// The modes a git patch sets: recorded for the files it writes; a file whose mode alone

@@ -43,6 +43,7 @@ mod lease;
 mod lock;
 mod message;
 mod mode;
+mod open;
 mod read;
 mod remote;
 mod repo;
@@ -64,6 +65,7 @@ pub use lease::Claims;
 pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
+pub use open::{open_based, open_named};
 pub use read::{BaseFile, IndexShare, Source};
 pub use remote::{
     Advertised, Credentials, Pushed, RemoteRef, Secret, ls_remote, push_with_lease, redact_userinfo,

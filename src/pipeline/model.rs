@@ -253,35 +253,8 @@ pub struct Model {
     pub reflections: u32,
 }
 
-/// What edits may touch.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    /// Larger files are never sent to a model nor edited by one.
-    pub max_file_size: u64,
-    /// The pipeline set `max_file_size`: only then does it bind deterministic tasks too
-    /// (`replace`, `patch`, `edits`, `run`), which, like fastmod, have no limit by default.
-    pub max_file_size_set: bool,
-    /// Edits may create files.
-    pub allow_create: bool,
-    /// Edits may delete files.
-    pub allow_delete: bool,
-    /// Denied globs as written (built-in ones first).
-    pub deny_patterns: Vec<String>,
-    /// The compiled denied globs.
-    pub deny: GlobSet,
-}
-
-impl Policy {
-    /// The size limit of deterministic tasks: `max_file_size` when the pipeline set it,
-    /// else none (a model's context is what the default limit protects).
-    pub fn deterministic_max_file_size(&self) -> u64 {
-        if self.max_file_size_set {
-            self.max_file_size
-        } else {
-            u64::MAX
-        }
-    }
-}
+/// What edits may touch: the one policy type, which `workspace` enforces.
+pub use crate::workspace::Policy;
 
 /// Globs always denied, whatever the pipeline says: `.git` and the secret-looking files of
 /// [`crate::workspace::DEFAULT_DENY`] (`.env*`, `*.pem`, `*.key`, `id_rsa*`, `*.p12`,
@@ -289,21 +262,7 @@ impl Policy {
 pub const BUILTIN_DENY: &[&str] = crate::workspace::DEFAULT_DENY;
 
 /// Default largest file size: 1 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 20;
-
-impl Default for Policy {
-    fn default() -> Self {
-        let patterns: Vec<String> = BUILTIN_DENY.iter().map(|s| s.to_string()).collect();
-        Policy {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            max_file_size_set: false,
-            allow_create: true,
-            allow_delete: false,
-            deny: super::check::glob_set(&patterns).unwrap_or_else(|_| GlobSet::empty()),
-            deny_patterns: patterns,
-        }
-    }
-}
+pub const DEFAULT_MAX_FILE_SIZE: u64 = crate::workspace::DEFAULT_MAX_FILE_SIZE;
 
 /// Pull request settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +309,12 @@ impl FileFilter {
     pub fn matches(&self, path: &str) -> bool {
         (self.include_patterns.is_empty() || self.include.is_match(path))
             && !self.exclude.is_match(path)
+    }
+}
+
+impl crate::workspace::Selects for FileFilter {
+    fn selects(&self, path: &str) -> bool {
+        self.matches(path)
     }
 }
 

@@ -1,148 +1,102 @@
-//! The [`Plan`] value: for each repository, its base and run branch, and for each task the
-//! files it would work on and those the policy leaves alone. Read-only: opens repositories and
-//! reads their base trees, writes nothing.
+//! Building the [`Plan`]: the one place where repositories are named, opened, based and
+//! branched, and where each task's files are selected over the base tree. Read-only: opens
+//! local repositories and reads their base trees; remote ones are listed without cloning.
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::path::Path;
 
-use crate::pipeline::{Pipeline, TaskKind};
+use crate::coders::{self, ApplyOptions, Change, Files, Format, UdiffInput};
+use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
+use crate::git::{Base, Repo};
+use crate::pipeline::{Pipeline, Policy, Task, TaskKind};
 use crate::report::SkippedFiles;
+use crate::workspace::{Skip, content_skip, select};
 
-use super::repos::Target;
-use super::select::{content_skip, select};
-
-/// What a run of a pipeline would work on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Plan {
-    /// The pipeline's name.
-    pub pipeline: String,
-    /// One entry per repository, in run order.
-    pub repos: Vec<RepoPlan>,
-}
-
-/// One repository of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RepoPlan {
-    /// The repository as named.
-    pub path: String,
-    /// Why it cannot run (not a repository, no commit, a URL...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The base commit id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The revision each repository starts from; `None` is `HEAD`.
     pub base: Option<String>,
-    /// The run branch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    /// A remark on the whole repository (a remote one is not cloned by `plan`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Tasks in order.
-    pub tasks: Vec<TaskPlan>,
+    /// The run id branches and messages are rendered with (chosen before planning, so the
+    /// plan and the run render the same branch).
+    pub run_id: String,
+    /// List each task's files over the base tree (what `codefleet plan` shows). A run selects
+    /// them again over its overlay as tasks change it, so it skips reading every base file.
+    pub list_files: bool,
 }
 
-/// One task in one repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct TaskPlan {
-    /// The task name.
-    pub name: String,
-    /// Its kind.
-    pub kind: String,
-    /// The files it would read and may edit, sorted (for kinds that select files).
-    pub files: Vec<String>,
-    /// Files the policy leaves alone.
-    pub skipped: SkippedFiles,
-    /// A remark (e.g. the files come from the edits file).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// What a `prompt` or `ask` task would ask of its model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelPlan>,
-}
-
-/// The model requests a task would make, estimated before it runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct ModelPlan {
-    /// The model, when named.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The edit format (`auto` picks per model and file size); absent for `ask`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub edit_format: Option<String>,
-    /// Requests of the first round: one per file, or per batch that fits the context window.
-    pub requests: u64,
-    /// Requests at most, every round of feedback (`reflections`) included.
-    pub max_requests: u64,
-    /// Input tokens of the first round, estimated at ~4 bytes a token.
-    pub input_tokens: u64,
-    /// Files too large for the model's context window; they would fail.
-    pub too_large_for_context: usize,
-}
-
-/// Plans `pipeline` over `targets`, each from `base` (`None`: HEAD).
-pub fn build(pipeline: &Pipeline, targets: &[Target], base: Option<&str>) -> Plan {
-    Plan {
-        pipeline: pipeline.name.clone(),
-        repos: targets
-            .iter()
-            .map(|t| repo_plan(pipeline, t, base))
-            .collect(),
+impl Default for PlanOptions {
+    /// From `HEAD`, with a fresh run id, files not listed.
+    fn default() -> Self {
+        PlanOptions {
+            base: None,
+            run_id: crate::git::RunId::new().as_str().to_string(),
+            list_files: false,
+        }
     }
 }
 
-fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPlan {
+/// Plans `pipeline` over `targets`.
+pub fn build(pipeline: &Pipeline, targets: &[Target], options: &PlanOptions) -> Plan {
+    Plan {
+        pipeline: pipeline.name.clone(),
+        run_id: options.run_id.clone(),
+        base: options.base.clone(),
+        repos: targets
+            .iter()
+            .map(|t| repo_plan(pipeline, t, options))
+            .collect(),
+        definition: pipeline.clone(),
+    }
+}
+
+/// The name a repository goes by in branches and reports: a local one's directory name (of
+/// its real path, so `.` is named too), a remote one's last URL segment.
+pub fn repo_name(target: &Target) -> String {
+    match target {
+        Target::Local(p) => dir_name(p),
+        Target::Remote(r) => r.name(),
+        Target::Unsupported { name, .. } => name.clone(),
+    }
+}
+
+fn dir_name(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> RepoPlan {
+    let name = repo_name(target);
     let mut plan = RepoPlan {
         path: target.display(),
+        branch: None,
         error: None,
         base: None,
-        branch: None,
         note: None,
         tasks: Vec::new(),
+        target: target.clone(),
+        failure: None,
+        start: None,
+        name,
     };
     let path = match target {
         Target::Local(p) => p,
         Target::Remote(remote) => {
-            // Listed without cloning: `plan` writes nothing, not even the clone cache.
-            let name = crate::git::repo_name(&remote.url);
-            plan.branch = Some(
-                pipeline
-                    .branch
-                    .render(&pipeline.context("", Some(&name), None)),
-            );
-            plan.note = Some(format!(
-                "remote repository ({}); not cloned by `plan`, so its files are not listed",
-                remote
-                    .git_ref
-                    .as_deref()
-                    .map_or("its default branch".to_string(), |r| format!("ref `{r}`"))
-            ));
-            plan.tasks = pipeline
-                .tasks
-                .iter()
-                .map(|task| TaskPlan {
-                    name: task.name.clone(),
-                    kind: task.kind.name().to_string(),
-                    files: Vec::new(),
-                    skipped: SkippedFiles::default(),
-                    note: Some("files are known once `codefleet run` clones it".into()),
-                    model: None,
-                })
-                .collect();
+            remote_plan(pipeline, options, remote, &mut plan);
             return plan;
         }
         Target::Unsupported { reason, .. } => {
             plan.error = Some(reason.clone());
+            plan.failure = Some(reason.clone());
             return plan;
         }
     };
-    let opened = super::repos::open(path).and_then(|repo| {
-        let base = repo.base(base)?;
-        let paths = repo.list_paths(&base)?;
-        Ok((repo, base, paths))
-    });
-    let (repo, base, entries) = match opened {
+    let (repo, base) = match crate::git::open_based(path, options.base.as_deref()) {
         Ok(x) => x,
         Err(e) => {
+            plan.failure = Some(e.one_line());
             plan.error = Some(match e.hint {
                 Some(h) => format!("{} ({h})", e.message),
                 None => e.message,
@@ -150,112 +104,254 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, base: Option<&str>) -> RepoPl
             return plan;
         }
     };
-    let name = std::fs::canonicalize(path)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
     plan.base = Some(base.commit.to_string());
-    plan.branch = Some(
-        pipeline
-            .branch
-            .render(&pipeline.context("", Some(&name), None)),
-    );
-    let files: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.mode.is_file())
-        .map(|e| e.path.as_str())
-        .collect();
-    for task in &pipeline.tasks {
-        let mut t = TaskPlan {
-            name: task.name.clone(),
-            kind: task.kind.name().to_string(),
-            files: Vec::new(),
-            skipped: SkippedFiles::default(),
-            note: None,
-            model: None,
-        };
-        match &task.kind {
-            TaskKind::Prompt { .. } | TaskKind::Ask { .. } => {
-                let selected = select(
-                    files.iter().copied(),
-                    task.files.as_ref(),
-                    &pipeline.policy.deny,
-                    &mut t.skipped,
-                );
-                let mut sizes = Vec::new();
-                for path in selected {
-                    if let Ok(Some(bytes)) = repo.read_blob(&base, &path) {
-                        match content_skip(&bytes, pipeline.policy.max_file_size) {
-                            Some(skip) => skip.count(&path, &mut t.skipped),
-                            None if std::str::from_utf8(&bytes).is_err() => {
-                                super::Skip::Binary.count(&path, &mut t.skipped)
-                            }
-                            None => {
-                                sizes.push(bytes.len());
-                                t.files.push(path);
-                            }
-                        }
-                    }
-                }
-                t.model = model_plan(pipeline, task, &name, &t.files, &sizes);
+    plan.branch = Some(branch(pipeline, options, &plan.name));
+    if options.list_files {
+        match repo.list_paths(&base) {
+            Ok(entries) => {
+                let files: Vec<&str> = entries
+                    .iter()
+                    .filter(|e| e.mode.is_file())
+                    .map(|e| e.path.as_str())
+                    .collect();
+                let base_tree = BaseTree {
+                    repo: &repo,
+                    base: &base,
+                    files: &files,
+                };
+                plan.tasks = pipeline
+                    .tasks
+                    .iter()
+                    .map(|task| base_tree.task(pipeline, options, &plan.name, task))
+                    .collect();
             }
-            TaskKind::Replace(_) => {
-                let selected = select(
-                    files.iter().copied(),
-                    task.files.as_ref(),
-                    &pipeline.policy.deny,
-                    &mut t.skipped,
-                );
-                for path in selected {
-                    match repo.read_blob(&base, &path) {
-                        Ok(Some(bytes)) => {
-                            match content_skip(
-                                &bytes,
-                                pipeline.policy.deterministic_max_file_size(),
-                            ) {
-                                Some(skip) => skip.count(&path, &mut t.skipped),
-                                None => t.files.push(path),
-                            }
-                        }
-                        _ => t.files.push(path),
-                    }
-                }
-            }
-            TaskKind::Run(c) | TaskKind::Check { command: c, .. } => {
-                let line = c
-                    .command
-                    .render(&pipeline.context("", Some(&name), Some(&task.name)));
-                t.note = Some(match &task.kind {
-                    TaskKind::Check { on_fail, .. } => format!(
-                        "checks `{}`; on failure: {}",
-                        line.trim(),
-                        serde_json::to_value(on_fail)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    ),
-                    _ => format!(
-                        "runs `{}` in a temporary worktree; what it changes is the commit",
-                        line.trim()
-                    ),
-                });
-            }
-            other => {
-                t.note = Some(format!(
-                    "`{}` tasks are not run by this version",
-                    other.name()
-                ));
+            Err(e) => {
+                plan.failure = Some(e.one_line());
+                plan.error = Some(e.message);
             }
         }
-        plan.tasks.push(t);
+    } else {
+        plan.tasks = pipeline.tasks.iter().map(task_plan).collect();
     }
+    plan.start = Some(base);
     plan
+}
+
+/// A remote repository, listed without cloning: `plan` writes nothing, not even the clone
+/// cache.
+fn remote_plan(
+    pipeline: &Pipeline,
+    options: &PlanOptions,
+    remote: &crate::git::RemoteSpec,
+    plan: &mut RepoPlan,
+) {
+    plan.branch = Some(branch(pipeline, options, &plan.name));
+    plan.note = Some(format!(
+        "remote repository ({}); not cloned by `plan`, so its files are not listed",
+        remote
+            .git_ref
+            .as_deref()
+            .map_or("its default branch".to_string(), |r| format!("ref `{r}`"))
+    ));
+    plan.tasks = pipeline
+        .tasks
+        .iter()
+        .map(|task| TaskPlan {
+            note: Some("files are known once `codefleet run` clones it".into()),
+            ..task_plan(task)
+        })
+        .collect();
+}
+
+/// The run branch of the repository called `name`.
+fn branch(pipeline: &Pipeline, options: &PlanOptions, name: &str) -> String {
+    pipeline
+        .branch
+        .render(&pipeline.context(&options.run_id, Some(name), None))
+}
+
+/// A task's entry before its files are looked at.
+fn task_plan(task: &Task) -> TaskPlan {
+    TaskPlan {
+        name: task.name.clone(),
+        kind: task.kind.name().to_string(),
+        files: Vec::new(),
+        skipped: SkippedFiles::default(),
+        note: None,
+        model: None,
+    }
+}
+
+/// What a `run` or `check` task running `line` does.
+fn shell_note(kind: &TaskKind, line: &str) -> String {
+    match kind {
+        TaskKind::Check { on_fail, .. } => format!(
+            "checks `{line}`; on failure: {}",
+            serde_json::to_value(on_fail)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
+        _ => format!("runs `{line}` in a temporary worktree; what it changes is the commit"),
+    }
+}
+
+/// A local repository's base tree, which tasks' files are selected over.
+struct BaseTree<'a> {
+    repo: &'a Repo,
+    base: &'a Base,
+    /// The base tree's editable files, sorted.
+    files: &'a [&'a str],
+}
+
+impl BaseTree<'_> {
+    /// What `task` would work on in this tree.
+    fn task(
+        &self,
+        pipeline: &Pipeline,
+        options: &PlanOptions,
+        name: &str,
+        task: &Task,
+    ) -> TaskPlan {
+        let mut t = task_plan(task);
+        let policy = &pipeline.policy;
+        match &task.kind {
+            TaskKind::Prompt { .. } | TaskKind::Ask { .. } => {
+                let sizes = self.model_files(task, policy, &mut t);
+                t.model = model_plan(pipeline, options, task, name, &t.files, &sizes);
+            }
+            TaskKind::Replace(_) => self.replace_files(task, policy, &mut t),
+            TaskKind::Run(c) | TaskKind::Check { command: c, .. } => {
+                let line = c.command.render(&pipeline.context(
+                    &options.run_id,
+                    Some(name),
+                    Some(&task.name),
+                ));
+                t.note = Some(shell_note(&task.kind, line.trim()));
+            }
+            TaskKind::Patch { path } | TaskKind::Edits { path, .. } => {
+                let (format, udiff) = match &task.kind {
+                    TaskKind::Edits { format, .. } => (*format, UdiffInput::Auto),
+                    _ => (Some(Format::Udiff), UdiffInput::PatchFile),
+                };
+                match self.edited(path, format, udiff, task) {
+                    Ok(files) => t.files = files,
+                    Err(why) => t.note = Some(why),
+                }
+            }
+        }
+        t
+    }
+
+    /// The files a model task would send (text within the size limit), into `t`; their sizes.
+    fn model_files(&self, task: &Task, policy: &Policy, t: &mut TaskPlan) -> Vec<usize> {
+        let selected = select(
+            self.files.iter().copied(),
+            task.files.as_ref(),
+            &policy.deny,
+            &mut t.skipped,
+        );
+        let mut sizes = Vec::new();
+        for path in selected {
+            if let Ok(Some(bytes)) = self.repo.read_blob(self.base, &path) {
+                match content_skip(&bytes, policy.max_file_size) {
+                    Some(skip) => skip.count(&path, &mut t.skipped),
+                    None if std::str::from_utf8(&bytes).is_err() => {
+                        Skip::Binary.count(&path, &mut t.skipped)
+                    }
+                    None => {
+                        sizes.push(bytes.len());
+                        t.files.push(path);
+                    }
+                }
+            }
+        }
+        sizes
+    }
+
+    /// The files a `replace` task would read, into `t`.
+    fn replace_files(&self, task: &Task, policy: &Policy, t: &mut TaskPlan) {
+        let selected = select(
+            self.files.iter().copied(),
+            task.files.as_ref(),
+            &policy.deny,
+            &mut t.skipped,
+        );
+        for path in selected {
+            match self.repo.read_blob(self.base, &path) {
+                Ok(Some(bytes)) => {
+                    match content_skip(&bytes, policy.deterministic_max_file_size()) {
+                        Some(skip) => skip.count(&path, &mut t.skipped),
+                        None => t.files.push(path),
+                    }
+                }
+                _ => t.files.push(path),
+            }
+        }
+    }
+
+    /// The files a `patch:` or `edits:` file names, as its edits apply to the base tree:
+    /// those it would change and those whose edits would fail, sorted. A run applies the
+    /// same file to the overlay, so it changes no other file.
+    fn edited(
+        &self,
+        source: &Path,
+        format: Option<Format>,
+        udiff: UdiffInput,
+        task: &Task,
+    ) -> Result<Vec<String>, String> {
+        let text = std::fs::read_to_string(source)
+            .map_err(|e| format!("cannot read `{}`: {e}", source.display()))?;
+        let format = format
+            .or_else(|| coders::detect_format(&text))
+            .ok_or_else(|| format!("cannot tell the edit format of `{}`", source.display()))?;
+        let options = ApplyOptions {
+            udiff,
+            allow_shrink: task.allow_shrink,
+            ..ApplyOptions::default()
+        };
+        let outcome = coders::parse_and_apply(format, &text, self, &options);
+        let mut files = std::collections::BTreeSet::new();
+        for change in outcome.changes {
+            match change {
+                Change::Write {
+                    path, renamed_from, ..
+                } => files.extend(std::iter::once(path).chain(renamed_from)),
+                Change::Delete { path } => {
+                    files.insert(path);
+                }
+            }
+        }
+        files.extend(outcome.edits.into_iter().map(|e| e.path));
+        if format == Format::Udiff && !coders::udiff_is_reply(&text) {
+            files.extend(coders::modes::modes(&text).into_iter().map(|m| m.path));
+        }
+        files.remove("");
+        Ok(files.into_iter().collect())
+    }
+}
+
+/// The base tree as an edit file's edits see it (writes are not checked: the plan lists what
+/// they name, and the run says what its policy refuses).
+impl Files for BaseTree<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.files.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        self.repo.read_blob(self.base, path).ok().flatten()
+    }
+
+    fn check_write(&self, _path: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The estimate of a model task over `files` (with their sizes), as `exec` would split them.
 fn model_plan(
     pipeline: &Pipeline,
-    task: &crate::pipeline::Task,
+    options: &PlanOptions,
+    task: &Task,
     repo_name: &str,
     files: &[String],
     sizes: &[usize],
@@ -266,7 +362,7 @@ fn model_plan(
         TaskKind::Ask { question, per } => (question, *per, true),
         _ => return None,
     };
-    let text = text.render(&pipeline.context("", Some(repo_name), Some(&task.name)));
+    let text = text.render(&pipeline.context(&options.run_id, Some(repo_name), Some(&task.name)));
     let name = task.model.name.clone();
     let format = match task.model.edit_format {
         EditFormat::Format(f) => Some(f),
@@ -302,72 +398,4 @@ fn model_plan(
         input_tokens: estimate.input_tokens,
         too_large_for_context: estimate.too_large,
     })
-}
-
-impl Plan {
-    /// The plan as text: repositories, tasks with their file counts, and the files.
-    pub fn render(&self, list_files: bool) -> String {
-        let mut out = format!("pipeline `{}`\n", self.pipeline);
-        for r in &self.repos {
-            out.push_str(&format!("\n{}", r.path));
-            if let Some(e) = &r.error {
-                out.push_str(&format!(": not run: {e}\n"));
-                continue;
-            }
-            if let Some(n) = &r.note {
-                out.push_str(&format!(
-                    "  branch {}\n  {n}\n",
-                    r.branch.as_deref().unwrap_or("-")
-                ));
-                for t in &r.tasks {
-                    out.push_str(&format!("  task `{}` ({})\n", t.name, t.kind));
-                }
-                continue;
-            }
-            let base: String = r.base.as_deref().unwrap_or("").chars().take(10).collect();
-            out.push_str(&format!(
-                "  base {base}  branch {}\n",
-                r.branch.as_deref().unwrap_or("-")
-            ));
-            for t in &r.tasks {
-                out.push_str(&format!("  task `{}` ({})", t.name, t.kind));
-                if let Some(n) = &t.note {
-                    out.push_str(&format!(": {n}\n"));
-                    continue;
-                }
-                let s = &t.skipped;
-                out.push_str(&format!(
-                    ": {} files; skipped {} denied, {} too large, {} binary\n",
-                    t.files.len(),
-                    s.denied,
-                    s.too_large,
-                    s.binary
-                ));
-                if let Some(m) = &t.model {
-                    out.push_str(&format!(
-                        "    model {}: ~{} request{}{}, ~{} input tokens{}\n",
-                        m.name.as_deref().unwrap_or("(unnamed)"),
-                        m.requests,
-                        if m.requests == 1 { "" } else { "s" },
-                        if m.max_requests > m.requests {
-                            format!(" (up to {} with feedback)", m.max_requests)
-                        } else {
-                            String::new()
-                        },
-                        m.input_tokens,
-                        match m.too_large_for_context {
-                            0 => String::new(),
-                            n => format!("; {n} files too large for its context"),
-                        }
-                    ));
-                }
-                if list_files {
-                    for f in &t.files {
-                        out.push_str(&format!("    {f}\n"));
-                    }
-                }
-            }
-        }
-        out
-    }
 }

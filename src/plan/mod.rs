@@ -1,9 +1,9 @@
-//! Read-only planning: which repositories, which files per task, what a run will do.
+//! Read-only planning: which repositories, named, based and branched how, and which files
+//! per task: the [`Plan`] value a run executes.
 
 pub mod build;
 pub mod repos;
-pub mod select;
 
-pub use build::{ModelPlan, Plan, RepoPlan, TaskPlan, build};
-pub use repos::{Target, open, parse_shard, resolve, shard};
-pub use select::{Skip, content_skip, select};
+pub use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
+pub use build::{PlanOptions, build, repo_name};
+pub use repos::{parse_shard, resolve, shard};

@@ -7,36 +7,11 @@ use std::path::{Path, PathBuf};
 use globset::GlobBuilder;
 
 use crate::error::Error;
+use crate::exec::Target;
 use crate::git::RemoteSpec;
 use crate::pipeline::RepoSource;
 
-/// A repository target as resolved, before it is opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A local directory.
-    Local(PathBuf),
-    /// A remote repository, run on its clone in the clone cache.
-    Remote(RemoteSpec),
-    /// Something this version cannot run on, with the reason (e.g. a URL).
-    Unsupported {
-        /// What the user wrote.
-        name: String,
-        /// Why it is not run.
-        reason: String,
-    },
-}
-
 impl Target {
-    /// The name shown to the user.
-    pub fn display(&self) -> String {
-        match self {
-            Target::Local(p) => p.display().to_string(),
-            // A password written into the URL is never shown.
-            Target::Remote(r) => crate::git::redact_userinfo(&r.url),
-            Target::Unsupported { name, .. } => name.clone(),
-        }
-    }
-
     /// What `--shard` hashes, the same however the repository was spelled and wherever the
     /// job started: a local repository's real path (symlinks, `.` and `..` resolved) relative
     /// to `anchor`, the real directory of the pipeline (so machines laying out the pipeline
@@ -396,35 +371,6 @@ mod shard_tests {
             assert_eq!(parse_shard(bad).unwrap_err().code, "E095", "{bad}");
         }
     }
-}
-
-/// Opens the repository of a local target. A named directory must be the top of a working tree
-/// (or a git directory): a directory inside some other repository would silently run on that
-/// whole repository. `.` — where the user stands — opens the enclosing repository, as git does.
-pub fn open(path: &Path) -> Result<crate::git::Repo, Error> {
-    let repo = crate::git::Repo::open(path)?;
-    if path == Path::new(".") {
-        return Ok(repo);
-    }
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let named = canonical(path);
-    let top = repo.work_dir().map(canonical);
-    if top.as_ref() != Some(&named) && canonical(repo.git_dir()) != named {
-        let inside = top.unwrap_or_else(|| repo.git_dir().to_path_buf());
-        return Err(Error::new(
-            "E305",
-            format!(
-                "`{}` is not a repository: it is inside the repository at `{}`",
-                path.display(),
-                inside.display()
-            ),
-        )
-        .hint(format!(
-            "name `{}` to run on that repository, or `git init` the directory",
-            inside.display()
-        )));
-    }
-    Ok(repo)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use rayon::prelude::*;
 
+use super::check::{Found, WriteCheck};
 use super::path::{Refusal, check_relative, confine};
 use super::policy::{Policy, is_binary};
 use super::write::{delete_file, write_atomic_over};
@@ -97,22 +98,38 @@ impl DirFiles {
 
     /// Everything [`Files::check_write`] checks, as a [`Refusal`].
     pub fn check(&self, path: &str) -> Result<(), Refusal> {
-        let (rel, abs, meta) = self.locate(path)?;
-        self.check_located(&rel, &abs, meta.as_ref())
+        self.checked(path).map(drop)
     }
 
-    fn check_located(&self, rel: &str, abs: &Path, meta: Option<&Metadata>) -> Result<(), Refusal> {
-        match meta {
-            Some(meta) => {
-                self.policy.check_size(rel, meta.len())?;
-                let known = self.binary().get(rel).copied();
-                if known.unwrap_or_else(|| head_is_binary(abs)) {
-                    return Err(Refusal::Binary(rel.to_string()));
+    /// The one write check over this directory: the normal form of `path`, where it is on
+    /// disk, and its metadata (`None`: it does not exist).
+    fn checked(&self, path: &str) -> Result<(String, PathBuf, Option<Metadata>), Refusal> {
+        let (rel, (abs, meta)) = WriteCheck::new(&self.policy).check(
+            path,
+            |rel| {
+                if self.excluded.contains(rel) {
+                    return Err(Refusal::Input(rel.to_string()));
                 }
-                Ok(())
-            }
-            None if !self.policy.allow_create => Err(Refusal::CreateNotAllowed(rel.to_string())),
-            None => Ok(()),
+                confine(&self.root, rel, &self.dirs)
+            },
+            |rel, (abs, meta)| self.found(rel, abs, meta.as_ref()),
+        )?;
+        Ok((rel, abs, meta))
+    }
+
+    /// What a write finds at `rel` (at `abs`, with `meta` when it exists).
+    fn found(&self, rel: &str, abs: &Path, meta: Option<&Metadata>) -> Found {
+        let Some(meta) = meta else {
+            return Found::Missing;
+        };
+        if meta.len() > self.policy.max_file_size {
+            return Found::TooLarge(Some(meta.len()));
+        }
+        let known = self.binary().get(rel).copied();
+        if known.unwrap_or_else(|| head_is_binary(abs)) {
+            Found::Binary
+        } else {
+            Found::Text
         }
     }
 
@@ -122,9 +139,7 @@ impl DirFiles {
     /// exist (written by the patch or already there).
     pub fn set_mode(&self, path: &str, executable: bool) -> Applied {
         let result = (|| {
-            let (rel, abs, meta) = self.locate(path).map_err(refused)?;
-            self.check_located(&rel, &abs, meta.as_ref())
-                .map_err(refused)?;
+            let (rel, abs, meta) = self.checked(path).map_err(refused)?;
             let Some(meta) = meta.filter(Metadata::is_file) else {
                 return Err(format!("cannot change the mode of `{rel}`: no such file"));
             };
@@ -226,17 +241,14 @@ impl DirFiles {
         mode: Option<Permissions>,
         mentioned: &HashSet<&str>,
     ) -> Applied {
-        let located = self.locate(path);
-        let exists_before = matches!(&located, Ok((_, _, Some(_))));
+        let exists_before = matches!(self.locate(path), Ok((_, _, Some(_))));
         let action = match (from, created || !exists_before) {
             (Some(_), _) => "renamed",
             (None, true) => "created",
             (None, false) => "modified",
         };
         let result = (|| {
-            let (rel, abs, meta) = located.map_err(refused)?;
-            self.check_located(&rel, &abs, meta.as_ref())
-                .map_err(refused)?;
+            let (rel, abs, meta) = self.checked(path).map_err(refused)?;
             self.policy
                 .check_size(&rel, content.len() as u64)
                 .map_err(refused)?;

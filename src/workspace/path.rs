@@ -66,8 +66,31 @@ pub enum Refusal {
     /// A NUL byte in the first 8 KiB.
     #[error("`{0}` is a binary file")]
     Binary(String),
+    /// Over the limit, by a size the writer did not read.
+    #[error("`{path}` is larger than the policy's max_file_size ({limit} bytes)")]
+    OverLimit {
+        /// The path as named.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// New content over the limit.
+    #[error(
+        "the new `{path}` would be {size} bytes, over the policy's max_file_size ({limit} bytes)"
+    )]
+    NewTooLarge {
+        /// The path as named.
+        path: String,
+        /// The new content's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Outside the task's `files:`.
+    #[error("`{0}` is outside this task's `files:`")]
+    OutsideFiles(String),
     /// Creating files is not allowed by policy.
-    #[error("creating `{0}` is not allowed by policy")]
+    #[error("creating `{0}` is not allowed (policy `allow_create: false`)")]
     CreateNotAllowed(String),
     /// The input being applied (a reply file inside the directory).
     #[error("`{0}` is the input being applied")]

@@ -48,28 +48,35 @@ pub struct PolicyError {
     pub reason: String,
 }
 
-/// What edits may touch.
+/// What edits may touch: the one policy a pipeline's `policy:` becomes and `codefleet apply`
+/// uses.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    patterns: Vec<String>,
-    deny: GlobSet,
-    /// Files larger than this are refused (existing content or new content).
+    /// Larger files are never sent to a model nor edited by one.
     pub max_file_size: u64,
+    /// `max_file_size` was set (by the pipeline): only then does it bind deterministic tasks
+    /// too (`replace`, `patch`, `edits`, `run`), which, like fastmod, have no limit by default.
+    pub max_file_size_set: bool,
     /// Edits may create files.
     pub allow_create: bool,
     /// Edits may delete files.
     pub allow_delete: bool,
+    /// Denied globs as written (built-in ones first).
+    pub deny_patterns: Vec<String>,
+    /// The compiled denied globs, one per pattern, in the same order.
+    pub deny: GlobSet,
 }
 
 impl Default for Policy {
     /// The default deny list, 1 MiB, creating allowed, deleting not (pipelines opt in).
     fn default() -> Self {
         Policy::new(DEFAULT_DENY.iter().map(|s| s.to_string())).unwrap_or_else(|_| Policy {
-            patterns: Vec::new(),
-            deny: GlobSet::empty(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size_set: false,
             allow_create: true,
             allow_delete: false,
+            deny_patterns: Vec::new(),
+            deny: GlobSet::empty(),
         })
     }
 }
@@ -88,17 +95,28 @@ impl Policy {
             reason: e.to_string(),
         })?;
         Ok(Policy {
-            patterns,
-            deny,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size_set: false,
             allow_create: true,
             allow_delete: false,
+            deny_patterns: patterns,
+            deny,
         })
     }
 
     /// The deny patterns, as given.
     pub fn patterns(&self) -> &[String] {
-        &self.patterns
+        &self.deny_patterns
+    }
+
+    /// The size limit of deterministic tasks: `max_file_size` when the pipeline set it,
+    /// else none (a model's context is what the default limit protects).
+    pub fn deterministic_max_file_size(&self) -> u64 {
+        if self.max_file_size_set {
+            self.max_file_size
+        } else {
+            u64::MAX
+        }
     }
 
     /// Refuses `path` (normal form, `/`-separated) when a deny pattern matches it.
@@ -106,7 +124,7 @@ impl Policy {
         match self.deny.matches(path).first() {
             Some(&i) => Err(Refusal::Denied {
                 path: path.to_string(),
-                pattern: self.patterns.get(i).cloned().unwrap_or_default(),
+                pattern: self.deny_patterns.get(i).cloned().unwrap_or_default(),
             }),
             None => Ok(()),
         }

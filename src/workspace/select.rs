@@ -4,9 +4,9 @@
 
 use globset::GlobSet;
 
-use crate::pipeline::FileFilter;
+use super::check::Selects;
+use super::policy::is_binary;
 use crate::report::{SkipReason, SkippedFile, SkippedFiles};
-use crate::workspace::is_binary;
 
 /// Why the policy leaves a file alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +49,15 @@ impl Skip {
 
 /// The paths of `universe` (sorted, `/`-separated) that `filter` selects, with denied paths
 /// removed and counted. `None` as the filter selects every path.
-pub fn select<'a>(
+pub fn select<'a, F: Selects + ?Sized>(
     universe: impl IntoIterator<Item = &'a str>,
-    filter: Option<&FileFilter>,
+    filter: Option<&F>,
     deny: &GlobSet,
     skipped: &mut SkippedFiles,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for path in universe {
-        if !filter.is_none_or(|f| f.matches(path)) {
+        if !filter.is_none_or(|f| f.selects(path)) {
             continue;
         }
         if deny.is_match(path) {
@@ -83,22 +83,28 @@ pub fn content_skip(bytes: &[u8], max_size: u64) -> Option<Skip> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::glob_set;
+    use globset::{Glob, GlobSet, GlobSetBuilder};
 
-    fn filter(include: &[&str], exclude: &[&str]) -> FileFilter {
-        let inc: Vec<String> = include.iter().map(|s| s.to_string()).collect();
-        let exc: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
-        FileFilter {
-            include: glob_set(&inc).unwrap(),
-            exclude: glob_set(&exc).unwrap(),
-            include_patterns: inc,
-            exclude_patterns: exc,
+    fn glob_set(patterns: &[&str]) -> GlobSet {
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            b.add(Glob::new(p).unwrap());
+        }
+        b.build().unwrap()
+    }
+
+    /// Included and excluded globs, as a task's `files:` and `exclude:`.
+    struct Filter(GlobSet, GlobSet);
+
+    impl Selects for Filter {
+        fn selects(&self, path: &str) -> bool {
+            self.0.is_match(path) && !self.1.is_match(path)
         }
     }
 
     #[test]
     fn globs_then_deny() {
-        let deny = glob_set(&["**/*.pem".to_string()]).unwrap();
+        let deny = glob_set(&["**/*.pem"]);
         let files = [
             "a.rs",
             "src/b.rs",
@@ -108,12 +114,12 @@ mod tests {
             "README.md",
         ];
         let mut skipped = SkippedFiles::default();
-        let f = filter(&["**/*.rs", "**/*.pem"], &["vendor/**"]);
+        let f = Filter(glob_set(&["**/*.rs", "**/*.pem"]), glob_set(&["vendor/**"]));
         let got = select(files, Some(&f), &deny, &mut skipped);
         assert_eq!(got, ["a.rs", "src/b.rs"]);
         assert_eq!(skipped.denied, 2);
         let mut skipped = SkippedFiles::default();
-        assert_eq!(select(files, None, &deny, &mut skipped).len(), 4);
+        assert_eq!(select::<Filter>(files, None, &deny, &mut skipped).len(), 4);
     }
 
     #[test]

@@ -24,8 +24,8 @@ pub(crate) struct Overlay {
 impl Overlay {
     /// Tree confinement for a write of `rel` (normal form): not through or over a symlink, a
     /// submodule or a file, and not over a directory.
-    pub fn confine(&self, rel: &str) -> Result<(), crate::workspace::Refusal> {
-        use crate::workspace::TreeKind;
+    pub fn confine(&self, rel: &str) -> Result<(), super::Refusal> {
+        use super::TreeKind;
         let kind = |p: &str| {
             if self.paths.contains_key(p) {
                 return Some(TreeKind::File);
@@ -45,7 +45,7 @@ impl Overlay {
             };
             first(&self.paths) || first(&self.fixed)
         };
-        crate::workspace::confine_in_tree(rel, kind, is_dir)
+        super::confine_in_tree(rel, kind, is_dir)
     }
 }
 
