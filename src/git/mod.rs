@@ -64,7 +64,8 @@ pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
 pub use read::{BaseFile, IndexShare, Source};
 pub use remote::{
-    Advertised, Credentials, Pushed, RemoteRef, Secret, ls_remote, push_with_lease, redact_userinfo,
+    Advertised, Credentials, PushError, Pushed, RemoteRef, Secret, ls_remote, push_with_lease,
+    redact_userinfo,
 };
 pub use repo::Repo;
 pub use rollback::Rollback;
