@@ -44,6 +44,51 @@ pub struct PublishOptions {
     pub credentials: Credentials,
 }
 
+/// Why a repository is not pushed, or gets no pull request, before git or the forge is asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PublishError {
+    /// `E510`: a remote repository whose clone this run never prepared.
+    #[error("not pushed: the repository was never cloned")]
+    NeverCloned,
+    /// `E510`: a target the run did not run.
+    #[error("not pushed: not run")]
+    NotRun,
+    /// `E510`: a local checkout that cannot be opened.
+    #[error("cannot open `{}`: {why}", .path.display())]
+    Unopenable { path: PathBuf, why: String },
+    /// `E510`: the clone (or checkout) to push from cannot be opened.
+    #[error("cannot open the clone: {0}")]
+    CloneUnopenable(String),
+    /// `E511`: a local checkout without an `origin`.
+    #[error("`{}` has no `origin` remote to push to", .0.display())]
+    NoOrigin(PathBuf),
+    /// `E534`: the forge cannot tell which repository the (redacted) URL names.
+    #[error("cannot tell the owner and name of `{0}`")]
+    NoRepoId(String),
+    /// `E535`: neither `origin/HEAD` nor a checked-out branch says what to merge into.
+    #[error("cannot tell which branch the pull request should target")]
+    NoBaseBranch,
+}
+
+impl From<PublishError> for Error {
+    fn from(e: PublishError) -> Error {
+        let code = match e {
+            PublishError::NeverCloned
+            | PublishError::NotRun
+            | PublishError::Unopenable { .. }
+            | PublishError::CloneUnopenable(_) => "E510",
+            PublishError::NoOrigin(_) => "E511",
+            PublishError::NoRepoId(_) => "E534",
+            PublishError::NoBaseBranch => "E535",
+        };
+        let error = Error::new(code, e.to_string());
+        match e {
+            PublishError::NoOrigin(_) => error.hint("add one with `git remote add origin URL`"),
+            _ => error,
+        }
+    }
+}
+
 /// Where one repository is pushed.
 struct Destination {
     path: PathBuf,
@@ -150,7 +195,7 @@ fn destination(
                 .remotes
                 .as_ref()
                 .and_then(|c| c.prepared(&spec.url))
-                .ok_or_else(|| Error::new("E510", "not pushed: the repository was never cloned"))?;
+                .ok_or(PublishError::NeverCloned)?;
             Ok(Destination {
                 path: p.path,
                 url: p.url,
@@ -160,7 +205,7 @@ fn destination(
             })
         }
         Target::Local(path) => local_destination(path, repo, options, pipeline),
-        Target::Unsupported { .. } => Err(Error::new("E510", "not pushed: not run")),
+        Target::Unsupported { .. } => Err(PublishError::NotRun.into()),
     }
 }
 
@@ -172,19 +217,11 @@ fn local_destination(
     options: &PublishOptions,
     pipeline: &str,
 ) -> Result<Destination, Error> {
-    let git = git2::Repository::open(path).map_err(|e| {
-        Error::new(
-            "E510",
-            format!("cannot open `{}`: {}", path.display(), e.message()),
-        )
+    let git = git2::Repository::open(path).map_err(|e| PublishError::Unopenable {
+        path: path.to_path_buf(),
+        why: e.message().to_string(),
     })?;
-    let url = origin_url(&git).ok_or_else(|| {
-        Error::new(
-            "E511",
-            format!("`{}` has no `origin` remote to push to", path.display()),
-        )
-        .hint("add one with `git remote add origin URL`")
-    })?;
+    let url = origin_url(&git).ok_or_else(|| PublishError::NoOrigin(path.to_path_buf()))?;
     let branch = repo.branch.as_deref().unwrap_or_default();
     let expected = match repo.tip {
         Some(_) => lease(path, &url, branch, pipeline, options.force)?,
@@ -267,7 +304,7 @@ fn held_back(
 /// With a forge: an archived repository is read-only, so it is reported and skipped.
 fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -> Option<Publish> {
     let forge = &options.pull_requests.as_ref()?.forge;
-    let id = RepoId::from_url(&dest.url)?;
+    let id = forge.repo_id(&dest.url)?;
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     match forge.archived(&id) {
         Ok(false) => None,
@@ -343,8 +380,8 @@ fn push_branch(dest: &Destination, branch: &str, creds: &Credentials) -> Push {
     let git = match git2::Repository::open(&dest.path) {
         Ok(git) => git,
         Err(e) => {
-            let e = Error::new("E510", format!("cannot open the clone: {}", e.message()));
-            return Push::Failed(e);
+            let e = PublishError::CloneUnopenable(e.message().to_string());
+            return Push::Failed(e.into());
         }
     };
     let full = format!("refs/heads/{branch}");
@@ -414,24 +451,16 @@ impl Opener<'_> {
         if !pushed && !empty {
             return skipped("the push did not succeed");
         }
-        let Some(id) = RepoId::from_url(&dest.url) else {
-            return self.failed(Error::new(
-                "E534",
-                format!(
-                    "cannot tell the owner and name of `{}`",
-                    self.creds.redact(&dest.url)
-                ),
-            ));
+        let Some(id) = self.prs.forge.repo_id(&dest.url) else {
+            let url = self.creds.redact(&dest.url);
+            return self.failed(PublishError::NoRepoId(url).into());
         };
         let branch = repo.branch.clone().unwrap_or_default();
         if empty {
             return self.close_empty(&id, &branch);
         }
         let Some(base) = dest.base_branch.clone() else {
-            return self.failed(Error::new(
-                "E535",
-                "cannot tell which branch the pull request should target",
-            ));
+            return self.failed(PublishError::NoBaseBranch.into());
         };
         let new = self.new_pull_request(repo, branch, base);
         self.open_or_update(&id, &new)
@@ -538,4 +567,40 @@ fn default_body(pipeline: &Pipeline, run_id: &str, repo: &RepoReport) -> String 
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_errors_keep_their_codes_messages_and_hints() {
+        let e = Error::from(PublishError::NoOrigin(PathBuf::from("/r/x")));
+        assert_eq!(
+            (e.code, e.message.as_str(), e.hint.as_deref()),
+            (
+                "E511",
+                "`/r/x` has no `origin` remote to push to",
+                Some("add one with `git remote add origin URL`")
+            )
+        );
+        let e = Error::from(PublishError::Unopenable {
+            path: PathBuf::from("/r/y"),
+            why: "gone".into(),
+        });
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("E510", "cannot open `/r/y`: gone")
+        );
+        let e = Error::from(PublishError::NoRepoId("https://h/".into()));
+        assert_eq!(
+            e.one_line(),
+            "[E534] cannot tell the owner and name of `https://h/`"
+        );
+        assert_eq!(Error::from(PublishError::NoBaseBranch).code, "E535");
+        assert_eq!(
+            Error::from(PublishError::NeverCloned).one_line(),
+            "[E510] not pushed: the repository was never cloned"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use crate::error::{Error, Exit};
 /// A repository on a forge: `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoId {
-    /// The owner (user or organisation; GitLab: the group path).
+    /// The owner (user or organisation; on a forge with nested namespaces, the namespace path).
     pub owner: String,
     /// The repository name.
     pub name: String,
@@ -85,6 +85,12 @@ pub enum Created {
 
 /// The operations codefleet needs from a forge.
 pub trait Forge: Send + Sync {
+    /// The repository a remote URL names on this forge. The default is the URL's last two
+    /// path segments ([`RepoId::from_url`]); a forge with nested namespaces (GitLab's
+    /// subgroups) reads the whole path.
+    fn repo_id(&self, url: &str) -> Option<RepoId> {
+        RepoId::from_url(url)
+    }
     /// Whether the repository is archived (read-only): it is then skipped, not pushed.
     fn archived(&self, _repo: &RepoId) -> Result<bool, Error> {
         Ok(false)

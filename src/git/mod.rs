@@ -6,7 +6,9 @@
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
 //! with codes `E200`–`E216`, catalogued in `errors.rs` (and the run-branch ownership codes
-//! `E302`/`E309` in `lease.rs`).
+//! `E302`/`E309` in `lease.rs`). A push fails with a typed [`PushError`] (`E520` the lease,
+//! `E521` the server's refusal, `E522` the network), which callers match on and turn into an
+//! `Error` with `?` or `Error::from`.
 //!
 //! A run in one repository goes like this:
 //!
