@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::{Created, Forge, NewPullRequest, PullRequest, RepoId};
-use crate::error::{Error, Exit};
+use super::{Created, Forge, ForgeError, NewPullRequest, PullRequest, RepoId};
+use crate::error::Error;
 use crate::git::Secret;
 
 /// A GitHub API client.
@@ -157,15 +157,13 @@ impl GitHub {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
-            return Err(Error::new(
-                "E531",
-                format!(
-                    "GitHub's rate limit is exhausted ({why}); it resets in {} s (at unix time {at})",
-                    wait.as_secs()
-                ),
-            )
-            .hint("re-run later, or lower `--max-prs`; pushes already made are kept")
-            .exit(Exit::Failed));
+            return Err(ForgeError::RateLimited {
+                forge: "GitHub",
+                why: why.to_string(),
+                wait_secs: wait.as_secs(),
+                at,
+            }
+            .into());
         }
         if !wait.is_zero() {
             tracing::warn!("GitHub rate limit: waiting {} s ({why})", wait.as_secs());
@@ -245,16 +243,13 @@ impl GitHub {
 
     /// `E530`: the API cannot be reached, after retries.
     fn unreachable(&self, e: &ureq::Error) -> Error {
-        Error::new(
-            "E530",
-            format!(
-                "cannot reach the GitHub API at `{}`: {}",
-                self.api,
-                self.redact(&e.to_string())
-            ),
-        )
-        .hint("check the network, `github.api_url` or GITHUB_API_URL")
-        .exit(Exit::Failed)
+        ForgeError::Unreachable {
+            forge: "GitHub",
+            api: self.api.clone(),
+            why: self.redact(&e.to_string()),
+            hint: "check the network, `github.api_url` or GITHUB_API_URL",
+        }
+        .into()
     }
 
     fn headers<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
@@ -281,7 +276,7 @@ impl GitHub {
     }
 
     /// A non-2xx reply as an error.
-    fn refused(&self, what: &str, repo: &RepoId, reply: &Reply) -> Error {
+    fn refused(&self, what: &'static str, repo: &RepoId, reply: &Reply) -> Error {
         let message = reply
             .body
             .get("message")
@@ -307,15 +302,15 @@ impl GitHub {
             403 | 404 => "the token needs access to the repository (contents and pull requests)",
             _ => "see GitHub's message above",
         };
-        Error::new(
-            "E532",
-            self.redact(&format!(
-                "{repo}: GitHub answered {} to {what}: {message}{detail}",
-                reply.status
-            )),
-        )
-        .hint(hint)
-        .exit(Exit::Failed)
+        ForgeError::Refused {
+            forge: "GitHub",
+            repo: repo.clone(),
+            status: reply.status,
+            what,
+            message: self.redact(&format!("{message}{detail}")),
+            hint,
+        }
+        .into()
     }
 }
 
