@@ -3,7 +3,7 @@
 //! checkout's: what codefleet last pushed there, see `Repo::push_lease`; pushes in parallel), then one pull request per repository opened or updated on the forge (in order,
 //! spaced out, capped), or closed when the change became empty.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::Target;
 use crate::error::Error;
 use crate::forge::{self, Forge, NewPullRequest, RepoId};
-use crate::git::{CloneCache, Credentials, Pushed};
+use crate::git::{CloneCache, Credentials, PushError, Pushed};
 use crate::pipeline::Pipeline;
 use crate::report::{
     Mode, PrAction, Publish, PullRequestReport, PushStatus, RepoReport, RepoStatus, RunReport,
@@ -44,6 +44,51 @@ pub struct PublishOptions {
     pub credentials: Credentials,
 }
 
+/// Why a repository is not pushed, or gets no pull request, before git or the forge is asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PublishError {
+    /// `E510`: a remote repository whose clone this run never prepared.
+    #[error("not pushed: the repository was never cloned")]
+    NeverCloned,
+    /// `E510`: a target the run did not run.
+    #[error("not pushed: not run")]
+    NotRun,
+    /// `E510`: a local checkout that cannot be opened.
+    #[error("cannot open `{}`: {why}", .path.display())]
+    Unopenable { path: PathBuf, why: String },
+    /// `E510`: the clone (or checkout) to push from cannot be opened.
+    #[error("cannot open the clone: {0}")]
+    CloneUnopenable(String),
+    /// `E511`: a local checkout without an `origin`.
+    #[error("`{}` has no `origin` remote to push to", .0.display())]
+    NoOrigin(PathBuf),
+    /// `E534`: the forge cannot tell which repository the (redacted) URL names.
+    #[error("cannot tell the owner and name of `{0}`")]
+    NoRepoId(String),
+    /// `E535`: neither `origin/HEAD` nor a checked-out branch says what to merge into.
+    #[error("cannot tell which branch the pull request should target")]
+    NoBaseBranch,
+}
+
+impl From<PublishError> for Error {
+    fn from(e: PublishError) -> Error {
+        let code = match e {
+            PublishError::NeverCloned
+            | PublishError::NotRun
+            | PublishError::Unopenable { .. }
+            | PublishError::CloneUnopenable(_) => "E510",
+            PublishError::NoOrigin(_) => "E511",
+            PublishError::NoRepoId(_) => "E534",
+            PublishError::NoBaseBranch => "E535",
+        };
+        let error = Error::new(code, e.to_string());
+        match e {
+            PublishError::NoOrigin(_) => error.hint("add one with `git remote add origin URL`"),
+            _ => error,
+        }
+    }
+}
+
 /// Where one repository is pushed.
 struct Destination {
     path: PathBuf,
@@ -74,51 +119,20 @@ pub fn publish(
     let mut work: Vec<(&mut RepoReport, &Target)> = report.repos.iter_mut().zip(targets).collect();
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
-            .map(|(repo, target)| {
-                if matches!(repo.status, RepoStatus::Skipped | RepoStatus::Interrupted)
-                    || repo.branch.is_none()
-                {
-                    return None;
-                }
-                match destination(target, repo, options, &pipeline.name) {
-                    Ok(d) => {
-                        if let Some(why) = super::steps::held_back(&repo.tasks) {
-                            repo.publish = Some(held_back(options, &d, creds, why));
-                            return None;
-                        }
-                        if let Some(note) = archived(options, &d, creds) {
-                            repo.publish = Some(note);
-                            return None;
-                        }
-                        repo.publish = Some(push_one(repo, &d, creds));
-                        Some(d)
-                    }
-                    Err(e) => {
-                        repo.publish = Some(Publish {
-                            remote: String::new(),
-                            push: PushStatus::Failed,
-                            message: Some(describe(&e, creds)),
-                            pull_request: None,
-                        });
-                        None
-                    }
-                }
-            })
+            .map(|(repo, target)| push_repo(repo, target, options, &pipeline.name, creds))
             .collect()
     });
     if let Some(prs) = &options.pull_requests {
-        let mut opened = 0;
+        let mut opener = Opener {
+            pipeline,
+            run_id: &report.run_id,
+            prs,
+            creds,
+            opened: 0,
+        };
         for ((repo, _), dest) in work.iter_mut().zip(destinations) {
             let Some(dest) = dest else { continue };
-            let pr = pull_request(
-                pipeline,
-                &report.run_id,
-                repo,
-                &dest,
-                prs,
-                &mut opened,
-                creds,
-            );
+            let pr = opener.pull_request(repo, &dest);
             if let Some(p) = repo.publish.as_mut() {
                 p.pull_request = Some(pr);
             }
@@ -126,6 +140,43 @@ pub fn publish(
     }
     report.recount();
     Ok(())
+}
+
+/// Publishes one repository's run branch, unless it did not run, is held back or archived;
+/// records the outcome in `repo.publish` and returns where it went, for its pull request.
+fn push_repo(
+    repo: &mut RepoReport,
+    target: &Target,
+    options: &PublishOptions,
+    pipeline: &str,
+    creds: &Credentials,
+) -> Option<Destination> {
+    if matches!(repo.status, RepoStatus::Skipped | RepoStatus::Interrupted) || repo.branch.is_none()
+    {
+        return None;
+    }
+    let dest = match destination(target, repo, options, pipeline) {
+        Ok(d) => d,
+        Err(e) => {
+            repo.publish = Some(Publish {
+                remote: String::new(),
+                push: PushStatus::Failed,
+                message: Some(describe(&e, creds)),
+                pull_request: None,
+            });
+            return None;
+        }
+    };
+    if let Some(why) = super::steps::held_back(&repo.tasks) {
+        repo.publish = Some(held_back(options, &dest, creds, why));
+        return None;
+    }
+    if let Some(note) = archived(options, &dest, creds) {
+        repo.publish = Some(note);
+        return None;
+    }
+    repo.publish = Some(push_one(repo, &dest, creds));
+    Some(dest)
 }
 
 fn describe(e: &Error, creds: &Credentials) -> String {
@@ -144,7 +195,7 @@ fn destination(
                 .remotes
                 .as_ref()
                 .and_then(|c| c.prepared(&spec.url))
-                .ok_or_else(|| Error::new("E510", "not pushed: the repository was never cloned"))?;
+                .ok_or(PublishError::NeverCloned)?;
             Ok(Destination {
                 path: p.path,
                 url: p.url,
@@ -153,65 +204,80 @@ fn destination(
                 local: false,
             })
         }
-        Target::Local(path) => {
-            let git = git2::Repository::open(path).map_err(|e| {
-                Error::new(
-                    "E510",
-                    format!("cannot open `{}`: {}", path.display(), e.message()),
-                )
-            })?;
-            let url = git
-                .find_remote("origin")
-                .ok()
-                .and_then(|r| {
-                    r.pushurl()
-                        .ok()
-                        .flatten()
-                        .or(r.url().ok())
-                        .map(str::to_string)
-                })
-                .ok_or_else(|| {
-                    Error::new(
-                        "E511",
-                        format!("`{}` has no `origin` remote to push to", path.display()),
-                    )
-                    .hint("add one with `git remote add origin URL`")
-                })?;
-            let branch = repo.branch.as_deref().unwrap_or_default();
-            let expected = match repo.tip {
-                Some(tip) => crate::git::Repo::open(path)?.push_lease(
-                    &url,
-                    branch,
-                    pipeline,
-                    tip,
-                    options.force,
-                )?,
-                _ => None,
-            };
-            let base_branch = git
-                .find_reference("refs/remotes/origin/HEAD")
-                .ok()
-                .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
-                .map(|t| t.trim_start_matches("refs/remotes/origin/").to_string())
-                .or_else(|| {
-                    git.head()
-                        .ok()
-                        .filter(|h| h.is_branch())
-                        .and_then(|h| h.shorthand().ok().map(str::to_string))
-                });
-            let path = git
-                .workdir()
-                .map_or_else(|| git.path().to_path_buf(), |p| p.to_path_buf());
-            Ok(Destination {
-                path,
-                url,
-                expected,
-                base_branch,
-                local: true,
-            })
-        }
-        Target::Unsupported { .. } => Err(Error::new("E510", "not pushed: not run")),
+        Target::Local(path) => local_destination(path, repo, options, pipeline),
+        Target::Unsupported { .. } => Err(PublishError::NotRun.into()),
     }
+}
+
+/// A local checkout pushes to its `origin`, with the lease `Repo::push_lease` works out, and
+/// its pull request targets the branch `origin/HEAD` names (else the checked-out branch).
+fn local_destination(
+    path: &Path,
+    repo: &RepoReport,
+    options: &PublishOptions,
+    pipeline: &str,
+) -> Result<Destination, Error> {
+    let git = git2::Repository::open(path).map_err(|e| PublishError::Unopenable {
+        path: path.to_path_buf(),
+        why: e.message().to_string(),
+    })?;
+    let url = origin_url(&git).ok_or_else(|| PublishError::NoOrigin(path.to_path_buf()))?;
+    let branch = repo.branch.as_deref().unwrap_or_default();
+    let expected = match repo.tip {
+        Some(_) => lease(path, &url, branch, pipeline, options.force)?,
+        None => None,
+    };
+    let path = git
+        .workdir()
+        .map_or_else(|| git.path().to_path_buf(), |p| p.to_path_buf());
+    Ok(Destination {
+        path,
+        url,
+        expected,
+        base_branch: base_branch(&git),
+        local: true,
+    })
+}
+
+/// What a push of the run branch may expect `origin` to hold (see `Repo::push_lease`), for the
+/// tip the run left the branch at.
+fn lease(
+    path: &Path,
+    url: &str,
+    branch: &str,
+    pipeline: &str,
+    force: bool,
+) -> Result<Option<git2::Oid>, Error> {
+    let checkout = crate::git::Repo::open(path)?;
+    match checkout.branch_tip(branch)? {
+        Some(tip) => checkout.push_lease(url, branch, pipeline, tip, force),
+        None => Ok(None),
+    }
+}
+
+/// Where `origin` is pushed to: its push URL, else its URL.
+fn origin_url(git: &git2::Repository) -> Option<String> {
+    let origin = git.find_remote("origin").ok()?;
+    origin
+        .pushurl()
+        .ok()
+        .flatten()
+        .or(origin.url().ok())
+        .map(str::to_string)
+}
+
+/// The branch `origin/HEAD` points at, else the checked-out branch.
+fn base_branch(git: &git2::Repository) -> Option<String> {
+    git.find_reference("refs/remotes/origin/HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+        .map(|t| t.trim_start_matches("refs/remotes/origin/").to_string())
+        .or_else(|| {
+            git.head()
+                .ok()
+                .filter(|h| h.is_branch())
+                .and_then(|h| h.shorthand().ok().map(str::to_string))
+        })
 }
 
 /// A repository held back because a failed check was not made good by a revert: neither
@@ -238,7 +304,7 @@ fn held_back(
 /// With a forge: an archived repository is read-only, so it is reported and skipped.
 fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -> Option<Publish> {
     let forge = &options.pull_requests.as_ref()?.forge;
-    let id = RepoId::from_url(&dest.url)?;
+    let id = forge.repo_id(&dest.url)?;
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     match forge.archived(&id) {
         Ok(false) => None,
@@ -267,6 +333,14 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
     }
 }
 
+/// How one push went, before it becomes the report's [`PushStatus`].
+enum Push {
+    Done(Pushed),
+    /// `E520`: the remote branch moved since the lease was taken.
+    Refused(Error),
+    Failed(Error),
+}
+
 fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publish {
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     let mut out = Publish {
@@ -276,180 +350,205 @@ fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publi
         pull_request: None,
     };
     let branch = repo.branch.as_deref().unwrap_or_default();
-    let Some(tip) = repo.tip else {
+    if repo.tip.is_none() {
         out.message = Some("no run branch: nothing changed".into());
         return out;
-    };
-    let full = format!("refs/heads/{branch}");
-    let result = git2::Repository::open(&dest.path)
-        .map_err(|e| Error::new("E510", format!("cannot open the clone: {}", e.message())))
-        .and_then(|git| {
-            let pushed =
-                crate::git::push_with_lease(&git, &dest.url, &full, &full, dest.expected, creds)
-                    .map_err(|e| lease_hint(e, dest.local))?;
-            // What we pushed is now what the remote has: the next lease starts here.
-            let _ = git.reference(
-                &format!("refs/remotes/origin/{branch}"),
-                tip,
-                true,
-                "codefleet: pushed",
-            );
-            if dest.local {
-                // Without the record the next push refuses (E520) rather than overwrites.
-                let record = crate::git::PushRecord::new(&dest.url, branch, tip);
-                if let Err(e) = crate::git::Repo::open(&dest.path)
-                    .and_then(|r| r.journal().record_push(&record))
-                {
-                    tracing::warn!(error = %e, "the push is not journaled");
-                }
-            }
-            Ok(pushed)
-        });
+    }
+    let push = push_branch(dest, branch, creds);
     tracing::info!(
         "push of {branch} to {}: {}",
         out.remote,
-        match &result {
-            Ok(Pushed::Updated) => "pushed".to_string(),
-            Ok(Pushed::UpToDate) => "up to date".to_string(),
-            Err(e) => e.code.to_string(),
+        match &push {
+            Push::Done(Pushed::Updated(_)) => "pushed",
+            Push::Done(Pushed::UpToDate(_)) => "up to date",
+            Push::Refused(e) | Push::Failed(e) => e.code,
         }
     );
-    match result {
-        Ok(Pushed::Updated) => out.push = PushStatus::Pushed,
-        Ok(Pushed::UpToDate) => out.push = PushStatus::UpToDate,
-        Err(e) => {
-            out.push = if e.code == "E520" {
-                PushStatus::Refused
-            } else {
-                PushStatus::Failed
-            };
-            out.message = Some(describe(&e, creds));
-        }
-    }
+    let (status, error) = match push {
+        Push::Done(Pushed::Updated(_)) => (PushStatus::Pushed, None),
+        Push::Done(Pushed::UpToDate(_)) => (PushStatus::UpToDate, None),
+        Push::Refused(e) => (PushStatus::Refused, Some(e)),
+        Push::Failed(e) => (PushStatus::Failed, Some(e)),
+    };
+    out.push = status;
+    out.message = error.map(|e| describe(&e, creds));
     out
 }
 
-/// An `E520` says what resolves it where the repository lives.
-fn lease_hint(e: Error, local: bool) -> Error {
-    if e.code != "E520" {
-        return e;
-    }
-    if local {
-        e.hint(
-            "someone pushed to the branch since codefleet last did: `git fetch origin`, then \
-             re-run (it stops with E302 if the branch holds commits codefleet did not make), or \
-             re-run with --force after the fetch to replace what you fetched",
-        )
-    } else {
-        e.hint(
-            "the branch moved during the run: re-run (it fetches the branch again and stops \
-             with E302 if it holds commits codefleet did not make), or re-run with --force to \
-             replace them",
-        )
+/// Pushes the run branch from `dest.path` with the lease, and remembers what was pushed.
+fn push_branch(dest: &Destination, branch: &str, creds: &Credentials) -> Push {
+    let git = match git2::Repository::open(&dest.path) {
+        Ok(git) => git,
+        Err(e) => {
+            let e = PublishError::CloneUnopenable(e.message().to_string());
+            return Push::Failed(e.into());
+        }
+    };
+    let full = format!("refs/heads/{branch}");
+    match crate::git::push_with_lease(&git, &dest.url, &full, &full, dest.expected, creds) {
+        Ok(pushed) => {
+            remember(&git, dest, branch, pushed.tip());
+            Push::Done(pushed)
+        }
+        Err(e @ PushError::Moved { .. }) => {
+            Push::Refused(Error::from(e).hint(moved_hint(dest.local)))
+        }
+        Err(e) => Push::Failed(e.into()),
     }
 }
 
-fn pull_request(
-    pipeline: &Pipeline,
-    run_id: &str,
-    repo: &RepoReport,
-    dest: &Destination,
-    prs: &PullRequests,
-    opened: &mut usize,
-    creds: &Credentials,
-) -> PullRequestReport {
-    let skipped = |why: &str| PullRequestReport {
-        action: PrAction::Skipped,
-        number: None,
-        url: None,
-        message: Some(why.to_string()),
-    };
-    let failed = |e: Error| PullRequestReport {
-        action: PrAction::Failed,
-        number: None,
-        url: None,
-        message: Some(describe(&e, creds)),
-    };
-    let pushed = repo
-        .publish
-        .as_ref()
-        .is_some_and(|p| matches!(p.push, PushStatus::Pushed | PushStatus::UpToDate));
-    let empty = repo.tip.is_none() || repo.tip == repo.base;
-    if !pushed && !empty {
-        return skipped("the push did not succeed");
+/// What was pushed is now what the remote has: the next lease starts there.
+fn remember(git: &git2::Repository, dest: &Destination, branch: &str, tip: git2::Oid) {
+    let _ = git.reference(
+        &format!("refs/remotes/origin/{branch}"),
+        tip,
+        true,
+        "codefleet: pushed",
+    );
+    if dest.local {
+        // Without the record the next push refuses (E520) rather than overwrites.
+        let record = crate::git::PushRecord::new(&dest.url, branch, tip);
+        if let Err(e) =
+            crate::git::Repo::open(&dest.path).and_then(|r| r.journal().record_push(&record))
+        {
+            tracing::warn!(error = %e, "the push is not journaled");
+        }
     }
-    let Some(id) = RepoId::from_url(&dest.url) else {
-        return failed(Error::new(
-            "E534",
-            format!(
-                "cannot tell the owner and name of `{}`",
-                creds.redact(&dest.url)
-            ),
-        ));
-    };
-    let branch = repo.branch.clone().unwrap_or_default();
-    if empty {
-        if !prs.close_empty {
+}
+
+/// What resolves a moved remote branch (`E520`) where the repository lives.
+fn moved_hint(local: bool) -> &'static str {
+    if local {
+        "someone pushed to the branch since codefleet last did: `git fetch origin`, then \
+         re-run (it stops with E302 if the branch holds commits codefleet did not make), or \
+         re-run with --force after the fetch to replace what you fetched"
+    } else {
+        "the branch moved during the run: re-run (it fetches the branch again and stops \
+         with E302 if it holds commits codefleet did not make), or re-run with --force to \
+         replace them"
+    }
+}
+
+/// Opens, updates or closes the pull requests of a publish, in repository order, counting the
+/// ones it opens against `max_prs_per_run`.
+struct Opener<'a> {
+    pipeline: &'a Pipeline,
+    run_id: &'a str,
+    prs: &'a PullRequests,
+    creds: &'a Credentials,
+    opened: usize,
+}
+
+impl Opener<'_> {
+    /// The pull request of one pushed repository: closed when its change became empty (with
+    /// `close_empty`), else opened or updated.
+    fn pull_request(&mut self, repo: &RepoReport, dest: &Destination) -> PullRequestReport {
+        let pushed = repo
+            .publish
+            .as_ref()
+            .is_some_and(|p| matches!(p.push, PushStatus::Pushed | PushStatus::UpToDate));
+        let empty = repo.tip.is_none() || repo.tip == repo.base;
+        if !pushed && !empty {
+            return skipped("the push did not succeed");
+        }
+        let Some(id) = self.prs.forge.repo_id(&dest.url) else {
+            let url = self.creds.redact(&dest.url);
+            return self.failed(PublishError::NoRepoId(url).into());
+        };
+        let branch = repo.branch.clone().unwrap_or_default();
+        if empty {
+            return self.close_empty(&id, &branch);
+        }
+        let Some(base) = dest.base_branch.clone() else {
+            return self.failed(PublishError::NoBaseBranch.into());
+        };
+        let new = self.new_pull_request(repo, branch, base);
+        self.open_or_update(&id, &new)
+    }
+
+    /// A repository whose change became empty: its open pull request is closed, if asked to.
+    fn close_empty(&self, id: &RepoId, branch: &str) -> PullRequestReport {
+        if !self.prs.close_empty {
             return skipped("no change");
         }
-        return match prs.forge.find_open(&id, &branch) {
-            Ok(Some(open)) => match prs.forge.close(&id, open.number) {
+        match self.prs.forge.find_open(id, branch) {
+            Ok(Some(open)) => match self.prs.forge.close(id, open.number) {
                 Ok(()) => PullRequestReport {
                     action: PrAction::Closed,
                     number: Some(open.number),
                     url: Some(open.url),
                     message: Some("the change became empty".into()),
                 },
-                Err(e) => failed(e),
+                Err(e) => self.failed(e),
             },
             Ok(None) => skipped("no change"),
-            Err(e) => failed(e),
-        };
-    }
-    let Some(base) = dest.base_branch.clone() else {
-        return failed(Error::new(
-            "E535",
-            "cannot tell which branch the pull request should target",
-        ));
-    };
-    let ctx = pipeline.context(run_id, Some(&repo.name), None);
-    let mut body = pipeline.pr.body.render(&ctx);
-    if body.trim().is_empty() {
-        body = default_body(pipeline, run_id, repo);
-    }
-    let new = NewPullRequest {
-        title: pipeline.pr.title.render(&ctx),
-        body,
-        head: branch,
-        base,
-        draft: pipeline.pr.draft,
-        labels: pipeline.pr.labels.clone(),
-        reviewers: pipeline.pr.reviewers.clone(),
-    };
-    // An update costs no quota; only new pull requests count against the cap.
-    let open = match prs.forge.find_open(&id, &new.head) {
-        Ok(open) => open,
-        Err(e) => return failed(e),
-    };
-    if open.is_none() && *opened >= prs.max {
-        return skipped(&format!("max_prs_per_run ({}) reached", prs.max));
-    }
-    match forge::open_or_update(prs.forge.as_ref(), &id, &new) {
-        Ok((action, pr)) => {
-            if action == forge::Action::Opened {
-                *opened += 1;
-            }
-            PullRequestReport {
-                action: match action {
-                    forge::Action::Opened => PrAction::Opened,
-                    forge::Action::Updated => PrAction::Updated,
-                },
-                number: Some(pr.number),
-                url: Some(pr.url),
-                message: None,
-            }
+            Err(e) => self.failed(e),
         }
-        Err(e) => failed(e),
+    }
+
+    /// What the pipeline's `pr:` says for this repository (a default body when it has none).
+    fn new_pull_request(&self, repo: &RepoReport, head: String, base: String) -> NewPullRequest {
+        let pipeline = self.pipeline;
+        let ctx = pipeline.context(self.run_id, Some(&repo.name), None);
+        let mut body = pipeline.pr.body.render(&ctx);
+        if body.trim().is_empty() {
+            body = default_body(pipeline, self.run_id, repo);
+        }
+        NewPullRequest {
+            title: pipeline.pr.title.render(&ctx),
+            body,
+            head,
+            base,
+            draft: pipeline.pr.draft,
+            labels: pipeline.pr.labels.clone(),
+            reviewers: pipeline.pr.reviewers.clone(),
+        }
+    }
+
+    fn open_or_update(&mut self, id: &RepoId, new: &NewPullRequest) -> PullRequestReport {
+        // An update costs no quota; only new pull requests count against the cap.
+        let open = match self.prs.forge.find_open(id, &new.head) {
+            Ok(open) => open,
+            Err(e) => return self.failed(e),
+        };
+        if open.is_none() && self.opened >= self.prs.max {
+            return skipped(&format!("max_prs_per_run ({}) reached", self.prs.max));
+        }
+        match forge::open_or_update(self.prs.forge.as_ref(), id, new) {
+            Ok((action, pr)) => {
+                if action == forge::Action::Opened {
+                    self.opened += 1;
+                }
+                PullRequestReport {
+                    action: match action {
+                        forge::Action::Opened => PrAction::Opened,
+                        forge::Action::Updated => PrAction::Updated,
+                    },
+                    number: Some(pr.number),
+                    url: Some(pr.url),
+                    message: None,
+                }
+            }
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&self, e: Error) -> PullRequestReport {
+        PullRequestReport {
+            action: PrAction::Failed,
+            number: None,
+            url: None,
+            message: Some(describe(&e, self.creds)),
+        }
+    }
+}
+
+fn skipped(why: &str) -> PullRequestReport {
+    PullRequestReport {
+        action: PrAction::Skipped,
+        number: None,
+        url: None,
+        message: Some(why.to_string()),
     }
 }
 
@@ -468,4 +567,40 @@ fn default_body(pipeline: &Pipeline, run_id: &str, repo: &RepoReport) -> String 
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_errors_keep_their_codes_messages_and_hints() {
+        let e = Error::from(PublishError::NoOrigin(PathBuf::from("/r/x")));
+        assert_eq!(
+            (e.code, e.message.as_str(), e.hint.as_deref()),
+            (
+                "E511",
+                "`/r/x` has no `origin` remote to push to",
+                Some("add one with `git remote add origin URL`")
+            )
+        );
+        let e = Error::from(PublishError::Unopenable {
+            path: PathBuf::from("/r/y"),
+            why: "gone".into(),
+        });
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("E510", "cannot open `/r/y`: gone")
+        );
+        let e = Error::from(PublishError::NoRepoId("https://h/".into()));
+        assert_eq!(
+            e.one_line(),
+            "[E534] cannot tell the owner and name of `https://h/`"
+        );
+        assert_eq!(Error::from(PublishError::NoBaseBranch).code, "E535");
+        assert_eq!(
+            Error::from(PublishError::NeverCloned).one_line(),
+            "[E510] not pushed: the repository was never cloned"
+        );
+    }
 }

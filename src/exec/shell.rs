@@ -150,6 +150,44 @@ pub(crate) fn run(
     interrupt: &AtomicBool,
     line: &(dyn Fn(&str) + Sync),
 ) -> Result<Finished, Error> {
+    let started = Instant::now();
+    let mut child = spawn(spec)?;
+    let _running = Running::register(child.id());
+    let rx = read_output(&mut child);
+    let mut output = Output {
+        capture: Capture::default(),
+        line,
+    };
+    let deadline = started + spec.timeout;
+    let (killed, status) = watch(&mut child, &rx, &mut output, deadline, interrupt);
+    let took = started.elapsed();
+    // Whatever the command left running in its group goes with it: the worktree it ran in is
+    // about to be reset or removed.
+    kill_group(&mut child);
+    let drain_until = Instant::now() + DRAIN_GRACE;
+    loop {
+        let left = drain_until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => output.take(chunk),
+            Err(_) => break,
+        }
+    }
+    let ended = match (killed, status) {
+        (Some(k), _) => k,
+        (None, Some(s)) => ended_by(s),
+        (None, None) => Ended::Signal(0),
+    };
+    let (output, truncated) = output.capture.text();
+    Ok(Finished {
+        ended,
+        took,
+        output,
+        truncated,
+    })
+}
+
+/// Starts the command in its own process group, stdout and stderr piped.
+fn spawn(spec: &Spec<'_>) -> Result<Child, Error> {
     let words = shell_words(spec.shell);
     let (program, args) = words.split_first().ok_or_else(|| {
         Error::new("E600", "the `shell:` of the task is empty").hint("set `shell:` or remove it")
@@ -181,8 +219,7 @@ pub(crate) fn run(
         // codefleet only, which then stops the command itself.
         cmd.process_group(0);
     }
-    let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| {
+    cmd.spawn().map_err(|e| {
         Error::new(
             "E601",
             format!("cannot start `{}` for `{}`: {e}", program, spec.command),
@@ -192,88 +229,83 @@ pub(crate) fn run(
         } else {
             "check the task's `shell:` and `cwd:`"
         })
-    })?;
-    let _running = Running::register(child.id());
+    })
+}
+
+/// Reads the child's stdout and stderr on threads of their own; the chunks arrive on the
+/// channel, which disconnects once both pipes closed.
+fn read_output(child: &mut Child) -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    for pipe in [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| Box::new(p) as Box<dyn Read + Send>);
+    for pipe in [stdout, stderr].into_iter().flatten() {
         let tx = tx.clone();
         std::thread::spawn(move || read_lines(pipe, &tx));
     }
-    drop(tx);
-    let mut capture = Capture::default();
-    let mut take = |chunk: Vec<u8>| {
-        capture.push(&chunk);
+    rx
+}
+
+/// A command's output as it arrives: kept with a cap, each line handed on.
+struct Output<'a> {
+    capture: Capture,
+    line: &'a (dyn Fn(&str) + Sync),
+}
+
+impl Output<'_> {
+    fn take(&mut self, chunk: Vec<u8>) {
+        self.capture.push(&chunk);
         let text = String::from_utf8_lossy(&chunk);
         for l in text.lines() {
-            line(l);
+            (self.line)(l);
         }
-    };
-    let deadline = started + spec.timeout;
+    }
+}
+
+/// Waits for the command to exit, taking its output meanwhile, and kills its group once
+/// `interrupt` is set or `deadline` passed; returns why it was killed (if it was) and its
+/// status (`None` when it cannot be waited for).
+fn watch(
+    child: &mut Child,
+    rx: &mpsc::Receiver<Vec<u8>>,
+    output: &mut Output<'_>,
+    deadline: Instant,
+    interrupt: &AtomicBool,
+) -> (Option<Ended>, Option<ExitStatus>) {
     let mut killed = None;
-    let status = loop {
+    loop {
         match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
+            Ok(Some(status)) => return (killed, Some(status)),
             Ok(None) => {}
-            Err(_) => break None,
+            Err(_) => return (killed, None),
         }
         if killed.is_none() {
             if interrupt.load(Ordering::SeqCst) {
-                kill_group(&mut child);
+                kill_group(child);
                 killed = Some(Ended::Interrupted);
             } else if Instant::now() >= deadline {
-                kill_group(&mut child);
+                kill_group(child);
                 killed = Some(Ended::TimedOut);
             }
         }
         match rx.recv_timeout(POLL) {
             Ok(chunk) => {
-                take(chunk);
+                output.take(chunk);
                 // Keep up with a fast writer: everything already sent, then look again.
                 while let Ok(more) = rx.try_recv() {
-                    take(more);
+                    output.take(more);
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             // Both pipes closed: only the process itself is left to wait for.
             Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(POLL),
         }
-    };
-    let took = started.elapsed();
-    // Whatever the command left running in its group goes with it: the worktree it ran in is
-    // about to be reset or removed.
-    kill_group(&mut child);
-    let drain_until = Instant::now() + DRAIN_GRACE;
-    loop {
-        let left = drain_until.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(chunk) => take(chunk),
-            Err(_) => break,
-        }
     }
-    let ended = match (killed, status) {
-        (Some(k), _) => k,
-        (None, Some(s)) => ended_by(s),
-        (None, None) => Ended::Signal(0),
-    };
-    let (output, truncated) = capture.text();
-    Ok(Finished {
-        ended,
-        took,
-        output,
-        truncated,
-    })
 }
 
 /// Process groups of the commands running now, for [`kill_running`].

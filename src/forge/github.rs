@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::{Created, Forge, NewPullRequest, PullRequest, RepoId};
-use crate::error::{Error, Exit};
+use super::{Created, Forge, ForgeError, NewPullRequest, PullRequest, RepoId};
+use crate::error::Error;
 use crate::git::Secret;
 
 /// A GitHub API client.
@@ -32,6 +32,71 @@ impl std::fmt::Debug for GitHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitHub").field("api", &self.api).finish()
     }
+}
+
+/// The HTTP methods the API is called with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        })
+    }
+}
+
+/// What a response says about the rate limit.
+struct RateLimit {
+    /// `retry-after`, in seconds.
+    retry_after: Option<u64>,
+    /// `x-ratelimit-remaining`.
+    remaining: Option<u64>,
+    /// `x-ratelimit-reset`.
+    reset: Option<SystemTime>,
+}
+
+impl RateLimit {
+    /// Whether a response with `status` was refused for the rate limit (not for permissions).
+    fn limited(&self, status: u16) -> bool {
+        matches!(status, 403 | 429) && (self.retry_after.is_some() || self.remaining == Some(0))
+    }
+
+    /// When to try again.
+    fn until(&self) -> SystemTime {
+        match (self.retry_after, self.reset) {
+            (Some(s), _) => SystemTime::now() + Duration::from_secs(s),
+            (None, Some(r)) => r,
+            (None, None) => SystemTime::now() + Duration::from_secs(60),
+        }
+    }
+}
+
+/// A response's status, JSON body, next page and rate limit.
+fn read_reply(mut resp: ureq::http::Response<ureq::Body>) -> (Reply, RateLimit) {
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_string())
+    };
+    let number = |name: &str| header(name).and_then(|s| s.parse::<u64>().ok());
+    let limit = RateLimit {
+        retry_after: number("retry-after"),
+        remaining: number("x-ratelimit-remaining"),
+        reset: number("x-ratelimit-reset").map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+    };
+    let next = header("link").and_then(|l| next_link(&l));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (Reply { status, body, next }, limit)
 }
 
 /// A response: status, JSON body, and the next page's URL.
@@ -92,15 +157,13 @@ impl GitHub {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
-            return Err(Error::new(
-                "E531",
-                format!(
-                    "GitHub's rate limit is exhausted ({why}); it resets in {} s (at unix time {at})",
-                    wait.as_secs()
-                ),
-            )
-            .hint("re-run later, or lower `--max-prs`; pushes already made are kept")
-            .exit(Exit::Failed));
+            return Err(ForgeError::RateLimited {
+                forge: "GitHub",
+                why: why.to_string(),
+                wait_secs: wait.as_secs(),
+                at,
+            }
+            .into());
         }
         if !wait.is_zero() {
             tracing::warn!("GitHub rate limit: waiting {} s ({why})", wait.as_secs());
@@ -111,32 +174,16 @@ impl GitHub {
 
     /// Sends one request, waiting out rate limits and retrying server errors and network
     /// failures (three times, with backoff).
-    fn send(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Reply, Error> {
+    fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Reply, Error> {
         let mut backoff = Duration::from_millis(500);
         let mut attempt = 0;
         loop {
-            let blocked = self
-                .state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .blocked_until
-                .take();
+            let blocked = self.state().blocked_until.take();
             if let Some(until) = blocked {
                 self.sleep_until(until, "x-ratelimit-remaining was 0")?;
             }
             attempt += 1;
-            let result = match method {
-                "GET" => self.headers(self.agent.get(url)).call(),
-                "POST" => self
-                    .headers(self.agent.post(url))
-                    .header("content-type", "application/json")
-                    .send(body.unwrap_or(&Value::Null).to_string()),
-                _ => self
-                    .headers(self.agent.patch(url))
-                    .header("content-type", "application/json")
-                    .send(body.unwrap_or(&Value::Null).to_string()),
-            };
-            let mut resp = match result {
+            let resp = match self.call(method, url, body) {
                 Ok(r) => r,
                 Err(e) if attempt < 4 => {
                     tracing::warn!(
@@ -147,42 +194,12 @@ impl GitHub {
                     backoff *= 2;
                     continue;
                 }
-                Err(e) => {
-                    return Err(Error::new(
-                        "E530",
-                        format!(
-                            "cannot reach the GitHub API at `{}`: {}",
-                            self.api,
-                            self.redact(&e.to_string())
-                        ),
-                    )
-                    .hint("check the network, `github.api_url` or GITHUB_API_URL")
-                    .exit(Exit::Failed));
-                }
+                Err(e) => return Err(self.unreachable(&e)),
             };
-            let status = resp.status().as_u16();
-            let header = |name: &str| {
-                resp.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|s| s.trim().to_string())
-            };
-            let retry_after = header("retry-after").and_then(|s| s.parse::<u64>().ok());
-            let remaining = header("x-ratelimit-remaining").and_then(|s| s.parse::<u64>().ok());
-            let reset = header("x-ratelimit-reset")
-                .and_then(|s| s.parse::<u64>().ok())
-                .map(|s| UNIX_EPOCH + Duration::from_secs(s));
-            let next = header("link").and_then(|l| next_link(&l));
-            let text = resp.body_mut().read_to_string().unwrap_or_default();
-            let limited =
-                matches!(status, 403 | 429) && (retry_after.is_some() || remaining == Some(0));
-            if limited && attempt < 4 {
-                let until = match (retry_after, reset) {
-                    (Some(s), _) => SystemTime::now() + Duration::from_secs(s),
-                    (None, Some(r)) => r,
-                    (None, None) => SystemTime::now() + Duration::from_secs(60),
-                };
-                self.sleep_until(until, &format!("{status} on {method}"))?;
+            let (reply, limit) = read_reply(resp);
+            let status = reply.status;
+            if limit.limited(status) && attempt < 4 {
+                self.sleep_until(limit.until(), &format!("{status} on {method}"))?;
                 continue;
             }
             if status >= 500 && attempt < 4 {
@@ -190,17 +207,49 @@ impl GitHub {
                 backoff *= 2;
                 continue;
             }
-            if remaining == Some(0)
-                && let Some(r) = reset
+            if limit.remaining == Some(0)
+                && let Some(r) = limit.reset
             {
-                self.state
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .blocked_until = Some(r);
+                self.state().blocked_until = Some(r);
             }
-            let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-            return Ok(Reply { status, body, next });
+            return Ok(reply);
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One HTTP exchange, JSON body for writes.
+    fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let body = || body.unwrap_or(&Value::Null).to_string();
+        match method {
+            Method::Get => self.headers(self.agent.get(url)).call(),
+            Method::Post => self
+                .headers(self.agent.post(url))
+                .header("content-type", "application/json")
+                .send(body()),
+            Method::Patch => self
+                .headers(self.agent.patch(url))
+                .header("content-type", "application/json")
+                .send(body()),
+        }
+    }
+
+    /// `E530`: the API cannot be reached, after retries.
+    fn unreachable(&self, e: &ureq::Error) -> Error {
+        ForgeError::Unreachable {
+            forge: "GitHub",
+            api: self.api.clone(),
+            why: self.redact(&e.to_string()),
+            hint: "check the network, `github.api_url` or GITHUB_API_URL",
+        }
+        .into()
     }
 
     fn headers<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
@@ -227,7 +276,7 @@ impl GitHub {
     }
 
     /// A non-2xx reply as an error.
-    fn refused(&self, what: &str, repo: &RepoId, reply: &Reply) -> Error {
+    fn refused(&self, what: &'static str, repo: &RepoId, reply: &Reply) -> Error {
         let message = reply
             .body
             .get("message")
@@ -253,21 +302,21 @@ impl GitHub {
             403 | 404 => "the token needs access to the repository (contents and pull requests)",
             _ => "see GitHub's message above",
         };
-        Error::new(
-            "E532",
-            self.redact(&format!(
-                "{repo}: GitHub answered {} to {what}: {message}{detail}",
-                reply.status
-            )),
-        )
-        .hint(hint)
-        .exit(Exit::Failed)
+        ForgeError::Refused {
+            forge: "GitHub",
+            repo: repo.clone(),
+            status: reply.status,
+            what,
+            message: self.redact(&format!("{message}{detail}")),
+            hint,
+        }
+        .into()
     }
 }
 
 impl Forge for GitHub {
     fn archived(&self, repo: &RepoId) -> Result<bool, Error> {
-        let reply = self.send("GET", &self.url(repo, ""), None)?;
+        let reply = self.send(Method::Get, &self.url(repo, ""), None)?;
         if reply.status != 200 {
             return Err(self.refused("reading the repository", repo, &reply));
         }
@@ -286,7 +335,7 @@ impl Forge for GitHub {
         let mut pages = 0;
         while let Some(u) = url.take() {
             pages += 1;
-            let reply = self.send("GET", &u, None)?;
+            let reply = self.send(Method::Get, &u, None)?;
             if reply.status != 200 {
                 return Err(self.refused("listing pull requests", repo, &reply));
             }
@@ -305,10 +354,7 @@ impl Forge for GitHub {
     }
 
     fn create(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
-        let wait_until = {
-            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.last_create.map(|t| t + self.pace)
-        };
+        let wait_until = self.state().last_create.map(|t| t + self.pace);
         if let Some(t) = wait_until {
             std::thread::sleep(t.saturating_duration_since(Instant::now()));
         }
@@ -319,11 +365,8 @@ impl Forge for GitHub {
             "base": pr.base,
             "draft": pr.draft,
         });
-        let reply = self.send("POST", &self.url(repo, "/pulls"), Some(&body))?;
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .last_create = Some(Instant::now());
+        let reply = self.send(Method::Post, &self.url(repo, "/pulls"), Some(&body))?;
+        self.state().last_create = Some(Instant::now());
         match reply.status {
             201 | 200 => Ok(Created::New(parse_pr(&reply.body))),
             422 if reply.body.to_string().contains("already exists") => Ok(Created::AlreadyExists),
@@ -339,7 +382,7 @@ impl Forge for GitHub {
         body: &str,
     ) -> Result<PullRequest, Error> {
         let reply = self.send(
-            "PATCH",
+            Method::Patch,
             &self.url(repo, &format!("/pulls/{number}")),
             Some(&json!({ "title": title, "body": body })),
         )?;
@@ -351,7 +394,7 @@ impl Forge for GitHub {
 
     fn close(&self, repo: &RepoId, number: u64) -> Result<(), Error> {
         let reply = self.send(
-            "PATCH",
+            Method::Patch,
             &self.url(repo, &format!("/pulls/{number}")),
             Some(&json!({ "state": "closed" })),
         )?;
@@ -363,7 +406,7 @@ impl Forge for GitHub {
 
     fn add_labels(&self, repo: &RepoId, number: u64, labels: &[String]) -> Result<(), Error> {
         let reply = self.send(
-            "POST",
+            Method::Post,
             &self.url(repo, &format!("/issues/{number}/labels")),
             Some(&json!({ "labels": labels })),
         )?;
@@ -384,7 +427,7 @@ impl Forge for GitHub {
             reviewers.iter().partition(|r| r.contains('/'));
         let teams: Vec<&str> = teams.iter().filter_map(|t| t.rsplit('/').next()).collect();
         let reply = self.send(
-            "POST",
+            Method::Post,
             &self.url(repo, &format!("/pulls/{number}/requested_reviewers")),
             Some(&json!({ "reviewers": users, "team_reviewers": teams })),
         )?;

@@ -1,7 +1,8 @@
 //! Forges: where pull requests live. A small trait ([`Forge`]) that GitHub implements
 //! (`github.rs`, REST over `ureq`) and GitLab can follow, and the one flow every forge shares:
 //! open a pull request for a run branch, or update the open one on a re-run, or close it when
-//! the change became empty.
+//! the change became empty. What goes wrong is a [`ForgeError`] (`E530`–`E533`), one set of
+//! kinds for every forge.
 
 mod github;
 
@@ -12,7 +13,7 @@ use crate::error::{Error, Exit};
 /// A repository on a forge: `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoId {
-    /// The owner (user or organisation; GitLab: the group path).
+    /// The owner (user or organisation; on a forge with nested namespaces, the namespace path).
     pub owner: String,
     /// The repository name.
     pub name: String,
@@ -85,6 +86,12 @@ pub enum Created {
 
 /// The operations codefleet needs from a forge.
 pub trait Forge: Send + Sync {
+    /// The repository a remote URL names on this forge. The default is the URL's last two
+    /// path segments ([`RepoId::from_url`]); a forge with nested namespaces (GitLab's
+    /// subgroups) reads the whole path.
+    fn repo_id(&self, url: &str) -> Option<RepoId> {
+        RepoId::from_url(url)
+    }
     /// Whether the repository is archived (read-only): it is then skipped, not pushed.
     fn archived(&self, _repo: &RepoId) -> Result<bool, Error> {
         Ok(false)
@@ -112,6 +119,82 @@ pub trait Forge: Send + Sync {
         number: u64,
         reviewers: &[String],
     ) -> Result<(), Error>;
+}
+
+/// What went wrong talking to a forge, by kind; `Error::from` gives the user its code, message
+/// and hint. Texts a forge sent back are redacted when the error is made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForgeError {
+    /// `E530`: the API cannot be reached, after retries.
+    #[error("cannot reach the {forge} API at `{api}`: {why}")]
+    Unreachable {
+        /// The forge's name (`GitHub`).
+        forge: &'static str,
+        /// The API's base URL.
+        api: String,
+        /// The transport's message.
+        why: String,
+        /// Where the API's address is set.
+        hint: &'static str,
+    },
+    /// `E531`: the rate limit lasts longer than codefleet waits.
+    #[error(
+        "{forge}'s rate limit is exhausted ({why}); it resets in {wait_secs} s (at unix time {at})"
+    )]
+    RateLimited {
+        /// The forge's name.
+        forge: &'static str,
+        /// What said so.
+        why: String,
+        /// Seconds until it resets.
+        wait_secs: u64,
+        /// When it resets, in seconds since the epoch.
+        at: u64,
+    },
+    /// `E532`: the forge refused a request.
+    #[error("{repo}: {forge} answered {status} to {what}: {message}")]
+    Refused {
+        /// The forge's name.
+        forge: &'static str,
+        /// The repository.
+        repo: RepoId,
+        /// The HTTP status.
+        status: u16,
+        /// What was asked (`opening a pull request`).
+        what: &'static str,
+        /// The forge's message and details.
+        message: String,
+        /// What usually resolves that status.
+        hint: &'static str,
+    },
+    /// `E533`: the forge says a pull request for the branch exists, and none is open.
+    #[error("{repo}: the forge says a pull request for `{head}` exists, but none is open")]
+    NoOpenPullRequest {
+        /// The repository.
+        repo: RepoId,
+        /// The run branch.
+        head: String,
+    },
+}
+
+impl From<ForgeError> for Error {
+    fn from(e: ForgeError) -> Error {
+        let (code, hint) = match &e {
+            ForgeError::Unreachable { hint, .. } => ("E530", *hint),
+            ForgeError::RateLimited { .. } => (
+                "E531",
+                "re-run later, or lower `--max-prs`; pushes already made are kept",
+            ),
+            ForgeError::Refused { hint, .. } => ("E532", *hint),
+            ForgeError::NoOpenPullRequest { .. } => (
+                "E533",
+                "check the repository's pull requests; a re-run retries",
+            ),
+        };
+        Error::new(code, e.to_string())
+            .hint(hint)
+            .exit(Exit::Failed)
+    }
 }
 
 /// Whether a pull request was opened or updated.
@@ -145,15 +228,11 @@ pub fn open_or_update(
         }
         Created::AlreadyExists => match forge.find_open(repo, &pr.head)? {
             Some(open) => update(forge, repo, open, pr),
-            None => Err(Error::new(
-                "E533",
-                format!(
-                    "{repo}: the forge says a pull request for `{}` exists, but none is open",
-                    pr.head
-                ),
-            )
-            .hint("check the repository's pull requests; a re-run retries")
-            .exit(Exit::Failed)),
+            None => Err(ForgeError::NoOpenPullRequest {
+                repo: repo.clone(),
+                head: pr.head.clone(),
+            }
+            .into()),
         },
     }
 }
@@ -178,6 +257,58 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forge_errors_keep_their_codes_messages_and_hints() {
+        let repo = RepoId::from_url("https://github.com/acme/billing").unwrap();
+        let e = Error::from(ForgeError::Refused {
+            forge: "GitHub",
+            repo: repo.clone(),
+            status: 401,
+            what: "opening a pull request",
+            message: "Bad credentials (x; y)".into(),
+            hint: "set a token",
+        });
+        assert_eq!(
+            e.one_line(),
+            "[E532] acme/billing: GitHub answered 401 to opening a pull request: \
+             Bad credentials (x; y) (set a token)"
+        );
+        assert_eq!(e.exit, Exit::Failed);
+        let e = Error::from(ForgeError::RateLimited {
+            forge: "GitHub",
+            why: "403 on GET".into(),
+            wait_secs: 300,
+            at: 1700000000,
+        });
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                "E531",
+                "GitHub's rate limit is exhausted (403 on GET); it resets in 300 s (at unix time \
+                 1700000000)"
+            )
+        );
+        let e = Error::from(ForgeError::NoOpenPullRequest {
+            repo,
+            head: "codefleet/x".into(),
+        });
+        assert_eq!(
+            e.one_line(),
+            "[E533] acme/billing: the forge says a pull request for `codefleet/x` exists, but \
+             none is open (check the repository's pull requests; a re-run retries)"
+        );
+        let e = Error::from(ForgeError::Unreachable {
+            forge: "GitHub",
+            api: "http://127.0.0.1:9".into(),
+            why: "refused".into(),
+            hint: "check the network",
+        });
+        assert_eq!(
+            e.one_line(),
+            "[E530] cannot reach the GitHub API at `http://127.0.0.1:9`: refused (check the network)"
+        );
+    }
 
     #[test]
     fn owner_and_name_come_from_the_url() {

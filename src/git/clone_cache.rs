@@ -270,50 +270,19 @@ impl CloneCache {
         let depth = spec.depth.unwrap_or(self.options.depth);
         let cloned = !path.join("HEAD").is_file();
         let repo = if cloned {
-            // Cloned into a temporary directory and renamed into place, so a failed clone never
-            // leaves a half entry behind.
-            let tmp = tempfile::Builder::new()
-                .prefix(".clone-")
-                .tempdir_in(parent)
-                .map_err(|e| Error::io(parent, &e))?;
-            let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| git(&path, &e))?;
-            repo.remote_with_fetch("origin", &spec.url, "+refs/heads/*:refs/remotes/origin/*")
-                .map_err(|e| git(&path, &e))?;
-            remote::fetch(&repo, &spec.url, &refspecs, depth, creds)?;
-            drop(repo);
-            let tmp = tmp.keep();
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, &e))?;
-            git2::Repository::open_bare(&path).map_err(|e| git(&path, &e))?
+            clone(&path, &spec.url, &refspecs, depth, creds)?
         } else {
-            let repo = git2::Repository::open_bare(&path).map_err(|e| git(&path, &e))?;
-            if repo.find_remote("origin").is_err() {
-                repo.remote("origin", &spec.url)
-                    .map_err(|e| git(&path, &e))?;
-            }
-            remote::fetch(&repo, &spec.url, &refspecs, depth, creds)?;
-            repo
+            fetch(&path, &spec.url, &refspecs, depth, creds)?
         };
         let base = advertised
             .get(&base_ref)
             .ok_or_else(|| Error::new("E509", "internal: base ref vanished").exit(Exit::Failed))?;
-        let base = repo
-            .find_object(base, None)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(|e| git(&path, &e))?;
-        repo.set_head_detached(base.id())
-            .map_err(|e| git(&path, &e))?;
-        let mut codefleet_only = false;
-        if let Some(tip) = remote_tip {
-            // The remote's run branch is the truth: someone's commits there must be seen.
-            repo.reference(&run_ref, tip, true, "codefleet: the remote's run branch")
-                .map_err(|e| git(&path, &e))?;
-            codefleet_only = only_codefleet_commits(&repo, tip, base.id());
-        }
+        let (base, codefleet_only) = settle(&repo, &path, base, &run_ref, remote_tip)?;
         tracing::info!(
             "{} {} ({base_branch} at {}) in {} ms",
             if cloned { "cloned" } else { "fetched" },
             creds.redact(&spec.url),
-            &base.id().to_string()[..10],
+            &base.to_string()[..10],
             started.elapsed().as_millis()
         );
         Ok((
@@ -328,6 +297,71 @@ impl CloneCache {
             lock,
         ))
     }
+}
+
+/// A new entry at `path`: cloned into a temporary directory and renamed into place, so a failed
+/// clone never leaves a half entry behind.
+fn clone(
+    path: &Path,
+    url: &str,
+    refspecs: &[String],
+    depth: u32,
+    creds: &Credentials,
+) -> Result<git2::Repository, Error> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".clone-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, &e))?;
+    let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| git(path, &e))?;
+    repo.remote_with_fetch("origin", url, "+refs/heads/*:refs/remotes/origin/*")
+        .map_err(|e| git(path, &e))?;
+    remote::fetch(&repo, url, refspecs, depth, creds)?;
+    drop(repo);
+    let tmp = tmp.keep();
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, &e))?;
+    git2::Repository::open_bare(path).map_err(|e| git(path, &e))
+}
+
+/// The existing entry at `path`, fetched again.
+fn fetch(
+    path: &Path,
+    url: &str,
+    refspecs: &[String],
+    depth: u32,
+    creds: &Credentials,
+) -> Result<git2::Repository, Error> {
+    let repo = git2::Repository::open_bare(path).map_err(|e| git(path, &e))?;
+    if repo.find_remote("origin").is_err() {
+        repo.remote("origin", url).map_err(|e| git(path, &e))?;
+    }
+    remote::fetch(&repo, url, refspecs, depth, creds)?;
+    Ok(repo)
+}
+
+/// Points the fetched entry's HEAD at the base commit and its run branch at the remote's
+/// (`remote_tip`); returns the base commit and whether that branch holds only codefleet's
+/// commits.
+fn settle(
+    repo: &git2::Repository,
+    path: &Path,
+    base: git2::Oid,
+    run_ref: &str,
+    remote_tip: Option<git2::Oid>,
+) -> Result<(git2::Oid, bool), Error> {
+    let base = repo
+        .find_object(base, None)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| git(path, &e))?
+        .id();
+    repo.set_head_detached(base).map_err(|e| git(path, &e))?;
+    let Some(tip) = remote_tip else {
+        return Ok((base, false));
+    };
+    // The remote's run branch is the truth: someone's commits there must be seen.
+    repo.reference(run_ref, tip, true, "codefleet: the remote's run branch")
+        .map_err(|e| git(path, &e))?;
+    Ok((base, only_codefleet_commits(repo, tip, base)))
 }
 
 /// Whether every commit on `tip` that `base` lacks (as far as a shallow clone has them) carries

@@ -116,43 +116,7 @@ impl Repo {
         {
             return Err(errors::locked(self.display_path(), &path, &h.to_string()));
         }
-        // Take over through a guard file, so two processes finding the same stale lock do not
-        // both remove it and one of them remove the other's fresh lock. A guard left by a
-        // process killed while taking over is itself stale.
-        let guard = dir.join("lock.takeover");
-        if !create_with(&guard, &me)? {
-            let stale_guard = read_holder(&guard).is_none_or(|h| is_stale(&h));
-            if !stale_guard || {
-                let _ = std::fs::remove_file(&guard);
-                !create_with(&guard, &me)?
-            } {
-                return Err(errors::locked(
-                    self.display_path(),
-                    &guard,
-                    "another process is taking over a stale lock",
-                ));
-            }
-        }
-        let result = (|| {
-            if std::fs::read(&path).unwrap_or_default() != seen {
-                return Err(errors::locked(
-                    self.display_path(),
-                    &path,
-                    "the lock changed hands while checking it",
-                ));
-            }
-            std::fs::remove_file(&path).map_err(|e| errors::io(&path, &e))?;
-            if !create_with(&path, &me)? {
-                return Err(errors::locked(
-                    self.display_path(),
-                    &path,
-                    "another process took the lock",
-                ));
-            }
-            Ok(())
-        })();
-        let _ = std::fs::remove_file(&guard);
-        result?;
+        self.take_over(&dir, &path, &me, &seen)?;
         sweep_temporaries(&dir);
         let holder = holder.unwrap_or_else(|| LockHolder {
             pid: 0,
@@ -171,6 +135,53 @@ impl Repo {
             holder: me,
             took_over_from: Some(holder),
         })
+    }
+
+    /// Replaces the stale lock file at `path`, whose content was `seen`, by `me`'s. Through a
+    /// guard file, so two processes finding the same stale lock do not both remove it and one
+    /// of them remove the other's fresh lock. A guard left by a process killed while taking
+    /// over is itself stale.
+    fn take_over(
+        &self,
+        dir: &Path,
+        path: &Path,
+        me: &LockHolder,
+        seen: &[u8],
+    ) -> Result<(), Error> {
+        let guard = dir.join("lock.takeover");
+        if !create_with(&guard, me)? {
+            let stale_guard = read_holder(&guard).is_none_or(|h| is_stale(&h));
+            if !stale_guard || {
+                let _ = std::fs::remove_file(&guard);
+                !create_with(&guard, me)?
+            } {
+                return Err(errors::locked(
+                    self.display_path(),
+                    &guard,
+                    "another process is taking over a stale lock",
+                ));
+            }
+        }
+        let result = (|| {
+            if std::fs::read(path).unwrap_or_default() != seen {
+                return Err(errors::locked(
+                    self.display_path(),
+                    path,
+                    "the lock changed hands while checking it",
+                ));
+            }
+            std::fs::remove_file(path).map_err(|e| errors::io(path, &e))?;
+            if !create_with(path, me)? {
+                return Err(errors::locked(
+                    self.display_path(),
+                    path,
+                    "another process took the lock",
+                ));
+            }
+            Ok(())
+        })();
+        let _ = std::fs::remove_file(&guard);
+        result
     }
 }
 

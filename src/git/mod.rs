@@ -6,7 +6,9 @@
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
 //! with codes `E200`–`E216`, catalogued in `errors.rs` (and the run-branch ownership codes
-//! `E302`/`E309` in `lease.rs`).
+//! `E302`/`E309` in `lease.rs`). A push fails with a typed [`PushError`] (`E520` the lease,
+//! `E521` the server's refusal, `E522` the network), which callers match on and turn into an
+//! `Error` with `?` or `Error::from`.
 //!
 //! A run in one repository goes like this; [`RunBranch`] carries out the branch's part (the
 //! lock, the ownership check, the journal, the compare-and-swap move and the checkout) in this
@@ -68,7 +70,8 @@ pub use mode::{FileMode, TreeEntry};
 pub use open::{open_based, open_named};
 pub use read::{BaseFile, IndexShare, Source};
 pub use remote::{
-    Advertised, Credentials, Pushed, RemoteRef, Secret, ls_remote, push_with_lease, redact_userinfo,
+    Advertised, Credentials, PushError, Pushed, RemoteRef, Secret, ls_remote, push_with_lease,
+    redact_userinfo,
 };
 pub use repo::Repo;
 pub use rollback::Rollback;

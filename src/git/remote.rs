@@ -3,7 +3,7 @@
 //! branch with a lease on the tip it had when we fetched. No secret ever reaches a message:
 //! every text that leaves this module goes through [`Credentials::redact`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::time::Duration;
 
@@ -235,6 +235,18 @@ pub fn fetch(
         }
         remote.fetch(refspecs, Some(&mut opts), None)
     })
+    .map_err(|e| {
+        Error::new(
+            "E502",
+            format!(
+                "cannot fetch `{}`: {}",
+                creds.redact(url),
+                creds.redact(e.message())
+            ),
+        )
+        .hint(auth_hint(url))
+        .exit(Exit::Failed)
+    })
 }
 
 /// libgit2's local transport cannot fetch shallow: `file://` and plain paths fetch in full
@@ -243,19 +255,115 @@ fn is_local(url: &str) -> bool {
     url.starts_with("file://") || url.starts_with('/') || url.starts_with('.')
 }
 
-/// How a push ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a push ended, with the tip pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pushed {
     /// The remote branch now points at the new tip.
-    Updated,
+    Updated(git2::Oid),
     /// The remote already had it.
-    UpToDate,
+    UpToDate(git2::Oid),
+}
+
+impl Pushed {
+    /// The tip the remote branch now holds.
+    pub fn tip(self) -> git2::Oid {
+        match self {
+            Pushed::Updated(tip) | Pushed::UpToDate(tip) => tip,
+        }
+    }
+}
+
+/// Why a push did not happen. Callers match on the kind (a lease refusal is reported as
+/// refused, anything else as failed); `Error::from` gives the user its code, message and hint.
+/// URLs and server texts are redacted when the error is made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// `E204`: the local ref to push cannot be read.
+    #[error("git failed to read `{local}`: {why}")]
+    Unreadable {
+        /// The full local ref.
+        local: String,
+        /// libgit2's message.
+        why: String,
+    },
+    /// `E520`: the remote branch is not where the lease expected it.
+    #[error(
+        "not pushed: `{remote_ref}` on `{url}` moved (expected {}, found {})",
+        tip_or(*.expected, "absent"),
+        tip_or(*.found, "the branch deleted")
+    )]
+    Moved {
+        /// The remote, redacted.
+        url: String,
+        /// The full remote ref.
+        remote_ref: String,
+        /// What the lease expected (`None`: absent).
+        expected: Option<git2::Oid>,
+        /// What the remote holds (`None`: the branch was deleted).
+        found: Option<git2::Oid>,
+    },
+    /// `E521`: the server refused the update (protected branch, hooks, …).
+    #[error("`{url}` refused the push of `{remote_ref}`: {why}")]
+    Rejected {
+        /// The remote, redacted.
+        url: String,
+        /// The full remote ref.
+        remote_ref: String,
+        /// The server's reason, redacted.
+        why: String,
+    },
+    /// `E522`: the push failed on the way (network, authentication), after retries.
+    #[error("cannot push `{url}`: {why}")]
+    Unreachable {
+        /// The remote, redacted; the hint depends on its scheme.
+        url: String,
+        /// libgit2's message, redacted.
+        why: String,
+    },
+}
+
+impl PushError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PushError::Unreadable { .. } => "E204",
+            PushError::Moved { .. } => "E520",
+            PushError::Rejected { .. } => "E521",
+            PushError::Unreachable { .. } => "E522",
+        }
+    }
+}
+
+impl From<PushError> for Error {
+    fn from(e: PushError) -> Error {
+        let error = Error::new(e.code(), e.to_string());
+        match &e {
+            PushError::Unreadable { .. } => error,
+            PushError::Moved { .. } => error
+                .hint(
+                    "someone else updated the branch; re-run to rebuild it from there, or `--force`",
+                )
+                .exit(Exit::Failed),
+            PushError::Rejected { .. } => error
+                .hint(
+                    "the server's rules (protected branch, hooks, an archived repository) refused it",
+                )
+                .exit(Exit::Failed),
+            PushError::Unreachable { url, .. } => error.hint(auth_hint(url)).exit(Exit::Failed),
+        }
+    }
+}
+
+/// A lease's tip as messages show it: 12 hex digits, or what its absence means.
+fn tip_or(tip: Option<git2::Oid>, absent: &str) -> String {
+    tip.map_or_else(|| absent.to_string(), |o| o.to_string()[..12].to_string())
 }
 
 /// Pushes `local` (a full ref in `repo`) to `remote_ref` on `url`, only if the remote ref is
 /// still `expected` (`None`: absent): a branch someone moved since we fetched is never
-/// overwritten (`E520`). The check happens inside the push, on the refs the server advertised
-/// for that very connection, and the server itself refuses if the ref moves during the push.
+/// overwritten ([`PushError::Moved`]). The check happens inside the push, on the refs the
+/// server advertised for that very connection, and the server itself refuses if the ref moves
+/// during the push.
 pub fn push_with_lease(
     repo: &git2::Repository,
     url: &str,
@@ -263,30 +371,86 @@ pub fn push_with_lease(
     remote_ref: &str,
     expected: Option<git2::Oid>,
     creds: &Credentials,
-) -> Result<Pushed, Error> {
-    let new = repo.refname_to_id(local).map_err(|e| {
-        Error::new(
-            "E204",
-            format!("git failed to read `{local}`: {}", e.message()),
-        )
-    })?;
-    let moved: Cell<Option<git2::Oid>> = Cell::new(None);
-    let rejected: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
-    let up_to_date = Cell::new(false);
+) -> Result<Pushed, PushError> {
+    let new = repo
+        .refname_to_id(local)
+        .map_err(|e| PushError::Unreadable {
+            local: local.to_string(),
+            why: e.message().to_string(),
+        })?;
+    let lease = Lease {
+        remote_ref,
+        expected,
+        new,
+        moved: Cell::new(None),
+        rejected: RefCell::new(None),
+        up_to_date: Cell::new(false),
+    };
     let result = retrying(url, creds, "push", || {
         let tries = Cell::new(0);
-        let mut cb = creds.callbacks(&tries);
+        let mut opts = git2::PushOptions::new();
+        opts.remote_callbacks(lease.callbacks(creds.callbacks(&tries)));
+        let mut remote = repo.remote_anonymous(url)?;
+        let spec = format!("+{local}:{remote_ref}");
+        let out = remote.push(&[spec.as_str()], Some(&mut opts));
+        if lease.moved.get().is_some() {
+            // Not a network failure: do not retry.
+            return Ok(());
+        }
+        out
+    });
+    if let Some(now) = lease.moved.get() {
+        return Err(PushError::Moved {
+            url: creds.redact(url),
+            remote_ref: remote_ref.to_string(),
+            expected,
+            found: (!now.is_zero()).then_some(now),
+        });
+    }
+    result.map_err(|e| PushError::Unreachable {
+        url: creds.redact(url),
+        why: creds.redact(e.message()),
+    })?;
+    if let Some(why) = lease.rejected.into_inner() {
+        return Err(PushError::Rejected {
+            url: creds.redact(url),
+            remote_ref: remote_ref.to_string(),
+            why: creds.redact(&why),
+        });
+    }
+    Ok(if lease.up_to_date.get() {
+        Pushed::UpToDate(new)
+    } else {
+        Pushed::Updated(new)
+    })
+}
+
+/// One push's lease and what the server said about it, filled in by libgit2's callbacks.
+struct Lease<'a> {
+    remote_ref: &'a str,
+    expected: Option<git2::Oid>,
+    new: git2::Oid,
+    /// The remote's tip when it was not the expected one (zero: deleted).
+    moved: Cell<Option<git2::Oid>>,
+    /// The server's reason for refusing the update.
+    rejected: RefCell<Option<String>>,
+    up_to_date: Cell<bool>,
+}
+
+impl<'a> Lease<'a> {
+    /// `cb` plus the lease check on the advertised refs and the server's per-ref answer.
+    fn callbacks<'c>(&'c self, mut cb: git2::RemoteCallbacks<'c>) -> git2::RemoteCallbacks<'c> {
         cb.push_negotiation(|updates| {
             for u in updates {
-                if u.dst_refname().ok() != Some(remote_ref) {
+                if u.dst_refname().ok() != Some(self.remote_ref) {
                     continue;
                 }
                 let current = (!u.src().is_zero()).then(|| u.src());
-                if current == Some(new) {
-                    up_to_date.set(true);
+                if current == Some(self.new) {
+                    self.up_to_date.set(true);
                 }
-                if current != expected && current != Some(new) {
-                    moved.set(Some(u.src()));
+                if current != self.expected && current != Some(self.new) {
+                    self.moved.set(Some(u.src()));
                     return Err(git2::Error::from_str(
                         "lease refused: the remote branch moved",
                     ));
@@ -296,53 +460,24 @@ pub fn push_with_lease(
         });
         cb.push_update_reference(|name, status| {
             if let Some(s) = status
-                && name == remote_ref
+                && name == self.remote_ref
             {
-                *rejected.borrow_mut() = Some(s.to_string());
+                *self.rejected.borrow_mut() = Some(s.to_string());
             }
             Ok(())
         });
-        let mut opts = git2::PushOptions::new();
-        opts.remote_callbacks(cb);
-        let mut remote = repo.remote_anonymous(url)?;
-        let spec = format!("+{local}:{remote_ref}");
-        let out = remote.push(&[spec.as_str()], Some(&mut opts));
-        if moved.get().is_some() {
-            // Not a network failure: do not retry.
-            return Ok(());
-        }
-        out
-    });
-    if let Some(now) = moved.get() {
-        return Err(lease_refused(url, creds, remote_ref, expected, now));
+        cb
     }
-    result?;
-    if let Some(why) = rejected.into_inner() {
-        return Err(Error::new(
-            "E521",
-            format!(
-                "`{}` refused the push of `{remote_ref}`: {}",
-                creds.redact(url),
-                creds.redact(&why)
-            ),
-        )
-        .hint("the server's rules (protected branch, hooks, an archived repository) refused it")
-        .exit(Exit::Failed));
-    }
-    Ok(if up_to_date.get() {
-        Pushed::UpToDate
-    } else {
-        Pushed::Updated
-    })
 }
 
-/// Runs a network operation, retrying transient failures with backoff (0.5 s, 1 s, 2 s).
+/// Runs a network operation, retrying transient failures with backoff (0.5 s, 1 s, 2 s);
+/// returns the last failure.
 fn retrying(
     url: &str,
     creds: &Credentials,
     what: &str,
     mut op: impl FnMut() -> Result<(), git2::Error>,
-) -> Result<(), Error> {
+) -> Result<(), git2::Error> {
     let mut wait = Duration::from_millis(500);
     let mut attempt = 0;
     loop {
@@ -358,19 +493,7 @@ fn retrying(
                 wait *= 2;
                 attempt += 1;
             }
-            Err(e) => {
-                let code = if what == "push" { "E522" } else { "E502" };
-                return Err(Error::new(
-                    code,
-                    format!(
-                        "cannot {what} `{}`: {}",
-                        creds.redact(url),
-                        creds.redact(e.message())
-                    ),
-                )
-                .hint(auth_hint(url))
-                .exit(Exit::Failed));
-            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -399,35 +522,51 @@ fn unreachable_remote(url: &str, creds: &Credentials, why: &str) -> Error {
     .exit(Exit::Failed)
 }
 
-/// `E520`: the remote branch is not where we left it.
-fn lease_refused(
-    url: &str,
-    creds: &Credentials,
-    remote_ref: &str,
-    expected: Option<git2::Oid>,
-    now: git2::Oid,
-) -> Error {
-    let short = |o: git2::Oid| o.to_string()[..12].to_string();
-    let expected = expected.map_or_else(|| "absent".to_string(), short);
-    Error::new(
-        "E520",
-        format!(
-            "not pushed: `{remote_ref}` on `{}` moved (expected {expected}, found {})",
-            creds.redact(url),
-            if now.is_zero() {
-                "the branch deleted".to_string()
-            } else {
-                short(now)
-            }
-        ),
-    )
-    .hint("someone else updated the branch; re-run to rebuild it from there, or `--force`")
-    .exit(Exit::Failed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_errors_keep_their_codes_messages_and_hints() {
+        let found = git2::Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let moved = |found| PushError::Moved {
+            url: "https://***@host/x.git".into(),
+            remote_ref: "refs/heads/codefleet/a".into(),
+            expected: None,
+            found,
+        };
+        let e = Error::from(moved(Some(found)));
+        assert_eq!(e.code, "E520");
+        assert_eq!(
+            e.message,
+            "not pushed: `refs/heads/codefleet/a` on `https://***@host/x.git` moved \
+             (expected absent, found 0123456789ab)"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("someone else updated the branch; re-run to rebuild it from there, or `--force`")
+        );
+        assert_eq!(e.exit, Exit::Failed);
+        assert!(
+            Error::from(moved(None))
+                .message
+                .ends_with("found the branch deleted)")
+        );
+        let e = Error::from(PushError::Unreachable {
+            url: "https://host/x.git".into(),
+            why: "timed out".into(),
+        });
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("E522", "cannot push `https://host/x.git`: timed out")
+        );
+        assert!(e.hint.unwrap().contains("GITHUB_TOKEN"));
+        let e = Error::from(PushError::Unreadable {
+            local: "refs/heads/x".into(),
+            why: "not found".into(),
+        });
+        assert_eq!((e.code, e.exit, e.hint), ("E204", Exit::Usage, None));
+    }
 
     #[test]
     fn redaction_hides_tokens_and_url_passwords() {

@@ -37,7 +37,6 @@ impl Repo {
         let _lock = self.lock()?;
         let journal = self.journal();
         let mut run = journal.read(run_id)?;
-        let commits = run.commits();
         if !run.moved_branch() {
             return Err(errors::nothing_to_roll_back(
                 run_id,
@@ -51,32 +50,7 @@ impl Repo {
                 "it is already rolled back",
             ));
         }
-        let (task_name, target) = match task {
-            None => (None, run.previous_tip),
-            Some(wanted) => {
-                let (name, commit) = find_task(&run, wanted)?;
-                // Tasks after the expected tip were rolled back already.
-                let live = match expected {
-                    Some(tip) => commits
-                        .iter()
-                        .position(|c| *c == tip)
-                        .map_or(&commits[..0], |i| &commits[..=i]),
-                    None => &commits[..0],
-                };
-                if !live.contains(&commit) {
-                    return Err(errors::nothing_to_roll_back(
-                        run_id,
-                        &format!("task `{name}` is already rolled back"),
-                    ));
-                }
-                let parent = self
-                    .inner
-                    .find_commit(commit)
-                    .and_then(|c| c.parent_id(0))
-                    .map_err(|e| errors::git("read the task's parent commit", &e))?;
-                (Some(name), Some(parent))
-            }
-        };
+        let (task_name, target) = self.rollback_target(&run, task)?;
         let current = self.branch_tip(&run.branch)?;
         // A run killed after it journaled its commits and before it moved the branch made
         // nothing to take back.
@@ -93,18 +67,7 @@ impl Repo {
             .filter(|c| Some(*c) == expected)
             .or(expected.filter(|_| interrupted))
         else {
-            let err = errors::rollback_moved(&run.branch, expected, current);
-            // Say so when a later run of codefleet is what moved the branch.
-            let later = journal.list()?.into_iter().find(|r| {
-                r.run_id != run.run_id && r.branch == run.branch && r.expected_tip() == current
-            });
-            return Err(match later {
-                Some(r) => err.hint(format!(
-                    "run `{}` moved the branch since; roll it back first",
-                    r.run_id
-                )),
-                None => err,
-            });
+            return Err(self.not_where_left(&run, current)?);
         };
         match target {
             _ if interrupted => {}
@@ -126,6 +89,57 @@ impl Repo {
             task: task_name,
             from,
             to: target,
+        })
+    }
+
+    /// Where a rollback of `run` puts its branch (with the task rolled back to before, if any):
+    /// the run's previous tip, or the parent of `task`'s commit while that commit is still on
+    /// the branch.
+    fn rollback_target(
+        &self,
+        run: &RunRecord,
+        task: Option<&str>,
+    ) -> Result<(Option<String>, Option<git2::Oid>), Error> {
+        let Some(wanted) = task else {
+            return Ok((None, run.previous_tip));
+        };
+        let (name, commit) = find_task(run, wanted)?;
+        let commits = run.commits();
+        // Tasks after the expected tip were rolled back already.
+        let live = match run.expected_tip() {
+            Some(tip) => commits
+                .iter()
+                .position(|c| *c == tip)
+                .map_or(&commits[..0], |i| &commits[..=i]),
+            None => &commits[..0],
+        };
+        if !live.contains(&commit) {
+            return Err(errors::nothing_to_roll_back(
+                &run.run_id,
+                &format!("task `{name}` is already rolled back"),
+            ));
+        }
+        let parent = self
+            .inner
+            .find_commit(commit)
+            .and_then(|c| c.parent_id(0))
+            .map_err(|e| errors::git("read the task's parent commit", &e))?;
+        Ok((Some(name), Some(parent)))
+    }
+
+    /// `E210` for a branch found at `current`, not where `run` left it; it names the later run
+    /// of codefleet that moved it, when one did.
+    fn not_where_left(&self, run: &RunRecord, current: Option<git2::Oid>) -> Result<Error, Error> {
+        let err = errors::rollback_moved(&run.branch, run.expected_tip(), current);
+        let later = self.journal().list()?.into_iter().find(|r| {
+            r.run_id != run.run_id && r.branch == run.branch && r.expected_tip() == current
+        });
+        Ok(match later {
+            Some(r) => err.hint(format!(
+                "run `{}` moved the branch since; roll it back first",
+                r.run_id
+            )),
+            None => err,
         })
     }
 

@@ -96,85 +96,22 @@ impl Repo {
         edit: &DirEdit,
         prefix: &str,
     ) -> Result<Option<git2::Oid>, Error> {
-        let fail = |what: &str, e: &git2::Error| errors::git(what, e);
         let mut builder = target
             .treebuilder(tree)
-            .map_err(|e| fail("start a tree", &e))?;
+            .map_err(|e| errors::git("start a tree", &e))?;
         // Directories first: a file may replace a directory the same change empties, and a
         // directory may replace a file the same change deletes.
         for (name, sub) in &edit.dirs {
             let path = format!("{prefix}{name}");
             let leaf = edit.leaves.get(name);
-            let existing = builder
-                .get(name)
-                .map_err(|e| fail("read a tree entry", &e))?
-                .map(|e| (e.filemode(), e.id()));
-            let subtree = match (existing, leaf) {
-                (Some((TREE_MODE, _)), Some(Leaf::Remove)) => {
-                    return Err(errors::bad_path(
-                        &path,
-                        "it is a directory; delete the files in it",
-                    ));
-                }
-                (Some((TREE_MODE, id)), _) => Some(self.tree(id)?),
-                (Some(_), Some(Leaf::Remove)) | (None, _) => None,
-                (Some(_), _) => {
-                    return Err(errors::bad_path(
-                        &path,
-                        "a file exists where a directory is needed; delete it in the same change",
-                    ));
-                }
-            };
-            match self.edit_dir(target, subtree.as_ref(), sub, &format!("{path}/"))? {
-                Some(_) if matches!(leaf, Some(Leaf::Put(..))) => {
-                    return Err(errors::bad_path(
-                        &path,
-                        "it is written both as a file and as a directory",
-                    ));
-                }
-                Some(id) => {
-                    builder
-                        .insert(name, id, TREE_MODE)
-                        .map_err(|e| fail(&format!("add directory `{path}`"), &e))?;
-                }
-                None if existing.is_some() => {
-                    builder
-                        .remove(name)
-                        .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
-                }
-                None => {}
-            }
+            self.edit_subdir(target, &mut builder, name, sub, leaf, &path)?;
         }
         for (name, leaf) in &edit.leaves {
-            let path = format!("{prefix}{name}");
             if edit.dirs.contains_key(name) && matches!(leaf, Leaf::Remove) {
                 // Handled above: the file made way for the directory.
                 continue;
             }
-            let existing = builder
-                .get(name)
-                .map_err(|e| fail("read a tree entry", &e))?
-                .map(|e| e.filemode());
-            if existing == Some(TREE_MODE) {
-                let why = match leaf {
-                    Leaf::Put(..) => "a directory exists at this path",
-                    Leaf::Remove => "it is a directory; delete the files in it",
-                };
-                return Err(errors::bad_path(&path, why));
-            }
-            match leaf {
-                Leaf::Put(id, mode) => {
-                    builder
-                        .insert(name, *id, mode.bits())
-                        .map_err(|e| fail(&format!("add `{path}` to its tree"), &e))?;
-                }
-                Leaf::Remove if existing.is_some() => {
-                    builder
-                        .remove(name)
-                        .map_err(|e| fail(&format!("remove `{path}`"), &e))?;
-                }
-                Leaf::Remove => {}
-            }
+            edit_leaf(&mut builder, name, *leaf, &format!("{prefix}{name}"))?;
         }
         if builder.is_empty() {
             return Ok(None);
@@ -182,6 +119,87 @@ impl Repo {
         builder
             .write()
             .map(Some)
-            .map_err(|e| fail(&format!("write tree `{prefix}`"), &e))
+            .map_err(|e| errors::git(&format!("write tree `{prefix}`"), &e))
     }
+
+    /// Applies `sub` to the directory `name` of `builder` (at `path`), where `leaf` is the
+    /// same change's edit of a file by that name, if any.
+    fn edit_subdir(
+        &self,
+        target: &git2::Repository,
+        builder: &mut git2::TreeBuilder<'_>,
+        name: &str,
+        sub: &DirEdit,
+        leaf: Option<&Leaf>,
+        path: &str,
+    ) -> Result<(), Error> {
+        let existing = entry(builder, name)?.map(|e| (e.filemode(), e.id()));
+        let subtree = match (existing, leaf) {
+            (Some((TREE_MODE, _)), Some(Leaf::Remove)) => {
+                return Err(errors::bad_path(
+                    path,
+                    "it is a directory; delete the files in it",
+                ));
+            }
+            (Some((TREE_MODE, id)), _) => Some(self.tree(id)?),
+            (Some(_), Some(Leaf::Remove)) | (None, _) => None,
+            (Some(_), _) => {
+                return Err(errors::bad_path(
+                    path,
+                    "a file exists where a directory is needed; delete it in the same change",
+                ));
+            }
+        };
+        match self.edit_dir(target, subtree.as_ref(), sub, &format!("{path}/"))? {
+            Some(_) if matches!(leaf, Some(Leaf::Put(..))) => Err(errors::bad_path(
+                path,
+                "it is written both as a file and as a directory",
+            )),
+            Some(id) => builder
+                .insert(name, id, TREE_MODE)
+                .map(drop)
+                .map_err(|e| errors::git(&format!("add directory `{path}`"), &e)),
+            None if existing.is_some() => builder
+                .remove(name)
+                .map_err(|e| errors::git(&format!("remove `{path}`"), &e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Puts or removes the file `name` of `builder` (at `path`); a directory there is refused.
+fn edit_leaf(
+    builder: &mut git2::TreeBuilder<'_>,
+    name: &str,
+    leaf: Leaf,
+    path: &str,
+) -> Result<(), Error> {
+    let existing = entry(builder, name)?.map(|e| e.filemode());
+    if existing == Some(TREE_MODE) {
+        let why = match leaf {
+            Leaf::Put(..) => "a directory exists at this path",
+            Leaf::Remove => "it is a directory; delete the files in it",
+        };
+        return Err(errors::bad_path(path, why));
+    }
+    match leaf {
+        Leaf::Put(id, mode) => builder
+            .insert(name, id, mode.bits())
+            .map(drop)
+            .map_err(|e| errors::git(&format!("add `{path}` to its tree"), &e)),
+        Leaf::Remove if existing.is_some() => builder
+            .remove(name)
+            .map_err(|e| errors::git(&format!("remove `{path}`"), &e)),
+        Leaf::Remove => Ok(()),
+    }
+}
+
+/// The entry `name` of `builder`, if any.
+fn entry<'b>(
+    builder: &'b git2::TreeBuilder<'_>,
+    name: &str,
+) -> Result<Option<git2::TreeEntry<'b>>, Error> {
+    builder
+        .get(name)
+        .map_err(|e| errors::git("read a tree entry", &e))
 }
