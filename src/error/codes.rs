@@ -295,7 +295,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "enabled when model/gitpub land"]
     fn no_code_outside_src_error_compares_codes_as_strings() {
         let compare = regex::Regex::new(
             r"\.code\s*(==|!=)|(==|!=)\s*[\w.]*\.code\b|contains\(&[\w.]*\.code\)|match [\w.]*\.code\s*\{|_CODES\b",

@@ -312,6 +312,13 @@ impl Error {
         kind.downcast_ref()
     }
 
+    /// Whether this error carries the catalogue entry `code`. For an error that came from
+    /// outside codefleet's typed kinds (a third-party model backend's plain `Error`), where the
+    /// code is all there is to go by; codefleet's own control flow asks [`Error::kind`].
+    pub fn has_code(&self, code: Code) -> bool {
+        self.code == code.id
+    }
+
     /// Whether this error was made from a `K`.
     pub fn is<K: Kind>(&self) -> bool {
         self.kind::<K>().is_some()

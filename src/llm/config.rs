@@ -280,7 +280,7 @@ fn api_key(
     }
     let var = var.unwrap_or("OPENAI_API_KEY");
     Err(Error::new(
-        errors::MISSING_KEY,
+        errors::MISSING_KEY.id,
         format!(
             "no API key for {}: the environment variable `{var}` is not set",
             config.provider

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::error::codes::{self, Code};
 use crate::error::{Error, Exit};
 
 /// Why [`Client::complete_within`](super::Client::complete_within) gave no reply.
@@ -93,7 +94,7 @@ impl From<LlmError> for Error {
         let (code, key) = match e {
             LlmError::Failed(error) => return error,
             LlmError::Interrupted { .. } | LlmError::Abandoned { .. } => {
-                return Error::new(INTERRUPTED, message).exit(Exit::Interrupted);
+                return Error::new(INTERRUPTED.id, message).exit(Exit::Interrupted);
             }
             LlmError::TokensSpent { .. } => (BUDGET_TOKENS, "model.budget.max_tokens"),
             LlmError::RequestsSpent { .. } => (BUDGET_REQUESTS, "model.budget.max_requests"),
@@ -138,39 +139,45 @@ impl Failure {
         }
     }
 
-    /// Classifies an error by its code: rate limits, server errors, dropped connections and
-    /// timeouts are transient, everything else is not.
+    /// Classifies the plain [`Error`] a third-party [`Backend::send`](super::Backend::send)
+    /// returns, whose code is all it says: the catalogue's rate-limit, server, connection and
+    /// timeout entries are transient, everything else is not. (codefleet's own backends say
+    /// it themselves through [`Failure::transient`] and [`Failure::fatal`].)
     pub fn classify(error: Error) -> Failure {
-        match error.code {
-            RATE_LIMITED | SERVER | CONNECTION | TIMEOUT => Failure::transient(error, None),
-            _ => Failure::fatal(error),
+        if [RATE_LIMITED, SERVER, CONNECTION, TIMEOUT]
+            .into_iter()
+            .any(|code| error.has_code(code))
+        {
+            Failure::transient(error, None)
+        } else {
+            Failure::fatal(error)
         }
     }
 }
 
-pub(crate) const MISSING_KEY: &str = "E400";
-pub(crate) const AUTH: &str = "E401";
-pub(crate) const REJECTED: &str = "E402";
-pub(crate) const QUOTA: &str = "E403";
-pub(crate) const RATE_LIMITED: &str = "E404";
-pub(crate) const SERVER: &str = "E405";
-pub(crate) const CONNECTION: &str = "E406";
-pub(crate) const TIMEOUT: &str = "E407";
-pub(crate) const UNREADABLE: &str = "E408";
-pub(crate) const STREAM_ERROR: &str = "E409";
-pub(crate) const CIRCUIT_OPEN: &str = "E410";
-pub(crate) const REPLAY_MISS: &str = "E411";
-pub(crate) const SETTINGS: &str = "E412";
-pub(crate) const INTERRUPTED: &str = "E413";
-pub(crate) const PRICES: &str = "E414";
-/// Budgets: the codes that stop every further request of a run.
-pub(crate) const BUDGET_TOKENS: &str = "E440";
-pub(crate) const BUDGET_REQUESTS: &str = "E441";
-pub(crate) const BUDGET_TIME: &str = "E442";
+// The transport's codes, from the one catalogue (budgets stop every further request of a run).
+pub(crate) const MISSING_KEY: Code = codes::MISSING_KEY;
+pub(crate) const AUTH: Code = codes::AUTH;
+pub(crate) const REJECTED: Code = codes::REJECTED;
+pub(crate) const QUOTA: Code = codes::QUOTA;
+pub(crate) const RATE_LIMITED: Code = codes::RATE_LIMITED;
+pub(crate) const SERVER: Code = codes::SERVER;
+pub(crate) const CONNECTION: Code = codes::CONNECTION;
+pub(crate) const TIMEOUT: Code = codes::TIMEOUT;
+pub(crate) const UNREADABLE: Code = codes::UNREADABLE;
+pub(crate) const STREAM_ERROR: Code = codes::STREAM_ERROR;
+pub(crate) const CIRCUIT_OPEN: Code = codes::CIRCUIT_OPEN;
+pub(crate) const REPLAY_MISS: Code = codes::REPLAY_MISS;
+pub(crate) const SETTINGS: Code = codes::MODEL_SETTINGS;
+pub(crate) const INTERRUPTED: Code = codes::MODEL_INTERRUPTED;
+pub(crate) const PRICES: Code = codes::PRICES;
+pub(crate) const BUDGET_TOKENS: Code = codes::BUDGET_TOKENS;
+pub(crate) const BUDGET_REQUESTS: Code = codes::BUDGET_REQUESTS;
+pub(crate) const BUDGET_TIME: Code = codes::BUDGET_TIME;
 
 /// A run-time failure: the task fails, the rest of the run goes on.
-pub(crate) fn failed(code: &'static str, message: impl Into<String>) -> Error {
-    Error::new(code, message).exit(Exit::Failed)
+pub(crate) fn failed(code: Code, message: impl Into<String>) -> Error {
+    Error::new(code.id, message).exit(Exit::Failed)
 }
 
 /// Replaces every occurrence of `secret` in `text`, so a provider that echoes the key back in

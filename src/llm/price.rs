@@ -89,7 +89,7 @@ impl Prices {
         {
             let bad = || {
                 Error::new(
-                    errors::PRICES,
+                    errors::PRICES.id,
                     format!("bad model price `{entry}`"),
                 )
                 .hint("write MODEL=INPUT/CACHED/OUTPUT in US dollars per million tokens, e.g. gpt-4o=2.5/1.25/10")
