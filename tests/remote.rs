@@ -270,6 +270,35 @@ fn a_fresh_cache_runs_again_over_the_branch_codefleet_pushed() {
 }
 
 #[test]
+fn a_half_clone_left_by_a_killed_run_is_swept_by_the_next_clone_of_that_repository() {
+    let f = Fixture::new();
+    let bare = f.bare("svc", &[("a.txt", "hello world\n")]);
+    let p = f.pipeline(&[file_url(&bare)]);
+    let out = f.run(&["run", p.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let entry = f.cache_entries(&f.path("cache/codefleet")).remove(0);
+    let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+    // What a process killed in the middle of cloning leaves: a temporary clone holding a lock,
+    // for this entry and for another repository's.
+    let repos = entry.parent().unwrap();
+    let ours = repos.join(format!(".clone-{name}-Xa1b2c"));
+    let theirs = repos.join(".clone-other-0123abcd.git-Yd3e4f");
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("config.lock"), "").unwrap();
+    }
+    std::fs::remove_dir_all(&entry).unwrap();
+    let out = f.run(&["run", p.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(entry.join("HEAD").is_file(), "cloned again");
+    assert!(!ours.exists(), "the stale clone of this entry is gone");
+    assert!(
+        theirs.join("config.lock").exists(),
+        "another entry's clone is not this run's to remove"
+    );
+}
+
+#[test]
 fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
     use codefleet::exec::{PublishOptions, RunOptions, Silent, publish, run};
     use codefleet::git::{CloneCache, CloneOptions, Credentials};

@@ -85,7 +85,10 @@ pub struct CloneCache {
     ready: Condvar,
     prepared: Mutex<HashMap<String, Prepared>>,
     held: Mutex<Vec<EntryLock>>,
+    /// Set by [`CloneCache::stop`]: no clone starts, and one under way is cancelled.
     stop: AtomicBool,
+    /// The background cloning threads, joined by [`CloneCache::stop`].
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl CloneCache {
@@ -110,6 +113,7 @@ impl CloneCache {
             prepared: Mutex::new(HashMap::new()),
             held: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            workers: Mutex::new(Vec::new()),
         })
     }
 
@@ -154,7 +158,7 @@ impl CloneCache {
         for _ in 0..self.options.jobs.max(1) {
             let cache = Arc::clone(self);
             let queue = Arc::clone(&queue);
-            std::thread::spawn(move || {
+            let worker = std::thread::spawn(move || {
                 loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some((spec, branch)) = next else { break };
@@ -184,12 +188,22 @@ impl CloneCache {
                     cache.ready.notify_all();
                 }
             });
+            self.workers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(worker);
         }
     }
 
-    /// Drops clones not started yet (after an interrupt, or when the run ends).
+    /// Drops clones not started yet and cancels the ones under way (after an interrupt, or
+    /// when the run ends), then waits for the cloning threads: once this returns, no clone is
+    /// writing, so a process that exits next leaves no half-written entry or lock behind.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
+        for worker in workers {
+            let _ = worker.join();
+        }
     }
 
     /// Waits for the clone of `spec` (cloning it on this thread when it was never queued)
@@ -254,6 +268,7 @@ impl CloneCache {
         let parent = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, &e))?;
         let lock = EntryLock::take(&path.with_extension("lock"), &spec.url, creds)?;
+        sweep_stale_clones(&path);
         let advertised = remote::ls_remote(&spec.url, creds)?;
         let (base_ref, base_branch) = pick_base(spec, &advertised, creds)?;
         let run_ref = format!("refs/heads/{branch}");
@@ -269,10 +284,16 @@ impl CloneCache {
         }
         let depth = spec.depth.unwrap_or(self.options.depth);
         let cloned = !path.join("HEAD").is_file();
+        let how = Fetch {
+            refspecs: &refspecs,
+            depth,
+            creds,
+            cancel: &self.stop,
+        };
         let repo = if cloned {
-            clone(&path, &spec.url, &refspecs, depth, creds)?
+            clone(&path, &spec.url, &how)?
         } else {
-            fetch(&path, &spec.url, &refspecs, depth, creds)?
+            fetch(&path, &spec.url, &how)?
         };
         let base = advertised
             .get(&base_ref)
@@ -299,24 +320,49 @@ impl CloneCache {
     }
 }
 
+/// What a clone or fetch of an entry takes: the refs, the depth, the credentials, and the flag
+/// that cancels it.
+struct Fetch<'a> {
+    refspecs: &'a [String],
+    depth: u32,
+    creds: &'a Credentials,
+    cancel: &'a AtomicBool,
+}
+
+/// The prefix of the temporary directories `clone` makes for the entry at `path`.
+fn clone_prefix(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    format!(".clone-{}-", name.unwrap_or_default())
+}
+
+/// Removes the temporary clones of the entry at `path` that a process killed mid-clone left
+/// (the caller holds the entry's lock, so no live clone of it is among them).
+fn sweep_stale_clones(path: &Path) {
+    let (Some(parent), prefix) = (path.parent(), clone_prefix(path)) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A new entry at `path`: cloned into a temporary directory and renamed into place, so a failed
 /// clone never leaves a half entry behind.
-fn clone(
-    path: &Path,
-    url: &str,
-    refspecs: &[String],
-    depth: u32,
-    creds: &Credentials,
-) -> Result<git2::Repository, Error> {
+fn clone(path: &Path, url: &str, how: &Fetch) -> Result<git2::Repository, Error> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
-        .prefix(".clone-")
+        .prefix(&clone_prefix(path))
         .tempdir_in(parent)
         .map_err(|e| Error::io(parent, &e))?;
     let repo = git2::Repository::init_bare(tmp.path()).map_err(|e| git(path, &e))?;
     repo.remote_with_fetch("origin", url, "+refs/heads/*:refs/remotes/origin/*")
         .map_err(|e| git(path, &e))?;
-    remote::fetch(&repo, url, refspecs, depth, creds)?;
+    remote::fetch(&repo, url, how.refspecs, how.depth, how.creds, how.cancel)?;
     drop(repo);
     let tmp = tmp.keep();
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, &e))?;
@@ -324,18 +370,12 @@ fn clone(
 }
 
 /// The existing entry at `path`, fetched again.
-fn fetch(
-    path: &Path,
-    url: &str,
-    refspecs: &[String],
-    depth: u32,
-    creds: &Credentials,
-) -> Result<git2::Repository, Error> {
+fn fetch(path: &Path, url: &str, how: &Fetch) -> Result<git2::Repository, Error> {
     let repo = git2::Repository::open_bare(path).map_err(|e| git(path, &e))?;
     if repo.find_remote("origin").is_err() {
         repo.remote("origin", url).map_err(|e| git(path, &e))?;
     }
-    remote::fetch(&repo, url, refspecs, depth, creds)?;
+    remote::fetch(&repo, url, how.refspecs, how.depth, how.creds, how.cancel)?;
     Ok(repo)
 }
 

@@ -5,6 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::{Error, Exit};
@@ -216,19 +217,22 @@ pub fn ls_remote(url: &str, creds: &Credentials) -> Result<Advertised, Error> {
 }
 
 /// Fetches `refspecs` from the repository's `origin` (shallow when `depth > 0`), retrying
-/// network failures.
+/// network failures; abandoned (and not retried) as soon as `cancel` is set.
 pub fn fetch(
     repo: &git2::Repository,
     url: &str,
     refspecs: &[String],
     depth: u32,
     creds: &Credentials,
+    cancel: &AtomicBool,
 ) -> Result<(), Error> {
     retrying(url, creds, "fetch", || {
         let tries = Cell::new(0);
         let mut remote = repo.find_remote("origin")?;
         let mut opts = git2::FetchOptions::new();
-        opts.remote_callbacks(creds.callbacks(&tries));
+        let mut callbacks = creds.callbacks(&tries);
+        callbacks.transfer_progress(|_| !cancel.load(Ordering::SeqCst));
+        opts.remote_callbacks(callbacks);
         opts.download_tags(git2::AutotagOption::None);
         if depth > 0 && !is_local(url) {
             opts.depth(i32::try_from(depth).unwrap_or(i32::MAX));
