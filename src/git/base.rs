@@ -21,6 +21,55 @@ pub struct Base {
 }
 
 impl Repo {
+    /// Resolves the base of a run: `rev` (`--base`), or `HEAD` when `None`. A detached HEAD is
+    /// fine; an unborn branch (no commit yet) is an error with a hint.
+    pub fn base(&self, rev: Option<&str>) -> Result<Base, Error> {
+        let commit = match rev {
+            None => match self.inner.head() {
+                Ok(head) => head
+                    .peel_to_commit()
+                    .map_err(|e| errors::bad_revision(self.display_path(), "HEAD", e.message()))?,
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
+                    return Err(errors::unborn(
+                        self.display_path(),
+                        &self.unborn_branch_name(),
+                    ));
+                }
+                Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                    return Err(errors::unborn(
+                        self.display_path(),
+                        &self.unborn_branch_name(),
+                    ));
+                }
+                Err(e) => return Err(errors::git("read HEAD", &e)),
+            },
+            Some(rev) => {
+                let obj = self
+                    .inner
+                    .revparse_single(rev)
+                    .map_err(|e| errors::bad_revision(self.display_path(), rev, e.message()))?;
+                obj.peel_to_commit()
+                    .map_err(|e| errors::bad_revision(self.display_path(), rev, e.message()))?
+            }
+        };
+        Ok(Base {
+            rev: rev.unwrap_or("HEAD").to_string(),
+            commit: commit.id(),
+            tree: commit.tree_id(),
+        })
+    }
+
+    fn unborn_branch_name(&self) -> String {
+        std::fs::read_to_string(self.git_dir().join("HEAD"))
+            .ok()
+            .and_then(|s| {
+                s.trim()
+                    .strip_prefix("ref: refs/heads/")
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "HEAD".to_string())
+    }
+
     pub(super) fn tree(&self, id: git2::Oid) -> Result<git2::Tree<'_>, Error> {
         self.inner
             .find_tree(id)

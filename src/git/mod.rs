@@ -40,6 +40,7 @@ mod change;
 mod clone_cache;
 mod commit;
 mod errors;
+mod index;
 mod journal;
 mod lease;
 mod lock;
@@ -62,13 +63,14 @@ pub use clone_cache::{
 };
 pub use commit::{CommitInfo, Identity, Trailers};
 pub use git2::Oid;
+pub use index::IndexShare;
 pub use journal::{EditRecord, Journal, PushRecord, RollbackRecord, RunRecord, TaskRecord};
 pub use lease::Claims;
 pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
 pub use open::{open_based, open_named};
-pub use read::{BaseFile, IndexShare, Source};
+pub use read::{BaseFile, Source};
 pub use remote::{
     Advertised, Credentials, PushError, Pushed, RemoteRef, Secret, ls_remote, push_with_lease,
     redact_userinfo,

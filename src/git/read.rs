@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::hash::PathMap;
 
 use super::base::Base;
+use super::index::{IndexShare, IndexSnapshot, IndexStat};
 use super::mode::{FileMode, TreeEntry};
 use super::repo::Repo;
 
@@ -35,38 +36,6 @@ pub struct BaseFile {
     pub id: git2::Oid,
     /// Where the bytes were read from.
     pub source: Source,
-}
-
-/// The stage-0 entries of the index as loaded for the fast path, with the index file's mtime
-/// (for racy-clean checks). Plain data, so a [`Repo`] stays `Send`.
-pub(crate) struct IndexSnapshot {
-    entries: PathMap<Vec<u8>, IndexStat>,
-    mtime: (i64, u32),
-    /// Whether any attributes file mentions `working-tree-encoding`: a re-encoding on checkout
-    /// may keep the length (ASCII to EBCDIC), so such paths are looked up one by one.
-    encodings: bool,
-    /// Whether anything may convert content between the blob and the working tree (text, eol,
-    /// crlf, ident, filter or encoding attributes, or core.autocrlf).
-    conversions: bool,
-}
-
-/// A loaded index, shareable between handles on one repository (see [`Repo::share_index`]).
-#[derive(Clone)]
-pub struct IndexShare(Arc<IndexSnapshot>);
-
-/// What git records about a working-tree file when it stages it.
-struct IndexStat {
-    id: git2::Oid,
-    mode: u32,
-    flags: u16,
-    flags_extended: u16,
-    mtime: (i32, u32),
-    ctime: (i32, u32),
-    dev: u32,
-    ino: u32,
-    uid: u32,
-    gid: u32,
-    size: u32,
 }
 
 impl Repo {
