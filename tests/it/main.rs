@@ -1,0 +1,31 @@
+//! The integration tests, one binary with a module per topic (as ripgrep and just do): one
+//! link instead of one per topic, and `cargo test --test it TOPIC::` runs one topic.
+//! Every topic runs in this one process, so none sets process-global state (environment,
+//! current directory, umask): the real binary gets its environment per command.
+
+mod support;
+
+mod action;
+mod aider_diff;
+mod apply;
+mod architecture;
+mod cli_basics;
+mod cli_in_process;
+mod coders;
+mod fleet;
+mod forge;
+mod gates;
+mod git;
+mod knobs;
+mod llm;
+mod model_e2e;
+mod model_tasks;
+mod pipeline;
+mod pipelines_examples;
+mod readme;
+mod reliability;
+mod remote;
+mod runs;
+mod settings;
+mod shell;
+mod workspace;
