@@ -30,14 +30,9 @@ fn fixtures(dir: &str) -> PathBuf {
 #[test]
 fn every_command_has_help_naming_its_usage() {
     for command in COMMANDS {
-        let ran = codefleet(&[command, "--help"]);
-        assert_eq!(ran.code, 0, "{command} --help: {}", ran.stderr);
-        assert!(
-            ran.stdout.contains(&format!("Usage: codefleet {command}")),
-            "{command} --help:\n{}",
-            ran.stdout
-        );
-        assert!(ran.stderr.is_empty(), "{command} --help: {}", ran.stderr);
+        codefleet(&[command, "--help"])
+            .succeeds_quietly()
+            .prints(&format!("Usage: codefleet {command}"));
     }
 }
 
@@ -55,17 +50,13 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
             "a value is required for '--format",
         ),
     ] {
-        let ran = codefleet(args);
-        assert_eq!(ran.code, 2, "{args:?}: {}", ran.stderr);
-        assert!(ran.stderr.contains(says), "{args:?}:\n{}", ran.stderr);
-        assert!(ran.stdout.is_empty(), "{args:?}: {}", ran.stdout);
+        codefleet(args).exits(2).says(says).prints_nothing();
     }
 }
 
 #[test]
 fn version_names_the_crate_version() {
-    let ran = codefleet(&["--version"]);
-    assert_eq!(ran.code, 0);
+    let ran = codefleet(&["--version"]).succeeds_quietly();
     assert_eq!(
         ran.stdout,
         format!("codefleet {}\n", env!("CARGO_PKG_VERSION"))
@@ -87,12 +78,12 @@ fn invalid_pipelines_print_their_snapshots() {
             .to_string_lossy()
             .into_owned();
         let want = std::fs::read_to_string(path.with_extension("stderr")).expect("snapshot");
-        let ran = codefleet(&["validate", arg(&path)]);
-        assert_eq!(ran.code, 2, "{name}: {}", ran.stderr);
+        let ran = codefleet(&["validate", arg(&path)])
+            .exits(2)
+            .prints_nothing();
         // The snapshots show paths relative to the fixtures directory, where the binary ran.
         let shown = ran.stderr.replace(&format!("{}/", arg(&dir)), "");
         assert_eq!(shown, want, "{name}");
-        assert!(ran.stdout.is_empty(), "{name}: {}", ran.stdout);
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} invalid pipelines");
@@ -100,15 +91,13 @@ fn invalid_pipelines_print_their_snapshots() {
 
 #[test]
 fn the_valid_pipeline_validates() {
-    let ran = codefleet(&["validate", arg(&fixtures("valid").join("all-kinds.yml"))]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    codefleet(&["validate", arg(&fixtures("valid").join("all-kinds.yml"))]).exits(0);
 }
 
 #[test]
 fn schema_prints_json_schemas_of_the_pipeline_and_the_report() {
     for args in [&["schema"][..], &["schema", "--report"][..]] {
-        let ran = codefleet(args);
-        assert_eq!(ran.code, 0, "{args:?}: {}", ran.stderr);
+        let ran = codefleet(args).succeeds_quietly();
         let schema: serde_json::Value =
             serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         assert!(schema["$schema"].is_string(), "{args:?}: {schema}");
@@ -120,14 +109,13 @@ fn schema_prints_json_schemas_of_the_pipeline_and_the_report() {
 fn init_writes_a_starter_pipeline_that_validates_and_keeps_an_existing_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pipeline = dir.path().join("pipelines/example.yml");
-    let ran = codefleet(&["init", arg(&pipeline)]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    codefleet(&["init", arg(&pipeline)]).exits(0);
     let written = std::fs::read(&pipeline).expect("init wrote the pipeline");
-    let ran = codefleet(&["validate", arg(&pipeline)]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    codefleet(&["validate", arg(&pipeline)]).exits(0);
     // A second init refuses to overwrite it.
-    let ran = codefleet(&["init", arg(&pipeline)]);
-    assert_ne!(ran.code, 0, "init overwrote {}", pipeline.display());
+    codefleet(&["init", arg(&pipeline)])
+        .exits(2)
+        .says("already exists");
     assert_eq!(std::fs::read(&pipeline).expect("still there"), written);
 }
 
@@ -143,13 +131,13 @@ fn apply_dry_run_prints_the_diff_and_writes_nothing() {
         "src/app.py\n```python\n<<<<<<< SEARCH\nfrom flask import Flask\n=======\nimport math\nfrom flask import Flask\n>>>>>>> REPLACE\n```\n",
     )
     .expect("write reply");
-    let ran = codefleet(&["apply", "--dry-run", "-C", arg(dir.path()), arg(&reply)]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let ran = codefleet(&["apply", "--dry-run", "-C", arg(dir.path()), arg(&reply)])
+        .exits(0)
+        .says("note: dry run: nothing was written");
     assert_eq!(
         ran.stdout,
         "--- a/src/app.py\n+++ b/src/app.py\n@@ -1,3 +1,4 @@\n+import math\n from flask import Flask\n \n app = Flask(__name__)\n"
     );
-    assert!(ran.stderr.contains("note: dry run: nothing was written"));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("src/app.py")).expect("read"),
         app
