@@ -1,5 +1,6 @@
 //! The direction of dependencies, enforced: `cli` is imported by nobody, and `coders` touches
-//! neither the file system, processes, nor git (README.md, Design notes).
+//! neither the file system, processes, nor git (README.md, Design notes); the layering rules of
+//! DESIGN.md section 4 that issue 16 restores; and no test changing the shared process's state.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -112,6 +113,30 @@ fn the_checker_sees_every_module() {
             "no source file found under src/{module}"
         );
     }
+}
+
+/// Every topic runs in one test process: none may change its environment, current directory or
+/// umask (a child process gets its environment per command instead).
+#[test]
+fn no_test_sets_process_global_state() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
+    let call = regex::Regex::new(r"\b(set_var|remove_var|set_current_dir|umask)\(").expect("regex");
+    let mut found = Vec::new();
+    for file in rust_files(&tests) {
+        if file.ends_with("architecture.rs") {
+            continue;
+        }
+        for (n, line) in code_lines(&file) {
+            if call.is_match(&line) {
+                found.push(format!("{}:{n}: {}", file.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "tests change process-global state:\n{}",
+        found.join("\n")
+    );
 }
 
 // The rules issue 16 restores (DESIGN.md section 4). The code before that change breaks them,

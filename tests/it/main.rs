@@ -1,7 +1,10 @@
 //! The integration tests, one binary with a module per topic (as ripgrep and just do): one
 //! link instead of one per topic, and `cargo test --test it TOPIC::` runs one topic.
-//! Every topic runs in this one process, so none sets process-global state (environment,
-//! current directory, umask): the real binary gets its environment per command.
+//! Every topic runs in this one process, so none sets process-global state: the real binary
+//! and `git` get their environment per command, never through `set_var`; libgit2's config
+//! search path is set once, by the fixture, before any test reaches libgit2; in-process CLI
+//! calls pass every path absolute (the current directory is shared), and the tracing
+//! subscriber they install is the first one (`try_init`; later calls leave it).
 
 mod support;
 
