@@ -8,19 +8,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use tempfile::TempDir;
+use crate::support::fixture;
 
-/// A directory to apply in, a separate home, and the reply files.
-struct Fixture {
-    tmp: TempDir,
-}
+// The shared fixture as a directory to apply in (`work/`), a separate home, and reply files.
+fixture::topic_fixture!(wrapper);
 
 impl Fixture {
     fn new(files: &[(&str, &str)]) -> Fixture {
-        let tmp = TempDir::new().unwrap();
-        fs::create_dir_all(tmp.path().join("work")).unwrap();
-        fs::create_dir_all(tmp.path().join("home")).unwrap();
-        let f = Fixture { tmp };
+        let f = Fixture(fixture::Fixture::new());
+        fs::create_dir_all(f.path("work")).unwrap();
         for (path, text) in files {
             f.file(path, text);
         }
@@ -28,7 +24,7 @@ impl Fixture {
     }
 
     fn dir(&self) -> PathBuf {
-        self.tmp.path().join("work")
+        self.path("work")
     }
 
     fn file(&self, path: &str, text: &str) {
@@ -47,7 +43,7 @@ impl Fixture {
 
     /// Writes `text` as a reply file outside the work directory and returns its path.
     fn reply(&self, text: &str) -> String {
-        let p = self.tmp.path().join("reply.txt");
+        let p = self.path("reply.txt");
         fs::write(&p, text).unwrap();
         p.to_str().unwrap().to_string()
     }
@@ -83,7 +79,7 @@ impl Fixture {
     fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_codefleet"));
         cmd.env_clear()
-            .env("HOME", self.tmp.path().join("home"))
+            .env("HOME", self.path("home"))
             .current_dir(self.dir())
             .arg("apply")
             .args(args)
@@ -459,7 +455,7 @@ fn unreadable_input_exits_2() {
     );
     assert!(err.contains("help: give the reply or patch file"), "{err}");
 
-    let bad = f.tmp.path().join("latin1.txt");
+    let bad = f.path("latin1.txt");
     fs::write(&bad, b"a.txt\n```\n<<<<<<< SEARCH\ncaf\xe9\n").unwrap();
     let out = f.run(&["--format", "diff", bad.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
@@ -509,7 +505,7 @@ fn escaping_paths_are_refused_and_nothing_is_written_for_them() {
         &f.reply(&create_block("../escape.txt")),
     ]);
     assert_eq!(code(&out), 1);
-    assert!(!f.tmp.path().join("escape.txt").exists());
+    assert!(!f.path("escape.txt").exists());
     assert_eq!(f.snapshot(), before);
     let err = stderr(&out);
     assert!(
@@ -544,7 +540,7 @@ fn git_dir_and_secrets_are_refused() {
 #[test]
 fn symlink_to_outside_is_refused() {
     let f = Fixture::new(&[("a.txt", "a\n")]);
-    let outside = f.tmp.path().join("outside");
+    let outside = f.path("outside");
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("target.txt"), "safe\n").unwrap();
     std::os::unix::fs::symlink(&outside, f.dir().join("link")).unwrap();
@@ -820,7 +816,7 @@ fn modes_round_trip_through_git_diff_and_match_git_apply() {
     assert!(patch.contains("new file mode 100755") && patch.contains("old mode 100644"));
     git(&dir, &["reset", "-q", "--hard", "HEAD"]);
     assert_eq!(git(&dir, &["status", "--porcelain"]), "");
-    let witness = f.tmp.path().join("witness");
+    let witness = f.path("witness");
     let copied = Command::new("cp")
         .args(["-a", dir.to_str().unwrap(), witness.to_str().unwrap()])
         .status()
@@ -834,10 +830,7 @@ fn modes_round_trip_through_git_diff_and_match_git_apply() {
     git(&dir, &["add", "-A"]);
     assert_eq!(git(&dir, &["diff", "--cached", "-M", "HEAD"]), patch);
 
-    git(
-        &witness,
-        &["apply", f.tmp.path().join("reply.txt").to_str().unwrap()],
-    );
+    git(&witness, &["apply", f.path("reply.txt").to_str().unwrap()]);
     assert_eq!(
         files_and_modes(&dir),
         files_and_modes(&witness),

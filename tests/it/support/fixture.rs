@@ -449,16 +449,7 @@ pub fn symlink(root: &Path, target: &str, path: &str) {
 /// the shared fixture instead of extending it; its helpers come first, the shared methods after.
 macro_rules! topic_fixture {
     () => {
-        /// The shared fixture, with this topic's helpers.
-        pub struct Fixture(pub $crate::support::fixture::Fixture);
-
-        impl std::ops::Deref for Fixture {
-            type Target = $crate::support::fixture::Fixture;
-
-            fn deref(&self) -> &Self::Target {
-                &self.0
-            }
-        }
+        $crate::support::fixture::topic_fixture!(wrapper);
 
         #[allow(dead_code)]
         impl Fixture {
@@ -468,6 +459,19 @@ macro_rules! topic_fixture {
 
             pub fn dated() -> Fixture {
                 Fixture($crate::support::fixture::Fixture::dated())
+            }
+        }
+    };
+    // The wrapper alone, for a topic with constructors of its own.
+    (wrapper) => {
+        /// The shared fixture, with this topic's helpers.
+        pub struct Fixture(pub $crate::support::fixture::Fixture);
+
+        impl std::ops::Deref for Fixture {
+            type Target = $crate::support::fixture::Fixture;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
             }
         }
     };
