@@ -5,7 +5,7 @@
 //! Data flows one way (see the README's design notes):
 //! `cli → pipeline → plan → exec → coders → workspace → git`, with `llm` beside `exec` and
 //! `report` fed by events. `cli` is imported by nothing; `coders` touches neither the file system
-//! nor git. `tests/architecture.rs` enforces both.
+//! nor git. `tests/it/architecture.rs` enforces both.
 
 pub mod cli;
 pub mod coders;

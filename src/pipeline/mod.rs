@@ -26,8 +26,9 @@ pub mod yaml;
 
 use std::path::Path;
 
-pub use check::{bad_ref_part, glob_set};
+pub use check::bad_ref_part;
 pub use diag::{Invalid, Rule};
+pub use model::glob_set;
 pub use model::*;
 pub use template::{Context, Scope, Template};
 pub use units::{format_duration, parse_duration, parse_size};

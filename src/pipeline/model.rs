@@ -292,14 +292,34 @@ pub struct FileFilter {
     pub exclude: GlobSet,
 }
 
+/// Builds a glob set the way every codefleet glob matches: `*` stays within one path segment,
+/// `**` crosses them.
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(glob(p)?);
+    }
+    builder.build()
+}
+
+/// One glob, compiled the way [`glob_set`] compiles each.
+pub(super) fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    // The built-in secret patterns ignore case (`TLS.KEY` is a key too); the user's do not.
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .case_insensitive(BUILTIN_DENY.contains(&pattern))
+        .build()
+}
+
 impl FileFilter {
     /// Builds a filter from include and exclude globs (empty `include`: every file).
     pub fn new(include: &[&str], exclude: &[&str]) -> Result<FileFilter, globset::Error> {
         let include_patterns: Vec<String> = include.iter().map(|s| s.to_string()).collect();
         let exclude_patterns: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
         Ok(FileFilter {
-            include: super::check::glob_set(&include_patterns)?,
-            exclude: super::check::glob_set(&exclude_patterns)?,
+            include: glob_set(&include_patterns)?,
+            exclude: glob_set(&exclude_patterns)?,
             include_patterns,
             exclude_patterns,
         })

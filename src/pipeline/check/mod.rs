@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 
 mod task;
 
@@ -18,25 +18,6 @@ use super::template::{Context, Scope, Template};
 use super::units::{parse_duration, parse_size};
 use super::yaml::{Node, Value};
 use crate::error::Error;
-
-/// Builds a glob set the way every codefleet glob matches: `*` stays within one path segment,
-/// `**` crosses them.
-pub fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        builder.add(glob(p)?);
-    }
-    builder.build()
-}
-
-fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
-    // The built-in secret patterns ignore case (`TLS.KEY` is a key too); the user's do not.
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .case_insensitive(BUILTIN_DENY.contains(&pattern))
-        .build()
-}
 
 pub(super) struct Checker<'a> {
     pub src: Source<'a>,

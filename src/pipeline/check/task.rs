@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use globset::GlobSet;
 use regex::RegexBuilder;
 
-use super::{Checker, glob_set, node_has_reported_key};
+use super::{Checker, node_has_reported_key};
 use crate::error::Error;
 use crate::pipeline::diag::{Rule, place_in_text};
 use crate::pipeline::file::{OnFailName, PerName, ReplaceFile, TaskFile};
