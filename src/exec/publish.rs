@@ -1,6 +1,6 @@
 //! The publish stage after a run (`--push`, `--pr`), working from the run's report: each run
 //! branch pushed to its remote with a lease (a clone's: the tip fetched before the run; a local
-//! checkout's: what codefleet last pushed there, see `Repo::push_lease`; pushes in parallel), then one pull request per repository opened or updated on the forge (in order,
+//! checkout's: what codefleet last pushed there, see `git::BranchLease`; pushes in parallel), then one pull request per repository opened or updated on the forge (in order,
 //! spaced out, capped), or closed when the change became empty.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::Target;
 use crate::error::Error;
 use crate::forge::{self, Forge, NewPullRequest, RepoId};
-use crate::git::{CloneCache, Credentials, PushError, Pushed};
+use crate::git::{BranchLease, CloneCache, Credentials, PushError, Pushed};
 use crate::pipeline::Pipeline;
 use crate::report::{
     Mode, PrAction, Publish, PullRequestReport, PushStatus, RepoReport, RepoStatus, RunReport,
@@ -209,7 +209,7 @@ fn destination(
     }
 }
 
-/// A local checkout pushes to its `origin`, with the lease `Repo::push_lease` works out, and
+/// A local checkout pushes to its `origin`, with the lease `git::BranchLease` works out, and
 /// its pull request targets the branch `origin/HEAD` names (else the checked-out branch).
 fn local_destination(
     path: &Path,
@@ -239,7 +239,7 @@ fn local_destination(
     })
 }
 
-/// What a push of the run branch may expect `origin` to hold (see `Repo::push_lease`), for the
+/// What a push of the run branch may expect `origin` to hold (see `git::BranchLease`), for the
 /// tip the run left the branch at.
 fn lease(
     path: &Path,
@@ -250,7 +250,7 @@ fn lease(
 ) -> Result<Option<git2::Oid>, Error> {
     let checkout = crate::git::Repo::open(path)?;
     match checkout.branch_tip(branch)? {
-        Some(tip) => checkout.push_lease(url, branch, pipeline, tip, force),
+        Some(tip) => BranchLease::new(&checkout, branch, url).expected(pipeline, tip, force),
         None => Ok(None),
     }
 }
@@ -407,10 +407,9 @@ fn remember(git: &git2::Repository, dest: &Destination, branch: &str, tip: git2:
     );
     if dest.local {
         // Without the record the next push refuses (E520) rather than overwrites.
-        let record = crate::git::PushRecord::new(&dest.url, branch, tip);
-        if let Err(e) =
-            crate::git::Repo::open(&dest.path).and_then(|r| r.journal().record_push(&record))
-        {
+        let recorded = crate::git::Repo::open(&dest.path)
+            .and_then(|r| BranchLease::new(&r, branch, &dest.url).pushed(tip));
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "the push is not journaled");
         }
     }
