@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use crate::error::{Error, Exit};
 
+use super::errors::RemoteError;
+
 /// A secret that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -240,16 +242,12 @@ pub fn fetch(
         remote.fetch(refspecs, Some(&mut opts), None)
     })
     .map_err(|e| {
-        Error::new(
-            "E502",
-            format!(
-                "cannot fetch `{}`: {}",
-                creds.redact(url),
-                creds.redact(e.message())
-            ),
-        )
-        .hint(auth_hint(url))
-        .exit(Exit::Failed)
+        RemoteError::Fetch {
+            url: creds.redact(url).to_string(),
+            why: creds.redact(e.message()).to_string(),
+            auth: auth_hint(url),
+        }
+        .into()
     })
 }
 
@@ -514,16 +512,12 @@ fn auth_hint(url: &str) -> &'static str {
 
 /// `E501`: the remote cannot be reached or listed.
 fn unreachable_remote(url: &str, creds: &Credentials, why: &str) -> Error {
-    Error::new(
-        "E501",
-        format!(
-            "cannot reach `{}`: {}",
-            creds.redact(url),
-            creds.redact(why)
-        ),
-    )
-    .hint(auth_hint(url))
-    .exit(Exit::Failed)
+    RemoteError::Unreachable {
+        url: creds.redact(url).to_string(),
+        why: creds.redact(why).to_string(),
+        auth: auth_hint(url),
+    }
+    .into()
 }
 
 #[cfg(test)]
