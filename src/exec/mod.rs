@@ -4,6 +4,7 @@
 //! It runs the plan as `crate::plan` built it and never calls back into `plan`.
 
 mod commits;
+mod errors;
 mod model;
 pub mod observer;
 mod outcome;
@@ -18,6 +19,7 @@ mod shell;
 mod steps;
 mod tasks;
 
+pub use errors::ExecError;
 pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
 pub use planned::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};

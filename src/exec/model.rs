@@ -22,6 +22,7 @@ use crate::secrets;
 use crate::workspace::{Found, Selects, WriteCheck, is_binary};
 use crate::workspace::{Skip, content_skip, select};
 
+use super::errors::ExecError;
 use super::observer::Observer;
 use super::pool::catching;
 use super::tasks::FileOutcome;
@@ -47,13 +48,7 @@ impl Models {
 
     /// No clients: every model task fails with E450 (what a run built in code gets by default).
     pub fn unavailable() -> Models {
-        Models::new(|_| {
-            Err(
-                Error::new("E450", "no model client is available to this run").hint(
-                    "pass `RunOptions::models` (the CLI builds them from `model:` and settings)",
-                ),
-            )
-        })
+        Models::new(|_| Err(ExecError::NoClient.into()))
     }
 
     /// The client for `model`.
@@ -308,9 +303,7 @@ fn fail(report: &mut TaskReport, message: String) {
 /// may be sent. Notes the model in `report`; `Err` is why the task fails as a whole.
 fn ready(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Result<(String, Arc<Client>), String> {
     let Some(name) = ctx.task.model.name.clone() else {
-        let e = Error::new("E451", "no model is named for this task")
-            .hint("set `model: { name: … }` in the pipeline, or `model.name` in the settings");
-        return Err(e.one_line());
+        return Err(Error::from(ExecError::NoModel).one_line());
     };
     report.model = Some(ModelUse {
         name: Some(name.clone()),
@@ -325,8 +318,10 @@ fn ready(ctx: &TaskCtx<'_>, report: &mut TaskReport) -> Result<(String, Arc<Clie
         .map_err(|e| e.one_line())?;
     if let Some(found) = secrets::scan(&ctx.text) {
         if !ctx.task.allow_secrets {
-            let e = Error::new("E800", secret_refusal("the task's prompt", &found))
-                .hint("remove the secret from the prompt, or set `allow_secrets: true`");
+            let e = Error::from(ExecError::Secret {
+                what: "the task's prompt".to_string(),
+                found: found.to_string(),
+            });
             return Err(e.one_line());
         }
         report
@@ -594,9 +589,11 @@ fn load_files(
 
 /// Why a file was not sent: what it looks like, and how to send it anyway.
 fn secret_refusal(what: &str, found: &secrets::Finding) -> String {
-    format!(
-        "refused: {what} was not sent to the model: it looks like it holds {found}; set `allow_secrets: true` on the task to send it"
-    )
+    ExecError::Secret {
+        what: what.to_string(),
+        found: found.to_string(),
+    }
+    .to_string()
 }
 
 /// Runs the jobs on scoped threads, at most `model.concurrency` of them for this task (the

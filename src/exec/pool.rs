@@ -9,6 +9,8 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 
+use super::errors::ExecError;
+
 /// How one unit of work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unit<R> {
@@ -26,7 +28,7 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, Error> {
         .num_threads(jobs)
         .thread_name(|i| format!("codefleet-{i}"))
         .build()
-        .map_err(|e| Error::new("E300", format!("cannot start worker threads: {e}")))
+        .map_err(|e| ExecError::Threads { why: e.to_string() }.into())
 }
 
 /// Runs `f`, turning a panic into `Err(message)`.

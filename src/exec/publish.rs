@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::Target;
-use crate::error::Error;
+use crate::error::{Code, Error, Kind, codes};
 use crate::forge::{self, Forge, NewPullRequest, RepoId};
 use crate::git::{BranchLease, CloneCache, Credentials, PushError, Pushed};
 use crate::pipeline::Pipeline;
@@ -70,21 +70,25 @@ enum PublishError {
     NoBaseBranch,
 }
 
-impl From<PublishError> for Error {
-    fn from(e: PublishError) -> Error {
-        let code = match e {
+impl Kind for PublishError {
+    fn code(&self) -> Code {
+        match self {
             PublishError::NeverCloned
             | PublishError::NotRun
             | PublishError::Unopenable { .. }
-            | PublishError::CloneUnopenable(_) => "E510",
-            PublishError::NoOrigin(_) => "E511",
-            PublishError::NoRepoId(_) => "E534",
-            PublishError::NoBaseBranch => "E535",
-        };
-        let error = Error::new(code, e.to_string());
-        match e {
-            PublishError::NoOrigin(_) => error.hint("add one with `git remote add origin URL`"),
-            _ => error,
+            | PublishError::CloneUnopenable(_) => codes::NOT_PUBLISHABLE,
+            PublishError::NoOrigin(_) => codes::NO_ORIGIN,
+            PublishError::NoRepoId(_) => codes::FORGE_NAME,
+            PublishError::NoBaseBranch => codes::PR_BASE,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            PublishError::NoOrigin(_) => {
+                Some("add one with `git remote add origin URL`".to_string())
+            }
+            _ => None,
         }
     }
 }
@@ -575,6 +579,7 @@ mod tests {
     #[test]
     fn publish_errors_keep_their_codes_messages_and_hints() {
         let e = Error::from(PublishError::NoOrigin(PathBuf::from("/r/x")));
+        assert!(e.is::<PublishError>());
         assert_eq!(
             (e.code, e.message.as_str(), e.hint.as_deref()),
             (

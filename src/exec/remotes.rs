@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::error::{Error, Exit};
+use crate::error::Error;
 use crate::git::{CloneCache, EntryLock, RemoteSpec};
 
+use super::errors::ExecError;
 use super::planned::{Plan, Target};
 
 /// The clones a run needs, in plan order, each with the run branch the plan gave it.
@@ -44,12 +45,10 @@ pub(super) fn prepared(
     branch: &str,
 ) -> Result<(PathBuf, bool, Held), Error> {
     let Some(cache) = cache else {
-        return Err(Error::new(
-            "E500",
-            format!("`{}` is remote and this run has no clone cache", spec.url),
-        )
-        .hint("run it with `codefleet run`, or give RunOptions a CloneCache")
-        .exit(Exit::Failed));
+        return Err(ExecError::NoCloneCache {
+            url: spec.url.clone(),
+        }
+        .into());
     };
     let (p, lock) = cache.take(spec, branch)?;
     let held = Held {

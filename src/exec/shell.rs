@@ -26,6 +26,8 @@ const POLL: Duration = Duration::from_millis(20);
 
 use crate::pipeline::DEFAULT_SHELL;
 
+use super::errors::ExecError;
+
 /// One command to run.
 pub(crate) struct Spec<'a> {
     /// The shell line (`bash -eo pipefail -c`, `sh`, `python3`...): split on whitespace; the
@@ -189,9 +191,9 @@ pub(crate) fn run(
 /// Starts the command in its own process group, stdout and stderr piped.
 fn spawn(spec: &Spec<'_>) -> Result<Child, Error> {
     let words = shell_words(spec.shell);
-    let (program, args) = words.split_first().ok_or_else(|| {
-        Error::new("E600", "the `shell:` of the task is empty").hint("set `shell:` or remove it")
-    })?;
+    let (program, args) = words
+        .split_first()
+        .ok_or_else(|| Error::from(ExecError::ShellEmpty))?;
     let mut cmd = Command::new(program);
     // Variables that would point git inside the command at another repository (set when
     // codefleet itself runs from a git hook); the task's `env:` may still set them.
@@ -220,14 +222,11 @@ fn spawn(spec: &Spec<'_>) -> Result<Child, Error> {
         cmd.process_group(0);
     }
     cmd.spawn().map_err(|e| {
-        Error::new(
-            "E601",
-            format!("cannot start `{}` for `{}`: {e}", program, spec.command),
-        )
-        .hint(if e.kind() == std::io::ErrorKind::NotFound {
-            "the shell is not installed or not on PATH; set `shell:`"
-        } else {
-            "check the task's `shell:` and `cwd:`"
+        Error::from(ExecError::ShellStart {
+            program: program.to_string(),
+            command: spec.command.to_string(),
+            why: e.to_string(),
+            missing: e.kind() == std::io::ErrorKind::NotFound,
         })
     })
 }

@@ -105,17 +105,19 @@ impl Shell {
         };
         // Always reset: the last command may have left changes (a failed or refused `run`, a
         // `check` that wrote files), even when the state did not move.
-        let reset = match self.worktree.as_mut() {
-            Some(w) => w.reset(state),
-            None => Err(crate::error::Error::new("E602", "no worktree yet")),
-        };
-        if reset.is_err() {
+        let reused = self
+            .worktree
+            .as_mut()
+            .is_some_and(|w| w.reset(state).is_ok());
+        if !reused {
+            // A worktree that cannot be reset is dropped (removed) before its replacement.
             self.worktree = None;
-            self.worktree = Some(Worktree::create(repo, ctx.run_id, state)?);
         }
-        self.worktree
-            .as_ref()
-            .ok_or_else(|| crate::error::Error::new("E602", "no worktree"))
+        let worktree = match self.worktree.take() {
+            Some(w) => w,
+            None => Worktree::create(repo, ctx.run_id, state)?,
+        };
+        Ok(self.worktree.insert(worktree))
     }
 
     /// Reads what a successful `run` command changed into the task's changes and report.

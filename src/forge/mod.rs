@@ -8,7 +8,7 @@ mod github;
 
 pub use github::GitHub;
 
-use crate::error::{Error, Exit};
+use crate::error::{Code, Error, Kind, codes};
 
 /// A repository on a forge: `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,23 +177,27 @@ pub enum ForgeError {
     },
 }
 
-impl From<ForgeError> for Error {
-    fn from(e: ForgeError) -> Error {
-        let (code, hint) = match &e {
-            ForgeError::Unreachable { hint, .. } => ("E530", *hint),
-            ForgeError::RateLimited { .. } => (
-                "E531",
-                "re-run later, or lower `--max-prs`; pushes already made are kept",
-            ),
-            ForgeError::Refused { hint, .. } => ("E532", *hint),
-            ForgeError::NoOpenPullRequest { .. } => (
-                "E533",
-                "check the repository's pull requests; a re-run retries",
-            ),
+impl Kind for ForgeError {
+    fn code(&self) -> Code {
+        match self {
+            ForgeError::Unreachable { .. } => codes::GITHUB_UNREACHABLE,
+            ForgeError::RateLimited { .. } => codes::GITHUB_RATE_LIMIT,
+            ForgeError::Refused { .. } => codes::GITHUB_REFUSED,
+            ForgeError::NoOpenPullRequest { .. } => codes::PR_NOT_OPEN,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            ForgeError::Unreachable { hint, .. } | ForgeError::Refused { hint, .. } => *hint,
+            ForgeError::RateLimited { .. } => {
+                "re-run later, or lower `--max-prs`; pushes already made are kept"
+            }
+            ForgeError::NoOpenPullRequest { .. } => {
+                "check the repository's pull requests; a re-run retries"
+            }
         };
-        Error::new(code, e.to_string())
-            .hint(hint)
-            .exit(Exit::Failed)
+        Some(hint.to_string())
     }
 }
 
@@ -257,6 +261,7 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     #[test]
     fn forge_errors_keep_their_codes_messages_and_hints() {
@@ -275,6 +280,7 @@ mod tests {
              Bad credentials (x; y) (set a token)"
         );
         assert_eq!(e.exit, Exit::Failed);
+        assert!(e.is::<ForgeError>());
         let e = Error::from(ForgeError::RateLimited {
             forge: "GitHub",
             why: "403 on GET".into(),

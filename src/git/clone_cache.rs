@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::error::{Error, Exit};
+use crate::error::Error;
 
+use super::errors::RemoteError;
 use super::remote::{self, Advertised, Credentials};
 
 /// A remote repository as a pipeline names it.
@@ -163,14 +164,19 @@ impl CloneCache {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some((spec, branch)) = next else { break };
                     let result = if cache.stop.load(Ordering::SeqCst) {
-                        Err(Error::new("E509", "not cloned: the run stopped").exit(Exit::Failed))
+                        Err(RemoteError::Stopped {
+                            why: "not cloned: the run stopped",
+                        }
+                        .into())
                     } else {
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             cache.prepare(&spec, &branch)
                         }))
                         .unwrap_or_else(|_| {
-                            Err(Error::new("E509", "internal error while cloning (a bug)")
-                                .exit(Exit::Failed))
+                            Err(RemoteError::Stopped {
+                                why: "internal error while cloning (a bug)",
+                            }
+                            .into())
                         })
                     };
                     if let Ok((p, _)) = &result {
@@ -225,16 +231,20 @@ impl CloneCache {
             match slots.get_mut(&spec.url) {
                 Some(slot @ Some(_)) => {
                     return slot.take().unwrap_or_else(|| {
-                        Err(Error::new("E509", "internal: clone taken twice").exit(Exit::Failed))
+                        Err(RemoteError::Stopped {
+                            why: "internal: clone taken twice",
+                        }
+                        .into())
                     });
                 }
                 Some(None) => {
                     slots = self.ready.wait(slots).unwrap_or_else(|p| p.into_inner());
                 }
                 None => {
-                    return Err(
-                        Error::new("E509", "internal: clone slot vanished").exit(Exit::Failed)
-                    );
+                    return Err(RemoteError::Stopped {
+                        why: "internal: clone slot vanished",
+                    }
+                    .into());
                 }
             }
         }
@@ -295,9 +305,11 @@ impl CloneCache {
         } else {
             fetch(&path, &spec.url, &how)?
         };
-        let base = advertised
-            .get(&base_ref)
-            .ok_or_else(|| Error::new("E509", "internal: base ref vanished").exit(Exit::Failed))?;
+        let base = advertised.get(&base_ref).ok_or_else(|| {
+            Error::from(RemoteError::Stopped {
+                why: "internal: base ref vanished",
+            })
+        })?;
         let (base, codefleet_only) = settle(&repo, &path, base, &run_ref, remote_tip)?;
         tracing::info!(
             "{} {} ({base_branch} at {}) in {} ms",
@@ -442,12 +454,10 @@ fn pick_base(
 ) -> Result<(String, String), Error> {
     let url = creds.redact(&spec.url);
     if advertised.refs.is_empty() {
-        return Err(Error::new(
-            "E503",
-            format!("`{url}` is an empty repository: nothing to run on"),
-        )
-        .hint("push a first commit to it, or remove it from `repos:`")
-        .exit(Exit::Failed));
+        return Err(RemoteError::Empty {
+            url: url.to_string(),
+        }
+        .into());
     }
     if let Some(r) = &spec.git_ref {
         let short = r.trim_start_matches("refs/heads/");
@@ -460,13 +470,11 @@ fn pick_base(
                 return Ok((candidate, short.to_string()));
             }
         }
-        return Err(
-            Error::new("E504", format!("`{url}` has no branch or tag `{r}`"))
-                .hint(format!(
-                    "`git ls-remote {url}` lists what it has; fix `ref:`"
-                ))
-                .exit(Exit::Failed),
-        );
+        return Err(RemoteError::NoRef {
+            url: url.to_string(),
+            git_ref: r.clone(),
+        }
+        .into());
     }
     let head = advertised
         .head
@@ -479,28 +487,20 @@ fn pick_base(
                 .map(|n| n.to_string())
         })
         .ok_or_else(|| {
-            Error::new(
-                "E504",
-                format!("`{url}` does not say which branch is its default"),
-            )
-            .hint("name the branch with `ref:`")
-            .exit(Exit::Failed)
+            Error::from(RemoteError::NoDefault {
+                url: url.to_string(),
+            })
         })?;
     let short = head.trim_start_matches("refs/heads/").to_string();
     Ok((head, short))
 }
 
 fn git(path: &Path, e: &git2::Error) -> Error {
-    Error::new(
-        "E505",
-        format!(
-            "the clone cache entry `{}` failed: {}",
-            path.display(),
-            e.message()
-        ),
-    )
-    .hint("delete the entry; the next run clones it again")
-    .exit(Exit::Failed)
+    RemoteError::Damaged {
+        entry: path.to_path_buf(),
+        why: e.message().to_string(),
+    }
+    .into()
 }
 
 /// FNV-1a, 64 bits: a stable hash (std's is seeded per process).
@@ -545,26 +545,19 @@ impl EntryLock {
                         !cfg!(target_os = "linux") || Path::new(&format!("/proc/{p}")).exists()
                     });
                     if alive {
-                        return Err(Error::new(
-                            "E506",
-                            format!(
-                                "the clone of `{}` is in use by another codefleet run (pid {})",
-                                creds.redact(url),
-                                holder.trim()
-                            ),
-                        )
-                        .hint(format!(
-                            "wait for it to finish; a lock left by a crash is `{}`",
-                            path.display()
-                        ))
-                        .exit(Exit::Failed));
+                        return Err(RemoteError::InUse {
+                            url: creds.redact(url).to_string(),
+                            holder: holder.trim().to_string(),
+                            lock: path.to_path_buf(),
+                        }
+                        .into());
                     }
                     let _ = std::fs::remove_file(path);
                 }
                 Err(e) => return Err(Error::io(path, &e)),
             }
         }
-        Err(Error::new("E506", "the clone cache lock changed hands").exit(Exit::Failed))
+        Err(RemoteError::LockChanged.into())
     }
 }
 

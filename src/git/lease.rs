@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
-use crate::error::{Error, Exit};
+use crate::error::Error;
 
-use super::errors;
+use super::errors::{self, GitError};
 use super::repo::Repo;
 
 /// What a branch tip holds beyond what may be replaced freely.
@@ -186,37 +186,22 @@ impl Repo {
 /// `E302`: `branch` (where: "branch `x`" or "the remote's branch `origin/x`, as last fetched")
 /// has commits codefleet did not make.
 pub(crate) fn foreign(where_: &str, foreign: &[git2::Oid]) -> Error {
-    let n = foreign.len();
-    Error::new(
-        "E302",
-        format!(
-            "{where_} has {} commit{} codefleet did not make (newest {})",
-            if n >= LIMIT {
-                format!("{LIMIT}+")
-            } else {
-                n.to_string()
-            },
-            if n == 1 { "" } else { "s" },
-            foreign.first().map_or("?".into(), |c| errors::short(*c))
-        ),
-    )
-    .hint("re-run with --force to replace them, or pick another `branch:`")
-    .exit(Exit::Failed)
+    GitError::Foreign {
+        place: where_.to_string(),
+        count: foreign.len().min(LIMIT),
+        capped: foreign.len() >= LIMIT,
+        newest: foreign.first().map_or("?".into(), |c| errors::short(*c)),
+    }
+    .into()
 }
 
 /// `E309`: `branch` holds another pipeline's commits.
 pub(crate) fn other_pipeline(where_: &str, branch: &str, owner: &str, newest: git2::Oid) -> Error {
-    Error::new(
-        "E309",
-        format!(
-            "{where_} holds commits of pipeline `{owner}` (newest {}); this pipeline would \
-             replace them",
-            errors::short(newest)
-        ),
-    )
-    .hint(format!(
-        "give the two pipelines different `branch:` values, roll back `{owner}`'s run on \
-         `{branch}`, or re-run with --force to replace its commits"
-    ))
-    .exit(Exit::Failed)
+    GitError::OtherPipeline {
+        place: where_.to_string(),
+        branch: branch.to_string(),
+        owner: owner.to_string(),
+        newest: errors::short(newest),
+    }
+    .into()
 }

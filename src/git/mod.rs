@@ -62,6 +62,7 @@ pub use clone_cache::{
     CloneCache, CloneOptions, EntryLock, Prepared, RemoteSpec, fnv1a, repo_name,
 };
 pub use commit::{CommitInfo, Identity, Trailers};
+pub use errors::{GitError, RemoteError};
 pub use git2::Oid;
 pub use index::IndexShare;
 pub use journal::{EditRecord, Journal, PushRecord, RollbackRecord, RunRecord, TaskRecord};

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::error::Error;
 
 use super::base::Base;
+use super::errors::GitError;
 use super::repo::Repo;
 
 /// Opens the repository named by `path`. A named directory must be the top of a working tree
@@ -21,18 +22,11 @@ pub fn open_named(path: &Path) -> Result<Repo, Error> {
     let top = repo.work_dir().map(canonical);
     if top.as_ref() != Some(&named) && canonical(repo.git_dir()) != named {
         let inside = top.unwrap_or_else(|| repo.git_dir().to_path_buf());
-        return Err(Error::new(
-            "E305",
-            format!(
-                "`{}` is not a repository: it is inside the repository at `{}`",
-                path.display(),
-                inside.display()
-            ),
-        )
-        .hint(format!(
-            "name `{}` to run on that repository, or `git init` the directory",
-            inside.display()
-        )));
+        return Err(GitError::Nested {
+            path: path.to_path_buf(),
+            inside,
+        }
+        .into());
     }
     Ok(repo)
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, Exit};
+use crate::error::{Code, Error, Exit, Kind, codes};
+
+use super::errors::RemoteError;
 
 /// A secret that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
@@ -240,16 +242,12 @@ pub fn fetch(
         remote.fetch(refspecs, Some(&mut opts), None)
     })
     .map_err(|e| {
-        Error::new(
-            "E502",
-            format!(
-                "cannot fetch `{}`: {}",
-                creds.redact(url),
-                creds.redact(e.message())
-            ),
-        )
-        .hint(auth_hint(url))
-        .exit(Exit::Failed)
+        RemoteError::Fetch {
+            url: creds.redact(url).to_string(),
+            why: creds.redact(e.message()).to_string(),
+            auth: auth_hint(url),
+        }
+        .into()
     })
 }
 
@@ -326,34 +324,36 @@ pub enum PushError {
     },
 }
 
-impl PushError {
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
+impl Kind for PushError {
+    fn code(&self) -> Code {
         match self {
-            PushError::Unreadable { .. } => "E204",
-            PushError::Moved { .. } => "E520",
-            PushError::Rejected { .. } => "E521",
-            PushError::Unreachable { .. } => "E522",
+            PushError::Unreadable { .. } => codes::GIT,
+            PushError::Moved { .. } => codes::LEASE_REFUSED,
+            PushError::Rejected { .. } => codes::PUSH_REJECTED,
+            PushError::Unreachable { .. } => codes::PUSH_FAILED,
         }
     }
-}
 
-impl From<PushError> for Error {
-    fn from(e: PushError) -> Error {
-        let error = Error::new(e.code(), e.to_string());
-        match &e {
-            PushError::Unreadable { .. } => error,
-            PushError::Moved { .. } => error
-                .hint(
-                    "someone else updated the branch; re-run to rebuild it from there, or `--force`",
-                )
-                .exit(Exit::Failed),
-            PushError::Rejected { .. } => error
-                .hint(
-                    "the server's rules (protected branch, hooks, an archived repository) refused it",
-                )
-                .exit(Exit::Failed),
-            PushError::Unreachable { url, .. } => error.hint(auth_hint(url)).exit(Exit::Failed),
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            PushError::Unreadable { .. } => return None,
+            PushError::Moved { .. } => {
+                "someone else updated the branch; re-run to rebuild it from there, or `--force`"
+            }
+            PushError::Rejected { .. } => {
+                "the server's rules (protected branch, hooks, an archived repository) refused it"
+            }
+            PushError::Unreachable { url, .. } => auth_hint(url),
+        };
+        Some(hint.to_string())
+    }
+
+    /// An unreadable local ref has always ended a push with the usage exit, unlike `E204`
+    /// elsewhere; kept so the exit code does not change.
+    fn exit(&self) -> Exit {
+        match self {
+            PushError::Unreadable { .. } => Exit::Usage,
+            _ => self.code().exit,
         }
     }
 }
@@ -514,16 +514,12 @@ fn auth_hint(url: &str) -> &'static str {
 
 /// `E501`: the remote cannot be reached or listed.
 fn unreachable_remote(url: &str, creds: &Credentials, why: &str) -> Error {
-    Error::new(
-        "E501",
-        format!(
-            "cannot reach `{}`: {}",
-            creds.redact(url),
-            creds.redact(why)
-        ),
-    )
-    .hint(auth_hint(url))
-    .exit(Exit::Failed)
+    RemoteError::Unreachable {
+        url: creds.redact(url).to_string(),
+        why: creds.redact(why).to_string(),
+        auth: auth_hint(url),
+    }
+    .into()
 }
 
 #[cfg(test)]
@@ -540,6 +536,10 @@ mod tests {
             found,
         };
         let e = Error::from(moved(Some(found)));
+        assert!(matches!(
+            e.kind::<PushError>(),
+            Some(PushError::Moved { .. })
+        ));
         assert_eq!(e.code, "E520");
         assert_eq!(
             e.message,

@@ -2,8 +2,10 @@
 //! per task: the [`Plan`] value a run executes.
 
 pub mod build;
+mod errors;
 pub mod repos;
 
 pub use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
 pub use build::{PlanOptions, build, repo_name};
+pub use errors::PlanError;
 pub use repos::{parse_shard, resolve, shard};

@@ -11,6 +11,8 @@ use crate::exec::Target;
 use crate::git::RemoteSpec;
 use crate::pipeline::RepoSource;
 
+use super::errors::PlanError;
+
 impl Target {
     /// What `--shard` hashes, the same however the repository was spelled and wherever the
     /// job started: a local repository's real path (symlinks, `.` and `..` resolved) relative
@@ -119,11 +121,10 @@ pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Targ
             } else if is_glob(&text) {
                 let found = expand(&text)?;
                 if found.is_empty() {
-                    return Err(Error::new(
-                        "E301",
-                        format!("`--repo {text}` matches no repository"),
-                    )
-                    .hint("a glob of local checkouts looks like `../services/*`"));
+                    return Err(PlanError::NoMatch {
+                        glob: text.into_owned(),
+                    }
+                    .into());
                 }
                 out.extend(found);
             } else if p.is_file() {
@@ -205,8 +206,10 @@ fn expand(pattern: &str) -> Result<Vec<Target>, Error> {
             .literal_separator(true)
             .build()
             .map_err(|e| {
-                Error::new("E301", format!("invalid repository glob `{pattern}`: {e}"))
-                    .hint("a glob of local checkouts looks like `../services/*`")
+                Error::from(PlanError::BadGlob {
+                    pattern: pattern.to_string(),
+                    why: e.to_string(),
+                })
             })?
             .compile_matcher();
         let mut next = Vec::new();
@@ -323,11 +326,10 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize), Error> {
     });
     match parsed {
         Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
-        _ => Err(Error::new(
-            "E095",
-            format!("`--shard {text}` is not K/N with 1 <= K <= N"),
-        )
-        .hint("shards count from 1: `--shard 1/4` … `--shard 4/4`")),
+        _ => Err(PlanError::BadShard {
+            text: text.to_string(),
+        }
+        .into()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::errors::SettingsError;
 use super::file::{
     AUTHOR_HINT, BRANCH_HINT, check_author, check_branch_template, is_env_name, is_http_url,
 };
@@ -20,7 +21,12 @@ pub(super) fn env_layers(
             if let Some(raw) = get($var) {
                 let parse: &dyn Fn(&str) -> EnvParse<_> = &$parse;
                 let value = parse(raw.as_str()).map_err(|(what, hint)| {
-                    Error::new("E054", format!("{}={raw}: {what}", $var)).hint(hint)
+                    Error::from(SettingsError::BadEnv {
+                        var: $var,
+                        raw: raw.clone(),
+                        what,
+                        hint,
+                    })
                 })?;
                 out.push((
                     Source::Env($var),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::{MessageFormatter, Spanned};
 
+use super::errors::SettingsError;
 use super::{CacheMode, ColorMode, EditFormat, LogFormat, Partial, Provider, Verbosity};
 use crate::error::{Error, Place, closest};
 
@@ -18,21 +19,16 @@ pub(super) fn read_config(
 ) -> Result<Option<FileLayer>, Error> {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Error::new(
-                "E050",
-                format!("config file `{}` is not UTF-8", shown.display()),
-            )
-            .in_file(shown)
-            .hint("save it as UTF-8 text")
+            Error::from(SettingsError::NotUtf8 {
+                file: shown.to_path_buf(),
+            })
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::new(
-                "E050",
-                format!("config file `{}` does not exist", shown.display()),
-            )
-            .in_file(shown)
-            .hint("check the --config flag or CODEFLEET_CONFIG"));
+            return Err(SettingsError::Missing {
+                file: shown.to_path_buf(),
+            }
+            .into());
         }
         Err(e) => return Err(Error::io(shown, &e)),
     };
@@ -55,12 +51,11 @@ fn parse_config(path: &Path, text: &str) -> Result<FileLayer, Error> {
     for (name, profile) in profiles {
         profile.text = text.to_string();
         if let Some(nested) = &profile.profiles {
-            return Err(Error::new(
-                "E051",
-                format!("profile `{name}` defines `profiles`; profiles do not nest"),
-            )
-            .at(spanned_place(path, text, nested, 1))
-            .hint("move these profiles to the top level of the file"));
+            return Err(SettingsError::NestedProfiles {
+                profile: name.clone(),
+                place: spanned_place(path, text, nested, 1),
+            }
+            .into());
         }
     }
     Ok(file)
@@ -85,52 +80,45 @@ fn yaml_error(path: &Path, text: &str, err: &serde_saphyr::Error) -> Error {
         .location()
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((0, 0));
-    let (code, message, width, hint) = match inner {
+    let place = |width: usize| {
+        if line > 0 {
+            Place::at(path, text, line, column, width)
+        } else {
+            Place::file(path)
+        }
+    };
+    let error = match inner {
         E::SerdeUnknownField {
             field, expected, ..
-        } => {
-            let hint = match closest(field, expected.iter().copied()) {
+        } => SettingsError::UnknownKey {
+            key: field.to_string(),
+            hint: match closest(field, expected.iter().copied()) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!("known keys: {}", expected.join(", ")),
-            };
-            (
-                "E051",
-                format!("unknown key `{field}`"),
-                field.chars().count(),
-                hint,
-            )
-        }
+            },
+            place: place(field.chars().count()),
+        },
         E::SerdeUnknownVariant {
             variant, expected, ..
-        } => {
-            let hint = match closest(variant, expected.iter().copied()) {
+        } => SettingsError::BadValue {
+            message: format!("unknown value `{variant}`"),
+            hint: match closest(variant, expected.iter().copied()) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!("expected one of: {}", expected.join(", ")),
-            };
-            (
-                "E052",
-                format!("unknown value `{variant}`"),
-                variant.chars().count(),
-                hint,
-            )
-        }
-        other => {
-            let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
-            (
-                "E052",
-                format!("invalid config: {message}"),
-                1,
-                "the keys and the values they take are listed in the README, under Configuration"
-                    .to_string(),
-            )
-        }
+            },
+            place: place(variant.chars().count()),
+        },
+        other => SettingsError::BadValue {
+            message: format!(
+                "invalid config: {}",
+                serde_saphyr::DefaultMessageFormatter.format_message(other)
+            ),
+            hint: "the keys and the values they take are listed in the README, under Configuration"
+                .to_string(),
+            place: place(1),
+        },
     };
-    let place = if line > 0 {
-        Place::at(path, text, line, column, width)
-    } else {
-        Place::file(path)
-    };
-    Error::new(code, message).at(place).hint(hint)
+    error.into()
 }
 
 /// The serde mirror of a config file (and of one profile in it).
@@ -182,9 +170,11 @@ impl FileLayer {
         let text = self.text.as_str();
         let bad = |s: &dyn SpanLike, message: String, hint: &str| {
             let (line, column) = s.line_col();
-            Error::new("E052", message)
-                .at(Place::at(path, text, line, column, s.width()))
-                .hint(hint.to_string())
+            Error::from(SettingsError::BadValue {
+                message,
+                hint: hint.to_string(),
+                place: Place::at(path, text, line, column, s.width()),
+            })
         };
         let model = self.model.as_ref();
         let cache = self.cache.as_ref();

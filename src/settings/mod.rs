@@ -15,7 +15,10 @@ pub use crate::llm::{CacheMode, Provider};
 pub use crate::pipeline::EditFormat;
 
 mod env;
+mod errors;
 mod file;
+
+pub use errors::SettingsError;
 
 use env::{EnvParse, env_layers, named};
 use file::{FileLayer, read_config};
@@ -236,8 +239,8 @@ pub struct Inputs<'a> {
 impl Settings {
     /// Resolves settings from the process environment and the current directory.
     pub fn from_process(flags: Flags) -> Result<Settings, Error> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::new("E050", format!("cannot read the current directory: {e}")))?;
+        let cwd =
+            std::env::current_dir().map_err(|e| SettingsError::NoCwd { why: e.to_string() })?;
         let env = |k: &str| std::env::var(k).ok();
         Settings::resolve(&Inputs {
             cwd,
@@ -462,12 +465,8 @@ impl fmt::Display for Shown {
     }
 }
 
-fn internal(field: &str) -> Error {
-    Error::new(
-        "E059",
-        format!("internal: no default for setting `{field}`"),
-    )
-    .hint("this is a bug in codefleet; please report it")
+fn internal(field: &'static str) -> Error {
+    SettingsError::NoDefault { field }.into()
 }
 
 /// One layer's values; `None` means the layer leaves the key alone.
@@ -564,7 +563,11 @@ fn unknown_profile(name: &str, files: &[(PathBuf, FileLayer, Source)]) -> Error 
             None => format!("known profiles: {list}"),
         }
     };
-    Error::new("E053", format!("unknown profile `{name}`")).hint(hint)
+    SettingsError::UnknownProfile {
+        name: name.to_string(),
+        hint,
+    }
+    .into()
 }
 
 /// One layer per `CODEFLEET_*` variable set, so each value names its own variable.

@@ -6,6 +6,7 @@
 
 mod check;
 mod dir;
+mod errors;
 mod overlay;
 mod path;
 mod policy;
@@ -15,6 +16,7 @@ mod write;
 
 pub use check::{Found, Selects, WriteCheck};
 pub use dir::{Applied, DirFiles};
+pub use errors::WorkspaceError;
 pub(crate) use overlay::{Overlay, Reader, Stored};
 pub use path::{Refusal, TreeKind, check_no_symlink, check_relative, confine, confine_in_tree};
 pub use policy::{DEFAULT_DENY, DEFAULT_MAX_FILE_SIZE, Policy, PolicyError, is_binary};

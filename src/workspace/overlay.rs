@@ -8,6 +8,8 @@ use crate::error::Error;
 use crate::git::{self, FileMode, Repo};
 use crate::hash::PathMap;
 
+use super::errors::WorkspaceError;
+
 /// The files of the base tree as tasks have changed them so far.
 pub(crate) struct Overlay {
     /// Every editable file: path → mode (deleted files removed, created ones added).
@@ -97,7 +99,10 @@ impl Reader<'_> {
             Some(Some(Stored::Bytes(b))) => return Ok(Some(b.clone())),
             Some(Some(Stored::Blob(id))) => {
                 let blob = repo.git2().find_blob(*id).map_err(|e| {
-                    Error::new("E303", format!("cannot read the new `{path}` back: {e}"))
+                    Error::from(WorkspaceError::ReadBack {
+                        path: path.to_string(),
+                        why: e.to_string(),
+                    })
                 })?;
                 return Ok(Some(blob.content().to_vec()));
             }

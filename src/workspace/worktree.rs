@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use globset::GlobSet;
 
-use crate::error::{Error, Exit};
+use crate::error::Error;
 use crate::git::{FileMode, LockHolder, Oid, Repo};
 
+use super::errors::WorkspaceError;
 use super::path::check_relative;
 
 /// What a command may change in its worktree (the pipeline's `policy:`).
@@ -77,20 +78,19 @@ static MADE: AtomicUsize = AtomicUsize::new(0);
 const PREFIX: &str = "codefleet-";
 
 fn err(what: &str, why: impl std::fmt::Display) -> Error {
-    Error::new(
-        "E602",
-        format!("cannot prepare the temporary worktree: {what}: {why}"),
-    )
-    .hint("check free space and permissions in the repository's git directory")
-    .exit(Exit::Failed)
+    WorkspaceError::Worktree {
+        what: what.to_string(),
+        why: why.to_string(),
+    }
+    .into()
 }
 
 fn read_err(what: &str, why: impl std::fmt::Display) -> Error {
-    Error::new(
-        "E603",
-        format!("cannot read what the command changed: {what}: {why}"),
-    )
-    .exit(Exit::Failed)
+    WorkspaceError::Changes {
+        what: what.to_string(),
+        why: why.to_string(),
+    }
+    .into()
 }
 
 impl Worktree {
