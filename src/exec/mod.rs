@@ -22,7 +22,7 @@ mod tasks;
 pub use errors::ExecError;
 pub use model::{ClientFor, Models};
 pub use observer::{Observer, Silent};
-pub use planned::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
+pub use planned::{ModelPlan, Opened, Plan, RepoPlan, Target, TaskPlan};
 pub use pool::{Unit, catching, pool, run_units};
 pub use publish::{PublishOptions, PullRequests, publish};
 pub use run::{RunOptions, run};

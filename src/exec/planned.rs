@@ -3,11 +3,12 @@
 //! `codefleet plan` prints it); `exec` takes it as it is and works nothing of it out again.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::git::{Base, RemoteSpec};
+use crate::git::{Base, RemoteSpec, Repo};
 use crate::pipeline::Pipeline;
 use crate::report::SkippedFiles;
 
@@ -86,7 +87,42 @@ pub struct RepoPlan {
     /// The commit a local repository starts from (a remote one is based once cloned).
     #[serde(skip)]
     pub start: Option<Base>,
+    /// The repository as the plan opened it, handed to the run so that it is not opened twice
+    /// (a fleet of small repositories pays for every open).
+    #[serde(skip)]
+    pub opened: Opened,
 }
+
+/// A repository the plan opened, taken once by the run that works in it. Clones of a plan share
+/// it; two plans compare equal whatever they hold.
+#[derive(Clone, Default)]
+pub struct Opened(Arc<Mutex<Option<Repo>>>);
+
+impl Opened {
+    /// Holds `repo` for the run.
+    pub fn new(repo: Repo) -> Opened {
+        Opened(Arc::new(Mutex::new(Some(repo))))
+    }
+
+    /// The repository, the first time it is asked for.
+    pub fn take(&self) -> Option<Repo> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Opened")
+    }
+}
+
+impl PartialEq for Opened {
+    fn eq(&self, _: &Opened) -> bool {
+        true
+    }
+}
+
+impl Eq for Opened {}
 
 /// One task in one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]

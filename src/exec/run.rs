@@ -177,7 +177,10 @@ impl RunCtx<'_> {
         let line = |e: Error| e.one_line();
         match (&planned.target, &planned.start) {
             (Target::Local(path), Some(base)) => {
-                let repo = git::open_named(path).map_err(line)?;
+                let repo = match planned.opened.take() {
+                    Some(repo) => repo,
+                    None => git::open_named(path).map_err(line)?,
+                };
                 self.local_repo(repo, base.clone(), planned, false)
                     .map_err(line)
             }
@@ -276,7 +279,7 @@ mod tests {
     /// The plan of `pipeline` over the repository at `dir`, from its HEAD, as `plan::build`
     /// makes it (exec does not call `plan`, so its tests write the value out).
     fn one_repo_plan(pipeline: &Pipeline, dir: &Path) -> Plan {
-        let (_, base) = git::open_based(dir, None).unwrap();
+        let (repo, base) = git::open_based(dir, None).unwrap();
         Plan {
             pipeline: pipeline.name.clone(),
             run_id: "r1".into(),
@@ -292,6 +295,7 @@ mod tests {
                 target: Target::Local(dir.to_path_buf()),
                 failure: None,
                 start: Some(base),
+                opened: super::super::Opened::new(repo),
             }],
             definition: pipeline.clone(),
         }

@@ -81,6 +81,7 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> Rep
         target: target.clone(),
         failure: None,
         start: None,
+        opened: Default::default(),
         name,
     };
     let path = match target {
@@ -136,6 +137,7 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> Rep
         plan.tasks = pipeline.tasks.iter().map(task_plan).collect();
     }
     plan.start = Some(base);
+    plan.opened = crate::exec::Opened::new(repo);
     plan
 }
 
