@@ -37,7 +37,7 @@ pipeline bench-unwrap '.unwrap()' '.unwrap_x()' "$corpus/repos/*"
 reset="git -C $linux reset -q --hard base && \
   (git -C $linux branch -D -q codefleet/bench-printk codefleet/bench-nothing 2>/dev/null || true) && \
   rm -rf $linux/.git/codefleet"
-reset_repos="for d in $corpus/repos/*/; do git -C \$d branch -D -q codefleet/bench-unwrap 2>/dev/null; \
+reset_repos="for d in $corpus/repos/*/; do git -C \$d branch -D -q codefleet/bench-unwrap 2>/dev/null || true; \
   rm -rf \$d.git/codefleet; done; true"
 runs=${RUNS:-5}
 eval "$reset"
