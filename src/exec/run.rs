@@ -302,6 +302,28 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_runs_again_after_its_opened_repository_was_taken() {
+        let dir = repo_with(&[("a.txt", "x\n")]);
+        let task = Task::new("t", TaskKind::Replace(Replace::literal("x", "z").unwrap()));
+        let pipeline = Pipeline::new("p", vec![task]);
+        let options = RunOptions {
+            jobs: 1,
+            mode: Mode::DryRun,
+            ..RunOptions::default()
+        };
+        let plan = one_repo_plan(&pipeline, dir.path());
+        for round in 0..2 {
+            let report = run(&plan, &options, &Log::default(), &AtomicBool::new(false)).unwrap();
+            assert_eq!(report.totals.files_changed, 1, "round {round}");
+            assert_eq!(report.repos[0].status, RepoStatus::Changed, "round {round}");
+        }
+        assert!(
+            plan.repos[0].opened.take().is_none(),
+            "the first run took it"
+        );
+    }
+
+    #[test]
     fn events_arrive_in_order_and_the_interrupt_flag_stops_everything() {
         let dir = repo_with(&[("a.txt", "x\n"), ("b.txt", "y\n")]);
         let task = Task::new("t", TaskKind::Replace(Replace::literal("x", "z").unwrap()));
