@@ -146,6 +146,7 @@ catalogue! {
     PR_NOT_OPEN = "E533", Failed, "GitHub says a pull request exists but none is open for the branch";
     FORGE_NAME = "E534", Usage, "the owner and name cannot be told from the remote URL";
     PR_BASE = "E535", Usage, "the base branch of the pull request is unknown";
+    FORGE_UNSUPPORTED = "E536", Failed, "the forge does not support what was asked";
     NOT_A_REPORT = "E540", Usage, "`report merge`: a file is not a run report";
     REPORT_VERSION = "E541", Usage, "`report merge`: a report of another report version";
     REPORT_MODES = "E542", Usage, "`report merge`: reports of different modes (dry run and real run)";

@@ -475,7 +475,7 @@ impl Opener<'_> {
             return skipped("no change");
         }
         match self.prs.forge.find_open(id, branch) {
-            Ok(Some(open)) => match self.prs.forge.close(id, open.number) {
+            Ok(Some(open)) => match self.prs.forge.close(id, open.number, None) {
                 Ok(()) => PullRequestReport {
                     action: PrAction::Closed,
                     number: Some(open.number),

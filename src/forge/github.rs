@@ -8,7 +8,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::{Created, Forge, ForgeError, NewPullRequest, PullRequest, RepoId};
+use super::{
+    ApiCommit, Checks, Created, Forge, ForgeError, MergeMethod, Mergeability, Merged,
+    NewPullRequest, Owner, PullRequest, RemoteRepo, RepoId, ReviewDecision,
+};
 use crate::error::Error;
 use crate::git::Secret;
 
@@ -314,6 +317,15 @@ impl GitHub {
     }
 }
 
+/// Not built yet (the campaign issue's helpers fill these in).
+fn todo(what: &'static str) -> Error {
+    ForgeError::Unsupported {
+        forge: "GitHub",
+        what,
+    }
+    .into()
+}
+
 impl Forge for GitHub {
     fn archived(&self, repo: &RepoId) -> Result<bool, Error> {
         let reply = self.send(Method::Get, &self.url(repo, ""), None)?;
@@ -321,6 +333,78 @@ impl Forge for GitHub {
             return Err(self.refused("reading the repository", repo, &reply));
         }
         Ok(reply.body.get("archived").and_then(Value::as_bool) == Some(true))
+    }
+
+    fn repo(&self, _repo: &RepoId) -> Result<RemoteRepo, Error> {
+        Err(todo("reading a repository"))
+    }
+
+    fn list_repos(&self, _owner: &Owner) -> Result<Vec<RemoteRepo>, Error> {
+        Err(todo("listing repositories"))
+    }
+
+    fn search_repos(&self, _query: &str) -> Result<Vec<RemoteRepo>, Error> {
+        Err(todo("repository search"))
+    }
+
+    fn code_search(&self, _query: &str) -> Result<Vec<RepoId>, Error> {
+        Err(todo("code search"))
+    }
+
+    fn pull_requests(&self, _repo: &RepoId, _head: &str) -> Result<Vec<PullRequest>, Error> {
+        Err(todo("listing pull requests"))
+    }
+
+    fn reopen(&self, _repo: &RepoId, _number: u64) -> Result<PullRequest, Error> {
+        Err(todo("reopening"))
+    }
+
+    fn comment(&self, _repo: &RepoId, _number: u64, _body: &str) -> Result<(), Error> {
+        Err(todo("comments"))
+    }
+
+    fn mergeability(&self, _repo: &RepoId, _pr: &PullRequest) -> Result<Mergeability, Error> {
+        Err(todo("mergeability"))
+    }
+
+    fn checks(&self, _repo: &RepoId, _sha: &str) -> Result<Checks, Error> {
+        Err(todo("checks"))
+    }
+
+    fn review_decision(&self, _repo: &RepoId, _number: u64) -> Result<ReviewDecision, Error> {
+        Err(todo("reviews"))
+    }
+
+    fn merge(
+        &self,
+        _repo: &RepoId,
+        _pr: &PullRequest,
+        _method: Option<MergeMethod>,
+    ) -> Result<Merged, Error> {
+        Err(todo("merging"))
+    }
+
+    fn enable_auto_merge(
+        &self,
+        _repo: &RepoId,
+        _pr: &PullRequest,
+        _method: Option<MergeMethod>,
+    ) -> Result<(), Error> {
+        Err(todo("auto-merge"))
+    }
+
+    fn create_commit(&self, _repo: &RepoId, _commit: &ApiCommit) -> Result<String, Error> {
+        Err(todo("commits through the API"))
+    }
+
+    fn set_branch(
+        &self,
+        _repo: &RepoId,
+        _branch: &str,
+        _sha: &str,
+        _force: bool,
+    ) -> Result<(), Error> {
+        Err(todo("setting a branch"))
     }
 
     fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error> {
@@ -392,11 +476,15 @@ impl Forge for GitHub {
         Ok(parse_pr(&reply.body))
     }
 
-    fn close(&self, repo: &RepoId, number: u64) -> Result<(), Error> {
+    fn close(&self, repo: &RepoId, number: u64, body: Option<&str>) -> Result<(), Error> {
+        let mut patch = json!({ "state": "closed" });
+        if let Some(b) = body {
+            patch["body"] = json!(b);
+        }
         let reply = self.send(
             Method::Patch,
             &self.url(repo, &format!("/pulls/{number}")),
-            Some(&json!({ "state": "closed" })),
+            Some(&patch),
         )?;
         if reply.status != 200 {
             return Err(self.refused("closing a pull request", repo, &reply));
@@ -445,6 +533,7 @@ fn parse_pr(v: &Value) -> PullRequest {
         url: s("html_url"),
         title: s("title"),
         body: s("body"),
+        ..PullRequest::default()
     }
 }
 

@@ -5,13 +5,14 @@
 //! kinds for every forge.
 
 mod github;
+pub mod marker;
 
 pub use github::GitHub;
 
 use crate::error::{Code, Error, Kind, codes};
 
 /// A repository on a forge: `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RepoId {
     /// The owner (user or organisation; on a forge with nested namespaces, the namespace path).
     pub owner: String,
@@ -43,8 +44,21 @@ impl std::fmt::Display for RepoId {
     }
 }
 
+/// Where a pull request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrState {
+    /// Open (a draft too: see [`PullRequest::draft`]).
+    #[default]
+    Open,
+    /// Closed without being merged.
+    Closed,
+    /// Merged.
+    Merged,
+}
+
 /// A pull request as a forge reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PullRequest {
     /// Its number.
     pub number: u64,
@@ -54,6 +68,18 @@ pub struct PullRequest {
     pub title: String,
     /// Body.
     pub body: String,
+    /// Open, closed or merged.
+    pub state: PrState,
+    /// A draft.
+    pub draft: bool,
+    /// The commit its head branch points at (`head.sha`), as the forge last saw it.
+    pub head_sha: String,
+    /// The branch it merges into.
+    pub base: String,
+    /// Its labels' names.
+    pub labels: Vec<String>,
+    /// The forge's global id (GitHub's `node_id`, for GraphQL mutations); empty if unknown.
+    pub node_id: String,
 }
 
 /// What a pull request should say.
@@ -84,8 +110,148 @@ pub enum Created {
     AlreadyExists,
 }
 
-/// The operations codefleet needs from a forge.
+/// Whose repositories a discovery lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// An organisation's (`GET /orgs/{org}/repos`).
+    Org(String),
+    /// A user's (`GET /users/{user}/repos`).
+    User(String),
+}
+
+/// A repository as a forge lists it (discovery, `--repo owner/name`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RemoteRepo {
+    /// `owner/name`.
+    pub id: RepoId,
+    /// The https clone URL (`clone_url`).
+    pub clone_url: String,
+    /// The ssh clone URL (`ssh_url`).
+    pub ssh_url: String,
+    /// The default branch.
+    pub default_branch: String,
+    /// Archived (read-only).
+    pub archived: bool,
+    /// Disabled by the forge.
+    pub disabled: bool,
+    /// A fork of another repository.
+    pub fork: bool,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Merge methods the repository allows, when the forge said (a listing may not).
+    pub merge_methods: Option<Vec<MergeMethod>>,
+}
+
+impl Default for RepoId {
+    fn default() -> RepoId {
+        RepoId {
+            owner: String::new(),
+            name: String::new(),
+        }
+    }
+}
+
+/// How a pull request is merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeMethod {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// The commits rebased onto the base branch.
+    Rebase,
+}
+
+/// The checks of a commit, combined as the forge shows them (GitHub: check runs and commit
+/// statuses together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checks {
+    /// All passed (skipped and neutral count as passed).
+    Success,
+    /// At least one failed (or errored, was cancelled, timed out, needs action).
+    Failure,
+    /// None failed and at least one has not finished.
+    Pending,
+    /// No check ran.
+    None,
+}
+
+/// What reviewers decided, as GitHub's `reviewDecision` would say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// At least one approval and no outstanding request for changes (each reviewer's latest
+    /// approving or change-requesting review counts).
+    Approved,
+    /// A reviewer's latest review requests changes.
+    ChangesRequested,
+    /// No decision yet.
+    None,
+}
+
+/// What a forge says about merging an open pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mergeability {
+    /// `Some(true)` mergeable, `Some(false)` conflicting, `None` not computed yet.
+    pub mergeable: Option<bool>,
+    /// Commits the base branch has that the head does not.
+    pub behind_by: u64,
+}
+
+/// What [`Forge::merge`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// Merged, as this commit.
+    Merged(String),
+    /// The head moved since it was read (`sha` no longer matched): not merged.
+    HeadMoved,
+    /// The forge refused for a reason it gave (not mergeable, checks required, ...).
+    NotMergeable(String),
+}
+
+/// One file of a commit made through the forge's API ([`Forge::create_commit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// Added or changed, with its whole new content.
+    Put {
+        /// Path from the repository root.
+        path: String,
+        /// The bytes.
+        contents: Vec<u8>,
+    },
+    /// Deleted.
+    Delete {
+        /// Path from the repository root.
+        path: String,
+    },
+}
+
+/// A commit to make through the forge's API on a branch, which must point at `expected_head`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCommit {
+    /// The branch.
+    pub branch: String,
+    /// The commit the branch must point at now (the lease).
+    pub expected_head: String,
+    /// First line of the message.
+    pub headline: String,
+    /// The rest of the message.
+    pub body: String,
+    /// What changes.
+    pub changes: Vec<FileChange>,
+}
+
+/// The operations codefleet needs from a forge. The pull request operations open, update and
+/// close; the campaign operations (`status`, `merge`, `close`) read states, checks and reviews
+/// and merge; discovery lists repositories. GitHub implements all of them; a forge that lacks
+/// one returns [`ForgeError::Unsupported`].
 pub trait Forge: Send + Sync {
+    /// The forge's name in messages (`GitHub`).
+    fn name(&self) -> &'static str {
+        "GitHub"
+    }
     /// The repository a remote URL names on this forge. The default is the URL's last two
     /// path segments ([`RepoId::from_url`]); a forge with nested namespaces (GitLab's
     /// subgroups) reads the whole path.
@@ -93,14 +259,30 @@ pub trait Forge: Send + Sync {
         RepoId::from_url(url)
     }
     /// Whether the repository is archived (read-only): it is then skipped, not pushed.
-    fn archived(&self, _repo: &RepoId) -> Result<bool, Error> {
-        Ok(false)
+    fn archived(&self, repo: &RepoId) -> Result<bool, Error> {
+        Ok(self.repo(repo)?.archived)
     }
+    /// One repository.
+    fn repo(&self, repo: &RepoId) -> Result<RemoteRepo, Error>;
+    /// Every repository of an organisation or user (all pages).
+    fn list_repos(&self, owner: &Owner) -> Result<Vec<RemoteRepo>, Error>;
+    /// The repositories a repository search finds (`q` as GitHub's search syntax, the owner's
+    /// qualifier included by the caller), all pages up to the search's own cap.
+    fn search_repos(&self, query: &str) -> Result<Vec<RemoteRepo>, Error>;
+    /// The repositories in which a code search finds a hit (each once, in the order found).
+    fn code_search(&self, query: &str) -> Result<Vec<RepoId>, Error>;
     /// The open pull request from `head` (a branch of the same repository), if any.
-    fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error>;
+    fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error> {
+        Ok(self
+            .pull_requests(repo, head)?
+            .into_iter()
+            .find(|p| p.state == PrState::Open))
+    }
+    /// Every pull request from `head` (open, closed and merged), newest first.
+    fn pull_requests(&self, repo: &RepoId, head: &str) -> Result<Vec<PullRequest>, Error>;
     /// Opens a pull request.
     fn create(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error>;
-    /// Sets the title and body of an open pull request.
+    /// Sets the title and body of a pull request.
     fn update(
         &self,
         repo: &RepoId,
@@ -108,8 +290,12 @@ pub trait Forge: Send + Sync {
         title: &str,
         body: &str,
     ) -> Result<PullRequest, Error>;
-    /// Closes a pull request.
-    fn close(&self, repo: &RepoId, number: u64) -> Result<(), Error>;
+    /// Closes a pull request, setting its body in the same request when `body` is given.
+    fn close(&self, repo: &RepoId, number: u64, body: Option<&str>) -> Result<(), Error>;
+    /// Reopens a closed pull request.
+    fn reopen(&self, repo: &RepoId, number: u64) -> Result<PullRequest, Error>;
+    /// Comments on a pull request.
+    fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), Error>;
     /// Adds labels.
     fn add_labels(&self, repo: &RepoId, number: u64, labels: &[String]) -> Result<(), Error>;
     /// Requests reviews.
@@ -119,6 +305,32 @@ pub trait Forge: Send + Sync {
         number: u64,
         reviewers: &[String],
     ) -> Result<(), Error>;
+    /// Whether an open pull request can merge, and how far its head is behind its base.
+    fn mergeability(&self, repo: &RepoId, pr: &PullRequest) -> Result<Mergeability, Error>;
+    /// The checks of a commit, combined.
+    fn checks(&self, repo: &RepoId, sha: &str) -> Result<Checks, Error>;
+    /// The review decision of a pull request.
+    fn review_decision(&self, repo: &RepoId, number: u64) -> Result<ReviewDecision, Error>;
+    /// Merges a pull request whose head must still be `sha`; `None` uses the repository's
+    /// default method.
+    fn merge(
+        &self,
+        repo: &RepoId,
+        pr: &PullRequest,
+        method: Option<MergeMethod>,
+    ) -> Result<Merged, Error>;
+    /// Turns on the forge's auto-merge: it merges once the requirements are met.
+    fn enable_auto_merge(
+        &self,
+        repo: &RepoId,
+        pr: &PullRequest,
+        method: Option<MergeMethod>,
+    ) -> Result<(), Error>;
+    /// Makes a commit through the forge's API (signed by the forge); returns its id.
+    fn create_commit(&self, repo: &RepoId, commit: &ApiCommit) -> Result<String, Error>;
+    /// Points `branch` at `sha`, creating it if absent (`force` lets it move backwards).
+    fn set_branch(&self, repo: &RepoId, branch: &str, sha: &str, force: bool)
+    -> Result<(), Error>;
 }
 
 /// What went wrong talking to a forge, by kind; `Error::from` gives the user its code, message
@@ -167,6 +379,14 @@ pub enum ForgeError {
         /// What usually resolves that status.
         hint: &'static str,
     },
+    /// `E536`: this forge cannot do what was asked.
+    #[error("{forge} does not support {what}")]
+    Unsupported {
+        /// The forge's name.
+        forge: &'static str,
+        /// What was asked (`auto-merge`).
+        what: &'static str,
+    },
     /// `E533`: the forge says a pull request for the branch exists, and none is open.
     #[error("{repo}: the forge says a pull request for `{head}` exists, but none is open")]
     NoOpenPullRequest {
@@ -184,6 +404,7 @@ impl Kind for ForgeError {
             ForgeError::RateLimited { .. } => codes::GITHUB_RATE_LIMIT,
             ForgeError::Refused { .. } => codes::GITHUB_REFUSED,
             ForgeError::NoOpenPullRequest { .. } => codes::PR_NOT_OPEN,
+            ForgeError::Unsupported { .. } => codes::FORGE_UNSUPPORTED,
         }
     }
 
@@ -196,6 +417,7 @@ impl Kind for ForgeError {
             ForgeError::NoOpenPullRequest { .. } => {
                 "check the repository's pull requests; a re-run retries"
             }
+            ForgeError::Unsupported { .. } => "use a forge that supports it, or leave it out",
         };
         Some(hint.to_string())
     }
