@@ -318,7 +318,7 @@ impl GitHub {
 }
 
 /// Not built yet (the campaign issue's helpers fill these in).
-fn todo(what: &'static str) -> Error {
+pub(super) fn todo(what: &'static str) -> Error {
     ForgeError::Unsupported {
         forge: "GitHub",
         what,
@@ -386,15 +386,15 @@ impl Forge for GitHub {
 
     fn enable_auto_merge(
         &self,
-        _repo: &RepoId,
-        _pr: &PullRequest,
-        _method: Option<MergeMethod>,
+        repo: &RepoId,
+        pr: &PullRequest,
+        method: Option<MergeMethod>,
     ) -> Result<(), Error> {
-        Err(todo("auto-merge"))
+        self.graphql_enable_auto_merge(repo, pr, method)
     }
 
-    fn create_commit(&self, _repo: &RepoId, _commit: &ApiCommit) -> Result<String, Error> {
-        Err(todo("commits through the API"))
+    fn create_commit(&self, repo: &RepoId, commit: &ApiCommit) -> Result<String, Error> {
+        self.graphql_create_commit(repo, commit)
     }
 
     fn set_branch(

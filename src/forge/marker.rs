@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(again, "Hello\n\n<!-- codefleet:  -->\n");
         assert_eq!(Marker::read(&again), Some(Marker::default()));
         assert_eq!(Marker::read("no marker"), None);
-        assert_eq!(strip("text <!-- codefleet: unterminated"), "text <!-- codefleet: unterminated");
+        assert_eq!(
+            strip("text <!-- codefleet: unterminated"),
+            "text <!-- codefleet: unterminated"
+        );
         assert_eq!(
             labels_digest(&["a".into(), "b".into(), "a".into()]),
             labels_digest(&["b".into(), "a".into()])

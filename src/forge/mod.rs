@@ -5,6 +5,7 @@
 //! kinds for every forge.
 
 mod github;
+mod github_graphql;
 pub mod marker;
 
 pub use github::GitHub;
@@ -12,7 +13,7 @@ pub use github::GitHub;
 use crate::error::{Code, Error, Kind, codes};
 
 /// A repository on a forge: `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct RepoId {
     /// The owner (user or organisation; on a forge with nested namespaces, the namespace path).
     pub owner: String,
@@ -140,15 +141,6 @@ pub struct RemoteRepo {
     pub topics: Vec<String>,
     /// Merge methods the repository allows, when the forge said (a listing may not).
     pub merge_methods: Option<Vec<MergeMethod>>,
-}
-
-impl Default for RepoId {
-    fn default() -> RepoId {
-        RepoId {
-            owner: String::new(),
-            name: String::new(),
-        }
-    }
 }
 
 /// How a pull request is merged.
@@ -329,8 +321,7 @@ pub trait Forge: Send + Sync {
     /// Makes a commit through the forge's API (signed by the forge); returns its id.
     fn create_commit(&self, repo: &RepoId, commit: &ApiCommit) -> Result<String, Error>;
     /// Points `branch` at `sha`, creating it if absent (`force` lets it move backwards).
-    fn set_branch(&self, repo: &RepoId, branch: &str, sha: &str, force: bool)
-    -> Result<(), Error>;
+    fn set_branch(&self, repo: &RepoId, branch: &str, sha: &str, force: bool) -> Result<(), Error>;
 }
 
 /// What went wrong talking to a forge, by kind; `Error::from` gives the user its code, message

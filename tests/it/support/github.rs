@@ -203,6 +203,10 @@ fn route(
     base: &str,
 ) -> (u16, String, Value) {
     let path = target.split('?').next().unwrap_or("");
+    if method == "POST" && path == "/graphql" {
+        let input: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        return super::github_graphql::handle(st, &input, base);
+    }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let input: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let not_found = (404, String::new(), json!({"message": "Not Found"}));

@@ -4,5 +4,6 @@
 pub mod fixture;
 pub mod git_http;
 pub mod github;
+pub mod github_graphql;
 pub mod in_process;
 pub mod model_server;
