@@ -486,3 +486,71 @@ fn schema_keywords_behave_as_openapi_3_0_says() {
         }
     }
 }
+
+/// One request to the fake over a raw connection: (status, body).
+fn send(url: &str, method: &str, target: &str, body: &str) -> (u16, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer t0ken\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+    }
+    let mut text = vec![0; length];
+    reader.read_exact(&mut text).unwrap();
+    (status, String::from_utf8(text).unwrap())
+}
+
+#[test]
+fn the_fake_answers_a_request_github_would_refuse_with_400_and_the_test_fails() {
+    let gh = crate::support::github::FakeGitHub::start("t0ken");
+    let (status, body) = send(&gh.url, "GET", "/repos/acme/svc/pulls?state=bogus", "");
+    assert_eq!(status, 400);
+    let message = serde_json::from_str::<Value>(&body).unwrap()["message"].clone();
+    assert_eq!(
+        message,
+        "request not allowed by GitHub's OpenAPI description: GET /repos/{owner}/{repo}/pulls: \
+         query parameter state = \"bogus\": \"bogus\" is not one of \"open\", \"closed\", \"all\""
+    );
+    // A request the description allows is served as before.
+    let (status, body) = send(&gh.url, "GET", "/repos/acme/svc/pulls?state=open", "");
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gh.assert_conforms()));
+    let panic = failed.expect_err("the violation fails the test");
+    let text = panic.downcast_ref::<String>().unwrap();
+    assert!(text.contains("state = \"bogus\""), "{text}");
+    // assert_conforms took the violations: the fake now drops quietly.
+}
+
+#[test]
+fn a_fake_that_saw_a_violation_fails_the_test_when_it_is_dropped() {
+    let gh = crate::support::github::FakeGitHub::start("t0ken");
+    let (status, _) = send(&gh.url, "POST", "/repos/acme/svc/pulls", r#"{"title":"t"}"#);
+    assert_eq!(status, 400);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(gh)));
+    let panic = dropped.expect_err("dropping the fake fails the test");
+    let text = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        text.contains("request body: required property \"head\" is missing"),
+        "{text}"
+    );
+}
