@@ -205,6 +205,12 @@ fn requests_codefleet_sends_are_matched_to_their_operation() {
             "",
             "/orgs/{org}/repos",
         ),
+        (
+            "GET",
+            "/repos/acme/svc/compare/main...0123abc?per_page=1",
+            "",
+            "/repos/{owner}/{repo}/compare/{base}...{head}",
+        ),
     ];
     for (method, target, body, path) in table {
         let got = openapi::check_request(method, target, body);
