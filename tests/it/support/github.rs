@@ -592,8 +592,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             handle(&mut st, &method, &target, &body, base)
         };
+        let text = if status == 204 {
+            String::new()
+        } else {
+            reply.to_string()
+        };
         if let Ok(Some(op)) = &checked {
-            let problems = super::openapi::check_response(op, status, &reply.to_string());
+            let problems = super::openapi::check_response(op, status, &text);
             state
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -603,11 +608,6 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
-        let text = if status == 204 {
-            String::new()
-        } else {
-            reply.to_string()
-        };
         write!(
             out,
             "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\n\
