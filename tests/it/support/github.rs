@@ -15,7 +15,9 @@ mod git;
 mod routes;
 pub mod shapes;
 
-use std::collections::BTreeMap;
+pub use git::{bare_repo, commit_files};
+
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -267,6 +269,8 @@ pub struct State {
     /// Results a search answers at most (GitHub: 1,000).
     pub search_cap: usize,
     pub next_id: u64,
+    /// Code search hits by (bare repository, tip of its default branch, text).
+    pub grep_cache: HashMap<(PathBuf, String, String), Vec<(String, String)>>,
 }
 
 impl Default for State {
@@ -289,6 +293,7 @@ impl Default for State {
             login: "codefleet-bot".into(),
             search_cap: 1000,
             next_id: 1000,
+            grep_cache: HashMap::new(),
         }
     }
 }
@@ -506,6 +511,7 @@ impl FakeGitHub {
 
 /// One connection: requests in, answers out, until the client closes it.
 fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -564,13 +570,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         } else {
             reply.to_string()
         };
-        write!(
-            out,
+        // One write: small writes meet Nagle's algorithm and delayed acknowledgements.
+        let answer = format!(
             "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\n\
              x-ratelimit-limit: 5000\r\n{extra}content-length: {}\r\n\r\n{text}",
             reason(status),
             text.len()
-        )?;
+        );
+        out.write_all(answer.as_bytes())?;
         out.flush()?;
     }
 }
@@ -679,7 +686,7 @@ pub fn decode(s: &str) -> String {
 
 /// One page of `items` as `per_page`/`page` ask (capped by `page_size`), and the `Link` header
 /// (first, prev, next, last) as GitHub writes it.
-pub fn paginate(st: &State, target: &str, base: &str, items: Vec<Value>) -> (String, Vec<Value>) {
+pub fn paginate<T>(st: &State, target: &str, base: &str, items: Vec<T>) -> (String, Vec<T>) {
     let per_page = query(target, "per_page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(30)
@@ -690,7 +697,7 @@ pub fn paginate(st: &State, target: &str, base: &str, items: Vec<Value>) -> (Str
         .unwrap_or(1)
         .max(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let slice: Vec<Value> = items
+    let slice: Vec<T> = items
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
