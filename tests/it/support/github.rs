@@ -239,6 +239,8 @@ pub struct Fault {
 }
 
 pub struct State {
+    /// Requests and answers GitHub's OpenAPI description does not allow (`support/openapi.rs`).
+    pub violations: Vec<String>,
     pub repos: Vec<Repo>,
     pub prs: Vec<Pr>,
     pub checks: Vec<CheckRun>,
@@ -276,6 +278,7 @@ pub struct State {
 impl Default for State {
     fn default() -> State {
         State {
+            violations: Vec::new(),
             repos: Vec::new(),
             prs: Vec::new(),
             checks: Vec::new(),
@@ -337,6 +340,7 @@ impl FakeGitHub {
     /// Serves on a free port of 127.0.0.1, one thread per connection; requests must carry
     /// `Authorization: Bearer {token}`.
     pub fn start(token: &str) -> FakeGitHub {
+        super::openapi::load();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State::default()));
@@ -354,6 +358,16 @@ impl FakeGitHub {
             }
         });
         FakeGitHub { url, state }
+    }
+
+    /// Panics when a request or an answer broke GitHub's OpenAPI description.
+    pub fn assert_conforms(&self) {
+        let violations = std::mem::take(&mut self.lock().violations);
+        assert!(
+            violations.is_empty(),
+            "the fake GitHub saw what GitHub's OpenAPI description does not allow:\n{}",
+            violations.join("\n")
+        );
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -509,6 +523,15 @@ impl FakeGitHub {
     }
 }
 
+/// Every test that starts the fake is checked against the description when it ends.
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_conforms();
+        }
+    }
+}
+
 /// One connection: requests in, answers out, until the client closes it.
 fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
@@ -542,6 +565,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         reader.read_exact(&mut body)?;
         let body = String::from_utf8_lossy(&body).into_owned();
         let authorization = get("authorization");
+        // GraphQL is outside the REST description.
+        let checked = (!target.starts_with("/graphql"))
+            .then(|| super::openapi::check_request(&method, &target, &body))
+            .transpose();
         let delay = {
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             st.requests.push(Seen {
@@ -553,15 +580,32 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
                     .map(|(r, _)| r)
                     .unwrap_or_default(),
             });
+            if let Err(problems) = &checked {
+                st.violations.extend(problems.iter().cloned());
+            }
             st.delay_ms
         };
         let (status, extra, reply) = if authorization.as_deref() != Some(&format!("Bearer {token}"))
         {
             (401, String::new(), shapes::error("Bad credentials"))
+        } else if let Err(problems) = &checked {
+            let message = format!(
+                "request not allowed by GitHub's OpenAPI description: {}",
+                problems.join("; ")
+            );
+            (400, String::new(), json!({ "message": message }))
         } else {
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             handle(&mut st, &method, &target, &body, base)
         };
+        if let Ok(Some(op)) = &checked {
+            let problems = super::openapi::check_response(op, status, &reply.to_string());
+            state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .violations
+                .extend(problems);
+        }
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
@@ -585,6 +629,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        400 => "Bad Request",
         201 => "Created",
         204 => "No Content",
         401 => "Unauthorized",

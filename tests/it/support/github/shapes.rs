@@ -180,7 +180,7 @@ pub fn pr(p: &Pr, r: &Repo, head_sha: &str, base_sha: &str, base: &str) -> Value
 /// A label.
 pub fn label(name: &str, api: &str) -> Value {
     json!({"id": id_of(name), "node_id": format!("LA_{}", id_of(name)),
-           "url": format!("{api}/labels/{name}"), "name": name, "description": null,
+           "url": format!("{api}/labels/{name}"), "name": name, "description": "",
            "color": "ededed", "default": false})
 }
 
