@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use codefleet::forge::{Forge, GitHub, MergeMethod, Owner, PrState, RepoId};
+use codefleet::forge::{
+    Checks, Forge, GitHub, MergeMethod, Merged, Owner, PrState, PullRequest, RepoId, ReviewDecision,
+};
 use codefleet::git::Secret;
 
 use crate::support::fixture::Fixture;
@@ -348,4 +350,380 @@ fn pull_requests_lists_every_state_of_a_branch_newest_first() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A repository `acme/svc` (a.txt, b.txt on `main`) with a branch `codefleet/x` that changes
+/// b.txt, and a pull request for it opened through the client.
+struct Scene {
+    f: Fixture,
+    gh: FakeGitHub,
+    bare: PathBuf,
+    repo: RepoId,
+}
+
+impl Scene {
+    fn new(repo: Repo) -> Scene {
+        let f = Fixture::new();
+        let gh = FakeGitHub::start(TOKEN);
+        let full = repo.full_name();
+        let bare = with_git(
+            &gh,
+            &f.path("srv"),
+            repo,
+            &[("a.txt", "a\n"), ("b.txt", "b\n")],
+        );
+        Scene {
+            f,
+            gh,
+            bare,
+            repo: id(&full),
+        }
+    }
+
+    /// A branch from `main` changing `files`, and its pull request (read back as listed).
+    fn pr(&self, branch: &str, files: &[(&str, &str)]) -> PullRequest {
+        github::commit_files(&self.bare, branch, Some("main"), files, branch);
+        let c = client(&self.gh);
+        let new = codefleet::forge::NewPullRequest {
+            title: format!("change {branch}"),
+            body: "body".into(),
+            head: branch.into(),
+            base: "main".into(),
+            draft: false,
+            labels: vec![],
+            reviewers: vec![],
+        };
+        assert!(matches!(
+            c.create(&self.repo, &new).unwrap(),
+            codefleet::forge::Created::New(_)
+        ));
+        c.find_open(&self.repo, branch).unwrap().expect("open")
+    }
+
+    fn tip(&self, branch: &str) -> String {
+        self.f
+            .git_line(&self.bare, &["rev-parse", &format!("refs/heads/{branch}")])
+    }
+
+    fn full(&self) -> String {
+        self.repo.to_string()
+    }
+}
+
+#[test]
+fn mergeability_waits_while_github_computes_it_and_counts_commits_behind() {
+    let s = Scene::new(Repo::new("acme/svc"));
+    let pr = s.pr("codefleet/x", &[("b.txt", "B\n")]);
+    s.gh.lock().mergeable_null_first = true;
+    let c = client(&s.gh);
+    let m = c.mergeability(&s.repo, &pr).unwrap();
+    assert_eq!((m.mergeable, m.behind_by), (Some(true), 0));
+    assert_eq!(
+        s.gh.calls("GET /repos/{owner}/{repo}/pulls/{pull_number}"),
+        2,
+        "read again after null"
+    );
+    // The base moves on by two commits: still mergeable, two behind.
+    github::commit_files(&s.bare, "main", None, &[("a.txt", "a2\n")], "up 1");
+    github::commit_files(&s.bare, "main", None, &[("c.txt", "c\n")], "up 2");
+    let m = c.mergeability(&s.repo, &pr).unwrap();
+    assert_eq!((m.mergeable, m.behind_by), (Some(true), 2));
+    // The base changes b.txt too: a conflict.
+    github::commit_files(&s.bare, "main", None, &[("b.txt", "other\n")], "conflict");
+    let m = c.mergeability(&s.repo, &pr).unwrap();
+    assert_eq!((m.mergeable, m.behind_by), (Some(false), 3));
+    let compare =
+        s.gh.requests()
+            .into_iter()
+            .find(|r| r.route == "GET /repos/{owner}/{repo}/compare/{basehead}")
+            .unwrap();
+    assert_eq!(
+        compare.target,
+        format!("/repos/acme/svc/compare/main...{}?per_page=1", pr.head_sha)
+    );
+    // GitHub never finishes computing: unknown, after a few reads.
+    s.gh.lock().mergeable_unknown = true;
+    let before = s.gh.calls("GET /repos/{owner}/{repo}/pulls/{pull_number}");
+    let m = c.mergeability(&s.repo, &pr).unwrap();
+    assert_eq!(m.mergeable, None);
+    assert_eq!(
+        s.gh.calls("GET /repos/{owner}/{repo}/pulls/{pull_number}") - before,
+        4
+    );
+}
+
+#[test]
+fn checks_combine_check_runs_and_commit_statuses_as_github_shows_them() {
+    type Run<'a> = (&'a str, Option<&'a str>);
+    let table: &[(&[Run], &[&str], Checks)] = &[
+        (&[], &[], Checks::None),
+        (
+            &[
+                ("completed", Some("success")),
+                ("completed", Some("skipped")),
+            ],
+            &["success"],
+            Checks::Success,
+        ),
+        (&[("completed", Some("neutral"))], &[], Checks::Success),
+        (&[], &["success", "success"], Checks::Success),
+        (
+            &[("in_progress", None), ("completed", Some("success"))],
+            &[],
+            Checks::Pending,
+        ),
+        (&[("queued", None)], &["success"], Checks::Pending),
+        (
+            &[("completed", Some("success"))],
+            &["pending"],
+            Checks::Pending,
+        ),
+        (
+            &[("completed", Some("failure")), ("queued", None)],
+            &["success"],
+            Checks::Failure,
+        ),
+        (&[("completed", Some("timed_out"))], &[], Checks::Failure),
+        (&[("completed", Some("cancelled"))], &[], Checks::Failure),
+        (
+            &[("completed", Some("action_required"))],
+            &[],
+            Checks::Failure,
+        ),
+        (
+            &[("completed", Some("success"))],
+            &["error"],
+            Checks::Failure,
+        ),
+        (&[], &["pending", "failure"], Checks::Failure),
+    ];
+    let gh = FakeGitHub::start(TOKEN);
+    gh.lock().page_size = 1;
+    let c = client(&gh);
+    for (i, (runs, statuses, want)) in table.iter().enumerate() {
+        let sha = format!("{i:040x}");
+        for (n, (status, conclusion)) in runs.iter().enumerate() {
+            gh.set_check("acme/svc", &sha, &format!("job{n}"), status, *conclusion);
+        }
+        for (n, state) in statuses.iter().enumerate() {
+            gh.set_status("acme/svc", &sha, &format!("ci/{n}"), state);
+        }
+        assert_eq!(c.checks(&id("acme/svc"), &sha).unwrap(), *want, "row {i}");
+    }
+    // Across pages, rate limits and server errors.
+    let sha = format!("{:040x}", 7);
+    let got = across_faults(&gh, "/repos/acme/svc/commits/", 1, || {
+        c.checks(&id("acme/svc"), &sha).unwrap()
+    });
+    assert_eq!(got, Checks::Failure);
+    // A later run of the same check replaces it.
+    gh.set_check("acme/svc", &sha, "job0", "completed", Some("success"));
+    assert_eq!(c.checks(&id("acme/svc"), &sha).unwrap(), Checks::Pending);
+}
+
+#[test]
+fn review_decision_counts_each_reviewers_latest_decision() {
+    let table: &[(&[(&str, &str)], ReviewDecision)] = &[
+        (&[], ReviewDecision::None),
+        (&[("ann", "COMMENTED")], ReviewDecision::None),
+        (&[("ann", "APPROVED")], ReviewDecision::Approved),
+        (
+            &[("ann", "APPROVED"), ("ann", "COMMENTED")],
+            ReviewDecision::Approved,
+        ),
+        (
+            &[("ann", "CHANGES_REQUESTED"), ("ann", "APPROVED")],
+            ReviewDecision::Approved,
+        ),
+        (
+            &[("ann", "APPROVED"), ("bob", "CHANGES_REQUESTED")],
+            ReviewDecision::ChangesRequested,
+        ),
+        (
+            &[
+                ("ann", "APPROVED"),
+                ("bob", "CHANGES_REQUESTED"),
+                ("bob", "APPROVED"),
+            ],
+            ReviewDecision::Approved,
+        ),
+    ];
+    let gh = FakeGitHub::start(TOKEN);
+    gh.lock().page_size = 1;
+    let c = client(&gh);
+    for (i, (reviews, want)) in table.iter().enumerate() {
+        let n = gh.open_pr("acme/svc", &format!("b{i}"), "main", "t");
+        for (user, state) in reviews.iter() {
+            gh.review("acme/svc", n, user, state);
+        }
+        assert_eq!(
+            c.review_decision(&id("acme/svc"), n).unwrap(),
+            *want,
+            "row {i}"
+        );
+    }
+    // A dismissed change request no longer counts.
+    let n = gh.open_pr("acme/svc", "dismissed", "main", "t");
+    gh.review("acme/svc", n, "ann", "APPROVED");
+    gh.review("acme/svc", n, "bob", "CHANGES_REQUESTED");
+    let path = format!("/repos/acme/svc/pulls/{n}/reviews");
+    let before = across_faults(&gh, &path, 1, || {
+        c.review_decision(&id("acme/svc"), n).unwrap()
+    });
+    assert_eq!(before, ReviewDecision::ChangesRequested);
+    gh.dismiss("acme/svc", n, "bob");
+    assert_eq!(
+        c.review_decision(&id("acme/svc"), n).unwrap(),
+        ReviewDecision::Approved
+    );
+}
+
+#[test]
+fn merge_moves_the_base_branch_of_the_repository_for_real() {
+    let s = Scene::new(Repo::new("acme/svc"));
+    let c = client(&s.gh);
+    // Merge commit, the head containing the base: the head's tree, two parents.
+    let base0 = s.tip("main");
+    let pr = s.pr("m", &[("b.txt", "merged\n")]);
+    let Merged::Merged(sha) = c.merge(&s.repo, &pr, Some(MergeMethod::Merge)).unwrap() else {
+        panic!("not merged")
+    };
+    assert_eq!(s.tip("main"), sha);
+    let parents =
+        s.f.git_line(&s.bare, &["rev-list", "--parents", "-n1", &sha]);
+    assert_eq!(parents, format!("{sha} {base0} {}", pr.head_sha));
+    assert_eq!(s.f.git_line(&s.bare, &["show", "main:b.txt"]), "merged");
+    let listed = c.pull_requests(&s.repo, "m").unwrap();
+    assert_eq!(listed[0].state, PrState::Merged);
+    assert_eq!(
+        s.gh.pr(&s.full(), pr.number).merge_commit_sha.as_deref(),
+        Some(sha.as_str())
+    );
+
+    // Squash, the base having moved on meanwhile: one parent, both changes.
+    let pr = s.pr("sq", &[("c.txt", "squashed\n")]);
+    github::commit_files(&s.bare, "main", None, &[("a.txt", "moved\n")], "upstream");
+    let base1 = s.tip("main");
+    let Merged::Merged(sha) = c.merge(&s.repo, &pr, Some(MergeMethod::Squash)).unwrap() else {
+        panic!("not squashed")
+    };
+    let parents =
+        s.f.git_line(&s.bare, &["rev-list", "--parents", "-n1", &sha]);
+    assert_eq!(parents, format!("{sha} {base1}"));
+    assert_eq!(s.f.git_line(&s.bare, &["show", "main:c.txt"]), "squashed");
+    assert_eq!(s.f.git_line(&s.bare, &["show", "main:a.txt"]), "moved");
+
+    // Rebase of a head that contains the base: a fast-forward.
+    let pr = s.pr("rb", &[("d.txt", "rebased\n")]);
+    let Merged::Merged(sha) = c.merge(&s.repo, &pr, Some(MergeMethod::Rebase)).unwrap() else {
+        panic!("not rebased")
+    };
+    assert_eq!(
+        (sha.as_str(), s.tip("main").as_str()),
+        (pr.head_sha.as_str(), pr.head_sha.as_str())
+    );
+
+    // No method: the repository's default (a merge commit).
+    let pr = s.pr("plain", &[("e.txt", "e\n")]);
+    assert!(matches!(
+        c.merge(&s.repo, &pr, None).unwrap(),
+        Merged::Merged(_)
+    ));
+    let sent =
+        s.gh.requests()
+            .into_iter()
+            .rfind(|r| r.method == "PUT")
+            .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body, serde_json::json!({"sha": pr.head_sha}));
+}
+
+#[test]
+fn merge_refuses_a_moved_head_a_conflict_and_a_method_the_repository_disallows() {
+    let s = Scene::new(Repo::new("acme/svc").merge_methods(true, false, true));
+    let c = client(&s.gh);
+    let base = s.tip("main");
+    // Someone pushed to the branch after codefleet read it.
+    let pr = s.pr("moved", &[("b.txt", "mine\n")]);
+    github::commit_files(&s.bare, "moved", None, &[("x.txt", "theirs\n")], "foreign");
+    assert_eq!(
+        c.merge(&s.repo, &pr, Some(MergeMethod::Merge)).unwrap(),
+        Merged::HeadMoved
+    );
+    assert_eq!(s.tip("main"), base, "nothing merged");
+    // A conflict with the base.
+    let pr = s.pr("conflict", &[("a.txt", "left\n")]);
+    github::commit_files(&s.bare, "main", None, &[("a.txt", "right\n")], "upstream");
+    let base = s.tip("main");
+    assert_eq!(
+        c.merge(&s.repo, &pr, Some(MergeMethod::Merge)).unwrap(),
+        Merged::NotMergeable("Pull Request is not mergeable".into())
+    );
+    assert_eq!(s.tip("main"), base);
+    // Squash is not allowed here.
+    let pr = s.pr("squash", &[("s.txt", "s\n")]);
+    assert_eq!(
+        c.merge(&s.repo, &pr, Some(MergeMethod::Squash)).unwrap(),
+        Merged::NotMergeable("Squash merges are not allowed on this repository.".into())
+    );
+    // Closed already.
+    s.gh.close_pr(&s.full(), pr.number);
+    assert_eq!(
+        c.merge(&s.repo, &pr, Some(MergeMethod::Merge)).unwrap(),
+        Merged::NotMergeable("Pull Request is not mergeable".into())
+    );
+    assert_eq!(s.tip("main"), base);
+}
+
+#[test]
+fn close_with_a_body_reopen_and_comment() {
+    let s = Scene::new(Repo::new("acme/svc"));
+    let c = client(&s.gh);
+    let pr = s.pr("codefleet/x", &[("b.txt", "B\n")]);
+    c.close(&s.repo, pr.number, Some("closed: the change is empty"))
+        .unwrap();
+    let stored = s.gh.pr(&s.full(), pr.number);
+    assert_eq!(
+        (stored.state.as_str(), stored.body.as_str()),
+        ("closed", "closed: the change is empty")
+    );
+    assert_eq!(stored.closed_by.as_deref(), Some("codefleet-bot"));
+    let sent =
+        s.gh.requests()
+            .into_iter()
+            .rfind(|r| r.method == "PATCH")
+            .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&sent.body).unwrap(),
+        serde_json::json!({"state": "closed", "body": "closed: the change is empty"})
+    );
+    let reopened = c.reopen(&s.repo, pr.number).unwrap();
+    assert_eq!(
+        (reopened.state, reopened.number),
+        (PrState::Open, pr.number)
+    );
+    assert_eq!(s.gh.pr(&s.full(), pr.number).state, "open");
+    c.comment(&s.repo, pr.number, "Merged upstream; closing.")
+        .unwrap();
+    assert_eq!(
+        s.gh.pr(&s.full(), pr.number).comments,
+        ["Merged upstream; closing."]
+    );
+    // Closing without a body leaves the body.
+    c.close(&s.repo, pr.number, None).unwrap();
+    assert_eq!(
+        s.gh.pr(&s.full(), pr.number).body,
+        "closed: the change is empty"
+    );
+    // A pull request whose branch is gone cannot be reopened: GitHub's 422, with its message.
+    s.f.git_line(&s.bare, &["update-ref", "-d", "refs/heads/codefleet/x"]);
+    let err = c.reopen(&s.repo, pr.number).unwrap_err();
+    assert_eq!(err.code, "E532");
+    assert!(
+        err.message.contains("422") && err.message.contains("head branch was deleted"),
+        "{}",
+        err.message
+    );
+    // Commenting on a pull request that does not exist.
+    assert_eq!(c.comment(&s.repo, 99, "x").unwrap_err().code, "E532");
 }

@@ -264,6 +264,8 @@ pub struct State {
     /// `mergeable` is `null` on the first read after the base or head changed, as GitHub
     /// answers while it computes it.
     pub mergeable_null_first: bool,
+    /// `mergeable` stays `null` (GitHub still computing it).
+    pub mergeable_unknown: bool,
     /// Each answer is sent this long after the request (concurrent requests overlap).
     pub delay_ms: u64,
     /// The login of the token's user.
@@ -292,6 +294,7 @@ impl Default for State {
             archived: Vec::new(),
             strict: false,
             mergeable_null_first: false,
+            mergeable_unknown: false,
             delay_ms: 0,
             login: "codefleet-bot".into(),
             search_cap: 1000,

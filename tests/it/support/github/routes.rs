@@ -331,6 +331,7 @@ fn pr_value(
 ) -> Option<Value> {
     let repo = st.repo(full)?.clone();
     let null_first = st.mergeable_null_first;
+    let unknown = st.mergeable_unknown;
     let pr = st.pr(full, number)?;
     let dir = repo.git_dir.as_deref();
     if pr.state == "open"
@@ -346,7 +347,9 @@ fn pr_value(
         return Some(v);
     }
     let key = (base_sha.clone(), pr.head_sha.clone());
-    let mergeable = if null_first && pr.computed_for.as_ref() != Some(&key) {
+    let mergeable = if unknown {
+        None
+    } else if null_first && pr.computed_for.as_ref() != Some(&key) {
         pr.computed_for = Some(key);
         None
     } else {
@@ -432,7 +435,8 @@ fn create_pr(st: &mut State, full: &str, input: &Value, base: &str) -> Answer {
             ..super::Pr::default()
         },
     );
-    let reply = pr_value(st, full, number, base, true).unwrap_or(Value::Null);
+    // GitHub starts computing mergeability when the pull request is opened: `null` now.
+    let reply = pr_value(st, full, number, base, false).unwrap_or(Value::Null);
     (201, String::new(), reply)
 }
 
