@@ -727,3 +727,82 @@ fn close_with_a_body_reopen_and_comment() {
     // Commenting on a pull request that does not exist.
     assert_eq!(c.comment(&s.repo, 99, "x").unwrap_err().code, "E532");
 }
+
+#[test]
+fn set_branch_creates_moves_forward_and_moves_back_only_when_forced() {
+    let s = Scene::new(Repo::new("acme/svc"));
+    let c = client(&s.gh);
+    let base = s.tip("main");
+    // Absent: GitHub says so to the update, and the branch is created.
+    c.set_branch(&s.repo, "codefleet/x", &base, false).unwrap();
+    assert_eq!(s.tip("codefleet/x"), base);
+    let writes: Vec<(String, String)> =
+        s.gh.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| (r.method, r.target))
+            .collect();
+    assert_eq!(
+        writes,
+        [
+            (
+                "PATCH".into(),
+                "/repos/acme/svc/git/refs/heads/codefleet/x".into()
+            ),
+            ("POST".into(), "/repos/acme/svc/git/refs".into()),
+        ]
+    );
+    // Forward.
+    let ahead = github::commit_files(&s.bare, "work", Some("main"), &[("n.txt", "n\n")], "n");
+    c.set_branch(&s.repo, "codefleet/x", &ahead, false).unwrap();
+    assert_eq!(s.tip("codefleet/x"), ahead);
+    // Back: refused without force, done with it.
+    let err = c
+        .set_branch(&s.repo, "codefleet/x", &base, false)
+        .unwrap_err();
+    assert_eq!(err.code, "E532");
+    assert!(
+        err.message.contains("Update is not a fast forward"),
+        "{}",
+        err.message
+    );
+    assert_eq!(s.tip("codefleet/x"), ahead);
+    c.set_branch(&s.repo, "codefleet/x", &base, true).unwrap();
+    assert_eq!(s.tip("codefleet/x"), base);
+    // A commit the repository does not have.
+    let err = c
+        .set_branch(&s.repo, "codefleet/x", &"e".repeat(40), true)
+        .unwrap_err();
+    assert!(
+        err.message.contains("Object does not exist"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn code_search_waits_out_its_primary_rate_limit_until_the_reset() {
+    let f = Fixture::new();
+    let gh = FakeGitHub::start(TOKEN);
+    with_git(
+        &gh,
+        &f.path("srv"),
+        Repo::new("acme/a"),
+        &[("x.rs", "needle\n")],
+    );
+    // `x-ratelimit-remaining: 0` with a reset a second away, no `retry-after`.
+    gh.fault("/search/code", 403, None);
+    let found = client(&gh).code_search("needle org:acme").unwrap();
+    assert_eq!(found, [id("acme/a")]);
+    assert_eq!(gh.calls("GET /search/code"), 2);
+    // A reset further away than the client waits is an error, with the time it resets.
+    let mut st = gh.lock();
+    st.faults.push((429, 3600));
+    drop(st);
+    let err = client(&gh)
+        .max_wait(Duration::from_secs(5))
+        .code_search("needle")
+        .unwrap_err();
+    assert_eq!(err.code, "E531");
+    assert!(!err.message.contains(TOKEN));
+}
