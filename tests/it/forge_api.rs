@@ -34,10 +34,7 @@ fn names(repos: &[codefleet::forge::RemoteRepo]) -> Vec<String> {
 
 /// A bare repository under the fixture, registered with the fake.
 fn with_git(gh: &FakeGitHub, root: &Path, repo: Repo, files: &[(&str, &str)]) -> PathBuf {
-    let dir = github::bare_repo(root, &repo.full_name(), files);
-    let url = format!("http://git.example/{}.git", repo.full_name());
-    gh.add_repo(repo.git(&dir, &url));
-    dir
+    gh.add_with_git(root, "http://git.example", repo, files)
 }
 
 /// The fault cases every listing must survive: (status, retry-after) answered first.
@@ -805,4 +802,32 @@ fn code_search_waits_out_its_primary_rate_limit_until_the_reset() {
         .unwrap_err();
     assert_eq!(err.code, "E531");
     assert!(!err.message.contains(TOKEN));
+}
+
+#[test]
+fn the_clone_url_github_returns_serves_the_repository_over_http() {
+    let f = Fixture::new();
+    let root = f.path("srv");
+    let gh = FakeGitHub::start(TOKEN);
+    let git = crate::support::git_http::GitHttp::start(&root, TOKEN);
+    gh.add_with_git(
+        &root,
+        &git.base,
+        Repo::new("acme/api"),
+        &[("a.txt", "served\n")],
+    );
+    let listed = client(&gh).list_repos(&Owner::Org("acme".into())).unwrap();
+    assert_eq!(listed[0].clone_url, format!("{}/acme/api.git", git.base));
+    let with_token = listed[0]
+        .clone_url
+        .replace("http://", &format!("http://x-access-token:{TOKEN}@"));
+    let out = f.path("clone");
+    f.git_line(
+        f.dir.path(),
+        &["clone", "-q", &with_token, out.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.txt")).unwrap(),
+        "served\n"
+    );
 }

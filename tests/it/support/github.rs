@@ -6,6 +6,22 @@
 //! paginates with `Link` headers; faults (secondary rate limits, 5xx) can be scripted per path;
 //! a latency knob makes it slow; every request is recorded with its OpenAPI route.
 //!
+//! Setting up a scenario:
+//! ```ignore
+//! let gh = FakeGitHub::start(TOKEN);
+//! let git = GitHttp::start(&f.path("srv"), TOKEN);               // serves srv/<owner>/<name>.git
+//! let bare = gh.add_with_git(&f.path("srv"), &git.base, Repo::new("acme/api").topics(&["rust"]),
+//!                            &[("src/lib.rs", "legacy_call()\n")]);
+//! github::commit_files(&bare, "main", None, &[("b.txt", "upstream\n")], "moves on");
+//! let n = gh.open_pr("acme/api", "feature", "main", "title");  // or through `run --pr`
+//! gh.set_check("acme/api", &sha, "build", "completed", Some("success"));
+//! gh.review("acme/api", n, "ann", "APPROVED");
+//! gh.close_pr("acme/api", n);                                   // a person closes it
+//! gh.fault("/orgs/acme/repos", 403, Some(0));                   // a secondary rate limit
+//! gh.lock().page_size = 2;                                      // small pages everywhere
+//! assert_eq!(gh.calls("GET /repos/{owner}/{repo}/pulls"), 1);
+//! ```
+//!
 //! The one place a request becomes a response is [`handle`] (method, target, body in; status,
 //! extra headers, JSON body out): validation hooks go around it in [`serve`].
 
@@ -412,6 +428,22 @@ impl FakeGitHub {
         let mut st = self.lock();
         st.repos.retain(|r| r.full_name() != repo.full_name());
         st.repos.push(repo);
+    }
+
+    /// Adds `repo` backed by a new bare repository `root/{owner}/{name}.git` whose `main` holds
+    /// `files`, cloned from `{git_base}/{owner}/{name}.git` (a `GitHttp` serving `root`); the
+    /// bare repository's path.
+    pub fn add_with_git(
+        &self,
+        root: &Path,
+        git_base: &str,
+        repo: Repo,
+        files: &[(&str, &str)],
+    ) -> PathBuf {
+        let full = repo.full_name();
+        let dir = bare_repo(root, &full, files);
+        self.add_repo(repo.git(&dir, &format!("{git_base}/{full}.git")));
+        dir
     }
 
     /// Opens a pull request as a person would (from `head` into `base`); its number.
