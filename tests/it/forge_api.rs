@@ -792,6 +792,18 @@ fn code_search_waits_out_its_primary_rate_limit_until_the_reset() {
     let found = client(&gh).code_search("needle org:acme").unwrap();
     assert_eq!(found, [id("acme/a")]);
     assert_eq!(gh.calls("GET /search/code"), 2);
+    // The answer that spends the window's last request: the next page waits for the reset.
+    with_git(
+        &gh,
+        &f.path("srv"),
+        Repo::new("acme/b"),
+        &[("y.rs", "needle\n")],
+    );
+    gh.lock().page_size = 1;
+    gh.fault("/search/code", 200, None);
+    let found = client(&gh).code_search("needle org:acme").unwrap();
+    assert_eq!(found, [id("acme/a"), id("acme/b")]);
+    assert_eq!(gh.calls("GET /search/code"), 4);
     // A reset further away than the client waits is an error, with the time it resets.
     let mut st = gh.lock();
     st.faults.push((429, 3600));

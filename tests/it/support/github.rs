@@ -246,7 +246,9 @@ pub struct Seen {
 
 /// A scripted failure for requests whose path starts with `path` (`""`: any): 403/429 with
 /// `retry_after` is a secondary rate limit; 403/429 without it the primary one
-/// (`x-ratelimit-remaining: 0`, reset in a second); 5xx a server error.
+/// (`x-ratelimit-remaining: 0`, reset in a second); 5xx a server error; 200 a normal answer
+/// that spends the last request of the rate limit window (`x-ratelimit-remaining: 0`, reset in
+/// a second), as a code search's tenth request in a minute does.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub path: String,
@@ -689,10 +691,23 @@ pub fn handle(
     body: &str,
     base: &str,
 ) -> (u16, String, Value) {
-    if let Some(fault) = take_fault(st, target) {
-        return fault;
+    match take_fault(st, target) {
+        Some((200, limit, _)) => {
+            let (status, extra, reply) = routes::route(st, method, target, body, base);
+            (status, format!("{extra}{limit}"), reply)
+        }
+        Some(fault) => fault,
+        None => routes::route(st, method, target, body, base),
     }
-    routes::route(st, method, target, body, base)
+}
+
+/// `x-ratelimit-remaining: 0` and a reset a second from now.
+fn spent_limit() -> String {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() + 1)
+        .unwrap_or(0);
+    format!("x-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\r\n")
 }
 
 fn take_fault(st: &mut State, target: &str) -> Option<(u16, String, Value)> {
@@ -718,17 +733,12 @@ fn take_fault(st: &mut State, target: &str) -> Option<(u16, String, Value)> {
                  try again.",
             ),
         ),
-        (true, None) => {
-            let reset = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() + 1)
-                .unwrap_or(0);
-            (
-                status,
-                format!("x-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\r\n"),
-                shapes::error("API rate limit exceeded for user ID 1."),
-            )
-        }
+        (true, None) => (
+            status,
+            spent_limit(),
+            shapes::error("API rate limit exceeded for user ID 1."),
+        ),
+        (false, _) if status == 200 => (200, spent_limit(), Value::Null),
         (false, _) => (status, String::new(), json!({"message": "Server Error"})),
     })
 }
