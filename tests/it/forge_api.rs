@@ -843,3 +843,22 @@ fn the_clone_url_github_returns_serves_the_repository_over_http() {
         "served\n"
     );
 }
+
+#[test]
+fn a_slow_github_answers_concurrent_requests_side_by_side() {
+    let gh = FakeGitHub::start(TOKEN);
+    gh.lock().delay_ms = 1000;
+    let c = client(&gh);
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let (c, barrier) = (&c, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                c.repo(&id(&format!("acme/r{i}"))).unwrap();
+            });
+        }
+    });
+    let st = gh.lock();
+    assert_eq!((st.max_in_flight, st.in_flight), (4, 0));
+}

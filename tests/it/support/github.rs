@@ -286,6 +286,10 @@ pub struct State {
     pub mergeable_unknown: bool,
     /// Each answer is sent this long after the request (concurrent requests overlap).
     pub delay_ms: u64,
+    /// Requests being answered now, and the most ever at once (concurrency, as a benchmark
+    /// sees it).
+    pub in_flight: usize,
+    pub max_in_flight: usize,
     /// The login of the token's user.
     pub login: String,
     /// Results a search answers at most (GitHub: 1,000).
@@ -314,6 +318,8 @@ impl Default for State {
             mergeable_null_first: false,
             mergeable_unknown: false,
             delay_ms: 0,
+            in_flight: 0,
+            max_in_flight: 0,
             login: "codefleet-bot".into(),
             search_cap: 1000,
             next_id: 1000,
@@ -620,6 +626,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
             if let Err(problems) = &checked {
                 st.violations.extend(problems.iter().cloned());
             }
+            st.in_flight += 1;
+            st.max_in_flight = st.max_in_flight.max(st.in_flight);
             st.delay_ms
         };
         let (status, extra, reply) = if authorization.as_deref() != Some(&format!("Bearer {token}"))
@@ -646,6 +654,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
+        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
         let text = if status == 204 {
             String::new()
         } else {
