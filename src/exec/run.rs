@@ -126,13 +126,14 @@ pub fn run(
         })
         .collect();
     let interrupted = interrupt.load(Ordering::SeqCst);
-    let report = RunReport::new(
+    let mut report = RunReport::new(
         run_id.to_string(),
         &pipeline.name,
         options.mode,
         interrupted,
         repos,
     );
+    report.dropped = plan.dropped.clone();
     observer.run_finished(&report);
     Ok(report)
 }
@@ -297,6 +298,7 @@ mod tests {
                 start: Some(base),
                 opened: super::super::Opened::new(repo),
             }],
+            dropped: Vec::new(),
             definition: pipeline.clone(),
         }
     }

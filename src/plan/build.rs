@@ -47,6 +47,7 @@ pub fn build(pipeline: &Pipeline, targets: &[Target], options: &PlanOptions) -> 
             .par_iter()
             .map(|t| repo_plan(pipeline, t, options))
             .collect(),
+        dropped: Vec::new(),
         definition: pipeline.clone(),
     }
 }
