@@ -213,6 +213,13 @@ impl RunCtx<'_> {
             name: &planned.name,
             display: &planned.path,
         };
+        if let Some(why) = super::ignore::opted_out(&repo, &base, &self.pipeline.name) {
+            let report = RepoReport::opted_out(planned.path.clone(), planned.name.clone(), why);
+            return Ok(RepoReport {
+                base: Some(base.commit),
+                ..report
+            });
+        }
         let branch = planned.branch.as_deref().unwrap_or_default();
         Ok(RepoRun::begin(self, at, &base, branch, remote_checked)?.run())
     }
