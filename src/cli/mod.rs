@@ -174,7 +174,11 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
             !global.repos.is_empty(),
             &["run", "plan", "runs", "show", "rollback"],
         ),
-        ("--repos-from", global.repos_from.is_some(), &["run", "plan"]),
+        (
+            "--repos-from",
+            global.repos_from.is_some(),
+            &["run", "plan"],
+        ),
         ("--shard", global.shard.is_some(), &["run", "plan"]),
         (
             "--var",

@@ -131,7 +131,10 @@ fn repos_from(from: &Path) -> Result<Vec<plan::RepoArg>, Error> {
         (read.clone().map_err(failed)?, std::path::PathBuf::new())
     } else {
         let text = std::fs::read_to_string(from).map_err(|e| failed(e.to_string()))?;
-        (text, from.parent().map(Path::to_path_buf).unwrap_or_default())
+        (
+            text,
+            from.parent().map(Path::to_path_buf).unwrap_or_default(),
+        )
     };
     Ok(plan::list_lines(&text)
         .map(|line| plan::RepoArg {

@@ -126,9 +126,9 @@ impl Discovery<'_> {
     /// organisation of that name) of a user; archived, disabled and forks dropped.
     pub fn everything_of(&self, owner: &str) -> Result<Found, Error> {
         let forge = self.forge()?;
-        let repos = match forge.list_repos(&Owner::Org(owner.to_string())) {
-            Err(e) if not_found(&e) => {
-                forge
+        let repos =
+            match forge.list_repos(&Owner::Org(owner.to_string())) {
+                Err(e) if not_found(&e) => forge
                     .list_repos(&Owner::User(owner.to_string()))
                     .map_err(|e| {
                         if not_found(&e) {
@@ -141,10 +141,9 @@ impl Discovery<'_> {
                         } else {
                             e
                         }
-                    })?
-            }
-            other => other?,
-        };
+                    })?,
+                other => other?,
+            };
         let login = owner;
         Ok(keep(
             repos
@@ -235,8 +234,8 @@ mod tests {
 
     use super::*;
     use crate::forge::{
-        ApiCommit, Checks, Created, Mergeability, Merged, MergeMethod, NewPullRequest,
-        PullRequest, ReviewDecision,
+        ApiCommit, Checks, Created, MergeMethod, Mergeability, Merged, NewPullRequest, PullRequest,
+        ReviewDecision,
     };
 
     /// A forge that answers discovery from a list, and records the queries.
@@ -318,7 +317,12 @@ mod tests {
             Ok(self
                 .repos
                 .iter()
-                .filter(|r| query.split(' ').next().is_some_and(|w| r.id.name.contains(w)))
+                .filter(|r| {
+                    query
+                        .split(' ')
+                        .next()
+                        .is_some_and(|w| r.id.name.contains(w))
+                })
                 .cloned()
                 .collect())
         }
@@ -432,7 +436,11 @@ mod tests {
         assert_eq!(names(&found), ["acme/api", "acme/docs", "acme/web"]);
         assert_eq!(
             dropped(&found),
-            ["acme/gone disabled", "acme/mirror fork", "acme/old archived"]
+            [
+                "acme/gone disabled",
+                "acme/mirror fork",
+                "acme/old archived"
+            ]
         );
         let all = d
             .select(&GitHubSelector {
@@ -443,7 +451,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             names(&all),
-            ["acme/api", "acme/docs", "acme/mirror", "acme/old", "acme/web"]
+            [
+                "acme/api",
+                "acme/docs",
+                "acme/mirror",
+                "acme/old",
+                "acme/web"
+            ]
         );
         assert_eq!(dropped(&all), ["acme/gone disabled"]);
     }

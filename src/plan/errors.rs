@@ -31,7 +31,9 @@ pub enum PlanError {
         other: Option<&'static str>,
     },
     /// `E551`: `--repo owner/name` names no GitHub repository and no local path.
-    #[error("no local path `{repo}`, and GitHub has no repository `{repo}` (or the token cannot see it)")]
+    #[error(
+        "no local path `{repo}`, and GitHub has no repository `{repo}` (or the token cannot see it)"
+    )]
     NoRepo {
         /// `owner/name`.
         repo: String,

@@ -8,6 +8,6 @@ pub mod repos;
 
 pub use crate::exec::{ModelPlan, Plan, RepoPlan, Target, TaskPlan};
 pub use build::{PlanOptions, build, repo_name};
-pub use errors::PlanError;
 pub use discover::Discovery;
+pub use errors::PlanError;
 pub use repos::{RepoArg, Resolved, list_lines, parse_shard, resolve, shard};

@@ -8,8 +8,8 @@ use globset::GlobBuilder;
 
 use crate::error::Error;
 use crate::exec::Target;
-use crate::git::RemoteSpec;
 use crate::forge::RepoId;
+use crate::git::RemoteSpec;
 use crate::pipeline::RepoSource;
 use crate::report::Dropped;
 
@@ -309,7 +309,11 @@ fn github_name(text: &str) -> Option<GitHubName<'_>> {
     })
 }
 
-fn github(named: GitHubName<'_>, discovery: &Discovery<'_>, out: &mut Resolved) -> Result<(), Error> {
+fn github(
+    named: GitHubName<'_>,
+    discovery: &Discovery<'_>,
+    out: &mut Resolved,
+) -> Result<(), Error> {
     let found = match named {
         GitHubName::Repo(id) => discovery.one(&id)?,
         GitHubName::Owner(owner) => discovery.everything_of(owner)?,
@@ -499,10 +503,16 @@ mod tests {
 
     #[test]
     fn github_names_are_told_from_paths() {
-        assert!(matches!(github_name("acme/api"), Some(GitHubName::Repo(r)) if r.to_string() == "acme/api"));
-        assert!(matches!(github_name("acme/api.git"), Some(GitHubName::Repo(r)) if r.name == "api"));
+        assert!(
+            matches!(github_name("acme/api"), Some(GitHubName::Repo(r)) if r.to_string() == "acme/api")
+        );
+        assert!(
+            matches!(github_name("acme/api.git"), Some(GitHubName::Repo(r)) if r.name == "api")
+        );
         assert_eq!(github_name("acme/*"), Some(GitHubName::Owner("acme")));
-        for not in ["./api", "../x/y", "acme/a/b", "-x/y", "acme/", "/abs", "a b/c", "acme/.."] {
+        for not in [
+            "./api", "../x/y", "acme/a/b", "-x/y", "acme/", "/abs", "a b/c", "acme/..",
+        ] {
             assert_eq!(github_name(not), None, "{not}");
         }
     }

@@ -163,10 +163,7 @@ pub fn left_out(report: &RunReport) -> Vec<String> {
     const NAMED: usize = 10;
     let mut out = Vec::new();
     if !report.dropped.is_empty() {
-        let mut line = format!(
-            "{} before the run",
-            super::dropped_summary(&report.dropped)
-        );
+        let mut line = format!("{} before the run", super::dropped_summary(&report.dropped));
         if report.dropped.len() <= NAMED {
             let names: Vec<String> = report
                 .dropped

@@ -76,7 +76,11 @@ pub(super) fn env_layers(
             ))
         }
     });
-    var!("CODEFLEET_GITHUB_CLONE", github_clone, GitHubClone::parse_env);
+    var!(
+        "CODEFLEET_GITHUB_CLONE",
+        github_clone,
+        GitHubClone::parse_env
+    );
     var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, |s| {
         check_branch_template(s)
             .map(|()| s.to_string())

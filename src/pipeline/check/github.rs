@@ -18,7 +18,11 @@ impl<'a> Checker<'a> {
                 && let Err(e) = regex::Regex::new(p)
             {
                 let msg = e.to_string();
-                let short = msg.lines().last().unwrap_or(&msg).trim_start_matches("error: ");
+                let short = msg
+                    .lines()
+                    .last()
+                    .unwrap_or(&msg)
+                    .trim_start_matches("error: ");
                 self.hint(
                     Rule::Regex,
                     format!("invalid regex in `{key}`: {short}"),
@@ -29,7 +33,11 @@ impl<'a> Checker<'a> {
             }
         }
         for key in ["search", "code_search"] {
-            let text = if key == "search" { &entry.search } else { &entry.code_search };
+            let text = if key == "search" {
+                &entry.search
+            } else {
+                &entry.code_search
+            };
             if let (Some(t), Some(n)) = (text, self.field(Some(node), key))
                 && t.trim().is_empty()
             {
@@ -106,7 +114,10 @@ impl<'a> Checker<'a> {
                 if !valid_login(name) {
                     self.hint(
                         Rule::UnknownValue,
-                        format!("`{name}` is not a GitHub {} name", if key == "org" { "organisation" } else { "user" }),
+                        format!(
+                            "`{name}` is not a GitHub {} name",
+                            if key == "org" { "organisation" } else { "user" }
+                        ),
                         at,
                         "names are letters, digits and single `-`, not starting or ending with `-`",
                     );
@@ -129,7 +140,9 @@ pub fn valid_login(name: &str) -> bool {
         && name.len() <= 100
         && !name.starts_with('-')
         && !name.ends_with('-')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A GitHub topic: lower-case letters, digits and `-`, at most 50 characters.
