@@ -150,6 +150,10 @@ catalogue! {
     NOT_A_REPORT = "E540", Usage, "`report merge`: a file is not a run report";
     REPORT_VERSION = "E541", Usage, "`report merge`: a report of another report version";
     REPORT_MODES = "E542", Usage, "`report merge`: reports of different modes (dry run and real run)";
+    NO_GITHUB_OWNER = "E550", Usage, "discovery: no GitHub organisation or user of that name";
+    NO_GITHUB_REPO = "E551", Usage, "`--repo owner/name`: no such GitHub repository (and no local path of that name)";
+    BAD_REPO_ENTRY = "E552", Usage, "a `--repo`/`--repos-from` entry that names no repository (`github:` without `owner/name`)";
+    REPOS_FROM = "E553", Usage, "`--repos-from`: the file (or standard input) cannot be read";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";
