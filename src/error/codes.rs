@@ -150,6 +150,11 @@ catalogue! {
     NOT_A_REPORT = "E540", Usage, "`report merge`: a file is not a run report";
     REPORT_VERSION = "E541", Usage, "`report merge`: a report of another report version";
     REPORT_MODES = "E542", Usage, "`report merge`: reports of different modes (dry run and real run)";
+    BRANCH_PER_RUN = "E555", Usage, "`status`/`merge`/`close`: the run branch changes every run (`{{ run_id }}` in `branch:`), so the campaign's branches cannot be found";
+    CAMPAIGN_REPO = "E556", Failed, "`status`/`merge`/`close`: a repository names no forge repository (no `origin`, or a URL without owner/name)";
+    MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
+    PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
+    CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";
