@@ -150,9 +150,7 @@ pub fn merge(
             None if options.max.is_some_and(|m| attempted >= m) => {
                 MergeOutcome::Skipped(format!("--max {} reached", options.max.unwrap_or(0)))
             }
-            None if interrupt.load(Ordering::SeqCst) => {
-                MergeOutcome::Skipped("interrupted".into())
-            }
+            None if interrupt.load(Ordering::SeqCst) => MergeOutcome::Skipped("interrupted".into()),
             None if options.dry_run => {
                 attempted += 1;
                 MergeOutcome::WouldMerge
@@ -311,20 +309,36 @@ mod tests {
         let green = open(C::Success, R::Approved, M::Mergeable, false);
         assert_eq!(why_not(&green, &both), None);
         let cases = [
-            (open(C::Failure, R::Approved, M::Mergeable, false), "checks failed"),
-            (open(C::Pending, R::Approved, M::Mergeable, false), "checks pending"),
-            (open(C::Success, R::None, M::Mergeable, false), "not approved"),
+            (
+                open(C::Failure, R::Approved, M::Mergeable, false),
+                "checks failed",
+            ),
+            (
+                open(C::Pending, R::Approved, M::Mergeable, false),
+                "checks pending",
+            ),
+            (
+                open(C::Success, R::None, M::Mergeable, false),
+                "not approved",
+            ),
             (
                 open(C::Success, R::ChangesRequested, M::Mergeable, false),
                 "changes requested",
             ),
-            (open(C::Success, R::Approved, M::Conflicting, false), "conflicting"),
+            (
+                open(C::Success, R::Approved, M::Conflicting, false),
+                "conflicting",
+            ),
         ];
         for (row, why) in &cases {
             assert_eq!(why_not(row, &both).as_deref(), Some(*why));
         }
         let foreign = open(C::Success, R::Approved, M::Mergeable, true);
-        assert!(why_not(&foreign, &both).unwrap().contains("--include-foreign"));
+        assert!(
+            why_not(&foreign, &both)
+                .unwrap()
+                .contains("--include-foreign")
+        );
         let forced = options("none", false);
         assert_eq!(why_not(&cases[0].0, &forced), None);
         assert_eq!(why_not(&cases[2].0, &forced), None);
@@ -332,7 +346,10 @@ mod tests {
         let auto = options("checks,review", true);
         assert_eq!(why_not(&cases[1].0, &auto), None);
         assert_eq!(why_not(&cases[2].0, &auto), None);
-        assert_eq!(why_not(&cases[0].0, &auto).as_deref(), Some("checks failed"));
+        assert_eq!(
+            why_not(&cases[0].0, &auto).as_deref(),
+            Some("checks failed")
+        );
         assert!(Require::parse(&["none,checks".into()]).is_err());
         assert!(Require::parse(&["tests".into()]).is_err());
     }

@@ -27,8 +27,8 @@ use std::path::PathBuf;
 pub use close::{BranchOutcome, CloseOptions, CloseOutcome, CloseReport, CloseRow, close};
 pub use merge::{MergeOptions, MergeOutcome, MergeReport, MergeRow, Require, merge};
 pub use status::{
-    CheckState, Mergeable, PrInfo, ReadOptions, Review, Row, State, StatusReport, Totals,
-    Tracked, read, schema,
+    CheckState, Mergeable, PrInfo, ReadOptions, Review, Row, State, StatusReport, Totals, Tracked,
+    read, schema,
 };
 
 use crate::error::{Code, Error, Kind, codes};
@@ -247,7 +247,10 @@ mod tests {
             number: 3,
             why: "head moved".into(),
         });
-        assert_eq!(e.one_line().split(" (").next(), Some("[E557] a/b#3: head moved"));
+        assert_eq!(
+            e.one_line().split(" (").next(),
+            Some("[E557] a/b#3: head moved")
+        );
         let e = Error::from(CampaignError::PushedHeadUnknown {
             repo,
             number: 3,

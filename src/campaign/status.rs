@@ -509,7 +509,13 @@ mod tests {
     #[test]
     fn the_schema_names_every_field() {
         let s = schema().to_string();
-        for field in ["totals", "pull_request", "behind_by", "pushed_head", "foreign"] {
+        for field in [
+            "totals",
+            "pull_request",
+            "behind_by",
+            "pushed_head",
+            "foreign",
+        ] {
             assert!(s.contains(field), "{field}");
         }
     }

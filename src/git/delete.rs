@@ -36,7 +36,10 @@ pub fn delete_with_lease(
         let tries = Cell::new(0);
         let mut cb = creds.callbacks(&tries);
         cb.push_negotiation(|updates| {
-            for u in updates.iter().filter(|u| u.dst_refname().ok() == Some(remote_ref)) {
+            for u in updates
+                .iter()
+                .filter(|u| u.dst_refname().ok() == Some(remote_ref))
+            {
                 seen.set(Some(u.src()));
                 if u.src() != expected {
                     moved.set(Some(u.src()));
