@@ -41,6 +41,10 @@ pub fn delete_with_lease(
                 .filter(|u| u.dst_refname().ok() == Some(remote_ref))
             {
                 seen.set(Some(u.src()));
+                if u.src().is_zero() {
+                    // Nothing to delete: stop here rather than ask the server.
+                    return Err(git2::Error::from_str("the remote branch is already gone"));
+                }
                 if u.src() != expected {
                     moved.set(Some(u.src()));
                     return Err(git2::Error::from_str(
@@ -63,12 +67,15 @@ pub fn delete_with_lease(
         let mut remote = repo.remote_anonymous(url)?;
         let spec = format!(":{remote_ref}");
         let out = remote.push(&[spec.as_str()], Some(&mut opts));
-        if moved.get().is_some() {
+        if moved.get().is_some() || seen.get().is_some_and(|s| s.is_zero()) {
             // Not a network failure: do not retry.
             return Ok(());
         }
         out
     });
+    if seen.get().is_some_and(|s| s.is_zero()) {
+        return Ok(Deleted::AlreadyGone);
+    }
     if let Some(now) = moved.get() {
         return Err(PushError::Moved {
             url: creds.redact(url),
@@ -88,9 +95,47 @@ pub fn delete_with_lease(
             why: creds.redact(&why),
         });
     }
-    // libgit2 leaves a ref the remote does not have out of the negotiation.
-    Ok(match seen.get() {
-        Some(_) => Deleted::Deleted,
-        None => Deleted::AlreadyGone,
-    })
+    Ok(Deleted::Deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit on `refs/heads/{branch}` of `repo`, with `message`.
+    fn commit(repo: &git2::Repository, branch: &str, message: &str) -> git2::Oid {
+        let sig = git2::Signature::new("t", "t@localhost", &git2::Time::new(0, 0)).unwrap();
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let refname = format!("refs/heads/{branch}");
+        let parent = repo
+            .refname_to_id(&refname)
+            .ok()
+            .and_then(|id| repo.find_commit(id).ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some(&refname), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_branch_is_deleted_only_at_the_expected_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = git2::Repository::init_bare(dir.path().join("remote.git")).unwrap();
+        let local = git2::Repository::init_bare(dir.path().join("local.git")).unwrap();
+        let url = format!("file://{}", dir.path().join("remote.git").display());
+        let creds = Credentials::new(None);
+        let pushed = commit(&remote, "cf/x", "codefleet's");
+        let moved = commit(&remote, "cf/x", "a colleague's");
+        let refused = delete_with_lease(&local, &url, "refs/heads/cf/x", pushed, &creds);
+        assert!(
+            matches!(refused, Err(PushError::Moved { found: Some(f), .. }) if f == moved),
+            "{refused:?}"
+        );
+        assert_eq!(remote.refname_to_id("refs/heads/cf/x").unwrap(), moved);
+        let deleted = delete_with_lease(&local, &url, "refs/heads/cf/x", moved, &creds);
+        assert_eq!(deleted, Ok(Deleted::Deleted));
+        assert!(remote.refname_to_id("refs/heads/cf/x").is_err());
+        let again = delete_with_lease(&local, &url, "refs/heads/cf/x", moved, &creds);
+        assert_eq!(again, Ok(Deleted::AlreadyGone));
+    }
 }
