@@ -13,6 +13,7 @@ mod aider_diff;
 mod apply;
 mod architecture;
 mod cli_basics;
+mod campaign;
 mod cli_in_process;
 mod coders;
 mod fleet;
