@@ -76,7 +76,12 @@ impl World {
             ),
         )
         .unwrap();
-        World { f, gh, git, pipeline }
+        World {
+            f,
+            gh,
+            git,
+            pipeline,
+        }
     }
 
     fn codefleet(&self, args: &[&str]) -> Output {
@@ -154,7 +159,8 @@ impl World {
         );
         std::fs::write(work.join("b.txt"), "mine\n").unwrap();
         self.f.git_line(&work, &["add", "-A"]);
-        self.f.git_line(&work, &["commit", "-q", "-m", "a colleague's"]);
+        self.f
+            .git_line(&work, &["commit", "-q", "-m", "a colleague's"]);
         self.f
             .git_line(&work, &["push", "-q", "origin", "codefleet/greet"]);
     }
@@ -165,8 +171,7 @@ fn said(out: &Output) -> String {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", said(out)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", said(out)))
 }
 
 /// The `--json` row of `name`.
@@ -287,7 +292,10 @@ fn status_shows_each_repository_its_pull_request_and_the_totals() {
     assert_eq!(count("GET /repos/{owner}/{repo}/pulls"), 8);
     assert_eq!(count("GET /repos/{owner}/{repo}/pulls/{pull_number}"), 5);
     assert_eq!(count("GET /repos/{owner}/{repo}/compare/{basehead}"), 5);
-    assert_eq!(count("GET /repos/{owner}/{repo}/commits/{ref}/check-runs"), 5);
+    assert_eq!(
+        count("GET /repos/{owner}/{repo}/commits/{ref}/check-runs"),
+        5
+    );
     assert_eq!(count("GET /repos/{owner}/{repo}/commits/{ref}/status"), 5);
     assert_eq!(
         count("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"),
@@ -349,7 +357,10 @@ fn status_filters_and_its_json_follows_its_schema() {
     assert_eq!(pr["head_sha"], w.head("green").as_str());
     assert_eq!(pr["pushed_head"], w.head("green").as_str());
     assert_eq!(pr["foreign"], false);
-    assert_eq!(row(&doc, "nothing")["pull_request"], serde_json::Value::Null);
+    assert_eq!(
+        row(&doc, "nothing")["pull_request"],
+        serde_json::Value::Null
+    );
 }
 
 /// A campaign for `merge`: `green` and `green2` green and approved, `red` approved with a
@@ -406,13 +417,20 @@ fn merge_merges_exactly_the_eligible_ones_and_skips_foreign_heads() {
         assert_eq!(words(line(&table, name))[2], "merged", "{table}");
     }
     assert!(line(&table, "red").contains("checks failed"), "{table}");
-    assert!(line(&table, "unreviewed").contains("not approved"), "{table}");
-    let foreign = line(&table, "foreign");
     assert!(
-        foreign.contains("is not the commit codefleet pushed") && foreign.contains("--include-foreign"),
+        line(&table, "unreviewed").contains("not approved"),
         "{table}"
     );
-    assert!(table.contains("merged 2 of 5 repositories; 0 failed"), "{table}");
+    let foreign = line(&table, "foreign");
+    assert!(
+        foreign.contains("is not the commit codefleet pushed")
+            && foreign.contains("--include-foreign"),
+        "{table}"
+    );
+    assert!(
+        table.contains("merged 2 of 5 repositories; 0 failed"),
+        "{table}"
+    );
     // The bare repositories' main moved for the merged ones only, to commits holding the change.
     for (i, name) in ["green", "green2"].iter().enumerate() {
         let main = w.rev(name, "main").unwrap();
@@ -421,9 +439,10 @@ fn merge_merges_exactly_the_eligible_ones_and_skips_foreign_heads() {
             w.f.git_line(&w.bare(name), &["show", "main:a.txt"]),
             "HELLO world"
         );
-        let merged = w
-            .f
-            .git_out(&w.bare(name), &["merge-base", "--is-ancestor", &heads[i], "main"]);
+        let merged = w.f.git_out(
+            &w.bare(name),
+            &["merge-base", "--is-ancestor", &heads[i], "main"],
+        );
         assert!(merged.status.success(), "{name}: the head is in main");
     }
     for (i, name) in ["red", "unreviewed", "foreign"].iter().enumerate() {
@@ -432,7 +451,10 @@ fn merge_merges_exactly_the_eligible_ones_and_skips_foreign_heads() {
     // Each merge named the head codefleet expected; no method: the repository's default.
     for r in merge_requests(&w) {
         let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-        assert!(heads.contains(&body["sha"].as_str().unwrap().to_string()), "{body}");
+        assert!(
+            heads.contains(&body["sha"].as_str().unwrap().to_string()),
+            "{body}"
+        );
         assert!(body.get("merge_method").is_none(), "{body}");
     }
 
@@ -462,7 +484,15 @@ fn merge_max_require_none_and_squash() {
     let red_main = w.rev("red", "main").unwrap();
     let out = w.cmd(
         "merge",
-        &["--require", "none", "--method", "squash", "--pause", "0", "--json"],
+        &[
+            "--require",
+            "none",
+            "--method",
+            "squash",
+            "--pause",
+            "0",
+            "--json",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let doc = json(&out);
@@ -470,15 +500,20 @@ fn merge_max_require_none_and_squash() {
         assert_eq!(row(&doc, name)["outcome"], "merged", "{name}: {doc}");
     }
     assert_eq!(row(&doc, "foreign")["outcome"], "skipped");
-    let parents = w
-        .f
-        .git_line(&w.bare("red"), &["rev-list", "--parents", "-n", "1", "main"]);
+    let parents = w.f.git_line(
+        &w.bare("red"),
+        &["rev-list", "--parents", "-n", "1", "main"],
+    );
     assert_eq!(
         words(&parents)[1..],
         [red_main.as_str()],
         "a squash has one parent"
     );
-    assert!(merge_requests(&w)[1..].iter().all(|r| r.body.contains("\"merge_method\":\"squash\"")));
+    assert!(
+        merge_requests(&w)[1..]
+            .iter()
+            .all(|r| r.body.contains("\"merge_method\":\"squash\""))
+    );
 }
 
 #[test]
@@ -491,14 +526,17 @@ fn merge_auto_enables_auto_merge_instead_of_merging() {
     assert_eq!(row(&doc, "unreviewed")["outcome"], "auto_merge_enabled");
     assert_eq!(row(&doc, "red")["outcome"], "skipped");
     assert!(merge_requests(&w).is_empty(), "nothing merged now");
-    let graphql: Vec<_> = w
-        .gh
-        .requests()
-        .into_iter()
-        .filter(|r| r.target == "/graphql")
-        .collect();
+    let graphql: Vec<_> =
+        w.gh.requests()
+            .into_iter()
+            .filter(|r| r.target == "/graphql")
+            .collect();
     assert_eq!(graphql.len(), 3, "{graphql:#?}");
-    assert!(graphql.iter().all(|r| r.body.contains("enablePullRequestAutoMerge")));
+    assert!(
+        graphql
+            .iter()
+            .all(|r| r.body.contains("enablePullRequestAutoMerge"))
+    );
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
 }
 
@@ -523,7 +561,10 @@ fn close_comments_closes_and_deletes_branches_with_a_lease() {
     w.colleague_pushes("moved");
     let dry = w.cmd("close", &["--dry-run", "--delete-branch"]);
     assert_eq!(dry.status.code(), Some(0), "{}", said(&dry));
-    assert!(w.gh.prs().iter().all(|p| p.state == "open"), "a dry run closes nothing");
+    assert!(
+        w.gh.prs().iter().all(|p| p.state == "open"),
+        "a dry run closes nothing"
+    );
     assert!(w.rev("a", "refs/heads/codefleet/greet").is_some());
 
     let out = w.cmd("close", &["--comment", "Superseded.", "--delete-branch"]);
@@ -540,7 +581,10 @@ fn close_comments_closes_and_deletes_branches_with_a_lease() {
     }
     assert!(w.rev("moved", "refs/heads/codefleet/greet").is_some());
     let moved = line(&table, "moved");
-    assert!(moved.contains("kept (refused)") && moved.contains("E520"), "{table}");
+    assert!(
+        moved.contains("kept (refused)") && moved.contains("E520"),
+        "{table}"
+    );
     assert!(!said(&out).contains(TOKEN));
 }
 
@@ -597,7 +641,12 @@ fn status_benchmark() {
     f.env(&mut cmd);
     cmd.env("GITHUB_TOKEN", TOKEN)
         .env("CODEFLEET_GITHUB_API_URL", &gh.url)
-        .args(["status", pipeline.to_str().unwrap(), "-j", &jobs.to_string()])
+        .args([
+            "status",
+            pipeline.to_str().unwrap(),
+            "-j",
+            &jobs.to_string(),
+        ])
         .current_dir(f.dir.path());
     let started = std::time::Instant::now();
     let out = cmd.output().expect("codefleet");
@@ -615,4 +664,206 @@ fn status_benchmark() {
         wall.as_secs_f64() / ideal.as_secs_f64()
     );
     println!("{}", text(&out.stdout).lines().last().unwrap_or(""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The knob rows of these commands' flags (`tests/it/knobs.rs` calls them): each shows the
+// flag's effect against the fake GitHub.
+
+type Knob = Result<(), String>;
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+/// Two repositories with green, approved pull requests opened by `run --pr`.
+fn two_green() -> World {
+    let w = World::new(&[("a", "hello\n"), ("b", "hello\n")]);
+    w.run_pr();
+    for n in ["a", "b"] {
+        w.green(n);
+        w.approve(n);
+    }
+    w
+}
+
+fn puts(w: &World) -> usize {
+    merge_requests(w).len()
+}
+
+pub(crate) fn knob_status_state() -> Knob {
+    let w = World::new(&[("a", "hello\n"), ("b", "hello\n")]);
+    w.run_pr();
+    w.gh.close_pr("acme/b", 1);
+    let all = text(&w.cmd("status", &[]).stdout);
+    let closed = text(&w.cmd("status", &["--state", "closed"]).stdout);
+    ensure!(all.contains("acme/a ") && all.contains("acme/b "), "{all}");
+    ensure!(
+        !closed.contains("acme/a ") && closed.contains("acme/b "),
+        "{closed}"
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_status_checks() -> Knob {
+    let w = two_green();
+    let head = w.head("b");
+    w.gh.set_check("acme/b", &head, "build", "completed", Some("failure"));
+    let red = text(&w.cmd("status", &["--checks", "failure"]).stdout);
+    ensure!(!red.contains("acme/a ") && red.contains("acme/b "), "{red}");
+    Ok(())
+}
+
+pub(crate) fn knob_schema_status() -> Knob {
+    let w = World::new(&[]);
+    let has_totals = |args: &[&str]| {
+        let out = w.codefleet(args);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| {
+                v["properties"]
+                    .as_object()
+                    .map(|m| m.contains_key("totals"))
+            })
+    };
+    ensure!(
+        has_totals(&["schema", "--status"]) == Some(true),
+        "no totals in --status"
+    );
+    ensure!(
+        has_totals(&["schema"]) == Some(false),
+        "the pipeline schema changed"
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_merge_require() -> Knob {
+    let w = World::new(&[("a", "hello\n")]);
+    w.run_pr();
+    w.green("a");
+    let out = w.cmd("merge", &["--pause", "0"]);
+    ensure!(puts(&w) == 0, "merged without approval: {}", said(&out));
+    let out = w.cmd("merge", &["--pause", "0", "--require", "checks"]);
+    ensure!(puts(&w) == 1, "--require checks merges it: {}", said(&out));
+    Ok(())
+}
+
+pub(crate) fn knob_merge_method() -> Knob {
+    let w = two_green();
+    let out = w.cmd("merge", &["--pause", "0", "--method", "squash"]);
+    let bodies: Vec<String> = merge_requests(&w).into_iter().map(|r| r.body).collect();
+    ensure!(
+        bodies.len() == 2
+            && bodies
+                .iter()
+                .all(|b| b.contains("\"merge_method\":\"squash\"")),
+        "{bodies:?} {}",
+        said(&out)
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_merge_auto() -> Knob {
+    let w = two_green();
+    let out = w.cmd("merge", &["--pause", "0", "--auto"]);
+    let graphql =
+        w.gh.requests()
+            .iter()
+            .filter(|r| r.target == "/graphql" && r.body.contains("enablePullRequestAutoMerge"))
+            .count();
+    ensure!(graphql == 2 && puts(&w) == 0, "{}", said(&out));
+    Ok(())
+}
+
+pub(crate) fn knob_merge_max() -> Knob {
+    let w = two_green();
+    let out = w.cmd("merge", &["--pause", "0", "--max", "1"]);
+    ensure!(puts(&w) == 1, "{}", said(&out));
+    Ok(())
+}
+
+pub(crate) fn knob_merge_pause() -> Knob {
+    let w = two_green();
+    let out = w.cmd("merge", &["--pause", "-1"]);
+    ensure!(
+        out.status.code() == Some(2) && text(&out.stderr).contains("E559"),
+        "{}",
+        said(&out)
+    );
+    let out = w.cmd("merge", &["--pause", "0.01"]);
+    ensure!(puts(&w) == 2, "{}", said(&out));
+    Ok(())
+}
+
+pub(crate) fn knob_merge_dry_run() -> Knob {
+    let w = two_green();
+    let main = w.rev("a", "main");
+    let out = w.cmd("merge", &["--dry-run"]);
+    ensure!(
+        puts(&w) == 0 && w.rev("a", "main") == main && text(&out.stdout).contains("would merge"),
+        "{}",
+        said(&out)
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_merge_include_foreign() -> Knob {
+    let w = World::new(&[("a", "hello\n")]);
+    w.run_pr();
+    w.colleague_pushes("a");
+    w.green("a");
+    w.approve("a");
+    let out = w.cmd("merge", &["--pause", "0"]);
+    ensure!(puts(&w) == 0, "a foreign head merged: {}", said(&out));
+    let out = w.cmd("merge", &["--pause", "0", "--include-foreign"]);
+    ensure!(puts(&w) == 1, "{}", said(&out));
+    Ok(())
+}
+
+pub(crate) fn knob_close_comment() -> Knob {
+    let w = World::new(&[("a", "hello\n")]);
+    w.run_pr();
+    let out = w.cmd("close", &["--comment", "Bye."]);
+    let pr = w.gh.pr("acme/a", 1);
+    ensure!(
+        pr.state == "closed" && pr.comments == ["Bye."],
+        "{}",
+        said(&out)
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_close_delete_branch() -> Knob {
+    let w = World::new(&[("a", "hello\n"), ("b", "hello\n")]);
+    w.run_pr();
+    w.cmd("close", &[]);
+    ensure!(
+        w.rev("a", "refs/heads/codefleet/greet").is_some(),
+        "deleted without the flag"
+    );
+    let out = w.cmd("close", &["--delete-branch"]);
+    ensure!(
+        w.rev("a", "refs/heads/codefleet/greet").is_none(),
+        "{}",
+        said(&out)
+    );
+    Ok(())
+}
+
+pub(crate) fn knob_close_dry_run() -> Knob {
+    let w = World::new(&[("a", "hello\n")]);
+    w.run_pr();
+    let out = w.cmd("close", &["--dry-run", "--delete-branch"]);
+    ensure!(
+        w.gh.pr("acme/a", 1).state == "open"
+            && w.rev("a", "refs/heads/codefleet/greet").is_some()
+            && text(&out.stdout).contains("would close"),
+        "{}",
+        said(&out)
+    );
+    Ok(())
 }
