@@ -423,17 +423,45 @@ pub enum Action {
     Updated,
 }
 
+/// What [`open_or_update`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Opened or updated.
+    pub action: Action,
+    /// The pull request as the forge last answered.
+    pub pr: PullRequest,
+    /// The fields a person edited that were kept (`title`, `body`, `labels`), in that order.
+    pub kept: Vec<&'static str>,
+}
+
+/// The newest of `prs` (newest first, as [`Forge::pull_requests`] lists them) when a person
+/// closed it without merging: a re-run must not simply open another. One codefleet closed
+/// because the change became empty (`closed=empty` in its marker) does not count, nor does a
+/// merged or an open one.
+pub fn closed_by_person(prs: &[PullRequest]) -> Option<&PullRequest> {
+    let newest = prs.first()?;
+    let ours = marker::Marker::read(&newest.body).is_some_and(|m| m.closed_empty);
+    (newest.state == PrState::Closed && !ours).then_some(newest)
+}
+
 /// Opens a pull request for `pr.head`, or updates the one already open for it (also when the
-/// forge says one exists that the first look did not find).
+/// forge says one exists that the first look did not find). `head` is the commit codefleet
+/// pushed; the body gets the marker (see [`marker`]) saying so, with digests of the title,
+/// body and labels set.
 pub fn open_or_update(
     forge: &dyn Forge,
     repo: &RepoId,
     pr: &NewPullRequest,
-) -> Result<(Action, PullRequest), Error> {
+    head: &str,
+) -> Result<Outcome, Error> {
     if let Some(open) = forge.find_open(repo, &pr.head)? {
-        return update(forge, repo, open, pr);
+        return update(forge, repo, open, pr, head);
     }
-    match forge.create(repo, pr)? {
+    let marked = NewPullRequest {
+        body: written(pr, head).write(&pr.body),
+        ..pr.clone()
+    };
+    match forge.create(repo, &marked)? {
         Created::New(made) => {
             if !pr.labels.is_empty() {
                 forge.add_labels(repo, made.number, &pr.labels)?;
@@ -441,10 +469,14 @@ pub fn open_or_update(
             if !pr.reviewers.is_empty() {
                 forge.request_reviewers(repo, made.number, &pr.reviewers)?;
             }
-            Ok((Action::Opened, made))
+            Ok(Outcome {
+                action: Action::Opened,
+                pr: made,
+                kept: Vec::new(),
+            })
         }
         Created::AlreadyExists => match forge.find_open(repo, &pr.head)? {
-            Some(open) => update(forge, repo, open, pr),
+            Some(open) => update(forge, repo, open, pr, head),
             None => Err(ForgeError::NoOpenPullRequest {
                 repo: repo.clone(),
                 head: pr.head.clone(),
@@ -454,21 +486,78 @@ pub fn open_or_update(
     }
 }
 
-fn update(
+/// Updates an open pull request to what the pipeline says now, keeping what a person edited
+/// unless the pipeline's value changed since codefleet last set it: the title and the body
+/// (without the marker) each stay as they are when they differ from the marker's digest (a
+/// person edited them) and the pipeline's new value has that digest (it did not change); the
+/// labels are added again only when the pipeline's set changed (so one a person removed stays
+/// removed). A body without a marker counts as unedited. The marker is always written anew.
+pub fn update(
     forge: &dyn Forge,
     repo: &RepoId,
     open: PullRequest,
     pr: &NewPullRequest,
-) -> Result<(Action, PullRequest), Error> {
-    let updated = if open.title == pr.title && open.body == pr.body {
+    head: &str,
+) -> Result<Outcome, Error> {
+    let last = marker::Marker::read(&open.body).unwrap_or_default();
+    let mut kept = Vec::new();
+    let title = choose(
+        &open.title,
+        &pr.title,
+        last.title.as_deref(),
+        "title",
+        &mut kept,
+    );
+    let current = marker::strip(&open.body);
+    let body = choose(current, &pr.body, last.body.as_deref(), "body", &mut kept);
+    let body = written(pr, head).write(body);
+    let updated = if open.title == title && open.body == body {
         open
     } else {
-        forge.update(repo, open.number, &pr.title, &pr.body)?
+        forge.update(repo, open.number, title, &body)?
     };
-    if !pr.labels.is_empty() {
-        forge.add_labels(repo, updated.number, &pr.labels)?;
+    let labels = marker::labels_digest(&pr.labels);
+    if last.labels.as_deref() != Some(labels.as_str()) {
+        if !pr.labels.is_empty() {
+            forge.add_labels(repo, updated.number, &pr.labels)?;
+        }
+    } else if pr.labels.iter().any(|l| !updated.labels.contains(l)) {
+        kept.push("labels");
     }
-    Ok((Action::Updated, updated))
+    Ok(Outcome {
+        action: Action::Updated,
+        pr: updated,
+        kept,
+    })
+}
+
+/// The marker of what codefleet sets: the pushed head and the digests of the pipeline's values
+/// (a person's kept edit keeps being told apart by them).
+fn written(pr: &NewPullRequest, head: &str) -> marker::Marker {
+    marker::Marker {
+        head: Some(head.to_string()),
+        title: Some(marker::text_digest(&pr.title)),
+        body: Some(marker::text_digest(&pr.body)),
+        labels: Some(marker::labels_digest(&pr.labels)),
+        closed_empty: false,
+    }
+}
+
+/// The current value when a person edited it and the pipeline's did not change, else the new.
+fn choose<'a>(
+    current: &'a str,
+    new: &'a str,
+    recorded: Option<&str>,
+    field: &'static str,
+    kept: &mut Vec<&'static str>,
+) -> &'a str {
+    match recorded {
+        Some(d) if marker::text_digest(current) != d && marker::text_digest(new) == d => {
+            kept.push(field);
+            current
+        }
+        _ => new,
+    }
 }
 
 #[cfg(test)]
