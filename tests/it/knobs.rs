@@ -1148,7 +1148,8 @@ fn field_pr_title(k: &K) -> Result<(), String> {
 
 fn field_pr_body(k: &K) -> Result<(), String> {
     let (_, prs) = pr_run(k, "pr: { body: \"B {{ repo.name }}\" }\n", &[])?;
-    ensure!(prs[0].body == "B svc", "{:?}", prs[0].body);
+    let body = codefleet::forge::marker::strip(&prs[0].body);
+    ensure!(body == "B svc", "{:?}", prs[0].body);
     Ok(())
 }
 
