@@ -551,6 +551,35 @@ mod tests {
     }
 
     #[test]
+    fn result_variables_render_in_a_pull_request_body_only() {
+        let t =
+            Template::parse("{{ tasks }}|{{ checks }}|{{ answers }}|{{ files }}|{{ diffstat }}")
+                .unwrap();
+        let none = vars(&[]);
+        assert!(t.check(Scope::PR_BODY, &none).is_empty());
+        let errors = t.check(Scope::REPO, &none);
+        assert_eq!(errors.len(), 5);
+        assert_eq!(
+            errors[0].message,
+            "`{{ tasks }}` is only available in `pr.body`: it is a repository's result, known \
+             after its run"
+        );
+        let results = Results {
+            diffstat: "d".into(),
+            files: "f".into(),
+            tasks: "t".into(),
+            answers: "a".into(),
+            checks: "c".into(),
+        };
+        let ctx = Context {
+            results: Some(&results),
+            ..Context::default()
+        };
+        assert_eq!(t.render(&ctx), "t|c|a|f|d");
+        assert_eq!(t.render(&Context::default()), "||||");
+    }
+
+    #[test]
     fn unknown_variables_are_placed() {
         let e = Template::parse("ab {{ pipelin }} {{ foo }}").unwrap_err();
         assert_eq!(e.len(), 2);
