@@ -48,6 +48,8 @@ pub struct State {
     pub ignore_head_filter: bool,
     /// Repositories (`owner/name`) that are archived.
     pub archived: Vec<String>,
+    /// Requests and answers GitHub's OpenAPI description does not allow (`support/openapi.rs`).
+    pub violations: Vec<String>,
 }
 
 pub struct FakeGitHub {
@@ -57,6 +59,7 @@ pub struct FakeGitHub {
 
 impl FakeGitHub {
     pub fn start(token: &str) -> FakeGitHub {
+        super::openapi::load();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State {
@@ -85,6 +88,25 @@ impl FakeGitHub {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Panics when a request or an answer broke GitHub's OpenAPI description.
+    pub fn assert_conforms(&self) {
+        let violations = std::mem::take(&mut self.state.lock().unwrap().violations);
+        assert!(
+            violations.is_empty(),
+            "the fake GitHub saw what GitHub's OpenAPI description does not allow:\n{}",
+            violations.join("\n")
+        );
+    }
+}
+
+/// Every test that starts the fake is checked against the description when it ends.
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_conforms();
+        }
     }
 }
 
@@ -121,6 +143,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         reader.read_exact(&mut body)?;
         let body = String::from_utf8_lossy(&body).into_owned();
         let authorization = get("authorization");
+        // GraphQL is outside the REST description.
+        let checked = (!target.starts_with("/graphql"))
+            .then(|| super::openapi::check_request(&method, &target, &body))
+            .transpose();
         let (status, extra, reply) = {
             let mut st = state.lock().unwrap();
             st.requests.push(Seen {
@@ -129,6 +155,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
                 authorization: authorization.clone(),
                 body: body.clone(),
             });
+            if let Err(problems) = &checked {
+                st.violations.extend(problems.iter().cloned());
+            }
             if authorization.as_deref() != Some(&format!("Bearer {token}")) {
                 (
                     401,
@@ -142,13 +171,24 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
                     format!("retry-after: {after}\r\nx-ratelimit-remaining: 0\r\n"),
                     json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}),
                 )
+            } else if let Err(problems) = &checked {
+                let message = format!(
+                    "request not allowed by GitHub's OpenAPI description: {}",
+                    problems.join("; ")
+                );
+                (400, String::new(), json!({ "message": message }))
             } else {
                 route(&mut st, &method, &target, &body, base)
             }
         };
         let text = reply.to_string();
+        if let Ok(Some(op)) = &checked {
+            let problems = super::openapi::check_response(op, status, &text);
+            state.lock().unwrap().violations.extend(problems);
+        }
         let reason = match status {
             200 => "OK",
+            400 => "Bad Request",
             201 => "Created",
             401 => "Unauthorized",
             403 => "Forbidden",
@@ -168,18 +208,24 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
 
 fn pr_json(pr: &Pr, base: &str) -> Value {
     let owner = pr.repo.split('/').next().unwrap_or("");
-    json!({
-        "url": format!("{base}/repos/{}/pulls/{}", pr.repo, pr.number),
-        "html_url": format!("https://github.example/{}/pull/{}", pr.repo, pr.number),
-        "number": pr.number,
-        "state": pr.state,
-        "title": pr.title,
-        "body": pr.body,
-        "draft": pr.draft,
-        "head": {"label": format!("{owner}:{}", pr.head), "ref": pr.head},
-        "base": {"label": format!("{owner}:{}", pr.base), "ref": pr.base},
-        "labels": pr.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
-    })
+    let name = pr.repo.split('/').nth(1).unwrap_or("");
+    let repo = json!({"full_name": pr.repo, "name": name, "owner": {"login": owner}});
+    super::github_json::shape(
+        "pull-request",
+        json!({
+            "url": format!("{base}/repos/{}/pulls/{}", pr.repo, pr.number),
+            "html_url": format!("https://github.example/{}/pull/{}", pr.repo, pr.number),
+            "number": pr.number,
+            "state": pr.state,
+            "title": pr.title,
+            "body": pr.body,
+            "draft": pr.draft,
+            "head": {"label": format!("{owner}:{}", pr.head), "ref": pr.head, "repo": repo},
+            "base": {"label": format!("{owner}:{}", pr.base), "ref": pr.base, "repo": repo},
+            "labels": pr.labels.iter().map(|l| super::github_json::label(l)).collect::<Vec<_>>(),
+            "requested_teams": [],
+        }),
+    )
 }
 
 fn query(target: &str, key: &str) -> Option<String> {
@@ -215,8 +261,10 @@ fn route(
         return (
             200,
             String::new(),
-            json!({"full_name": repo, "name": segs[2], "owner": {"login": segs[1]},
-                   "archived": st.archived.contains(&repo), "default_branch": "main"}),
+            super::github_json::full_repository(
+                &repo,
+                json!({"archived": st.archived.contains(&repo)}),
+            ),
         );
     }
     if segs.len() < 4 || segs[0] != "repos" {
@@ -329,7 +377,11 @@ fn route(
                     pr.labels.push(l);
                 }
             }
-            let labels: Vec<Value> = pr.labels.iter().map(|l| json!({"name": l})).collect();
+            let labels: Vec<Value> = pr
+                .labels
+                .iter()
+                .map(|l| super::github_json::label(l))
+                .collect();
             (200, String::new(), Value::Array(labels))
         }
         ("POST", ["pulls", n, "requested_reviewers"]) => {
