@@ -104,8 +104,8 @@ struct Destination {
     base_branch: Option<String>,
     /// A local checkout (the lease is what codefleet last pushed; pushes are journaled).
     local: bool,
-    /// The pull request a person closed, to reopen after the push (`pr.recreate: if-changed`
-    /// and the change differs from the one closed).
+    /// The pull request a person closed, reopened before the push (`pr.recreate: if-changed`
+    /// and the change differs from the one closed), to update after it.
     reopen: Option<PullRequest>,
 }
 
@@ -190,20 +190,70 @@ fn push_repo(
     {
         match prior(prs.forge.as_ref(), pipeline.pr.recreate, repo, &dest) {
             Prior::Proceed => {}
-            Prior::Reopen(closed) => dest.reopen = Some(closed),
-            Prior::Stop(pull_request) => {
-                repo.publish = Some(Publish {
-                    remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
-                    push: PushStatus::NotPushed,
-                    message: None,
-                    pull_request: Some(redacted(pull_request, creds)),
-                });
+            Prior::Reopen(id, closed) => match reopen_first(prs.forge.as_ref(), &id, &closed) {
+                Ok(reopened) => dest.reopen = Some(reopened),
+                Err(stop) => {
+                    repo.publish = Some(not_pushed(&dest, stop, creds));
+                    return None;
+                }
+            },
+            Prior::Stop(stop) => {
+                repo.publish = Some(not_pushed(&dest, stop, creds));
                 return None;
             }
         }
     }
-    repo.publish = Some(push_one(repo, &dest, creds));
+    let publish = push_one(repo, &dest, creds);
+    if let (Some(reopened), Some(prs)) = (&dest.reopen, &options.pull_requests)
+        && !matches!(publish.push, PushStatus::Pushed | PushStatus::UpToDate)
+    {
+        // The push failed: the person's decision stands again.
+        reclose(prs.forge.as_ref(), &dest, reopened);
+    }
+    repo.publish = Some(publish);
     Some(dest)
+}
+
+/// A repository that is not pushed, for the reason its pull request report gives.
+fn not_pushed(dest: &Destination, pull_request: PullRequestReport, creds: &Credentials) -> Publish {
+    Publish {
+        remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
+        push: PushStatus::NotPushed,
+        message: None,
+        pull_request: Some(redacted(pull_request, creds)),
+    }
+}
+
+/// Reopens the pull request a person closed, before the push: GitHub reopens a pull request
+/// only while its branch still points where it did when it was closed (or at a descendant).
+fn reopen_first(
+    forge: &dyn Forge,
+    id: &RepoId,
+    closed: &PullRequest,
+) -> Result<PullRequest, PullRequestReport> {
+    forge
+        .reopen(id, closed.number)
+        .map_err(|e| PullRequestReport {
+            action: PrAction::Failed,
+            number: Some(closed.number),
+            url: Some(closed.url.clone()),
+            message: Some(format!(
+                "not pushed: cannot reopen pull request #{}: {}",
+                closed.number,
+                e.one_line()
+            )),
+            kept: Vec::new(),
+        })
+}
+
+/// Closes again a pull request reopened for a push that then failed.
+fn reclose(forge: &dyn Forge, dest: &Destination, reopened: &PullRequest) {
+    let Some(id) = forge.repo_id(&dest.url) else {
+        return;
+    };
+    if let Err(e) = forge.close(&id, reopened.number, None) {
+        tracing::warn!(error = %e.one_line(), "pull request #{} stays reopened", reopened.number);
+    }
 }
 
 /// The run branch holds a change to publish (not nothing, not the base itself).
@@ -215,8 +265,8 @@ fn has_change(repo: &RepoReport) -> bool {
 enum Prior {
     /// No pull request a person closed stands in the way.
     Proceed,
-    /// Push, then reopen this one (`if-changed`, and the change differs from it).
-    Reopen(PullRequest),
+    /// Reopen this one, then push (`if-changed`, and the change differs from it).
+    Reopen(RepoId, PullRequest),
     /// Neither push nor open: a person closed it (or the forge could not say).
     Stop(PullRequestReport),
 }
@@ -252,13 +302,13 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
         Recreate::Never => Prior::Stop(closed_skip(closed, "")),
         Recreate::IfChanged => match same_change(dest, repo, closed) {
             Some(true) => Prior::Stop(closed_skip(closed, " with the same change")),
-            Some(false) => Prior::Reopen(closed.clone()),
+            Some(false) => Prior::Reopen(id, closed.clone()),
             None => {
                 tracing::warn!(
                     "the head of closed pull request #{} is not available here: treated as changed",
                     closed.number
                 );
-                Prior::Reopen(closed.clone())
+                Prior::Reopen(id, closed.clone())
             }
         },
     }
@@ -582,7 +632,7 @@ impl Opener<'_> {
         let new = self.new_pull_request(repo, dest, branch, base);
         let head = pushed_head(repo);
         match &dest.reopen {
-            Some(closed) => self.reopen(&id, closed, &new, &head),
+            Some(reopened) => self.reopened(&id, reopened, &new, &head),
             None => self.open_or_update(&id, &new, &head),
         }
     }
@@ -665,20 +715,17 @@ impl Opener<'_> {
         }
     }
 
-    /// Reopens the pull request a person closed (the change differs from the one closed, and
-    /// `pr.recreate: if-changed`), then updates it as an open one.
-    fn reopen(
-        &mut self,
+    /// Updates the pull request reopened before the push (the change differs from the one a
+    /// person closed, and `pr.recreate: if-changed`) as an open one.
+    fn reopened(
+        &self,
         id: &RepoId,
-        closed: &PullRequest,
+        reopened: &PullRequest,
         new: &NewPullRequest,
         head: &str,
     ) -> PullRequestReport {
         let forge = self.prs.forge.as_ref();
-        let done = forge
-            .reopen(id, closed.number)
-            .and_then(|reopened| forge::update(forge, id, reopened, new, head));
-        match done {
+        match forge::update(forge, id, reopened.clone(), new, head) {
             Ok(done) => report_of(PrAction::Reopened, done),
             Err(e) => self.failed(e),
         }
