@@ -618,6 +618,189 @@ mod tests {
         );
     }
 
+    /// Pull requests in memory: just what `open_or_update` needs.
+    #[derive(Default)]
+    struct Memory {
+        prs: std::sync::Mutex<Vec<PullRequest>>,
+        label_calls: std::sync::Mutex<usize>,
+    }
+
+    fn unsupported<T>() -> Result<T, Error> {
+        Err(ForgeError::Unsupported {
+            forge: "memory",
+            what: "this",
+        }
+        .into())
+    }
+
+    impl Forge for Memory {
+        fn repo(&self, _: &RepoId) -> Result<RemoteRepo, Error> {
+            unsupported()
+        }
+        fn list_repos(&self, _: &Owner) -> Result<Vec<RemoteRepo>, Error> {
+            unsupported()
+        }
+        fn search_repos(&self, _: &str) -> Result<Vec<RemoteRepo>, Error> {
+            unsupported()
+        }
+        fn code_search(&self, _: &str) -> Result<Vec<RepoId>, Error> {
+            unsupported()
+        }
+        fn pull_requests(&self, _: &RepoId, _: &str) -> Result<Vec<PullRequest>, Error> {
+            Ok(self.prs.lock().unwrap().iter().rev().cloned().collect())
+        }
+        fn create(&self, _: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
+            let mut prs = self.prs.lock().unwrap();
+            let made = PullRequest {
+                number: prs.len() as u64 + 1,
+                title: pr.title.clone(),
+                body: pr.body.clone(),
+                ..PullRequest::default()
+            };
+            prs.push(made.clone());
+            Ok(Created::New(made))
+        }
+        fn update(
+            &self,
+            _: &RepoId,
+            n: u64,
+            title: &str,
+            body: &str,
+        ) -> Result<PullRequest, Error> {
+            let mut prs = self.prs.lock().unwrap();
+            let pr = &mut prs[n as usize - 1];
+            pr.title = title.into();
+            pr.body = body.into();
+            Ok(pr.clone())
+        }
+        fn close(&self, _: &RepoId, _: u64, _: Option<&str>) -> Result<(), Error> {
+            unsupported()
+        }
+        fn reopen(&self, _: &RepoId, _: u64) -> Result<PullRequest, Error> {
+            unsupported()
+        }
+        fn comment(&self, _: &RepoId, _: u64, _: &str) -> Result<(), Error> {
+            unsupported()
+        }
+        fn add_labels(&self, _: &RepoId, n: u64, labels: &[String]) -> Result<(), Error> {
+            *self.label_calls.lock().unwrap() += 1;
+            let mut prs = self.prs.lock().unwrap();
+            let pr = &mut prs[n as usize - 1];
+            for l in labels {
+                if !pr.labels.contains(l) {
+                    pr.labels.push(l.clone());
+                }
+            }
+            Ok(())
+        }
+        fn request_reviewers(&self, _: &RepoId, _: u64, _: &[String]) -> Result<(), Error> {
+            Ok(())
+        }
+        fn mergeability(&self, _: &RepoId, _: &PullRequest) -> Result<Mergeability, Error> {
+            unsupported()
+        }
+        fn checks(&self, _: &RepoId, _: &str) -> Result<Checks, Error> {
+            unsupported()
+        }
+        fn review_decision(&self, _: &RepoId, _: u64) -> Result<ReviewDecision, Error> {
+            unsupported()
+        }
+        fn merge(
+            &self,
+            _: &RepoId,
+            _: &PullRequest,
+            _: Option<MergeMethod>,
+        ) -> Result<Merged, Error> {
+            unsupported()
+        }
+        fn enable_auto_merge(
+            &self,
+            _: &RepoId,
+            _: &PullRequest,
+            _: Option<MergeMethod>,
+        ) -> Result<(), Error> {
+            unsupported()
+        }
+        fn create_commit(&self, _: &RepoId, _: &ApiCommit) -> Result<String, Error> {
+            unsupported()
+        }
+        fn set_branch(&self, _: &RepoId, _: &str, _: &str, _: bool) -> Result<(), Error> {
+            unsupported()
+        }
+    }
+
+    fn wanted(title: &str, body: &str, labels: &[&str]) -> NewPullRequest {
+        NewPullRequest {
+            title: title.into(),
+            body: body.into(),
+            head: "codefleet/x".into(),
+            base: "main".into(),
+            draft: false,
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            reviewers: vec![],
+        }
+    }
+
+    #[test]
+    fn a_person_s_edits_are_kept_until_the_pipeline_changes_the_value() {
+        let forge = Memory::default();
+        let repo = RepoId::default();
+        let first = open_or_update(&forge, &repo, &wanted("T", "B", &["bot", "x"]), "h1").unwrap();
+        assert_eq!(first.action, Action::Opened);
+        let m = marker::Marker::read(&first.pr.body).unwrap();
+        assert_eq!(m.head.as_deref(), Some("h1"));
+        assert_eq!(marker::strip(&first.pr.body), "B");
+        // A person edits the title and the body (keeping the marker) and removes a label.
+        {
+            let mut prs = forge.prs.lock().unwrap();
+            prs[0].title = "Mine".into();
+            prs[0].body = m.write("My body\r\n");
+            prs[0].labels = vec!["bot".into()];
+        }
+        let again = update_from(&forge, &wanted("T", "B", &["x", "bot"]), "h2");
+        assert_eq!(again.kept, ["title", "body", "labels"]);
+        assert_eq!(again.pr.title, "Mine");
+        assert_eq!(marker::strip(&again.pr.body), "My body");
+        assert_eq!(again.pr.labels, ["bot"]);
+        let m2 = marker::Marker::read(&again.pr.body).unwrap();
+        assert_eq!((m2.head.as_deref(), &m2.title), (Some("h2"), &m.title));
+        assert_eq!(
+            *forge.label_calls.lock().unwrap(),
+            1,
+            "labels not added again"
+        );
+        // The pipeline's title changes: set; its body did not: still the person's.
+        let third = update_from(&forge, &wanted("T2", "B", &["bot", "x", "y"]), "h3");
+        assert_eq!(third.kept, ["body"]);
+        assert_eq!(third.pr.title, "T2");
+        assert_eq!(forge.prs.lock().unwrap()[0].labels, ["bot", "x", "y"]);
+        // A body without a marker counts as unedited.
+        forge.prs.lock().unwrap()[0].body = "old codefleet".into();
+        let fourth = update_from(&forge, &wanted("T2", "B", &["bot", "x", "y"]), "h4");
+        assert_eq!(marker::strip(&fourth.pr.body), "B");
+    }
+
+    fn update_from(forge: &Memory, pr: &NewPullRequest, head: &str) -> Outcome {
+        let done = open_or_update(forge, &RepoId::default(), pr, head).unwrap();
+        assert_eq!(done.action, Action::Updated);
+        done
+    }
+
+    #[test]
+    fn only_a_person_s_close_blocks() {
+        let pr = |state, body: &str| PullRequest {
+            state,
+            body: body.into(),
+            ..PullRequest::default()
+        };
+        let ours = marker::closed_empty("text");
+        assert!(closed_by_person(&[pr(PrState::Closed, "x")]).is_some());
+        assert!(closed_by_person(&[pr(PrState::Closed, &ours)]).is_none());
+        assert!(closed_by_person(&[pr(PrState::Merged, "x")]).is_none());
+        assert!(closed_by_person(&[pr(PrState::Open, "x"), pr(PrState::Closed, "x")]).is_none());
+        assert!(closed_by_person(&[]).is_none());
+    }
+
     #[test]
     fn owner_and_name_come_from_the_url() {
         let id = |u: &str| RepoId::from_url(u).map(|r| r.to_string());
