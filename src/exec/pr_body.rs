@@ -21,7 +21,7 @@ pub(super) fn render(
     ctx.results = Some(&results);
     let body = pipeline.pr.body.render(&ctx);
     if pipeline.pr.default_body {
-        default_body(pipeline, run_id, &body, &results)
+        default_body(pipeline, &body, &results)
     } else {
         body
     }
@@ -148,15 +148,13 @@ fn checks(tasks: &[TaskReport]) -> String {
 
 /// The body when the pipeline has no `pr.body`: its description, what ran, the checks, the
 /// answers, and the diffstat.
-fn default_body(pipeline: &Pipeline, run_id: &str, description: &str, r: &Results) -> String {
+fn default_body(pipeline: &Pipeline, description: &str, r: &Results) -> String {
     let mut parts = Vec::new();
     if !description.trim().is_empty() {
         parts.push(description.trim_end().to_string());
     }
-    parts.push(format!(
-        "Made by codefleet pipeline `{}` (run `{run_id}`).",
-        pipeline.name
-    ));
+    // No run id: a body that differs on every run would never keep a person's edit.
+    parts.push(format!("Made by codefleet pipeline `{}`.", pipeline.name));
     if !r.tasks.is_empty() {
         parts.push(format!("### Tasks\n\n{}", r.tasks));
     }

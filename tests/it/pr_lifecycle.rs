@@ -339,7 +339,10 @@ fn the_default_body_lists_tasks_and_the_diffstat() {
     let body = w.gh.pr(REPO, 1).body;
     let bare = w.f.path("srv/acme/svc.git");
     let stat = w.f.git_in(&bare, &["diff", "--stat", "main", BRANCH]);
-    assert!(body.starts_with("Made by codefleet pipeline `greet`"), "{body}");
+    assert!(
+        body.starts_with("Made by codefleet pipeline `greet`"),
+        "{body}"
+    );
     assert!(
         body.contains("### Tasks\n\n- shout: committed 2 files\n"),
         "{body}"

@@ -30,7 +30,7 @@ impl GitHub {
             })
             .map(parse_pr)
             .collect();
-        prs.sort_by(|a, b| b.number.cmp(&a.number));
+        prs.sort_by_key(|p| std::cmp::Reverse(p.number));
         Ok(prs)
     }
 

@@ -200,7 +200,8 @@ mod tests {
 
     #[test]
     fn checks_combine_as_github_shows_them() {
-        let table: &[(&[(&str, &str)], &[&str], Checks)] = &[
+        type Row<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], Checks);
+        let table: &[Row] = &[
             (&[], &[], Checks::None),
             (&[("completed", "success")], &[], Checks::Success),
             (
