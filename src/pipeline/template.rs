@@ -442,8 +442,9 @@ fn find_close(chars: &[char], from: usize) -> Option<usize> {
     None
 }
 
-const KNOWN: &str = "`pipeline`, `task`, `run_id`, `repo.name`, `vars.NAME` (and in `pr.body`: \
-                     `diffstat`, `files`, `tasks`, `answers`, `checks`)";
+// `pr.body`'s result variables (`diffstat`, `files`, ...) are left out of the hints: elsewhere
+// they are refused, and `{{ file }}` in a prompt is no typo of `{{ files }}`.
+const KNOWN: &str = "`pipeline`, `task`, `run_id`, `repo.name`, `vars.NAME`";
 
 /// A problem in one `{{ … }}`: message, hint, and whether it is a syntax error (rather than an
 /// unknown name).
@@ -486,17 +487,7 @@ fn expression(inner: &str) -> Result<Expr, ExprError> {
         ["vars", name] => Ok(Expr::Var(Var::Var((*name).to_string()))),
         [one] if let Some(r) = ResultVar::from_name(one) => Ok(Expr::Var(Var::Result(r))),
         _ => {
-            let names = [
-                "pipeline",
-                "task",
-                "run_id",
-                "repo.name",
-                "diffstat",
-                "files",
-                "tasks",
-                "answers",
-                "checks",
-            ];
+            let names = ["pipeline", "task", "run_id", "repo.name"];
             let hint = match crate::error::closest(inner, names) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if parts.len() == 1 => {
