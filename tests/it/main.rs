@@ -17,6 +17,7 @@ mod cli_in_process;
 mod coders;
 mod fleet;
 mod forge;
+mod forge_api;
 mod gates;
 mod git;
 mod knobs;
