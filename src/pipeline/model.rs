@@ -13,7 +13,9 @@ use regex::Regex;
 use super::template::Template;
 use crate::coders::Format;
 
-pub use super::file::{AtomicName as Atomic, OnFailName as OnFail, PerName as Per};
+pub use super::file::{
+    AtomicName as Atomic, OnFailName as OnFail, PerName as Per, RecreateName as Recreate,
+};
 pub use crate::llm::{Budget, Provider};
 
 /// A place in the pipeline file (1-based line and column; 0 when built in code).
@@ -98,6 +100,8 @@ impl Pipeline {
                 draft: false,
                 labels: Vec::new(),
                 reviewers: Vec::new(),
+                recreate: Recreate::Never,
+                default_body: true,
             },
             tasks,
             name,
@@ -119,6 +123,7 @@ impl Pipeline {
             run_id,
             repo_name,
             vars: Some(&self.vars),
+            results: None,
         }
     }
 }
@@ -345,6 +350,11 @@ pub struct PullRequest {
     pub labels: Vec<String>,
     /// Reviewers.
     pub reviewers: Vec<String>,
+    /// Whether a pull request a person closed is opened again.
+    pub recreate: Recreate,
+    /// The body is the default one (no `pr.body`): the description, then this repository's
+    /// results.
+    pub default_body: bool,
 }
 
 /// Which files a task works on.
