@@ -163,6 +163,7 @@ fn push_repo(
         Ok(d) => d,
         Err(e) => {
             repo.publish = Some(Publish {
+                api_commits: Vec::new(),
                 remote: String::new(),
                 push: PushStatus::Failed,
                 message: Some(describe(&e, creds)),
@@ -293,6 +294,7 @@ fn held_back(
     why: String,
 ) -> Publish {
     Publish {
+        api_commits: Vec::new(),
         remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
         push: PushStatus::NotPushed,
         pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
@@ -313,6 +315,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
     match forge.archived(&id) {
         Ok(false) => None,
         Ok(true) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: Some(format!("{id} is archived (read-only): not pushed")),
@@ -324,6 +327,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
             }),
         }),
         Err(e) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: None,
@@ -348,6 +352,7 @@ enum Push {
 fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publish {
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     let mut out = Publish {
+        api_commits: Vec::new(),
         remote,
         push: PushStatus::NotPushed,
         message: None,

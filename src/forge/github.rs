@@ -18,7 +18,7 @@ use crate::git::Secret;
 /// A GitHub API client.
 pub struct GitHub {
     agent: ureq::Agent,
-    api: String,
+    pub(super) api: String,
     token: Option<Secret>,
     pace: Duration,
     max_wait: Duration,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for GitHub {
 
 /// The HTTP methods the API is called with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub(super) enum Method {
     Get,
     Post,
     Patch,
@@ -103,9 +103,9 @@ fn read_reply(mut resp: ureq::http::Response<ureq::Body>) -> (Reply, RateLimit) 
 }
 
 /// A response: status, JSON body, and the next page's URL.
-struct Reply {
-    status: u16,
-    body: Value,
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) body: Value,
     next: Option<String>,
 }
 
@@ -144,7 +144,7 @@ impl GitHub {
         self
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub(super) fn redact(&self, text: &str) -> String {
         match &self.token {
             Some(t) => text.replace(t.expose(), "***"),
             None => text.to_string(),
@@ -177,7 +177,12 @@ impl GitHub {
 
     /// Sends one request, waiting out rate limits and retrying server errors and network
     /// failures (three times, with backoff).
-    fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Reply, Error> {
+    pub(super) fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, Error> {
         let mut backoff = Duration::from_millis(500);
         let mut attempt = 0;
         loop {
@@ -279,7 +284,7 @@ impl GitHub {
     }
 
     /// A non-2xx reply as an error.
-    fn refused(&self, what: &'static str, repo: &RepoId, reply: &Reply) -> Error {
+    pub(super) fn refused(&self, what: &'static str, repo: &RepoId, reply: &Reply) -> Error {
         let message = reply
             .body
             .get("message")
