@@ -124,8 +124,8 @@ pub fn publish(
         .as_ref()
         .map_or(&options.credentials, |c| c.credentials());
     let mut work: Vec<(&mut RepoReport, &Target)> = report.repos.iter_mut().zip(targets).collect();
-    let forge = (options.pull_requests.as_ref().map(|p| p.forge.as_ref()))
-        .or(options.api_forge.as_deref());
+    let forge =
+        (options.pull_requests.as_ref().map(|p| p.forge.as_ref())).or(options.api_forge.as_deref());
     let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()

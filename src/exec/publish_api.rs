@@ -255,16 +255,17 @@ fn fail(e: ApiCommitError) -> Failure {
 /// `refused`) rather than a failure.
 fn refused(e: &Error) -> bool {
     matches!(e.kind::<GraphqlError>(), Some(GraphqlError::Stale { .. }))
-        || matches!(e.kind::<ApiCommitError>(), Some(ApiCommitError::Foreign { .. }))
+        || matches!(
+            e.kind::<ApiCommitError>(),
+            Some(ApiCommitError::Foreign { .. })
+        )
         || matches!(e.kind::<PushError>(), Some(PushError::Moved { .. }))
 }
 
 /// Whether the open pull request for `branch` says codefleet last left it at `head`.
 fn marker_head_is(forge: &dyn Forge, id: &RepoId, branch: &str, head: git2::Oid) -> bool {
     match forge.find_open(id, branch) {
-        Ok(Some(pr)) => {
-            Marker::read(&pr.body).and_then(|m| m.head) == Some(head.to_string())
-        }
+        Ok(Some(pr)) => Marker::read(&pr.body).and_then(|m| m.head) == Some(head.to_string()),
         Ok(None) => false,
         Err(e) => {
             tracing::warn!(error = %e.one_line(), "cannot read the pull request's marker");
@@ -282,8 +283,13 @@ fn reset_to_base(
 ) -> Result<(), Error> {
     let temp = format!("refs/codefleet/api-base/{}", t.branch);
     let unreadable = |e: git2::Error| Error::from(ApiCommitError::Unreadable(e.message().into()));
-    git.reference(&temp, t.base, true, "codefleet: the base, for an API publish")
-        .map_err(unreadable)?;
+    git.reference(
+        &temp,
+        t.base,
+        true,
+        "codefleet: the base, for an API publish",
+    )
+    .map_err(unreadable)?;
     let pushed = crate::git::push_with_lease(
         git,
         t.url,

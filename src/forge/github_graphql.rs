@@ -234,11 +234,14 @@ fn commit_input(repo: &RepoId, commit: &ApiCommit) -> Value {
 
 /// Standard base64 with padding (GitHub's `Base64String`).
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -268,8 +271,14 @@ mod tests {
     #[test]
     fn graphql_lives_beside_the_rest_api() {
         let gh = |u: &str| GitHub::new(u, None).graphql_url();
-        assert_eq!(gh("https://api.github.com"), "https://api.github.com/graphql");
-        assert_eq!(gh("https://ghe.corp/api/v3/"), "https://ghe.corp/api/graphql");
+        assert_eq!(
+            gh("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            gh("https://ghe.corp/api/v3/"),
+            "https://ghe.corp/api/graphql"
+        );
         assert_eq!(gh("http://127.0.0.1:9"), "http://127.0.0.1:9/graphql");
     }
 

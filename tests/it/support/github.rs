@@ -48,6 +48,8 @@ pub struct State {
     pub ignore_head_filter: bool,
     /// Repositories (`owner/name`) that are archived.
     pub archived: Vec<String>,
+    /// The GraphQL endpoint's part (`github_graphql.rs`).
+    pub graphql: super::github_graphql::GraphqlState,
 }
 
 pub struct FakeGitHub {
