@@ -21,7 +21,11 @@
 #   INPUT_WORKING_DIRECTORY   where to run (default: the workspace)
 #   RUNNER_TEMP, GITHUB_OUTPUT
 #
-# Outputs: run-id, branch, changed, repos-changed, failures, report, exit-code.
+# Outputs: run-id, branch, changed, repos-changed, failures, report, exit-code, and the pull
+# requests as peter-evans/create-pull-request names them: pull-request-number,
+# pull-request-url, pull-request-operation (created, updated, closed or none; set when the run
+# covered one repository, else none) and pull-requests (JSON: [{repo, number, url, operation}],
+# one per repository with a pull request record, repo as owner/name of the remote pushed to).
 set -uo pipefail
 
 : "${RUNNER_TEMP:?RUNNER_TEMP is not set: this runs inside GitHub Actions or its test}"
@@ -55,6 +59,8 @@ if [ -z "${INPUT_PIPELINE:-}" ]; then
   output changed false
   output repos-changed 0
   output failures 0
+  output pull-request-operation none
+  output pull-requests "[]"
   exit 0
 fi
 
@@ -130,6 +136,56 @@ EOF
   fi
 }
 
+# Each repository's pull request: the report's publish.pull_request, its action named as
+# peter-evans/create-pull-request names operations (a reopened one was updated). With `first`,
+# the run's only repository's entry, or nothing when the run covered several.
+pull_requests() {
+  if command -v jq >/dev/null 2>&1; then
+    jq -c --arg which "$1" '
+      [(if type == "array" then .[] else . end) | .repos[]?] as $repos
+      | [$repos[] | select(.publish.pull_request != null) | . as $r | .publish.pull_request as $p
+         | {repo: ((($r.publish.remote // "") | try capture("(?<r>[^/:]+/[^/]+?)(\\.git)?/*$").r catch null) // $r.path),
+            number: $p.number, url: $p.url,
+            operation: ({opened: "created", updated: "updated", reopened: "updated", closed: "closed"}[$p.action] // "none")}]
+      | if $which == "first" then (if ($repos | length) == 1 then (.[0] // empty) else empty end) else . end' \
+      "$report" 2>/dev/null
+  else
+    local py
+    py=$(command -v python3 || command -v python) || return 0
+    "$py" - "$report" "$1" <<'EOF' 2>/dev/null
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+repos = [x for one in (r if isinstance(r, list) else [r]) for x in one.get("repos", [])]
+ops = {"opened": "created", "updated": "updated", "reopened": "updated", "closed": "closed"}
+prs = []
+for x in repos:
+    pub = x.get("publish") or {}
+    p = pub.get("pull_request")
+    if p is None:
+        continue
+    m = re.search(r"([^/:]+/[^/]+?)(\.git)?/*$", pub.get("remote") or "")
+    prs.append({"repo": m.group(1) if m else x.get("path"), "number": p.get("number"),
+                "url": p.get("url"), "operation": ops.get(p.get("action"), "none")})
+if sys.argv[2] == "first":
+    if len(repos) == 1 and prs:
+        print(json.dumps(prs[0], separators=(",", ":")))
+else:
+    print(json.dumps(prs, separators=(",", ":")))
+EOF
+  fi
+}
+
+# One field of the run's only pull request (empty when there is none).
+pr_field() {
+  [ -n "$first_pr" ] || return 0
+  if command -v jq >/dev/null 2>&1; then
+    printf '%s' "$first_pr" | jq -r ".$1 // empty"
+  else
+    printf '%s' "$first_pr" | "$(command -v python3 || command -v python)" -c \
+      'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"
+  fi
+}
+
 if [ -s "$report" ]; then
   # The human summary (and a dry run's diffs) for the log, from the report just written; the
   # step summary is codefleet's already, so it is not written twice.
@@ -138,9 +194,11 @@ if [ -s "$report" ]; then
   branch=$(field '[.repos[].branch | select(. != null)][0]')
   repos_changed=$(field .totals.repos_changed)
   failures=$(field '(.totals | .repos_failed + .tasks_failed + .files_failed + .publish_failed)')
+  prs=$(pull_requests all)
+  first_pr=$(pull_requests first)
 else
   # Nothing ran (a usage or pipeline error): codefleet said why on stderr.
-  run_id="" branch="" repos_changed=0 failures=0
+  run_id="" branch="" repos_changed=0 failures=0 prs="" first_pr=""
 fi
 repos_changed=${repos_changed:-0}
 failures=${failures:-0}
@@ -151,6 +209,11 @@ output branch "$branch"
 output changed "$changed"
 output repos-changed "$repos_changed"
 output failures "$failures"
+output pull-request-number "$(pr_field number)"
+output pull-request-url "$(pr_field url)"
+pr_operation=$(pr_field operation)
+output pull-request-operation "${pr_operation:-none}"
+output pull-requests "${prs:-[]}"
 
 case "$code" in
   0 | 3) ;;

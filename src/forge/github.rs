@@ -1,7 +1,13 @@
-//! GitHub's REST API (and GitHub Enterprise's, at its own base URL) for pull requests, over
-//! blocking `ureq`. Rate limits are honoured (`retry-after`, `x-ratelimit-remaining`/`-reset`),
-//! pull request creation is spaced out as GitHub asks of content-creating requests, lists are
-//! followed through their `Link` pages, and the token never appears in an error.
+//! GitHub's REST API (and GitHub Enterprise's, at its own base URL), over blocking `ureq`: the
+//! transport lives here (rate limits honoured through `retry-after` and
+//! `x-ratelimit-remaining`/`-reset`, server errors retried, content-creating requests spaced
+//! out as GitHub asks, lists followed through their `Link` pages, the token never in an error);
+//! the operations live in `github/`: repositories and discovery (`repos.rs`), pull requests
+//! (`pulls.rs`), and what the campaign reads about them (`status.rs`).
+
+mod pulls;
+mod repos;
+mod status;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,15 +24,17 @@ use crate::git::Secret;
 /// A GitHub API client.
 pub struct GitHub {
     agent: ureq::Agent,
-    pub(super) api: String,
+    pub(in crate::forge) api: String,
     token: Option<Secret>,
     pace: Duration,
     max_wait: Duration,
+    backoff: Duration,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
+    /// When the last content-creating request (POST, PATCH, PUT, DELETE) was sent.
     last_create: Option<Instant>,
     blocked_until: Option<SystemTime>,
 }
@@ -39,10 +47,11 @@ impl std::fmt::Debug for GitHub {
 
 /// The HTTP methods the API is called with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Method {
+pub(in crate::forge) enum Method {
     Get,
     Post,
     Patch,
+    Put,
 }
 
 impl std::fmt::Display for Method {
@@ -51,6 +60,7 @@ impl std::fmt::Display for Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
         })
     }
 }
@@ -103,10 +113,10 @@ fn read_reply(mut resp: ureq::http::Response<ureq::Body>) -> (Reply, RateLimit) 
 }
 
 /// A response: status, JSON body, and the next page's URL.
-pub(super) struct Reply {
-    pub(super) status: u16,
-    pub(super) body: Value,
-    next: Option<String>,
+pub(in crate::forge) struct Reply {
+    pub(in crate::forge) status: u16,
+    pub(in crate::forge) body: Value,
+    pub(in crate::forge) next: Option<String>,
 }
 
 impl GitHub {
@@ -128,6 +138,7 @@ impl GitHub {
             token,
             pace: Duration::from_secs(1),
             max_wait: Duration::from_secs(120),
+            backoff: Duration::from_millis(500),
             state: Mutex::new(State::default()),
         }
     }
@@ -144,7 +155,14 @@ impl GitHub {
         self
     }
 
-    pub(super) fn redact(&self, text: &str) -> String {
+    /// The first wait before retrying a server error or a network failure (default 500 ms;
+    /// it doubles each time), also the first wait while GitHub computes mergeability.
+    pub fn backoff(mut self, backoff: Duration) -> GitHub {
+        self.backoff = backoff;
+        self
+    }
+
+    pub(in crate::forge) fn redact(&self, text: &str) -> String {
         match &self.token {
             Some(t) => text.replace(t.expose(), "***"),
             None => text.to_string(),
@@ -177,13 +195,13 @@ impl GitHub {
 
     /// Sends one request, waiting out rate limits and retrying server errors and network
     /// failures (three times, with backoff).
-    pub(super) fn send(
+    pub(in crate::forge) fn send(
         &self,
         method: Method,
         url: &str,
         body: Option<&Value>,
     ) -> Result<Reply, Error> {
-        let mut backoff = Duration::from_millis(500);
+        let mut backoff = self.backoff;
         let mut attempt = 0;
         loop {
             let blocked = self.state().blocked_until.take();
@@ -224,6 +242,65 @@ impl GitHub {
         }
     }
 
+    /// Waits until `pace` has passed since the last pull request creation, and claims the slot
+    /// (GitHub asks for a second between content-creating requests; creations come in bursts).
+    fn wait_pace(&self) {
+        let wait = {
+            let mut st = self.state();
+            let now = Instant::now();
+            let at = st.last_create.map_or(now, |t| (t + self.pace).max(now));
+            st.last_create = Some(at);
+            at - now
+        };
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Every item of a listing, following its `Link` pages on the same API host (the token
+    /// goes with each request): a JSON array, or the array under `key` (`items` of a search,
+    /// `check_runs`), up to `cap` items. Also the first page's body.
+    pub(in crate::forge) fn get_all(
+        &self,
+        url: &str,
+        key: Option<&str>,
+        cap: usize,
+        what: &'static str,
+        repo: &RepoId,
+    ) -> Result<(Vec<Value>, Value), Error> {
+        let mut items = Vec::new();
+        let mut first = None;
+        let mut url = Some(url.to_string());
+        let mut pages = 0;
+        while let Some(u) = url.take() {
+            pages += 1;
+            let reply = self.send(Method::Get, &u, None)?;
+            if reply.status != 200 {
+                return Err(self.refused(what, repo, &reply));
+            }
+            let page = match key {
+                Some(k) => reply.body.get(k),
+                None => Some(&reply.body),
+            };
+            items.extend(
+                page.and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            if items.len() >= cap {
+                items.truncate(cap);
+                first.get_or_insert(reply.body);
+                break;
+            }
+            url = reply
+                .next
+                .filter(|n| n.starts_with(&self.api) && pages < 1000);
+            first.get_or_insert(reply.body);
+        }
+        Ok((items, first.unwrap_or(Value::Null)))
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -244,6 +321,10 @@ impl GitHub {
                 .send(body()),
             Method::Patch => self
                 .headers(self.agent.patch(url))
+                .header("content-type", "application/json")
+                .send(body()),
+            Method::Put => self
+                .headers(self.agent.put(url))
                 .header("content-type", "application/json")
                 .send(body()),
         }
@@ -274,7 +355,13 @@ impl GitHub {
         }
     }
 
-    fn url(&self, repo: &RepoId, rest: &str) -> String {
+    /// `{api}{path}`: an address outside a repository (`/orgs/acme/repos`).
+    pub(in crate::forge) fn api_url(&self, path: &str) -> String {
+        format!("{}{path}", self.api)
+    }
+
+    /// `{api}/repos/{owner}/{name}{rest}`.
+    pub(in crate::forge) fn url(&self, repo: &RepoId, rest: &str) -> String {
         format!(
             "{}/repos/{}/{}{rest}",
             self.api,
@@ -284,7 +371,12 @@ impl GitHub {
     }
 
     /// A non-2xx reply as an error.
-    pub(super) fn refused(&self, what: &'static str, repo: &RepoId, reply: &Reply) -> Error {
+    pub(in crate::forge) fn refused(
+        &self,
+        what: &'static str,
+        repo: &RepoId,
+        reply: &Reply,
+    ) -> Error {
         let message = reply
             .body
             .get("message")
@@ -322,71 +414,100 @@ impl GitHub {
     }
 }
 
-/// Not built yet (the campaign issue's helpers fill these in).
-pub(super) fn todo(what: &'static str) -> Error {
-    ForgeError::Unsupported {
-        forge: "GitHub",
-        what,
-    }
-    .into()
-}
-
 impl Forge for GitHub {
-    fn archived(&self, repo: &RepoId) -> Result<bool, Error> {
-        let reply = self.send(Method::Get, &self.url(repo, ""), None)?;
-        if reply.status != 200 {
-            return Err(self.refused("reading the repository", repo, &reply));
+    fn repo(&self, repo: &RepoId) -> Result<RemoteRepo, Error> {
+        self.get_repo(repo)
+    }
+
+    fn list_repos(&self, owner: &Owner) -> Result<Vec<RemoteRepo>, Error> {
+        self.list_owner_repos(owner)
+    }
+
+    fn search_repos(&self, query: &str) -> Result<Vec<RemoteRepo>, Error> {
+        self.search_repositories(query)
+    }
+
+    fn code_search(&self, query: &str) -> Result<Vec<RepoId>, Error> {
+        self.search_code(query)
+    }
+
+    fn pull_requests(&self, repo: &RepoId, head: &str) -> Result<Vec<PullRequest>, Error> {
+        self.list_pulls(repo, head)
+    }
+
+    fn create(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
+        self.create_pull(repo, pr)
+    }
+
+    fn update(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, Error> {
+        self.patch_pull(
+            repo,
+            number,
+            json!({ "title": title, "body": body }),
+            "updating a pull request",
+        )
+    }
+
+    fn close(&self, repo: &RepoId, number: u64, body: Option<&str>) -> Result<(), Error> {
+        let mut patch = json!({ "state": "closed" });
+        if let Some(b) = body {
+            patch["body"] = json!(b);
         }
-        Ok(reply.body.get("archived").and_then(Value::as_bool) == Some(true))
+        self.patch_pull(repo, number, patch, "closing a pull request")
+            .map(|_| ())
     }
 
-    fn repo(&self, _repo: &RepoId) -> Result<RemoteRepo, Error> {
-        Err(todo("reading a repository"))
+    fn reopen(&self, repo: &RepoId, number: u64) -> Result<PullRequest, Error> {
+        self.patch_pull(
+            repo,
+            number,
+            json!({ "state": "open" }),
+            "reopening a pull request",
+        )
     }
 
-    fn list_repos(&self, _owner: &Owner) -> Result<Vec<RemoteRepo>, Error> {
-        Err(todo("listing repositories"))
+    fn comment(&self, repo: &RepoId, number: u64, body: &str) -> Result<(), Error> {
+        self.post_comment(repo, number, body)
     }
 
-    fn search_repos(&self, _query: &str) -> Result<Vec<RemoteRepo>, Error> {
-        Err(todo("repository search"))
+    fn add_labels(&self, repo: &RepoId, number: u64, labels: &[String]) -> Result<(), Error> {
+        self.post_labels(repo, number, labels)
     }
 
-    fn code_search(&self, _query: &str) -> Result<Vec<RepoId>, Error> {
-        Err(todo("code search"))
+    fn request_reviewers(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        reviewers: &[String],
+    ) -> Result<(), Error> {
+        self.post_reviewers(repo, number, reviewers)
     }
 
-    fn pull_requests(&self, _repo: &RepoId, _head: &str) -> Result<Vec<PullRequest>, Error> {
-        Err(todo("listing pull requests"))
+    fn mergeability(&self, repo: &RepoId, pr: &PullRequest) -> Result<Mergeability, Error> {
+        self.get_mergeability(repo, pr)
     }
 
-    fn reopen(&self, _repo: &RepoId, _number: u64) -> Result<PullRequest, Error> {
-        Err(todo("reopening"))
+    fn checks(&self, repo: &RepoId, sha: &str) -> Result<Checks, Error> {
+        self.get_checks(repo, sha)
     }
 
-    fn comment(&self, _repo: &RepoId, _number: u64, _body: &str) -> Result<(), Error> {
-        Err(todo("comments"))
-    }
-
-    fn mergeability(&self, _repo: &RepoId, _pr: &PullRequest) -> Result<Mergeability, Error> {
-        Err(todo("mergeability"))
-    }
-
-    fn checks(&self, _repo: &RepoId, _sha: &str) -> Result<Checks, Error> {
-        Err(todo("checks"))
-    }
-
-    fn review_decision(&self, _repo: &RepoId, _number: u64) -> Result<ReviewDecision, Error> {
-        Err(todo("reviews"))
+    fn review_decision(&self, repo: &RepoId, number: u64) -> Result<ReviewDecision, Error> {
+        self.get_review_decision(repo, number)
     }
 
     fn merge(
         &self,
-        _repo: &RepoId,
-        _pr: &PullRequest,
-        _method: Option<MergeMethod>,
+        repo: &RepoId,
+        pr: &PullRequest,
+        method: Option<MergeMethod>,
     ) -> Result<Merged, Error> {
-        Err(todo("merging"))
+        self.put_merge(repo, pr, method)
     }
 
     fn enable_auto_merge(
@@ -402,143 +523,8 @@ impl Forge for GitHub {
         self.graphql_create_commit(repo, commit)
     }
 
-    fn set_branch(
-        &self,
-        _repo: &RepoId,
-        _branch: &str,
-        _sha: &str,
-        _force: bool,
-    ) -> Result<(), Error> {
-        Err(todo("setting a branch"))
-    }
-
-    fn find_open(&self, repo: &RepoId, head: &str) -> Result<Option<PullRequest>, Error> {
-        let mut url = Some(self.url(
-            repo,
-            &format!(
-                "/pulls?head={}%3A{}&state=open&per_page=100",
-                pct(&repo.owner),
-                pct(head)
-            ),
-        ));
-        let mut pages = 0;
-        while let Some(u) = url.take() {
-            pages += 1;
-            let reply = self.send(Method::Get, &u, None)?;
-            if reply.status != 200 {
-                return Err(self.refused("listing pull requests", repo, &reply));
-            }
-            for pr in reply.body.as_array().into_iter().flatten() {
-                let head_ref = pr.pointer("/head/ref").and_then(Value::as_str);
-                if head_ref.is_none_or(|r| r == head) {
-                    return Ok(Some(parse_pr(pr)));
-                }
-            }
-            // Follow pages only on the same API host: the token goes with each request.
-            url = reply
-                .next
-                .filter(|n| n.starts_with(&self.api) && pages < 50);
-        }
-        Ok(None)
-    }
-
-    fn create(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
-        let wait_until = self.state().last_create.map(|t| t + self.pace);
-        if let Some(t) = wait_until {
-            std::thread::sleep(t.saturating_duration_since(Instant::now()));
-        }
-        let body = json!({
-            "title": pr.title,
-            "body": pr.body,
-            "head": pr.head,
-            "base": pr.base,
-            "draft": pr.draft,
-        });
-        let reply = self.send(Method::Post, &self.url(repo, "/pulls"), Some(&body))?;
-        self.state().last_create = Some(Instant::now());
-        match reply.status {
-            201 | 200 => Ok(Created::New(parse_pr(&reply.body))),
-            422 if reply.body.to_string().contains("already exists") => Ok(Created::AlreadyExists),
-            _ => Err(self.refused("opening a pull request", repo, &reply)),
-        }
-    }
-
-    fn update(
-        &self,
-        repo: &RepoId,
-        number: u64,
-        title: &str,
-        body: &str,
-    ) -> Result<PullRequest, Error> {
-        let reply = self.send(
-            Method::Patch,
-            &self.url(repo, &format!("/pulls/{number}")),
-            Some(&json!({ "title": title, "body": body })),
-        )?;
-        if reply.status != 200 {
-            return Err(self.refused("updating a pull request", repo, &reply));
-        }
-        Ok(parse_pr(&reply.body))
-    }
-
-    fn close(&self, repo: &RepoId, number: u64, body: Option<&str>) -> Result<(), Error> {
-        let mut patch = json!({ "state": "closed" });
-        if let Some(b) = body {
-            patch["body"] = json!(b);
-        }
-        let reply = self.send(
-            Method::Patch,
-            &self.url(repo, &format!("/pulls/{number}")),
-            Some(&patch),
-        )?;
-        if reply.status != 200 {
-            return Err(self.refused("closing a pull request", repo, &reply));
-        }
-        Ok(())
-    }
-
-    fn add_labels(&self, repo: &RepoId, number: u64, labels: &[String]) -> Result<(), Error> {
-        let reply = self.send(
-            Method::Post,
-            &self.url(repo, &format!("/issues/{number}/labels")),
-            Some(&json!({ "labels": labels })),
-        )?;
-        if reply.status != 200 {
-            return Err(self.refused("adding labels", repo, &reply));
-        }
-        Ok(())
-    }
-
-    fn request_reviewers(
-        &self,
-        repo: &RepoId,
-        number: u64,
-        reviewers: &[String],
-    ) -> Result<(), Error> {
-        // `org/team` names a team; anything else a user.
-        let (teams, users): (Vec<&String>, Vec<&String>) =
-            reviewers.iter().partition(|r| r.contains('/'));
-        let teams: Vec<&str> = teams.iter().filter_map(|t| t.rsplit('/').next()).collect();
-        let reply = self.send(
-            Method::Post,
-            &self.url(repo, &format!("/pulls/{number}/requested_reviewers")),
-            Some(&json!({ "reviewers": users, "team_reviewers": teams })),
-        )?;
-        if reply.status != 201 && reply.status != 200 {
-            return Err(self.refused("requesting reviewers", repo, &reply));
-        }
-        Ok(())
-    }
-}
-
-fn parse_pr(v: &Value) -> PullRequest {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    PullRequest {
-        number: v.get("number").and_then(Value::as_u64).unwrap_or(0),
-        url: s("html_url"),
-        title: s("title"),
-        body: s("body"),
-        ..PullRequest::default()
+    fn set_branch(&self, repo: &RepoId, branch: &str, sha: &str, force: bool) -> Result<(), Error> {
+        self.put_branch(repo, branch, sha, force)
     }
 }
 
@@ -559,7 +545,7 @@ fn next_link(link: &str) -> Option<String> {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn pct(s: &str) -> String {
+pub(in crate::forge) fn pct(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

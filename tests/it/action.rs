@@ -211,6 +211,9 @@ struct Runner {
     path_front: Vec<PathBuf>,
     /// A job's `env:`, which every step inherits.
     job_env: Vec<(String, String)>,
+    /// Tools the runner lacks (`jq`): the system PATH is replaced by a directory holding all
+    /// its other programs.
+    hidden: Vec<&'static str>,
 }
 
 impl Runner {
@@ -227,6 +230,7 @@ impl Runner {
             releases: releases.to_string(),
             path_front: Vec::new(),
             job_env: Vec::new(),
+            hidden: Vec::new(),
         }
     }
 
@@ -251,6 +255,31 @@ impl Runner {
         sh(&dir, "git", &["add", "-A"]);
         sh(&dir, "git", &["commit", "-q", "-m", "init"]);
         dir
+    }
+
+    /// The system PATH, or with `hidden` tools, one directory of links to every other program
+    /// on it (the first of each name, as PATH finds it).
+    fn system_path(&self) -> Vec<PathBuf> {
+        let system: Vec<PathBuf> =
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+        if self.hidden.is_empty() {
+            return system;
+        }
+        let farm = self.path("path-without");
+        if !farm.is_dir() {
+            std::fs::create_dir_all(&farm).expect("farm");
+            for dir in &system {
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    let name = e.file_name();
+                    let link = farm.join(&name);
+                    if self.hidden.iter().any(|h| name == *h) || link.exists() {
+                        continue;
+                    }
+                    let _ = std::os::unix::fs::symlink(e.path(), link);
+                }
+            }
+        }
+        vec![farm]
     }
 
     /// Runs the composite action of `action.yml` with `inputs` over its defaults.
@@ -321,9 +350,7 @@ impl Runner {
             // GITHUB_PATH entries, latest first, ahead of the system PATH.
             let added = std::fs::read_to_string(&path_file).expect("read GITHUB_PATH");
             path.extend(added.lines().rev().map(PathBuf::from));
-            path.extend(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            ));
+            path.extend(self.system_path());
             let mut cmd = Command::new("bash");
             cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
                 .arg(&script)
@@ -1002,7 +1029,13 @@ fn the_readme_workflow_uses_real_inputs_and_outputs_and_lints() {
     for name in step["with"].as_object().expect("with").keys() {
         assert!(action["inputs"].get(name).is_some(), "no input {name}");
     }
-    for out in ["changed", "branch"] {
+    for out in [
+        "changed",
+        "branch",
+        "pull-request-operation",
+        "pull-request-url",
+        "pull-requests",
+    ] {
         assert!(action["outputs"].get(out).is_some(), "no output {out}");
     }
     let Some(actionlint) = tool("actionlint") else {
@@ -1083,10 +1116,172 @@ fn every_example_workflow_documents_its_permissions_and_the_token_limits() {
     assert_eq!(
         names,
         [
+            "campaign-status.yml",
             "dispatch-pipeline.yml",
             "model-docstrings.yml",
             "org-refactor-sharded.yml",
             "scheduled-maintenance.yml"
         ]
     );
+}
+
+/// A remote `srv/acme/<name>.git` under the runner with `a.txt` on `main`; its `file://` URL.
+/// The fake GitHub knows it as `acme/<name>`.
+fn remote(runner: &Runner, name: &str, content: &str) -> String {
+    let work = runner.repo(&format!("upstream-{name}"), &[("a.txt", content)]);
+    let bare = runner.path(&format!("srv/acme/{name}.git"));
+    std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
+    sh(
+        &work,
+        "git",
+        &["clone", "-q", "--bare", ".", bare.to_str().unwrap()],
+    );
+    format!("file://{}", bare.display())
+}
+
+/// Upstream commits `content` as `a.txt` on the remote's `main`.
+fn upstream(runner: &Runner, name: &str, content: &str) {
+    let work = runner.workspace().join(format!("upstream-{name}"));
+    std::fs::write(work.join("a.txt"), content).unwrap();
+    sh(&work, "git", &["commit", "-q", "-am", "upstream"]);
+    let bare = runner.path(&format!("srv/acme/{name}.git"));
+    sh(
+        &work,
+        "git",
+        &["push", "-q", bare.to_str().unwrap(), "main"],
+    );
+}
+
+/// A pipeline shouting `hello` in `a.txt` of `repos`, with a pull request.
+fn greet_pipeline(runner: &Runner, repos: &[&str]) -> String {
+    let list: String = repos.iter().map(|r| format!("  - url: {r}\n")).collect();
+    let p = runner.path("greet.yml");
+    std::fs::write(
+        &p,
+        format!(
+            "version: 1\nname: greet\nrepos:\n{list}pr:\n  title: \"greet {{{{ repo.name }}}}\"\n\
+             tasks:\n  - name: shout\n    replace: {{ find: hello, with: HELLO }}\n"
+        ),
+    )
+    .unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn pull_requests(run: &ActionRun) -> serde_json::Value {
+    serde_json::from_str(&run.outputs["pull-requests"])
+        .unwrap_or_else(|e| panic!("pull-requests is not JSON ({e}): {}", run.log()))
+}
+
+/// The pull request outputs, as peter-evans/create-pull-request names them: through a real
+/// run against the fake GitHub (checked against GitHub's OpenAPI description) and real remotes.
+fn pull_request_outputs_follow_the_pull_request(hidden: &[&'static str]) {
+    let (_srv, _server, mut runner) = released();
+    runner.hidden = hidden.to_vec();
+    let gh = crate::support::github::FakeGitHub::start(TOKEN);
+    runner
+        .job_env
+        .push(("CODEFLEET_GITHUB_API_URL".into(), gh.url.clone()));
+    let a = remote(&runner, "a", "hello a\n");
+    let b = remote(&runner, "b", "hello b\n");
+    let fleet = greet_pipeline(&runner, &[&a, &b]);
+    let v = format!("v{VERSION}");
+    let number_of = |repo: &str| {
+        gh.prs()
+            .iter()
+            .find(|p| p.repo == repo)
+            .map(|p| p.number)
+            .expect("a pull request")
+    };
+
+    // One repository: created.
+    let run = runner.action(&[("pipeline", &fleet), ("repos", &a), ("pr", "true")], &v);
+    assert!(run.ok(), "{}", run.log());
+    let n = number_of("acme/a");
+    assert_eq!(run.outputs["pull-request-operation"], "created");
+    assert_eq!(run.outputs["pull-request-number"], n.to_string());
+    let url = run.outputs["pull-request-url"].clone();
+    assert!(url.ends_with(&format!("/acme/a/pull/{n}")), "{url}");
+    assert_eq!(
+        pull_requests(&run),
+        serde_json::json!([{"repo": "acme/a", "number": n, "url": url, "operation": "created"}])
+    );
+
+    // A fleet: `pull-requests` lists each; the single-repository outputs say nothing.
+    upstream(&runner, "a", "hello there\n");
+    let run = runner.action(&[("pipeline", &fleet), ("pr", "true")], &v);
+    assert!(run.ok(), "{}", run.log());
+    let m = number_of("acme/b");
+    let listed = pull_requests(&run);
+    let entries = listed.as_array().expect("an array");
+    assert_eq!(entries.len(), 2, "{listed}");
+    assert_eq!(
+        entries[0],
+        serde_json::json!({"repo": "acme/a", "number": n, "url": url, "operation": "updated"})
+    );
+    assert_eq!(
+        (
+            &entries[1]["repo"],
+            &entries[1]["number"],
+            &entries[1]["operation"]
+        ),
+        (
+            &serde_json::json!("acme/b"),
+            &serde_json::json!(m),
+            &serde_json::json!("created")
+        )
+    );
+    assert!(
+        entries[1]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/acme/b/pull/{m}"))
+    );
+    assert_eq!(run.outputs["pull-request-operation"], "none");
+    assert_eq!(run.outputs["pull-request-number"], "");
+    assert_eq!(run.outputs["pull-request-url"], "");
+
+    // Upstream made the change itself: the empty change's pull request is closed.
+    upstream(&runner, "a", "HELLO there\n");
+    let run = runner.action(
+        &[
+            ("pipeline", &fleet),
+            ("repos", &a),
+            ("pr", "true"),
+            ("args", "--close-empty-prs"),
+        ],
+        &v,
+    );
+    assert!(run.ok(), "{}", run.log());
+    assert_eq!(run.outputs["pull-request-operation"], "closed");
+    assert_eq!(run.outputs["pull-request-number"], n.to_string());
+    let closed = gh
+        .prs()
+        .into_iter()
+        .find(|p| p.number == n && p.repo == "acme/a");
+    assert_eq!(closed.expect("the pull request").state, "closed");
+
+    // Nothing to do: no pull request, operation none.
+    let run = runner.action(&[("pipeline", &fleet), ("repos", &a), ("pr", "true")], &v);
+    assert!(run.ok(), "{}", run.log());
+    assert_eq!(run.outputs["pull-request-operation"], "none");
+    assert_eq!(run.outputs["pull-request-number"], "");
+    let listed = pull_requests(&run);
+    assert!(
+        listed
+            .as_array()
+            .expect("an array")
+            .iter()
+            .all(|e| e["operation"] == "none"),
+        "{listed}"
+    );
+}
+
+#[test]
+fn pull_request_outputs_name_what_happened_to_each_pull_request() {
+    pull_request_outputs_follow_the_pull_request(&[]);
+}
+
+#[test]
+fn pull_request_outputs_are_the_same_without_jq() {
+    pull_request_outputs_follow_the_pull_request(&["jq"]);
 }

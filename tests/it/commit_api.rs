@@ -9,7 +9,7 @@ use fixture::text;
 fixture::topic_fixture!();
 
 use crate::support::git_http::GitHttp;
-use crate::support::github::{FakeGitHub, State};
+use crate::support::github::{FakeGitHub, Repo, State};
 use crate::support::github_graphql::{Mutation, TypeRef, handle, schema};
 
 use std::path::{Path, PathBuf};
@@ -47,9 +47,10 @@ impl Fixture {
         self.git_line(&bare, &["config", "http.receivepack", "true"]);
         let http = GitHttp::start(&self.path("srv"), TOKEN);
         let gh = FakeGitHub::start(TOKEN);
-        gh.git_repo("acme/svc", &bare);
+        let url = format!("{}/acme/svc.git", http.base);
+        gh.add_repo(Repo::new("acme/svc").git(&bare, &url));
         Remote {
-            url: format!("{}/acme/svc.git", http.base),
+            url,
             bare,
             gh,
             _http: http,
@@ -468,42 +469,42 @@ fn the_fake_checks_mutation_inputs_against_github_s_schema() {
 #[test]
 fn auto_merge_is_enabled_on_the_fake_and_refused_where_the_repository_does_not_allow_it() {
     let gh = FakeGitHub::start(TOKEN);
-    {
-        let mut st = gh.state.lock().unwrap();
-        st.graphql.pull_requests.insert("PR_kwDOA".into(), 7);
-        st.graphql.pull_requests.insert("PR_kwDOB".into(), 8);
-        st.graphql.auto_merge_disallowed.push("PR_kwDOB".into());
-    }
-    let pr = |n: u64, node: &str| PullRequest {
+    let seven = gh.open_pr("acme/svc", "codefleet/a", "main", "a");
+    let other = gh.open_pr("acme/strict", "codefleet/b", "main", "b");
+    gh.lock()
+        .graphql
+        .auto_merge_disallowed
+        .push("acme/strict".into());
+    let pr = |repo: &str, n: u64| PullRequest {
         number: n,
-        node_id: node.into(),
+        node_id: gh.pr(repo, n).node_id,
         ..PullRequest::default()
     };
     client(&gh)
-        .enable_auto_merge(&svc(), &pr(7, "PR_kwDOA"), Some(MergeMethod::Squash))
+        .enable_auto_merge(&svc(), &pr("acme/svc", seven), Some(MergeMethod::Squash))
         .expect("enabled");
-    assert_eq!(
-        gh.state
-            .lock()
-            .unwrap()
-            .graphql
-            .auto_merge
-            .get("PR_kwDOA")
-            .map(String::as_str),
-        Some("SQUASH")
-    );
+    assert_eq!(gh.auto_merge("acme/svc", seven).as_deref(), Some("SQUASH"));
+    let strict = RepoId {
+        owner: "acme".into(),
+        name: "strict".into(),
+    };
     let e = client(&gh)
-        .enable_auto_merge(&svc(), &pr(8, "PR_kwDOB"), None)
+        .enable_auto_merge(&strict, &pr("acme/strict", other), None)
         .expect_err("not allowed");
     assert_eq!(e.code, "E549");
     assert!(
-        e.message.contains("#8") && e.message.contains("not allowed"),
+        e.message.contains(&format!("#{other}")) && e.message.contains("not allowed"),
         "{}",
         e.message
     );
     assert!(e.hint.as_deref().unwrap_or("").contains("Allow auto-merge"));
+    assert_eq!(gh.auto_merge("acme/strict", other), None);
+    let unknown = PullRequest {
+        number: 9,
+        ..PullRequest::default()
+    };
     let e = client(&gh)
-        .enable_auto_merge(&svc(), &pr(9, ""), None)
+        .enable_auto_merge(&svc(), &unknown, None)
         .expect_err("no node id");
     assert_eq!(e.code, "E549");
     let requests = gh.requests();

@@ -24,6 +24,7 @@ mod knobs;
 mod llm;
 mod model_e2e;
 mod model_tasks;
+mod openapi_check;
 mod pipeline;
 mod pipelines_examples;
 mod readme;

@@ -1,21 +1,152 @@
-//! An in-process GitHub REST API on 127.0.0.1 for the pull request endpoints codefleet uses,
-//! with GitHub's request and response shapes: list (filtered by `head`, paginated with a
-//! `Link` header), create (422 "A pull request already exists for owner:branch."), update,
-//! close, labels, requested reviewers; bearer-token auth; scripted 403 rate limits.
+//! An in-process GitHub REST API on 127.0.0.1 that keeps state, so scenarios run end to end:
+//! repositories (owner kind, topics, archived, fork, merge settings, a real bare git directory
+//! served by `GitHttp` whose URL is the `clone_url`), pull requests (open, closed by a person or
+//! by codefleet, merged for real in the bare repository), check runs, commit statuses, reviews.
+//! Searches read the bare repositories (`git grep` on the default branch). Every listing
+//! paginates with `Link` headers; faults (secondary rate limits, 5xx) can be scripted per path;
+//! a latency knob makes it slow; every request is recorded with its OpenAPI route.
+//!
+//! The one place a request becomes a response is [`handle`] (method, target, body in; status,
+//! extra headers, JSON body out): validation hooks go around it in [`serve`].
 
 #![allow(dead_code)]
 
+mod git;
+mod routes;
+pub mod shapes;
+
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// One pull request as the fake stores it.
+/// Whether a repository's owner is an organisation or a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerKind {
+    Org,
+    User,
+}
+
+/// One repository as the fake stores it.
 #[derive(Debug, Clone)]
+pub struct Repo {
+    pub owner: String,
+    pub name: String,
+    pub owner_kind: OwnerKind,
+    pub id: u64,
+    pub description: String,
+    pub topics: Vec<String>,
+    pub archived: bool,
+    pub disabled: bool,
+    pub fork: bool,
+    pub default_branch: String,
+    pub allow_merge_commit: bool,
+    pub allow_squash_merge: bool,
+    pub allow_rebase_merge: bool,
+    /// `public`, `private` or `internal`.
+    pub visibility: String,
+    /// The bare repository behind it, if the test made one.
+    pub git_dir: Option<PathBuf>,
+    pub clone_url: String,
+    pub ssh_url: String,
+}
+
+impl Repo {
+    /// `owner/name`, owned by an organisation, `main`, every merge method allowed, public; no
+    /// git directory (see [`Repo::git`]).
+    pub fn new(full_name: &str) -> Repo {
+        let (owner, name) = full_name.split_once('/').unwrap_or(("acme", full_name));
+        Repo {
+            owner: owner.into(),
+            name: name.into(),
+            owner_kind: OwnerKind::Org,
+            id: shapes::id_of(full_name),
+            description: String::new(),
+            topics: Vec::new(),
+            archived: false,
+            disabled: false,
+            fork: false,
+            default_branch: "main".into(),
+            allow_merge_commit: true,
+            allow_squash_merge: true,
+            allow_rebase_merge: true,
+            visibility: "public".into(),
+            git_dir: None,
+            clone_url: format!("https://github.example/{full_name}.git"),
+            ssh_url: format!("git@github.example:{full_name}.git"),
+        }
+    }
+
+    /// Backed by the bare repository `dir`, cloned from `clone_url` (a `GitHttp` address).
+    pub fn git(mut self, dir: &Path, clone_url: &str) -> Repo {
+        self.git_dir = Some(dir.to_path_buf());
+        self.clone_url = clone_url.into();
+        self
+    }
+
+    /// Owned by a user, not an organisation.
+    pub fn user(mut self) -> Repo {
+        self.owner_kind = OwnerKind::User;
+        self
+    }
+
+    pub fn topics(mut self, topics: &[&str]) -> Repo {
+        self.topics = topics.iter().map(|t| t.to_string()).collect();
+        self
+    }
+
+    pub fn description(mut self, text: &str) -> Repo {
+        self.description = text.into();
+        self
+    }
+
+    pub fn archived(mut self) -> Repo {
+        self.archived = true;
+        self
+    }
+
+    pub fn disabled(mut self) -> Repo {
+        self.disabled = true;
+        self
+    }
+
+    pub fn fork(mut self) -> Repo {
+        self.fork = true;
+        self
+    }
+
+    pub fn default_branch(mut self, branch: &str) -> Repo {
+        self.default_branch = branch.into();
+        self
+    }
+
+    /// Which merge methods the repository allows (merge commit, squash, rebase).
+    pub fn merge_methods(mut self, merge: bool, squash: bool, rebase: bool) -> Repo {
+        (
+            self.allow_merge_commit,
+            self.allow_squash_merge,
+            self.allow_rebase_merge,
+        ) = (merge, squash, rebase);
+        self
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// One pull request as the fake stores it. `state` is GitHub's (`open` or `closed`); a merged
+/// one is `closed` with `merged_at`.
+#[derive(Debug, Clone, Default)]
 pub struct Pr {
     pub repo: String,
     pub number: u64,
+    pub id: u64,
+    pub node_id: String,
     pub title: String,
     pub body: String,
     pub head: String,
@@ -25,31 +156,177 @@ pub struct Pr {
     pub labels: Vec<String>,
     pub reviewers: Vec<String>,
     pub team_reviewers: Vec<String>,
+    /// Who opened it.
+    pub user: String,
+    /// The head commit as last seen (the branch is read again whenever it exists).
+    pub head_sha: String,
+    pub merged_at: Option<String>,
+    pub merge_commit_sha: Option<String>,
+    /// Who closed it (the token's user through the API, or a person: see `close_pr`).
+    pub closed_by: Option<String>,
+    /// Comment bodies, oldest first.
+    pub comments: Vec<String>,
+    /// Forced mergeability (`None`: computed with git, or `true` without a git directory).
+    pub mergeable: Option<bool>,
+    /// The (base, head) mergeability was last computed for (for `mergeable_null_first`).
+    pub computed_for: Option<(String, String)>,
 }
 
-/// One request as received.
+impl Pr {
+    pub fn merged(&self) -> bool {
+        self.merged_at.is_some()
+    }
+}
+
+/// A check run on a commit.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub repo: String,
+    pub sha: String,
+    pub id: u64,
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// When completed: `success`, `failure`, `neutral`, `skipped`, `cancelled`, `timed_out`,
+    /// `action_required`, `startup_failure`.
+    pub conclusion: Option<String>,
+}
+
+/// A commit status (the latest per context counts).
+#[derive(Debug, Clone)]
+pub struct CommitStatus {
+    pub repo: String,
+    pub sha: String,
+    pub id: u64,
+    pub context: String,
+    /// `success`, `failure`, `error` or `pending`.
+    pub state: String,
+}
+
+/// A review of a pull request.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub repo: String,
+    pub number: u64,
+    pub id: u64,
+    pub user: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`.
+    pub state: String,
+    pub commit_id: String,
+}
+
+/// One request as received, with the OpenAPI route it matched (`GET /repos/{owner}/{repo}`;
+/// empty when none did).
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub method: String,
     pub target: String,
     pub authorization: Option<String>,
     pub body: String,
+    pub route: String,
 }
 
-#[derive(Default)]
+/// A scripted failure for requests whose path starts with `path` (`""`: any): 403/429 with
+/// `retry_after` is a secondary rate limit; 403/429 without it the primary one
+/// (`x-ratelimit-remaining: 0`, reset in a second); 5xx a server error.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub path: String,
+    pub status: u16,
+    pub retry_after: Option<u64>,
+}
+
 pub struct State {
+    /// Requests and answers GitHub's OpenAPI description does not allow (`support/openapi.rs`).
+    pub violations: Vec<String>,
+    pub repos: Vec<Repo>,
     pub prs: Vec<Pr>,
+    pub checks: Vec<CheckRun>,
+    pub statuses: Vec<CommitStatus>,
+    pub reviews: Vec<Review>,
     pub requests: Vec<Seen>,
-    /// Answers to give before serving normally: (status, retry-after seconds).
+    /// Answers to give before serving anything normally: (status, retry-after seconds), a
+    /// secondary rate limit each.
     pub faults: Vec<(u16, u64)>,
-    /// Page size of list answers.
+    /// Answers to give to the next requests under a path (each used once, in order).
+    pub path_faults: Vec<Fault>,
+    /// The largest page a listing answers (`per_page` is honoured below it).
     pub page_size: usize,
-    /// Answer lists without filtering by `head` (to exercise pagination).
+    /// Answer pull request lists without filtering by `head` (to exercise pagination).
     pub ignore_head_filter: bool,
-    /// Repositories (`owner/name`) that are archived.
+    /// Repositories (`owner/name`) that are archived, for repositories made on first use.
     pub archived: Vec<String>,
+    /// Unknown repositories answer 404 (otherwise they are made on first use, as
+    /// `Repo::new`).
+    pub strict: bool,
+    /// `mergeable` is `null` on the first read after the base or head changed, as GitHub
+    /// answers while it computes it.
+    pub mergeable_null_first: bool,
+    /// Each answer is sent this long after the request (concurrent requests overlap).
+    pub delay_ms: u64,
+    /// The login of the token's user.
+    pub login: String,
+    /// Results a search answers at most (GitHub: 1,000).
+    pub search_cap: usize,
+    pub next_id: u64,
     /// The GraphQL endpoint's part (`github_graphql.rs`).
     pub graphql: super::github_graphql::GraphqlState,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            violations: Vec::new(),
+            repos: Vec::new(),
+            prs: Vec::new(),
+            checks: Vec::new(),
+            statuses: Vec::new(),
+            reviews: Vec::new(),
+            requests: Vec::new(),
+            faults: Vec::new(),
+            path_faults: Vec::new(),
+            page_size: 100,
+            ignore_head_filter: false,
+            archived: Vec::new(),
+            strict: false,
+            mergeable_null_first: false,
+            delay_ms: 0,
+            login: "codefleet-bot".into(),
+            search_cap: 1000,
+            next_id: 1000,
+            graphql: Default::default(),
+        }
+    }
+}
+
+impl State {
+    /// A new id for a stored object.
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The repository `owner/name`; unknown ones are made on first use unless `strict`.
+    pub fn repo(&mut self, full_name: &str) -> Option<&mut Repo> {
+        let i = match self.repos.iter().position(|r| r.full_name() == full_name) {
+            Some(i) => i,
+            None if self.strict => return None,
+            None => {
+                let mut r = Repo::new(full_name);
+                r.archived = self.archived.iter().any(|a| a == full_name);
+                self.repos.push(r);
+                self.repos.len() - 1
+            }
+        };
+        self.repos.get_mut(i)
+    }
+
+    /// A pull request by repository and number.
+    pub fn pr(&mut self, repo: &str, number: u64) -> Option<&mut Pr> {
+        self.prs
+            .iter_mut()
+            .find(|p| p.repo == repo && p.number == number)
+    }
 }
 
 pub struct FakeGitHub {
@@ -58,13 +335,13 @@ pub struct FakeGitHub {
 }
 
 impl FakeGitHub {
+    /// Serves on a free port of 127.0.0.1, one thread per connection; requests must carry
+    /// `Authorization: Bearer {token}`.
     pub fn start(token: &str) -> FakeGitHub {
+        super::openapi::load();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let state = Arc::new(Mutex::new(State {
-            page_size: 30,
-            ..State::default()
-        }));
+        let state = Arc::new(Mutex::new(State::default()));
         let shared = Arc::clone(&state);
         let token = token.to_string();
         let base = url.clone();
@@ -81,15 +358,179 @@ impl FakeGitHub {
         FakeGitHub { url, state }
     }
 
+    /// Panics when a request or an answer broke GitHub's OpenAPI description.
+    pub fn assert_conforms(&self) {
+        let violations = std::mem::take(&mut self.lock().violations);
+        assert!(
+            violations.is_empty(),
+            "the fake GitHub saw what GitHub's OpenAPI description does not allow:\n{}",
+            violations.join("\n")
+        );
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn prs(&self) -> Vec<Pr> {
-        self.state.lock().unwrap().prs.clone()
+        self.lock().prs.clone()
+    }
+
+    pub fn pr(&self, repo: &str, number: u64) -> Pr {
+        self.lock().pr(repo, number).cloned().expect("pull request")
     }
 
     pub fn requests(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().requests.clone()
+        self.lock().requests.clone()
+    }
+
+    /// How many requests matched an OpenAPI route (`GET /repos/{owner}/{repo}/pulls`).
+    pub fn calls(&self, route: &str) -> usize {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.route == route)
+            .count()
+    }
+
+    /// Requests per route.
+    pub fn calls_by_route(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for r in &self.lock().requests {
+            *out.entry(r.route.clone()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// Adds (or replaces) a repository.
+    pub fn add_repo(&self, repo: Repo) {
+        let mut st = self.lock();
+        st.repos.retain(|r| r.full_name() != repo.full_name());
+        st.repos.push(repo);
+    }
+
+    /// Opens a pull request as a person would (from `head` into `base`); its number.
+    pub fn open_pr(&self, repo: &str, head: &str, base: &str, title: &str) -> u64 {
+        let mut st = self.lock();
+        st.repo(repo).expect("repository");
+        routes::new_pr(
+            &mut st,
+            Pr {
+                repo: repo.into(),
+                head: head.into(),
+                base: base.into(),
+                title: title.into(),
+                user: "a-person".into(),
+                ..Pr::default()
+            },
+        )
+    }
+
+    /// A person closes a pull request in the web interface.
+    pub fn close_pr(&self, repo: &str, number: u64) {
+        let mut st = self.lock();
+        let pr = st.pr(repo, number).expect("pull request");
+        pr.state = "closed".into();
+        pr.closed_by = Some("a-maintainer".into());
+    }
+
+    /// Someone pushes: the pull request's head commit as GitHub last saw it (for a repository
+    /// without a git directory; with one, the branch is read).
+    pub fn set_head(&self, repo: &str, number: u64, sha: &str) {
+        self.lock().pr(repo, number).expect("pull request").head_sha = sha.into();
+    }
+
+    /// Forces mergeability (`None`: computed again).
+    pub fn set_mergeable(&self, repo: &str, number: u64, mergeable: Option<bool>) {
+        self.lock()
+            .pr(repo, number)
+            .expect("pull request")
+            .mergeable = mergeable;
+    }
+
+    /// Sets a check run by name on a commit: `status` `queued`/`in_progress`/`completed`,
+    /// `conclusion` when completed.
+    pub fn set_check(
+        &self,
+        repo: &str,
+        sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+    ) {
+        let mut st = self.lock();
+        st.checks
+            .retain(|c| !(c.repo == repo && c.sha == sha && c.name == name));
+        let id = st.id();
+        st.checks.push(CheckRun {
+            repo: repo.into(),
+            sha: sha.into(),
+            id,
+            name: name.into(),
+            status: status.into(),
+            conclusion: conclusion.map(str::to_string),
+        });
+    }
+
+    /// Sets the commit status of a context on a commit.
+    pub fn set_status(&self, repo: &str, sha: &str, context: &str, state: &str) {
+        let mut st = self.lock();
+        st.statuses
+            .retain(|s| !(s.repo == repo && s.sha == sha && s.context == context));
+        let id = st.id();
+        st.statuses.push(CommitStatus {
+            repo: repo.into(),
+            sha: sha.into(),
+            id,
+            context: context.into(),
+            state: state.into(),
+        });
+    }
+
+    /// `user` reviews a pull request (`APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`).
+    pub fn review(&self, repo: &str, number: u64, user: &str, state: &str) {
+        let mut st = self.lock();
+        let commit_id = st.pr(repo, number).expect("pull request").head_sha.clone();
+        let id = st.id();
+        st.reviews.push(Review {
+            repo: repo.into(),
+            number,
+            id,
+            user: user.into(),
+            state: state.into(),
+            commit_id,
+        });
+    }
+
+    /// Dismisses `user`'s reviews of a pull request.
+    pub fn dismiss(&self, repo: &str, number: u64, user: &str) {
+        for r in self.lock().reviews.iter_mut() {
+            if r.repo == repo && r.number == number && r.user == user {
+                r.state = "DISMISSED".into();
+            }
+        }
+    }
+
+    /// The next request under `path` (`""`: any) answers `status` (see [`Fault`]).
+    pub fn fault(&self, path: &str, status: u16, retry_after: Option<u64>) {
+        self.lock().path_faults.push(Fault {
+            path: path.into(),
+            status,
+            retry_after,
+        });
     }
 }
 
+/// Every test that starts the fake is checked against the description when it ends.
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_conforms();
+        }
+    }
+}
+
+/// One connection: requests in, answers out, until the client closes it.
 fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
@@ -114,243 +555,216 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
             }
         }
         let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let mut body = vec![
-            0;
-            get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        ];
+        let length = get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
         let body = String::from_utf8_lossy(&body).into_owned();
         let authorization = get("authorization");
-        let (status, extra, reply) = {
-            let mut st = state.lock().unwrap();
+        // GraphQL is outside the REST description.
+        let checked = (!target.starts_with("/graphql"))
+            .then(|| super::openapi::check_request(&method, &target, &body))
+            .transpose();
+        let delay = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             st.requests.push(Seen {
                 method: method.clone(),
                 target: target.clone(),
                 authorization: authorization.clone(),
                 body: body.clone(),
+                route: routes::matched(&method, &target)
+                    .map(|(r, _)| r)
+                    .unwrap_or_default(),
             });
-            if authorization.as_deref() != Some(&format!("Bearer {token}")) {
-                (
-                    401,
-                    String::new(),
-                    json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
-                )
-            } else if !st.faults.is_empty() {
-                let (status, after) = st.faults.remove(0);
-                (
-                    status,
-                    format!("retry-after: {after}\r\nx-ratelimit-remaining: 0\r\n"),
-                    json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}),
-                )
-            } else {
-                route(&mut st, &method, &target, &body, base)
+            if let Err(problems) = &checked {
+                st.violations.extend(problems.iter().cloned());
             }
+            st.delay_ms
         };
-        let text = reply.to_string();
-        let reason = match status {
-            200 => "OK",
-            201 => "Created",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            422 => "Unprocessable Entity",
-            _ => "Other",
+        let (status, extra, reply) = if authorization.as_deref() != Some(&format!("Bearer {token}"))
+        {
+            (401, String::new(), shapes::error("Bad credentials"))
+        } else if let Err(problems) = &checked {
+            let message = format!(
+                "request not allowed by GitHub's OpenAPI description: {}",
+                problems.join("; ")
+            );
+            (400, String::new(), json!({ "message": message }))
+        } else {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            handle(&mut st, &method, &target, &body, base)
+        };
+        if let Ok(Some(op)) = &checked {
+            let problems = super::openapi::check_response(op, status, &reply.to_string());
+            state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .violations
+                .extend(problems);
+        }
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
+        let text = if status == 204 {
+            String::new()
+        } else {
+            reply.to_string()
         };
         write!(
             out,
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\n\
+            "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\n\
              x-ratelimit-limit: 5000\r\n{extra}content-length: {}\r\n\r\n{text}",
+            reason(status),
             text.len()
         )?;
         out.flush()?;
     }
 }
 
-fn pr_json(pr: &Pr, base: &str) -> Value {
-    let owner = pr.repo.split('/').next().unwrap_or("");
-    json!({
-        "url": format!("{base}/repos/{}/pulls/{}", pr.repo, pr.number),
-        "html_url": format!("https://github.example/{}/pull/{}", pr.repo, pr.number),
-        "number": pr.number,
-        "state": pr.state,
-        "title": pr.title,
-        "body": pr.body,
-        "draft": pr.draft,
-        "head": {"label": format!("{owner}:{}", pr.head), "ref": pr.head},
-        "base": {"label": format!("{owner}:{}", pr.base), "ref": pr.base},
-        "labels": pr.labels.iter().map(|l| json!({"name": l})).collect::<Vec<_>>(),
-    })
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        201 => "Created",
+        204 => "No Content",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Other",
+    }
 }
 
-fn query(target: &str, key: &str) -> Option<String> {
-    let q = target.split_once('?')?.1;
-    q.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| {
-            v.replace("%3A", ":")
-                .replace("%2F", "/")
-                .replace("%3a", ":")
-                .replace("%2f", "/")
-        })
-    })
-}
-
-fn route(
+/// One request to one answer: a scripted fault if one applies, else the route's handler.
+/// Returns the status, extra header lines (each ending `\r\n`) and the JSON body.
+pub fn handle(
     st: &mut State,
     method: &str,
     target: &str,
     body: &str,
     base: &str,
 ) -> (u16, String, Value) {
-    let path = target.split('?').next().unwrap_or("");
-    if method == "POST" && path == "/graphql" {
-        let input: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-        return super::github_graphql::handle(st, &input, base);
+    if let Some(fault) = take_fault(st, target) {
+        return fault;
     }
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let input: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let not_found = (404, String::new(), json!({"message": "Not Found"}));
-    if segs.len() == 3 && segs[0] == "repos" && method == "GET" {
-        let repo = format!("{}/{}", segs[1], segs[2]);
-        return (
-            200,
-            String::new(),
-            json!({"full_name": repo, "name": segs[2], "owner": {"login": segs[1]},
-                   "archived": st.archived.contains(&repo), "default_branch": "main"}),
-        );
+    routes::route(st, method, target, body, base)
+}
+
+fn take_fault(st: &mut State, target: &str) -> Option<(u16, String, Value)> {
+    let (status, retry_after) = if !st.faults.is_empty() {
+        let (s, after) = st.faults.remove(0);
+        (s, Some(after))
+    } else {
+        let path = target.split('?').next().unwrap_or("");
+        let i = st
+            .path_faults
+            .iter()
+            .position(|f| path.starts_with(&f.path))?;
+        let f = st.path_faults.remove(i);
+        (f.status, f.retry_after)
+    };
+    let limited = matches!(status, 403 | 429);
+    Some(match (limited, retry_after) {
+        (true, Some(after)) => (
+            status,
+            format!("retry-after: {after}\r\n"),
+            shapes::error(
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you \
+                 try again.",
+            ),
+        ),
+        (true, None) => {
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() + 1)
+                .unwrap_or(0);
+            (
+                status,
+                format!("x-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\r\n"),
+                shapes::error("API rate limit exceeded for user ID 1."),
+            )
+        }
+        (false, _) => (status, String::new(), json!({"message": "Server Error"})),
+    })
+}
+
+/// The value of a query parameter, percent-decoded (`+` is a space).
+pub fn query(target: &str, key: &str) -> Option<String> {
+    let q = target.split_once('?')?.1;
+    q.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == key).then(|| decode(&v.replace('+', " ")))
+    })
+}
+
+/// Percent-decoding.
+pub fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        if b[i] == b'%'
+            && let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
     }
-    if segs.len() < 4 || segs[0] != "repos" {
-        return not_found;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One page of `items` as `per_page`/`page` ask (capped by `page_size`), and the `Link` header
+/// (first, prev, next, last) as GitHub writes it.
+pub fn paginate(st: &State, target: &str, base: &str, items: Vec<Value>) -> (String, Vec<Value>) {
+    let per_page = query(target, "per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100)
+        .min(st.page_size.max(1));
+    let page = query(target, "page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    if last == 1 {
+        return (String::new(), slice);
     }
-    let repo = format!("{}/{}", segs[1], segs[2]);
-    match (method, &segs[3..]) {
-        ("GET", ["pulls"]) => {
-            let head = query(target, "head");
-            let page: usize = query(target, "page")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1);
-            let matching: Vec<&Pr> = st
-                .prs
-                .iter()
-                .filter(|p| p.repo == repo && p.state == "open")
-                .filter(|p| {
-                    st.ignore_head_filter
-                        || head
-                            .as_deref()
-                            .is_none_or(|h| h == format!("{}:{}", segs[1], p.head))
-                })
-                .collect();
-            let size = st.page_size.max(1);
-            let pages = matching.len().div_ceil(size).max(1);
-            let items: Vec<Value> = matching
-                .iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .map(|p| pr_json(p, base))
-                .collect();
-            let mut link = String::new();
-            if page < pages {
-                let bare = target.split("&page=").next().unwrap_or(target);
-                link = format!(
-                    "link: <{base}{bare}&page={}>; rel=\"next\", <{base}{bare}&page={pages}>; rel=\"last\"\r\n",
-                    page + 1
-                );
-            }
-            (200, link, Value::Array(items))
-        }
-        ("POST", ["pulls"]) => {
-            let head = input["head"].as_str().unwrap_or("").to_string();
-            if st
-                .prs
-                .iter()
-                .any(|p| p.repo == repo && p.head == head && p.state == "open")
-            {
-                return (
-                    422,
-                    String::new(),
-                    json!({
-                        "message": "Validation Failed",
-                        "errors": [{"resource": "PullRequest", "code": "custom",
-                                    "message": format!("A pull request already exists for {}:{head}.", segs[1])}],
-                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-                        "status": "422"
-                    }),
-                );
-            }
-            let number = st.prs.len() as u64 + 1;
-            let pr = Pr {
-                repo,
-                number,
-                title: input["title"].as_str().unwrap_or("").into(),
-                body: input["body"].as_str().unwrap_or("").into(),
-                head,
-                base: input["base"].as_str().unwrap_or("").into(),
-                draft: input["draft"].as_bool().unwrap_or(false),
-                state: "open".into(),
-                labels: Vec::new(),
-                reviewers: Vec::new(),
-                team_reviewers: Vec::new(),
-            };
-            let reply = pr_json(&pr, base);
-            st.prs.push(pr);
-            (201, String::new(), reply)
-        }
-        ("PATCH", ["pulls", n]) => {
-            let Some(pr) = st
-                .prs
-                .iter_mut()
-                .find(|p| p.repo == repo && p.number.to_string() == *n)
-            else {
-                return not_found;
-            };
-            if let Some(t) = input["title"].as_str() {
-                pr.title = t.into();
-            }
-            if let Some(b) = input["body"].as_str() {
-                pr.body = b.into();
-            }
-            if let Some(s) = input["state"].as_str() {
-                pr.state = s.into();
-            }
-            let reply = pr_json(pr, base);
-            (200, String::new(), reply)
-        }
-        ("POST", ["issues", n, "labels"]) => {
-            let Some(pr) = st
-                .prs
-                .iter_mut()
-                .find(|p| p.repo == repo && p.number.to_string() == *n)
-            else {
-                return not_found;
-            };
-            for l in input["labels"].as_array().into_iter().flatten() {
-                let l = l.as_str().unwrap_or("").to_string();
-                if !pr.labels.contains(&l) {
-                    pr.labels.push(l);
-                }
-            }
-            let labels: Vec<Value> = pr.labels.iter().map(|l| json!({"name": l})).collect();
-            (200, String::new(), Value::Array(labels))
-        }
-        ("POST", ["pulls", n, "requested_reviewers"]) => {
-            let Some(pr) = st
-                .prs
-                .iter_mut()
-                .find(|p| p.repo == repo && p.number.to_string() == *n)
-            else {
-                return not_found;
-            };
-            for r in input["reviewers"].as_array().into_iter().flatten() {
-                pr.reviewers.push(r.as_str().unwrap_or("").into());
-            }
-            for r in input["team_reviewers"].as_array().into_iter().flatten() {
-                pr.team_reviewers.push(r.as_str().unwrap_or("").into());
-            }
-            let reply = pr_json(pr, base);
-            (201, String::new(), reply)
-        }
-        _ => not_found,
+    let bare: String = {
+        let (path, q) = target.split_once('?').unwrap_or((target, ""));
+        let kept: Vec<&str> = q
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("page="))
+            .collect();
+        format!("{path}?{}", kept.join("&"))
+    };
+    let link = |n: usize, rel: &str| format!("<{base}{bare}&page={n}>; rel=\"{rel}\"");
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(link(page - 1, "prev"));
     }
+    if page < last {
+        links.push(link(page + 1, "next"));
+        links.push(link(last, "last"));
+    }
+    if page > 1 {
+        links.push(link(1, "first"));
+    }
+    (format!("link: {}\r\n", links.join(", ")), slice)
 }

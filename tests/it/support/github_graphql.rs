@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,35 +21,31 @@ use serde_json::{Value, json};
 
 use super::github::{FakeGitHub, State};
 
-/// What the GraphQL endpoint knows beyond the REST state.
+/// What the GraphQL endpoint knows beyond the REST state (repositories and their bare git
+/// directories, pull requests and their `node_id`s are the REST state's).
 #[derive(Default)]
 pub struct GraphqlState {
-    /// Bare git repositories, by `owner/name`.
-    pub repos: BTreeMap<String, PathBuf>,
-    /// Pull requests by node id (`node_id`): their number.
-    pub pull_requests: BTreeMap<String, u64>,
-    /// Node ids of pull requests whose repository does not allow auto-merge.
+    /// Repositories (`owner/name`) that do not allow auto-merge.
     pub auto_merge_disallowed: Vec<String>,
-    /// Pull requests (node ids) with auto-merge on, and its merge method.
+    /// Pull requests (`owner/name#number`) with auto-merge on, and its merge method.
     pub auto_merge: BTreeMap<String, String>,
     /// Every mutation received and carried out or refused: its name and input.
     pub mutations: Vec<(String, Value)>,
-    /// The login commits are authored by (the token's owner).
-    pub viewer: String,
 }
 
 impl FakeGitHub {
-    /// Serves `bare` as the git repository of `owner/name` to GraphQL mutations.
-    pub fn git_repo(&self, name: &str, bare: &Path) {
-        let mut st = self.state.lock().unwrap();
-        st.graphql
-            .repos
-            .insert(name.to_string(), bare.to_path_buf());
-    }
-
     /// The GraphQL mutations received: name and input.
     pub fn mutations(&self) -> Vec<(String, Value)> {
         self.state.lock().unwrap().graphql.mutations.clone()
+    }
+
+    /// The merge method auto-merge was enabled with on a pull request, if it was.
+    pub fn auto_merge(&self, repo: &str, number: u64) -> Option<String> {
+        let st = self.state.lock().unwrap();
+        st.graphql
+            .auto_merge
+            .get(&format!("{repo}#{number}"))
+            .cloned()
     }
 }
 
@@ -433,7 +429,12 @@ fn create_commit(st: &mut State, input: &Value) -> Value {
         .as_str()
         .unwrap_or_default()
         .trim_start_matches("refs/heads/");
-    let Some(bare) = st.graphql.repos.get(nwo).cloned() else {
+    let bare = st
+        .repos
+        .iter()
+        .find(|r| r.full_name() == nwo)
+        .and_then(|r| r.git_dir.clone());
+    let Some(bare) = bare else {
         return error(
             Some("NOT_FOUND"),
             format!("Could not resolve to a Repository with the name '{nwo}'."),
@@ -451,12 +452,7 @@ fn create_commit(st: &mut State, input: &Value) -> Value {
     if head != expected {
         return stale(expected);
     }
-    let viewer = if st.graphql.viewer.is_empty() {
-        "codefleet-bot"
-    } else {
-        st.graphql.viewer.as_str()
-    };
-    match write_commit(&bare, &head, input, viewer) {
+    match write_commit(&bare, &head, input, &st.login) {
         Ok(oid) => {
             if git(&bare, &["update-ref", &refname, &oid, &head], b"", &[]).is_err() {
                 return stale(expected);
@@ -542,24 +538,31 @@ fn write_commit(bare: &Path, head: &str, input: &Value, viewer: &str) -> Result<
     result
 }
 
-/// `enablePullRequestAutoMerge`: auto-merge on for a pull request the state knows.
+/// `enablePullRequestAutoMerge`: auto-merge on for an open pull request, by its `node_id`.
 fn enable_auto_merge(st: &mut State, input: &Value) -> Value {
     let id = input["pullRequestId"].as_str().unwrap_or_default();
-    let Some(number) = st.graphql.pull_requests.get(id).copied() else {
+    let Some(pr) = st.prs.iter().find(|p| p.node_id == id) else {
         return error(
             Some("NOT_FOUND"),
             format!("Could not resolve to a node with the global id of '{id}'"),
         );
     };
-    if st.graphql.auto_merge_disallowed.iter().any(|d| d == id) {
+    let (repo, number) = (pr.repo.clone(), pr.number);
+    if st.graphql.auto_merge_disallowed.contains(&repo) {
         return error(
             Some("UNPROCESSABLE"),
             "Pull request Auto merge is not allowed for this repository".into(),
         );
     }
+    if pr.state != "open" {
+        return error(
+            Some("UNPROCESSABLE"),
+            "Pull request is in the wrong state to enable auto-merge".into(),
+        );
+    }
     let method = input["mergeMethod"].as_str().unwrap_or("MERGE");
     st.graphql
         .auto_merge
-        .insert(id.to_string(), method.to_string());
+        .insert(format!("{repo}#{number}"), method.to_string());
     json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": { "number": number } } } })
 }
