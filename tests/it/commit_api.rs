@@ -515,3 +515,56 @@ fn auto_merge_is_enabled_on_the_fake_and_refused_where_the_repository_does_not_a
     );
     assert_eq!(requests.len(), 2, "no request without a node id");
 }
+
+#[test]
+fn a_checkout_whose_remote_branch_a_colleague_moved_is_refused_before_any_commit() {
+    let f = Fixture::new();
+    let r = f.remote();
+    let checkout = f.path("checkout");
+    let bare = r.bare.to_str().unwrap();
+    f.git_line(
+        f.dir.path(),
+        &["clone", "-q", bare, checkout.to_str().unwrap()],
+    );
+    f.git_line(&checkout, &["remote", "set-url", "origin", &r.url]);
+    let p = f
+        .pipeline("../checkout", "HELLO", SECOND)
+        .to_str()
+        .unwrap()
+        .to_string();
+    let yaml = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("  - url: ../checkout", "  - path: ../checkout");
+    std::fs::write(&p, yaml).unwrap();
+    let out = f.codefleet(&["run", &p, "--pr", "--json"], &r.gh.url);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(report(&out)["repos"][0]["publish"]["push"], "pushed");
+
+    // Someone adds a commit on top of what GitHub made; the checkout never fetched it.
+    let theirs = colleague_pushes(&f, &r.bare);
+    let p2 = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("with: HELLO", "with: HOWDY");
+    std::fs::write(&p, p2).unwrap();
+    let out = f.codefleet(&["run", &p, "--pr", "--json"], &r.gh.url);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let publish = &report(&out)["repos"][0]["publish"];
+    assert_eq!(publish["push"], "refused", "{publish}");
+    let message = publish["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("E548") && message.contains(&theirs),
+        "{message}"
+    );
+    assert_eq!(
+        f.git_line(&r.bare, &["rev-parse", BRANCH]),
+        theirs,
+        "not moved"
+    );
+    assert_eq!(commit_mutations(&r.gh).len(), 2, "no commit made");
+}
