@@ -18,6 +18,7 @@ mod coders;
 mod commit_api;
 mod fleet;
 mod forge;
+mod forge_api;
 mod gates;
 mod git;
 mod knobs;

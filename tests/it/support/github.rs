@@ -6,6 +6,22 @@
 //! paginates with `Link` headers; faults (secondary rate limits, 5xx) can be scripted per path;
 //! a latency knob makes it slow; every request is recorded with its OpenAPI route.
 //!
+//! Setting up a scenario:
+//! ```ignore
+//! let gh = FakeGitHub::start(TOKEN);
+//! let git = GitHttp::start(&f.path("srv"), TOKEN);               // serves srv/<owner>/<name>.git
+//! let bare = gh.add_with_git(&f.path("srv"), &git.base, Repo::new("acme/api").topics(&["rust"]),
+//!                            &[("src/lib.rs", "legacy_call()\n")]);
+//! github::commit_files(&bare, "main", None, &[("b.txt", "upstream\n")], "moves on");
+//! let n = gh.open_pr("acme/api", "feature", "main", "title");  // or through `run --pr`
+//! gh.set_check("acme/api", &sha, "build", "completed", Some("success"));
+//! gh.review("acme/api", n, "ann", "APPROVED");
+//! gh.close_pr("acme/api", n);                                   // a person closes it
+//! gh.fault("/orgs/acme/repos", 403, Some(0));                   // a secondary rate limit
+//! gh.lock().page_size = 2;                                      // small pages everywhere
+//! assert_eq!(gh.calls("GET /repos/{owner}/{repo}/pulls"), 1);
+//! ```
+//!
 //! The one place a request becomes a response is [`handle`] (method, target, body in; status,
 //! extra headers, JSON body out): validation hooks go around it in [`serve`].
 
@@ -15,7 +31,9 @@ mod git;
 mod routes;
 pub mod shapes;
 
-use std::collections::BTreeMap;
+pub use git::{bare_repo, commit_files};
+
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -262,6 +280,8 @@ pub struct State {
     /// `mergeable` is `null` on the first read after the base or head changed, as GitHub
     /// answers while it computes it.
     pub mergeable_null_first: bool,
+    /// `mergeable` stays `null` (GitHub still computing it).
+    pub mergeable_unknown: bool,
     /// Each answer is sent this long after the request (concurrent requests overlap).
     pub delay_ms: u64,
     /// The login of the token's user.
@@ -269,6 +289,8 @@ pub struct State {
     /// Results a search answers at most (GitHub: 1,000).
     pub search_cap: usize,
     pub next_id: u64,
+    /// Code search hits by (bare repository, tip of its default branch, text).
+    pub grep_cache: HashMap<(PathBuf, String, String), Vec<(String, String)>>,
     /// The GraphQL endpoint's part (`github_graphql.rs`).
     pub graphql: super::github_graphql::GraphqlState,
 }
@@ -290,10 +312,12 @@ impl Default for State {
             archived: Vec::new(),
             strict: false,
             mergeable_null_first: false,
+            mergeable_unknown: false,
             delay_ms: 0,
             login: "codefleet-bot".into(),
             search_cap: 1000,
             next_id: 1000,
+            grep_cache: HashMap::new(),
             graphql: Default::default(),
         }
     }
@@ -407,6 +431,22 @@ impl FakeGitHub {
         let mut st = self.lock();
         st.repos.retain(|r| r.full_name() != repo.full_name());
         st.repos.push(repo);
+    }
+
+    /// Adds `repo` backed by a new bare repository `root/{owner}/{name}.git` whose `main` holds
+    /// `files`, cloned from `{git_base}/{owner}/{name}.git` (a `GitHttp` serving `root`); the
+    /// bare repository's path.
+    pub fn add_with_git(
+        &self,
+        root: &Path,
+        git_base: &str,
+        repo: Repo,
+        files: &[(&str, &str)],
+    ) -> PathBuf {
+        let full = repo.full_name();
+        let dir = bare_repo(root, &full, files);
+        self.add_repo(repo.git(&dir, &format!("{git_base}/{full}.git")));
+        dir
     }
 
     /// Opens a pull request as a person would (from `head` into `base`); its number.
@@ -532,6 +572,7 @@ impl Drop for FakeGitHub {
 
 /// One connection: requests in, answers out, until the client closes it.
 fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -595,8 +636,13 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             handle(&mut st, &method, &target, &body, base)
         };
+        let text = if status == 204 {
+            String::new()
+        } else {
+            reply.to_string()
+        };
         if let Ok(Some(op)) = &checked {
-            let problems = super::openapi::check_response(op, status, &reply.to_string());
+            let problems = super::openapi::check_response(op, status, &text);
             state
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -606,18 +652,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
-        let text = if status == 204 {
-            String::new()
-        } else {
-            reply.to_string()
-        };
-        write!(
-            out,
+        // One write: small writes meet Nagle's algorithm and delayed acknowledgements.
+        let answer = format!(
             "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\n\
              x-ratelimit-limit: 5000\r\n{extra}content-length: {}\r\n\r\n{text}",
             reason(status),
             text.len()
-        )?;
+        );
+        out.write_all(answer.as_bytes())?;
         out.flush()?;
     }
 }
@@ -727,7 +769,7 @@ pub fn decode(s: &str) -> String {
 
 /// One page of `items` as `per_page`/`page` ask (capped by `page_size`), and the `Link` header
 /// (first, prev, next, last) as GitHub writes it.
-pub fn paginate(st: &State, target: &str, base: &str, items: Vec<Value>) -> (String, Vec<Value>) {
+pub fn paginate<T>(st: &State, target: &str, base: &str, items: Vec<T>) -> (String, Vec<T>) {
     let per_page = query(target, "per_page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(30)
@@ -738,7 +780,7 @@ pub fn paginate(st: &State, target: &str, base: &str, items: Vec<Value>) -> (Str
         .unwrap_or(1)
         .max(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let slice: Vec<Value> = items
+    let slice: Vec<T> = items
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)

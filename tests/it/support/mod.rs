@@ -5,7 +5,6 @@ pub mod fixture;
 pub mod git_http;
 pub mod github;
 pub mod github_graphql;
-pub mod github_json;
 pub mod in_process;
 pub mod model_server;
 pub mod openapi;

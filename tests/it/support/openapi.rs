@@ -54,7 +54,38 @@ pub fn description_path() -> String {
 
 enum Seg {
     Lit(String),
-    Param { name: String, multi: bool },
+    Param {
+        name: String,
+        multi: bool,
+    },
+    /// Parameters and text in one segment, as `{base}...{head}`: a pattern naming them.
+    Mixed(regex::Regex),
+}
+
+fn segment(s: &str, multi: &[String]) -> Seg {
+    if let Some(name) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+        && !name.contains(['{', '}'])
+    {
+        return Seg::Param {
+            name: name.to_string(),
+            multi: multi.iter().any(|m| m == name),
+        };
+    }
+    if !s.contains('{') {
+        return Seg::Lit(s.to_string());
+    }
+    let mut pattern = String::from("^");
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+        pattern.push_str(&regex::escape(&rest[..open]));
+        let name = &rest[(open + 1).min(close)..close];
+        pattern.push_str(&format!("(?P<{name}>.+?)"));
+        rest = rest.get(close + 1..).unwrap_or("");
+    }
+    pattern.push_str(&regex::escape(rest));
+    pattern.push('$');
+    regex::Regex::new(&pattern).map_or_else(|_| Seg::Lit(s.to_string()), Seg::Mixed)
 }
 
 struct Route {
@@ -102,15 +133,7 @@ fn routes(doc: &Value) -> Vec<Route> {
             let segs = template
                 .trim_start_matches('/')
                 .split('/')
-                .map(
-                    |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => Seg::Param {
-                            name: name.to_string(),
-                            multi: multi.iter().any(|m| m == name),
-                        },
-                        None => Seg::Lit(s.to_string()),
-                    },
-                )
+                .map(|s| segment(s, &multi))
                 .collect();
             Route {
                 template: template.clone(),
@@ -187,6 +210,20 @@ fn bind(segs: &[Seg], req: &[&str], out: &mut Vec<(String, String)>) -> bool {
     };
     match first {
         Seg::Lit(l) => req.first() == Some(&l.as_str()) && bind(rest, &req[1..], out),
+        Seg::Mixed(re) => {
+            let Some(caps) = req.first().and_then(|s| re.captures(s)) else {
+                return false;
+            };
+            let mark = out.len();
+            for name in re.capture_names().flatten() {
+                out.push((name.to_string(), percent_decode(&caps[name], false)));
+            }
+            if bind(rest, &req[1..], out) {
+                return true;
+            }
+            out.truncate(mark);
+            false
+        }
         Seg::Param { name, multi } => {
             let most = if *multi { req.len() } else { req.len().min(1) };
             for take in (1..=most).rev() {
@@ -216,7 +253,7 @@ pub fn check_request(method: &str, target: &str, body: &str) -> Result<Operation
     let spec = spec();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let req: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    // Every template the path fits, the most literal first.
+    // Every template the path fits, the most literal first (`{base}...{head}` before `{basehead}`).
     let mut fits: Vec<(&Route, Vec<(String, String)>)> = spec
         .routes
         .iter()
@@ -230,9 +267,12 @@ pub fn check_request(method: &str, target: &str, body: &str) -> Result<Operation
             "{path}: no path of GitHub's REST API has this shape"
         )]);
     }
-    fits.sort_by_key(|(r, _)| {
-        std::cmp::Reverse(r.segs.iter().filter(|s| matches!(s, Seg::Lit(_))).count())
-    });
+    let specific = |s: &Seg| match s {
+        Seg::Lit(_) => 2,
+        Seg::Mixed(_) => 1,
+        Seg::Param { .. } => 0,
+    };
+    fits.sort_by_key(|(r, _)| std::cmp::Reverse(r.segs.iter().map(specific).sum::<usize>()));
     let lower = method.to_ascii_lowercase();
     let Some((route, bound)) = fits
         .iter()

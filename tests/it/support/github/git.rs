@@ -101,12 +101,81 @@ pub fn grep(dir: &Path, branch: &str, text: &str) -> Vec<(String, String)> {
     let Some(paths) = run(dir, &["grep", "-l", "-F", "-I", "-e", text, &rev, "--"]) else {
         return Vec::new();
     };
+    let tree = run(dir, &["ls-tree", "-r", &rev]).unwrap_or_default();
+    let blobs: std::collections::HashMap<&str, &str> = tree
+        .lines()
+        .filter_map(|l| {
+            let (meta, path) = l.split_once('\t')?;
+            Some((path, meta.split_whitespace().nth(2)?))
+        })
+        .collect();
     paths
         .lines()
         .filter_map(|l| l.strip_prefix(&format!("{rev}:")))
-        .map(|path| {
-            let blob = run(dir, &["rev-parse", &format!("{rev}:{path}")]).unwrap_or_default();
-            (path.to_string(), blob)
-        })
+        .map(|path| (path.to_string(), blobs.get(path).unwrap_or(&"").to_string()))
         .collect()
+}
+
+/// Commits `files` (path, text) over the tip of `branch` (or of `from` when the branch does
+/// not exist yet; neither: a first commit) in a bare repository, and moves the branch there;
+/// the new commit. Works on git objects only, with a temporary index.
+pub fn commit_files(
+    dir: &Path,
+    branch: &str,
+    from: Option<&str>,
+    files: &[(&str, &str)],
+    message: &str,
+) -> String {
+    let parent = branch_or(dir, branch, from);
+    let index = tempfile::NamedTempFile::new().expect("index");
+    let with_index = |args: &[&str]| {
+        let out = git(dir)
+            .env("GIT_INDEX_FILE", index.path())
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // An empty file is not a valid index: start without one.
+    std::fs::remove_file(index.path()).expect("remove index");
+    if let Some(p) = &parent {
+        with_index(&["read-tree", p]);
+    }
+    for (path, text) in files {
+        let tmp = tempfile::NamedTempFile::new().expect("blob");
+        std::fs::write(tmp.path(), text).expect("write blob");
+        let blob = with_index(&["hash-object", "-w", tmp.path().to_str().expect("utf-8")]);
+        with_index(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{blob},{path}"),
+        ]);
+    }
+    let tree = with_index(&["write-tree"]);
+    let parents: Vec<&str> = parent.iter().map(String::as_str).collect();
+    let commit = commit_tree(dir, &tree, &parents, message).expect("commit-tree");
+    let old = self::branch(dir, branch).unwrap_or_default();
+    assert!(update_branch(dir, branch, &commit, &old), "update {branch}");
+    commit
+}
+
+fn branch_or(dir: &Path, name: &str, from: Option<&str>) -> Option<String> {
+    branch(dir, name).or_else(|| {
+        from.and_then(|f| branch(dir, f).or_else(|| run(dir, &["rev-parse", "--verify", f])))
+    })
+}
+
+/// A new bare repository `root/{owner}/{name}.git` whose `main` holds `files` in one commit.
+pub fn bare_repo(root: &Path, full_name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = root.join(format!("{full_name}.git"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    run(&dir, &["init", "-q", "--bare", "-b", "main"]).expect("git init");
+    commit_files(&dir, "main", None, files, "init");
+    dir
 }

@@ -331,6 +331,7 @@ fn pr_value(
 ) -> Option<Value> {
     let repo = st.repo(full)?.clone();
     let null_first = st.mergeable_null_first;
+    let unknown = st.mergeable_unknown;
     let pr = st.pr(full, number)?;
     let dir = repo.git_dir.as_deref();
     if pr.state == "open"
@@ -346,7 +347,9 @@ fn pr_value(
         return Some(v);
     }
     let key = (base_sha.clone(), pr.head_sha.clone());
-    let mergeable = if null_first && pr.computed_for.as_ref() != Some(&key) {
+    let mergeable = if unknown {
+        None
+    } else if null_first && pr.computed_for.as_ref() != Some(&key) {
         pr.computed_for = Some(key);
         None
     } else {
@@ -384,11 +387,11 @@ fn list_prs(st: &mut State, full: &str, target: &str, base: &str) -> Answer {
         .collect();
     // GitHub's default order: newest first.
     numbers.reverse();
-    let items: Vec<Value> = numbers
+    let (link, numbers) = paginate(st, target, base, numbers);
+    let page: Vec<Value> = numbers
         .into_iter()
         .filter_map(|n| pr_value(st, full, n, base, false))
         .collect();
-    let (link, page) = paginate(st, target, base, items);
     (200, link, Value::Array(page))
 }
 
@@ -432,7 +435,8 @@ fn create_pr(st: &mut State, full: &str, input: &Value, base: &str) -> Answer {
             ..super::Pr::default()
         },
     );
-    let reply = pr_value(st, full, number, base, true).unwrap_or(Value::Null);
+    // GitHub starts computing mergeability when the pull request is opened: `null` now.
+    let reply = pr_value(st, full, number, base, false).unwrap_or(Value::Null);
     (201, String::new(), reply)
 }
 
@@ -732,7 +736,13 @@ fn terms(q: &str) -> (Vec<String>, Vec<(String, String)>) {
 }
 
 /// One page of a search's results (at most `search_cap` of them).
-fn search_page(st: &State, target: &str, base: &str, items: Vec<Value>) -> Answer {
+fn search_page<T>(
+    st: &State,
+    target: &str,
+    base: &str,
+    items: Vec<T>,
+    to_json: impl Fn(T) -> Value,
+) -> Answer {
     let total = items.len();
     let per_page: usize = query(target, "per_page")
         .and_then(|p| p.parse().ok())
@@ -751,8 +761,9 @@ fn search_page(st: &State, target: &str, base: &str, items: Vec<Value>) -> Answe
             ),
         );
     }
-    let items: Vec<Value> = items.into_iter().take(st.search_cap).collect();
+    let items: Vec<T> = items.into_iter().take(st.search_cap).collect();
     let (link, page) = paginate(st, target, base, items);
+    let page: Vec<Value> = page.into_iter().map(to_json).collect();
     (
         200,
         link,
@@ -763,7 +774,7 @@ fn search_page(st: &State, target: &str, base: &str, items: Vec<Value>) -> Answe
 fn search_repos(st: &State, target: &str, base: &str) -> Answer {
     let q = query(target, "q").unwrap_or_default();
     let (text, quals) = terms(&q);
-    let items: Vec<Value> = st
+    let items: Vec<&super::Repo> = st
         .repos
         .iter()
         .filter(|r| {
@@ -792,12 +803,11 @@ fn search_repos(st: &State, target: &str, base: &str) -> Answer {
                         || r.topics.iter().any(|x| x.to_lowercase() == t)
                 })
         })
-        .map(|r| shapes::repo(r, base))
         .collect();
-    search_page(st, target, base, items)
+    search_page(st, target, base, items, |r| shapes::repo(r, base))
 }
 
-fn search_code(st: &State, target: &str, base: &str) -> Answer {
+fn search_code(st: &mut State, target: &str, base: &str) -> Answer {
     let q = query(target, "q").unwrap_or_default();
     let (text, quals) = terms(&q);
     let needle = text.join(" ");
@@ -816,8 +826,9 @@ fn search_code(st: &State, target: &str, base: &str) -> Answer {
             .filter(move |(n, _)| n == k)
             .map(|(_, v)| v.as_str())
     };
-    let mut items = Vec::new();
-    for r in &st.repos {
+    let mut found: Vec<(usize, String, String)> = Vec::new();
+    let mut fresh = Vec::new();
+    for (i, r) in st.repos.iter().enumerate() {
         let owners: Vec<&str> = qual("org").chain(qual("user")).collect();
         let repos: Vec<&str> = qual("repo").collect();
         if (!owners.is_empty() && !owners.iter().any(|o| r.owner.eq_ignore_ascii_case(o)))
@@ -829,25 +840,39 @@ fn search_code(st: &State, target: &str, base: &str) -> Answer {
         let Some(dir) = r.git_dir.as_deref() else {
             continue;
         };
-        for (path, blob) in git::grep(dir, &r.default_branch, &needle) {
-            let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        let Some(tip) = git::branch(dir, &r.default_branch) else {
+            continue;
+        };
+        let key = (dir.to_path_buf(), tip, needle.clone());
+        let hits = match st.grep_cache.get(&key) {
+            Some(hits) => hits.clone(),
+            None => git::grep(dir, &r.default_branch, &needle),
+        };
+        for (path, blob) in &hits {
+            let name = path.rsplit('/').next().unwrap_or(path).to_string();
             let keep = qual("path").all(|p| path.starts_with(p.trim_start_matches('/')))
                 && qual("filename").all(|f| name == f)
                 && qual("extension").all(|e| name.ends_with(&format!(".{e}")));
-            if !keep {
-                continue;
+            if keep {
+                found.push((i, path.clone(), blob.clone()));
             }
-            let api = format!("{base}/repos/{}", r.full_name());
-            items.push(json!({
-                "name": name, "path": path, "sha": blob,
-                "url": format!("{api}/contents/{path}?ref={}", r.default_branch),
-                "git_url": format!("{api}/git/blobs/{blob}"),
-                "html_url": format!("https://github.example/{}/blob/{}/{path}", r.full_name(), r.default_branch),
-                "repository": shapes::repo(r, base), "score": 1.0,
-            }));
         }
+        fresh.push((key, hits));
     }
-    search_page(st, target, base, items)
+    st.grep_cache.extend(fresh);
+    let repos = &st.repos;
+    search_page(st, target, base, found, |(i, path, blob)| {
+        let r = &repos[i];
+        let api = format!("{base}/repos/{}", r.full_name());
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        json!({
+            "name": name, "path": path, "sha": blob,
+            "url": format!("{api}/contents/{path}?ref={}", r.default_branch),
+            "git_url": format!("{api}/git/blobs/{blob}"),
+            "html_url": format!("https://github.example/{}/blob/{}/{path}", r.full_name(), r.default_branch),
+            "repository": shapes::repo(r, base), "score": 1.0,
+        })
+    })
 }
 
 fn owner_repos(st: &State, target: &str, base: &str, owner: &str, org: bool) -> Answer {
@@ -865,7 +890,7 @@ fn owner_repos(st: &State, target: &str, base: &str, owner: &str, org: bool) -> 
         return not_found();
     }
     let kind_filter = query(target, "type").unwrap_or_else(|| "all".into());
-    let items: Vec<Value> = mine
+    let items: Vec<&super::Repo> = mine
         .into_iter()
         .filter(|r| match kind_filter.as_str() {
             "forks" => r.fork,
@@ -874,8 +899,8 @@ fn owner_repos(st: &State, target: &str, base: &str, owner: &str, org: bool) -> 
             "private" => r.visibility != "public",
             _ => true,
         })
-        .map(|r| shapes::repo(r, base))
         .collect();
     let (link, page) = paginate(st, target, base, items);
+    let page = page.into_iter().map(|r| shapes::repo(r, base)).collect();
     (200, link, Value::Array(page))
 }
