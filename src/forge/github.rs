@@ -244,7 +244,7 @@ impl GitHub {
 
     /// Waits until `pace` has passed since the last pull request creation, and claims the slot
     /// (GitHub asks for a second between content-creating requests; creations come in bursts).
-    fn wait_pace(&self) {
+    pub(in crate::forge) fn wait_pace(&self) {
         let wait = {
             let mut st = self.state();
             let now = Instant::now();

@@ -167,6 +167,9 @@ impl GitHub {
         repo: &RepoId,
         commit: &ApiCommit,
     ) -> Result<String, Error> {
+        // A commit is content-creating: spaced like pull request creations, a second apart
+        // (GitHub's secondary rate limits), also across repositories pushed in parallel.
+        self.wait_pace();
         let answer = self.mutate(
             repo,
             "making a commit",
