@@ -135,9 +135,7 @@ pub fn publish(
     let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
-            .map(|(repo, target)| {
-                push_repo(repo, target, options, pipeline, creds, api.as_ref())
-            })
+            .map(|(repo, target)| push_repo(repo, target, options, pipeline, creds, api.as_ref()))
             .collect()
     });
     if let Some(prs) = &options.pull_requests {
