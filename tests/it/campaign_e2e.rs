@@ -54,6 +54,8 @@ impl Org {
             // Repositories the test did not add are unknown, as on GitHub; listings page.
             st.strict = true;
             st.page_size = 7;
+            // GitHub answers `mergeable: null` while it computes it after a push or a merge.
+            st.mergeable_null_first = true;
         }
         let hit = "fn main() {\n    legacy_call();\n}\n";
         let miss = "fn main() {\n    modern_call();\n}\n";
@@ -234,6 +236,10 @@ fn a_campaign_from_discovery_to_close() {
     let hits: Vec<usize> = (0..HITS).collect();
     let p = org.pipeline.to_str().expect("utf-8");
 
+    // A secondary rate limit on the first search page, then a server error on the second:
+    // waited out and retried.
+    org.gh.fault("/search/code", 403, Some(0));
+    org.gh.fault("/search/code", 502, None);
     // 1. `plan` lists exactly the repositories with a hit, minus the archived ones (the fork is
     //    not searched: GitHub's code search leaves forks out), and says what it dropped.
     let out = org.cli(&["plan", p, "--json"]).output().expect("plan");
@@ -247,6 +253,8 @@ fn a_campaign_from_discovery_to_close() {
         .collect();
     let want: Vec<String> = hits.iter().map(|&i| org.url(&svc(i))).collect();
     assert_eq!(planned, want);
+    // 22 hits (the archived ones' too) in pages of 7: 4 pages, and the two refused answers.
+    assert_eq!(org.gh.calls("GET /search/code"), 6);
     assert_eq!(
         doc["dropped"],
         serde_json::json!([
