@@ -504,6 +504,8 @@ fn a_campaign_from_discovery_to_close() {
 fn repo_glob_and_repos_from_stdin() {
     let org = Org::new();
     let p = org.pipeline.to_str().expect("utf-8");
+    // A server error on the org's listing: retried.
+    org.gh.fault("/orgs/acme/repos", 502, None);
     let mut child = org
         .cli(&["plan", p, "--json", "--repo", "acme/*", "--repos-from", "-"])
         .stdin(Stdio::piped())
@@ -537,4 +539,6 @@ fn repo_glob_and_repos_from_stdin() {
         .map(|d| d["repo"].as_str().expect("repo"))
         .collect();
     assert_eq!(dropped, ["acme/old-1", "acme/old-2"]);
+    // 30 repositories in pages of 7: 5 pages, and the refused answer.
+    assert_eq!(org.gh.calls("GET /orgs/{org}/repos"), 6);
 }
