@@ -168,11 +168,16 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
         Command::Completions(_) => "completions",
         Command::Report(_) => "report merge",
     };
-    let readers: [(&str, bool, &[&str]); 4] = [
+    let readers: [(&str, bool, &[&str]); 5] = [
         (
             "--repo",
             !global.repos.is_empty(),
             &["run", "plan", "runs", "show", "rollback"],
+        ),
+        (
+            "--repos-from",
+            global.repos_from.is_some(),
+            &["run", "plan"],
         ),
         ("--shard", global.shard.is_some(), &["run", "plan"]),
         (

@@ -155,6 +155,10 @@ catalogue! {
     API_COMMIT_INEXPRESSIBLE = "E547", Failed, "`pr.commit_via: api` cannot express a change (executable bit, symlink, submodule, merge commit, file over 100 MiB)";
     API_BRANCH_FOREIGN = "E548", Failed, "`pr.commit_via: api`: the remote branch holds commits codefleet did not make (`--force` replaces them)";
     AUTO_MERGE_REFUSED = "E549", Failed, "auto-merge cannot be enabled (not allowed in the repository, or not for this pull request)";
+    NO_GITHUB_OWNER = "E550", Usage, "discovery: no GitHub organisation or user of that name";
+    NO_GITHUB_REPO = "E551", Usage, "`--repo owner/name`: no such GitHub repository (and no local path of that name)";
+    BAD_REPO_ENTRY = "E552", Usage, "a `--repo`/`--repos-from` entry that names no repository (`github:` without `owner/name`)";
+    REPOS_FROM = "E553", Usage, "`--repos-from`: the file (or standard input) cannot be read";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";
