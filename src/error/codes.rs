@@ -150,6 +150,11 @@ catalogue! {
     NOT_A_REPORT = "E540", Usage, "`report merge`: a file is not a run report";
     REPORT_VERSION = "E541", Usage, "`report merge`: a report of another report version";
     REPORT_MODES = "E542", Usage, "`report merge`: reports of different modes (dry run and real run)";
+    GRAPHQL_REFUSED = "E545", Failed, "GitHub's GraphQL API refused a mutation (its errors)";
+    API_COMMIT_STALE = "E546", Failed, "a commit through the API found the branch moved (`expectedHeadOid`, GitHub's `STALE_DATA`)";
+    API_COMMIT_INEXPRESSIBLE = "E547", Failed, "`pr.commit_via: api` cannot express a change (executable bit, symlink, submodule, merge commit, file over 100 MiB)";
+    API_BRANCH_FOREIGN = "E548", Failed, "`pr.commit_via: api`: the remote branch holds commits codefleet did not make (`--force` replaces them)";
+    AUTO_MERGE_REFUSED = "E549", Failed, "auto-merge cannot be enabled (not allowed in the repository, or not for this pull request)";
     NO_GITHUB_OWNER = "E550", Usage, "discovery: no GitHub organisation or user of that name";
     NO_GITHUB_REPO = "E551", Usage, "`--repo owner/name`: no such GitHub repository (and no local path of that name)";
     BAD_REPO_ENTRY = "E552", Usage, "a `--repo`/`--repos-from` entry that names no repository (`github:` without `owner/name`)";
@@ -159,11 +164,6 @@ catalogue! {
     MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
     PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
     CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
-    GRAPHQL_REFUSED = "E545", Failed, "GitHub's GraphQL API refused a mutation (its errors)";
-    API_COMMIT_STALE = "E546", Failed, "a commit through the API found the branch moved (`expectedHeadOid`, GitHub's `STALE_DATA`)";
-    API_COMMIT_INEXPRESSIBLE = "E547", Failed, "`pr.commit_via: api` cannot express a change (executable bit, symlink, submodule, merge commit, file over 100 MiB)";
-    API_BRANCH_FOREIGN = "E548", Failed, "`pr.commit_via: api`: the remote branch holds commits codefleet did not make (`--force` replaces them)";
-    AUTO_MERGE_REFUSED = "E549", Failed, "auto-merge cannot be enabled (not allowed in the repository, or not for this pull request)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

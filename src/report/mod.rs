@@ -1033,6 +1033,39 @@ mod tests {
     }
 
     #[test]
+    fn opting_out_is_no_failure_and_drops_are_counted_by_reason() {
+        let out = RepoReport::opted_out("r", "r", "opted out by `.codefleetignore`");
+        let report = RunReport::new("r", "p", Mode::Run, false, vec![out]);
+        assert_eq!(report.exit_code, 0);
+        assert_eq!(report.totals.repos_failed, 0);
+        let drop = |repo: &str, reason| Dropped {
+            repo: repo.into(),
+            reason,
+        };
+        let mut a = report.clone();
+        a.dropped = vec![
+            drop("o/x", DropReason::Fork),
+            drop("o/y", DropReason::Archived),
+        ];
+        let mut b = report;
+        b.pipeline = "q".into();
+        b.dropped = vec![
+            drop("o/y", DropReason::Archived),
+            drop("o/z", DropReason::Archived),
+        ];
+        let all = RunReport::combine(vec![a, b]).unwrap();
+        assert_eq!(all.dropped.len(), 3, "each repository once");
+        assert_eq!(
+            dropped_summary(&all.dropped),
+            "3 dropped: 2 archived, 1 fork"
+        );
+        assert_eq!(dropped_summary(&[]), "");
+        let json = serde_json::to_value(&all).unwrap();
+        assert_eq!(json["dropped"][0]["reason"], "fork");
+        assert_eq!(json["repos"][0]["opted_out"], true);
+    }
+
+    #[test]
     fn the_exit_is_written_and_read_as_its_process_status() {
         let ok = repo(RepoStatus::Changed, vec![task(TaskStatus::Changed, 1, 0)]);
         let report = RunReport::new("r", "p", Mode::Check, false, vec![ok]);
