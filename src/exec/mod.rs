@@ -11,6 +11,7 @@ mod outcome;
 mod planned;
 pub mod pool;
 mod publish;
+mod publish_api;
 mod remotes;
 mod repo_run;
 mod run;

@@ -42,6 +42,9 @@ pub struct PublishOptions {
     pub force: bool,
     /// How to authenticate pushes of local repositories (remote ones use the cache's).
     pub credentials: Credentials,
+    /// The forge that makes the commits of a pipeline with `pr.commit_via: api` when no pull
+    /// requests are asked (`--push` alone); with them, theirs does.
+    pub api_forge: Option<Box<dyn Forge>>,
 }
 
 /// Why a repository is not pushed, or gets no pull request, before git or the forge is asked.
@@ -121,9 +124,14 @@ pub fn publish(
         .as_ref()
         .map_or(&options.credentials, |c| c.credentials());
     let mut work: Vec<(&mut RepoReport, &Target)> = report.repos.iter_mut().zip(targets).collect();
+    let forge =
+        (options.pull_requests.as_ref().map(|p| p.forge.as_ref())).or(options.api_forge.as_deref());
+    let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
-            .map(|(repo, target)| push_repo(repo, target, options, &pipeline.name, creds))
+            .map(|(repo, target)| {
+                push_repo(repo, target, options, &pipeline.name, creds, api.as_ref())
+            })
             .collect()
     });
     if let Some(prs) = &options.pull_requests {
@@ -154,6 +162,7 @@ fn push_repo(
     options: &PublishOptions,
     pipeline: &str,
     creds: &Credentials,
+    api: Option<&super::publish_api::Api<'_>>,
 ) -> Option<Destination> {
     if matches!(repo.status, RepoStatus::Skipped | RepoStatus::Interrupted) || repo.branch.is_none()
     {
@@ -163,6 +172,7 @@ fn push_repo(
         Ok(d) => d,
         Err(e) => {
             repo.publish = Some(Publish {
+                api_commits: Vec::new(),
                 remote: String::new(),
                 push: PushStatus::Failed,
                 message: Some(describe(&e, creds)),
@@ -179,7 +189,11 @@ fn push_repo(
         repo.publish = Some(note);
         return None;
     }
-    repo.publish = Some(push_one(repo, &dest, creds));
+    repo.publish = Some(match api {
+        // `pr.commit_via: api`: the forge makes the commits instead of a push.
+        Some(api) => api.publish(repo, &dest.path, &dest.url, creds),
+        None => push_one(repo, &dest, creds),
+    });
     Some(dest)
 }
 
@@ -293,6 +307,7 @@ fn held_back(
     why: String,
 ) -> Publish {
     Publish {
+        api_commits: Vec::new(),
         remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
         push: PushStatus::NotPushed,
         pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
@@ -313,6 +328,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
     match forge.archived(&id) {
         Ok(false) => None,
         Ok(true) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: Some(format!("{id} is archived (read-only): not pushed")),
@@ -324,6 +340,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
             }),
         }),
         Err(e) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: None,
@@ -348,6 +365,7 @@ enum Push {
 fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publish {
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     let mut out = Publish {
+        api_commits: Vec::new(),
         remote,
         push: PushStatus::NotPushed,
         message: None,

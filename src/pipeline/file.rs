@@ -291,6 +291,22 @@ pub struct PrFile {
     pub labels: Option<Vec<String>>,
     /// Reviewers to request.
     pub reviewers: Option<Vec<String>>,
+    /// How the run branch's commits reach the remote (`--push`, `--pr`): `git` pushes them;
+    /// `api` makes each one through GitHub's GraphQL API (`createCommitOnBranch`), so GitHub
+    /// signs them and repositories that require signed commits accept them. Default `git`.
+    pub commit_via: Option<CommitVia>,
+}
+
+/// How the run branch's commits reach the remote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CommitVia {
+    /// A git push, with a lease on what codefleet last pushed.
+    #[default]
+    Git,
+    /// One `createCommitOnBranch` mutation per commit, with `expectedHeadOid` as the lease:
+    /// signed by GitHub. Files must be plain (no executable bit, symlink or submodule).
+    Api,
 }
 
 /// `replace:` a deterministic find and replace, like fastmod or sd.

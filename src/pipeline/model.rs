@@ -10,6 +10,7 @@ use std::time::Duration;
 use globset::GlobSet;
 use regex::Regex;
 
+pub use super::file::CommitVia;
 use super::template::Template;
 use crate::coders::Format;
 
@@ -98,6 +99,7 @@ impl Pipeline {
                 draft: false,
                 labels: Vec::new(),
                 reviewers: Vec::new(),
+                commit_via: CommitVia::Git,
             },
             tasks,
             name,
@@ -277,6 +279,8 @@ pub struct PullRequest {
     pub labels: Vec<String>,
     /// Reviewers.
     pub reviewers: Vec<String>,
+    /// How the run branch's commits reach the remote.
+    pub commit_via: CommitVia,
 }
 
 /// Which files a task works on.

@@ -16,6 +16,7 @@ mod campaign;
 mod cli_basics;
 mod cli_in_process;
 mod coders;
+mod commit_api;
 mod fleet;
 mod forge;
 mod forge_api;

@@ -188,6 +188,7 @@ impl<'a> Checker<'a> {
             draft: pr_file.draft.unwrap_or(false),
             labels: pr_file.labels.unwrap_or_default(),
             reviewers: pr_file.reviewers.unwrap_or_default(),
+            commit_via: pr_file.commit_via.unwrap_or_default(),
         };
 
         let tasks = self.tasks(&file.tasks, &model, &vars);

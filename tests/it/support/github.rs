@@ -297,6 +297,8 @@ pub struct State {
     pub next_id: u64,
     /// Code search hits by (bare repository, tip of its default branch, text).
     pub grep_cache: HashMap<(PathBuf, String, String), Vec<(String, String)>>,
+    /// The GraphQL endpoint's part (`github_graphql.rs`).
+    pub graphql: super::github_graphql::GraphqlState,
 }
 
 impl Default for State {
@@ -324,6 +326,7 @@ impl Default for State {
             search_cap: 1000,
             next_id: 1000,
             grep_cache: HashMap::new(),
+            graphql: Default::default(),
         }
     }
 }
