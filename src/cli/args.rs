@@ -14,6 +14,9 @@ Examples:
   codefleet validate pipelines/*.yml     check pipelines, every problem with its place
   codefleet apply --format diff reply.md apply a model's SEARCH/REPLACE reply here
   codefleet config                       show the resolved settings and their sources
+  codefleet plan p.yml --repo 'acme/*'   every repository of the GitHub org acme, not cloned
+  codefleet run p.yml --repo acme/api    one GitHub repository, cloned into the cache
+  gh repo list acme --json nameWithOwner -q '.[].nameWithOwner' | codefleet run p.yml --repos-from -
   codefleet status pipelines/x.yml       the campaign's pull requests: checks, reviews, totals";
 
 /// Run coders over many files and git repositories; one commit per task on a branch.
@@ -30,10 +33,17 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Run on these repositories (paths or URLs) instead of the pipeline's `repos:`
-    /// (repeatable).
-    #[arg(long = "repo", value_name = "PATH|URL", global = true)]
+    /// Run on these repositories instead of the pipeline's `repos:` (repeatable): a local
+    /// checkout or a glob of them, a git URL, a list file, `owner/name` (a GitHub repository),
+    /// `owner/*` (every repository of a GitHub organisation or user; archived and forks left
+    /// out) or `github:owner/name`. A value naming an existing local path is that path;
+    /// `github:` always means GitHub.
+    #[arg(long = "repo", value_name = "REPO", global = true)]
     pub repos: Vec<PathBuf>,
+    /// Read `--repo` values from FILE, one a line (`#` comments; `-` reads standard input);
+    /// relative paths are read against the file's directory.
+    #[arg(long = "repos-from", value_name = "FILE", global = true)]
+    pub repos_from: Option<PathBuf>,
     /// Worker threads (default: the number of cores).
     #[arg(long, short = 'j', value_name = "N", global = true)]
     pub jobs: Option<usize>,

@@ -40,7 +40,7 @@ fn read(
     let mut members = Vec::new();
     for p in &mut pipelines {
         with_settings(p, settings)?;
-        let targets = targets(p, global)?;
+        let targets = targets(p, global, settings)?.targets;
         members.extend(campaign::members(p, &targets, &forge)?);
     }
     let jobs = match settings.jobs.source {

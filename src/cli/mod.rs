@@ -172,7 +172,7 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
         Command::Merge(_) => "merge",
         Command::Close(_) => "close",
     };
-    let readers: [(&str, bool, &[&str]); 4] = [
+    let readers: [(&str, bool, &[&str]); 5] = [
         (
             "--repo",
             !global.repos.is_empty(),
@@ -183,6 +183,11 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
         (
             "--shard",
             global.shard.is_some(),
+            &["run", "plan", "status", "merge", "close"],
+        ),
+        (
+            "--repos-from",
+            global.repos_from.is_some(),
             &["run", "plan", "status", "merge", "close"],
         ),
         (

@@ -21,16 +21,17 @@ pub fn run(
     let io = |e: std::io::Error| stream_error("write the plan", &e);
     let mut exit = Exit::Ok;
     for pipeline in &pipelines {
-        let targets = super::run::targets(pipeline, global)?;
-        let plan = plan::build(
+        let resolved = super::run::targets(pipeline, global, settings)?;
+        let mut plan = plan::build(
             pipeline,
-            &targets,
+            &resolved.targets,
             &plan::PlanOptions {
                 base: args.base.clone(),
                 list_files: true,
                 ..plan::PlanOptions::default()
             },
         );
+        plan.dropped = resolved.dropped;
         // A repository that could not run is a failure, as in `codefleet run`.
         if plan.repos.iter().any(|r| r.error.is_some()) {
             exit = Exit::Failed;

@@ -81,19 +81,67 @@ pub(super) fn load_pipelines(
     Ok(loaded)
 }
 
-/// The repositories to run `pipeline` on: `--repo` or `repos:`, then `--shard`.
+/// The repositories of `pipeline`, as every command that works on them (`run`, `plan`,
+/// `status`, `merge`, `close`) takes them: `--repo`/`--repos-from`, else `repos:`; GitHub
+/// entries asked of the API the settings name (`github.api_url`, `github.token_env`,
+/// `github.clone`); then `--shard`. What a discovery dropped comes back with them.
 pub(super) fn targets(
     pipeline: &Pipeline,
     global: &GlobalArgs,
-) -> Result<Vec<plan::Target>, Error> {
-    let all = plan::resolve(&pipeline.repos, &global.repos)?;
-    match &global.shard {
-        Some(text) => {
-            let (k, n) = plan::parse_shard(text)?;
-            Ok(plan::shard(all, k, n, &pipeline.dir))
-        }
-        None => Ok(all),
+    settings: &Settings,
+) -> Result<plan::Resolved, Error> {
+    let mut overrides: Vec<plan::RepoArg> = global
+        .repos
+        .iter()
+        .map(|p| plan::RepoArg::new(p.to_string_lossy()))
+        .collect();
+    if let Some(from) = &global.repos_from {
+        overrides.extend(repos_from(from)?);
     }
+    let github = GitHub::new(&github_api_url(settings), token(settings));
+    let discovery = plan::Discovery {
+        forge: Some(&github),
+        ssh: settings.github_clone.value == crate::settings::GitHubClone::Ssh,
+    };
+    let mut all = plan::resolve(&pipeline.repos, &overrides, &discovery)?;
+    if let Some(text) = &global.shard {
+        let (k, n) = plan::parse_shard(text)?;
+        all.targets = plan::shard(all.targets, k, n, &pipeline.dir);
+    }
+    Ok(all)
+}
+
+/// The entries of `--repos-from FILE` (`-`: standard input, read once per process), each
+/// read against the file's directory.
+fn repos_from(from: &Path) -> Result<Vec<plan::RepoArg>, Error> {
+    static STDIN: OnceLock<Result<String, String>> = OnceLock::new();
+    let failed = |why: String| {
+        Error::from(crate::plan::PlanError::ReposFrom {
+            from: from.display().to_string(),
+            why,
+        })
+    };
+    let (text, dir) = if from == Path::new("-") {
+        let read = STDIN.get_or_init(|| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map(|_| text)
+                .map_err(|e| e.to_string())
+        });
+        (read.clone().map_err(failed)?, std::path::PathBuf::new())
+    } else {
+        let text = std::fs::read_to_string(from).map_err(|e| failed(e.to_string()))?;
+        (
+            text,
+            from.parent().map(Path::to_path_buf).unwrap_or_default(),
+        )
+    };
+    Ok(plan::list_lines(&text)
+        .map(|line| plan::RepoArg {
+            text: line.to_string(),
+            dir: dir.clone(),
+        })
+        .collect())
 }
 
 /// What the run thread tells the terminal thread.
@@ -384,9 +432,10 @@ pub fn run(
     let models = ModelDefaults::from_settings(settings).clients();
     let mut reports = Vec::new();
     for pipeline in &pipelines {
-        let targets = targets(pipeline, global)?;
+        let resolved = targets(pipeline, global, settings)?;
+        let targets = resolved.targets;
         // The run id is chosen before planning, so the plan renders the branch the run uses.
-        let plan = plan::build(
+        let mut plan = plan::build(
             pipeline,
             &targets,
             &plan::PlanOptions {
@@ -395,6 +444,7 @@ pub fn run(
                 list_files: false,
             },
         );
+        plan.dropped = resolved.dropped;
         options.models = models.clone();
         // One clone cache per pipeline: it holds the entries' locks until the run is published
         // (dropped with `options.remotes` and `cache` at the end of this iteration).

@@ -155,6 +155,10 @@ catalogue! {
     API_COMMIT_INEXPRESSIBLE = "E547", Failed, "`pr.commit_via: api` cannot express a change (executable bit, symlink, submodule, merge commit, file over 100 MiB)";
     API_BRANCH_FOREIGN = "E548", Failed, "`pr.commit_via: api`: the remote branch holds commits codefleet did not make (`--force` replaces them)";
     AUTO_MERGE_REFUSED = "E549", Failed, "auto-merge cannot be enabled (not allowed in the repository, or not for this pull request)";
+    NO_GITHUB_OWNER = "E550", Usage, "discovery: no GitHub organisation or user of that name";
+    NO_GITHUB_REPO = "E551", Usage, "`--repo owner/name`: no such GitHub repository (and no local path of that name)";
+    BAD_REPO_ENTRY = "E552", Usage, "a `--repo`/`--repos-from` entry that names no repository (`github:` without `owner/name`)";
+    REPOS_FROM = "E553", Usage, "`--repos-from`: the file (or standard input) cannot be read";
     BRANCH_PER_RUN = "E555", Usage, "`status`/`merge`/`close`: the run branch changes every run (`{{ run_id }}` in `branch:`), so the campaign's branches cannot be found";
     CAMPAIGN_REPO = "E556", Failed, "`status`/`merge`/`close`: a repository names no forge repository (no `origin`, or a URL without owner/name)";
     MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";

@@ -5,6 +5,7 @@
 
 mod commits;
 mod errors;
+pub mod ignore;
 mod model;
 pub mod observer;
 mod outcome;

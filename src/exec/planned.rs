@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::git::{Base, RemoteSpec, Repo};
 use crate::pipeline::Pipeline;
-use crate::report::SkippedFiles;
+use crate::report::{Dropped, SkippedFiles};
 
 /// A repository target as resolved, before it is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct Plan {
     pub base: Option<String>,
     /// One entry per repository, in run order.
     pub repos: Vec<RepoPlan>,
+    /// Repositories a discovery found and left out (archived, disabled, forks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<Dropped>,
     /// The pipeline planned: its tasks, templates and policy, which the run executes.
     #[serde(skip)]
     pub definition: Pipeline,
@@ -166,6 +169,16 @@ impl Plan {
     /// The plan as text: repositories, tasks with their file counts, and the files.
     pub fn render(&self, list_files: bool) -> String {
         let mut out = format!("pipeline `{}`\n", self.pipeline);
+        if !self.dropped.is_empty() {
+            out.push_str(&format!(
+                "{} repositories to run; {} before anything runs:\n",
+                self.repos.len(),
+                crate::report::dropped_summary(&self.dropped)
+            ));
+            for d in &self.dropped {
+                out.push_str(&format!("  {} ({})\n", d.repo, d.reason.words()));
+            }
+        }
         for r in &self.repos {
             out.push_str(&format!("\n{}", r.path));
             if let Some(e) = &r.error {

@@ -469,6 +469,7 @@ impl<'r, 'c> RepoRun<'r, 'c> {
             tip: landed.tip,
             tasks: self.outcomes.into_iter().map(TaskOutcome::report).collect(),
             publish: None,
+            opted_out: false,
         };
         if let Some(e) = landed.error {
             report.status = RepoStatus::Failed;

@@ -126,13 +126,14 @@ pub fn run(
         })
         .collect();
     let interrupted = interrupt.load(Ordering::SeqCst);
-    let report = RunReport::new(
+    let mut report = RunReport::new(
         run_id.to_string(),
         &pipeline.name,
         options.mode,
         interrupted,
         repos,
     );
+    report.dropped = plan.dropped.clone();
     observer.run_finished(&report);
     Ok(report)
 }
@@ -212,6 +213,13 @@ impl RunCtx<'_> {
             name: &planned.name,
             display: &planned.path,
         };
+        if let Some(why) = super::ignore::opted_out(&repo, &base, &self.pipeline.name) {
+            let report = RepoReport::opted_out(planned.path.clone(), planned.name.clone(), why);
+            return Ok(RepoReport {
+                base: Some(base.commit),
+                ..report
+            });
+        }
         let branch = planned.branch.as_deref().unwrap_or_default();
         Ok(RepoRun::begin(self, at, &base, branch, remote_checked)?.run())
     }
@@ -297,6 +305,7 @@ mod tests {
                 start: Some(base),
                 opened: super::super::Opened::new(repo),
             }],
+            dropped: Vec::new(),
             definition: pipeline.clone(),
         }
     }

@@ -42,7 +42,7 @@ pub struct PipelineFile {
     pub tasks: Vec<TaskFile>,
 }
 
-/// One entry of `repos:`: exactly one of `path`, `url` or `list`.
+/// One entry of `repos:`: exactly one of `path`, `url`, `list` or `github`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoEntry {
@@ -60,6 +60,42 @@ pub struct RepoEntry {
     /// A file listing one path or URL a line (`#` starts a comment), relative to the pipeline
     /// file's directory.
     pub list: Option<String>,
+    /// Repositories selected through GitHub's API (`github.api_url`, token from
+    /// `github.token_env`): every repository of an organisation or user, narrowed by topics, a
+    /// repository search, a code search and regexes. Archived, disabled and forked repositories
+    /// are dropped before anything runs (and counted in the report). Each runs on a clone of its
+    /// default branch (`clone_url`, or `ssh_url` with the setting `github.clone: ssh`).
+    pub github: Option<GitHubEntry>,
+}
+
+/// A `github:` entry of `repos:`: exactly one of `org` or `user`, and optional filters (all
+/// must hold).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubEntry {
+    /// An organisation: its repositories (`GET /orgs/{org}/repos`).
+    pub org: Option<String>,
+    /// A user: the repositories they own (`GET /users/{user}/repos`).
+    pub user: Option<String>,
+    /// Only repositories with every one of these topics.
+    pub topics: Option<Vec<String>>,
+    /// Only repositories a GitHub repository search finds, e.g. `language:rust stars:>10`
+    /// (`org:`/`user:` and `topic:` qualifiers are added).
+    pub search: Option<String>,
+    /// Only repositories in which a GitHub code search finds a hit on the default branch,
+    /// e.g. `"log::info!" language:rust` (the `org:`/`user:` qualifier is added).
+    pub code_search: Option<String>,
+    /// Only repositories whose `owner/name` matches this regex.
+    pub include: Option<String>,
+    /// Leave out repositories whose `owner/name` matches this regex.
+    pub exclude: Option<String>,
+    /// Include archived repositories; default `false`. They are read-only, so a run on them
+    /// cannot be pushed.
+    pub archived: Option<bool>,
+    /// Include forks; default `false`.
+    pub forks: Option<bool>,
+    /// At most this many repositories (the first by `owner/name`), after every filter.
+    pub limit: Option<u32>,
 }
 
 /// A variable's value; numbers and booleans are used as their text.

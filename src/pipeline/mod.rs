@@ -26,7 +26,7 @@ pub mod yaml;
 
 use std::path::Path;
 
-pub use check::bad_ref_part;
+pub use check::{bad_ref_part, valid_github_login};
 pub use diag::{Invalid, Rule};
 pub use model::glob_set;
 pub use model::*;

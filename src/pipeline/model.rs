@@ -143,6 +143,74 @@ pub enum RepoSource {
     },
     /// A file of paths and URLs, one a line.
     List(PathBuf),
+    /// Repositories selected through GitHub's API.
+    GitHub(GitHubSelector),
+}
+
+/// Whose repositories a `github:` entry lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitHubOwner {
+    /// An organisation.
+    Org(String),
+    /// A user.
+    User(String),
+}
+
+impl GitHubOwner {
+    /// The owner's login.
+    pub fn login(&self) -> &str {
+        match self {
+            GitHubOwner::Org(n) | GitHubOwner::User(n) => n,
+        }
+    }
+
+    /// The search qualifier naming the owner: `org:NAME` or `user:NAME`.
+    pub fn qualifier(&self) -> String {
+        match self {
+            GitHubOwner::Org(n) => format!("org:{n}"),
+            GitHubOwner::User(n) => format!("user:{n}"),
+        }
+    }
+}
+
+/// A checked `github:` entry: whose repositories, and the filters that all must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubSelector {
+    /// The organisation or user.
+    pub owner: GitHubOwner,
+    /// Topics every selected repository has.
+    pub topics: Vec<String>,
+    /// A repository search query (without the owner and topic qualifiers).
+    pub search: Option<String>,
+    /// A code search query (without the owner qualifier).
+    pub code_search: Option<String>,
+    /// A regex `owner/name` must match (checked).
+    pub include: Option<String>,
+    /// A regex `owner/name` must not match (checked).
+    pub exclude: Option<String>,
+    /// Keep archived repositories.
+    pub archived: bool,
+    /// Keep forks.
+    pub forks: bool,
+    /// At most this many, after every filter.
+    pub limit: Option<usize>,
+}
+
+impl GitHubSelector {
+    /// Every repository of `owner` that is neither archived nor a fork.
+    pub fn all_of(owner: GitHubOwner) -> GitHubSelector {
+        GitHubSelector {
+            owner,
+            topics: Vec::new(),
+            search: None,
+            code_search: None,
+            include: None,
+            exclude: None,
+            archived: false,
+            forks: false,
+            limit: None,
+        }
+    }
 }
 
 /// A commit author.

@@ -47,6 +47,7 @@ pub fn build(pipeline: &Pipeline, targets: &[Target], options: &PlanOptions) -> 
             .par_iter()
             .map(|t| repo_plan(pipeline, t, options))
             .collect(),
+        dropped: Vec::new(),
         definition: pipeline.clone(),
     }
 }
@@ -109,6 +110,14 @@ fn repo_plan(pipeline: &Pipeline, target: &Target, options: &PlanOptions) -> Rep
     };
     plan.base = Some(base.commit.to_string());
     plan.branch = Some(branch(pipeline, options, &plan.name));
+    // The run reads the file again from the base it starts from; the plan only shows it.
+    if let Some(why) = crate::exec::ignore::opted_out(&repo, &base, &pipeline.name) {
+        plan.note = Some(format!("skipped: {why}"));
+        plan.tasks = pipeline.tasks.iter().map(task_plan).collect();
+        plan.start = Some(base);
+        plan.opened = crate::exec::Opened::new(repo);
+        return plan;
+    }
     if options.list_files {
         match repo.list_paths(&base) {
             Ok(entries) => {

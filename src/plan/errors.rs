@@ -20,6 +20,40 @@ pub enum PlanError {
         /// What globset said.
         why: String,
     },
+    /// `E550`: neither an organisation nor a user of that name (or the token cannot see it).
+    #[error("GitHub has no {what} `{owner}` (or the token cannot see it)")]
+    NoOwner {
+        /// The login given.
+        owner: String,
+        /// `organisation`, `user`, or `organisation or user`.
+        what: &'static str,
+        /// The other kind to try, for the hint (`user`, `org`), if any.
+        other: Option<&'static str>,
+    },
+    /// `E551`: `--repo owner/name` names no GitHub repository and no local path.
+    #[error(
+        "no local path `{repo}`, and GitHub has no repository `{repo}` (or the token cannot see it)"
+    )]
+    NoRepo {
+        /// `owner/name`.
+        repo: String,
+    },
+    /// `E552`: an entry that names nothing codefleet can run on.
+    #[error("`{text}` names no repository: {why}")]
+    BadEntry {
+        /// The entry as written.
+        text: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// `E553`: `--repos-from` cannot be read.
+    #[error("cannot read `--repos-from {from}`: {why}")]
+    ReposFrom {
+        /// The file, or `-`.
+        from: String,
+        /// The system's message.
+        why: String,
+    },
     /// `E095`: `--shard` is not `K/N` with `1 <= K <= N`.
     #[error("`--shard {text}` is not K/N with 1 <= K <= N")]
     BadShard {
@@ -33,19 +67,44 @@ impl Kind for PlanError {
         match self {
             PlanError::NoMatch { .. } | PlanError::BadGlob { .. } => codes::REPO_GLOB,
             PlanError::BadShard { .. } => codes::BAD_SHARD,
+            PlanError::NoOwner { .. } => codes::NO_GITHUB_OWNER,
+            PlanError::NoRepo { .. } => codes::NO_GITHUB_REPO,
+            PlanError::BadEntry { .. } => codes::BAD_REPO_ENTRY,
+            PlanError::ReposFrom { .. } => codes::REPOS_FROM,
         }
     }
 
     fn hint(&self) -> Option<String> {
-        Some(
-            match self {
-                PlanError::NoMatch { .. } | PlanError::BadGlob { .. } => {
-                    "a glob of local checkouts looks like `../services/*`"
-                }
-                PlanError::BadShard { .. } => "shards count from 1: `--shard 1/4` … `--shard 4/4`",
+        Some(match self {
+            PlanError::NoMatch { .. } | PlanError::BadGlob { .. } => {
+                "a glob of local checkouts looks like `../services/*`".to_string()
             }
-            .to_string(),
-        )
+            PlanError::BadShard { .. } => {
+                "shards count from 1: `--shard 1/4` … `--shard 4/4`".to_string()
+            }
+            PlanError::NoOwner {
+                other: Some(other),
+                owner,
+                ..
+            } => format!(
+                "if `{owner}` is a{} {other}, write `{other}: {owner}`; else check the spelling, \
+                 `github.api_url` and the token (`github.token_env`)",
+                if *other == "org" { "n" } else { "" }
+            ),
+            PlanError::NoOwner { .. } | PlanError::NoRepo { .. } => {
+                "check the spelling, `github.api_url`, and that the token (`github.token_env`) can \
+                 read it; a local checkout is named by a path that exists"
+                    .to_string()
+            }
+            PlanError::BadEntry { .. } => {
+                "write a path, a URL, `owner/name`, `owner/*` or `github:owner/name`".to_string()
+            }
+            PlanError::ReposFrom { .. } => {
+                "one repository a line: a path, a URL, `owner/name` or `owner/*`; `-` reads \
+                 standard input"
+                    .to_string()
+            }
+        })
     }
 }
 

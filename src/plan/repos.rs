@@ -8,9 +8,12 @@ use globset::GlobBuilder;
 
 use crate::error::Error;
 use crate::exec::Target;
+use crate::forge::RepoId;
 use crate::git::RemoteSpec;
 use crate::pipeline::RepoSource;
+use crate::report::Dropped;
 
+use super::discover::{Discovery, Found};
 use super::errors::PlanError;
 
 impl Target {
@@ -107,61 +110,216 @@ pub fn url_identity(url: &str) -> String {
     }
 }
 
-/// Resolves the repositories to run on: `overrides` (from `--repo`) when given, else the
-/// pipeline's `sources`, else the current directory (shown as `.`).
-pub fn resolve(sources: &[RepoSource], overrides: &[PathBuf]) -> Result<Vec<Target>, Error> {
-    let mut out = Vec::new();
+/// One `--repo` value or `--repos-from` line, and the directory a relative path in it is read
+/// against (empty: the current directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoArg {
+    /// As written.
+    pub text: String,
+    /// Where a relative path is read from.
+    pub dir: PathBuf,
+}
+
+impl RepoArg {
+    /// A `--repo` value (paths relative to the current directory).
+    pub fn new(text: impl Into<String>) -> RepoArg {
+        RepoArg {
+            text: text.into(),
+            dir: PathBuf::new(),
+        }
+    }
+}
+
+/// The repositories to run on, and those a discovery left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// In run order, each once.
+    pub targets: Vec<Target>,
+    /// Found through GitHub and dropped before the run (archived, disabled, forks), each once.
+    pub dropped: Vec<Dropped>,
+}
+
+/// Resolves the repositories to run on: `overrides` (from `--repo` and `--repos-from`) when
+/// given, else the pipeline's `sources`, else the current directory (shown as `.`).
+/// Repositories from GitHub are asked of `discovery`'s forge; what it drops is returned too.
+pub fn resolve(
+    sources: &[RepoSource],
+    overrides: &[RepoArg],
+    discovery: &Discovery<'_>,
+) -> Result<Resolved, Error> {
+    let mut out = Resolved::default();
     if !overrides.is_empty() {
         // `--repo` takes what `repos:` takes: a URL, a glob of checkouts, a list file (a
-        // regular file), or a checkout.
-        for p in overrides {
-            let text = p.to_string_lossy();
-            if is_url(&text) {
-                out.push(url_target(&text, None));
-            } else if is_glob(&text) {
-                let found = expand(&text)?;
-                if found.is_empty() {
-                    return Err(PlanError::NoMatch {
-                        glob: text.into_owned(),
-                    }
-                    .into());
-                }
-                out.extend(found);
-            } else if p.is_file() {
-                out.extend(read_list(p)?);
-            } else {
-                out.push(Target::Local(p.clone()));
-            }
+        // regular file), a checkout, or a GitHub repository or owner.
+        for arg in overrides {
+            entry(&arg.text, &arg.dir, true, discovery, &mut out)?;
         }
     } else if sources.is_empty() {
-        out.push(Target::Local(PathBuf::from(".")));
+        out.targets.push(Target::Local(PathBuf::from(".")));
     } else {
         for source in sources {
             match source {
-                RepoSource::Path(p) => out.push(Target::Local(p.clone())),
-                RepoSource::Glob(pattern) => out.extend(expand(pattern)?),
-                RepoSource::List(file) => out.extend(read_list(file)?),
+                RepoSource::Path(p) => out.targets.push(Target::Local(p.clone())),
+                RepoSource::Glob(pattern) => out.targets.extend(expand(pattern)?),
+                RepoSource::List(file) => read_list(file, discovery, &mut out)?,
                 RepoSource::Url {
                     url,
                     git_ref,
                     depth,
-                } => out.push(Target::Remote(RemoteSpec {
+                } => out.targets.push(Target::Remote(RemoteSpec {
                     url: url.clone(),
                     git_ref: git_ref.clone(),
                     depth: *depth,
                 })),
+                RepoSource::GitHub(selector) => {
+                    let found = discovery.select(selector)?;
+                    add(found, discovery, &mut out);
+                }
             }
         }
     }
     // The same directory named twice runs once (first mention wins the order).
     let mut seen = std::collections::HashSet::new();
     let mut urls = std::collections::HashSet::new();
-    out.retain(|t| match t {
+    out.targets.retain(|t| match t {
         Target::Local(p) => seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
         Target::Remote(r) => urls.insert(url_identity(&r.url)),
         Target::Unsupported { .. } => true,
     });
+    // A repository one entry drops and another keeps (`forks: true`) runs.
+    let kept: std::collections::HashSet<String> = out
+        .targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Remote(r) => RepoId::from_url(&r.url).map(|id| id.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut named = std::collections::HashSet::new();
+    out.dropped
+        .retain(|d| !kept.contains(&d.repo) && named.insert(d.repo.clone()));
     Ok(out)
+}
+
+/// Adds what a discovery found.
+fn add(found: Found, discovery: &Discovery<'_>, out: &mut Resolved) {
+    out.targets
+        .extend(found.repos.iter().map(|r| discovery.target(r)));
+    out.dropped.extend(found.dropped);
+}
+
+/// What one `--repo` value or list line names, read against `dir`: `github:owner/name` or
+/// `github:owner/*`; a URL; an existing path (a file: a list, when `lists`); a glob of local
+/// checkouts, unless it is `owner/*` and `owner` is no local directory; `owner/name` when no
+/// such path exists; else a local path.
+fn entry(
+    text: &str,
+    dir: &Path,
+    lists: bool,
+    discovery: &Discovery<'_>,
+    out: &mut Resolved,
+) -> Result<(), Error> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("github:") {
+        let Some(named) = github_name(rest) else {
+            return Err(PlanError::BadEntry {
+                text: text.to_string(),
+                why: "`github:` is followed by `owner/name` or `owner/*`",
+            }
+            .into());
+        };
+        return github(named, discovery, out);
+    }
+    if is_url(text) {
+        out.targets.push(url_target(text, None));
+        return Ok(());
+    }
+    if text.is_empty() {
+        return Err(PlanError::BadEntry {
+            text: text.to_string(),
+            why: "it is empty",
+        }
+        .into());
+    }
+    let path = dir.join(text);
+    if path.exists() {
+        if lists && path.is_file() {
+            read_list(&path, discovery, out)?;
+        } else {
+            out.targets.push(Target::Local(path));
+        }
+        return Ok(());
+    }
+    if let Some(named @ GitHubName::Owner(owner)) = github_name(text)
+        && !dir.join(owner).is_dir()
+    {
+        return github(named, discovery, out);
+    }
+    if is_glob(text) {
+        let pattern = path.to_string_lossy().replace('\\', "/");
+        let found = expand(&pattern)?;
+        if found.is_empty() {
+            return Err(PlanError::NoMatch {
+                glob: text.to_string(),
+            }
+            .into());
+        }
+        out.targets.extend(found);
+        return Ok(());
+    }
+    match github_name(text) {
+        Some(named @ GitHubName::Repo(_)) => github(named, discovery, out),
+        _ => {
+            out.targets.push(Target::Local(path));
+            Ok(())
+        }
+    }
+}
+
+/// A repository or owner on GitHub, as `--repo` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum GitHubName<'a> {
+    /// `owner/name`.
+    Repo(RepoId),
+    /// `owner/*`.
+    Owner(&'a str),
+}
+
+/// `owner/name` or `owner/*` with a valid owner login and repository name.
+fn github_name(text: &str) -> Option<GitHubName<'_>> {
+    let (owner, name) = text.split_once('/')?;
+    if !crate::pipeline::valid_github_login(owner) {
+        return None;
+    }
+    if name == "*" {
+        return Some(GitHubName::Owner(owner));
+    }
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    ok.then(|| {
+        GitHubName::Repo(RepoId {
+            owner: owner.to_string(),
+            name: name.trim_end_matches(".git").to_string(),
+        })
+    })
+}
+
+fn github(
+    named: GitHubName<'_>,
+    discovery: &Discovery<'_>,
+    out: &mut Resolved,
+) -> Result<(), Error> {
+    let found = match named {
+        GitHubName::Repo(id) => discovery.one(&id)?,
+        GitHubName::Owner(owner) => discovery.everything_of(owner)?,
+    };
+    add(found, discovery, out);
+    Ok(())
 }
 
 /// A URL rather than a path: `scheme://…` or scp-like `git@host:path`.
@@ -247,24 +405,24 @@ fn is_checkout(dir: &Path) -> bool {
     dir.join(".git").exists() || (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
 }
 
-/// Reads a list file: one path or URL a line, `#` comments, blank lines ignored; relative paths
-/// resolve against the list file's directory.
-fn read_list(file: &Path) -> Result<Vec<Target>, Error> {
+/// Reads a list file: one entry a line, as `--repo` takes them (a path, a URL, `owner/name`,
+/// `owner/*`, `github:…`), `#` comments, blank lines ignored; relative paths resolve against
+/// the list file's directory.
+fn read_list(file: &Path, discovery: &Discovery<'_>, out: &mut Resolved) -> Result<(), Error> {
     let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, &e))?;
     let dir = file.parent().unwrap_or(Path::new("."));
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.split_once(" #").map_or(line, |(a, _)| a).trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if is_url(line) {
-            out.push(url_target(line, None));
-        } else {
-            out.push(Target::Local(dir.join(line)));
-        }
+    for line in list_lines(&text) {
+        entry(line, dir, false, discovery, out)?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The entries of a list: one a line, `#` comments (whole lines, or after a space), blank lines
+/// ignored.
+pub fn list_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|line| line.split_once(" #").map_or(line, |(a, _)| a).trim())
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
 #[cfg(test)]
@@ -295,7 +453,12 @@ mod tests {
             RepoSource::Glob(glob),
             RepoSource::List(root.join("repos.txt")),
         ];
-        let got = resolve(&sources, &[]).unwrap();
+        let none = Discovery::default();
+        let run = |over: &[&str]| {
+            let over: Vec<RepoArg> = over.iter().map(|t| RepoArg::new(*t)).collect();
+            resolve(&sources, &over, &none).unwrap().targets
+        };
+        let got = run(&[]);
         let names: Vec<String> = got
             .iter()
             .map(|t| t.display().replace(&root.display().to_string(), ""))
@@ -305,14 +468,53 @@ mod tests {
             ["/svc/a", "/svc/b", "/other", "https://example.com/x.git"]
         );
         assert!(matches!(&got[3], Target::Remote(r) if r.git_ref.is_none()));
-        let over = resolve(&sources, &[root.join("other")]).unwrap();
+        let other = root.join("other");
+        let over = run(&[other.to_str().unwrap()]);
         assert_eq!(over, vec![Target::Local(root.join("other"))]);
-        let remote = resolve(&sources, &[PathBuf::from("git@github.com:acme/x.git")]).unwrap();
+        let remote = run(&["git@github.com:acme/x.git"]);
         assert!(matches!(&remote[0], Target::Remote(r) if r.url == "git@github.com:acme/x.git"));
         assert_eq!(
-            resolve(&[], &[]).unwrap(),
+            resolve(&[], &[], &none).unwrap().targets,
             vec![Target::Local(PathBuf::from("."))]
         );
+        // A GitHub name needs the API; a path that exists stays a path.
+        let e = resolve(&[], &[RepoArg::new("acme/x")], &none).unwrap_err();
+        assert_eq!(e.code, "E536");
+        let here = RepoArg {
+            text: "svc/a".into(),
+            dir: root.to_path_buf(),
+        };
+        assert_eq!(
+            resolve(&[], &[here], &none).unwrap().targets,
+            vec![Target::Local(root.join("svc/a"))]
+        );
+        let star = RepoArg {
+            text: "svc/*".into(),
+            dir: root.to_path_buf(),
+        };
+        assert_eq!(
+            resolve(&[], &[star], &none).unwrap().targets.len(),
+            2,
+            "`svc/*` with a local `svc` directory is a glob of checkouts"
+        );
+        let bad = resolve(&[], &[RepoArg::new("github:acme")], &none).unwrap_err();
+        assert_eq!(bad.code, "E552");
+    }
+
+    #[test]
+    fn github_names_are_told_from_paths() {
+        assert!(
+            matches!(github_name("acme/api"), Some(GitHubName::Repo(r)) if r.to_string() == "acme/api")
+        );
+        assert!(
+            matches!(github_name("acme/api.git"), Some(GitHubName::Repo(r)) if r.name == "api")
+        );
+        assert_eq!(github_name("acme/*"), Some(GitHubName::Owner("acme")));
+        for not in [
+            "./api", "../x/y", "acme/a/b", "-x/y", "acme/", "/abs", "a b/c", "acme/..",
+        ] {
+            assert_eq!(github_name(not), None, "{not}");
+        }
     }
 }
 

@@ -135,6 +135,12 @@ pub fn merge(reports: Vec<RunReport>) -> Result<Vec<RunReport>, Error> {
                 into.warnings.push(w);
             }
         }
+        // Every shard discovers the whole fleet, so each lists the same dropped repositories.
+        for d in r.dropped {
+            if !into.dropped.contains(&d) {
+                into.dropped.push(d);
+            }
+        }
         for repo in r.repos {
             if let Some(i) = into.repos.iter().position(|x| x.path == repo.path) {
                 into.repos[i] = repo;

@@ -12,7 +12,8 @@ use crate::error::Exit;
 
 pub use merge::{MergeError, merge, read_reports};
 pub use render::{
-    annotations, answers, markdown, paint_diff, problems, published, summary_table, unified_diff,
+    annotations, answers, left_out, markdown, paint_diff, problems, published, summary_table,
+    unified_diff,
 };
 
 /// The version of the report document; bumped when a field changes meaning.
@@ -53,11 +54,65 @@ pub struct RunReport {
     /// that matched no file in any repository).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Repositories a discovery (`repos:` `github:`, `--repo owner/*`) left out before anything
+    /// ran: archived, disabled, and forks unless asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<Dropped>,
     /// When one command ran several pipelines: each pipeline's own report. The fields above
     /// then cover them all (`pipeline` and `run_id` joined with `+`, every repository,
     /// totals and exit code over everything).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pipelines: Vec<RunReport>,
+}
+
+/// A repository a discovery found and left out before the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Dropped {
+    /// `owner/name`.
+    pub repo: String,
+    /// Why it was left out.
+    pub reason: DropReason,
+}
+
+/// Why a discovered repository was left out before the run.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Archived (read-only); `archived: true` keeps it.
+    Archived,
+    /// Disabled by GitHub; never run.
+    Disabled,
+    /// A fork; `forks: true` keeps it.
+    Fork,
+}
+
+impl DropReason {
+    /// The reason in a sentence.
+    pub fn words(self) -> &'static str {
+        match self {
+            DropReason::Archived => "archived",
+            DropReason::Disabled => "disabled",
+            DropReason::Fork => "fork",
+        }
+    }
+}
+
+/// `dropped` counted by reason, e.g. `3 dropped: 2 archived, 1 fork`; empty when none was.
+pub fn dropped_summary(dropped: &[Dropped]) -> String {
+    if dropped.is_empty() {
+        return String::new();
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for d in dropped {
+        *counts.entry(d.reason).or_insert(0usize) += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.words()))
+        .collect();
+    format!("{} dropped: {}", dropped.len(), parts.join(", "))
 }
 
 /// Something a run noticed that is not a failure but may be a mistake.
@@ -165,6 +220,10 @@ pub struct RepoReport {
     /// The push and pull request, with `--push`/`--pr`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<Publish>,
+    /// Skipped because the repository opts out of the pipeline with a `.codefleetignore` on
+    /// its base; not a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opted_out: bool,
 }
 
 /// What `--push` and `--pr` did for one repository.
@@ -278,6 +337,20 @@ impl RepoReport {
             tip: None,
             tasks: Vec::new(),
             publish: None,
+            opted_out: false,
+        }
+    }
+
+    /// A repository that opts out of the pipeline (`.codefleetignore`): skipped, and not a
+    /// failure.
+    pub fn opted_out(
+        path: impl Into<String>,
+        name: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Self {
+        RepoReport {
+            opted_out: true,
+            ..RepoReport::skipped(path, name, why)
         }
     }
 
@@ -669,6 +742,7 @@ impl RunReport {
             totals,
             exit_code,
             warnings: Vec::new(),
+            dropped: Vec::new(),
             pipelines: Vec::new(),
         }
     }
@@ -699,6 +773,11 @@ impl RunReport {
                 })
             })
             .collect();
+        for d in reports.iter().flat_map(|r| &r.dropped) {
+            if !all.dropped.contains(d) {
+                all.dropped.push(d.clone());
+            }
+        }
         all.pipelines = reports;
         Some(all)
     }
@@ -764,7 +843,7 @@ impl RunReport {
             if r.commits() > 0 {
                 totals.repos_changed += 1;
             }
-            if matches!(r.status, RepoStatus::Failed | RepoStatus::Skipped) {
+            if matches!(r.status, RepoStatus::Failed | RepoStatus::Skipped) && !r.opted_out {
                 totals.repos_failed += 1;
             }
             totals.commits += r.commits();
@@ -943,6 +1022,39 @@ mod tests {
         // The exit is a type in code and the process status in JSON, as before it was a type.
         let exit = &schema()["properties"]["exit_code"];
         assert_eq!(exit["type"], "integer", "{exit}");
+    }
+
+    #[test]
+    fn opting_out_is_no_failure_and_drops_are_counted_by_reason() {
+        let out = RepoReport::opted_out("r", "r", "opted out by `.codefleetignore`");
+        let report = RunReport::new("r", "p", Mode::Run, false, vec![out]);
+        assert_eq!(report.exit_code, 0);
+        assert_eq!(report.totals.repos_failed, 0);
+        let drop = |repo: &str, reason| Dropped {
+            repo: repo.into(),
+            reason,
+        };
+        let mut a = report.clone();
+        a.dropped = vec![
+            drop("o/x", DropReason::Fork),
+            drop("o/y", DropReason::Archived),
+        ];
+        let mut b = report;
+        b.pipeline = "q".into();
+        b.dropped = vec![
+            drop("o/y", DropReason::Archived),
+            drop("o/z", DropReason::Archived),
+        ];
+        let all = RunReport::combine(vec![a, b]).unwrap();
+        assert_eq!(all.dropped.len(), 3, "each repository once");
+        assert_eq!(
+            dropped_summary(&all.dropped),
+            "3 dropped: 2 archived, 1 fork"
+        );
+        assert_eq!(dropped_summary(&[]), "");
+        let json = serde_json::to_value(&all).unwrap();
+        assert_eq!(json["dropped"][0]["reason"], "fork");
+        assert_eq!(json["repos"][0]["opted_out"], true);
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
     line(&head, &mut out, (dim, reset));
     for (row, r) in rows.iter().zip(&report.repos) {
         let paint = match r.status {
+            RepoStatus::Skipped if r.opted_out => (dim, reset),
             RepoStatus::Failed | RepoStatus::Skipped | RepoStatus::Interrupted => (red, reset),
             RepoStatus::Changed => (green, reset),
             RepoStatus::Unchanged | RepoStatus::Reset => ("", ""),
@@ -90,6 +91,13 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
         out.push('\n');
         for p in published {
             let _ = writeln!(out, "{p}");
+        }
+    }
+    let left_out = left_out(report);
+    if !left_out.is_empty() {
+        out.push('\n');
+        for line in left_out {
+            let _ = writeln!(out, "{dim}{line}{reset}");
         }
     }
     let problems = problems(report);
@@ -148,7 +156,31 @@ pub fn summary_table(report: &RunReport, color: bool) -> String {
     out
 }
 
-/// `; N tasks not run` when some were skipped.
+/// The repositories left out on purpose: those a discovery dropped before the run (counted by
+/// reason, and named when there are few) and those that opt out with a `.codefleetignore`.
+pub fn left_out(report: &RunReport) -> Vec<String> {
+    /// Dropped repositories named one by one up to this many.
+    const NAMED: usize = 10;
+    let mut out = Vec::new();
+    if !report.dropped.is_empty() {
+        let mut line = format!("{} before the run", super::dropped_summary(&report.dropped));
+        if report.dropped.len() <= NAMED {
+            let names: Vec<String> = report
+                .dropped
+                .iter()
+                .map(|d| format!("{} ({})", d.repo, d.reason.words()))
+                .collect();
+            line.push_str(&format!(": {}", names.join(", ")));
+        }
+        out.push(line);
+    }
+    for r in report.repos.iter().filter(|r| r.opted_out) {
+        let why = r.message.as_deref().unwrap_or(".codefleetignore");
+        out.push(format!("{}: skipped: {why}", r.path));
+    }
+    out
+}
+
 /// The one-line totals shared by the terminal summary and the Markdown summary.
 fn totals_line(t: &super::Totals) -> String {
     let skipped = match t.files_skipped {
@@ -301,7 +333,9 @@ pub fn problems(report: &RunReport) -> Vec<String> {
                 out.push(format!("{}: pull request: {m}", r.path));
             }
         }
-        if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message) {
+        if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message)
+            && !r.opted_out
+        {
             out.push(format!("{}: {}: {m}", r.path, status_word(r)));
         }
         if r.status == RepoStatus::Interrupted && r.tasks.is_empty() {
@@ -389,6 +423,9 @@ pub fn markdown(report: &RunReport) -> String {
     failed_checks(report, &mut out);
     for w in &report.warnings {
         let _ = writeln!(out, "> **Warning**: {}\n", md_cell(&w.to_string()));
+    }
+    for line in left_out(report) {
+        let _ = writeln!(out, "> {}\n", md_cell(&line));
     }
     out.push_str("| repo | status | branch | commits | files changed | failed |\n");
     out.push_str("| --- | --- | --- | ---: | ---: | ---: |\n");

@@ -7,7 +7,9 @@ use super::errors::SettingsError;
 use super::file::{
     AUTHOR_HINT, BRANCH_HINT, check_author, check_branch_template, is_env_name, is_http_url,
 };
-use super::{CacheMode, ColorMode, EditFormat, LogFormat, Partial, Provider, Source, Verbosity};
+use super::{
+    CacheMode, ColorMode, EditFormat, GitHubClone, LogFormat, Partial, Provider, Source, Verbosity,
+};
 use crate::error::{Error, closest};
 
 pub(super) fn env_layers(
@@ -74,6 +76,11 @@ pub(super) fn env_layers(
             ))
         }
     });
+    var!(
+        "CODEFLEET_GITHUB_CLONE",
+        github_clone,
+        GitHubClone::parse_env
+    );
     var!("CODEFLEET_BRANCH_TEMPLATE", default_branch_template, |s| {
         check_branch_template(s)
             .map(|()| s.to_string())

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::errors::SettingsError;
-use super::{CacheMode, ColorMode, EditFormat, LogFormat, Partial, Provider, Verbosity};
+use super::{
+    CacheMode, ColorMode, EditFormat, GitHubClone, LogFormat, Partial, Provider, Verbosity,
+};
 use crate::error::{Error, Place, closest};
 
 pub(super) fn read_config(
@@ -162,6 +164,7 @@ struct CacheFile {
 struct GithubFile {
     api_url: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
+    clone: Option<GitHubClone>,
 }
 
 impl FileLayer {
@@ -278,6 +281,7 @@ impl FileLayer {
             cache_mode: cache.and_then(|c| c.mode),
             github_api_url: api_url,
             github_token_env: token_env,
+            github_clone: github.and_then(|g| g.clone),
             default_branch_template: self
                 .default_branch_template
                 .as_ref()

@@ -95,6 +95,16 @@ pub enum ColorMode {
     Never,
 }
 
+/// `github.clone`: how repositories found through GitHub's API are cloned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GitHubClone {
+    /// Over https, from the API's `clone_url`, with the token (`github.token_env`).
+    Https,
+    /// Over ssh, from the API's `ssh_url`, with the ssh agent's keys.
+    Ssh,
+}
+
 /// `log_format`: how log lines on stderr look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,6 +171,7 @@ macro_rules! names {
 
 names!(ColorMode { Auto => "auto", Always => "always", Never => "never" });
 names!(LogFormat { Text => "text", Json => "json" });
+names!(GitHubClone { Https => "https", Ssh => "ssh" });
 names!(Verbosity {
     Quiet => "quiet", Normal => "normal", Verbose => "verbose", Debug => "debug", Trace => "trace"
 });
@@ -194,6 +205,8 @@ pub struct Settings {
     pub github_api_url: Value<String>,
     /// The environment variable holding the GitHub token (never the token itself).
     pub github_token_env: Value<String>,
+    /// How discovered repositories are cloned (`clone_url` or `ssh_url`).
+    pub github_clone: Value<GitHubClone>,
     /// The run branch name template when a pipeline has no `branch:`.
     pub default_branch_template: Value<String>,
     /// Commit author when a pipeline has no `commit.author`.
@@ -368,6 +381,7 @@ impl Settings {
             cache_mode: must!(cache_mode),
             github_api_url: must!(github_api_url),
             github_token_env: must!(github_token_env),
+            github_clone: must!(github_clone),
             default_branch_template: must!(default_branch_template),
             author: must!(author),
             user_config,
@@ -435,6 +449,11 @@ impl Settings {
                 &self.github_token_env.source,
             ),
             (
+                "github.clone",
+                text(&self.github_clone),
+                &self.github_clone.source,
+            ),
+            (
                 "default_branch_template",
                 text(&self.default_branch_template),
                 &self.default_branch_template.source,
@@ -485,6 +504,7 @@ struct Partial {
     cache_mode: Option<CacheMode>,
     github_api_url: Option<String>,
     github_token_env: Option<String>,
+    github_clone: Option<GitHubClone>,
     default_branch_template: Option<String>,
     author: Option<String>,
 }
@@ -512,6 +532,7 @@ fn defaults(env: &dyn Fn(&str) -> Option<String>, home: &Option<PathBuf>) -> Par
         cache_mode: Some(CacheMode::ReadWrite),
         github_api_url: Some("https://api.github.com".to_string()),
         github_token_env: Some("GITHUB_TOKEN".to_string()),
+        github_clone: Some(GitHubClone::Https),
         default_branch_template: Some("codefleet/{{ pipeline }}".to_string()),
         author: Some("codefleet <codefleet@localhost>".to_string()),
     }

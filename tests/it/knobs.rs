@@ -235,6 +235,19 @@ const ROWS: &[(&str, Row)] = &[
     ("field repos[].url", Test(field_repos_url)),
     ("field repos[].ref", Test(field_repos_ref)),
     ("field repos[].depth", Test(field_repos_depth)),
+    ("field repos[].github.org", Test(field_github_org)),
+    ("field repos[].github.user", Test(field_github_user)),
+    ("field repos[].github.topics", Test(field_github_topics)),
+    ("field repos[].github.search", Test(field_github_search)),
+    (
+        "field repos[].github.code_search",
+        Test(field_github_code_search),
+    ),
+    ("field repos[].github.include", Test(field_github_include)),
+    ("field repos[].github.exclude", Test(field_github_exclude)),
+    ("field repos[].github.archived", Test(field_github_archived)),
+    ("field repos[].github.forks", Test(field_github_forks)),
+    ("field repos[].github.limit", Test(field_github_limit)),
     ("field vars", Test(field_vars)),
     ("field branch", Test(field_branch)),
     ("field commit.message", Test(field_commit_message)),
@@ -352,6 +365,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting cache.mode", Test(setting_cache_mode)),
     ("setting github.api_url", Test(setting_github_api_url)),
     ("setting github.token_env", Test(setting_github_token_env)),
+    ("setting github.clone", Test(setting_github_clone)),
     (
         "setting default_branch_template",
         Test(setting_branch_template),
@@ -359,6 +373,7 @@ const ROWS: &[(&str, Row)] = &[
     ("setting author", Test(setting_author)),
     // Flags every command takes.
     ("flag --repo", Test(flag_repo)),
+    ("flag --repos-from", Test(flag_repos_from)),
     ("flag --jobs", Test(flag_jobs)),
     ("flag --shard", Test(flag_shard)),
     ("flag --var", Test(flag_var)),
@@ -458,6 +473,7 @@ const ROWS: &[(&str, Row)] = &[
         "env CODEFLEET_EDIT_FORMAT",
         Same("setting model.edit_format"),
     ),
+    ("env CODEFLEET_GITHUB_CLONE", Same("setting github.clone")),
     (
         "env CODEFLEET_GITHUB_API_URL",
         Same("setting github.api_url"),
@@ -2881,4 +2897,188 @@ fn model_settings_yield_to_the_pipeline_and_the_pipeline_to_the_task() {
     let (_, out) = k.run(&layered, &["--json"], &[OPENAI_KEY]);
     assert_eq!(formats(&out), ["whole", "diff"], "{out}");
     assert_eq!(paths(seen), ["/v1/chat/completions", "/api/chat"], "{out}");
+}
+
+fn flag_repos_from(k: &K) -> Result<(), String> {
+    let a = k.repo("from-a");
+    let b = k.repo("from-b");
+    let list = k.file(
+        "lists/fleet.txt",
+        "# two of them\n../from-a\n../from-b  # and this\n",
+    );
+    let p = k.pipeline(&pipe("", ""));
+    let out = k.cli(k.f.dir.path(), &["run", &p, "--repos-from", &list], &[]);
+    ensure!(
+        k.tip(&a, "codefleet/k").is_some() && k.tip(&b, "codefleet/k").is_some(),
+        "both listed repositories ran: {out}"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery (`repos:` `github:`, `--repos-from`, `github.clone`): `plan --json` against the fake
+// GitHub, whose organisation `acme` holds `a` (topics `x`, `y`; a code hit), `b` (topic `x`),
+// `c`, `old` (archived), `copy` (a fork), and whose user `jo` holds `dots`.
+
+/// The fake GitHub with that fleet (bare repositories behind each, for the code search).
+fn discovery_fleet(k: &K) -> github::FakeGitHub {
+    let gh = github::FakeGitHub::start(TOKEN);
+    gh.lock().strict = true;
+    for (name, topics, code) in [
+        ("a", &["x", "y"][..], true),
+        ("b", &["x"][..], false),
+        ("c", &[][..], false),
+        ("old", &[][..], false),
+        ("copy", &[][..], false),
+    ] {
+        let (bare, url) = k.bare(name);
+        if code {
+            let work = k.f.path(&format!("work/{name}"));
+            k.f.commit_files(&work, &[("src/lib.rs", "log::info!(\"hit\");\n")], "hit");
+            k.git(
+                &work,
+                &["push", "-q", bare.to_str().expect("utf8"), "HEAD:main"],
+            );
+        }
+        let mut repo = github::Repo::new(&format!("acme/{name}"))
+            .git(&bare, &url)
+            .topics(topics);
+        if name == "old" {
+            repo = repo.archived();
+        }
+        if name == "copy" {
+            repo = repo.fork();
+        }
+        gh.add_repo(repo);
+    }
+    let (bare, url) = k.bare("dots");
+    gh.add_repo(github::Repo::new("jo/dots").user().git(&bare, &url));
+    gh
+}
+
+/// The `owner/name`s `plan --json` lists for a pipeline whose one `repos:` entry is
+/// `github: ENTRY`, with `env`.
+fn discovered(
+    k: &K,
+    gh: &github::FakeGitHub,
+    entry: &str,
+    env: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
+    let p = k.pipeline(&pipe(&format!("repos:\n  - github: {entry}\n"), ""));
+    let mut all = vec![
+        ("CODEFLEET_GITHUB_API_URL", gh.url.as_str()),
+        ("GITHUB_TOKEN", TOKEN),
+    ];
+    all.extend_from_slice(env);
+    let out = k.cli(k.f.dir.path(), &["plan", &p, "--json"], &all);
+    ensure!(out.code == 0, "plan ran: {out}");
+    Ok(out.json()["repos"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn field_github_org(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme }", &[])?;
+    ensure!(got == names(&["a", "b", "c"]), "the org's: {got:?}");
+    Ok(())
+}
+
+fn field_github_user(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ user: jo }", &[])?;
+    ensure!(got == names(&["dots"]), "the user's: {got:?}");
+    Ok(())
+}
+
+fn field_github_topics(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, topics: [x] }", &[])?;
+    ensure!(got == names(&["a", "b"]), "topic x: {got:?}");
+    let got = discovered(k, &gh, "{ org: acme, topics: [x, y] }", &[])?;
+    ensure!(got == names(&["a"]), "every topic: {got:?}");
+    Ok(())
+}
+
+fn field_github_search(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, search: b }", &[])?;
+    ensure!(got == names(&["b"]), "searched: {got:?}");
+    let asked = gh
+        .requests()
+        .iter()
+        .any(|r| r.target.starts_with("/search/repositories?"));
+    ensure!(asked, "a repository search was made");
+    Ok(())
+}
+
+fn field_github_code_search(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, code_search: 'info!' }", &[])?;
+    ensure!(got == names(&["a"]), "code hits only: {got:?}");
+    Ok(())
+}
+
+fn field_github_include(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, include: '/(a|c)$' }", &[])?;
+    ensure!(got == names(&["a", "c"]), "{got:?}");
+    Ok(())
+}
+
+fn field_github_exclude(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, exclude: '/a$' }", &[])?;
+    ensure!(got == names(&["b", "c"]), "{got:?}");
+    Ok(())
+}
+
+fn field_github_archived(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, archived: true }", &[])?;
+    ensure!(got == names(&["a", "b", "c", "old"]), "{got:?}");
+    Ok(())
+}
+
+fn field_github_forks(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, forks: true }", &[])?;
+    ensure!(got == names(&["a", "b", "c", "copy"]), "{got:?}");
+    Ok(())
+}
+
+fn field_github_limit(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let got = discovered(k, &gh, "{ org: acme, limit: 2 }", &[])?;
+    ensure!(got == names(&["a", "b"]), "{got:?}");
+    Ok(())
+}
+
+fn setting_github_clone(k: &K) -> Result<(), String> {
+    let gh = discovery_fleet(k);
+    let p = k.pipeline(&pipe("repos:\n  - github: { org: acme, limit: 1 }\n", ""));
+    let env = [
+        ("CODEFLEET_GITHUB_API_URL", gh.url.as_str()),
+        ("GITHUB_TOKEN", TOKEN),
+        ("CODEFLEET_GITHUB_CLONE", "ssh"),
+    ];
+    let out = k.cli(k.f.dir.path(), &["plan", &p, "--json"], &env);
+    let path = out.json()["repos"][0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    ensure!(
+        path == "git@github.example:acme/a.git",
+        "the ssh_url: {out}"
+    );
+    Ok(())
 }

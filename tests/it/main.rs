@@ -17,6 +17,7 @@ mod cli_basics;
 mod cli_in_process;
 mod coders;
 mod commit_api;
+mod discover;
 mod fleet;
 mod forge;
 mod forge_api;

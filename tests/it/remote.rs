@@ -310,7 +310,9 @@ fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
     let earlier = f.push_commit(&bare, "codefleet/greet", "theirs.txt", "theirs\n");
     let pipeline_path = f.pipeline(&[file_url(&bare)]);
     let pipeline = codefleet::pipeline::load(&pipeline_path, &[]).expect("pipeline");
-    let targets = codefleet::plan::resolve(&pipeline.repos, &[]).expect("targets");
+    let targets = codefleet::plan::resolve(&pipeline.repos, &[], &Default::default())
+        .expect("targets")
+        .targets;
     let cache = CloneCache::new(CloneOptions {
         cache_dir: f.path("cache"),
         depth: 1,

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use globset::GlobSet;
 
+mod github;
+pub use github::valid_login as valid_github_login;
 mod task;
 
 use super::diag::{Rule, Source};
@@ -288,6 +290,7 @@ impl<'a> Checker<'a> {
                 ("path", entry.path.is_some()),
                 ("url", entry.url.is_some()),
                 ("list", entry.list.is_some()),
+                ("github", entry.github.is_some()),
             ]
             .into_iter()
             .filter(|(_, present)| *present)
@@ -301,9 +304,10 @@ impl<'a> Checker<'a> {
                     }
                     self.hint(
                         Rule::RepoEntry,
-                        "a `repos` entry needs one of `path`, `url` or `list`",
+                        "a `repos` entry needs one of `path`, `url`, `list` or `github`",
                         node,
-                        "e.g. `- path: .`, `- url: https://host/org/repo.git` or `- list: repos.txt`",
+                        "e.g. `- path: .`, `- url: https://host/org/repo.git`, `- list: repos.txt` \
+                         or `- github: { org: acme }`",
                     );
                     continue;
                 }
@@ -371,6 +375,11 @@ impl<'a> Checker<'a> {
                 && let Some(p) = self.existing_file(list, n, "repository list")
             {
                 out.push(RepoSource::List(p));
+            } else if let (Some(github), Some(n)) =
+                (&entry.github, self.field(Some(node), "github"))
+                && let Some(selector) = self.github(github, n)
+            {
+                out.push(RepoSource::GitHub(selector));
             }
         }
         out
