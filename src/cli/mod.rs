@@ -188,7 +188,7 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
         (
             "--repos-from",
             global.repos_from.is_some(),
-            &["run", "plan"],
+            &["run", "plan", "status", "merge", "close"],
         ),
         (
             "--var",
