@@ -362,6 +362,13 @@ pub fn run(
         remotes: Some(Arc::clone(cache)),
         credentials: credentials.clone(),
         force: args.force,
+        // Only `pr.commit_via: api` pipelines use it, with `--push` alone.
+        api_forge: (args.push && !args.pr).then(|| {
+            Box::new(GitHub::new(
+                &github_api_url(settings),
+                credentials.token().cloned(),
+            )) as Box<dyn crate::forge::Forge>
+        }),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.

@@ -150,6 +150,11 @@ catalogue! {
     NOT_A_REPORT = "E540", Usage, "`report merge`: a file is not a run report";
     REPORT_VERSION = "E541", Usage, "`report merge`: a report of another report version";
     REPORT_MODES = "E542", Usage, "`report merge`: reports of different modes (dry run and real run)";
+    GRAPHQL_REFUSED = "E545", Failed, "GitHub's GraphQL API refused a mutation (its errors)";
+    API_COMMIT_STALE = "E546", Failed, "a commit through the API found the branch moved (`expectedHeadOid`, GitHub's `STALE_DATA`)";
+    API_COMMIT_INEXPRESSIBLE = "E547", Failed, "`pr.commit_via: api` cannot express a change (executable bit, symlink, submodule, merge commit, file over 100 MiB)";
+    API_BRANCH_FOREIGN = "E548", Failed, "`pr.commit_via: api`: the remote branch holds commits codefleet did not make (`--force` replaces them)";
+    AUTO_MERGE_REFUSED = "E549", Failed, "auto-merge cannot be enabled (not allowed in the repository, or not for this pull request)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

@@ -12,6 +12,7 @@ mod planned;
 pub mod pool;
 mod pr_body;
 mod publish;
+mod publish_api;
 mod remotes;
 mod repo_run;
 mod run;

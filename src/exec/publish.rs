@@ -45,6 +45,9 @@ pub struct PublishOptions {
     pub force: bool,
     /// How to authenticate pushes of local repositories (remote ones use the cache's).
     pub credentials: Credentials,
+    /// The forge that makes the commits of a pipeline with `pr.commit_via: api` when no pull
+    /// requests are asked (`--push` alone); with them, theirs does.
+    pub api_forge: Option<Box<dyn Forge>>,
 }
 
 /// Why a repository is not pushed, or gets no pull request, before git or the forge is asked.
@@ -129,9 +132,12 @@ pub fn publish(
         .as_ref()
         .map_or(&options.credentials, |c| c.credentials());
     let mut work: Vec<(&mut RepoReport, &Target)> = report.repos.iter_mut().zip(targets).collect();
+    let forge =
+        (options.pull_requests.as_ref().map(|p| p.forge.as_ref())).or(options.api_forge.as_deref());
+    let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
-            .map(|(repo, target)| push_repo(repo, target, options, pipeline, creds))
+            .map(|(repo, target)| push_repo(repo, target, options, pipeline, creds, api.as_ref()))
             .collect()
     });
     if let Some(prs) = &options.pull_requests {
@@ -162,6 +168,7 @@ fn push_repo(
     options: &PublishOptions,
     pipeline: &Pipeline,
     creds: &Credentials,
+    api: Option<&super::publish_api::Api<'_>>,
 ) -> Option<Destination> {
     if matches!(repo.status, RepoStatus::Skipped | RepoStatus::Interrupted) || repo.branch.is_none()
     {
@@ -171,6 +178,7 @@ fn push_repo(
         Ok(d) => d,
         Err(e) => {
             repo.publish = Some(Publish {
+                api_commits: Vec::new(),
                 remote: String::new(),
                 push: PushStatus::Failed,
                 message: Some(describe(&e, creds)),
@@ -206,7 +214,11 @@ fn push_repo(
             }
         }
     }
-    let publish = push_one(repo, &dest, creds);
+    let publish = match api {
+        // `pr.commit_via: api`: the forge makes the commits instead of a push.
+        Some(api) => api.publish(repo, &dest.path, &dest.url, creds),
+        None => push_one(repo, &dest, creds),
+    };
     if let (Some(reopened), Some(prs)) = (&dest.reopen, &options.pull_requests)
         && !matches!(publish.push, PushStatus::Pushed | PushStatus::UpToDate)
     {
@@ -224,6 +236,7 @@ fn not_pushed(dest: &Destination, pull_request: PullRequestReport, creds: &Crede
         push: PushStatus::NotPushed,
         message: None,
         pull_request: Some(redacted(pull_request, creds)),
+        api_commits: Vec::new(),
     }
 }
 
@@ -460,6 +473,7 @@ fn held_back(
     why: String,
 ) -> Publish {
     Publish {
+        api_commits: Vec::new(),
         remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
         push: PushStatus::NotPushed,
         pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
@@ -481,6 +495,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
     match forge.archived(&id) {
         Ok(false) => None,
         Ok(true) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: Some(format!("{id} is archived (read-only): not pushed")),
@@ -493,6 +508,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
             }),
         }),
         Err(e) => Some(Publish {
+            api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: None,
@@ -518,6 +534,7 @@ enum Push {
 fn push_one(repo: &RepoReport, dest: &Destination, creds: &Credentials) -> Publish {
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     let mut out = Publish {
+        api_commits: Vec::new(),
         remote,
         push: PushStatus::NotPushed,
         message: None,
@@ -757,9 +774,13 @@ impl Opener<'_> {
     }
 }
 
-/// The commit the pull request's marker names as pushed: the run branch's tip.
+/// The commit the pull request's marker names as pushed: the run branch's tip, or the last
+/// commit GitHub made of it (`pr.commit_via: api`).
 fn pushed_head(repo: &RepoReport) -> String {
-    repo.tip.map(|t| t.to_string()).unwrap_or_default()
+    let api = repo.publish.as_ref().and_then(Publish::api_head);
+    api.map(str::to_string)
+        .or_else(|| repo.tip.map(|t| t.to_string()))
+        .unwrap_or_default()
 }
 
 /// The report of an opened, updated or reopened pull request; the fields a person edited that

@@ -24,7 +24,7 @@ use crate::git::Secret;
 /// A GitHub API client.
 pub struct GitHub {
     agent: ureq::Agent,
-    api: String,
+    pub(in crate::forge) api: String,
     token: Option<Secret>,
     pace: Duration,
     max_wait: Duration,
@@ -162,7 +162,7 @@ impl GitHub {
         self
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub(in crate::forge) fn redact(&self, text: &str) -> String {
         match &self.token {
             Some(t) => text.replace(t.expose(), "***"),
             None => text.to_string(),
@@ -244,7 +244,7 @@ impl GitHub {
 
     /// Waits until `pace` has passed since the last pull request creation, and claims the slot
     /// (GitHub asks for a second between content-creating requests; creations come in bursts).
-    fn wait_pace(&self) {
+    pub(in crate::forge) fn wait_pace(&self) {
         let wait = {
             let mut st = self.state();
             let now = Instant::now();
@@ -412,15 +412,6 @@ impl GitHub {
         }
         .into()
     }
-}
-
-/// Not built yet (the campaign issue's helpers fill these in).
-pub(super) fn todo(what: &'static str) -> Error {
-    ForgeError::Unsupported {
-        forge: "GitHub",
-        what,
-    }
-    .into()
 }
 
 impl Forge for GitHub {

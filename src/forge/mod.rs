@@ -9,6 +9,7 @@ mod github_graphql;
 pub mod marker;
 
 pub use github::GitHub;
+pub use github_graphql::GraphqlError;
 
 use crate::error::{Code, Error, Kind, codes};
 

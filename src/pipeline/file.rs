@@ -301,6 +301,10 @@ pub struct PrFile {
     /// skipped), `always` opens a new one, `if-changed` reopens it when the change differs
     /// from the one closed. A merged pull request never blocks a new one.
     pub recreate: Option<RecreateName>,
+    /// How the run branch's commits reach the remote (`--push`, `--pr`): `git` pushes them;
+    /// `api` makes each one through GitHub's GraphQL API (`createCommitOnBranch`), so GitHub
+    /// signs them and repositories that require signed commits accept them. Default `git`.
+    pub commit_via: Option<CommitVia>,
 }
 
 /// `recreate:` whether a pull request a person closed is opened again.
@@ -314,6 +318,18 @@ pub enum RecreateName {
     Always,
     /// Reopen the closed one when the change differs from what was closed.
     IfChanged,
+}
+
+/// How the run branch's commits reach the remote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CommitVia {
+    /// A git push, with a lease on what codefleet last pushed.
+    #[default]
+    Git,
+    /// One `createCommitOnBranch` mutation per commit, with `expectedHeadOid` as the lease:
+    /// signed by GitHub. Files must be plain (no executable bit, symlink or submodule).
+    Api,
 }
 
 /// `replace:` a deterministic find and replace, like fastmod or sd.

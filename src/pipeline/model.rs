@@ -10,6 +10,7 @@ use std::time::Duration;
 use globset::GlobSet;
 use regex::Regex;
 
+pub use super::file::CommitVia;
 use super::template::Template;
 use crate::coders::Format;
 
@@ -102,6 +103,7 @@ impl Pipeline {
                 reviewers: Vec::new(),
                 recreate: Recreate::Never,
                 default_body: true,
+                commit_via: CommitVia::Git,
             },
             tasks,
             name,
@@ -287,6 +289,8 @@ pub struct PullRequest {
     /// The body is the default one (no `pr.body`): the description, then this repository's
     /// results.
     pub default_body: bool,
+    /// How the run branch's commits reach the remote.
+    pub commit_via: CommitVia,
 }
 
 /// Which files a task works on.

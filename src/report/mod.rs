@@ -180,9 +180,28 @@ pub struct Publish {
     /// The pull request, with `--pr`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<PullRequestReport>,
+    /// With `pr.commit_via: api`: each local commit of the run branch (oldest first) and the
+    /// commit GitHub made of it on the remote branch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_commits: Vec<ApiCommitIds>,
+}
+
+/// A local commit and the commit the forge's API made of it (`pr.commit_via: api`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiCommitIds {
+    /// The local commit (the journal's).
+    pub local: String,
+    /// The commit on the remote, made (and signed) by the forge.
+    pub remote: String,
 }
 
 impl Publish {
+    /// The commit the remote branch was left at when the forge's API made the commits
+    /// (`pr.commit_via: api`): the pull request's head, in place of the local tip.
+    pub fn api_head(&self) -> Option<&str> {
+        self.api_commits.last().map(|c| c.remote.as_str())
+    }
+
     /// Whether the push or the pull request failed.
     pub fn failed(&self) -> bool {
         matches!(self.push, PushStatus::Refused | PushStatus::Failed)

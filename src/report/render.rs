@@ -813,6 +813,7 @@ mod tests {
         use super::super::{Publish, PullRequestReport};
         let mut r = report();
         r.repos[0].publish = Some(Publish {
+            api_commits: Vec::new(),
             remote: "https://github.com/acme/svc.git".into(),
             push: PushStatus::Refused,
             message: Some("E520: not pushed: it moved".into()),
@@ -827,6 +828,7 @@ mod tests {
         let mut ok = r.repos[0].clone();
         ok.path = "api".into();
         ok.publish = Some(Publish {
+            api_commits: Vec::new(),
             remote: "https://github.com/acme/api.git".into(),
             push: PushStatus::Pushed,
             message: None,

@@ -792,6 +792,18 @@ fn code_search_waits_out_its_primary_rate_limit_until_the_reset() {
     let found = client(&gh).code_search("needle org:acme").unwrap();
     assert_eq!(found, [id("acme/a")]);
     assert_eq!(gh.calls("GET /search/code"), 2);
+    // The answer that spends the window's last request: the next page waits for the reset.
+    with_git(
+        &gh,
+        &f.path("srv"),
+        Repo::new("acme/b"),
+        &[("y.rs", "needle\n")],
+    );
+    gh.lock().page_size = 1;
+    gh.fault("/search/code", 200, None);
+    let found = client(&gh).code_search("needle org:acme").unwrap();
+    assert_eq!(found, [id("acme/a"), id("acme/b")]);
+    assert_eq!(gh.calls("GET /search/code"), 4);
     // A reset further away than the client waits is an error, with the time it resets.
     let mut st = gh.lock();
     st.faults.push((429, 3600));
@@ -830,4 +842,23 @@ fn the_clone_url_github_returns_serves_the_repository_over_http() {
         std::fs::read_to_string(out.join("a.txt")).unwrap(),
         "served\n"
     );
+}
+
+#[test]
+fn a_slow_github_answers_concurrent_requests_side_by_side() {
+    let gh = FakeGitHub::start(TOKEN);
+    gh.lock().delay_ms = 1000;
+    let c = client(&gh);
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let (c, barrier) = (&c, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                c.repo(&id(&format!("acme/r{i}"))).unwrap();
+            });
+        }
+    });
+    let st = gh.lock();
+    assert_eq!((st.max_in_flight, st.in_flight), (4, 0));
 }

@@ -273,6 +273,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field pr.labels", Test(field_pr_labels)),
     ("field pr.reviewers", Test(field_pr_reviewers)),
     ("field pr.recreate", Test(field_pr_recreate)),
+    ("field pr.commit_via", Test(field_pr_commit_via)),
     ("field tasks[].name", Test(field_task_name)),
     ("field tasks[].files", Test(field_task_files)),
     ("field tasks[].exclude", Test(field_task_exclude)),
@@ -1196,6 +1197,39 @@ fn field_pr_recreate(_: &K) -> Result<(), String> {
             gh.prs().len() == want,
             "{top:?}: {} pull requests: {out}",
             gh.prs().len()
+        );
+    }
+    Ok(())
+}
+
+/// `--push` alone with `commit_via: api`: GitHub (the fake) makes the commit; by default git
+/// pushes codefleet's own.
+fn field_pr_commit_via(k: &K) -> Result<(), String> {
+    for (top, by_github) in [("pr: { commit_via: api }\n", true), ("", false)] {
+        let k = if by_github { k } else { &K::new() };
+        let gh = github::FakeGitHub::start(TOKEN);
+        let (bare, url) = k.bare("svc");
+        gh.add_repo(github::Repo::new("acme/svc").git(&bare, &url));
+        let p = k.pipeline(&pipe(&format!("{top}repos: [{{ url: \"{url}\" }}]\n"), ""));
+        let env = [
+            ("GITHUB_TOKEN", TOKEN),
+            ("CODEFLEET_GITHUB_API_URL", gh.url.as_str()),
+        ];
+        let out = k.cli(
+            k.f.dir.path(),
+            &["run", p.as_str(), "--push", "--json"],
+            &env,
+        );
+        ensure!(out.code == 0, "{out}");
+        let committer = k.git(&bare, &["log", "-1", "--format=%cn", "codefleet/k"]);
+        ensure!(
+            (committer == "GitHub") == by_github,
+            "{top}: committer {committer}"
+        );
+        ensure!(
+            gh.mutations().len() == usize::from(by_github),
+            "{top}: {:?}",
+            gh.mutations()
         );
     }
     Ok(())

@@ -15,6 +15,7 @@ mod architecture;
 mod cli_basics;
 mod cli_in_process;
 mod coders;
+mod commit_api;
 mod fleet;
 mod forge;
 mod forge_api;

@@ -343,6 +343,7 @@ fn the_lease_refuses_to_push_over_a_branch_that_moved_during_the_run() {
         remotes: Some(cache),
         credentials: Credentials::default(),
         force: false,
+        api_forge: None,
     };
     publish(&pipeline, &mut report, &targets, &publish_options).expect("publish");
     let p = report.repos[0].publish.as_ref().expect("published");
@@ -878,6 +879,7 @@ fn the_lease_is_what_codefleet_last_pushed_not_what_a_fetch_brought() {
         remotes: None,
         credentials: Credentials::default(),
         force: false,
+        api_forge: None,
     };
     publish(&pipeline, &mut report, &targets, &publish_options).expect("publish");
     let p = report.repos[0].publish.as_ref().expect("published");

@@ -196,6 +196,7 @@ impl<'a> Checker<'a> {
             reviewers: pr_file.reviewers.unwrap_or_default(),
             recreate: pr_file.recreate.unwrap_or_default(),
             default_body: pr_file.body.is_none(),
+            commit_via: pr_file.commit_via.unwrap_or_default(),
         };
 
         let tasks = self.tasks(&file.tasks, &model, &vars);

@@ -246,7 +246,9 @@ pub struct Seen {
 
 /// A scripted failure for requests whose path starts with `path` (`""`: any): 403/429 with
 /// `retry_after` is a secondary rate limit; 403/429 without it the primary one
-/// (`x-ratelimit-remaining: 0`, reset in a second); 5xx a server error.
+/// (`x-ratelimit-remaining: 0`, reset in a second); 5xx a server error; 200 a normal answer
+/// that spends the last request of the rate limit window (`x-ratelimit-remaining: 0`, reset in
+/// a second), as a code search's tenth request in a minute does.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub path: String,
@@ -284,6 +286,10 @@ pub struct State {
     pub mergeable_unknown: bool,
     /// Each answer is sent this long after the request (concurrent requests overlap).
     pub delay_ms: u64,
+    /// Requests being answered now, and the most ever at once (concurrency, as a benchmark
+    /// sees it).
+    pub in_flight: usize,
+    pub max_in_flight: usize,
     /// The login of the token's user.
     pub login: String,
     /// Results a search answers at most (GitHub: 1,000).
@@ -291,6 +297,8 @@ pub struct State {
     pub next_id: u64,
     /// Code search hits by (bare repository, tip of its default branch, text).
     pub grep_cache: HashMap<(PathBuf, String, String), Vec<(String, String)>>,
+    /// The GraphQL endpoint's part (`github_graphql.rs`).
+    pub graphql: super::github_graphql::GraphqlState,
 }
 
 impl Default for State {
@@ -312,10 +320,13 @@ impl Default for State {
             mergeable_null_first: false,
             mergeable_unknown: false,
             delay_ms: 0,
+            in_flight: 0,
+            max_in_flight: 0,
             login: "codefleet-bot".into(),
             search_cap: 1000,
             next_id: 1000,
             grep_cache: HashMap::new(),
+            graphql: Default::default(),
         }
     }
 }
@@ -618,6 +629,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
             if let Err(problems) = &checked {
                 st.violations.extend(problems.iter().cloned());
             }
+            st.in_flight += 1;
+            st.max_in_flight = st.max_in_flight.max(st.in_flight);
             st.delay_ms
         };
         let (status, extra, reply) = if authorization.as_deref() != Some(&format!("Bearer {token}"))
@@ -649,6 +662,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, base: &str) -> st
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
         }
+        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
         // One write: small writes meet Nagle's algorithm and delayed acknowledgements.
         let answer = format!(
             "HTTP/1.1 {status} {}\r\ncontent-type: application/json; charset=utf-8\r\n\
@@ -689,10 +703,23 @@ pub fn handle(
     body: &str,
     base: &str,
 ) -> (u16, String, Value) {
-    if let Some(fault) = take_fault(st, target) {
-        return fault;
+    match take_fault(st, target) {
+        Some((200, limit, _)) => {
+            let (status, extra, reply) = routes::route(st, method, target, body, base);
+            (status, format!("{extra}{limit}"), reply)
+        }
+        Some(fault) => fault,
+        None => routes::route(st, method, target, body, base),
     }
-    routes::route(st, method, target, body, base)
+}
+
+/// `x-ratelimit-remaining: 0` and a reset a second from now.
+fn spent_limit() -> String {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() + 1)
+        .unwrap_or(0);
+    format!("x-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\r\n")
 }
 
 fn take_fault(st: &mut State, target: &str) -> Option<(u16, String, Value)> {
@@ -718,17 +745,12 @@ fn take_fault(st: &mut State, target: &str) -> Option<(u16, String, Value)> {
                  try again.",
             ),
         ),
-        (true, None) => {
-            let reset = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() + 1)
-                .unwrap_or(0);
-            (
-                status,
-                format!("x-ratelimit-remaining: 0\r\nx-ratelimit-reset: {reset}\r\n"),
-                shapes::error("API rate limit exceeded for user ID 1."),
-            )
-        }
+        (true, None) => (
+            status,
+            spent_limit(),
+            shapes::error("API rate limit exceeded for user ID 1."),
+        ),
+        (false, _) if status == 200 => (200, spent_limit(), Value::Null),
         (false, _) => (status, String::new(), json!({"message": "Server Error"})),
     })
 }
