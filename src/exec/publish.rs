@@ -110,6 +110,8 @@ struct Destination {
     /// The pull request a person closed, reopened before the push (`pr.recreate: if-changed`
     /// and the change differs from the one closed), to update after it.
     reopen: Option<PullRequest>,
+    /// Why it was reopened when that is worth saying (its closed head was not here to compare).
+    reopen_note: Option<String>,
 }
 
 /// Pushes and opens pull requests for the repositories of `report` (in `targets` order, as
@@ -198,8 +200,9 @@ fn push_repo(
     {
         match prior(prs.forge.as_ref(), pipeline.pr.recreate, repo, &dest) {
             Prior::Proceed => {}
-            Prior::Reopen(id, closed) => match reopen_first(prs.forge.as_ref(), &id, &closed) {
-                Ok(reopened) => dest.reopen = Some(reopened),
+            Prior::Reopen(id, closed, note) => match reopen_first(prs.forge.as_ref(), &id, &closed)
+            {
+                Ok(reopened) => (dest.reopen, dest.reopen_note) = (Some(reopened), note),
                 Err(stop) => {
                     repo.publish = Some(not_pushed(&dest, stop, creds));
                     return None;
@@ -234,6 +237,7 @@ fn not_pushed(dest: &Destination, pull_request: PullRequestReport, creds: &Crede
         push: PushStatus::NotPushed,
         message: None,
         pull_request: Some(redacted(pull_request, creds)),
+        api_commits: Vec::new(),
     }
 }
 
@@ -279,7 +283,7 @@ enum Prior {
     /// No pull request a person closed stands in the way.
     Proceed,
     /// Reopen this one, then push (`if-changed`, and the change differs from it).
-    Reopen(RepoId, PullRequest),
+    Reopen(RepoId, PullRequest, Option<String>),
     /// Neither push nor open: a person closed it (or the forge could not say).
     Stop(PullRequestReport),
 }
@@ -315,13 +319,14 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
         Recreate::Never => Prior::Stop(closed_skip(closed, "")),
         Recreate::IfChanged => match same_change(dest, repo, closed) {
             Some(true) => Prior::Stop(closed_skip(closed, " with the same change")),
-            Some(false) => Prior::Reopen(id, closed.clone()),
+            Some(false) => Prior::Reopen(id, closed.clone(), None),
             None => {
-                tracing::warn!(
-                    "the head of closed pull request #{} is not available here: treated as changed",
+                let note = format!(
+                    "the head of closed pull request #{} is not in the clone: treated as changed",
                     closed.number
                 );
-                Prior::Reopen(id, closed.clone())
+                tracing::warn!("{note}");
+                Prior::Reopen(id, closed.clone(), Some(note))
             }
         },
     }
@@ -379,6 +384,7 @@ fn destination(
                 base_branch: Some(p.base_branch),
                 local: false,
                 reopen: None,
+                reopen_note: None,
             })
         }
         Target::Local(path) => local_destination(path, repo, options, pipeline),
@@ -414,6 +420,7 @@ fn local_destination(
         base_branch: base_branch(&git),
         local: true,
         reopen: None,
+        reopen_note: None,
     })
 }
 
@@ -649,7 +656,16 @@ impl Opener<'_> {
         let new = self.new_pull_request(repo, dest, branch, base);
         let head = pushed_head(repo);
         match &dest.reopen {
-            Some(reopened) => self.reopened(&id, reopened, &new, &head),
+            Some(reopened) => {
+                let mut report = self.reopened(&id, reopened, &new, &head);
+                if let Some(note) = &dest.reopen_note {
+                    report.message = Some(match report.message {
+                        Some(m) => format!("{note}; {m}"),
+                        None => note.clone(),
+                    });
+                }
+                report
+            }
             None => self.open_or_update(&id, &new, &head),
         }
     }
@@ -759,9 +775,13 @@ impl Opener<'_> {
     }
 }
 
-/// The commit the pull request's marker names as pushed: the run branch's tip.
+/// The commit the pull request's marker names as pushed: the run branch's tip, or the last
+/// commit GitHub made of it (`pr.commit_via: api`).
 fn pushed_head(repo: &RepoReport) -> String {
-    repo.tip.map(|t| t.to_string()).unwrap_or_default()
+    let api = repo.publish.as_ref().and_then(Publish::api_head);
+    api.map(str::to_string)
+        .or_else(|| repo.tip.map(|t| t.to_string()))
+        .unwrap_or_default()
 }
 
 /// The report of an opened, updated or reopened pull request; the fields a person edited that
