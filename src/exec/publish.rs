@@ -232,7 +232,6 @@ fn push_repo(
 /// A repository that is not pushed, for the reason its pull request report gives.
 fn not_pushed(dest: &Destination, pull_request: PullRequestReport, creds: &Credentials) -> Publish {
     Publish {
-        api_commits: Vec::new(),
         remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
         push: PushStatus::NotPushed,
         message: None,
