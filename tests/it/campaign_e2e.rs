@@ -236,8 +236,8 @@ fn a_campaign_from_discovery_to_close() {
     let hits: Vec<usize> = (0..HITS).collect();
     let p = org.pipeline.to_str().expect("utf-8");
 
-    // A secondary rate limit on the first search page, then a server error on the second:
-    // waited out and retried.
+    // The first search request meets a secondary rate limit (`retry-after: 0`), its retry a
+    // server error: both waited out and retried.
     org.gh.fault("/search/code", 403, Some(0));
     org.gh.fault("/search/code", 502, None);
     // 1. `plan` lists exactly the repositories with a hit, minus the archived ones (the fork is
