@@ -11,6 +11,7 @@ pub mod observer;
 mod outcome;
 mod planned;
 pub mod pool;
+mod pr_body;
 mod publish;
 mod publish_api;
 mod remotes;

@@ -1,7 +1,10 @@
 //! The publish stage after a run (`--push`, `--pr`), working from the run's report: each run
 //! branch pushed to its remote with a lease (a clone's: the tip fetched before the run; a local
-//! checkout's: what codefleet last pushed there, see `git::BranchLease`; pushes in parallel), then one pull request per repository opened or updated on the forge (in order,
-//! spaced out, capped), or closed when the change became empty.
+//! checkout's: what codefleet last pushed there, see `git::BranchLease`; pushes in parallel),
+//! then one pull request per repository opened or updated on the forge (in order, spaced out,
+//! capped), or closed when the change became empty. Human decisions stand: a repository whose
+//! newest pull request a person closed is neither pushed nor given a new one unless
+//! `pr.recreate` says so, and a person's edits to an open one are kept (`forge::update`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,9 +13,9 @@ use rayon::prelude::*;
 
 use super::Target;
 use crate::error::{Code, Error, Kind, codes};
-use crate::forge::{self, Forge, NewPullRequest, RepoId};
+use crate::forge::{self, Forge, ForgeError, NewPullRequest, PullRequest, RepoId, marker};
 use crate::git::{BranchLease, CloneCache, Credentials, PushError, Pushed};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Recreate};
 use crate::report::{
     Mode, PrAction, Publish, PullRequestReport, PushStatus, RepoReport, RepoStatus, RunReport,
 };
@@ -104,6 +107,11 @@ struct Destination {
     base_branch: Option<String>,
     /// A local checkout (the lease is what codefleet last pushed; pushes are journaled).
     local: bool,
+    /// The pull request a person closed, reopened before the push (`pr.recreate: if-changed`
+    /// and the change differs from the one closed), to update after it.
+    reopen: Option<PullRequest>,
+    /// Why it was reopened when that is worth saying (its closed head was not here to compare).
+    reopen_note: Option<String>,
 }
 
 /// Pushes and opens pull requests for the repositories of `report` (in `targets` order, as
@@ -129,9 +137,7 @@ pub fn publish(
     let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
-            .map(|(repo, target)| {
-                push_repo(repo, target, options, &pipeline.name, creds, api.as_ref())
-            })
+            .map(|(repo, target)| push_repo(repo, target, options, pipeline, creds, api.as_ref()))
             .collect()
     });
     if let Some(prs) = &options.pull_requests {
@@ -160,7 +166,7 @@ fn push_repo(
     repo: &mut RepoReport,
     target: &Target,
     options: &PublishOptions,
-    pipeline: &str,
+    pipeline: &Pipeline,
     creds: &Credentials,
     api: Option<&super::publish_api::Api<'_>>,
 ) -> Option<Destination> {
@@ -168,7 +174,7 @@ fn push_repo(
     {
         return None;
     }
-    let dest = match destination(target, repo, options, pipeline) {
+    let mut dest = match destination(target, repo, options, &pipeline.name) {
         Ok(d) => d,
         Err(e) => {
             repo.publish = Some(Publish {
@@ -189,12 +195,168 @@ fn push_repo(
         repo.publish = Some(note);
         return None;
     }
-    repo.publish = Some(match api {
+    if let Some(prs) = &options.pull_requests
+        && has_change(repo)
+    {
+        match prior(prs.forge.as_ref(), pipeline.pr.recreate, repo, &dest) {
+            Prior::Proceed => {}
+            Prior::Reopen(id, closed, note) => match reopen_first(prs.forge.as_ref(), &id, &closed)
+            {
+                Ok(reopened) => (dest.reopen, dest.reopen_note) = (Some(reopened), note),
+                Err(stop) => {
+                    repo.publish = Some(not_pushed(&dest, stop, creds));
+                    return None;
+                }
+            },
+            Prior::Stop(stop) => {
+                repo.publish = Some(not_pushed(&dest, stop, creds));
+                return None;
+            }
+        }
+    }
+    let publish = match api {
         // `pr.commit_via: api`: the forge makes the commits instead of a push.
         Some(api) => api.publish(repo, &dest.path, &dest.url, creds),
         None => push_one(repo, &dest, creds),
-    });
+    };
+    if let (Some(reopened), Some(prs)) = (&dest.reopen, &options.pull_requests)
+        && !matches!(publish.push, PushStatus::Pushed | PushStatus::UpToDate)
+    {
+        // The push failed: the person's decision stands again.
+        reclose(prs.forge.as_ref(), &dest, reopened);
+    }
+    repo.publish = Some(publish);
     Some(dest)
+}
+
+/// A repository that is not pushed, for the reason its pull request report gives.
+fn not_pushed(dest: &Destination, pull_request: PullRequestReport, creds: &Credentials) -> Publish {
+    Publish {
+        remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
+        push: PushStatus::NotPushed,
+        message: None,
+        pull_request: Some(redacted(pull_request, creds)),
+        api_commits: Vec::new(),
+    }
+}
+
+/// Reopens the pull request a person closed, before the push: GitHub reopens a pull request
+/// only while its branch still points where it did when it was closed (or at a descendant).
+fn reopen_first(
+    forge: &dyn Forge,
+    id: &RepoId,
+    closed: &PullRequest,
+) -> Result<PullRequest, PullRequestReport> {
+    forge
+        .reopen(id, closed.number)
+        .map_err(|e| PullRequestReport {
+            action: PrAction::Failed,
+            number: Some(closed.number),
+            url: Some(closed.url.clone()),
+            message: Some(format!(
+                "not pushed: cannot reopen pull request #{}: {}",
+                closed.number,
+                e.one_line()
+            )),
+            kept: Vec::new(),
+        })
+}
+
+/// Closes again a pull request reopened for a push that then failed.
+fn reclose(forge: &dyn Forge, dest: &Destination, reopened: &PullRequest) {
+    let Some(id) = forge.repo_id(&dest.url) else {
+        return;
+    };
+    if let Err(e) = forge.close(&id, reopened.number, None) {
+        tracing::warn!(error = %e.one_line(), "pull request #{} stays reopened", reopened.number);
+    }
+}
+
+/// The run branch holds a change to publish (not nothing, not the base itself).
+fn has_change(repo: &RepoReport) -> bool {
+    repo.tip.is_some() && repo.tip != repo.base
+}
+
+/// What the run branch's earlier pull requests say about publishing it again.
+enum Prior {
+    /// No pull request a person closed stands in the way.
+    Proceed,
+    /// Reopen this one, then push (`if-changed`, and the change differs from it).
+    Reopen(RepoId, PullRequest, Option<String>),
+    /// Neither push nor open: a person closed it (or the forge could not say).
+    Stop(PullRequestReport),
+}
+
+/// Whether a person closed the run branch's newest pull request, and what `recreate` makes of
+/// it. A forge that cannot list pull requests cannot tell: the push goes ahead.
+fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destination) -> Prior {
+    let Some(id) = forge.repo_id(&dest.url) else {
+        return Prior::Proceed; // the pull request step reports it
+    };
+    let branch = repo.branch.as_deref().unwrap_or_default();
+    let prs = match forge.pull_requests(&id, branch) {
+        Ok(prs) => prs,
+        Err(e) if matches!(e.kind::<ForgeError>(), Some(ForgeError::Unsupported { .. })) => {
+            tracing::warn!(error = %e.one_line(), "cannot tell whether a person closed a pull request");
+            return Prior::Proceed;
+        }
+        Err(e) => {
+            return Prior::Stop(PullRequestReport {
+                action: PrAction::Failed,
+                number: None,
+                url: None,
+                message: Some(format!("not pushed: {}", e.one_line())),
+                kept: Vec::new(),
+            });
+        }
+    };
+    let Some(closed) = forge::closed_by_person(&prs) else {
+        return Prior::Proceed;
+    };
+    match recreate {
+        Recreate::Always => Prior::Proceed,
+        Recreate::Never => Prior::Stop(closed_skip(closed, "")),
+        Recreate::IfChanged => match same_change(dest, repo, closed) {
+            Some(true) => Prior::Stop(closed_skip(closed, " with the same change")),
+            Some(false) => Prior::Reopen(id, closed.clone(), None),
+            None => {
+                let note = format!(
+                    "the head of closed pull request #{} is not in the clone: treated as changed",
+                    closed.number
+                );
+                tracing::warn!("{note}");
+                Prior::Reopen(id, closed.clone(), Some(note))
+            }
+        },
+    }
+}
+
+fn closed_skip(closed: &PullRequest, how: &str) -> PullRequestReport {
+    PullRequestReport {
+        action: PrAction::Skipped,
+        number: Some(closed.number),
+        url: Some(closed.url.clone()),
+        message: Some(format!("pull request #{} was closed{how}", closed.number)),
+        kept: Vec::new(),
+    }
+}
+
+/// Whether the run branch's new tip has the tree of the closed pull request's head (the
+/// marker's `head`, else the forge's `head_sha`); `None` when that commit is not here.
+fn same_change(dest: &Destination, repo: &RepoReport, closed: &PullRequest) -> Option<bool> {
+    let head = marker::Marker::read(&closed.body)
+        .and_then(|m| m.head)
+        .unwrap_or_else(|| closed.head_sha.clone());
+    let git = git2::Repository::open(&dest.path).ok()?;
+    let tree = |id: git2::Oid| git.find_commit(id).ok().map(|c| c.tree_id());
+    let old = tree(git2::Oid::from_str(&head).ok()?)?;
+    let new = tree(repo.tip?)?;
+    Some(old == new)
+}
+
+fn redacted(mut pr: PullRequestReport, creds: &Credentials) -> PullRequestReport {
+    pr.message = pr.message.map(|m| creds.redact(&m).to_string());
+    pr
 }
 
 fn describe(e: &Error, creds: &Credentials) -> String {
@@ -220,6 +382,8 @@ fn destination(
                 expected: p.remote_tip,
                 base_branch: Some(p.base_branch),
                 local: false,
+                reopen: None,
+                reopen_note: None,
             })
         }
         Target::Local(path) => local_destination(path, repo, options, pipeline),
@@ -254,6 +418,8 @@ fn local_destination(
         expected,
         base_branch: base_branch(&git),
         local: true,
+        reopen: None,
+        reopen_note: None,
     })
 }
 
@@ -315,6 +481,7 @@ fn held_back(
             number: None,
             url: None,
             message: Some("not pushed: a check failed".into()),
+            kept: Vec::new(),
         }),
         message: Some(why),
     }
@@ -337,6 +504,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
                 number: None,
                 url: None,
                 message: Some("the repository is archived".into()),
+                kept: Vec::new(),
             }),
         }),
         Err(e) => Some(Publish {
@@ -349,6 +517,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
                 number: None,
                 url: None,
                 message: Some(describe(&e, creds)),
+                kept: Vec::new(),
             }),
         }),
     }
@@ -462,13 +631,13 @@ struct Opener<'a> {
 
 impl Opener<'_> {
     /// The pull request of one pushed repository: closed when its change became empty (with
-    /// `close_empty`), else opened or updated.
+    /// `close_empty`), reopened when `pr.recreate: if-changed` said so, else opened or updated.
     fn pull_request(&mut self, repo: &RepoReport, dest: &Destination) -> PullRequestReport {
         let pushed = repo
             .publish
             .as_ref()
             .is_some_and(|p| matches!(p.push, PushStatus::Pushed | PushStatus::UpToDate));
-        let empty = repo.tip.is_none() || repo.tip == repo.base;
+        let empty = !has_change(repo);
         if !pushed && !empty {
             return skipped("the push did not succeed");
         }
@@ -483,41 +652,64 @@ impl Opener<'_> {
         let Some(base) = dest.base_branch.clone() else {
             return self.failed(PublishError::NoBaseBranch.into());
         };
-        let new = self.new_pull_request(repo, branch, base);
-        self.open_or_update(&id, &new)
+        let new = self.new_pull_request(repo, dest, branch, base);
+        let head = pushed_head(repo);
+        match &dest.reopen {
+            Some(reopened) => {
+                let mut report = self.reopened(&id, reopened, &new, &head);
+                if let Some(note) = &dest.reopen_note {
+                    report.message = Some(match report.message {
+                        Some(m) => format!("{note}; {m}"),
+                        None => note.clone(),
+                    });
+                }
+                report
+            }
+            None => self.open_or_update(&id, &new, &head),
+        }
     }
 
-    /// A repository whose change became empty: its open pull request is closed, if asked to.
+    /// A repository whose change became empty: its open pull request is closed, if asked to,
+    /// its marker saying `closed=empty` (codefleet's decision, not a person's: a later change
+    /// may open a new one).
     fn close_empty(&self, id: &RepoId, branch: &str) -> PullRequestReport {
         if !self.prs.close_empty {
             return skipped("no change");
         }
-        match self.prs.forge.find_open(id, branch) {
-            Ok(Some(open)) => match self.prs.forge.close(id, open.number, None) {
-                Ok(()) => PullRequestReport {
-                    action: PrAction::Closed,
-                    number: Some(open.number),
-                    url: Some(open.url),
-                    message: Some("the change became empty".into()),
-                },
-                Err(e) => self.failed(e),
-            },
+        let forge = self.prs.forge.as_ref();
+        match forge.find_open(id, branch) {
+            Ok(Some(open)) => {
+                let body = marker::closed_empty(&open.body);
+                match forge.close(id, open.number, Some(&body)) {
+                    Ok(()) => PullRequestReport {
+                        action: PrAction::Closed,
+                        number: Some(open.number),
+                        url: Some(open.url),
+                        message: Some("the change became empty".into()),
+                        kept: Vec::new(),
+                    },
+                    Err(e) => self.failed(e),
+                }
+            }
             Ok(None) => skipped("no change"),
             Err(e) => self.failed(e),
         }
     }
 
-    /// What the pipeline's `pr:` says for this repository (a default body when it has none).
-    fn new_pull_request(&self, repo: &RepoReport, head: String, base: String) -> NewPullRequest {
+    /// What the pipeline's `pr:` says for this repository, its body rendered with the
+    /// repository's results.
+    fn new_pull_request(
+        &self,
+        repo: &RepoReport,
+        dest: &Destination,
+        head: String,
+        base: String,
+    ) -> NewPullRequest {
         let pipeline = self.pipeline;
         let ctx = pipeline.context(self.run_id, Some(&repo.name), None);
-        let mut body = pipeline.pr.body.render(&ctx);
-        if body.trim().is_empty() {
-            body = default_body(pipeline, self.run_id, repo);
-        }
         NewPullRequest {
             title: pipeline.pr.title.render(&ctx),
-            body,
+            body: super::pr_body::render(pipeline, self.run_id, repo, &dest.path),
             head,
             base,
             draft: pipeline.pr.draft,
@@ -526,7 +718,12 @@ impl Opener<'_> {
         }
     }
 
-    fn open_or_update(&mut self, id: &RepoId, new: &NewPullRequest) -> PullRequestReport {
+    fn open_or_update(
+        &mut self,
+        id: &RepoId,
+        new: &NewPullRequest,
+        head: &str,
+    ) -> PullRequestReport {
         // An update costs no quota; only new pull requests count against the cap.
         let open = match self.prs.forge.find_open(id, &new.head) {
             Ok(open) => open,
@@ -535,21 +732,33 @@ impl Opener<'_> {
         if open.is_none() && self.opened >= self.prs.max {
             return skipped(&format!("max_prs_per_run ({}) reached", self.prs.max));
         }
-        match forge::open_or_update(self.prs.forge.as_ref(), id, new) {
-            Ok((action, pr)) => {
-                if action == forge::Action::Opened {
+        match forge::open_or_update(self.prs.forge.as_ref(), id, new, head) {
+            Ok(done) => {
+                let action = match done.action {
+                    forge::Action::Opened => PrAction::Opened,
+                    forge::Action::Updated => PrAction::Updated,
+                };
+                if action == PrAction::Opened {
                     self.opened += 1;
                 }
-                PullRequestReport {
-                    action: match action {
-                        forge::Action::Opened => PrAction::Opened,
-                        forge::Action::Updated => PrAction::Updated,
-                    },
-                    number: Some(pr.number),
-                    url: Some(pr.url),
-                    message: None,
-                }
+                report_of(action, done)
             }
+            Err(e) => self.failed(e),
+        }
+    }
+
+    /// Updates the pull request reopened before the push (the change differs from the one a
+    /// person closed, and `pr.recreate: if-changed`) as an open one.
+    fn reopened(
+        &self,
+        id: &RepoId,
+        reopened: &PullRequest,
+        new: &NewPullRequest,
+        head: &str,
+    ) -> PullRequestReport {
+        let forge = self.prs.forge.as_ref();
+        match forge::update(forge, id, reopened.clone(), new, head) {
+            Ok(done) => report_of(PrAction::Reopened, done),
             Err(e) => self.failed(e),
         }
     }
@@ -560,7 +769,30 @@ impl Opener<'_> {
             number: None,
             url: None,
             message: Some(describe(&e, self.creds)),
+            kept: Vec::new(),
         }
+    }
+}
+
+/// The commit the pull request's marker names as pushed: the run branch's tip, or the last
+/// commit GitHub made of it (`pr.commit_via: api`).
+fn pushed_head(repo: &RepoReport) -> String {
+    let api = repo.publish.as_ref().and_then(Publish::api_head);
+    api.map(str::to_string)
+        .or_else(|| repo.tip.map(|t| t.to_string()))
+        .unwrap_or_default()
+}
+
+/// The report of an opened, updated or reopened pull request; the fields a person edited that
+/// were kept are listed and said.
+fn report_of(action: PrAction, done: forge::Outcome) -> PullRequestReport {
+    let kept: Vec<String> = done.kept.iter().map(|k| k.to_string()).collect();
+    PullRequestReport {
+        action,
+        number: Some(done.pr.number),
+        url: Some(done.pr.url),
+        message: (!kept.is_empty()).then(|| format!("kept a person's edits: {}", kept.join(", "))),
+        kept,
     }
 }
 
@@ -570,24 +802,8 @@ fn skipped(why: &str) -> PullRequestReport {
         number: None,
         url: None,
         message: Some(why.to_string()),
+        kept: Vec::new(),
     }
-}
-
-/// The body when the pipeline's `pr.body` is empty: what ran and what it changed.
-fn default_body(pipeline: &Pipeline, run_id: &str, repo: &RepoReport) -> String {
-    let mut out = format!(
-        "Made by codefleet pipeline `{}` (run `{run_id}`).\n\n",
-        pipeline.name
-    );
-    for t in repo.tasks.iter().filter(|t| t.makes_commit()) {
-        out.push_str(&format!(
-            "- {}: {} file{} changed\n",
-            t.name,
-            t.files_changed,
-            if t.files_changed == 1 { "" } else { "s" }
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

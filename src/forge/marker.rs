@@ -93,6 +93,22 @@ pub fn digest(text: &str) -> String {
     oid.chars().take(12).collect()
 }
 
+/// The digest of a title or body as a person would see it: line endings (a forge's web editor
+/// writes `\r\n`) and trailing white space do not count.
+pub fn text_digest(text: &str) -> String {
+    digest(text.replace("\r\n", "\n").trim_end())
+}
+
+/// `body` with its marker saying that codefleet closed the pull request because the change
+/// became empty (its other fields kept; a body without a marker gets one).
+pub fn closed_empty(body: &str) -> String {
+    let marker = Marker {
+        closed_empty: true,
+        ..Marker::read(body).unwrap_or_default()
+    };
+    marker.write(body)
+}
+
 /// The digest of a set of labels: order and repeats do not matter.
 pub fn labels_digest(labels: &[String]) -> String {
     let mut sorted: Vec<&str> = labels.iter().map(String::as_str).collect();

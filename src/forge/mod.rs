@@ -424,17 +424,45 @@ pub enum Action {
     Updated,
 }
 
+/// What [`open_or_update`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Opened or updated.
+    pub action: Action,
+    /// The pull request as the forge last answered.
+    pub pr: PullRequest,
+    /// The fields a person edited that were kept (`title`, `body`, `labels`), in that order.
+    pub kept: Vec<&'static str>,
+}
+
+/// The newest of `prs` (newest first, as [`Forge::pull_requests`] lists them) when a person
+/// closed it without merging: a re-run must not simply open another. One codefleet closed
+/// because the change became empty (`closed=empty` in its marker) does not count, nor does a
+/// merged or an open one.
+pub fn closed_by_person(prs: &[PullRequest]) -> Option<&PullRequest> {
+    let newest = prs.first()?;
+    let ours = marker::Marker::read(&newest.body).is_some_and(|m| m.closed_empty);
+    (newest.state == PrState::Closed && !ours).then_some(newest)
+}
+
 /// Opens a pull request for `pr.head`, or updates the one already open for it (also when the
-/// forge says one exists that the first look did not find).
+/// forge says one exists that the first look did not find). `head` is the commit codefleet
+/// pushed; the body gets the marker (see [`marker`]) saying so, with digests of the title,
+/// body and labels set.
 pub fn open_or_update(
     forge: &dyn Forge,
     repo: &RepoId,
     pr: &NewPullRequest,
-) -> Result<(Action, PullRequest), Error> {
+    head: &str,
+) -> Result<Outcome, Error> {
     if let Some(open) = forge.find_open(repo, &pr.head)? {
-        return update(forge, repo, open, pr);
+        return update(forge, repo, open, pr, head);
     }
-    match forge.create(repo, pr)? {
+    let marked = NewPullRequest {
+        body: written(pr, head).write(&pr.body),
+        ..pr.clone()
+    };
+    match forge.create(repo, &marked)? {
         Created::New(made) => {
             if !pr.labels.is_empty() {
                 forge.add_labels(repo, made.number, &pr.labels)?;
@@ -442,10 +470,14 @@ pub fn open_or_update(
             if !pr.reviewers.is_empty() {
                 forge.request_reviewers(repo, made.number, &pr.reviewers)?;
             }
-            Ok((Action::Opened, made))
+            Ok(Outcome {
+                action: Action::Opened,
+                pr: made,
+                kept: Vec::new(),
+            })
         }
         Created::AlreadyExists => match forge.find_open(repo, &pr.head)? {
-            Some(open) => update(forge, repo, open, pr),
+            Some(open) => update(forge, repo, open, pr, head),
             None => Err(ForgeError::NoOpenPullRequest {
                 repo: repo.clone(),
                 head: pr.head.clone(),
@@ -455,21 +487,78 @@ pub fn open_or_update(
     }
 }
 
-fn update(
+/// Updates an open pull request to what the pipeline says now, keeping what a person edited
+/// unless the pipeline's value changed since codefleet last set it: the title and the body
+/// (without the marker) each stay as they are when they differ from the marker's digest (a
+/// person edited them) and the pipeline's new value has that digest (it did not change); the
+/// labels are added again only when the pipeline's set changed (so one a person removed stays
+/// removed). A body without a marker counts as unedited. The marker is always written anew.
+pub fn update(
     forge: &dyn Forge,
     repo: &RepoId,
     open: PullRequest,
     pr: &NewPullRequest,
-) -> Result<(Action, PullRequest), Error> {
-    let updated = if open.title == pr.title && open.body == pr.body {
+    head: &str,
+) -> Result<Outcome, Error> {
+    let last = marker::Marker::read(&open.body).unwrap_or_default();
+    let mut kept = Vec::new();
+    let title = choose(
+        &open.title,
+        &pr.title,
+        last.title.as_deref(),
+        "title",
+        &mut kept,
+    );
+    let current = marker::strip(&open.body);
+    let body = choose(current, &pr.body, last.body.as_deref(), "body", &mut kept);
+    let body = written(pr, head).write(body);
+    let updated = if open.title == title && open.body == body {
         open
     } else {
-        forge.update(repo, open.number, &pr.title, &pr.body)?
+        forge.update(repo, open.number, title, &body)?
     };
-    if !pr.labels.is_empty() {
-        forge.add_labels(repo, updated.number, &pr.labels)?;
+    let labels = marker::labels_digest(&pr.labels);
+    if last.labels.as_deref() != Some(labels.as_str()) {
+        if !pr.labels.is_empty() {
+            forge.add_labels(repo, updated.number, &pr.labels)?;
+        }
+    } else if pr.labels.iter().any(|l| !updated.labels.contains(l)) {
+        kept.push("labels");
     }
-    Ok((Action::Updated, updated))
+    Ok(Outcome {
+        action: Action::Updated,
+        pr: updated,
+        kept,
+    })
+}
+
+/// The marker of what codefleet sets: the pushed head and the digests of the pipeline's values
+/// (a person's kept edit keeps being told apart by them).
+fn written(pr: &NewPullRequest, head: &str) -> marker::Marker {
+    marker::Marker {
+        head: Some(head.to_string()),
+        title: Some(marker::text_digest(&pr.title)),
+        body: Some(marker::text_digest(&pr.body)),
+        labels: Some(marker::labels_digest(&pr.labels)),
+        closed_empty: false,
+    }
+}
+
+/// The current value when a person edited it and the pipeline's did not change, else the new.
+fn choose<'a>(
+    current: &'a str,
+    new: &'a str,
+    recorded: Option<&str>,
+    field: &'static str,
+    kept: &mut Vec<&'static str>,
+) -> &'a str {
+    match recorded {
+        Some(d) if marker::text_digest(current) != d && marker::text_digest(new) == d => {
+            kept.push(field);
+            current
+        }
+        _ => new,
+    }
 }
 
 #[cfg(test)]
@@ -528,6 +617,189 @@ mod tests {
             e.one_line(),
             "[E530] cannot reach the GitHub API at `http://127.0.0.1:9`: refused (check the network)"
         );
+    }
+
+    /// Pull requests in memory: just what `open_or_update` needs.
+    #[derive(Default)]
+    struct Memory {
+        prs: std::sync::Mutex<Vec<PullRequest>>,
+        label_calls: std::sync::Mutex<usize>,
+    }
+
+    fn unsupported<T>() -> Result<T, Error> {
+        Err(ForgeError::Unsupported {
+            forge: "memory",
+            what: "this",
+        }
+        .into())
+    }
+
+    impl Forge for Memory {
+        fn repo(&self, _: &RepoId) -> Result<RemoteRepo, Error> {
+            unsupported()
+        }
+        fn list_repos(&self, _: &Owner) -> Result<Vec<RemoteRepo>, Error> {
+            unsupported()
+        }
+        fn search_repos(&self, _: &str) -> Result<Vec<RemoteRepo>, Error> {
+            unsupported()
+        }
+        fn code_search(&self, _: &str) -> Result<Vec<RepoId>, Error> {
+            unsupported()
+        }
+        fn pull_requests(&self, _: &RepoId, _: &str) -> Result<Vec<PullRequest>, Error> {
+            Ok(self.prs.lock().unwrap().iter().rev().cloned().collect())
+        }
+        fn create(&self, _: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
+            let mut prs = self.prs.lock().unwrap();
+            let made = PullRequest {
+                number: prs.len() as u64 + 1,
+                title: pr.title.clone(),
+                body: pr.body.clone(),
+                ..PullRequest::default()
+            };
+            prs.push(made.clone());
+            Ok(Created::New(made))
+        }
+        fn update(
+            &self,
+            _: &RepoId,
+            n: u64,
+            title: &str,
+            body: &str,
+        ) -> Result<PullRequest, Error> {
+            let mut prs = self.prs.lock().unwrap();
+            let pr = &mut prs[n as usize - 1];
+            pr.title = title.into();
+            pr.body = body.into();
+            Ok(pr.clone())
+        }
+        fn close(&self, _: &RepoId, _: u64, _: Option<&str>) -> Result<(), Error> {
+            unsupported()
+        }
+        fn reopen(&self, _: &RepoId, _: u64) -> Result<PullRequest, Error> {
+            unsupported()
+        }
+        fn comment(&self, _: &RepoId, _: u64, _: &str) -> Result<(), Error> {
+            unsupported()
+        }
+        fn add_labels(&self, _: &RepoId, n: u64, labels: &[String]) -> Result<(), Error> {
+            *self.label_calls.lock().unwrap() += 1;
+            let mut prs = self.prs.lock().unwrap();
+            let pr = &mut prs[n as usize - 1];
+            for l in labels {
+                if !pr.labels.contains(l) {
+                    pr.labels.push(l.clone());
+                }
+            }
+            Ok(())
+        }
+        fn request_reviewers(&self, _: &RepoId, _: u64, _: &[String]) -> Result<(), Error> {
+            Ok(())
+        }
+        fn mergeability(&self, _: &RepoId, _: &PullRequest) -> Result<Mergeability, Error> {
+            unsupported()
+        }
+        fn checks(&self, _: &RepoId, _: &str) -> Result<Checks, Error> {
+            unsupported()
+        }
+        fn review_decision(&self, _: &RepoId, _: u64) -> Result<ReviewDecision, Error> {
+            unsupported()
+        }
+        fn merge(
+            &self,
+            _: &RepoId,
+            _: &PullRequest,
+            _: Option<MergeMethod>,
+        ) -> Result<Merged, Error> {
+            unsupported()
+        }
+        fn enable_auto_merge(
+            &self,
+            _: &RepoId,
+            _: &PullRequest,
+            _: Option<MergeMethod>,
+        ) -> Result<(), Error> {
+            unsupported()
+        }
+        fn create_commit(&self, _: &RepoId, _: &ApiCommit) -> Result<String, Error> {
+            unsupported()
+        }
+        fn set_branch(&self, _: &RepoId, _: &str, _: &str, _: bool) -> Result<(), Error> {
+            unsupported()
+        }
+    }
+
+    fn wanted(title: &str, body: &str, labels: &[&str]) -> NewPullRequest {
+        NewPullRequest {
+            title: title.into(),
+            body: body.into(),
+            head: "codefleet/x".into(),
+            base: "main".into(),
+            draft: false,
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            reviewers: vec![],
+        }
+    }
+
+    #[test]
+    fn a_person_s_edits_are_kept_until_the_pipeline_changes_the_value() {
+        let forge = Memory::default();
+        let repo = RepoId::default();
+        let first = open_or_update(&forge, &repo, &wanted("T", "B", &["bot", "x"]), "h1").unwrap();
+        assert_eq!(first.action, Action::Opened);
+        let m = marker::Marker::read(&first.pr.body).unwrap();
+        assert_eq!(m.head.as_deref(), Some("h1"));
+        assert_eq!(marker::strip(&first.pr.body), "B");
+        // A person edits the title and the body (keeping the marker) and removes a label.
+        {
+            let mut prs = forge.prs.lock().unwrap();
+            prs[0].title = "Mine".into();
+            prs[0].body = m.write("My body\r\n");
+            prs[0].labels = vec!["bot".into()];
+        }
+        let again = update_from(&forge, &wanted("T", "B", &["x", "bot"]), "h2");
+        assert_eq!(again.kept, ["title", "body", "labels"]);
+        assert_eq!(again.pr.title, "Mine");
+        assert_eq!(marker::strip(&again.pr.body), "My body");
+        assert_eq!(again.pr.labels, ["bot"]);
+        let m2 = marker::Marker::read(&again.pr.body).unwrap();
+        assert_eq!((m2.head.as_deref(), &m2.title), (Some("h2"), &m.title));
+        assert_eq!(
+            *forge.label_calls.lock().unwrap(),
+            1,
+            "labels not added again"
+        );
+        // The pipeline's title changes: set; its body did not: still the person's.
+        let third = update_from(&forge, &wanted("T2", "B", &["bot", "x", "y"]), "h3");
+        assert_eq!(third.kept, ["body"]);
+        assert_eq!(third.pr.title, "T2");
+        assert_eq!(forge.prs.lock().unwrap()[0].labels, ["bot", "x", "y"]);
+        // A body without a marker counts as unedited.
+        forge.prs.lock().unwrap()[0].body = "old codefleet".into();
+        let fourth = update_from(&forge, &wanted("T2", "B", &["bot", "x", "y"]), "h4");
+        assert_eq!(marker::strip(&fourth.pr.body), "B");
+    }
+
+    fn update_from(forge: &Memory, pr: &NewPullRequest, head: &str) -> Outcome {
+        let done = open_or_update(forge, &RepoId::default(), pr, head).unwrap();
+        assert_eq!(done.action, Action::Updated);
+        done
+    }
+
+    #[test]
+    fn only_a_person_s_close_blocks() {
+        let pr = |state, body: &str| PullRequest {
+            state,
+            body: body.into(),
+            ..PullRequest::default()
+        };
+        let ours = marker::closed_empty("text");
+        assert!(closed_by_person(&[pr(PrState::Closed, "x")]).is_some());
+        assert!(closed_by_person(&[pr(PrState::Closed, &ours)]).is_none());
+        assert!(closed_by_person(&[pr(PrState::Merged, "x")]).is_none());
+        assert!(closed_by_person(&[pr(PrState::Open, "x"), pr(PrState::Closed, "x")]).is_none());
+        assert!(closed_by_person(&[]).is_none());
     }
 
     #[test]

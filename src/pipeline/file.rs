@@ -319,7 +319,12 @@ pub struct PolicyFile {
 pub struct PrFile {
     /// Title, a template; default `codefleet: {{ pipeline }}`.
     pub title: Option<String>,
-    /// Body, a template; default: the pipeline's description.
+    /// Body, a template. Besides `{{ pipeline }}`, `{{ run_id }}`, `{{ repo.name }}` and
+    /// `{{ vars.NAME }}` it may use this repository's results: `{{ diffstat }}` (as `git diff
+    /// --stat` from the base to the run branch), `{{ files }}` (the changed paths, a Markdown
+    /// list), `{{ tasks }}` (each task and what it did), `{{ answers }}` (the `ask` tasks'
+    /// answers) and `{{ checks }}` (the `check` tasks and how they ended). Default: the
+    /// pipeline's description, then the tasks, checks, answers and diffstat.
     pub body: Option<String>,
     /// Open as a draft; default false.
     pub draft: Option<bool>,
@@ -327,10 +332,28 @@ pub struct PrFile {
     pub labels: Option<Vec<String>>,
     /// Reviewers to request.
     pub reviewers: Option<Vec<String>>,
+    /// What a re-run does when a person closed the run branch's pull request without merging
+    /// it: `never` (default) leaves it closed and neither pushes nor opens one (reported as
+    /// skipped), `always` opens a new one, `if-changed` reopens it when the change differs
+    /// from the one closed. A merged pull request never blocks a new one.
+    pub recreate: Option<RecreateName>,
     /// How the run branch's commits reach the remote (`--push`, `--pr`): `git` pushes them;
     /// `api` makes each one through GitHub's GraphQL API (`createCommitOnBranch`), so GitHub
     /// signs them and repositories that require signed commits accept them. Default `git`.
     pub commit_via: Option<CommitVia>,
+}
+
+/// `recreate:` whether a pull request a person closed is opened again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecreateName {
+    /// Never: the person's decision stands.
+    #[default]
+    Never,
+    /// Always: a new pull request is opened.
+    Always,
+    /// Reopen the closed one when the change differs from what was closed.
+    IfChanged,
 }
 
 /// How the run branch's commits reach the remote.

@@ -14,7 +14,9 @@ pub use super::file::CommitVia;
 use super::template::Template;
 use crate::coders::Format;
 
-pub use super::file::{AtomicName as Atomic, OnFailName as OnFail, PerName as Per};
+pub use super::file::{
+    AtomicName as Atomic, OnFailName as OnFail, PerName as Per, RecreateName as Recreate,
+};
 pub use crate::llm::{Budget, Provider};
 
 /// A place in the pipeline file (1-based line and column; 0 when built in code).
@@ -99,6 +101,8 @@ impl Pipeline {
                 draft: false,
                 labels: Vec::new(),
                 reviewers: Vec::new(),
+                recreate: Recreate::Never,
+                default_body: true,
                 commit_via: CommitVia::Git,
             },
             tasks,
@@ -121,6 +125,7 @@ impl Pipeline {
             run_id,
             repo_name,
             vars: Some(&self.vars),
+            results: None,
         }
     }
 }
@@ -347,6 +352,11 @@ pub struct PullRequest {
     pub labels: Vec<String>,
     /// Reviewers.
     pub reviewers: Vec<String>,
+    /// Whether a pull request a person closed is opened again.
+    pub recreate: Recreate,
+    /// The body is the default one (no `pr.body`): the description, then this repository's
+    /// results.
+    pub default_body: bool,
     /// How the run branch's commits reach the remote.
     pub commit_via: CommitVia,
 }

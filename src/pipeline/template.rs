@@ -1,5 +1,7 @@
 //! Templates in pipeline strings: `{{ pipeline }}`, `{{ task }}`, `{{ run_id }}`,
-//! `{{ repo.name }}`, `{{ vars.NAME }}`, and `{{ '{{' }}` for literal text. Parsed once at
+//! `{{ repo.name }}`, `{{ vars.NAME }}`, and `{{ '{{' }}` for literal text; `pr.body` also has
+//! a repository's results (`{{ diffstat }}`, `{{ files }}`, `{{ tasks }}`, `{{ answers }}`,
+//! `{{ checks }}`). Parsed once at
 //! validation (so an unknown variable is reported at its column), rendered many times later.
 
 use std::collections::BTreeMap;
@@ -18,6 +20,78 @@ pub enum Var {
     RepoName,
     /// `{{ vars.NAME }}`: a pipeline variable.
     Var(String),
+    /// One of a repository's results, known once it ran (`pr.body` only).
+    Result(ResultVar),
+}
+
+/// A repository's results a pull request body can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResultVar {
+    /// `{{ diffstat }}`: like `git diff --stat`, from the base to the run branch.
+    Diffstat,
+    /// `{{ files }}`: the changed paths, one a line as a Markdown list.
+    Files,
+    /// `{{ tasks }}`: each task and what it did.
+    Tasks,
+    /// `{{ answers }}`: the `ask` tasks' answers.
+    Answers,
+    /// `{{ checks }}`: the `check` tasks and how they ended.
+    Checks,
+}
+
+impl ResultVar {
+    /// Every result variable, in the order the default body shows them.
+    pub const ALL: [ResultVar; 5] = [
+        ResultVar::Tasks,
+        ResultVar::Checks,
+        ResultVar::Answers,
+        ResultVar::Files,
+        ResultVar::Diffstat,
+    ];
+
+    /// The variable a template names `name`.
+    pub fn from_name(name: &str) -> Option<ResultVar> {
+        ResultVar::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Its name in a template.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResultVar::Diffstat => "diffstat",
+            ResultVar::Files => "files",
+            ResultVar::Tasks => "tasks",
+            ResultVar::Answers => "answers",
+            ResultVar::Checks => "checks",
+        }
+    }
+}
+
+/// A repository's results as text, for the result variables of a pull request body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Results {
+    /// `{{ diffstat }}`.
+    pub diffstat: String,
+    /// `{{ files }}`.
+    pub files: String,
+    /// `{{ tasks }}`.
+    pub tasks: String,
+    /// `{{ answers }}`.
+    pub answers: String,
+    /// `{{ checks }}`.
+    pub checks: String,
+}
+
+impl Results {
+    /// The text of one variable.
+    pub fn get(&self, var: ResultVar) -> &str {
+        match var {
+            ResultVar::Diffstat => &self.diffstat,
+            ResultVar::Files => &self.files,
+            ResultVar::Tasks => &self.tasks,
+            ResultVar::Answers => &self.answers,
+            ResultVar::Checks => &self.checks,
+        }
+    }
 }
 
 impl fmt::Display for Var {
@@ -28,6 +102,7 @@ impl fmt::Display for Var {
             Var::RunId => f.write_str("run_id"),
             Var::RepoName => f.write_str("repo.name"),
             Var::Var(name) => write!(f, "vars.{name}"),
+            Var::Result(r) => f.write_str(r.name()),
         }
     }
 }
@@ -41,6 +116,8 @@ pub struct Scope {
     pub repo: bool,
     /// `{{ run_id }}` is available (text rendered during a run, not at validation).
     pub run: bool,
+    /// A repository's results (`{{ diffstat }}`…) are available: text rendered after the run.
+    pub results: bool,
 }
 
 impl Scope {
@@ -49,12 +126,21 @@ impl Scope {
         task: true,
         repo: true,
         run: true,
+        results: false,
     };
     /// Strings rendered per repository but not per task (branch, pull request).
     pub const REPO: Scope = Scope {
         task: false,
         repo: true,
         run: true,
+        results: false,
+    };
+    /// A pull request's body: rendered per repository after its run, with its results.
+    pub const PR_BODY: Scope = Scope {
+        task: false,
+        repo: true,
+        run: true,
+        results: true,
     };
     /// Text rendered once when the pipeline is loaded (`find:`): only `pipeline`, `task` and
     /// `vars.*`.
@@ -62,6 +148,7 @@ impl Scope {
         task: true,
         repo: false,
         run: false,
+        results: false,
     };
 }
 
@@ -118,6 +205,8 @@ pub struct Context<'a> {
     pub repo_name: Option<&'a str>,
     /// The pipeline's variables (after `--var` overrides).
     pub vars: Option<&'a BTreeMap<String, String>>,
+    /// The repository's results, when rendering a pull request body.
+    pub results: Option<&'a Results>,
 }
 
 impl Template {
@@ -232,6 +321,14 @@ impl Template {
                     "`{{ repo.name }}` is not available here".to_string(),
                     Some("this text is rendered once for all repositories".to_string()),
                 )),
+                Var::Result(r) if !scope.results => Some((
+                    format!(
+                        "`{{{{ {} }}}}` is only available in `pr.body`: it is a repository's \
+                         result, known after its run",
+                        r.name()
+                    ),
+                    Some("use it in `pr.body`; here use `{{ pipeline }}`, `{{ repo.name }}` or `{{ vars.NAME }}`".to_string()),
+                )),
                 Var::RunId if !scope.run => Some((
                     "`{{ run_id }}` is not available here".to_string(),
                     Some("this text is rendered when the pipeline is loaded, before a run".to_string()),
@@ -289,6 +386,7 @@ impl Template {
                         .vars
                         .and_then(|v| v.get(name))
                         .map_or("", String::as_str),
+                    Var::Result(r) => ctx.results.map_or("", |res| res.get(*r)),
                 })),
             }
         }
@@ -344,6 +442,8 @@ fn find_close(chars: &[char], from: usize) -> Option<usize> {
     None
 }
 
+// `pr.body`'s result variables (`diffstat`, `files`, ...) are left out of the hints: elsewhere
+// they are refused, and `{{ file }}` in a prompt is no typo of `{{ files }}`.
 const KNOWN: &str = "`pipeline`, `task`, `run_id`, `repo.name`, `vars.NAME`";
 
 /// A problem in one `{{ … }}`: message, hint, and whether it is a syntax error (rather than an
@@ -385,6 +485,7 @@ fn expression(inner: &str) -> Result<Expr, ExprError> {
         ["run_id"] => Ok(Expr::Var(Var::RunId)),
         ["repo", "name"] => Ok(Expr::Var(Var::RepoName)),
         ["vars", name] => Ok(Expr::Var(Var::Var((*name).to_string()))),
+        [one] if let Some(r) = ResultVar::from_name(one) => Ok(Expr::Var(Var::Result(r))),
         _ => {
             let names = ["pipeline", "task", "run_id", "repo.name"];
             let hint = match crate::error::closest(inner, names) {
@@ -426,6 +527,7 @@ mod tests {
             run_id: "r1",
             repo_name: Some("billing"),
             vars: Some(&v),
+            results: None,
         };
         assert_eq!(t.render(&ctx), "p/t-r1 billing 1.2");
         assert!(t.check(Scope::TASK, &v).is_empty());
@@ -437,6 +539,35 @@ mod tests {
         assert_eq!(t.as_plain().as_deref(), Some("a {{ b }} c"));
         assert_eq!(Template::parse("").unwrap().render(&Context::default()), "");
         assert_eq!(Template::text("x{{y").render(&Context::default()), "x{{y");
+    }
+
+    #[test]
+    fn result_variables_render_in_a_pull_request_body_only() {
+        let t =
+            Template::parse("{{ tasks }}|{{ checks }}|{{ answers }}|{{ files }}|{{ diffstat }}")
+                .unwrap();
+        let none = vars(&[]);
+        assert!(t.check(Scope::PR_BODY, &none).is_empty());
+        let errors = t.check(Scope::REPO, &none);
+        assert_eq!(errors.len(), 5);
+        assert_eq!(
+            errors[0].message,
+            "`{{ tasks }}` is only available in `pr.body`: it is a repository's result, known \
+             after its run"
+        );
+        let results = Results {
+            diffstat: "d".into(),
+            files: "f".into(),
+            tasks: "t".into(),
+            answers: "a".into(),
+            checks: "c".into(),
+        };
+        let ctx = Context {
+            results: Some(&results),
+            ..Context::default()
+        };
+        assert_eq!(t.render(&ctx), "t|c|a|f|d");
+        assert_eq!(t.render(&Context::default()), "||||");
     }
 
     #[test]

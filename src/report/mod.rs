@@ -295,9 +295,13 @@ pub enum PrAction {
     Opened,
     /// The open one was updated.
     Updated,
+    /// The one a person closed was reopened and updated (`pr.recreate: if-changed`, and the
+    /// change differs from the one closed).
+    Reopened,
     /// Closed: the change became empty (with `--close-empty-prs`).
     Closed,
-    /// Not opened (no change, the push failed, or `max_prs_per_run` reached).
+    /// Not opened (no change, the push failed, `max_prs_per_run` reached, or a person closed
+    /// the branch's pull request: `pr.recreate`).
     Skipped,
     /// The forge refused or failed.
     Failed,
@@ -314,9 +318,13 @@ pub struct PullRequestReport {
     /// Its web address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Why it was skipped or failed.
+    /// Why it was skipped or failed, or which edits of a person were kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The fields a person edited that the update kept (`title`, `body`, `labels`): the
+    /// pipeline's values for them did not change since codefleet last set them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
 
 impl RepoReport {

@@ -304,13 +304,22 @@ pub fn published(report: &RunReport) -> Vec<String> {
             let word = match pr.action {
                 PrAction::Opened => "opened",
                 PrAction::Updated => "updated",
+                PrAction::Reopened => "reopened",
                 PrAction::Closed => "closed",
                 PrAction::Skipped => "not opened",
                 PrAction::Failed => "failed",
             };
+            // A pull request a person closed: `skipped: pull request #N was closed`.
+            if let (PrAction::Skipped, Some(_), Some(m)) = (pr.action, pr.number, &pr.message) {
+                return format!("; skipped: {m}");
+            }
             let number = pr.number.map(|n| format!(" #{n}")).unwrap_or_default();
             let url = pr.url.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
-            format!("; pull request{number} {word}{url}")
+            let kept = match &pr.kept[..] {
+                [] => String::new(),
+                k => format!(" (kept a person's edits: {})", k.join(", ")),
+            };
+            format!("; pull request{number} {word}{url}{kept}")
         });
         out.push(format!("{}: {push}{}", r.path, pr.unwrap_or_default()));
     }
@@ -850,6 +859,7 @@ mod tests {
                 number: None,
                 url: None,
                 message: Some("the push did not succeed".into()),
+                kept: Vec::new(),
             }),
         });
         let mut ok = r.repos[0].clone();
@@ -864,6 +874,7 @@ mod tests {
                 number: Some(7),
                 url: Some("https://github.com/acme/api/pull/7".into()),
                 message: None,
+                kept: Vec::new(),
             }),
         });
         r.repos.push(ok);

@@ -12,6 +12,7 @@ use crate::support::github;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use codefleet::forge::marker::{self, Marker};
 use codefleet::forge::{Created, Forge, GitHub, NewPullRequest, RepoId, open_or_update};
 use codefleet::git::Secret;
 
@@ -136,7 +137,7 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     let prs = gh.prs();
     assert_eq!(prs.len(), 1);
     assert_eq!(prs[0].title, "greet svc");
-    assert_eq!(prs[0].body, "Shouting in svc.");
+    assert_eq!(marker::strip(&prs[0].body), "Shouting in svc.");
     assert_eq!(
         (prs[0].head.as_str(), prs[0].base.as_str()),
         ("codefleet/greet", "main")
@@ -145,12 +146,21 @@ fn run_pr_opens_then_updates_then_closes_when_the_change_becomes_empty() {
     assert_eq!(prs[0].labels, ["bot", "chore"]);
     assert_eq!(prs[0].reviewers, ["octocat"]);
     assert_eq!(prs[0].team_reviewers, ["platform"]);
-    // The branch the pull request names was pushed.
+    // The branch the pull request names was pushed, and the marker names the pushed tip.
     let bare = f.path("srv/acme/svc.git");
     assert_eq!(
         f.git_line(&bare, &["show", "codefleet/greet:a.txt"]),
         "HELLO world"
     );
+    let m = Marker::read(&prs[0].body).expect("a marker");
+    assert_eq!(
+        m.head.as_deref(),
+        Some(
+            f.git_line(&bare, &["rev-parse", "codefleet/greet"])
+                .as_str()
+        )
+    );
+    assert_eq!(m.title, Some(marker::text_digest("greet svc")));
 
     // Upstream moves on: the re-run updates the same pull request.
     f.update_main("svc", "hello there\n");
@@ -303,9 +313,9 @@ fn create_answers_already_exists_on_422_and_open_or_update_recovers() {
     // The flow finds the open one and updates it instead of failing.
     let mut changed = new_pr("codefleet/x");
     changed.title = "new title".into();
-    let (action, pr) = open_or_update(&client, &repo(), &changed).unwrap();
-    assert_eq!(action, codefleet::forge::Action::Updated);
-    assert_eq!(pr.number, 1);
+    let done = open_or_update(&client, &repo(), &changed, "abc123").unwrap();
+    assert_eq!(done.action, codefleet::forge::Action::Updated);
+    assert_eq!(done.pr.number, 1);
     assert_eq!(gh.prs()[0].title, "new title");
     assert_eq!(gh.prs().len(), 1);
 }

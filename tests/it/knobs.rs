@@ -285,6 +285,7 @@ const ROWS: &[(&str, Row)] = &[
     ("field pr.draft", Test(field_pr_draft)),
     ("field pr.labels", Test(field_pr_labels)),
     ("field pr.reviewers", Test(field_pr_reviewers)),
+    ("field pr.recreate", Test(field_pr_recreate)),
     ("field pr.commit_via", Test(field_pr_commit_via)),
     ("field tasks[].name", Test(field_task_name)),
     ("field tasks[].files", Test(field_task_files)),
@@ -1165,7 +1166,8 @@ fn field_pr_title(k: &K) -> Result<(), String> {
 
 fn field_pr_body(k: &K) -> Result<(), String> {
     let (_, prs) = pr_run(k, "pr: { body: \"B {{ repo.name }}\" }\n", &[])?;
-    ensure!(prs[0].body == "B svc", "{:?}", prs[0].body);
+    let body = codefleet::forge::marker::strip(&prs[0].body);
+    ensure!(body == "B svc", "{:?}", prs[0].body);
     Ok(())
 }
 
@@ -1186,6 +1188,33 @@ fn field_pr_labels(k: &K) -> Result<(), String> {
 fn field_pr_reviewers(k: &K) -> Result<(), String> {
     let (_, prs) = pr_run(k, "pr: { reviewers: [octocat] }\n", &[])?;
     ensure!(prs[0].reviewers == ["octocat"], "{:?}", prs[0].reviewers);
+    Ok(())
+}
+
+/// A person closes the pull request; the re-run leaves it closed (`never`, the default) or
+/// opens a new one (`always`).
+fn field_pr_recreate(_: &K) -> Result<(), String> {
+    for (top, want) in [("", 1), ("pr: { recreate: always }\n", 2)] {
+        let k = K::new();
+        let gh = github::FakeGitHub::start(TOKEN);
+        let (_, url) = k.bare("svc");
+        let p = k.pipeline(&pipe(&format!("{top}repos: [{{ url: \"{url}\" }}]\n"), ""));
+        let env = [
+            ("GITHUB_TOKEN", TOKEN),
+            ("CODEFLEET_GITHUB_API_URL", gh.url.as_str()),
+        ];
+        let run = || k.cli(k.f.dir.path(), &["run", &p, "--pr", "--json"], &env);
+        let out = run();
+        ensure!(out.code == 0 && gh.prs().len() == 1, "{out}");
+        gh.state.lock().expect("fake").prs[0].state = "closed".into();
+        let out = run();
+        ensure!(out.code == 0, "{out}");
+        ensure!(
+            gh.prs().len() == want,
+            "{top:?}: {} pull requests: {out}",
+            gh.prs().len()
+        );
+    }
     Ok(())
 }
 

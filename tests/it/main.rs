@@ -29,6 +29,7 @@ mod model_tasks;
 mod openapi_check;
 mod pipeline;
 mod pipelines_examples;
+mod pr_lifecycle;
 mod readme;
 mod reliability;
 mod remote;

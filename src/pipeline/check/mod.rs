@@ -185,11 +185,19 @@ impl<'a> Checker<'a> {
                     Template::parse("codefleet: {{ pipeline }}").unwrap_or_default()
                 }),
             body: self
-                .template_field(pr_node, "body", pr_file.body.as_deref(), Scope::REPO, &vars)
+                .template_field(
+                    pr_node,
+                    "body",
+                    pr_file.body.as_deref(),
+                    Scope::PR_BODY,
+                    &vars,
+                )
                 .unwrap_or_else(|| Template::text(file.description.clone().unwrap_or_default())),
             draft: pr_file.draft.unwrap_or(false),
             labels: pr_file.labels.unwrap_or_default(),
             reviewers: pr_file.reviewers.unwrap_or_default(),
+            recreate: pr_file.recreate.unwrap_or_default(),
+            default_body: pr_file.body.is_none(),
             commit_via: pr_file.commit_via.unwrap_or_default(),
         };
 

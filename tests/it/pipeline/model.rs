@@ -48,6 +48,7 @@ fn top_level_fields_are_checked_and_resolved() {
         run_id: "r7",
         repo_name: Some("billing"),
         vars: Some(&p.vars),
+        results: None,
     };
     assert_eq!(p.branch.render(&ctx), "codefleet/all-kinds-2");
     assert_eq!(p.commit.message.render(&ctx), "format (all-kinds)");
