@@ -7,6 +7,7 @@
 //! `report` fed by events. `cli` is imported by nothing; `coders` touches neither the file system
 //! nor git. `tests/it/architecture.rs` enforces both.
 
+pub mod campaign;
 pub mod cli;
 pub mod coders;
 pub mod error;

@@ -16,7 +16,8 @@ Examples:
   codefleet config                       show the resolved settings and their sources
   codefleet plan p.yml --repo 'acme/*'   every repository of the GitHub org acme, not cloned
   codefleet run p.yml --repo acme/api    one GitHub repository, cloned into the cache
-  gh repo list acme --json nameWithOwner -q '.[].nameWithOwner' | codefleet run p.yml --repos-from -";
+  gh repo list acme --json nameWithOwner -q '.[].nameWithOwner' | codefleet run p.yml --repos-from -
+  codefleet status pipelines/x.yml       the campaign's pull requests: checks, reviews, totals";
 
 /// Run coders over many files and git repositories; one commit per task on a branch.
 #[derive(Debug, Parser)]
@@ -135,6 +136,162 @@ Examples:
     Completions(CompletionsArgs),
     /// Work with run reports (`report merge` joins the reports of shards).
     Report(ReportArgs),
+    /// Show the campaign: each repository's pull request, checks, review, mergeability
+    ///
+    /// One row per repository of the pipelines (their `repos:` or `--repo`): the run branch,
+    /// the newest pull request from it (number, URL), its state, and for open ones the checks
+    /// (check runs and commit statuses combined), the review decision, whether it merges
+    /// cleanly and how far its base moved ahead; then the totals. Reads only.
+    #[command(after_help = STATUS_HELP)]
+    Status(StatusArgs),
+    /// Merge the campaign's green, approved pull requests (or enable auto-merge)
+    ///
+    /// Merges, one at a time in campaign order, the open pull requests that are mergeable,
+    /// whose checks passed and whose review is approved (`--require`), and whose head is the
+    /// commit codefleet pushed (a pull request someone added commits to is skipped and said
+    /// so). The merge names the head it expects: a head that moves in between is refused.
+    #[command(after_help = MERGE_HELP)]
+    Merge(CampaignMergeArgs),
+    /// Close the campaign's open pull requests (and delete their branches)
+    ///
+    /// Closes each open pull request of the campaign, after posting `--comment`;
+    /// `--delete-branch` deletes the run branch on the remote only while it still points at the
+    /// commit codefleet pushed (a lease), so a branch someone pushed to is kept.
+    #[command(after_help = CLOSE_HELP)]
+    Close(CloseArgs),
+}
+
+const STATUS_HELP: &str = "\
+Exit codes: 0 read (whatever the pull requests' states); 1 some repository could not be read
+(its row says why); 2 usage or pipeline error.
+
+Examples:
+  codefleet status pipelines/logging.yml                 the table and the totals line
+  codefleet status pipelines/logging.yml --checks failure which pull requests are red
+  codefleet status pipelines/logging.yml --state open -j 16
+  codefleet status pipelines/logging.yml --json | jq '.totals'   (schema: codefleet schema --status)";
+
+const MERGE_HELP: &str = "\
+Exit codes: 0 every merge attempted succeeded (or nothing was eligible); 1 a merge attempted
+failed (the forge refused, or the head moved); 2 usage or pipeline error.
+
+Examples:
+  codefleet merge pipelines/logging.yml --dry-run        what would be merged, and why not the rest
+  codefleet merge pipelines/logging.yml --max 20 --method squash
+  codefleet merge pipelines/logging.yml --auto           let GitHub merge each once it is green
+  codefleet merge pipelines/logging.yml --require checks  no review needed";
+
+const CLOSE_HELP: &str = "\
+Exit codes: 0 closed (or nothing to close); 1 a close failed, or a branch was not deleted (it
+moved since codefleet pushed it, or the pushed head is unknown); 2 usage or pipeline error.
+
+Examples:
+  codefleet close pipelines/logging.yml --dry-run
+  codefleet close pipelines/logging.yml --comment 'Superseded by the v2 campaign.' --delete-branch";
+
+/// `--state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFilter {
+    /// Open pull requests (drafts included).
+    Open,
+    /// Closed without being merged.
+    Closed,
+    /// Merged.
+    Merged,
+    /// Every repository (the default).
+    All,
+}
+
+/// `--checks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksFilter {
+    /// A check failed.
+    Failure,
+    /// All checks passed.
+    Success,
+    /// Checks not finished.
+    Pending,
+    /// No check ran.
+    None,
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// A merge commit.
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// The commits rebased onto the base branch.
+    Rebase,
+}
+
+/// `codefleet status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Pipeline files.
+    #[arg(required = true, value_name = "PIPELINE")]
+    pub pipelines: Vec<PathBuf>,
+    /// Show only repositories whose pull request is in this state (the totals stay whole).
+    #[arg(long, value_enum, value_name = "STATE", default_value = "all")]
+    pub state: StateFilter,
+    /// Show only open pull requests whose checks are in this state.
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub checks: Option<ChecksFilter>,
+}
+
+/// `codefleet merge`.
+#[derive(Debug, Args)]
+pub struct CampaignMergeArgs {
+    /// Pipeline files.
+    #[arg(required = true, value_name = "PIPELINE")]
+    pub pipelines: Vec<PathBuf>,
+    /// What a pull request needs to be merged: `checks` (passed), `review` (approved), both
+    /// (`checks,review`), or `none` (merge what the forge accepts).
+    #[arg(
+        long,
+        value_name = "WHAT",
+        value_delimiter = ',',
+        default_value = "checks,review"
+    )]
+    pub require: Vec<String>,
+    /// The merge method (default: the repository's default, as the forge chooses).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<MethodArg>,
+    /// Enable GitHub's auto-merge instead of merging now (pending checks and reviews then do
+    /// not hold a pull request back; failed checks and requested changes still do).
+    #[arg(long)]
+    pub auto: bool,
+    /// Merge (or enable auto-merge for) at most N pull requests.
+    #[arg(long, value_name = "N")]
+    pub max: Option<usize>,
+    /// Seconds to wait between two merges (each merge moves the base branch).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub pause: f64,
+    /// Say what would be merged and why the rest would not; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also merge pull requests whose head is not the commit codefleet pushed.
+    #[arg(long)]
+    pub include_foreign: bool,
+}
+
+/// `codefleet close`.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// Pipeline files.
+    #[arg(required = true, value_name = "PIPELINE")]
+    pub pipelines: Vec<PathBuf>,
+    /// Post this comment on each pull request before closing it.
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Delete the run branch on the remote, only if it still points at the commit codefleet
+    /// pushed (also for pull requests closed earlier).
+    #[arg(long)]
+    pub delete_branch: bool,
+    /// Say what would be closed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `codefleet run`.
@@ -282,8 +439,11 @@ pub struct RollbackArgs {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// Print the schema of the `--json` run report instead of the pipeline's.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "status")]
     pub report: bool,
+    /// Print the schema of `codefleet status --json` instead of the pipeline's.
+    #[arg(long)]
+    pub status: bool,
 }
 
 /// `codefleet init`.

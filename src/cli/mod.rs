@@ -3,6 +3,7 @@
 
 mod apply;
 mod args;
+mod campaign;
 mod config;
 mod errors;
 mod history;
@@ -167,23 +168,32 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
         Command::Config(_) => "config",
         Command::Completions(_) => "completions",
         Command::Report(_) => "report merge",
+        Command::Status(_) => "status",
+        Command::Merge(_) => "merge",
+        Command::Close(_) => "close",
     };
     let readers: [(&str, bool, &[&str]); 5] = [
         (
             "--repo",
             !global.repos.is_empty(),
-            &["run", "plan", "runs", "show", "rollback"],
+            &[
+                "run", "plan", "runs", "show", "rollback", "status", "merge", "close",
+            ],
+        ),
+        (
+            "--shard",
+            global.shard.is_some(),
+            &["run", "plan", "status", "merge", "close"],
         ),
         (
             "--repos-from",
             global.repos_from.is_some(),
-            &["run", "plan"],
+            &["run", "plan", "status", "merge", "close"],
         ),
-        ("--shard", global.shard.is_some(), &["run", "plan"]),
         (
             "--var",
             !global.vars.is_empty(),
-            &["run", "plan", "validate"],
+            &["run", "plan", "validate", "status", "merge", "close"],
         ),
         (
             "--json",
@@ -200,6 +210,9 @@ fn unread_global(command: &Command, global: &GlobalArgs) -> Result<(), Error> {
                 "init",
                 "config",
                 "report merge",
+                "status",
+                "merge",
+                "close",
             ],
         ),
     ];
@@ -239,6 +252,9 @@ fn dispatch(cli: Cli, settings: &Settings, out: &mut Out<'_>) -> Result<Exit, Er
         Command::Show(a) => history::show(&global, &a, out),
         Command::Rollback(a) => history::rollback(&global, &a, out),
         Command::Report(a) => report::run(&global, &a, out),
+        Command::Status(a) => campaign::status(&global, settings, &a, out),
+        Command::Merge(a) => campaign::merge(&global, settings, &a, out),
+        Command::Close(a) => campaign::close(&global, settings, &a, out),
     }
 }
 

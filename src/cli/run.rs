@@ -642,7 +642,7 @@ pub(super) fn print_reports(
 
 /// The token for https remotes and the GitHub API: the variable `github.token_env` names
 /// (default GITHUB_TOKEN), else GH_TOKEN (the GitHub CLI's), else GITHUB_TOKEN.
-fn token(settings: &Settings) -> Option<Secret> {
+pub(super) fn token(settings: &Settings) -> Option<Secret> {
     [
         settings.github_token_env.value.as_str(),
         "GH_TOKEN",
@@ -654,7 +654,7 @@ fn token(settings: &Settings) -> Option<Secret> {
 
 /// `github.api_url`; when left at its default, GITHUB_API_URL as GitHub Actions sets it (on
 /// GitHub Enterprise it names the server's API).
-fn github_api_url(settings: &Settings) -> String {
+pub(super) fn github_api_url(settings: &Settings) -> String {
     if settings.github_api_url.source == crate::settings::Source::Default
         && let Some(url) = std::env::var("GITHUB_API_URL")
             .ok()

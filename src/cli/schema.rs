@@ -10,6 +10,8 @@ use crate::pipeline;
 pub fn run(args: &SchemaArgs, out: &mut Out<'_>) -> Result<Exit, Error> {
     let schema = if args.report {
         crate::report::schema()
+    } else if args.status {
+        crate::campaign::schema()
     } else {
         pipeline::schema()
     };

@@ -159,6 +159,11 @@ catalogue! {
     NO_GITHUB_REPO = "E551", Usage, "`--repo owner/name`: no such GitHub repository (and no local path of that name)";
     BAD_REPO_ENTRY = "E552", Usage, "a `--repo`/`--repos-from` entry that names no repository (`github:` without `owner/name`)";
     REPOS_FROM = "E553", Usage, "`--repos-from`: the file (or standard input) cannot be read";
+    BRANCH_PER_RUN = "E555", Usage, "`status`/`merge`/`close`: the run branch changes every run (`{{ run_id }}` in `branch:`), so the campaign's branches cannot be found";
+    CAMPAIGN_REPO = "E556", Failed, "`status`/`merge`/`close`: a repository names no forge repository (no `origin`, or a URL without owner/name)";
+    MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
+    PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
+    CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

@@ -2,7 +2,7 @@
 //! without letting a dirty working tree leak in, build commits from objects (never the user's
 //! index or working tree), move run branches with compare-and-swap, journal runs, roll them
 //! back, lock a repository against concurrent runs, keep a cache of clones of remote
-//! repositories, and push run branches with a lease.
+//! repositories, and push run branches (or delete them) with a lease.
 //!
 //! Everything here takes and returns plain values; errors are [`crate::error::Error`] values
 //! with codes `E200`–`E216`, catalogued in `errors.rs` (and the run-branch ownership codes
@@ -39,6 +39,7 @@ mod branch;
 mod change;
 mod clone_cache;
 mod commit;
+mod delete;
 mod errors;
 mod index;
 mod journal;
@@ -62,6 +63,7 @@ pub use clone_cache::{
     CloneCache, CloneOptions, EntryLock, Prepared, RemoteSpec, fnv1a, repo_name,
 };
 pub use commit::{CommitInfo, Identity, Trailers};
+pub use delete::{Deleted, delete_with_lease};
 pub use errors::{GitError, RemoteError};
 pub use git2::Oid;
 pub use index::IndexShare;

@@ -476,7 +476,7 @@ impl<'a> Lease<'a> {
 
 /// Runs a network operation, retrying transient failures with backoff (0.5 s, 1 s, 2 s);
 /// returns the last failure.
-fn retrying(
+pub(super) fn retrying(
     url: &str,
     creds: &Credentials,
     what: &str,

@@ -408,6 +408,58 @@ const ROWS: &[(&str, Row)] = &[
     ("flag apply --allow-shrink", Test(apply_allow_shrink)),
     ("flag rollback --task", Test(rollback_task)),
     ("flag schema --report", Test(schema_report)),
+    (
+        "flag schema --status",
+        Test(|_| crate::campaign::knob_schema_status()),
+    ),
+    (
+        "flag status --state",
+        Test(|_| crate::campaign::knob_status_state()),
+    ),
+    (
+        "flag status --checks",
+        Test(|_| crate::campaign::knob_status_checks()),
+    ),
+    (
+        "flag merge --require",
+        Test(|_| crate::campaign::knob_merge_require()),
+    ),
+    (
+        "flag merge --method",
+        Test(|_| crate::campaign::knob_merge_method()),
+    ),
+    (
+        "flag merge --auto",
+        Test(|_| crate::campaign::knob_merge_auto()),
+    ),
+    (
+        "flag merge --max",
+        Test(|_| crate::campaign::knob_merge_max()),
+    ),
+    (
+        "flag merge --pause",
+        Test(|_| crate::campaign::knob_merge_pause()),
+    ),
+    (
+        "flag merge --dry-run",
+        Test(|_| crate::campaign::knob_merge_dry_run()),
+    ),
+    (
+        "flag merge --include-foreign",
+        Test(|_| crate::campaign::knob_merge_include_foreign()),
+    ),
+    (
+        "flag close --comment",
+        Test(|_| crate::campaign::knob_close_comment()),
+    ),
+    (
+        "flag close --delete-branch",
+        Test(|_| crate::campaign::knob_close_delete_branch()),
+    ),
+    (
+        "flag close --dry-run",
+        Test(|_| crate::campaign::knob_close_dry_run()),
+    ),
     // Environment variables the README names.
     ("env CODEFLEET_AUTHOR", Same("setting author")),
     (
@@ -2679,9 +2731,17 @@ fn global_flags_a_command_does_not_read_are_refused() {
         .to_string();
     let report = k.file("report.json", &out.stdout);
     let reads: &[(&str, &[&str])] = &[
-        ("--repo", &["run", "plan", "runs", "show", "rollback"]),
-        ("--shard", &["run", "plan"]),
-        ("--var", &["run", "plan", "validate"]),
+        (
+            "--repo",
+            &[
+                "run", "plan", "runs", "show", "rollback", "status", "merge", "close",
+            ],
+        ),
+        ("--shard", &["run", "plan", "status", "merge", "close"]),
+        (
+            "--var",
+            &["run", "plan", "validate", "status", "merge", "close"],
+        ),
         (
             "--json",
             &[
@@ -2696,6 +2756,9 @@ fn global_flags_a_command_does_not_read_are_refused() {
                 "init",
                 "config",
                 "report merge",
+                "status",
+                "merge",
+                "close",
             ],
         ),
     ];
@@ -2704,7 +2767,9 @@ fn global_flags_a_command_does_not_read_are_refused() {
         let name = command.join(" ");
         let mut base: Vec<String> = command.clone();
         match name.as_str() {
-            "run" | "plan" | "validate" => base.push(p.clone()),
+            "run" | "plan" | "validate" | "status" | "close" => base.push(p.clone()),
+            // Nothing to merge (no forge repository): reads the flags, merges nothing.
+            "merge" => base.extend([p.clone(), "--dry-run".into()]),
             "show" | "rollback" => base.push(run_id.clone()),
             "completions" => base.push("bash".into()),
             "report merge" => base.push(report.clone()),

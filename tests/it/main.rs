@@ -12,6 +12,7 @@ mod action;
 mod aider_diff;
 mod apply;
 mod architecture;
+mod campaign;
 mod cli_basics;
 mod cli_in_process;
 mod coders;
