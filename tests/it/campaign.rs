@@ -788,7 +788,7 @@ pub(crate) fn knob_merge_max() -> Knob {
 
 pub(crate) fn knob_merge_pause() -> Knob {
     let w = two_green();
-    let out = w.cmd("merge", &["--pause", "-1"]);
+    let out = w.cmd("merge", &["--pause=-1"]);
     ensure!(
         out.status.code() == Some(2) && text(&out.stderr).contains("E559"),
         "{}",
