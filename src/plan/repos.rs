@@ -253,7 +253,7 @@ fn entry(
     if let Some(named @ GitHubName::Owner(owner)) = github_name(text)
         && !dir.join(owner).is_dir()
     {
-        return github(named, discovery, out);
+        return github(named, discovery, out).map_err(|e| read_as_github(e, text));
     }
     if is_glob(text) {
         let pattern = path.to_string_lossy().replace('\\', "/");
@@ -268,12 +268,24 @@ fn entry(
         return Ok(());
     }
     match github_name(text) {
-        Some(named @ GitHubName::Repo(_)) => github(named, discovery, out),
+        Some(named @ GitHubName::Repo(_)) => {
+            github(named, discovery, out).map_err(|e| read_as_github(e, text))
+        }
         _ => {
             out.targets.push(Target::Local(path));
             Ok(())
         }
     }
+}
+
+/// An error about `text`, a value that names no local path and was therefore read as GitHub's:
+/// the hint says so, since the user may have meant a path.
+fn read_as_github(e: Error, text: &str) -> Error {
+    let before = e.hint.clone().map(|h| format!("{h}; ")).unwrap_or_default();
+    e.hint(format!(
+        "{before}`{text}` names no local path, so it was read as a GitHub name (write \
+         `./{text}` for a path, `github:{text}` to say GitHub)"
+    ))
 }
 
 /// A repository or owner on GitHub, as `--repo` names it.

@@ -748,7 +748,9 @@ fn field_name(k: &K) -> Result<(), String> {
 fn field_description(k: &K) -> Result<(), String> {
     let (_, prs) = pr_run(k, "description: The why of it.\n", &[])?;
     ensure!(
-        prs[0].body.starts_with("The why of it.\n\nMade by codefleet"),
+        prs[0]
+            .body
+            .starts_with("The why of it.\n\nMade by codefleet"),
         "the default PR body: {:?}",
         prs[0].body
     );

@@ -1875,15 +1875,30 @@ fn repo_flag_takes_globs_and_list_files() {
     for r in [&a, &b, &c] {
         assert!(f.tip(r, "codefleet/migrate").is_some(), "{}", r.display());
     }
+    // A glob whose directory does not exist is not a glob of checkouts.
     let out = f.run(
         f.dir.path(),
-        &["run", p.to_str().unwrap(), "--repo", "nothing/*"],
+        &["run", p.to_str().unwrap(), "--repo", "./nothing/*"],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("`--repo nothing/*` matches no repository"),
+        text(&out.stderr).contains("`--repo ./nothing/*` matches no repository"),
         "{}",
         text(&out.stderr)
+    );
+    // Without `./` and without a `nothing` directory, it names a GitHub owner: the API is
+    // asked (here an address where nothing listens), and the hint says how it was read.
+    let mut cmd = f.binary(
+        f.dir.path(),
+        &["run", p.to_str().unwrap(), "--repo", "nothing/*"],
+    );
+    cmd.env("CODEFLEET_GITHUB_API_URL", "http://127.0.0.1:9");
+    let out = cmd.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot reach the GitHub API")
+            && err.contains("`nothing/*` names no local path, so it was read as a GitHub name"),
+        "{err}"
     );
 }
 
