@@ -715,6 +715,7 @@ impl Opener<'_> {
             draft: pipeline.pr.draft,
             labels: pipeline.pr.labels.clone(),
             reviewers: pipeline.pr.reviewers.clone(),
+            ..NewPullRequest::default()
         }
     }
 

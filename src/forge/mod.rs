@@ -4,12 +4,18 @@
 //! the change became empty. What goes wrong is a [`ForgeError`] (`E530`–`E533`), one set of
 //! kinds for every forge.
 
+mod gitea;
 mod github;
 mod github_graphql;
+mod gitlab;
+mod hosts;
 pub mod marker;
 
+pub use gitea::Gitea;
 pub use github::GitHub;
 pub use github_graphql::GraphqlError;
+pub use gitlab::GitLab;
+pub use hosts::{Forges, host_of};
 
 use crate::error::{Code, Error, Kind, codes};
 
@@ -85,7 +91,7 @@ pub struct PullRequest {
 }
 
 /// What a pull request should say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewPullRequest {
     /// Title.
     pub title: String,
@@ -101,6 +107,11 @@ pub struct NewPullRequest {
     pub labels: Vec<String>,
     /// Reviewers to request.
     pub reviewers: Vec<String>,
+    /// People to assign, by username (a forge without assignees ignores them).
+    pub assignees: Vec<String>,
+    /// Delete the head branch when the pull request merges (GitLab's `remove_source_branch`;
+    /// a forge that decides this per repository ignores it).
+    pub remove_source_branch: bool,
 }
 
 /// What [`Forge::create`] found.
@@ -112,13 +123,76 @@ pub enum Created {
     AlreadyExists,
 }
 
+/// Which kind of forge a host runs: what speaks to its API, and the words its people use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgeKind {
+    /// GitHub (github.com and GitHub Enterprise Server).
+    #[default]
+    GitHub,
+    /// GitLab (gitlab.com and self-managed).
+    GitLab,
+    /// Gitea and Forgejo.
+    Gitea,
+}
+
+impl ForgeKind {
+    /// The forge's name in messages (`GitHub`, `GitLab`, `Gitea`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ForgeKind::GitHub => "GitHub",
+            ForgeKind::GitLab => "GitLab",
+            ForgeKind::Gitea => "Gitea",
+        }
+    }
+
+    /// What the forge calls a pull request, in human text (`pull request`, `merge request`);
+    /// JSON keys stay the same on every forge.
+    pub fn pull_request(self) -> &'static str {
+        match self {
+            ForgeKind::GitLab => "merge request",
+            ForgeKind::GitHub | ForgeKind::Gitea => "pull request",
+        }
+    }
+
+    /// What the forge calls the checks of a commit, in human text (`checks`, `pipeline`).
+    pub fn checks(self) -> &'static str {
+        match self {
+            ForgeKind::GitLab => "pipeline",
+            ForgeKind::GitHub | ForgeKind::Gitea => "checks",
+        }
+    }
+}
+
 /// Whose repositories a discovery lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
-    /// An organisation's (`GET /orgs/{org}/repos`).
+    /// An organisation's (GitHub `GET /orgs/{org}/repos`, Gitea `GET /orgs/{org}/repos`).
     Org(String),
-    /// A user's (`GET /users/{user}/repos`).
+    /// A user's (GitHub `GET /users/{user}/repos`, Gitea `GET /users/{user}/repos`).
     User(String),
+    /// A GitLab group's (`GET /groups/:id/projects`), its subgroups' too when asked.
+    Group {
+        /// The group's full path (`acme/platform`).
+        path: String,
+        /// Include the projects of its subgroups (`include_subgroups=true`).
+        subgroups: bool,
+    },
+}
+
+/// A discovery's listing: an owner's repositories narrowed by topics (all must be present)
+/// and a search text. Forges that can filter on the server do
+/// ([`Forge::list_matching`]); the default filters the whole listing here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// Whose repositories.
+    pub owner: Owner,
+    /// Topics every repository must have.
+    pub topics: Vec<String>,
+    /// A text the forge's own search matches (names, paths, descriptions).
+    pub search: Option<String>,
+    /// Include archived repositories (a forge may skip them on the server when false).
+    pub archived: bool,
 }
 
 /// A repository as a forge lists it (discovery, `--repo owner/name`).
@@ -241,9 +315,13 @@ pub struct ApiCommit {
 /// and merge; discovery lists repositories. GitHub implements all of them; a forge that lacks
 /// one returns [`ForgeError::Unsupported`].
 pub trait Forge: Send + Sync {
+    /// Which kind of forge this is.
+    fn kind(&self) -> ForgeKind {
+        ForgeKind::GitHub
+    }
     /// The forge's name in messages (`GitHub`).
     fn name(&self) -> &'static str {
-        "GitHub"
+        self.kind().name()
     }
     /// The repository a remote URL names on this forge. The default is the URL's last two
     /// path segments ([`RepoId::from_url`]); a forge with nested namespaces (GitLab's
@@ -259,6 +337,21 @@ pub trait Forge: Send + Sync {
     fn repo(&self, repo: &RepoId) -> Result<RemoteRepo, Error>;
     /// Every repository of an organisation or user (all pages).
     fn list_repos(&self, owner: &Owner) -> Result<Vec<RemoteRepo>, Error>;
+    /// The repositories a discovery's listing selects (all pages). The default lists the
+    /// owner's repositories and keeps those with every topic; a forge that searches on the
+    /// server overrides it, and one that cannot search says so for `search`.
+    fn list_matching(&self, listing: &Listing) -> Result<Vec<RemoteRepo>, Error> {
+        if listing.search.is_some() {
+            return Err(ForgeError::Unsupported {
+                forge: self.name(),
+                what: "a search within a listing",
+            }
+            .into());
+        }
+        let mut repos = self.list_repos(&listing.owner)?;
+        repos.retain(|r| listing.topics.iter().all(|t| r.topics.contains(t)));
+        Ok(repos)
+    }
     /// The repositories a repository search finds (`q` as GitHub's search syntax, the owner's
     /// qualifier included by the caller), all pages up to the search's own cap.
     fn search_repos(&self, query: &str) -> Result<Vec<RemoteRepo>, Error>;
@@ -739,6 +832,7 @@ mod tests {
             draft: false,
             labels: labels.iter().map(|l| l.to_string()).collect(),
             reviewers: vec![],
+            ..NewPullRequest::default()
         }
     }
 

@@ -298,6 +298,7 @@ mod tests {
             let (login, is_user) = match owner {
                 Owner::Org(o) => (o, false),
                 Owner::User(u) => (u, true),
+                Owner::Group { path, .. } => (path, false),
             };
             self.log(format!("list {login} {is_user}"));
             let known = self.repos.iter().any(|r| &r.id.owner == login);

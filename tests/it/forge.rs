@@ -114,6 +114,7 @@ fn new_pr(head: &str) -> NewPullRequest {
         draft: false,
         labels: vec![],
         reviewers: vec![],
+        ..NewPullRequest::default()
     }
 }
 

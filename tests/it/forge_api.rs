@@ -389,6 +389,7 @@ impl Scene {
             draft: false,
             labels: vec![],
             reviewers: vec![],
+            ..Default::default()
         };
         assert!(matches!(
             c.create(&self.repo, &new).unwrap(),

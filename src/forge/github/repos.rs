@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{GitHub, Method, pct};
 use crate::error::Error;
-use crate::forge::{MergeMethod, Owner, RemoteRepo, RepoId};
+use crate::forge::{ForgeError, MergeMethod, Owner, RemoteRepo, RepoId};
 
 /// GitHub's searches answer the first 1,000 results and no more.
 const SEARCH_CAP: usize = 1000;
@@ -26,6 +26,13 @@ impl GitHub {
         let (path, name) = match owner {
             Owner::Org(org) => (format!("/orgs/{}/repos?type=all", pct(org)), org),
             Owner::User(user) => (format!("/users/{}/repos?type=owner", pct(user)), user),
+            Owner::Group { .. } => {
+                return Err(ForgeError::Unsupported {
+                    forge: "GitHub",
+                    what: "groups (a GitLab listing)",
+                }
+                .into());
+            }
         };
         let url = self.api_url(&format!("{path}&per_page=100"));
         let whose = RepoId {
