@@ -155,6 +155,7 @@ impl RunCtx<'_> {
             .task_started(at.display, &task.name, files.len());
         let outcomes = tasks::replace_files(
             reader,
+            at.repo,
             &files,
             r,
             &with,
@@ -162,6 +163,7 @@ impl RunCtx<'_> {
                 max_size: policy.deterministic_max_file_size(),
                 keep_old: self.options.mode == Mode::DryRun,
                 store: self.writes() && at.repo.work_dir().is_some(),
+                pack: None,
                 interrupt: self.interrupt,
                 done: &|path| self.observer.file_done(at.display, &task.name, path),
             },

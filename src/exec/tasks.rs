@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::coders::replace::{ReplaceOptions, Replacer};
 use crate::coders::{self, ApplyOptions, Change, EditStatus, Files, Format, UdiffInput};
-use crate::git::{FileMode, Repo};
+use crate::git::{FileMode, PackWriter, Repo};
 use crate::pipeline::{Atomic, FileFilter, Policy, Replace};
 use crate::workspace::{Found, Selects, Skip, WriteCheck, content_skip, is_binary};
 
@@ -63,16 +63,19 @@ pub(crate) struct PerFile<'a> {
     /// Store each new file's blob as soon as it is computed (runs that write, in repositories
     /// with a working tree), so a big task does not hold every new file in memory.
     pub store: bool,
+    /// Where stored blobs go when not loose (set by [`replace_files`] for a large task).
+    pub pack: Option<&'a PackWriter>,
     /// Checked before each file.
     pub interrupt: &'a AtomicBool,
     /// Called after each file.
     pub done: &'a (dyn Fn(&str) + Sync),
 }
 
-/// Applies a find-and-replace to `files`, in parallel on the current pool; results in file
-/// order. `done` is called after each file.
+/// Applies a find-and-replace to `files`, in parallel on the current pool (a few on this
+/// thread, through `local`); results in file order. `done` is called after each file.
 pub(crate) fn replace_files(
     reader: &Reader<'_>,
+    local: &Repo,
     files: &[String],
     replace: &Replace,
     with: &str,
@@ -88,30 +91,81 @@ pub(crate) fn replace_files(
                 .collect();
         }
     };
+    // A few files are done here, with the caller's handle: opening a handle per worker
+    // costs more than the files (a fleet of small repositories is thousands of such tasks).
+    if files.len() <= SEQUENTIAL_UP_TO {
+        return files
+            .iter()
+            .map(|path| one_file(reader, Some(local), path, &replacer, how))
+            .collect();
+    }
     // One repository handle per worker thread, opened on first use and kept for the whole
     // task: rayon's `map_init` would open one per split, and each handle loads the index for
     // the working-tree fast path.
     let handles: Vec<Mutex<Option<Option<Repo>>>> = (0..rayon::current_num_threads().max(1))
         .map(|_| Mutex::new(None))
         .collect();
-    files
+    // A large task's blobs go into one pack rather than thousands of loose files.
+    let pack = (how.store && files.len() > PackWriter::LOOSE_FIRST)
+        .then(|| PackWriter::begin(local.git2().commondir()));
+    let how = &PerFile {
+        pack: pack.as_ref(),
+        ..*how
+    };
+    let outcomes = files
         .par_iter()
         .map(|path| {
             let slot = rayon::current_thread_index().unwrap_or(0) % handles.len();
             let mut guard = handles[slot].lock().unwrap_or_else(|p| p.into_inner());
             let repo = guard.get_or_insert_with(|| reader.open());
-            if how.interrupt.load(Ordering::SeqCst) {
-                return (path.clone(), FileOutcome::Interrupted);
+            one_file(reader, repo.as_ref(), path, &replacer, how)
+        })
+        .collect();
+    match pack.map(PackWriter::finish) {
+        Some(Err(e)) => unpacked(outcomes, &e.to_string()),
+        _ => outcomes,
+    }
+}
+
+/// Tasks over at most this many files run on the calling thread.
+const SEQUENTIAL_UP_TO: usize = 16;
+
+/// One file's replacement through `repo` (`None`: the worker could not open one), unless
+/// interrupted; `how.done` is told.
+fn one_file(
+    reader: &Reader<'_>,
+    repo: Option<&Repo>,
+    path: &String,
+    replacer: &Replacer,
+    how: &PerFile<'_>,
+) -> (String, FileOutcome) {
+    if how.interrupt.load(Ordering::SeqCst) {
+        return (path.clone(), FileOutcome::Interrupted);
+    }
+    let outcome = catching(|| match repo {
+        Some(repo) => replace_one(reader, repo, path, replacer, how),
+        None => FileOutcome::failed("cannot open the repository from a worker thread"),
+    })
+    .unwrap_or_else(|msg| {
+        FileOutcome::failed(format!("internal error (a bug in codefleet): {msg}"))
+    });
+    (how.done)(path);
+    (path.clone(), outcome)
+}
+
+/// The outcomes of a task whose pack could not be finished: each file stored in it failed.
+fn unpacked(outcomes: Vec<(String, FileOutcome)>, why: &str) -> Vec<(String, FileOutcome)> {
+    outcomes
+        .into_iter()
+        .map(|(path, outcome)| match outcome {
+            FileOutcome::Changed {
+                new: Some(Stored::Blob(_)),
+                ..
+            } => {
+                let message = format!("cannot write the pack of the task's new files: {why}");
+                (path, FileOutcome::failed(message))
             }
-            let outcome = catching(|| match repo.as_ref() {
-                Some(repo) => replace_one(reader, repo, path, &replacer, how),
-                None => FileOutcome::failed("cannot open the repository from a worker thread"),
-            })
-            .unwrap_or_else(|msg| {
-                FileOutcome::failed(format!("internal error (a bug in codefleet): {msg}"))
-            });
-            (how.done)(path);
-            (path.clone(), outcome)
+            other => (path, other),
         })
         .collect()
 }
@@ -149,7 +203,11 @@ fn replace_one(
             .get(path)
             .copied()
             .unwrap_or(FileMode::Regular);
-        match repo.store_blob(path, &new, mode) {
+        let stored = match how.pack {
+            Some(pack) => repo.store_blob_packed(pack, path, &new, mode),
+            None => repo.store_blob(path, &new, mode),
+        };
+        match stored {
             Ok(id) => Stored::Blob(id),
             Err(e) => return FileOutcome::failed(e.message),
         }

@@ -222,6 +222,48 @@ impl Repo {
         self.write_blob(&self.inner, path, bytes, mode)
     }
 
+    /// [`Repo::store_blob`] into `pack` (a large task's blobs, readable once the pack is
+    /// finished). Content that needs libgit2's filters is stored loose as before.
+    pub fn store_blob_packed(
+        &self,
+        pack: &super::PackWriter,
+        path: &str,
+        bytes: &[u8],
+        mode: FileMode,
+    ) -> Result<git2::Oid, Error> {
+        check_path(path)?;
+        let fail = |e: std::io::Error| {
+            errors::git(
+                &format!("write the blob of `{path}`"),
+                &git2::Error::from_str(&e.to_string()),
+            )
+        };
+        if mode.is_file()
+            && !pack.loose_next()
+            && self.filter_driver_of(path).is_none()
+            && !self.may_filter(bytes)
+        {
+            let odb = self
+                .inner
+                .odb()
+                .map_err(|e| errors::git("open the object database", &e))?;
+            return pack
+                .add(bytes, |id| {
+                    odb.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH)
+                })
+                .map_err(fail);
+        }
+        self.write_blob(&self.inner, path, bytes, mode)
+    }
+
+    /// Whether the clean filters could change `bytes` (CRLF conversion, `ident`): only content
+    /// holding `\r` or `$Id`, and only with attributes or settings that convert.
+    fn may_filter(&self, bytes: &[u8]) -> bool {
+        let may =
+            memchr::memchr(b'\r', bytes).is_some() || memchr::memmem::find(bytes, b"$Id").is_some();
+        may && self.converts() != Some(false)
+    }
+
     /// Writes blobs, trees and the commit through `target`.
     fn write_commit(
         &self,
@@ -343,11 +385,18 @@ impl Repo {
         if let Some(driver) = self.filter_driver_of(path) {
             return Err(errors::filter_driver(path, &driver));
         }
-        let may_filter = bytes.contains(&b'\r') || bytes.windows(3).any(|w| w == b"$Id");
         // Without attributes or settings that convert content (as the loaded index found),
         // the filters are a no-op, and loading them would load the whole index once more.
-        if !may_filter || self.converts() == Some(false) {
-            return target.blob(bytes).map_err(fail);
+        if !self.may_filter(bytes) {
+            return match self
+                .loose
+                .get_or_init(|| super::loose::Loose::of(&self.inner))
+            {
+                Some(loose) => loose
+                    .write_blob(bytes)
+                    .map_err(|e| fail(git2::Error::from_str(&e.to_string()))),
+                None => target.blob(bytes).map_err(fail),
+            };
         }
         let mut writer = target
             .blob_writer(Some(std::path::Path::new(path)))

@@ -353,7 +353,7 @@ fn order_key(run: &RunRecord) -> (u64, String, &str) {
 }
 
 /// `value` as pretty JSON in `path` (inside `dir`), written atomically: a temporary file in
-/// `dir`, synced, renamed over `path`.
+/// `dir`, renamed over `path`.
 fn write_json(dir: &Path, path: &Path, value: &impl Serialize) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| errors::io(dir, &e))?;
     let json = serde_json::to_string_pretty(value)
@@ -366,8 +366,11 @@ fn write_json(dir: &Path, path: &Path, value: &impl Serialize) -> Result<(), Err
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| errors::io(dir, &e))?;
+    // Renamed into place, never synced: like the run branch's ref (libgit2 syncs nothing by
+    // default) and git's loose objects. A killed run leaves the old record or the new one,
+    // never half of one; only a power loss could leave a damaged record, which `runs` skips
+    // with a warning. A sync per record cost two disk flushes per repository.
     tmp.write_all(&json)
-        .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| errors::io(tmp.path(), &e))?;
     tmp.persist(path).map_err(|e| errors::io(path, &e.error))?;
     Ok(())

@@ -196,8 +196,9 @@ fn create_with(path: &Path, holder: &LockHolder) -> Result<bool, Error> {
         .tempfile_in(dir)
         .map_err(|e| errors::io(dir, &e))?;
     let json = serde_json::to_vec(holder).unwrap_or_default();
+    // Not synced: a lock only matters while its holder lives, and after a crash it is stale
+    // whatever it holds (the next run takes it over by the holder's pid).
     tmp.write_all(&json)
-        .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| errors::io(tmp.path(), &e))?;
     match std::fs::hard_link(tmp.path(), path) {
         Ok(()) => Ok(true),

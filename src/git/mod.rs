@@ -45,9 +45,11 @@ mod index;
 mod journal;
 mod lease;
 mod lock;
+mod loose;
 mod message;
 mod mode;
 mod open;
+mod pack;
 mod read;
 mod remote;
 mod repo;
@@ -73,6 +75,7 @@ pub use lock::{LockHolder, RepoLock};
 pub use message::with_trailers;
 pub use mode::{FileMode, TreeEntry};
 pub use open::{open_based, open_named};
+pub use pack::{PackWriter, Packed};
 pub use read::{BaseFile, Source};
 pub use remote::{
     Advertised, Credentials, PushError, Pushed, RemoteRef, Secret, ls_remote, push_with_lease,

@@ -19,6 +19,8 @@ pub struct Repo {
     pub(super) filter_drivers: Vec<String>,
     /// The index as loaded for the working-tree fast path, loaded on first use.
     pub(super) index: RefCell<Option<Arc<IndexSnapshot>>>,
+    /// The writer of loose blobs, chosen on first use (see `loose.rs`).
+    pub(super) loose: std::cell::OnceCell<Option<super::loose::Loose>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -53,6 +55,7 @@ impl Repo {
             inner,
             filter_drivers,
             index: RefCell::new(None),
+            loose: std::cell::OnceCell::new(),
         }
     }
 

@@ -2137,3 +2137,66 @@ fn runs_and_show_mark_an_interrupted_run() {
     assert!(shown.contains(". last  not run: interrupted\n"), "{shown}");
     assert!(shown.contains("\ninterrupted: "), "{shown}");
 }
+
+/// A task that changes more files than are kept loose stores the rest in one pack: the run
+/// branch's tree is the one `git add -A` + `git write-tree` make of the same edit (a CRLF file
+/// under `text` attributes included, which still goes through the clean filter), `git fsck`
+/// finds every object whole, and the objects are packed, not loose.
+#[test]
+fn a_task_changing_hundreds_of_files_packs_their_blobs_and_git_reads_them() {
+    let f = Fixture::new();
+    let mut files: Vec<(String, Vec<u8>)> = (0..240)
+        .map(|i| {
+            (
+                format!("src/f{i:03}.rs"),
+                format!("fn foo{i}() {{ foo(); }}\n").into_bytes(),
+            )
+        })
+        .collect();
+    files.push(("notes.txt".into(), b"foo\r\nline\r\n".to_vec()));
+    files.push((".gitattributes".into(), b"*.txt text\n".to_vec()));
+    let named: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), &b[..])).collect();
+    let repo = f.repo_bytes("many", &named);
+    let count = |key: &str| -> u64 {
+        let out = f.git(&repo, &["count-objects", "-v"]);
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("count-objects line")
+    };
+    let (loose_before, packed_before) = (count("count"), count("in-pack"));
+    let pipeline = f.pipeline(
+        "version: 1\nname: many\ntasks:\n  - name: rename\n    replace: { find: 'foo', with: 'bar' }\n",
+    );
+    let out = f.run(&repo, &["run", pipeline.to_str().unwrap(), "--repo", "."]);
+    assert!(out.status.success(), "{}", fixture::said(&out));
+    let tip = f.tip(&repo, "codefleet/many").expect("run branch");
+    // The witness: the same edit made in the working tree and written by git.
+    for (path, bytes) in &files {
+        let new = String::from_utf8_lossy(bytes).replace("foo", "bar");
+        fixture::write_file(&repo, path, new.as_bytes());
+    }
+    f.git(&repo, &["add", "-A"]);
+    let expected = f.git(&repo, &["write-tree"]);
+    let got = f.git(&repo, &["rev-parse", &format!("{tip}^{{tree}}")]);
+    assert_eq!(got.trim(), expected.trim());
+    f.git(&repo, &["fsck", "--strict", "--no-dangling"]);
+    // 241 new blobs: 100 loose, the rest in the pack; a tree or two and the commit loose.
+    assert!(
+        count("in-pack") >= packed_before + 140,
+        "{}",
+        f.git(&repo, &["count-objects", "-v"])
+    );
+    assert!(count("count") <= loose_before + 110);
+    let pack_dir = repo.join(".git/objects/pack");
+    let names: Vec<String> = std::fs::read_dir(&pack_dir)
+        .expect("pack dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with("tmp_")), "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".idx")).count(),
+        1,
+        "{names:?}"
+    );
+}
