@@ -86,7 +86,6 @@ impl Forges {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,8 +94,14 @@ mod tests {
     #[test]
     fn a_url_gets_the_forge_of_its_host_and_others_the_fallback() {
         let mut forges = Forges::new(Box::new(GitHub::new("https://api.github.com", None)));
-        forges.add("gitlab.com", Box::new(GitLab::new("https://gitlab.com/api/v4", None)));
-        forges.add("Gitea.Corp:3000", Box::new(Gitea::new("https://gitea.corp:3000/api/v1", None)));
+        forges.add(
+            "gitlab.com",
+            Box::new(GitLab::new("https://gitlab.com/api/v4", None)),
+        );
+        forges.add(
+            "Gitea.Corp:3000",
+            Box::new(Gitea::new("https://gitea.corp:3000/api/v1", None)),
+        );
         let kind = |u: &str| forges.kind_for_url(u);
         assert_eq!(kind("https://gitlab.com/g/sub/p.git"), ForgeKind::GitLab);
         assert_eq!(kind("git@gitlab.com:g/p.git"), ForgeKind::GitLab);

@@ -678,14 +678,23 @@ mod tests {
     #[test]
     fn the_host_comes_from_every_url_form() {
         let h = |u: &str| host_of(u);
-        assert_eq!(h("https://gitlab.com/g/sub/p.git").as_deref(), Some("gitlab.com"));
+        assert_eq!(
+            h("https://gitlab.com/g/sub/p.git").as_deref(),
+            Some("gitlab.com")
+        );
         assert_eq!(
             h("https://oauth2:x@GitLab.Corp:8443/g/p").as_deref(),
             Some("gitlab.corp:8443")
         );
-        assert_eq!(h("git@github.com:acme/x.git").as_deref(), Some("github.com"));
+        assert_eq!(
+            h("git@github.com:acme/x.git").as_deref(),
+            Some("github.com")
+        );
         assert_eq!(h("ssh://git@host:2222/g/p").as_deref(), Some("host:2222"));
-        assert_eq!(h("http://127.0.0.1:3000/o/r.git").as_deref(), Some("127.0.0.1:3000"));
+        assert_eq!(
+            h("http://127.0.0.1:3000/o/r.git").as_deref(),
+            Some("127.0.0.1:3000")
+        );
         assert_eq!(h("file:///srv/git/acme/x.git"), None);
         assert_eq!(h("/srv/git/x"), None);
         assert_eq!(h("./a:b/c"), None);

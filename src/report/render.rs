@@ -855,6 +855,7 @@ mod tests {
             push: PushStatus::Refused,
             message: Some("E520: not pushed: it moved".into()),
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Skipped,
                 number: None,
                 url: None,
@@ -870,6 +871,7 @@ mod tests {
             push: PushStatus::Pushed,
             message: None,
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Opened,
                 number: Some(7),
                 url: Some("https://github.com/acme/api/pull/7".into()),

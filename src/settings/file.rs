@@ -231,9 +231,8 @@ pub(super) fn is_host(s: &str) -> bool {
         Some((n, p)) => (n, Some(p)),
         None => (s, None),
     };
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
-    });
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     port_ok
         && !name.is_empty()
         && !name.starts_with(['-', '.'])
