@@ -58,7 +58,7 @@ fn shown(row: &Row) -> String {
 fn pr_cell(row: &Row) -> String {
     row.pull_request
         .as_ref()
-        .map_or("-".into(), |p| format!("#{}", p.number))
+        .map_or("-".into(), |p| row.forge.number(p.number))
 }
 
 fn json_out<T: serde::Serialize>(

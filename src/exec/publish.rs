@@ -521,6 +521,8 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     match forge.archived(&id) {
         Ok(false) => None,
+        // A forge that cannot say goes ahead; its pull request step reports what it lacks.
+        Err(e) if matches!(e.kind::<ForgeError>(), Some(ForgeError::Unsupported { .. })) => None,
         Ok(true) => Some(Publish {
             api_commits: Vec::new(),
             remote,
@@ -745,7 +747,8 @@ impl Opener<'_> {
             draft: pipeline.pr.draft,
             labels: pipeline.pr.labels.clone(),
             reviewers: pipeline.pr.reviewers.clone(),
-            ..NewPullRequest::default()
+            assignees: pipeline.pr.assignees.clone(),
+            remove_source_branch: pipeline.pr.remove_source_branch,
         }
     }
 

@@ -6,6 +6,17 @@
 use super::{Forge, ForgeKind};
 pub use crate::git::host_of;
 
+impl ForgeKind {
+    /// How people write a pull request's number on this forge, in human text: `!7` for a
+    /// GitLab merge request, `#7` elsewhere.
+    pub fn number(self, n: u64) -> String {
+        match self {
+            ForgeKind::GitLab => format!("!{n}"),
+            ForgeKind::GitHub | ForgeKind::Gitea => format!("#{n}"),
+        }
+    }
+}
+
 /// The forges of one invocation, by host.
 pub struct Forges {
     by_host: Vec<(String, Box<dyn Forge>)>,
