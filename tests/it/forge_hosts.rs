@@ -193,16 +193,26 @@ fn one_pipeline_spans_three_hosts_each_with_its_own_forge_api_and_token() {
     // The Enterprise host's pull request went to its API, with its token, and only its.
     let api = repo(&report, "acme/api.git");
     let pr = &api["publish"]["pull_request"];
-    assert_eq!((pr["action"].as_str(), pr["forge"].as_str()), (Some("opened"), Some("github")), "{api}");
+    assert_eq!(
+        (pr["action"].as_str(), pr["forge"].as_str()),
+        (Some("opened"), Some("github")),
+        "{api}"
+    );
     let prs = w.gh.prs();
     assert_eq!(prs.len(), 1, "{prs:?}");
-    assert_eq!((prs[0].repo.as_str(), prs[0].title.as_str()), ("acme/api", "greet"));
+    assert_eq!(
+        (prs[0].repo.as_str(), prs[0].title.as_str()),
+        ("acme/api", "greet")
+    );
     let requests = w.gh.requests();
     assert!(!requests.is_empty());
     for r in &requests {
         let expected = format!("Bearer {GHE_TOKEN}");
         assert_eq!(r.authorization.as_deref(), Some(expected.as_str()), "{r:?}");
-        assert!(!r.target.contains("web") && !r.target.contains("docs"), "{r:?}");
+        assert!(
+            !r.target.contains("web") && !r.target.contains("docs"),
+            "{r:?}"
+        );
     }
     w.gh.assert_conforms();
 
@@ -215,7 +225,10 @@ fn one_pipeline_spans_three_hosts_each_with_its_own_forge_api_and_token() {
         assert_eq!(pr["forge"].as_str(), Some(forge), "{pr}");
         assert_eq!(pr["action"].as_str(), Some("failed"), "{pr}");
         let message = pr["message"].as_str().unwrap_or_default();
-        assert!(message.contains(name) && message.contains("E536"), "{message}");
+        assert!(
+            message.contains(name) && message.contains("E536"),
+            "{message}"
+        );
     }
 
     // No token appears in anything printed.
@@ -258,18 +271,27 @@ fn the_summary_status_and_report_use_each_forge_s_words_and_name_it() {
             .unwrap_or_else(|| panic!("no row {name}: {rows}"))
     };
     let (api, web, docs) = (row("api"), row("web"), row("docs"));
-    assert_eq!((api["forge"].as_str(), api["state"].as_str()), (Some("github"), Some("open")), "{api}");
+    assert_eq!(
+        (api["forge"].as_str(), api["state"].as_str()),
+        (Some("github"), Some("open")),
+        "{api}"
+    );
     assert_eq!(web["forge"].as_str(), Some("gitlab"), "{web}");
     assert_eq!(docs["forge"].as_str(), Some("gitea"), "{docs}");
     for row in [&web, &docs] {
         assert_eq!(row["state"].as_str(), Some("error"), "{row}");
-        assert!(row["error"].as_str().is_some_and(|e| e.contains("E536")), "{row}");
+        assert!(
+            row["error"].as_str().is_some_and(|e| e.contains("E536")),
+            "{row}"
+        );
     }
     // The table writes GitHub's number as `#1`.
     let table = w.codefleet(&["status", w.pipeline.to_str().unwrap()]);
     let table = text(&table.stdout);
     assert!(
-        table.lines().any(|l| l.contains("acme/api") && l.contains("#1")),
+        table
+            .lines()
+            .any(|l| l.contains("acme/api") && l.contains("#1")),
         "{table}"
     );
 }
@@ -311,8 +333,14 @@ fn each_host_gets_its_forge_s_defaults_and_config_shows_where_it_came_from() {
         serde_json::json!(["127.0.0.1:3000 (http://127.0.0.1:3000/api/v1, $MY_GITEA)"])
     );
     assert_eq!(s["gitea.hosts"]["kind"], "user");
-    assert_eq!(s["gitlab.api_url"]["value"], "https://gitlab.example/api/v4");
-    assert_eq!(s["gitlab.api_url"]["source"], "env CODEFLEET_GITLAB_API_URL");
+    assert_eq!(
+        s["gitlab.api_url"]["value"],
+        "https://gitlab.example/api/v4"
+    );
+    assert_eq!(
+        s["gitlab.api_url"]["source"],
+        "env CODEFLEET_GITLAB_API_URL"
+    );
     assert_eq!(s["gitlab.token_env"]["value"], "CORP_TOKEN");
 
     let (out, _f) = config("", &[]);
@@ -368,5 +396,9 @@ fn a_host_under_two_forges_and_bad_host_entries_are_refused_with_their_place() {
     }
     let (out, _f) = config("", &[("CODEFLEET_GITLAB_API_URL", "gitlab.corp")]);
     assert_eq!(out.status.code(), Some(2), "{}", said(&out));
-    assert!(said(&out).contains("CODEFLEET_GITLAB_API_URL"), "{}", said(&out));
+    assert!(
+        said(&out).contains("CODEFLEET_GITLAB_API_URL"),
+        "{}",
+        said(&out)
+    );
 }

@@ -115,7 +115,8 @@ fn serve(
         if let Some(up) = &basic {
             sent.lock().expect("lock").push(up.clone());
         }
-        let authorized = basic.is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
+        let authorized =
+            basic.is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
         if !authorized {
             let msg = "authentication required\n";
             write!(
