@@ -358,7 +358,7 @@ fn a_host_under_two_forges_and_bad_host_entries_are_refused_with_their_place() {
         (
             "github:\n  hosts: [{ host: git.corp }]\ngitlab:\n  hosts:\n    - host: Git.Corp\n",
             "E560",
-            "config.yml:4:",
+            "config.yml:5:13",
             "`git.corp` is listed under `github.hosts` and `gitlab.hosts`",
         ),
         (
