@@ -3,7 +3,6 @@
 //! `gitea.hosts`: Gitea), its API URL and its own token, so one pipeline can span hosts and no
 //! forge's token is sent to another's host.
 
-use super::run::{github_api_url, token};
 use crate::forge::{Forges, GitHub, GitLab, Gitea};
 use crate::git::{Credentials, Secret, host_of};
 use crate::settings::Settings;
@@ -125,6 +124,31 @@ pub(super) fn credentials(settings: &Settings) -> Credentials {
         creds = creds.with_host(&h.host, h.user, h.token);
     }
     creds
+}
+
+/// The token for https remotes and the GitHub API: the variable `github.token_env` names
+/// (default GITHUB_TOKEN), else GH_TOKEN (the GitHub CLI's), else GITHUB_TOKEN.
+fn token(settings: &Settings) -> Option<Secret> {
+    [
+        settings.github_token_env.value.as_str(),
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+    ]
+    .iter()
+    .find_map(|var| std::env::var(var).ok().and_then(Secret::new))
+}
+
+/// `github.api_url`; when left at its default, GITHUB_API_URL as GitHub Actions sets it (on
+/// GitHub Enterprise it names the server's API).
+fn github_api_url(settings: &Settings) -> String {
+    if settings.github_api_url.source == crate::settings::Source::Default
+        && let Some(url) = std::env::var("GITHUB_API_URL")
+            .ok()
+            .filter(|u| u.starts_with("http"))
+    {
+        return url;
+    }
+    settings.github_api_url.value.clone()
 }
 
 #[cfg(test)]

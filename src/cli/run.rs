@@ -15,7 +15,7 @@ use super::models::ModelDefaults;
 use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
 use crate::forge::Forges;
-use crate::git::{CloneCache, CloneOptions, Secret};
+use crate::git::{CloneCache, CloneOptions};
 use crate::pipeline::{self, Pipeline};
 use crate::plan;
 use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
@@ -631,29 +631,4 @@ pub(super) fn print_reports(
                 .write_all(redact(&report::annotations(r)).as_bytes());
         }
     }
-}
-
-/// The token for https remotes and the GitHub API: the variable `github.token_env` names
-/// (default GITHUB_TOKEN), else GH_TOKEN (the GitHub CLI's), else GITHUB_TOKEN.
-pub(super) fn token(settings: &Settings) -> Option<Secret> {
-    [
-        settings.github_token_env.value.as_str(),
-        "GH_TOKEN",
-        "GITHUB_TOKEN",
-    ]
-    .iter()
-    .find_map(|var| std::env::var(var).ok().and_then(Secret::new))
-}
-
-/// `github.api_url`; when left at its default, GITHUB_API_URL as GitHub Actions sets it (on
-/// GitHub Enterprise it names the server's API).
-pub(super) fn github_api_url(settings: &Settings) -> String {
-    if settings.github_api_url.source == crate::settings::Source::Default
-        && let Some(url) = std::env::var("GITHUB_API_URL")
-            .ok()
-            .filter(|u| u.starts_with("http"))
-    {
-        return url;
-    }
-    settings.github_api_url.value.clone()
 }
