@@ -146,7 +146,8 @@ pull_requests() {
       | [$repos[] | select(.publish.pull_request != null) | . as $r | .publish.pull_request as $p
          | {repo: ((($r.publish.remote // "") | try capture("(?<r>[^/:]+/[^/]+?)(\\.git)?/*$").r catch null) // $r.path),
             number: $p.number, url: $p.url,
-            operation: ({opened: "created", updated: "updated", reopened: "updated", closed: "closed"}[$p.action] // "none")}]
+            operation: ({opened: "created", updated: "updated", reopened: "updated", closed: "closed"}[$p.action] // "none"),
+            forge: ($p.forge // "github")}]
       | if $which == "first" then (if ($repos | length) == 1 then (.[0] // empty) else empty end) else . end' \
       "$report" 2>/dev/null
   else
@@ -165,7 +166,8 @@ for x in repos:
         continue
     m = re.search(r"([^/:]+/[^/]+?)(\.git)?/*$", pub.get("remote") or "")
     prs.append({"repo": m.group(1) if m else x.get("path"), "number": p.get("number"),
-                "url": p.get("url"), "operation": ops.get(p.get("action"), "none")})
+                "url": p.get("url"), "operation": ops.get(p.get("action"), "none"),
+                "forge": p.get("forge") or "github"})
 if sys.argv[2] == "first":
     if len(repos) == 1 and prs:
         print(json.dumps(prs[0], separators=(",", ":")))
@@ -213,6 +215,7 @@ output pull-request-number "$(pr_field number)"
 output pull-request-url "$(pr_field url)"
 pr_operation=$(pr_field operation)
 output pull-request-operation "${pr_operation:-none}"
+output forge "$(pr_field forge)"
 output pull-requests "${prs:-[]}"
 
 case "$code" in

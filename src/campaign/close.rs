@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::merge::short;
 use super::{CampaignError, Row, State, Tracked};
 use crate::error::Error;
-use crate::forge::{Forge, marker::Marker};
+use crate::forge::{Forge, Forges, marker::Marker};
 use crate::git::{Credentials, Deleted, PushError};
 
 /// How to close.
@@ -97,11 +97,11 @@ impl CloseReport {
 }
 
 /// Closes the open pull requests of `tracked` (read without details), in order.
-pub fn close(tracked: Vec<Tracked>, forge: &dyn Forge, options: &CloseOptions) -> CloseReport {
+pub fn close(tracked: Vec<Tracked>, forges: &Forges, options: &CloseOptions) -> CloseReport {
     let repos = tracked
         .into_iter()
         .map(|t| {
-            let mut row = close_pr(&t, forge, options);
+            let mut row = close_pr(&t, t.member.forge(forges), options);
             let closed = matches!(
                 row.outcome,
                 CloseOutcome::Closed | CloseOutcome::WouldClose | CloseOutcome::AlreadyClosed

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{CampaignError, CheckState, Mergeable, Review, Row, State, Tracked};
 use crate::error::Error;
-use crate::forge::{Forge, MergeMethod, Merged};
+use crate::forge::{Forge, Forges, MergeMethod, Merged};
 
 /// What a pull request must have to be merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl MergeReport {
 /// starting new merges once `interrupt` is set (the rest is reported skipped).
 pub fn merge(
     tracked: Vec<Tracked>,
-    forge: &dyn Forge,
+    forges: &Forges,
     options: &MergeOptions,
     interrupt: &AtomicBool,
 ) -> MergeReport {
@@ -160,7 +160,7 @@ pub fn merge(
                     std::thread::sleep(options.pause);
                 }
                 attempted += 1;
-                merge_one(&t, forge, options)
+                merge_one(&t, t.member.forge(forges), options)
             }
         };
         repos.push(MergeRow {
@@ -271,6 +271,7 @@ mod tests {
             path: "x".into(),
             name: "x".into(),
             repo: Some("a/x".into()),
+            forge: crate::forge::ForgeKind::GitHub,
             branch: "b".into(),
             state: State::Open,
             pull_request: Some(PrInfo {

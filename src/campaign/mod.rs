@@ -33,7 +33,7 @@ pub use status::{
 
 use crate::error::{Code, Error, Kind, codes};
 use crate::exec::Target;
-use crate::forge::{Forge, RepoId};
+use crate::forge::{Forge, ForgeKind, Forges, RepoId};
 use crate::pipeline::Pipeline;
 use crate::pipeline::template::Var;
 use crate::plan;
@@ -139,15 +139,28 @@ pub struct Member {
     pub remote: Option<String>,
     /// The local checkout, for a local repository.
     pub checkout: Option<PathBuf>,
+    /// The kind of forge of the remote's host.
+    pub forge: ForgeKind,
+}
+
+impl Member {
+    /// The forge of the remote's host (the fallback without a remote).
+    pub fn forge<'a>(&self, forges: &'a Forges) -> &'a dyn Forge {
+        match &self.remote {
+            Some(url) => forges.for_url(url),
+            None => forges.fallback(),
+        }
+    }
 }
 
 /// The campaign of `pipeline` over `targets` (resolved as `run` resolves them): each
 /// repository's run branch, rendered by the plan as the run renders it, and its forge
-/// repository. Fails only when the branch cannot be told (it changes every run).
+/// repository, as the forge of its remote's host names it. Fails only when the branch cannot be
+/// told (it changes every run).
 pub fn members(
     pipeline: &Pipeline,
     targets: &[Target],
-    forge: &dyn Forge,
+    forges: &Forges,
 ) -> Result<Vec<Member>, Error> {
     if pipeline.branch.vars().any(|v| *v == Var::RunId) {
         return Err(CampaignError::BranchPerRun {
@@ -176,6 +189,10 @@ pub fn members(
                 Target::Unsupported { reason, .. } => (Err(reason.clone()), None),
             };
             let branch = rp.branch.clone().unwrap_or_default();
+            let forge = match &remote {
+                Ok(url) => forges.for_url(url),
+                Err(_) => forges.fallback(),
+            };
             let repo = match (&remote, &rp.branch) {
                 (_, None) => Err(rp.error.clone().unwrap_or_else(|| "no run branch".into())),
                 (Err(why), _) => Err(why.clone()),
@@ -194,6 +211,7 @@ pub fn members(
                 repo,
                 remote: remote.ok(),
                 checkout,
+                forge: forge.kind(),
             }
         })
         .collect())
@@ -231,15 +249,21 @@ mod tests {
         ApiCommit, Checks, Created, MergeMethod, Mergeability, Merged, NewPullRequest, Owner,
         PrState, PullRequest, RemoteRepo, ReviewDecision, marker::Marker,
     };
-    use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     /// A forge in memory: one pull request per repository named in `prs` (by repository
     /// name), every call recorded.
+    #[derive(Clone)]
     struct Stub {
         prs: Vec<(String, PullRequest, Checks, ReviewDecision, Option<bool>)>,
-        calls: Mutex<Vec<String>>,
+        calls: Arc<Mutex<Vec<String>>>,
+    }
+
+    /// The forges of a test: the stub for every host (its calls stay shared).
+    fn forges(stub: &Stub) -> Forges {
+        Forges::new(Box::new(stub.clone()))
     }
 
     impl Stub {
@@ -364,6 +388,7 @@ mod tests {
             }),
             remote: None,
             checkout: None,
+            forge: ForgeKind::GitHub,
         }
     }
 
@@ -450,7 +475,7 @@ mod tests {
                     ok,
                 ),
             ],
-            calls: Mutex::new(Vec::new()),
+            calls: Arc::new(Mutex::new(Vec::new())),
         };
         let names = [
             "green", "red", "foreign", "draft", "merged", "closed", "none", "green2",
@@ -463,7 +488,7 @@ mod tests {
         let (stub, members) = campaign();
         let tracked = read(
             members,
-            &stub,
+            &forges(&stub),
             ReadOptions {
                 jobs: 3,
                 details: true,
@@ -496,7 +521,7 @@ mod tests {
         let (stub, members) = campaign();
         read(
             members,
-            &stub,
+            &forges(&stub),
             ReadOptions {
                 jobs: 8,
                 details: false,
@@ -527,14 +552,14 @@ mod tests {
         let (stub, members) = campaign();
         let tracked = read(
             members,
-            &stub,
+            &forges(&stub),
             ReadOptions {
                 jobs: 2,
                 details: true,
             },
         )
         .unwrap();
-        let report = merge(tracked.clone(), &stub, &merge_options(), &never);
+        let report = merge(tracked.clone(), &forges(&stub), &merge_options(), &never);
         assert_eq!(
             stub.calls("merge acme"),
             ["merge acme/green a1 None", "merge acme/green2 g1 None"]
@@ -553,26 +578,46 @@ mod tests {
             f(&mut o);
             o
         };
-        merge(tracked.clone(), &stub, &with(&|o| o.dry_run = true), &never);
+        merge(
+            tracked.clone(),
+            &forges(&stub),
+            &with(&|o| o.dry_run = true),
+            &never,
+        );
         assert!(
             stub.calls("merge acme").is_empty(),
             "a dry run merges nothing"
         );
-        merge(tracked.clone(), &stub, &with(&|o| o.max = Some(1)), &never);
+        merge(
+            tracked.clone(),
+            &forges(&stub),
+            &with(&|o| o.max = Some(1)),
+            &never,
+        );
         assert_eq!(stub.calls("merge acme").len(), 1);
         let (stub, _) = campaign();
         merge(
             tracked.clone(),
-            &stub,
+            &forges(&stub),
             &with(&|o| o.include_foreign = true),
             &never,
         );
         assert_eq!(stub.calls("merge acme").len(), 3);
         let (stub, _) = campaign();
-        merge(tracked.clone(), &stub, &with(&|o| o.auto = true), &never);
+        merge(
+            tracked.clone(),
+            &forges(&stub),
+            &with(&|o| o.auto = true),
+            &never,
+        );
         assert_eq!(stub.calls("auto"), ["auto acme/green", "auto acme/green2"]);
         let (stub, _) = campaign();
-        merge(tracked, &stub, &merge_options(), &AtomicBool::new(true));
+        merge(
+            tracked,
+            &forges(&stub),
+            &merge_options(),
+            &AtomicBool::new(true),
+        );
         assert!(
             stub.calls("merge acme").is_empty(),
             "an interrupt starts no merge"
@@ -584,7 +629,7 @@ mod tests {
         let (stub, members) = campaign();
         let tracked = read(
             members,
-            &stub,
+            &forges(&stub),
             ReadOptions {
                 jobs: 2,
                 details: false,
@@ -597,7 +642,7 @@ mod tests {
             dry_run: false,
             credentials: crate::git::Credentials::new(None),
         };
-        let report = close(tracked, &stub, &options);
+        let report = close(tracked, &forges(&stub), &options);
         let acts: Vec<String> = stub
             .calls("")
             .into_iter()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Member, no_repo};
 use crate::error::Error;
-use crate::forge::{self, Forge, PrState, PullRequest, RepoId, marker::Marker};
+use crate::forge::{self, Forge, ForgeKind, Forges, PrState, PullRequest, RepoId, marker::Marker};
 
 /// The version of the `--json` document; a change that removes or renames a field bumps it.
 pub const VERSION: u32 = 1;
@@ -169,6 +169,8 @@ pub struct Row {
     pub name: String,
     /// The forge repository (`owner/name`); absent when it cannot be told.
     pub repo: Option<String>,
+    /// The forge it is on (`github`, `gitlab`, `gitea`): the one of its remote's host.
+    pub forge: ForgeKind,
     /// The run branch.
     pub branch: String,
     /// Where its newest pull request stands.
@@ -327,12 +329,18 @@ impl Tracked {
 /// (with `details`), every call on a pool of `jobs` threads.
 pub fn read(
     members: Vec<Member>,
-    forge: &dyn Forge,
+    forges: &Forges,
     options: ReadOptions,
 ) -> Result<Vec<Tracked>, Error> {
     let pool = crate::exec::pool(options.jobs.max(1))?;
     pool.install(|| {
-        let mut tracked: Vec<Tracked> = members.into_par_iter().map(|m| list(m, forge)).collect();
+        let mut tracked: Vec<Tracked> = members
+            .into_par_iter()
+            .map(|m| {
+                let forge = m.forge(forges);
+                list(m, forge)
+            })
+            .collect();
         if options.details {
             let work: Vec<(usize, Detail)> = tracked
                 .iter()
@@ -342,7 +350,7 @@ pub fn read(
                 .collect();
             let found: Vec<(usize, Result<Found, Error>)> = work
                 .into_par_iter()
-                .map(|(i, d)| (i, d.read(&tracked[i], forge)))
+                .map(|(i, d)| (i, d.read(&tracked[i], tracked[i].member.forge(forges))))
                 .collect();
             for (i, found) in found {
                 found_into(&mut tracked[i].row, found);
@@ -359,6 +367,7 @@ fn list(member: Member, forge: &dyn Forge) -> Tracked {
         path: member.path.clone(),
         name: member.name.clone(),
         repo: member.repo.as_ref().ok().map(ToString::to_string),
+        forge: member.forge,
         branch: member.branch.clone(),
         state: State::Error,
         pull_request: None,
@@ -473,6 +482,7 @@ mod tests {
             path: "x".into(),
             name: "x".into(),
             repo: None,
+            forge: ForgeKind::GitHub,
             branch: "b".into(),
             state,
             pull_request: None,

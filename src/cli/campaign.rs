@@ -11,14 +11,13 @@ use super::args::{
     CampaignMergeArgs, ChecksFilter, CloseArgs, GlobalArgs, MethodArg, StateFilter, StatusArgs,
 };
 use super::errors::{print_error, stream_error};
-use super::run::{github_api_url, interrupt_flag, load_pipelines, targets, token, with_settings};
+use super::run::{interrupt_flag, load_pipelines, targets, with_settings};
 use crate::campaign::{
     self, BranchOutcome, CampaignError, CheckState, CloseOptions, CloseOutcome, MergeOptions,
     MergeOutcome, ReadOptions, Require, Row, State, StatusReport, Totals, Tracked,
 };
 use crate::error::{Error, Exit};
-use crate::forge::{GitHub, MergeMethod};
-use crate::git::Credentials;
+use crate::forge::{Forges, MergeMethod};
 use crate::secrets::redact;
 use crate::settings::{Settings, Source};
 
@@ -33,22 +32,22 @@ fn read(
     settings: &Settings,
     details: bool,
     out: &mut Out<'_>,
-) -> Result<(GitHub, Vec<Tracked>), Error> {
+) -> Result<(Forges, Vec<Tracked>), Error> {
     let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
     let mut pipelines = load_pipelines(&paths, global, out)?;
-    let forge = GitHub::new(&github_api_url(settings), token(settings));
+    let forges = super::hosts::forges(settings);
     let mut members = Vec::new();
     for p in &mut pipelines {
         with_settings(p, settings)?;
-        let targets = targets(p, global, settings)?.targets;
-        members.extend(campaign::members(p, &targets, &forge)?);
+        let targets = targets(p, global, settings, &forges)?.targets;
+        members.extend(campaign::members(p, &targets, &forges)?);
     }
     let jobs = match settings.jobs.source {
         Source::Default => DEFAULT_API_JOBS,
         _ => settings.jobs.value,
     };
-    let tracked = campaign::read(members, &forge, ReadOptions { jobs, details })?;
-    Ok((forge, tracked))
+    let tracked = campaign::read(members, &forges, ReadOptions { jobs, details })?;
+    Ok((forges, tracked))
 }
 
 /// The name a row goes by: the forge repository, else the repository as named.
@@ -59,7 +58,7 @@ fn shown(row: &Row) -> String {
 fn pr_cell(row: &Row) -> String {
     row.pull_request
         .as_ref()
-        .map_or("-".into(), |p| format!("#{}", p.number))
+        .map_or("-".into(), |p| row.forge.number(p.number))
 }
 
 fn json_out<T: serde::Serialize>(
@@ -300,7 +299,7 @@ pub fn close(
         comment: args.comment.clone(),
         delete_branch: args.delete_branch,
         dry_run: args.dry_run,
-        credentials: Credentials::new(token(settings)),
+        credentials: super::hosts::credentials(settings),
     };
     let report = campaign::close(tracked, &forge, &options);
     let exit = if report.failed() {

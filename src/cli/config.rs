@@ -90,6 +90,7 @@ fn as_json(settings: &Settings) -> Value {
             Shown::Text(t) => Value::String(t),
             Shown::Number(n) => json!(n),
             Shown::Unset => Value::Null,
+            Shown::List(items) => json!(items),
         };
         values.insert(
             key.to_string(),

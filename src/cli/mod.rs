@@ -7,6 +7,7 @@ mod campaign;
 mod config;
 mod errors;
 mod history;
+mod hosts;
 mod init;
 mod logging;
 pub mod models;

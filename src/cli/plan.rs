@@ -20,8 +20,9 @@ pub fn run(
     }
     let io = |e: std::io::Error| stream_error("write the plan", &e);
     let mut exit = Exit::Ok;
+    let forges = super::hosts::forges(settings);
     for pipeline in &pipelines {
-        let resolved = super::run::targets(pipeline, global, settings)?;
+        let resolved = super::run::targets(pipeline, global, settings, &forges)?;
         let mut plan = plan::build(
             pipeline,
             &resolved.targets,

@@ -14,8 +14,8 @@ use super::errors::CliError;
 use super::models::ModelDefaults;
 use crate::error::{Error, Exit};
 use crate::exec::{Observer, PublishOptions, PullRequests, RunOptions};
-use crate::forge::GitHub;
-use crate::git::{CloneCache, CloneOptions, Credentials, Secret};
+use crate::forge::Forges;
+use crate::git::{CloneCache, CloneOptions};
 use crate::pipeline::{self, Pipeline};
 use crate::plan;
 use crate::report::{self, FileReport, Mode, RepoReport, RunReport, TaskReport};
@@ -83,12 +83,13 @@ pub(super) fn load_pipelines(
 
 /// The repositories of `pipeline`, as every command that works on them (`run`, `plan`,
 /// `status`, `merge`, `close`) takes them: `--repo`/`--repos-from`, else `repos:`; GitHub
-/// entries asked of the API the settings name (`github.api_url`, `github.token_env`,
-/// `github.clone`); then `--shard`. What a discovery dropped comes back with them.
+/// entries asked of github.com's forge (`github.api_url`, `github.token_env`, `github.clone`);
+/// then `--shard`. What a discovery dropped comes back with them.
 pub(super) fn targets(
     pipeline: &Pipeline,
     global: &GlobalArgs,
     settings: &Settings,
+    forges: &Forges,
 ) -> Result<plan::Resolved, Error> {
     let mut overrides: Vec<plan::RepoArg> = global
         .repos
@@ -98,9 +99,8 @@ pub(super) fn targets(
     if let Some(from) = &global.repos_from {
         overrides.extend(repos_from(from)?);
     }
-    let github = GitHub::new(&github_api_url(settings), token(settings));
     let discovery = plan::Discovery {
-        forge: Some(&github),
+        forge: Some(forges),
         ssh: settings.github_clone.value == crate::settings::GitHubClone::Ssh,
     };
     let mut all = plan::resolve(&pipeline.repos, &overrides, &discovery)?;
@@ -378,7 +378,8 @@ pub fn run(
     } else {
         Mode::Run
     };
-    let credentials = Credentials::new(token(settings));
+    let credentials = super::hosts::credentials(settings);
+    let forges = Arc::new(super::hosts::forges(settings));
     let clone_options = CloneOptions {
         cache_dir: args
             .cache_dir
@@ -400,10 +401,7 @@ pub fn run(
         jobs: args.clone_jobs,
         push: args.push || args.pr,
         pull_requests: args.pr.then(|| PullRequests {
-            forge: Box::new(GitHub::new(
-                &github_api_url(settings),
-                credentials.token().cloned(),
-            )),
+            forges: Arc::clone(&forges),
             close_empty: args.close_empty_prs,
             max: args.max_prs,
         }),
@@ -411,12 +409,7 @@ pub fn run(
         credentials: credentials.clone(),
         force: args.force,
         // Only `pr.commit_via: api` pipelines use it, with `--push` alone.
-        api_forge: (args.push && !args.pr).then(|| {
-            Box::new(GitHub::new(
-                &github_api_url(settings),
-                credentials.token().cloned(),
-            )) as Box<dyn crate::forge::Forge>
-        }),
+        api_forge: (args.push && !args.pr).then(|| Arc::clone(&forges)),
     };
     let interrupt = interrupt_flag();
     // In-process callers (tests) may run again after an interrupted run.
@@ -432,7 +425,7 @@ pub fn run(
     let models = ModelDefaults::from_settings(settings).clients();
     let mut reports = Vec::new();
     for pipeline in &pipelines {
-        let resolved = targets(pipeline, global, settings)?;
+        let resolved = targets(pipeline, global, settings, &forges)?;
         let targets = resolved.targets;
         // The run id is chosen before planning, so the plan renders the branch the run uses.
         let mut plan = plan::build(
@@ -638,29 +631,4 @@ pub(super) fn print_reports(
                 .write_all(redact(&report::annotations(r)).as_bytes());
         }
     }
-}
-
-/// The token for https remotes and the GitHub API: the variable `github.token_env` names
-/// (default GITHUB_TOKEN), else GH_TOKEN (the GitHub CLI's), else GITHUB_TOKEN.
-pub(super) fn token(settings: &Settings) -> Option<Secret> {
-    [
-        settings.github_token_env.value.as_str(),
-        "GH_TOKEN",
-        "GITHUB_TOKEN",
-    ]
-    .iter()
-    .find_map(|var| std::env::var(var).ok().and_then(Secret::new))
-}
-
-/// `github.api_url`; when left at its default, GITHUB_API_URL as GitHub Actions sets it (on
-/// GitHub Enterprise it names the server's API).
-pub(super) fn github_api_url(settings: &Settings) -> String {
-    if settings.github_api_url.source == crate::settings::Source::Default
-        && let Some(url) = std::env::var("GITHUB_API_URL")
-            .ok()
-            .filter(|u| u.starts_with("http"))
-    {
-        return url;
-    }
-    settings.github_api_url.value.clone()
 }

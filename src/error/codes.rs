@@ -164,6 +164,10 @@ catalogue! {
     MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
     PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
     CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
+    FORGE_HOST_TWICE = "E560", Usage, "a host listed under two forges (`github.hosts`, `gitlab.hosts`, `gitea.hosts`; github.com and gitlab.com are built in)";
+    FORGE_HOST_BAD = "E561", Usage, "a `*.hosts` entry whose `host` is not a host name with an optional port (`gitlab.corp`, `127.0.0.1:8080`)";
+    FORGE_API_URL = "E562", Usage, "a forge's `api_url` is not an http(s) URL (`gitlab.api_url`, a `*.hosts` entry's)";
+    FORGE_TOKEN_ENV = "E563", Usage, "a forge's `token_env` is not an environment variable name (`gitlab.token_env`, a `*.hosts` entry's)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::Target;
 use crate::error::{Code, Error, Kind, codes};
-use crate::forge::{self, Forge, ForgeError, NewPullRequest, PullRequest, RepoId, marker};
+use crate::forge::{self, Forge, ForgeError, Forges, NewPullRequest, PullRequest, RepoId, marker};
 use crate::git::{BranchLease, CloneCache, Credentials, PushError, Pushed};
 use crate::pipeline::{Pipeline, Recreate};
 use crate::report::{
@@ -22,8 +22,9 @@ use crate::report::{
 
 /// Pull request settings of a publish.
 pub struct PullRequests {
-    /// The forge.
-    pub forge: Box<dyn Forge>,
+    /// The forges, by host: each repository's pull request goes to the forge of its remote
+    /// URL's host.
+    pub forges: Arc<Forges>,
     /// Close the open pull request of a repository whose change became empty.
     pub close_empty: bool,
     /// Pull requests opened at most in this run (`max_prs_per_run`).
@@ -45,9 +46,16 @@ pub struct PublishOptions {
     pub force: bool,
     /// How to authenticate pushes of local repositories (remote ones use the cache's).
     pub credentials: Credentials,
-    /// The forge that makes the commits of a pipeline with `pr.commit_via: api` when no pull
-    /// requests are asked (`--push` alone); with them, theirs does.
-    pub api_forge: Option<Box<dyn Forge>>,
+    /// The forges that make the commits of a pipeline with `pr.commit_via: api` when no pull
+    /// requests are asked (`--push` alone); with them, theirs do.
+    pub api_forge: Option<Arc<Forges>>,
+}
+
+impl PullRequests {
+    /// The forge of a remote URL's host.
+    fn forge(&self, url: &str) -> &dyn Forge {
+        self.forges.for_url(url)
+    }
 }
 
 /// Why a repository is not pushed, or gets no pull request, before git or the forge is asked.
@@ -132,8 +140,8 @@ pub fn publish(
         .as_ref()
         .map_or(&options.credentials, |c| c.credentials());
     let mut work: Vec<(&mut RepoReport, &Target)> = report.repos.iter_mut().zip(targets).collect();
-    let forge =
-        (options.pull_requests.as_ref().map(|p| p.forge.as_ref())).or(options.api_forge.as_deref());
+    let forge = (options.pull_requests.as_ref().map(|p| p.forges.as_ref()))
+        .or(options.api_forge.as_deref());
     let api = super::publish_api::Api::new(pipeline, forge, options.force);
     let destinations: Vec<Option<Destination>> = pool.install(|| {
         work.par_iter_mut()
@@ -156,8 +164,22 @@ pub fn publish(
             }
         }
     }
+    if let Some(forges) = forge {
+        name_forges(report, forges);
+    }
     report.recount();
     Ok(())
+}
+
+/// Each pull request report names its forge: the one of the remote's host.
+fn name_forges(report: &mut RunReport, forges: &Forges) {
+    for repo in &mut report.repos {
+        if let Some(publish) = repo.publish.as_mut()
+            && let Some(pr) = publish.pull_request.as_mut()
+        {
+            pr.forge = Some(forges.kind_for_url(&publish.remote));
+        }
+    }
 }
 
 /// Publishes one repository's run branch, unless it did not run, is held back or archived;
@@ -198,16 +220,17 @@ fn push_repo(
     if let Some(prs) = &options.pull_requests
         && has_change(repo)
     {
-        match prior(prs.forge.as_ref(), pipeline.pr.recreate, repo, &dest) {
+        match prior(prs.forge(&dest.url), pipeline.pr.recreate, repo, &dest) {
             Prior::Proceed => {}
-            Prior::Reopen(id, closed, note) => match reopen_first(prs.forge.as_ref(), &id, &closed)
-            {
-                Ok(reopened) => (dest.reopen, dest.reopen_note) = (Some(reopened), note),
-                Err(stop) => {
-                    repo.publish = Some(not_pushed(&dest, stop, creds));
-                    return None;
+            Prior::Reopen(id, closed, note) => {
+                match reopen_first(prs.forge(&dest.url), &id, &closed) {
+                    Ok(reopened) => (dest.reopen, dest.reopen_note) = (Some(reopened), note),
+                    Err(stop) => {
+                        repo.publish = Some(not_pushed(&dest, stop, creds));
+                        return None;
+                    }
                 }
-            },
+            }
             Prior::Stop(stop) => {
                 repo.publish = Some(not_pushed(&dest, stop, creds));
                 return None;
@@ -223,7 +246,7 @@ fn push_repo(
         && !matches!(publish.push, PushStatus::Pushed | PushStatus::UpToDate)
     {
         // The push failed: the person's decision stands again.
-        reclose(prs.forge.as_ref(), &dest, reopened);
+        reclose(prs.forge(&dest.url), &dest, reopened);
     }
     repo.publish = Some(publish);
     Some(dest)
@@ -250,6 +273,7 @@ fn reopen_first(
     forge
         .reopen(id, closed.number)
         .map_err(|e| PullRequestReport {
+            forge: None,
             action: PrAction::Failed,
             number: Some(closed.number),
             url: Some(closed.url.clone()),
@@ -302,6 +326,7 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
         }
         Err(e) => {
             return Prior::Stop(PullRequestReport {
+                forge: None,
                 action: PrAction::Failed,
                 number: None,
                 url: None,
@@ -333,6 +358,7 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
 
 fn closed_skip(closed: &PullRequest, how: &str) -> PullRequestReport {
     PullRequestReport {
+        forge: None,
         action: PrAction::Skipped,
         number: Some(closed.number),
         url: Some(closed.url.clone()),
@@ -477,6 +503,7 @@ fn held_back(
         remote: crate::git::redact_userinfo(&creds.redact(&dest.url)),
         push: PushStatus::NotPushed,
         pull_request: options.pull_requests.as_ref().map(|_| PullRequestReport {
+            forge: None,
             action: PrAction::Skipped,
             number: None,
             url: None,
@@ -489,17 +516,20 @@ fn held_back(
 
 /// With a forge: an archived repository is read-only, so it is reported and skipped.
 fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -> Option<Publish> {
-    let forge = &options.pull_requests.as_ref()?.forge;
+    let forge = options.pull_requests.as_ref()?.forge(&dest.url);
     let id = forge.repo_id(&dest.url)?;
     let remote = crate::git::redact_userinfo(&creds.redact(&dest.url));
     match forge.archived(&id) {
         Ok(false) => None,
+        // A forge that cannot say goes ahead; its pull request step reports what it lacks.
+        Err(e) if matches!(e.kind::<ForgeError>(), Some(ForgeError::Unsupported { .. })) => None,
         Ok(true) => Some(Publish {
             api_commits: Vec::new(),
             remote,
             push: PushStatus::NotPushed,
             message: Some(format!("{id} is archived (read-only): not pushed")),
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Skipped,
                 number: None,
                 url: None,
@@ -513,6 +543,7 @@ fn archived(options: &PublishOptions, dest: &Destination, creds: &Credentials) -
             push: PushStatus::NotPushed,
             message: None,
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Failed,
                 number: None,
                 url: None,
@@ -641,13 +672,14 @@ impl Opener<'_> {
         if !pushed && !empty {
             return skipped("the push did not succeed");
         }
-        let Some(id) = self.prs.forge.repo_id(&dest.url) else {
+        let forge = self.prs.forge(&dest.url);
+        let Some(id) = forge.repo_id(&dest.url) else {
             let url = self.creds.redact(&dest.url);
             return self.failed(PublishError::NoRepoId(url).into());
         };
         let branch = repo.branch.clone().unwrap_or_default();
         if empty {
-            return self.close_empty(&id, &branch);
+            return self.close_empty(forge, &id, &branch);
         }
         let Some(base) = dest.base_branch.clone() else {
             return self.failed(PublishError::NoBaseBranch.into());
@@ -656,7 +688,7 @@ impl Opener<'_> {
         let head = pushed_head(repo);
         match &dest.reopen {
             Some(reopened) => {
-                let mut report = self.reopened(&id, reopened, &new, &head);
+                let mut report = self.reopened(forge, &id, reopened, &new, &head);
                 if let Some(note) = &dest.reopen_note {
                     report.message = Some(match report.message {
                         Some(m) => format!("{note}; {m}"),
@@ -665,23 +697,23 @@ impl Opener<'_> {
                 }
                 report
             }
-            None => self.open_or_update(&id, &new, &head),
+            None => self.open_or_update(forge, &id, &new, &head),
         }
     }
 
     /// A repository whose change became empty: its open pull request is closed, if asked to,
     /// its marker saying `closed=empty` (codefleet's decision, not a person's: a later change
     /// may open a new one).
-    fn close_empty(&self, id: &RepoId, branch: &str) -> PullRequestReport {
+    fn close_empty(&self, forge: &dyn Forge, id: &RepoId, branch: &str) -> PullRequestReport {
         if !self.prs.close_empty {
             return skipped("no change");
         }
-        let forge = self.prs.forge.as_ref();
         match forge.find_open(id, branch) {
             Ok(Some(open)) => {
                 let body = marker::closed_empty(&open.body);
                 match forge.close(id, open.number, Some(&body)) {
                     Ok(()) => PullRequestReport {
+                        forge: None,
                         action: PrAction::Closed,
                         number: Some(open.number),
                         url: Some(open.url),
@@ -715,25 +747,27 @@ impl Opener<'_> {
             draft: pipeline.pr.draft,
             labels: pipeline.pr.labels.clone(),
             reviewers: pipeline.pr.reviewers.clone(),
-            ..NewPullRequest::default()
+            assignees: pipeline.pr.assignees.clone(),
+            remove_source_branch: pipeline.pr.remove_source_branch,
         }
     }
 
     fn open_or_update(
         &mut self,
+        forge: &dyn Forge,
         id: &RepoId,
         new: &NewPullRequest,
         head: &str,
     ) -> PullRequestReport {
         // An update costs no quota; only new pull requests count against the cap.
-        let open = match self.prs.forge.find_open(id, &new.head) {
+        let open = match forge.find_open(id, &new.head) {
             Ok(open) => open,
             Err(e) => return self.failed(e),
         };
         if open.is_none() && self.opened >= self.prs.max {
             return skipped(&format!("max_prs_per_run ({}) reached", self.prs.max));
         }
-        match forge::open_or_update(self.prs.forge.as_ref(), id, new, head) {
+        match forge::open_or_update(forge, id, new, head) {
             Ok(done) => {
                 let action = match done.action {
                     forge::Action::Opened => PrAction::Opened,
@@ -752,12 +786,12 @@ impl Opener<'_> {
     /// person closed, and `pr.recreate: if-changed`) as an open one.
     fn reopened(
         &self,
+        forge: &dyn Forge,
         id: &RepoId,
         reopened: &PullRequest,
         new: &NewPullRequest,
         head: &str,
     ) -> PullRequestReport {
-        let forge = self.prs.forge.as_ref();
         match forge::update(forge, id, reopened.clone(), new, head) {
             Ok(done) => report_of(PrAction::Reopened, done),
             Err(e) => self.failed(e),
@@ -766,6 +800,7 @@ impl Opener<'_> {
 
     fn failed(&self, e: Error) -> PullRequestReport {
         PullRequestReport {
+            forge: None,
             action: PrAction::Failed,
             number: None,
             url: None,
@@ -789,6 +824,7 @@ fn pushed_head(repo: &RepoReport) -> String {
 fn report_of(action: PrAction, done: forge::Outcome) -> PullRequestReport {
     let kept: Vec<String> = done.kept.iter().map(|k| k.to_string()).collect();
     PullRequestReport {
+        forge: None,
         action,
         number: Some(done.pr.number),
         url: Some(done.pr.url),
@@ -799,6 +835,7 @@ fn report_of(action: PrAction, done: forge::Outcome) -> PullRequestReport {
 
 fn skipped(why: &str) -> PullRequestReport {
     PullRequestReport {
+        forge: None,
         action: PrAction::Skipped,
         number: None,
         url: None,

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::error::{Code, Error, Kind, codes};
-use crate::forge::{ApiCommit, FileChange, Forge, GraphqlError, RepoId, marker::Marker};
+use crate::forge::{ApiCommit, FileChange, Forge, Forges, GraphqlError, RepoId, marker::Marker};
 use crate::git::{Credentials, Journal, PushError, PushRecord, Repo};
 use crate::pipeline::{CommitVia, Pipeline};
 use crate::report::{ApiCommitIds, Publish, PushStatus, RepoReport};
@@ -89,7 +89,8 @@ impl Kind for ApiCommitError {
 
 /// Publishing through the forge's API, when the pipeline asks for it.
 pub(super) struct Api<'a> {
-    forge: Option<&'a dyn Forge>,
+    /// The forges by host: each repository's commits are made by its own host's.
+    forge: Option<&'a Forges>,
     force: bool,
 }
 
@@ -119,10 +120,11 @@ struct Made {
 }
 
 impl<'a> Api<'a> {
-    /// `Some` when the pipeline's `pr.commit_via` is `api`; `forge` makes the commits.
+    /// `Some` when the pipeline's `pr.commit_via` is `api`; the forge of each repository's
+    /// host makes the commits.
     pub(super) fn new(
         pipeline: &Pipeline,
-        forge: Option<&'a dyn Forge>,
+        forge: Option<&'a Forges>,
         force: bool,
     ) -> Option<Api<'a>> {
         (pipeline.pr.commit_via == CommitVia::Api).then_some(Api { forge, force })
@@ -184,7 +186,8 @@ impl<'a> Api<'a> {
         t: &Target<'_>,
         creds: &Credentials,
     ) -> Result<(PushStatus, Vec<ApiCommitIds>), Failure> {
-        let forge = self.forge.ok_or(ApiCommitError::NoForge).map_err(fail)?;
+        let forges = self.forge.ok_or(ApiCommitError::NoForge).map_err(fail)?;
+        let forge = forges.for_url(t.url);
         let id = forge
             .repo_id(t.url)
             .ok_or_else(|| fail(ApiCommitError::NoRepoId(creds.redact(t.url))))?;

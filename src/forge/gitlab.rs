@@ -30,6 +30,12 @@ impl GitLab {
             token,
         }
     }
+
+    /// The token is a CI job token (`CI_JOB_TOKEN`), sent as `JOB-TOKEN` rather than
+    /// `PRIVATE-TOKEN`. (A stub until the GitLab client lands: it changes nothing yet.)
+    pub fn job_token(self) -> GitLab {
+        self
+    }
 }
 
 fn todo<T>(what: &'static str) -> Result<T, Error> {

@@ -4,6 +4,18 @@
 //! forges were chosen per host), so one pipeline can span hosts.
 
 use super::{Forge, ForgeKind};
+pub use crate::git::host_of;
+
+impl ForgeKind {
+    /// How people write a pull request's number on this forge, in human text: `!7` for a
+    /// GitLab merge request, `#7` elsewhere.
+    pub fn number(self, n: u64) -> String {
+        match self {
+            ForgeKind::GitLab => format!("!{n}"),
+            ForgeKind::GitHub | ForgeKind::Gitea => format!("#{n}"),
+        }
+    }
+}
 
 /// The forges of one invocation, by host.
 pub struct Forges {
@@ -60,6 +72,22 @@ impl Forges {
         }
     }
 
+    /// The kind of forge that speaks for a remote URL's repository.
+    pub fn kind_for_url(&self, url: &str) -> ForgeKind {
+        self.for_url(url).kind()
+    }
+
+    /// The forge of github.com (`github:` discovery entries, `owner/name` repositories): the
+    /// one added for `github.com`, else the fallback.
+    pub fn github_com(&self) -> &dyn Forge {
+        self.for_host("github.com")
+    }
+
+    /// The fallback forge, for hosts not added.
+    pub fn fallback(&self) -> &dyn Forge {
+        self.fallback.as_ref()
+    }
+
     /// The hosts of one kind, in the order added.
     pub fn hosts(&self, kind: ForgeKind) -> impl Iterator<Item = (&str, &dyn Forge)> {
         self.by_host
@@ -69,58 +97,30 @@ impl Forges {
     }
 }
 
-/// The host of a remote URL, with its port when it names one, lower-cased:
-/// `https://user@gitlab.com:8443/g/p.git` → `gitlab.com:8443`, `git@host:g/p.git` → `host`,
-/// `ssh://git@host:2222/g/p` → `host:2222`; `None` for a local path or `file://` URL.
-pub fn host_of(url: &str) -> Option<String> {
-    let authority = match url.split_once("://") {
-        Some((scheme, rest)) => {
-            if scheme.eq_ignore_ascii_case("file") {
-                return None;
-            }
-            let authority = rest.split('/').next()?;
-            let authority = authority.rsplit('@').next()?;
-            // An ssh URL's port is part of the host's identity too; keep it.
-            authority.to_string()
-        }
-        None => {
-            // scp-like `user@host:path`; a path with no `:` before any `/` is local.
-            let (before, _) = url.split_once(':')?;
-            if before.contains('/') || before.is_empty() {
-                return None;
-            }
-            before.rsplit('@').next()?.to_string()
-        }
-    };
-    (!authority.is_empty()).then(|| authority.to_ascii_lowercase())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forge::{GitHub, GitLab, Gitea};
 
     #[test]
-    fn the_host_comes_from_every_url_form() {
-        let h = |u: &str| host_of(u);
-        assert_eq!(
-            h("https://gitlab.com/g/sub/p.git").as_deref(),
-            Some("gitlab.com")
+    fn a_url_gets_the_forge_of_its_host_and_others_the_fallback() {
+        let mut forges = Forges::new(Box::new(GitHub::new("https://api.github.com", None)));
+        forges.add(
+            "gitlab.com",
+            Box::new(GitLab::new("https://gitlab.com/api/v4", None)),
         );
-        assert_eq!(
-            h("https://oauth2:x@GitLab.Corp:8443/g/p").as_deref(),
-            Some("gitlab.corp:8443")
+        forges.add(
+            "Gitea.Corp:3000",
+            Box::new(Gitea::new("https://gitea.corp:3000/api/v1", None)),
         );
-        assert_eq!(
-            h("git@github.com:acme/x.git").as_deref(),
-            Some("github.com")
-        );
-        assert_eq!(h("ssh://git@host:2222/g/p").as_deref(), Some("host:2222"));
-        assert_eq!(
-            h("http://127.0.0.1:3000/o/r.git").as_deref(),
-            Some("127.0.0.1:3000")
-        );
-        assert_eq!(h("file:///srv/git/acme/x.git"), None);
-        assert_eq!(h("/srv/git/x"), None);
-        assert_eq!(h("./a:b/c"), None);
+        let kind = |u: &str| forges.kind_for_url(u);
+        assert_eq!(kind("https://gitlab.com/g/sub/p.git"), ForgeKind::GitLab);
+        assert_eq!(kind("git@gitlab.com:g/p.git"), ForgeKind::GitLab);
+        assert_eq!(kind("http://gitea.corp:3000/o/r.git"), ForgeKind::Gitea);
+        assert_eq!(kind("http://gitea.corp/o/r.git"), ForgeKind::GitHub);
+        assert_eq!(kind("/srv/git/x"), ForgeKind::GitHub);
+        assert_eq!(forges.github_com().kind(), ForgeKind::GitHub);
+        let gitlab: Vec<&str> = forges.hosts(ForgeKind::GitLab).map(|(h, _)| h).collect();
+        assert_eq!(gitlab, ["gitlab.com"]);
     }
 }

@@ -124,8 +124,20 @@ pub enum Created {
 }
 
 /// Which kind of forge a host runs: what speaks to its API, and the words its people use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// In JSON: `github`, `gitlab`, `gitea`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ForgeKind {
     /// GitHub (github.com and GitHub Enterprise Server).
     #[default]

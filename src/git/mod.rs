@@ -78,8 +78,8 @@ pub use open::{open_based, open_named};
 pub use pack::{PackWriter, Packed};
 pub use read::{BaseFile, Source};
 pub use remote::{
-    Advertised, Credentials, PushError, Pushed, RemoteRef, Secret, ls_remote, push_with_lease,
-    redact_userinfo,
+    Advertised, Credentials, HostToken, PushError, Pushed, RemoteRef, Secret, host_of, ls_remote,
+    push_with_lease, redact_userinfo,
 };
 pub use repo::Repo;
 pub use rollback::Rollback;

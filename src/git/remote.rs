@@ -36,27 +36,69 @@ impl std::fmt::Debug for Secret {
 }
 
 /// How codefleet authenticates to remotes: a token (sent as the password for https), else the
-/// ssh agent and the usual key files for ssh, else the user's git credential helper.
+/// ssh agent and the usual key files for ssh, else the user's git credential helper. Each host
+/// a forge is configured for has its own token and user name ([`Credentials::with_host`]); the
+/// default token goes only to hosts not listed, so no forge's token reaches another's host.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     token: Option<Secret>,
+    hosts: Vec<HostToken>,
+}
+
+/// The https credentials of one host: the user name its forge expects with a token, and the
+/// token (none: the credential helper answers, never another host's token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostToken {
+    /// The host, with its port when it has one (`gitlab.corp:8443`), lower-cased.
+    pub host: String,
+    /// The user name sent with the token (`x-access-token`, `oauth2`, `gitlab-ci-token`).
+    pub user: String,
+    /// The token.
+    pub token: Option<Secret>,
 }
 
 impl Credentials {
-    /// Credentials with an optional https token.
+    /// Credentials with an optional https token for every host not listed with its own.
     pub fn new(token: Option<Secret>) -> Credentials {
-        Credentials { token }
+        Credentials {
+            token,
+            hosts: Vec::new(),
+        }
     }
 
-    /// The token, if any.
+    /// `host` (as [`host_of`] names it) authenticates as `user` with `token` instead; a later
+    /// entry for the same host replaces the earlier.
+    pub fn with_host(mut self, host: &str, user: &str, token: Option<Secret>) -> Credentials {
+        let host = host.to_ascii_lowercase();
+        self.hosts.retain(|h| h.host != host);
+        self.hosts.push(HostToken {
+            host,
+            user: user.to_string(),
+            token,
+        });
+        self
+    }
+
+    /// The default token (for hosts not listed), if any.
     pub fn token(&self) -> Option<&Secret> {
         self.token.as_ref()
     }
 
-    /// `text` with the token and any password written into a URL replaced by `***`.
+    /// The user name and token sent to `url`'s host over https: its own when listed (maybe
+    /// none), else the default token as `x-access-token`.
+    pub fn for_url(&self, url: &str) -> Option<(&str, &Secret)> {
+        let host = host_of(url);
+        match self.hosts.iter().find(|h| Some(&h.host) == host.as_ref()) {
+            Some(h) => h.token.as_ref().map(|t| (h.user.as_str(), t)),
+            None => self.token.as_ref().map(|t| ("x-access-token", t)),
+        }
+    }
+
+    /// `text` with every token and any password written into a URL replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
         let mut out = redact_userinfo(text);
-        if let Some(t) = &self.token {
+        let tokens = self.hosts.iter().filter_map(|h| h.token.as_ref());
+        for t in self.token.iter().chain(tokens) {
             out = out.replace(t.expose(), "***");
         }
         out
@@ -101,9 +143,9 @@ impl Credentials {
             }
             if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
                 if attempt == 0
-                    && let Some(token) = &self.token
+                    && let Some((user, token)) = self.for_url(url)
                 {
-                    return git2::Cred::userpass_plaintext("x-access-token", token.expose());
+                    return git2::Cred::userpass_plaintext(user, token.expose());
                 }
                 if attempt <= 1
                     && let Ok(config) = git2::Config::open_default()
@@ -123,6 +165,31 @@ impl Credentials {
         });
         cb
     }
+}
+
+/// The host of a remote URL, with its port when it names one, lower-cased:
+/// `https://user@gitlab.com:8443/g/p.git` → `gitlab.com:8443`, `git@host:g/p.git` → `host`,
+/// `ssh://git@host:2222/g/p` → `host:2222`; `None` for a local path or `file://` URL.
+pub fn host_of(url: &str) -> Option<String> {
+    let authority = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            if scheme.eq_ignore_ascii_case("file") {
+                return None;
+            }
+            let authority = rest.split('/').next()?;
+            // An ssh URL's port is part of the host's identity too; keep it.
+            authority.rsplit('@').next()?.to_string()
+        }
+        None => {
+            // scp-like `user@host:path`; a path with no `:` before any `/` is local.
+            let (before, _) = url.split_once(':')?;
+            if before.contains('/') || before.is_empty() {
+                return None;
+            }
+            before.rsplit('@').next()?.to_string()
+        }
+    };
+    (!authority.is_empty()).then(|| authority.to_ascii_lowercase())
 }
 
 /// Replaces `user:password@` in URLs within `text` by `***@`.
@@ -584,8 +651,52 @@ mod tests {
         assert_eq!(redact_userinfo("file:///tmp/x"), "file:///tmp/x");
         assert_eq!(
             format!("{:?}", creds),
-            "Credentials { token: Some(Secret(***)) }"
+            "Credentials { token: Some(Secret(***)), hosts: [] }"
         );
         assert!(Secret::new("  ").is_none());
+    }
+
+    #[test]
+    fn each_host_gets_its_own_token_and_no_other() {
+        let creds = Credentials::new(Secret::new("ghp_default"))
+            .with_host("GitLab.Corp:8443", "oauth2", Secret::new("glpat_x"))
+            .with_host("gitea.corp", "codefleet", None);
+        let sent = |url: &str| creds.for_url(url).map(|(u, t)| (u, t.expose()));
+        assert_eq!(
+            sent("https://gitlab.corp:8443/g/sub/p.git"),
+            Some(("oauth2", "glpat_x"))
+        );
+        assert_eq!(sent("https://gitea.corp/o/r.git"), None);
+        assert_eq!(
+            sent("https://github.com/o/r.git"),
+            Some(("x-access-token", "ghp_default"))
+        );
+        let out = creds.redact("glpat_x and ghp_default");
+        assert_eq!(out, "*** and ***");
+    }
+
+    #[test]
+    fn the_host_comes_from_every_url_form() {
+        let h = |u: &str| host_of(u);
+        assert_eq!(
+            h("https://gitlab.com/g/sub/p.git").as_deref(),
+            Some("gitlab.com")
+        );
+        assert_eq!(
+            h("https://oauth2:x@GitLab.Corp:8443/g/p").as_deref(),
+            Some("gitlab.corp:8443")
+        );
+        assert_eq!(
+            h("git@github.com:acme/x.git").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(h("ssh://git@host:2222/g/p").as_deref(), Some("host:2222"));
+        assert_eq!(
+            h("http://127.0.0.1:3000/o/r.git").as_deref(),
+            Some("127.0.0.1:3000")
+        );
+        assert_eq!(h("file:///srv/git/acme/x.git"), None);
+        assert_eq!(h("/srv/git/x"), None);
+        assert_eq!(h("./a:b/c"), None);
     }
 }

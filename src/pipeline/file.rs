@@ -332,6 +332,12 @@ pub struct PrFile {
     pub labels: Option<Vec<String>>,
     /// Reviewers to request.
     pub reviewers: Option<Vec<String>>,
+    /// People to assign, by username (GitHub, GitLab and Gitea all take assignees).
+    pub assignees: Option<Vec<String>>,
+    /// Delete the run branch once the pull request merges: GitLab's merge request option
+    /// `remove_source_branch`. GitHub and Gitea decide this per repository (their setting to
+    /// delete head branches), so there it changes nothing. Default false.
+    pub remove_source_branch: Option<bool>,
     /// What a re-run does when a person closed the run branch's pull request without merging
     /// it: `never` (default) leaves it closed and neither pushes nor opens one (reported as
     /// skipped), `always` opens a new one, `if-changed` reopens it when the change differs

@@ -101,6 +101,8 @@ impl Pipeline {
                 draft: false,
                 labels: Vec::new(),
                 reviewers: Vec::new(),
+                assignees: Vec::new(),
+                remove_source_branch: false,
                 recreate: Recreate::Never,
                 default_body: true,
                 commit_via: CommitVia::Git,
@@ -352,6 +354,10 @@ pub struct PullRequest {
     pub labels: Vec<String>,
     /// Reviewers.
     pub reviewers: Vec<String>,
+    /// Assignees, by username.
+    pub assignees: Vec<String>,
+    /// Delete the source branch when the merge request merges (GitLab).
+    pub remove_source_branch: bool,
     /// Whether a pull request a person closed is opened again.
     pub recreate: Recreate,
     /// The body is the default one (no `pr.body`): the description, then this repository's

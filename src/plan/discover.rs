@@ -10,7 +10,7 @@ use regex::Regex;
 
 use crate::error::Error;
 use crate::exec::Target;
-use crate::forge::{Forge, ForgeError, Owner, RemoteRepo, RepoId};
+use crate::forge::{Forge, ForgeError, Forges, Owner, RemoteRepo, RepoId};
 use crate::git::RemoteSpec;
 use crate::pipeline::{GitHubOwner, GitHubSelector};
 use crate::report::{DropReason, Dropped};
@@ -20,8 +20,9 @@ use super::errors::PlanError;
 /// What resolving GitHub entries needs: the API client, and which clone URL to run from.
 #[derive(Clone, Copy, Default)]
 pub struct Discovery<'a> {
-    /// The forge's API; `None` when the command has none (a GitHub entry then fails).
-    pub forge: Option<&'a dyn Forge>,
+    /// The forges, by host (`github:` entries ask github.com's); `None` when the command has
+    /// none (a GitHub entry then fails).
+    pub forge: Option<&'a Forges>,
     /// Clone over ssh (`ssh_url`) rather than https (`clone_url`): the setting
     /// `github.clone: ssh`.
     pub ssh: bool,
@@ -30,7 +31,7 @@ pub struct Discovery<'a> {
 impl std::fmt::Debug for Discovery<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Discovery")
-            .field("forge", &self.forge.map(|f| f.name()))
+            .field("forge", &self.forge)
             .field("ssh", &self.ssh)
             .finish()
     }
@@ -48,7 +49,7 @@ pub struct Found {
 
 impl Discovery<'_> {
     fn forge(&self) -> Result<&dyn Forge, Error> {
-        self.forge.ok_or_else(|| {
+        self.forge.map(Forges::github_com).ok_or_else(|| {
             ForgeError::Unsupported {
                 forge: "this command",
                 what: "repositories from GitHub",
@@ -230,7 +231,7 @@ fn keep(repos: impl Iterator<Item = RemoteRepo>, archived: bool, forks: bool) ->
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
     use crate::forge::{
@@ -246,7 +247,7 @@ mod tests {
         users: Vec<String>,
         /// Repositories a code search hits.
         code_hits: Vec<&'static str>,
-        asked: Mutex<Vec<String>>,
+        asked: Arc<Mutex<Vec<String>>>,
     }
 
     fn repo(full: &str, flags: &str, topics: &[&str]) -> RemoteRepo {
@@ -429,8 +430,9 @@ mod tests {
     #[test]
     fn an_org_is_listed_sorted_and_archived_disabled_and_forks_are_dropped() {
         let fake = fleet();
+        let forges = Forges::new(Box::new(fake));
         let d = Discovery {
-            forge: Some(&fake),
+            forge: Some(&forges),
             ssh: false,
         };
         let found = d.select(&org("acme")).unwrap();
@@ -466,8 +468,10 @@ mod tests {
     #[test]
     fn filters_narrow_the_selection() {
         let fake = fleet();
+        let asked = Arc::clone(&fake.asked);
+        let forges = Forges::new(Box::new(fake));
         let d = Discovery {
-            forge: Some(&fake),
+            forge: Some(&forges),
             ssh: true,
         };
         let topics = d
@@ -502,7 +506,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(names(&searched), ["acme/web"]);
-        let asked = fake.asked.lock().unwrap().clone();
+        let asked = asked.lock().unwrap().clone();
         assert!(
             asked.contains(&"code \"log::info!\" org:acme".to_string()),
             "{asked:?}"
@@ -520,17 +524,16 @@ mod tests {
     #[test]
     fn owner_star_falls_back_to_the_user_and_names_what_is_missing() {
         let fake = fleet();
+        let asked = Arc::clone(&fake.asked);
+        let forges = Forges::new(Box::new(fake));
         let d = Discovery {
-            forge: Some(&fake),
+            forge: Some(&forges),
             ssh: false,
         };
         let jo = d.everything_of("jo").unwrap();
         assert_eq!(names(&jo), ["jo/dots"]);
         assert_eq!(dropped(&jo), ["jo/fork fork"]);
-        assert_eq!(
-            *fake.asked.lock().unwrap(),
-            ["list jo false", "list jo true"]
-        );
+        assert_eq!(*asked.lock().unwrap(), ["list jo false", "list jo true"]);
         let e = d.everything_of("nobody").unwrap_err();
         assert_eq!(e.code, "E550");
         let e = d

@@ -325,6 +325,9 @@ pub struct PullRequestReport {
     /// pipeline's values for them did not change since codefleet last set them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<String>,
+    /// The forge it is on (`github`, `gitlab`, `gitea`): the one of the remote's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forge: Option<crate::forge::ForgeKind>,
 }
 
 impl RepoReport {

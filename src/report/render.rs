@@ -313,13 +313,19 @@ pub fn published(report: &RunReport) -> Vec<String> {
             if let (PrAction::Skipped, Some(_), Some(m)) = (pr.action, pr.number, &pr.message) {
                 return format!("; skipped: {m}");
             }
-            let number = pr.number.map(|n| format!(" #{n}")).unwrap_or_default();
+            // Each forge's own words: `merge request !7` on GitLab, `pull request #7` elsewhere.
+            let kind = pr.forge.unwrap_or_default();
+            let noun = kind.pull_request();
+            let number = pr
+                .number
+                .map(|n| format!(" {}", kind.number(n)))
+                .unwrap_or_default();
             let url = pr.url.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
             let kept = match &pr.kept[..] {
                 [] => String::new(),
                 k => format!(" (kept a person's edits: {})", k.join(", ")),
             };
-            format!("; pull request{number} {word}{url}{kept}")
+            format!("; {noun}{number} {word}{url}{kept}")
         });
         out.push(format!("{}: {push}{}", r.path, pr.unwrap_or_default()));
     }
@@ -339,7 +345,8 @@ pub fn problems(report: &RunReport) -> Vec<String> {
                 && pr.action == PrAction::Failed
             {
                 let m = pr.message.as_deref().unwrap_or("failed");
-                out.push(format!("{}: pull request: {m}", r.path));
+                let noun = pr.forge.unwrap_or_default().pull_request();
+                out.push(format!("{}: {noun}: {m}", r.path));
             }
         }
         if let (RepoStatus::Skipped | RepoStatus::Failed, Some(m)) = (r.status, &r.message)
@@ -855,6 +862,7 @@ mod tests {
             push: PushStatus::Refused,
             message: Some("E520: not pushed: it moved".into()),
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Skipped,
                 number: None,
                 url: None,
@@ -870,6 +878,7 @@ mod tests {
             push: PushStatus::Pushed,
             message: None,
             pull_request: Some(PullRequestReport {
+                forge: None,
                 action: PrAction::Opened,
                 number: Some(7),
                 url: Some("https://github.com/acme/api/pull/7".into()),

@@ -76,6 +76,21 @@ pub(super) fn env_layers(
             ))
         }
     });
+    var!("CODEFLEET_GITLAB_API_URL", gitlab_api_url, |s| url(
+        s,
+        "gitlab.com's API is https://gitlab.com/api/v4"
+    )
+    .map(|u| u.trim_end_matches('/').to_string()));
+    var!("CODEFLEET_GITLAB_TOKEN_ENV", gitlab_token_env, |s| {
+        if is_env_name(s) {
+            Ok(s.to_string())
+        } else {
+            Err((
+                "not an environment variable name".to_string(),
+                "name the variable that holds the token, never the token".to_string(),
+            ))
+        }
+    });
     var!(
         "CODEFLEET_GITHUB_CLONE",
         github_clone,

@@ -74,6 +74,50 @@ pub enum SettingsError {
         /// What it takes.
         hint: String,
     },
+    /// `E560`: a host listed under two forges.
+    #[error("host `{host}` is listed under `{first}` and `{second}`")]
+    HostTwice {
+        /// The host.
+        host: String,
+        /// The key of the first listing (`github.hosts`, or `github.com` built in).
+        first: String,
+        /// The key of the second.
+        second: String,
+        /// Where the second is.
+        place: Option<Place>,
+    },
+    /// `E561`: a `*.hosts` entry whose `host` is not a host name.
+    #[error("`{key}`: `{host}` is not a host name")]
+    BadHost {
+        /// The key (`gitlab.hosts`).
+        key: &'static str,
+        /// What it says.
+        host: String,
+        /// Where it is.
+        place: Place,
+    },
+    /// `E562`: a forge's `api_url` that is not an http(s) URL.
+    #[error("`{key}` is not an http(s) URL: `{url}`")]
+    BadApiUrl {
+        /// The key (`gitlab.api_url`, `gitea.hosts[0].api_url`).
+        key: String,
+        /// What it says.
+        url: String,
+        /// What the forge's API URL looks like.
+        hint: &'static str,
+        /// Where it is.
+        place: Place,
+    },
+    /// `E563`: a forge's `token_env` that is not an environment variable name.
+    #[error("`{key}` is not an environment variable name: `{value}`")]
+    BadTokenEnv {
+        /// The key (`gitlab.token_env`, `gitea.hosts[0].token_env`).
+        key: String,
+        /// What it says.
+        value: String,
+        /// Where it is.
+        place: Place,
+    },
     /// `E059`: a setting without a default (a bug).
     #[error("internal: no default for setting `{field}`")]
     NoDefault {
@@ -95,6 +139,10 @@ impl Kind for SettingsError {
             SettingsError::UnknownProfile { .. } => codes::UNKNOWN_PROFILE,
             SettingsError::BadEnv { .. } => codes::BAD_ENV,
             SettingsError::NoDefault { .. } => codes::SETTINGS_INTERNAL,
+            SettingsError::HostTwice { .. } => codes::FORGE_HOST_TWICE,
+            SettingsError::BadHost { .. } => codes::FORGE_HOST_BAD,
+            SettingsError::BadApiUrl { .. } => codes::FORGE_API_URL,
+            SettingsError::BadTokenEnv { .. } => codes::FORGE_TOKEN_ENV,
         }
     }
 
@@ -111,6 +159,18 @@ impl Kind for SettingsError {
             | SettingsError::UnknownProfile { hint, .. }
             | SettingsError::BadEnv { hint, .. } => hint,
             SettingsError::NoDefault { .. } => "this is a bug in codefleet; please report it",
+            SettingsError::HostTwice { .. } => {
+                "a host runs one forge: keep it under one of `github.hosts`, `gitlab.hosts`, \
+                 `gitea.hosts`"
+            }
+            SettingsError::BadHost { .. } => {
+                "write the host as it appears in clone URLs, with its port if it has one: \
+                 `gitlab.corp.example` or `127.0.0.1:8080` (no scheme, no path)"
+            }
+            SettingsError::BadApiUrl { hint, .. } => hint,
+            SettingsError::BadTokenEnv { .. } => {
+                "name the variable that holds the token (like GITLAB_TOKEN), never the token"
+            }
         };
         Some(hint.to_string())
     }
@@ -122,7 +182,11 @@ impl Kind for SettingsError {
             }
             SettingsError::UnknownKey { place, .. }
             | SettingsError::NestedProfiles { place, .. }
-            | SettingsError::BadValue { place, .. } => Some(place.clone()),
+            | SettingsError::BadValue { place, .. }
+            | SettingsError::BadHost { place, .. }
+            | SettingsError::BadApiUrl { place, .. }
+            | SettingsError::BadTokenEnv { place, .. } => Some(place.clone()),
+            SettingsError::HostTwice { place, .. } => place.clone(),
             _ => None,
         }
     }

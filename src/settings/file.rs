@@ -10,7 +10,8 @@ use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::errors::SettingsError;
 use super::{
-    CacheMode, ColorMode, EditFormat, GitHubClone, LogFormat, Partial, Provider, Verbosity,
+    CacheMode, ColorMode, EditFormat, ForgeHost, GitHubClone, LogFormat, Partial, Provider,
+    Verbosity,
 };
 use crate::error::{Error, Place, closest};
 
@@ -134,6 +135,8 @@ pub(super) struct FileLayer {
     model: Option<ModelFile>,
     cache: Option<CacheFile>,
     github: Option<GithubFile>,
+    gitlab: Option<GitlabFile>,
+    gitea: Option<GiteaFile>,
     default_branch_template: Option<Spanned<String>>,
     author: Option<Spanned<String>>,
     pub(super) profiles: Option<Spanned<BTreeMap<String, FileLayer>>>,
@@ -165,6 +168,146 @@ struct GithubFile {
     api_url: Option<Spanned<String>>,
     token_env: Option<Spanned<String>>,
     clone: Option<GitHubClone>,
+    hosts: Option<Vec<HostFile>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitlabFile {
+    api_url: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+    hosts: Option<Vec<HostFile>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GiteaFile {
+    hosts: Option<Vec<HostFile>>,
+}
+
+/// One entry of `github.hosts`, `gitlab.hosts`, `gitea.hosts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostFile {
+    host: Spanned<String>,
+    api_url: Option<Spanned<String>>,
+    token_env: Option<Spanned<String>>,
+}
+
+/// What a forge's `hosts` entries default to.
+struct HostDefaults {
+    /// `github.hosts`.
+    key: &'static str,
+    /// The API's path on the host (`/api/v3`).
+    api_path: &'static str,
+    /// The token variable (`GITHUB_TOKEN`).
+    token_env: &'static str,
+    /// What its API URL looks like, for the hint.
+    hint: &'static str,
+}
+
+const GITHUB_HOSTS: HostDefaults = HostDefaults {
+    key: "github.hosts",
+    api_path: "/api/v3",
+    token_env: "GITHUB_TOKEN",
+    hint: "GitHub Enterprise Server's API is https://HOST/api/v3",
+};
+const GITLAB_HOSTS: HostDefaults = HostDefaults {
+    key: "gitlab.hosts",
+    api_path: "/api/v4",
+    token_env: "GITLAB_TOKEN",
+    hint: "GitLab's API is https://HOST/api/v4",
+};
+const GITEA_HOSTS: HostDefaults = HostDefaults {
+    key: "gitea.hosts",
+    api_path: "/api/v1",
+    token_env: "GITEA_TOKEN",
+    hint: "Gitea's and Forgejo's API is https://HOST/api/v1",
+};
+
+/// A host as clone URLs name it: letters, digits, `-` and `.`, then an optional `:port`.
+pub(super) fn is_host(s: &str) -> bool {
+    let (name, port) = match s.split_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok
+        && !name.is_empty()
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// Checks a forge's `hosts` entries and fills in their defaults.
+fn forge_hosts(
+    entries: Option<&Vec<HostFile>>,
+    defaults: &HostDefaults,
+    path: &Path,
+    text: &str,
+) -> Result<Option<Vec<ForgeHost>>, Error> {
+    let Some(entries) = entries else {
+        return Ok(None);
+    };
+    let place = |s: &dyn SpanLike| {
+        let (line, column) = s.line_col();
+        Place::at(path, text, line, column, s.width())
+    };
+    let mut out: Vec<ForgeHost> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let host = e.host.value.trim().to_ascii_lowercase();
+        if !is_host(&host) {
+            return Err(SettingsError::BadHost {
+                key: defaults.key,
+                host: e.host.value.clone(),
+                place: place(&e.host),
+            }
+            .into());
+        }
+        if out.iter().any(|h| h.host == host) {
+            return Err(SettingsError::HostTwice {
+                host,
+                first: defaults.key.to_string(),
+                second: defaults.key.to_string(),
+                place: Some(place(&e.host)),
+            }
+            .into());
+        }
+        let api_url = match &e.api_url {
+            Some(u) if !is_http_url(&u.value) => {
+                return Err(SettingsError::BadApiUrl {
+                    key: format!("{}[{i}].api_url", defaults.key),
+                    url: u.value.clone(),
+                    hint: defaults.hint,
+                    place: place(u),
+                }
+                .into());
+            }
+            Some(u) => u.value.trim_end_matches('/').to_string(),
+            None => format!("https://{host}{}", defaults.api_path),
+        };
+        let token_env = match &e.token_env {
+            Some(t) if !is_env_name(&t.value) => {
+                return Err(SettingsError::BadTokenEnv {
+                    key: format!("{}[{i}].token_env", defaults.key),
+                    value: t.value.clone(),
+                    place: place(t),
+                }
+                .into());
+            }
+            Some(t) => t.value.clone(),
+            None => defaults.token_env.to_string(),
+        };
+        out.push(ForgeHost {
+            host,
+            api_url,
+            token_env,
+            place: Some(place(&e.host)),
+        });
+    }
+    Ok(Some(out))
 }
 
 impl FileLayer {
@@ -250,6 +393,48 @@ impl FileLayer {
             }
             t => t.map(|t| t.value.clone()),
         };
+        let gitlab = self.gitlab.as_ref();
+        let gitlab_api_url = match gitlab.and_then(|g| g.api_url.as_ref()) {
+            Some(u) if !is_http_url(&u.value) => {
+                return Err(SettingsError::BadApiUrl {
+                    key: "gitlab.api_url".into(),
+                    url: u.value.clone(),
+                    hint: "gitlab.com's API is https://gitlab.com/api/v4",
+                    place: Place::at(path, text, u.line_col().0, u.line_col().1, u.width()),
+                }
+                .into());
+            }
+            u => u.map(|u| u.value.trim_end_matches('/').to_string()),
+        };
+        let gitlab_token_env = match gitlab.and_then(|g| g.token_env.as_ref()) {
+            Some(t) if !is_env_name(&t.value) => {
+                return Err(SettingsError::BadTokenEnv {
+                    key: "gitlab.token_env".into(),
+                    value: t.value.clone(),
+                    place: Place::at(path, text, t.line_col().0, t.line_col().1, t.width()),
+                }
+                .into());
+            }
+            t => t.map(|t| t.value.clone()),
+        };
+        let github_hosts = forge_hosts(
+            github.and_then(|g| g.hosts.as_ref()),
+            &GITHUB_HOSTS,
+            path,
+            text,
+        )?;
+        let gitlab_hosts = forge_hosts(
+            gitlab.and_then(|g| g.hosts.as_ref()),
+            &GITLAB_HOSTS,
+            path,
+            text,
+        )?;
+        let gitea_hosts = forge_hosts(
+            self.gitea.as_ref().and_then(|g| g.hosts.as_ref()),
+            &GITEA_HOSTS,
+            path,
+            text,
+        )?;
         if let Some(a) = &self.author
             && let Err(what) = check_author(&a.value)
         {
@@ -282,6 +467,11 @@ impl FileLayer {
             github_api_url: api_url,
             github_token_env: token_env,
             github_clone: github.and_then(|g| g.clone),
+            github_hosts,
+            gitlab_api_url,
+            gitlab_token_env,
+            gitlab_hosts,
+            gitea_hosts,
             default_branch_template: self
                 .default_branch_template
                 .as_ref()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, closest};
+use crate::error::{Error, Place, closest};
 pub use crate::llm::{CacheMode, Provider};
 pub use crate::pipeline::EditFormat;
 
@@ -103,6 +103,28 @@ pub enum GitHubClone {
     Https,
     /// Over ssh, from the API's `ssh_url`, with the ssh agent's keys.
     Ssh,
+}
+
+/// One host of a forge: an entry of `github.hosts`, `gitlab.hosts` or `gitea.hosts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgeHost {
+    /// The host as clone URLs name it, with its port when it has one (`gitlab.corp`,
+    /// `127.0.0.1:8080`), lower-cased.
+    pub host: String,
+    /// Its API's base URL (default `https://HOST/api/v3` on GitHub Enterprise, `/api/v4` on
+    /// GitLab, `/api/v1` on Gitea).
+    pub api_url: String,
+    /// The environment variable holding its token (default the forge's: `GITHUB_TOKEN`,
+    /// `GITLAB_TOKEN`, `GITEA_TOKEN`).
+    pub token_env: String,
+    /// Where the entry is written, for errors.
+    pub place: Option<Place>,
+}
+
+impl fmt::Display for ForgeHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, ${})", self.host, self.api_url, self.token_env)
+    }
 }
 
 /// `log_format`: how log lines on stderr look.
@@ -207,6 +229,16 @@ pub struct Settings {
     pub github_token_env: Value<String>,
     /// How discovered repositories are cloned (`clone_url` or `ssh_url`).
     pub github_clone: Value<GitHubClone>,
+    /// GitHub Enterprise Server hosts, each with its API URL and token variable.
+    pub github_hosts: Value<Vec<ForgeHost>>,
+    /// gitlab.com's API URL.
+    pub gitlab_api_url: Value<String>,
+    /// The environment variable holding the gitlab.com token (never the token itself).
+    pub gitlab_token_env: Value<String>,
+    /// Self-managed GitLab hosts.
+    pub gitlab_hosts: Value<Vec<ForgeHost>>,
+    /// Gitea and Forgejo hosts.
+    pub gitea_hosts: Value<Vec<ForgeHost>>,
     /// The run branch name template when a pipeline has no `branch:`.
     pub default_branch_template: Value<String>,
     /// Commit author when a pipeline has no `commit.author`.
@@ -367,7 +399,7 @@ impl Settings {
             };
         }
 
-        Ok(Settings {
+        let settings = Settings {
             jobs: must!(jobs),
             color: must!(color),
             log_format: must!(log_format),
@@ -382,12 +414,54 @@ impl Settings {
             github_api_url: must!(github_api_url),
             github_token_env: must!(github_token_env),
             github_clone: must!(github_clone),
+            github_hosts: must!(github_hosts),
+            gitlab_api_url: must!(gitlab_api_url),
+            gitlab_token_env: must!(gitlab_token_env),
+            gitlab_hosts: must!(gitlab_hosts),
+            gitea_hosts: must!(gitea_hosts),
             default_branch_template: must!(default_branch_template),
             author: must!(author),
             user_config,
             repo_config,
             profile,
-        })
+        };
+        settings.check_hosts()?;
+        Ok(settings)
+    }
+
+    /// Each host runs one forge: a host listed under two forges' `hosts` (or github.com and
+    /// gitlab.com, which are built in, under another forge's) is refused.
+    fn check_hosts(&self) -> Result<(), Error> {
+        let mut seen: Vec<(&str, String)> = vec![
+            ("github.com", "github.com (built in)".to_string()),
+            ("gitlab.com", "gitlab.com (built in)".to_string()),
+        ];
+        let lists = [
+            ("github.hosts", &self.github_hosts.value),
+            ("gitlab.hosts", &self.gitlab_hosts.value),
+            ("gitea.hosts", &self.gitea_hosts.value),
+        ];
+        for (key, hosts) in lists {
+            for h in hosts {
+                let builtin = match h.host.as_str() {
+                    "github.com" => key == "github.hosts",
+                    "gitlab.com" => key == "gitlab.hosts",
+                    _ => false,
+                };
+                let first = seen.iter().find(|(host, _)| *host == h.host);
+                if let Some((_, first)) = first.filter(|_| !builtin) {
+                    return Err(SettingsError::HostTwice {
+                        host: h.host.clone(),
+                        first: first.clone(),
+                        second: key.to_string(),
+                        place: h.place.clone(),
+                    }
+                    .into());
+                }
+                seen.push((h.host.as_str(), key.to_string()));
+            }
+        }
+        Ok(())
     }
 
     /// Every setting as `(key, value, source)`, in a stable order, for display.
@@ -397,6 +471,9 @@ impl Settings {
         }
         fn opt(v: &Value<Option<String>>) -> Shown {
             v.value.clone().map_or(Shown::Unset, Shown::Text)
+        }
+        fn list(v: &Value<Vec<ForgeHost>>) -> Shown {
+            Shown::List(v.value.iter().map(ToString::to_string).collect())
         }
         vec![
             ("jobs", Shown::Number(self.jobs.value), &self.jobs.source),
@@ -454,6 +531,31 @@ impl Settings {
                 &self.github_clone.source,
             ),
             (
+                "github.hosts",
+                list(&self.github_hosts),
+                &self.github_hosts.source,
+            ),
+            (
+                "gitlab.api_url",
+                text(&self.gitlab_api_url),
+                &self.gitlab_api_url.source,
+            ),
+            (
+                "gitlab.token_env",
+                text(&self.gitlab_token_env),
+                &self.gitlab_token_env.source,
+            ),
+            (
+                "gitlab.hosts",
+                list(&self.gitlab_hosts),
+                &self.gitlab_hosts.source,
+            ),
+            (
+                "gitea.hosts",
+                list(&self.gitea_hosts),
+                &self.gitea_hosts.source,
+            ),
+            (
                 "default_branch_template",
                 text(&self.default_branch_template),
                 &self.default_branch_template.source,
@@ -472,6 +574,8 @@ pub enum Shown {
     Number(usize),
     /// Not set.
     Unset,
+    /// A list (of hosts), each item as text.
+    List(Vec<String>),
 }
 
 impl fmt::Display for Shown {
@@ -480,6 +584,8 @@ impl fmt::Display for Shown {
             Shown::Text(t) => f.write_str(t),
             Shown::Number(n) => write!(f, "{n}"),
             Shown::Unset => f.write_str("(unset)"),
+            Shown::List(items) if items.is_empty() => f.write_str("(none)"),
+            Shown::List(items) => f.write_str(&items.join(", ")),
         }
     }
 }
@@ -505,6 +611,11 @@ struct Partial {
     github_api_url: Option<String>,
     github_token_env: Option<String>,
     github_clone: Option<GitHubClone>,
+    github_hosts: Option<Vec<ForgeHost>>,
+    gitlab_api_url: Option<String>,
+    gitlab_token_env: Option<String>,
+    gitlab_hosts: Option<Vec<ForgeHost>>,
+    gitea_hosts: Option<Vec<ForgeHost>>,
     default_branch_template: Option<String>,
     author: Option<String>,
 }
@@ -533,6 +644,11 @@ fn defaults(env: &dyn Fn(&str) -> Option<String>, home: &Option<PathBuf>) -> Par
         github_api_url: Some("https://api.github.com".to_string()),
         github_token_env: Some("GITHUB_TOKEN".to_string()),
         github_clone: Some(GitHubClone::Https),
+        github_hosts: Some(Vec::new()),
+        gitlab_api_url: Some("https://gitlab.com/api/v4".to_string()),
+        gitlab_token_env: Some("GITLAB_TOKEN".to_string()),
+        gitlab_hosts: Some(Vec::new()),
+        gitea_hosts: Some(Vec::new()),
         default_branch_template: Some("codefleet/{{ pipeline }}".to_string()),
         author: Some("codefleet <codefleet@localhost>".to_string()),
     }

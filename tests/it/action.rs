@@ -1035,6 +1035,7 @@ fn the_readme_workflow_uses_real_inputs_and_outputs_and_lints() {
         "pull-request-operation",
         "pull-request-url",
         "pull-requests",
+        "forge",
     ] {
         assert!(action["outputs"].get(out).is_some(), "no output {out}");
     }
@@ -1203,8 +1204,9 @@ fn pull_request_outputs_follow_the_pull_request(hidden: &[&'static str]) {
     assert!(url.ends_with(&format!("/acme/a/pull/{n}")), "{url}");
     assert_eq!(
         pull_requests(&run),
-        serde_json::json!([{"repo": "acme/a", "number": n, "url": url, "operation": "created"}])
+        serde_json::json!([{"repo": "acme/a", "number": n, "url": url, "operation": "created", "forge": "github"}])
     );
+    assert_eq!(run.outputs["forge"], "github");
 
     // A fleet: `pull-requests` lists each; the single-repository outputs say nothing.
     upstream(&runner, "a", "hello there\n");
@@ -1216,7 +1218,7 @@ fn pull_request_outputs_follow_the_pull_request(hidden: &[&'static str]) {
     assert_eq!(entries.len(), 2, "{listed}");
     assert_eq!(
         entries[0],
-        serde_json::json!({"repo": "acme/a", "number": n, "url": url, "operation": "updated"})
+        serde_json::json!({"repo": "acme/a", "number": n, "url": url, "operation": "updated", "forge": "github"})
     );
     assert_eq!(
         (

@@ -287,6 +287,14 @@ const ROWS: &[(&str, Row)] = &[
     ("field pr.reviewers", Test(field_pr_reviewers)),
     ("field pr.recreate", Test(field_pr_recreate)),
     ("field pr.commit_via", Test(field_pr_commit_via)),
+    (
+        "field pr.assignees",
+        Todo("sent by the GitLab and Gitea clients and GitHub's issues API, still being built"),
+    ),
+    (
+        "field pr.remove_source_branch",
+        Todo("GitLab's merge request option: the GitLab client is still being built"),
+    ),
     ("field tasks[].name", Test(field_task_name)),
     ("field tasks[].files", Test(field_task_files)),
     ("field tasks[].exclude", Test(field_task_exclude)),
@@ -367,6 +375,17 @@ const ROWS: &[(&str, Row)] = &[
     ("setting github.api_url", Test(setting_github_api_url)),
     ("setting github.token_env", Test(setting_github_token_env)),
     ("setting github.clone", Test(setting_github_clone)),
+    ("setting github.hosts", Test(setting_github_hosts)),
+    (
+        "setting gitlab.api_url",
+        Todo("gitlab.com's API: the GitLab client (the `gitlab` work) makes no request yet"),
+    ),
+    (
+        "setting gitlab.token_env",
+        Todo("gitlab.com's token: only gitlab.com uses it, and no test reaches gitlab.com"),
+    ),
+    ("setting gitlab.hosts", Test(setting_gitlab_hosts)),
+    ("setting gitea.hosts", Test(setting_gitea_hosts)),
     (
         "setting default_branch_template",
         Test(setting_branch_template),
@@ -475,6 +494,14 @@ const ROWS: &[(&str, Row)] = &[
         Same("setting model.edit_format"),
     ),
     ("env CODEFLEET_GITHUB_CLONE", Same("setting github.clone")),
+    (
+        "env CODEFLEET_GITLAB_API_URL",
+        Same("setting gitlab.api_url"),
+    ),
+    (
+        "env CODEFLEET_GITLAB_TOKEN_ENV",
+        Same("setting gitlab.token_env"),
+    ),
     (
         "env CODEFLEET_GITHUB_API_URL",
         Same("setting github.api_url"),
@@ -2263,6 +2290,74 @@ fn setting_github_token_env(k: &K) -> Result<(), String> {
     );
     ensure!(gh.prs().len() == 1, "the token came from MY_GH: {out}");
     Ok(())
+}
+
+/// `run --pr --json` of `acme/svc` served over http by a git server that takes `TOKEN`, with
+/// the config `yaml` (`{host}` is the server's `127.0.0.1:PORT`, `{api}` the fake GitHub's
+/// URL) and `env`; github.com's API (the fallback) is unreachable. The report's repository and
+/// the pull requests the fake GitHub holds.
+fn host_run(k: &K, yaml: &str, env: &[(&str, &str)]) -> (Out, Value, Vec<github::Pr>) {
+    let gh = github::FakeGitHub::start(TOKEN);
+    k.bare("svc");
+    let git = git_http::GitHttp::start(&k.f.path("srv"), TOKEN);
+    let host = git.base.trim_start_matches("http://").to_string();
+    let url = format!("{}/acme/svc.git", git.base);
+    let p = k.pipeline(&pipe(&format!("repos: [{{ url: \"{url}\" }}]\n"), ""));
+    let config = k.file(
+        &format!("cfg{}.yml", k.n.get()),
+        &yaml.replace("{host}", &host).replace("{api}", &gh.url),
+    );
+    let mut all = vec![
+        ("CODEFLEET_CONFIG", config.as_str()),
+        ("CODEFLEET_GITHUB_API_URL", "http://127.0.0.1:9"),
+    ];
+    all.extend_from_slice(env);
+    let out = k.cli(k.f.dir.path(), &["run", &p, "--pr", "--json"], &all);
+    let repo = out.json()["repos"][0].clone();
+    (out, repo, gh.prs())
+}
+
+fn setting_github_hosts(k: &K) -> Result<(), String> {
+    let yaml = "github:\n  hosts: [{ host: \"{host}\", api_url: \"{api}\", token_env: GHE }]\n";
+    let (out, _, prs) = host_run(k, yaml, &[("GHE", TOKEN)]);
+    ensure!(
+        prs.len() == 1 && out.code == 0,
+        "the host's pull request went to its API with its token: {out}"
+    );
+    let (out, repo, prs) = host_run(&K::new(), "", &[("GITHUB_TOKEN", TOKEN)]);
+    ensure!(
+        prs.is_empty() && repo["publish"]["pull_request"]["action"] == "failed",
+        "unlisted, the host gets github.com's (unreachable) API: {out}"
+    );
+    Ok(())
+}
+
+/// The forge the report names for the host listed under `key`, and that its token (the
+/// variable `var`) and no other was accepted for the push.
+fn forge_of_listed_host(k: &K, key: &str, var: &str, forge: &str) -> Result<(), String> {
+    let yaml = format!("{key}:\n  hosts: [{{ host: \"{{host}}\" }}]\n");
+    let (out, repo, _) = host_run(k, &yaml, &[(var, TOKEN), ("GITHUB_TOKEN", "not-this-one")]);
+    let pr = &repo["publish"]["pull_request"];
+    ensure!(
+        pr["forge"] == forge && repo["publish"]["push"] == "pushed",
+        "pushed with ${var}, given to {forge}: {out}"
+    );
+    // Unlisted, the host is GitHub's: the GitHub token (none here) is what it would get, so
+    // the clone is refused rather than given ${var}.
+    let (out, repo, _) = host_run(&K::new(), "", &[(var, TOKEN)]);
+    ensure!(
+        repo["status"] == "skipped" && repo["message"].as_str().is_some_and(|m| m.contains("E501")),
+        "unlisted, the host is not given ${var}: {out}"
+    );
+    Ok(())
+}
+
+fn setting_gitlab_hosts(k: &K) -> Result<(), String> {
+    forge_of_listed_host(k, "gitlab", "GITLAB_TOKEN", "gitlab")
+}
+
+fn setting_gitea_hosts(k: &K) -> Result<(), String> {
+    forge_of_listed_host(k, "gitea", "GITEA_TOKEN", "gitea")
 }
 
 fn setting_branch_template(k: &K) -> Result<(), String> {

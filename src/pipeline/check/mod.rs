@@ -196,6 +196,8 @@ impl<'a> Checker<'a> {
             draft: pr_file.draft.unwrap_or(false),
             labels: pr_file.labels.unwrap_or_default(),
             reviewers: pr_file.reviewers.unwrap_or_default(),
+            assignees: pr_file.assignees.unwrap_or_default(),
+            remove_source_branch: pr_file.remove_source_branch.unwrap_or(false),
             recreate: pr_file.recreate.unwrap_or_default(),
             default_body: pr_file.body.is_none(),
             commit_via: pr_file.commit_via.unwrap_or_default(),

@@ -19,6 +19,8 @@ pub struct GitHttp {
     pub requests: Arc<Mutex<Vec<String>>>,
     /// This many push attempts are answered `502 Bad Gateway` first (a flaky proxy).
     pub fail_pushes: Arc<AtomicUsize>,
+    /// The basic-auth `user:password` of every request that carried one, decoded.
+    pub credentials: Arc<Mutex<Vec<String>>>,
 }
 
 impl GitHttp {
@@ -33,14 +35,17 @@ impl GitHttp {
         let seen = Arc::clone(&requests);
         let fail_pushes = Arc::new(AtomicUsize::new(0));
         let failing = Arc::clone(&fail_pushes);
+        let credentials = Arc::new(Mutex::new(Vec::new()));
+        let sent = Arc::clone(&credentials);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let root = root.clone();
                 let token = token.clone();
                 let seen = Arc::clone(&seen);
                 let failing = Arc::clone(&failing);
+                let sent = Arc::clone(&sent);
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root, &token, &seen, &failing);
+                    let _ = serve(stream, &root, &token, (&seen, &sent), &failing);
                 });
             }
         });
@@ -48,6 +53,7 @@ impl GitHttp {
             base,
             requests,
             fail_pushes,
+            credentials,
         }
     }
 }
@@ -56,7 +62,7 @@ fn serve(
     stream: TcpStream,
     root: &PathBuf,
     token: &str,
-    seen: &Mutex<Vec<String>>,
+    (seen, sent): (&Mutex<Vec<String>>, &Mutex<Vec<String>>),
     failing: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -103,10 +109,14 @@ fn serve(
         seen.lock()
             .expect("lock")
             .push(format!("{method} {target}"));
-        let authorized = get("authorization")
+        let basic = get("authorization")
             .and_then(|v| v.strip_prefix("Basic ").map(str::to_string))
-            .and_then(|b| decode_base64(&b))
-            .is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
+            .and_then(|b| decode_base64(&b));
+        if let Some(up) = &basic {
+            sent.lock().expect("lock").push(up.clone());
+        }
+        let authorized =
+            basic.is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
         if !authorized {
             let msg = "authentication required\n";
             write!(
