@@ -164,6 +164,7 @@ catalogue! {
     MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
     PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
     CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
+    GITLAB_UNKNOWN_USER = "E565", Failed, "GitLab knows no user of a reviewer's or assignee's username";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";
