@@ -307,7 +307,7 @@ impl GitLab {
     fn unreachable(&self, e: &ureq::Error) -> Error {
         ForgeError::Unreachable {
             forge: "GitLab",
-            api: self.api.clone(),
+            api: self.redact(&self.api),
             why: self.redact(&e.to_string()),
             hint: "check the network and the `gitlab.hosts` entry's API address",
         }

@@ -60,14 +60,9 @@ impl GitLab {
             "description": pr.body,
             "remove_source_branch": pr.remove_source_branch,
         });
-        if !pr.labels.is_empty() {
-            body["labels"] = json!(pr.labels.join(","));
-        }
+        // Labels and reviewers are added after opening, by the shared flow (`open_or_update`).
         if !pr.assignees.is_empty() {
             body["assignee_ids"] = json!(self.user_ids(repo, &pr.assignees, "assignee")?);
-        }
-        if !pr.reviewers.is_empty() {
-            body["reviewer_ids"] = json!(self.user_ids(repo, &pr.reviewers, "reviewer")?);
         }
         let reply = self.send(
             Method::Post,

@@ -38,7 +38,8 @@ impl GitLab {
             Owner::Org(path) => (format!("/groups/{}/projects?per_page=100", pct(path)), path),
             Owner::User(name) => (format!("/users/{}/projects?per_page=100", pct(name)), name),
         };
-        if !topics.is_empty() {
+        // `topic` is a group listing's filter (a user's projects are filtered here only).
+        if !topics.is_empty() && !matches!(owner, Owner::User(_)) {
             let joined = topics.join(",");
             url.push_str(&format!("&topic={}", pct(&joined)));
         }
