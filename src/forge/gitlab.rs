@@ -45,13 +45,13 @@ impl std::fmt::Debug for GitLab {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GitLabError {
     /// `E565`: a reviewer or assignee names no GitLab user.
-    #[error("{repo}: GitLab knows no user `{username}` (asked as a {role})")]
+    #[error("{repo}: GitLab knows no user `{username}` (asked as {role})")]
     UnknownUser {
         /// The project.
         repo: RepoId,
         /// The username looked up (`GET /users?username=`).
         username: String,
-        /// `reviewer` or `assignee`.
+        /// `a reviewer` or `an assignee`.
         role: &'static str,
     },
 }
@@ -66,7 +66,7 @@ impl Kind for GitLabError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             GitLabError::UnknownUser { .. } => {
-                "use the person's GitLab username (as in @username), without the @".to_string()
+                "use the person's GitLab username (the name after @ on their profile)".to_string()
             }
         })
     }

@@ -573,3 +573,43 @@ fn errors_say_gitlab_and_never_show_the_token() {
     }
     assert!(gl.requests().iter().all(|r| !r.target.contains(TOKEN)));
 }
+
+#[test]
+fn git_is_served_on_the_api_s_port_and_a_pushed_branch_becomes_a_merge_request() {
+    let (f, gl) = start();
+    let bare = gl.add_project(Project::new("acme/platform/api"), &[("a.txt", "a\n")]);
+    let url = gl
+        .clone_url("acme/platform/api")
+        .replace("http://", &format!("http://oauth2:{TOKEN}@"));
+    let work = f.path("work");
+    f.git(&f.path(""), &["clone", "-q", &url, work.to_str().unwrap()]);
+    std::fs::write(work.join("a.txt"), "pushed\n").unwrap();
+    f.git(&work, &["commit", "-qam", "pushed"]);
+    f.git(
+        &work,
+        &["push", "-q", "origin", "HEAD:refs/heads/codefleet/x"],
+    );
+    let tip = f.git_line(&work, &["rev-parse", "HEAD"]);
+    assert_eq!(
+        crate::support::github::git::branch(&bare, "codefleet/x").as_deref(),
+        Some(tip.as_str())
+    );
+    assert!(gl.lock().git_requests.iter().all(|(_, auth)| {
+        auth.as_deref()
+            .is_none_or(|a| a == format!("oauth2:{TOKEN}"))
+    }));
+    gl.add_user("bob");
+    let c = client(&gl);
+    let repo = id("acme/platform/api");
+    let new = NewPullRequest {
+        draft: false,
+        ..new_mr("codefleet/x")
+    };
+    let Created::New(pr) = c.create(&repo, &new).unwrap() else {
+        panic!("not opened")
+    };
+    assert_eq!((pr.head_sha.as_str(), pr.draft), (tip.as_str(), false));
+    // A branch GitLab does not have cannot be a merge request's source.
+    let err = c.create(&repo, &new_mr("codefleet/none")).unwrap_err();
+    assert!(err.message.contains("422"), "{}", err.message);
+}

@@ -62,7 +62,7 @@ impl GitLab {
         });
         // Labels and reviewers are added after opening, by the shared flow (`open_or_update`).
         if !pr.assignees.is_empty() {
-            body["assignee_ids"] = json!(self.user_ids(repo, &pr.assignees, "assignee")?);
+            body["assignee_ids"] = json!(self.user_ids(repo, &pr.assignees, "an assignee")?);
         }
         let reply = self.send(
             Method::Post,
@@ -159,7 +159,7 @@ impl GitLab {
             .flatten()
             .filter_map(|u| u.get("id").and_then(Value::as_u64))
             .collect();
-        for id in self.user_ids(repo, reviewers, "reviewer")? {
+        for id in self.user_ids(repo, reviewers, "a reviewer")? {
             if !ids.contains(&id) {
                 ids.push(id);
             }

@@ -19,6 +19,8 @@ pub struct GitHttp {
     pub requests: Arc<Mutex<Vec<String>>>,
     /// This many push attempts are answered `502 Bad Gateway` first (a flaky proxy).
     pub fail_pushes: Arc<AtomicUsize>,
+    /// The basic-auth `user:password` of every request that carried one, decoded.
+    pub credentials: Arc<Mutex<Vec<String>>>,
 }
 
 impl GitHttp {
@@ -33,14 +35,17 @@ impl GitHttp {
         let seen = Arc::clone(&requests);
         let fail_pushes = Arc::new(AtomicUsize::new(0));
         let failing = Arc::clone(&fail_pushes);
+        let credentials = Arc::new(Mutex::new(Vec::new()));
+        let sent = Arc::clone(&credentials);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let root = root.clone();
                 let token = token.clone();
                 let seen = Arc::clone(&seen);
                 let failing = Arc::clone(&failing);
+                let sent = Arc::clone(&sent);
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root, &token, &seen, &failing);
+                    let _ = serve(stream, &root, &token, (&seen, &sent), &failing);
                 });
             }
         });
@@ -48,6 +53,7 @@ impl GitHttp {
             base,
             requests,
             fail_pushes,
+            credentials,
         }
     }
 }
@@ -129,7 +135,7 @@ fn serve(
     stream: TcpStream,
     root: &Path,
     token: &str,
-    seen: &Mutex<Vec<String>>,
+    (seen, sent): (&Mutex<Vec<String>>, &Mutex<Vec<String>>),
     failing: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -138,6 +144,9 @@ fn serve(
         seen.lock()
             .expect("lock")
             .push(format!("{} {}", req.method, req.target));
+        if let Some(up) = basic_auth(&req) {
+            sent.lock().expect("lock").push(up);
+        }
         if req.target.ends_with("service=git-receive-pack")
             && authorized(&req, token)
             && failing
@@ -160,12 +169,16 @@ fn serve(
     Ok(())
 }
 
+/// The request's basic auth, decoded (`user:password`).
+pub fn basic_auth(req: &Request) -> Option<String> {
+    req.header("authorization")
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(decode_base64)
+}
+
 /// Whether the request carries basic auth whose password is `token`.
 pub fn authorized(req: &Request, token: &str) -> bool {
-    req.header("authorization")
-        .and_then(|v| v.strip_prefix("Basic ").map(str::to_string))
-        .and_then(|b| decode_base64(&b))
-        .is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token))
+    basic_auth(req).is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token))
 }
 
 /// The whole HTTP answer to a git request for the bare repositories under `root`: 401 without

@@ -182,6 +182,8 @@ pub struct State {
     /// (project, iid, user id) of approvals.
     pub approvals: Vec<(String, u64, u64)>,
     pub requests: Vec<Seen>,
+    /// Git requests: (`METHOD target`, the basic auth `user:password` sent, decoded).
+    pub git_requests: Vec<(String, Option<String>)>,
     pub faults: Vec<Fault>,
     /// The largest page a listing answers (`per_page` is honoured below it).
     pub page_size: usize,
@@ -255,6 +257,7 @@ impl FakeGitLab {
             reviews: Vec::new(),
             approvals: Vec::new(),
             requests: Vec::new(),
+            git_requests: Vec::new(),
             faults: Vec::new(),
             page_size: 100,
             no_link_header: false,
@@ -485,6 +488,15 @@ fn serve(stream: TcpStream, state: &Mutex<State>, token: &str, root: &Path) -> s
     let mut out = stream;
     while let Some(req) = git_http::read_request(&mut reader)? {
         if !req.target.starts_with("/api/v4/") {
+            let seen = (
+                format!("{} {}", req.method, req.target),
+                git_http::basic_auth(&req),
+            );
+            state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .git_requests
+                .push(seen);
             let answer = git_http::git_answer(root, token, req)?;
             out.write_all(&answer)?;
             out.flush()?;
