@@ -135,12 +135,12 @@ const SEQUENTIAL_UP_TO: usize = 16;
 fn one_file(
     reader: &Reader<'_>,
     repo: Option<&Repo>,
-    path: &String,
+    path: &str,
     replacer: &Replacer,
     how: &PerFile<'_>,
 ) -> (String, FileOutcome) {
     if how.interrupt.load(Ordering::SeqCst) {
-        return (path.clone(), FileOutcome::Interrupted);
+        return (path.to_string(), FileOutcome::Interrupted);
     }
     let outcome = catching(|| match repo {
         Some(repo) => replace_one(reader, repo, path, replacer, how),
@@ -150,7 +150,7 @@ fn one_file(
         FileOutcome::failed(format!("internal error (a bug in codefleet): {msg}"))
     });
     (how.done)(path);
-    (path.clone(), outcome)
+    (path.to_string(), outcome)
 }
 
 /// The outcomes of a task whose pack could not be finished: each file stored in it failed.

@@ -14,7 +14,7 @@ pub mod marker;
 pub use gitea::Gitea;
 pub use github::GitHub;
 pub use github_graphql::GraphqlError;
-pub use gitlab::GitLab;
+pub use gitlab::{GitLab, GitLabError};
 pub use hosts::{Forges, host_of};
 
 use crate::error::{Code, Error, Kind, codes};

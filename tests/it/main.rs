@@ -23,6 +23,7 @@ mod fleet;
 mod forge;
 mod forge_api;
 mod forge_hosts;
+mod forge_gitlab;
 mod gates;
 mod git;
 mod knobs;

@@ -4,9 +4,9 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -58,77 +58,97 @@ impl GitHttp {
     }
 }
 
+/// One HTTP request as read from a connection.
+pub struct Request {
+    pub method: String,
+    /// The path with its query string, as on the request line.
+    pub target: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request (a chunked body too); `None` when the client closed the connection.
+pub fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("/").to_string();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let mut req = Request {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    if req
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            req.body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = req
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        req.body.resize(n, 0);
+        reader.read_exact(&mut req.body)?;
+    }
+    Ok(Some(req))
+}
+
 fn serve(
     stream: TcpStream,
-    root: &PathBuf,
+    root: &Path,
     token: &str,
     (seen, sent): (&Mutex<Vec<String>>, &Mutex<Vec<String>>),
     failing: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let target = parts.next().unwrap_or("/").to_string();
-        let mut headers: Vec<(String, String)> = Vec::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let mut body = Vec::new();
-        if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size)?;
-                let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
-                    .unwrap_or(0);
-                let mut chunk = vec![0; n + 2];
-                reader.read_exact(&mut chunk)?;
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..n]);
-            }
-        } else if let Some(n) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-            body.resize(n, 0);
-            reader.read_exact(&mut body)?;
-        }
+    while let Some(req) = read_request(&mut reader)? {
         seen.lock()
             .expect("lock")
-            .push(format!("{method} {target}"));
-        let basic = get("authorization")
-            .and_then(|v| v.strip_prefix("Basic ").map(str::to_string))
-            .and_then(|b| decode_base64(&b));
-        if let Some(up) = &basic {
-            sent.lock().expect("lock").push(up.clone());
+            .push(format!("{} {}", req.method, req.target));
+        if let Some(up) = basic_auth(&req) {
+            sent.lock().expect("lock").push(up);
         }
-        let authorized =
-            basic.is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
-        if !authorized {
-            let msg = "authentication required\n";
-            write!(
-                out,
-                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
-                 Content-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
-                msg.len()
-            )?;
-            out.flush()?;
-            continue;
-        }
-        if target.ends_with("service=git-receive-pack")
+        if req.target.ends_with("service=git-receive-pack")
+            && authorized(&req, token)
             && failing
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok()
@@ -142,72 +162,109 @@ fn serve(
             out.flush()?;
             continue;
         }
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let mut cgi = Command::new("git");
-        cgi.arg("http-backend")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_PROJECT_ROOT", root)
-            .env("GIT_HTTP_EXPORT_ALL", "1")
-            .env("REQUEST_METHOD", &method)
-            .env("PATH_INFO", path)
-            .env("QUERY_STRING", query)
-            .env("REMOTE_USER", "tester")
-            .env("REMOTE_ADDR", "127.0.0.1")
-            .env("CONTENT_LENGTH", body.len().to_string())
-            .env("GATEWAY_INTERFACE", "CGI/1.1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if let Some(ct) = get("content-type") {
-            cgi.env("CONTENT_TYPE", ct);
-        }
-        if let Some(ce) = get("content-encoding") {
-            cgi.env("HTTP_CONTENT_ENCODING", ce);
-        }
-        if let Some(gp) = get("git-protocol") {
-            cgi.env("GIT_PROTOCOL", gp);
-        }
-        let mut child = cgi.spawn()?;
-        let mut stdin = child.stdin.take().expect("stdin");
-        let feeder = std::thread::spawn(move || {
-            let _ = stdin.write_all(&body);
-        });
-        let output = child.wait_with_output()?;
-        let _ = feeder.join();
-        let raw = output.stdout;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
-        let (head, payload) = match split {
-            Some((i, n)) => (
-                String::from_utf8_lossy(&raw[..i]).into_owned(),
-                &raw[i + n..],
-            ),
-            None => (String::new(), &raw[..]),
-        };
-        let mut status = "200 OK".to_string();
-        let mut response_headers = String::new();
-        for h in head.lines() {
-            if let Some(s) = h.strip_prefix("Status:") {
-                status = s.trim().to_string();
-            } else if !h.trim().is_empty() {
-                response_headers.push_str(h.trim_end());
-                response_headers.push_str("\r\n");
-            }
-        }
-        write!(
-            out,
-            "HTTP/1.1 {status}\r\n{response_headers}Content-Length: {}\r\n\r\n",
-            payload.len()
-        )?;
-        out.write_all(payload)?;
+        let answer = git_answer(root, token, req)?;
+        out.write_all(&answer)?;
         out.flush()?;
     }
+    Ok(())
+}
+
+/// The request's basic auth, decoded (`user:password`).
+pub fn basic_auth(req: &Request) -> Option<String> {
+    req.header("authorization")
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(decode_base64)
+}
+
+/// Whether the request carries basic auth whose password is `token`.
+pub fn authorized(req: &Request, token: &str) -> bool {
+    basic_auth(req).is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token))
+}
+
+/// The whole HTTP answer to a git request for the bare repositories under `root`: 401 without
+/// the token, else what `git http-backend` says.
+pub fn git_answer(root: &Path, token: &str, req: Request) -> std::io::Result<Vec<u8>> {
+    if !authorized(&req, token) {
+        let msg = "authentication required\n";
+        return Ok(format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+             Content-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
+            msg.len()
+        )
+        .into_bytes());
+    }
+    let Request {
+        method,
+        target,
+        headers,
+        body,
+    } = req;
+    let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let mut cgi = Command::new("git");
+    cgi.arg("http-backend")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_PROJECT_ROOT", root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("REQUEST_METHOD", &method)
+        .env("PATH_INFO", path)
+        .env("QUERY_STRING", query)
+        .env("REMOTE_USER", "tester")
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .env("CONTENT_LENGTH", body.len().to_string())
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(ct) = get("content-type") {
+        cgi.env("CONTENT_TYPE", ct);
+    }
+    if let Some(ce) = get("content-encoding") {
+        cgi.env("HTTP_CONTENT_ENCODING", ce);
+    }
+    if let Some(gp) = get("git-protocol") {
+        cgi.env("GIT_PROTOCOL", gp);
+    }
+    let mut child = cgi.spawn()?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&body);
+    });
+    let output = child.wait_with_output()?;
+    let _ = feeder.join();
+    let raw = output.stdout;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+    let (head, payload) = match split {
+        Some((i, n)) => (
+            String::from_utf8_lossy(&raw[..i]).into_owned(),
+            &raw[i + n..],
+        ),
+        None => (String::new(), &raw[..]),
+    };
+    let mut status = "200 OK".to_string();
+    let mut response_headers = String::new();
+    for h in head.lines() {
+        if let Some(s) = h.strip_prefix("Status:") {
+            status = s.trim().to_string();
+        } else if !h.trim().is_empty() {
+            response_headers.push_str(h.trim_end());
+            response_headers.push_str("\r\n");
+        }
+    }
+    let mut answer = format!(
+        "HTTP/1.1 {status}\r\n{response_headers}Content-Length: {}\r\n\r\n",
+        payload.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(payload);
+    Ok(answer)
 }
 
 fn decode_base64(text: &str) -> Option<String> {

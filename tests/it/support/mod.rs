@@ -5,6 +5,7 @@ pub mod fixture;
 pub mod git_http;
 pub mod github;
 pub mod github_graphql;
+pub mod gitlab;
 pub mod in_process;
 pub mod model_server;
 pub mod openapi;

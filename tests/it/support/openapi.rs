@@ -93,9 +93,29 @@ struct Route {
     segs: Vec<Seg>,
 }
 
-struct Spec {
+/// A description made ready for checking: the document (OpenAPI 3 shapes) and its path
+/// templates. GitHub's is [`spec`]; another forge's (converted to these shapes, see
+/// `support/descriptions.rs`) is made with [`Spec::new`].
+pub struct Spec {
     doc: Value,
     routes: Vec<Route>,
+    /// The API's name in messages (`GitHub's REST API`).
+    name: &'static str,
+    /// The schema of an error body for the statuses answered on any operation.
+    error: Value,
+}
+
+impl Spec {
+    /// A description of `name` (`GitLab's REST API`) whose error bodies match `error`.
+    pub fn new(doc: Value, name: &'static str, error: Value) -> Spec {
+        let routes = routes(&doc);
+        Spec {
+            doc,
+            routes,
+            name,
+            error,
+        }
+    }
 }
 
 fn spec() -> &'static Spec {
@@ -111,8 +131,11 @@ fn spec() -> &'static Spec {
             )
         });
         let doc: Value = serde_json::from_str(&text).expect("the description is JSON");
-        let routes = routes(&doc);
-        Spec { doc, routes }
+        Spec::new(
+            doc,
+            "GitHub's REST API",
+            serde_json::json!({"$ref": "#/components/schemas/basic-error"}),
+        )
     })
 }
 
@@ -250,7 +273,16 @@ fn bind(segs: &[Seg], req: &[&str], out: &mut Vec<(String, String)>) -> bool {
 /// Checks one request (`target` is the path with its query string, as on the request line)
 /// and names the operation it is.
 pub fn check_request(method: &str, target: &str, body: &str) -> Result<OperationRef, Vec<String>> {
-    let spec = spec();
+    check_request_in(spec(), method, target, body)
+}
+
+/// [`check_request`] against another description.
+pub fn check_request_in(
+    spec: &Spec,
+    method: &str,
+    target: &str,
+    body: &str,
+) -> Result<OperationRef, Vec<String>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let req: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // Every template the path fits, the most literal first (`{base}...{head}` before `{basehead}`).
@@ -264,7 +296,8 @@ pub fn check_request(method: &str, target: &str, body: &str) -> Result<Operation
         .collect();
     if fits.is_empty() {
         return Err(vec![format!(
-            "{path}: no path of GitHub's REST API has this shape"
+            "{path}: no path of {} has this shape",
+            spec.name
         )]);
     }
     let specific = |s: &Seg| match s {
@@ -475,7 +508,11 @@ fn universal(status: u16) -> bool {
 
 /// Checks one answer to a request matched to `op`.
 pub fn check_response(op: &OperationRef, status: u16, body: &str) -> Vec<String> {
-    let spec = spec();
+    check_response_in(spec(), op, status, body)
+}
+
+/// [`check_response`] against another description.
+pub fn check_response_in(spec: &Spec, op: &OperationRef, status: u16, body: &str) -> Vec<String> {
     let doc = &spec.doc;
     let responses = &doc["paths"][&op.path][&op.method]["responses"];
     let declared = responses
@@ -502,9 +539,7 @@ pub fn check_response(op: &OperationRef, status: u16, body: &str) -> Vec<String>
                 },
             }
         }
-        None if universal(status) => {
-            serde_json::json!({"$ref": "#/components/schemas/basic-error"})
-        }
+        None if universal(status) => spec.error.clone(),
         None => {
             let known: Vec<&String> = responses
                 .as_object()
