@@ -22,6 +22,7 @@ mod discover;
 mod fleet;
 mod forge;
 mod forge_api;
+mod forge_gitea;
 mod gates;
 mod git;
 mod knobs;

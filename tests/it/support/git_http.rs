@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -61,10 +61,31 @@ fn serve(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
-    loop {
+    while let Some(req) = Request::read(&mut reader)? {
+        seen.lock()
+            .expect("lock")
+            .push(format!("{} {}", req.method, req.target));
+        answer(&mut out, root, token, failing, &req)?;
+    }
+    Ok(())
+}
+
+/// One HTTP request as read from a connection (a chunked body is joined).
+pub struct Request {
+    pub method: String,
+    /// The path with its query string, as on the request line.
+    pub target: String,
+    /// Header names in lower case, with their values.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The next request on a connection; `None` when the client closed it.
+    pub fn read(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
@@ -81,9 +102,16 @@ fn serve(
                 headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
         }
-        let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let mut body = Vec::new();
-        if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut req = Request {
+            method,
+            target,
+            headers,
+            body: Vec::new(),
+        };
+        if req
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+        {
             loop {
                 let mut size = String::new();
                 reader.read_line(&mut size)?;
@@ -94,110 +122,130 @@ fn serve(
                 if n == 0 {
                     break;
                 }
-                body.extend_from_slice(&chunk[..n]);
+                req.body.extend_from_slice(&chunk[..n]);
             }
-        } else if let Some(n) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
-            body.resize(n, 0);
-            reader.read_exact(&mut body)?;
+        } else if let Some(n) = req.header("content-length").and_then(|v| v.parse().ok()) {
+            req.body.resize(n, 0);
+            reader.read_exact(&mut req.body)?;
         }
-        seen.lock()
-            .expect("lock")
-            .push(format!("{method} {target}"));
-        let authorized = get("authorization")
-            .and_then(|v| v.strip_prefix("Basic ").map(str::to_string))
-            .and_then(|b| decode_base64(&b))
-            .is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
-        if !authorized {
-            let msg = "authentication required\n";
-            write!(
-                out,
-                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
-                 Content-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
-                msg.len()
-            )?;
-            out.flush()?;
-            continue;
-        }
-        if target.ends_with("service=git-receive-pack")
-            && failing
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-        {
-            let msg = "bad gateway\n";
-            write!(
-                out,
-                "HTTP/1.1 502 Bad Gateway\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
-                msg.len()
-            )?;
-            out.flush()?;
-            continue;
-        }
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let mut cgi = Command::new("git");
-        cgi.arg("http-backend")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_PROJECT_ROOT", root)
-            .env("GIT_HTTP_EXPORT_ALL", "1")
-            .env("REQUEST_METHOD", &method)
-            .env("PATH_INFO", path)
-            .env("QUERY_STRING", query)
-            .env("REMOTE_USER", "tester")
-            .env("REMOTE_ADDR", "127.0.0.1")
-            .env("CONTENT_LENGTH", body.len().to_string())
-            .env("GATEWAY_INTERFACE", "CGI/1.1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if let Some(ct) = get("content-type") {
-            cgi.env("CONTENT_TYPE", ct);
-        }
-        if let Some(ce) = get("content-encoding") {
-            cgi.env("HTTP_CONTENT_ENCODING", ce);
-        }
-        if let Some(gp) = get("git-protocol") {
-            cgi.env("GIT_PROTOCOL", gp);
-        }
-        let mut child = cgi.spawn()?;
-        let mut stdin = child.stdin.take().expect("stdin");
-        let feeder = std::thread::spawn(move || {
-            let _ = stdin.write_all(&body);
-        });
-        let output = child.wait_with_output()?;
-        let _ = feeder.join();
-        let raw = output.stdout;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
-        let (head, payload) = match split {
-            Some((i, n)) => (
-                String::from_utf8_lossy(&raw[..i]).into_owned(),
-                &raw[i + n..],
-            ),
-            None => (String::new(), &raw[..]),
-        };
-        let mut status = "200 OK".to_string();
-        let mut response_headers = String::new();
-        for h in head.lines() {
-            if let Some(s) = h.strip_prefix("Status:") {
-                status = s.trim().to_string();
-            } else if !h.trim().is_empty() {
-                response_headers.push_str(h.trim_end());
-                response_headers.push_str("\r\n");
-            }
-        }
+        Ok(Some(req))
+    }
+
+    /// A header's value (`name` in lower case).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Answers one git smart-HTTP request by running `git http-backend` over the bare
+/// repositories under `root` (basic auth whose password is `token`; `failing` push attempts
+/// answered 502 first). The fake Gitea serves git on its API's port through this.
+pub fn answer(
+    out: &mut impl Write,
+    root: &Path,
+    token: &str,
+    failing: &AtomicUsize,
+    req: &Request,
+) -> std::io::Result<()> {
+    let (method, target, body) = (req.method.as_str(), req.target.as_str(), req.body.clone());
+    let get = |k: &str| req.header(k);
+    let authorized = get("authorization")
+        .and_then(|v| v.strip_prefix("Basic ").map(str::to_string))
+        .and_then(|b| decode_base64(&b))
+        .is_some_and(|up| up.split_once(':').is_some_and(|(_, p)| p == token));
+    if !authorized {
+        let msg = "authentication required\n";
         write!(
             out,
-            "HTTP/1.1 {status}\r\n{response_headers}Content-Length: {}\r\n\r\n",
-            payload.len()
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+             Content-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
+            msg.len()
         )?;
-        out.write_all(payload)?;
         out.flush()?;
+        return Ok(());
     }
+    if target.ends_with("service=git-receive-pack")
+        && failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        let msg = "bad gateway\n";
+        write!(
+            out,
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n{msg}",
+            msg.len()
+        )?;
+        out.flush()?;
+        return Ok(());
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut cgi = Command::new("git");
+    cgi.arg("http-backend")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_PROJECT_ROOT", root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("REQUEST_METHOD", method)
+        .env("PATH_INFO", path)
+        .env("QUERY_STRING", query)
+        .env("REMOTE_USER", "tester")
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .env("CONTENT_LENGTH", body.len().to_string())
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(ct) = get("content-type") {
+        cgi.env("CONTENT_TYPE", ct);
+    }
+    if let Some(ce) = get("content-encoding") {
+        cgi.env("HTTP_CONTENT_ENCODING", ce);
+    }
+    if let Some(gp) = get("git-protocol") {
+        cgi.env("GIT_PROTOCOL", gp);
+    }
+    let mut child = cgi.spawn()?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&body);
+    });
+    let output = child.wait_with_output()?;
+    let _ = feeder.join();
+    let raw = output.stdout;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+    let (head, payload) = match split {
+        Some((i, n)) => (
+            String::from_utf8_lossy(&raw[..i]).into_owned(),
+            &raw[i + n..],
+        ),
+        None => (String::new(), &raw[..]),
+    };
+    let mut status = "200 OK".to_string();
+    let mut response_headers = String::new();
+    for h in head.lines() {
+        if let Some(s) = h.strip_prefix("Status:") {
+            status = s.trim().to_string();
+        } else if !h.trim().is_empty() {
+            response_headers.push_str(h.trim_end());
+            response_headers.push_str("\r\n");
+        }
+    }
+    write!(
+        out,
+        "HTTP/1.1 {status}\r\n{response_headers}Content-Length: {}\r\n\r\n",
+        payload.len()
+    )?;
+    out.write_all(payload)?;
+    out.flush()
 }
 
 fn decode_base64(text: &str) -> Option<String> {

@@ -27,7 +27,7 @@
 
 #![allow(dead_code)]
 
-mod git;
+pub mod git;
 mod routes;
 pub mod shapes;
 
