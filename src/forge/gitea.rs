@@ -26,6 +26,9 @@ use crate::git::Secret;
 /// most its own maximum, and the `Link` header says where the next page is).
 const PAGE: usize = 50;
 
+/// A repository's labels: (name, id).
+type LabelIds = Vec<(String, u64)>;
+
 /// A Gitea API client.
 pub struct Gitea {
     agent: ureq::Agent,
@@ -34,8 +37,8 @@ pub struct Gitea {
     token: Option<Secret>,
     max_wait: Duration,
     backoff: Duration,
-    /// Label ids by repository (`owner/name`) and name, read once per repository.
-    labels: Mutex<Vec<(RepoId, Vec<(String, u64)>)>>,
+    /// Label ids by repository and name, read once per repository.
+    labels: Mutex<Vec<(RepoId, LabelIds)>>,
 }
 
 impl std::fmt::Debug for Gitea {

@@ -407,12 +407,11 @@ fn merging_is_real_a_moved_head_is_refused_and_auto_merge_waits_for_the_checks()
         parents.contains(&moved),
         "the repository's default style, a merge commit: {parents}"
     );
-    assert_eq!(gt.pr("acme/api", pr.number).merged, true);
+    assert!(gt.pr("acme/api", pr.number).merged);
     let sent = gt
         .requests()
         .into_iter()
-        .filter(|r| r.route.ends_with("/merge"))
-        .last()
+        .rfind(|r| r.route.ends_with("/merge"))
         .unwrap();
     assert!(
         sent.body.contains("\"do\":\"merge\"") && sent.body.contains(&moved),

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,7 +54,7 @@ impl GitHttp {
 
 fn serve(
     stream: TcpStream,
-    root: &PathBuf,
+    root: &Path,
     token: &str,
     seen: &Mutex<Vec<String>>,
     failing: &AtomicUsize,
