@@ -401,12 +401,7 @@ impl Forge for Gitea {
         title: &str,
         body: &str,
     ) -> Result<PullRequest, Error> {
-        self.edit_pull(
-            repo,
-            number,
-            serde_json::json!({ "title": title, "body": body }),
-            "updating a pull request",
-        )
+        self.update_pull(repo, number, title, body)
     }
     fn close(&self, repo: &RepoId, number: u64, body: Option<&str>) -> Result<(), Error> {
         let mut patch = serde_json::json!({ "state": "closed" });

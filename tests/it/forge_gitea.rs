@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use codefleet::forge::{
-    Checks, Created, Forge, ForgeKind, Gitea, Listing, MergeMethod, Merged, NewPullRequest, Owner,
-    PrState, PullRequest, RepoId, ReviewDecision,
+    Action, Checks, Created, Forge, ForgeKind, Gitea, Listing, MergeMethod, Merged, NewPullRequest,
+    Owner, PrState, PullRequest, RepoId, ReviewDecision, open_or_update,
 };
 use codefleet::git::Secret;
 
@@ -226,7 +226,11 @@ fn a_pull_request_opens_with_label_ids_as_a_wip_draft_and_a_second_is_already_th
         panic!("a new pull request")
     };
     assert_eq!((pr.number, pr.state, pr.draft), (1, PrState::Open, true));
-    assert_eq!(pr.title, "WIP: Fix it");
+    assert_eq!(
+        pr.title, "Fix it",
+        "read without the prefix that makes it a draft"
+    );
+    assert_eq!(gt.pr("acme/api", 1).title, "WIP: Fix it");
     assert_eq!(pr.head_sha, head);
     assert_eq!(pr.labels, ["bot"]);
     let stored = gt.pr("acme/api", 1);
@@ -498,4 +502,33 @@ fn git_is_served_on_the_api_port_with_the_token() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&head));
+}
+
+#[test]
+fn a_re_run_updates_the_open_draft_and_it_stays_a_draft_until_a_person_says_ready() {
+    let f = Fixture::empty();
+    let (gt, _, head) = with_feature(&f);
+    gt.add_label("acme/api", "bot");
+    let forge = client(&gt);
+    let repo = id("acme/api");
+    let want = |body: &str| NewPullRequest {
+        draft: true,
+        body: body.into(),
+        labels: vec!["bot".into()],
+        ..new_pr("feature", "Fix it")
+    };
+    let first = open_or_update(&forge, &repo, &want("one"), &head).unwrap();
+    assert_eq!(first.action, Action::Opened);
+    let again = open_or_update(&forge, &repo, &want("two"), &head).unwrap();
+    assert_eq!((again.action, again.kept.len()), (Action::Updated, 0));
+    assert!(again.pr.draft);
+    let stored = gt.pr("acme/api", first.pr.number);
+    assert_eq!(stored.title, "WIP: Fix it");
+    assert!(stored.body.starts_with("two"), "{}", stored.body);
+    assert_eq!(gt.label_names("acme/api", first.pr.number), ["bot"]);
+    // A person marks it ready (removes the prefix): a re-run leaves it ready.
+    gt.lock().pr("acme/api", first.pr.number).unwrap().title = "Fix it".into();
+    let third = open_or_update(&forge, &repo, &want("three"), &head).unwrap();
+    assert!(!third.pr.draft);
+    assert_eq!(gt.pr("acme/api", first.pr.number).title, "Fix it");
 }

@@ -57,6 +57,31 @@ impl Gitea {
         }
     }
 
+    /// Sets the title and body, keeping a draft a draft: Gitea's draft is its title's `WIP:`
+    /// prefix, so the title sent keeps the prefix the pull request has now (read first with
+    /// `GET …/pulls/{index}`); one a person marked ready stays ready.
+    pub(super) fn update_pull(
+        &self,
+        repo: &RepoId,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, Error> {
+        let now = self.get_pull(repo, number)?;
+        let draft = now.get("title").and_then(Value::as_str).is_some_and(is_wip);
+        let title = if draft && !is_wip(title) {
+            format!("{WIP}{title}")
+        } else {
+            title.to_string()
+        };
+        self.edit_pull(
+            repo,
+            number,
+            json!({ "title": title, "body": body }),
+            "updating a pull request",
+        )
+    }
+
     /// `PATCH /repos/{owner}/{repo}/pulls/{index}` with `patch` (Gitea answers 201).
     pub(super) fn edit_pull(
         &self,
@@ -265,12 +290,22 @@ impl Gitea {
 
 /// Whether a title carries one of Gitea's default work-in-progress prefixes.
 fn is_wip(title: &str) -> bool {
-    let t = title.trim_start().to_ascii_uppercase();
-    t.starts_with("WIP:") || t.starts_with("[WIP]")
+    without_wip(title).is_some()
 }
 
-/// A `PullRequest` object: `state` and `merged` make its state; a draft is `draft` (Gitea
-/// 1.22+) or a work-in-progress title.
+/// The title without its work-in-progress prefix, if it has one.
+fn without_wip(title: &str) -> Option<&str> {
+    let t = title.trim_start();
+    ["WIP:", "[WIP]"].iter().find_map(|p| {
+        let head = t.get(..p.len())?;
+        head.eq_ignore_ascii_case(p)
+            .then(|| t[p.len()..].trim_start())
+    })
+}
+
+/// A `PullRequest` object: `state` and `merged` make its state; a draft is a work-in-progress
+/// title (Gitea's `draft` says the same), read without its prefix (codefleet's title is what the
+/// pipeline set; the prefix is how Gitea keeps the draft, see [`Gitea::update_pull`]).
 pub(super) fn parse_pr(v: &Value) -> PullRequest {
     let s = |p: &str| {
         v.pointer(p)
@@ -285,12 +320,13 @@ pub(super) fn parse_pr(v: &Value) -> PullRequest {
         ("open", _) => PrState::Open,
         _ => PrState::Closed,
     };
-    let title = s("/title");
+    let raw = s("/title");
+    let wip = without_wip(&raw);
     PullRequest {
         number: v.get("number").and_then(Value::as_u64).unwrap_or(0),
         url: s("/html_url"),
-        draft: v.get("draft").and_then(Value::as_bool) == Some(true) || is_wip(&title),
-        title,
+        draft: v.get("draft").and_then(Value::as_bool) == Some(true) || wip.is_some(),
+        title: wip.unwrap_or(&raw).to_string(),
         body: s("/body"),
         state,
         head_sha: s("/head/sha"),
@@ -325,6 +361,7 @@ mod tests {
         let merged = pr("closed", true, "WIP: t");
         assert_eq!(merged.state, PrState::Merged);
         assert!(merged.draft);
+        assert_eq!(merged.title, "t");
         assert_eq!(
             (
                 merged.head_sha.as_str(),
@@ -333,6 +370,7 @@ mod tests {
             ),
             ("abc", "main", vec!["bot".to_string()])
         );
-        assert!(is_wip("[wip] x") && !is_wip("wipe"));
+        assert_eq!(without_wip("[wip] x"), Some("x"));
+        assert!(!is_wip("wipe") && !is_wip(""));
     }
 }
