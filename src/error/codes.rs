@@ -169,6 +169,7 @@ catalogue! {
     FORGE_API_URL = "E562", Usage, "a forge's `api_url` is not an http(s) URL (`gitlab.api_url`, a `*.hosts` entry's)";
     FORGE_TOKEN_ENV = "E563", Usage, "a forge's `token_env` is not an environment variable name (`gitlab.token_env`, a `*.hosts` entry's)";
     GITLAB_UNKNOWN_USER = "E565", Failed, "GitLab knows no user of a reviewer's or assignee's username";
+    GITEA_UNKNOWN_LABEL = "E570", Failed, "Gitea: a label to add does not exist in the repository (Gitea does not create labels)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

@@ -116,12 +116,6 @@ impl RateLimit {
             (None, None) => SystemTime::now() + Duration::from_secs(60),
         }
     }
-
-    /// The token is a CI job token (`CI_JOB_TOKEN`), sent as `JOB-TOKEN` rather than
-    /// `PRIVATE-TOKEN`. (A stub until the GitLab client lands: it changes nothing yet.)
-    pub fn job_token(self) -> GitLab {
-        self
-    }
 }
 
 impl GitLab {

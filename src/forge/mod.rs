@@ -11,7 +11,7 @@ mod gitlab;
 mod hosts;
 pub mod marker;
 
-pub use gitea::Gitea;
+pub use gitea::{Gitea, GiteaError};
 pub use github::GitHub;
 pub use github_graphql::GraphqlError;
 pub use gitlab::{GitLab, GitLabError};

@@ -24,6 +24,7 @@ mod forge;
 mod forge_api;
 mod forge_hosts;
 mod forge_gitlab;
+mod forge_gitea;
 mod gates;
 mod git;
 mod knobs;

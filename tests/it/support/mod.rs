@@ -3,6 +3,7 @@
 
 pub mod fixture;
 pub mod git_http;
+pub mod gitea;
 pub mod github;
 pub mod github_graphql;
 pub mod gitlab;
