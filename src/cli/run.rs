@@ -99,8 +99,9 @@ pub(super) fn targets(
         overrides.extend(repos_from(from)?);
     }
     let github = GitHub::new(&github_api_url(settings), token(settings));
+    let forges = crate::forge::Forges::new(Box::new(github));
     let discovery = plan::Discovery {
-        forge: Some(&github),
+        forge: Some(&forges),
         ssh: settings.github_clone.value == crate::settings::GitHubClone::Ssh,
     };
     let mut all = plan::resolve(&pipeline.repos, &overrides, &discovery)?;

@@ -164,6 +164,9 @@ catalogue! {
     MERGE_FAILED = "E557", Failed, "`merge`: the forge did not merge a pull request (its head moved, not mergeable, refused)";
     PUSHED_HEAD_UNKNOWN = "E558", Failed, "`close --delete-branch`: the head codefleet pushed is unknown (no marker in the pull request), so the branch is not deleted";
     CAMPAIGN_FLAGS = "E559", Usage, "`merge`/`close`: invalid flags (`--require`, `--max 0`)";
+    NO_FORGE_OWNER = "E575", Usage, "discovery: no GitLab group, or Gitea organisation or user, of that name";
+    FORGE_HOST = "E576", Usage, "a `gitlab:`/`gitea:` entry or `--repo HOST/...` names a host that is not listed as that forge's (`gitlab.hosts`, `gitea.hosts`)";
+    NO_FORGE_REPO = "E577", Usage, "`--repo HOST/path`: no such repository on that host (and no local path of that name)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";
