@@ -19,6 +19,7 @@ mod cli_in_process;
 mod coders;
 mod commit_api;
 mod discover;
+mod discover_forges;
 mod fleet;
 mod forge;
 mod forge_api;
