@@ -14,6 +14,7 @@ mod apply;
 mod architecture;
 mod campaign;
 mod campaign_e2e;
+mod campaign_forges;
 mod cli_basics;
 mod cli_in_process;
 mod coders;

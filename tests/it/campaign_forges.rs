@@ -1,0 +1,419 @@
+//! Issue 19's campaign, the same scenario once per forge (GitHub, GitLab, Gitea) from one
+//! table: discover (a GitHub org, a GitLab group with a subgroup, a Gitea org), `run --pr`
+//! opening pull/merge requests, CI and approvals, `status` (rows and `--json`), `merge`, a
+//! person closes one and the scheduled re-run leaves it closed, `close --delete-branch`. Each
+//! forge is its stateful fake, which checks requests and answers against the forge's published
+//! description; the remotes are real bare repositories served by `git http-backend`, reached
+//! through the clone URL each API returns, and `git` on them is the witness.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use codefleet::forge::marker::Marker;
+use serde_json::Value;
+
+use crate::support::fixture::{self, text};
+use crate::support::git_http::GitHttp;
+use crate::support::github::{FakeGitHub, Repo, commit_files};
+
+fixture::topic_fixture!();
+
+const TOKEN: &str = "tok_F0rgesScenar1oThatMustNeverBeShown7";
+const OLD: &str = "legacy_call";
+const BRANCH: &str = "codefleet/modernize";
+const HIT: &str = "fn main() {\n    legacy_call();\n}\n";
+const FIXED: &str = "fn main() {\n    modern_call();\n}\n";
+
+/// A pull request (merge request) as the test reads it from a fake, in GitHub's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pr {
+    number: u64,
+    /// `open`, `closed` or `merged`.
+    state: String,
+    head: String,
+    base: String,
+    title: String,
+    body: String,
+    comments: Vec<String>,
+}
+
+/// How a repository is listed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    Plain,
+    Archived,
+    Fork,
+}
+
+/// One forge of the table: its fake, how the binary reaches it, and how CI and people act on it.
+trait Side {
+    /// The forge's name in `--json` (`github`, `gitlab`, `gitea`).
+    fn forge(&self) -> &'static str;
+    /// The `repos:` entry that discovers the scenario's repositories.
+    fn entry(&self) -> String;
+    /// The four repositories the scenario runs on, by their path on the forge (a GitLab
+    /// group's subgroup holds two), then an archived one and a fork.
+    fn names(&self) -> [&'static str; 6];
+    /// Adds a repository backed by the bare repository under `srv`, cloned from `git_base`.
+    fn add(&self, srv: &Path, git_base: &str, full: &str, flag: Flag);
+    /// Points the binary at the fake: environment and settings.
+    fn prepare(&self, f: &Fixture, git_host: &str, cmd: &mut Command);
+    /// The only pull request of `full`.
+    fn pr(&self, full: &str) -> Pr;
+    /// How many pull requests the fake holds.
+    fn count(&self) -> usize;
+    /// CI reports on `sha`: passed (`Some(true)`), failed, or still running (`None`).
+    fn ci(&self, full: &str, sha: &str, passed: Option<bool>);
+    /// A maintainer approves.
+    fn approve(&self, full: &str, number: u64);
+    /// A person closes it in the web interface.
+    fn close_by_person(&self, full: &str, number: u64);
+    /// Every request and answer followed the forge's description.
+    fn conforms(&self);
+    /// How the forge's people name a pull request in text (`pull request #3`).
+    fn pr_words(&self, number: u64) -> String;
+}
+
+struct GitHubSide {
+    gh: FakeGitHub,
+}
+
+impl Side for GitHubSide {
+    fn forge(&self) -> &'static str {
+        "github"
+    }
+    fn entry(&self) -> String {
+        "github: { org: acme }".into()
+    }
+    fn names(&self) -> [&'static str; 6] {
+        [
+            "acme/svc-0",
+            "acme/svc-1",
+            "acme/svc-2",
+            "acme/svc-3",
+            "acme/old",
+            "acme/fork",
+        ]
+    }
+    fn add(&self, srv: &Path, git_base: &str, full: &str, flag: Flag) {
+        let repo = match flag {
+            Flag::Plain => Repo::new(full),
+            Flag::Archived => Repo::new(full).archived(),
+            Flag::Fork => Repo::new(full).fork(),
+        };
+        self.gh
+            .add_with_git(srv, git_base, repo, &[("src/main.rs", HIT)]);
+    }
+    fn prepare(&self, _: &Fixture, _: &str, cmd: &mut Command) {
+        cmd.env("GITHUB_TOKEN", TOKEN)
+            .env("CODEFLEET_GITHUB_API_URL", &self.gh.url);
+    }
+    fn pr(&self, full: &str) -> Pr {
+        let prs: Vec<_> = self
+            .gh
+            .prs()
+            .into_iter()
+            .filter(|p| p.repo == full)
+            .collect();
+        assert_eq!(prs.len(), 1, "{full}: {prs:#?}");
+        let p = prs.into_iter().next().expect("one");
+        Pr {
+            number: p.number,
+            state: if p.merged() {
+                "merged".into()
+            } else {
+                p.state.clone()
+            },
+            head: p.head.clone(),
+            base: p.base.clone(),
+            title: p.title.clone(),
+            body: p.body.clone(),
+            comments: p.comments.clone(),
+        }
+    }
+    fn count(&self) -> usize {
+        self.gh.prs().len()
+    }
+    fn ci(&self, full: &str, sha: &str, passed: Option<bool>) {
+        match passed {
+            Some(ok) => self.gh.set_check(
+                full,
+                sha,
+                "build",
+                "completed",
+                Some(if ok { "success" } else { "failure" }),
+            ),
+            None => self.gh.set_check(full, sha, "build", "in_progress", None),
+        }
+    }
+    fn approve(&self, full: &str, number: u64) {
+        self.gh.review(full, number, "maintainer", "APPROVED");
+    }
+    fn close_by_person(&self, full: &str, number: u64) {
+        self.gh.close_pr(full, number);
+    }
+    fn conforms(&self) {
+        self.gh.assert_conforms();
+    }
+    fn pr_words(&self, number: u64) -> String {
+        format!("pull request #{number}")
+    }
+}
+
+/// The scenario's world: the fixture, the git server, one forge, the pipeline.
+struct World<'a> {
+    f: Fixture,
+    git: GitHttp,
+    side: &'a dyn Side,
+    pipeline: PathBuf,
+}
+
+impl World<'_> {
+    fn bare(&self, full: &str) -> PathBuf {
+        self.f.path(&format!("srv/{full}.git"))
+    }
+
+    fn url(&self, full: &str) -> String {
+        format!("{}/{full}.git", self.git.base)
+    }
+
+    /// `codefleet COMMAND <pipeline> ARGS`, run to its end; the token is never shown.
+    fn cmd(&self, command: &str, args: &[&str]) -> Output {
+        let mut all = vec![command, self.pipeline.to_str().expect("utf-8")];
+        all.extend_from_slice(args);
+        let mut cmd = self.f.binary(self.f.dir.path(), &all);
+        let host = self.git.base.trim_start_matches("http://");
+        self.side.prepare(&self.f, host, &mut cmd);
+        let out = cmd.output().expect("codefleet");
+        let said = fixture::said(&out);
+        assert!(!said.contains(TOKEN), "{command} showed the token: {said}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {command}: {said}",
+            self.side.forge()
+        );
+        out
+    }
+
+    fn tip(&self, full: &str, branch: &str) -> Option<String> {
+        self.f.tip(&self.bare(full), branch)
+    }
+
+    fn main_rs(&self, full: &str, rev: &str) -> String {
+        self.f
+            .git(&self.bare(full), &["show", &format!("{rev}:src/main.rs")])
+    }
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", fixture::said(out)))
+}
+
+fn row<'a>(doc: &'a Value, full: &str) -> &'a Value {
+    doc["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .find(|r| r["repo"] == full)
+        .unwrap_or_else(|| panic!("no row {full}: {doc}"))
+}
+
+/// The scenario on one forge.
+fn campaign(side: &dyn Side) {
+    let f = Fixture::new();
+    let srv = f.path("srv");
+    std::fs::create_dir_all(&srv).expect("srv");
+    let git = GitHttp::start(&srv, TOKEN);
+    let names = side.names();
+    let [a, b, c, d, old, fork] = names;
+    for full in [a, b, c, d] {
+        side.add(&srv, &git.base, full, Flag::Plain);
+    }
+    side.add(&srv, &git.base, old, Flag::Archived);
+    side.add(&srv, &git.base, fork, Flag::Fork);
+    let pipeline = f.path("pipelines/modernize.yml");
+    std::fs::create_dir_all(pipeline.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "version: 1\nname: modernize\nrepos:\n  - {}\npr:\n  title: \"modernize {{{{ \
+             repo.name }}}}\"\ntasks:\n  - name: rename\n    replace: {{ find: {OLD}, with: \
+             modern_call }}\n",
+            side.entry()
+        ),
+    )
+    .expect("pipeline");
+    let w = World {
+        f,
+        git,
+        side,
+        pipeline,
+    };
+    let forge = side.forge();
+
+    // 1. `plan`: the four, from the clone URLs the API gave; the archived one and the fork
+    //    dropped and counted.
+    let doc = json(&w.cmd("plan", &["--json"]));
+    let planned: Vec<&str> = doc["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["path"].as_str().expect("path"))
+        .collect();
+    let mut want: Vec<String> = [a, b, c, d].iter().map(|n| w.url(n)).collect();
+    want.sort();
+    let mut got: Vec<String> = planned.iter().map(|s| s.to_string()).collect();
+    got.sort();
+    assert_eq!(got, want, "{forge}");
+    assert_eq!(
+        doc["dropped"],
+        serde_json::json!([
+            {"repo": fork, "reason": "fork"},
+            {"repo": old, "reason": "archived"}
+        ]),
+        "{forge}"
+    );
+
+    // 2. `run --pr`: a commit on each run branch and a pull request with the marker.
+    w.cmd("run", &["--pr"]);
+    assert_eq!(side.count(), 4, "{forge}");
+    let mut heads = Vec::new();
+    for full in [a, b, c, d] {
+        let head = w
+            .tip(full, BRANCH)
+            .unwrap_or_else(|| panic!("{forge} {full}: no run branch"));
+        assert_eq!(w.main_rs(full, &head), FIXED, "{forge} {full}");
+        let pr = side.pr(full);
+        assert_eq!(
+            (pr.state.as_str(), pr.head.as_str(), pr.base.as_str()),
+            ("open", BRANCH, "main"),
+            "{forge} {full}"
+        );
+        let name = full.rsplit('/').next().expect("name");
+        assert_eq!(pr.title, format!("modernize {name}"), "{forge}");
+        let m = Marker::read(&pr.body).unwrap_or_else(|| panic!("no marker: {}", pr.body));
+        assert_eq!(m.head.as_deref(), Some(head.as_str()), "{forge} {full}");
+        heads.push(head);
+    }
+    for full in [old, fork] {
+        assert_eq!(w.tip(full, BRANCH), None, "{forge} {full} untouched");
+    }
+
+    // 3. CI: `a`, `b`, `d` pass, `c` fails; `a`, `b`, `c` approved.
+    for (full, head, passed) in [
+        (a, &heads[0], Some(true)),
+        (b, &heads[1], Some(true)),
+        (c, &heads[2], Some(false)),
+        (d, &heads[3], Some(true)),
+    ] {
+        side.ci(full, head, passed);
+    }
+    for full in [a, b, c] {
+        side.approve(full, side.pr(full).number);
+    }
+
+    // 4. `status`: the rows and the totals.
+    let doc = json(&w.cmd("status", &["--json"]));
+    assert_eq!(doc["totals"]["repos"], 4, "{forge}: {doc}");
+    assert_eq!(doc["totals"]["open"], 4, "{forge}: {doc}");
+    assert_eq!(doc["totals"]["green"], 3, "{forge}: {doc}");
+    assert_eq!(doc["totals"]["red"], 1, "{forge}: {doc}");
+    assert_eq!(row(&doc, c)["checks"], "failure", "{forge}");
+    assert_eq!(row(&doc, a)["review"], "approved", "{forge}");
+    assert_eq!(row(&doc, d)["review"], "none", "{forge}");
+    let table = text(&w.cmd("status", &[]).stdout);
+    assert!(
+        table.contains("4 repos: 0 merged, 4 open (3 green, 1 red, 0 pending), 0 closed, 0 none"),
+        "{forge}: {table}"
+    );
+
+    // 5. `merge`: exactly the green and approved ones.
+    let mains: Vec<String> = [a, b, c, d]
+        .iter()
+        .map(|n| w.tip(n, "main").expect("main"))
+        .collect();
+    let out = w.cmd("merge", &["--pause", "0"]);
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("merged 2 of 4 repositories; 0 failed"),
+        "{forge}: {table}"
+    );
+    for (k, full) in [a, b].into_iter().enumerate() {
+        assert_eq!(side.pr(full).state, "merged", "{forge} {full}");
+        assert_eq!(w.main_rs(full, "main"), FIXED, "{forge} {full}");
+        let contains = w.f.git_out(
+            &w.bare(full),
+            &["merge-base", "--is-ancestor", &heads[k], "main"],
+        );
+        assert!(
+            contains.status.success(),
+            "{forge} {full}: run commit in main"
+        );
+    }
+    for (k, full) in [(2, c), (3, d)] {
+        assert_eq!(side.pr(full).state, "open", "{forge} {full}");
+        assert_eq!(
+            w.tip(full, "main").as_ref(),
+            Some(&mains[k]),
+            "{forge} {full}"
+        );
+    }
+
+    // 6. A person closes `c`'s; upstream moves on; the scheduled re-run leaves it closed.
+    let closed = side.pr(c).number;
+    side.close_by_person(c, closed);
+    let closed_tip = w.tip(c, BRANCH).expect("branch");
+    commit_files(
+        &w.bare(c),
+        "main",
+        None,
+        &[("src/extra.rs", "pub fn f() { legacy_call(); }\n")],
+        "upstream: another call",
+    );
+    let before = side.count();
+    let shown = text(&w.cmd("run", &["--pr"]).stdout);
+    assert!(
+        shown.contains(&format!("skipped: {} was closed", side.pr_words(closed))),
+        "{forge}: {shown}"
+    );
+    assert_eq!(w.tip(c, BRANCH), Some(closed_tip), "{forge}: no push");
+    assert_eq!(side.pr(c).state, "closed", "{forge}");
+    assert_eq!(side.count(), before, "{forge}: nothing recreated");
+
+    // 7. `close --delete-branch`: `d`'s closed with the comment; the run branches of `c` and
+    //    `d` deleted on the remotes.
+    w.cmd(
+        "close",
+        &[
+            "--comment",
+            "Superseded by the v2 migration.",
+            "--delete-branch",
+        ],
+    );
+    let pr = side.pr(d);
+    assert_eq!(pr.state, "closed", "{forge}");
+    assert_eq!(pr.comments, ["Superseded by the v2 migration."], "{forge}");
+    for full in [c, d] {
+        assert_eq!(
+            w.tip(full, BRANCH),
+            None,
+            "{forge} {full}: run branch deleted"
+        );
+    }
+    side.conforms();
+}
+
+/// The scenario on each forge, from one table.
+#[test]
+fn one_campaign_on_every_forge() {
+    let github = GitHubSide {
+        gh: FakeGitHub::start(TOKEN),
+    };
+    github.gh.lock().strict = true;
+    let table: Vec<&dyn Side> = vec![&github];
+    for side in table {
+        campaign(side);
+    }
+}
