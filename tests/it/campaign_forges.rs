@@ -417,3 +417,78 @@ fn one_campaign_on_every_forge() {
         campaign(side);
     }
 }
+
+/// `examples/gitlab-ci/.gitlab-ci.yml` is valid GitLab CI (GitLab's schema, as check-jsonschema
+/// vendors it), runs only from a schedule or the web, and every `codefleet` line in it uses a
+/// command and flags the binary accepts.
+#[test]
+fn the_gitlab_ci_example_is_valid_and_its_commands_parse() {
+    let f = Fixture::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("examples/gitlab-ci/.gitlab-ci.yml");
+    let yaml = std::fs::read_to_string(&example).expect("the example");
+    assert!(
+        yaml.contains("$CI_PIPELINE_SOURCE == \"schedule\""),
+        "runs on a schedule"
+    );
+    assert!(yaml.contains("CI_JOB_TOKEN") && yaml.contains("GITLAB_TOKEN"));
+    let lines: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- codefleet "))
+        .collect();
+    let mut seen = Vec::new();
+    for line in &lines {
+        let command = line.split(['>', '|']).next().expect("command");
+        let mut args: Vec<String> = command
+            .split_whitespace()
+            .map(|a| a.trim_matches('"').replace("$PIPELINE", "p.yml"))
+            .collect();
+        seen.push(args.join(" "));
+        args.push("--help".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = f.run(f.dir.path(), &args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{line}: {}",
+            fixture::said(&out)
+        );
+    }
+    for want in [
+        "run p.yml --pr --json",
+        "status p.yml",
+        "merge p.yml --auto",
+    ] {
+        assert!(seen.iter().any(|s| s == want), "{want}: {seen:?}");
+    }
+    let Some(check) = lint_tool("check-jsonschema") else {
+        return;
+    };
+    let out = Command::new(check)
+        .args(["--builtin-schema", "vendor.gitlab-ci"])
+        .arg(&example)
+        .output()
+        .expect("check-jsonschema");
+    assert!(out.status.success(), "{}", fixture::said(&out));
+}
+
+/// A lint tool `.ci/run` installs into `target/actionlint-venv`, or one on PATH; under CI it
+/// must be there, elsewhere its check is skipped with a message.
+fn lint_tool(name: &str) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/actionlint-venv/bin").join(name);
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is missing under CI: .ci/run installs it into target/actionlint-venv"
+        );
+        eprintln!("skipped: {name} is not installed (bash .ci/run installs it)");
+    }
+    found
+}
