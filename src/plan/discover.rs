@@ -456,6 +456,9 @@ mod tests {
         ReviewDecision,
     };
 
+    /// What a fake forge was asked.
+    type Log = Arc<Mutex<Vec<String>>>;
+
     /// A forge that answers discovery from a list, and records the queries.
     #[derive(Default)]
     struct Fake {
@@ -464,7 +467,7 @@ mod tests {
         users: Vec<String>,
         /// Repositories a code search hits.
         code_hits: Vec<&'static str>,
-        asked: Arc<Mutex<Vec<String>>>,
+        asked: Log,
         /// The kind it says it is (GitHub by default).
         kind: ForgeKind,
     }
@@ -806,7 +809,7 @@ mod tests {
 
     /// A GitLab at `gitlab.corp` with a group `acme` and its subgroup `acme/platform`, and a
     /// Gitea at `git.corp:3000` with the org `ops`; github.com is the fallback.
-    fn three() -> (Forges, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>) {
+    fn three() -> (Forges, Log, Log) {
         let gitlab = Fake {
             repos: vec![
                 repo("acme/web", "", &["rust"]),
