@@ -223,7 +223,8 @@ impl Discovery<'_> {
             },
             topics: selector.filters.topics.clone(),
             search: selector.filters.search.clone(),
-            archived: selector.filters.archived,
+            // Archived ones are listed too, so that dropping them here counts them.
+            archived: true,
         };
         let group = selector.group.to_ascii_lowercase();
         let within = |owner: &str| {
@@ -256,7 +257,8 @@ impl Discovery<'_> {
             owner,
             topics: selector.filters.topics.clone(),
             search: selector.filters.search.clone(),
-            archived: selector.filters.archived,
+            // Archived ones are listed too, so that dropping them here counts them.
+            archived: true,
         };
         let repos = forge
             .list_matching(&listing)
@@ -886,7 +888,7 @@ mod tests {
             asked
                 .iter()
                 .any(|a| a.contains("path: \"acme/platform\", subgroups: true")
-                    && a.contains("topics: [\"rust\"], search: Some(\"a\"), archived: false")),
+                    && a.contains("topics: [\"rust\"], search: Some(\"a\"), archived: true")),
             "{asked:?}"
         );
         let e = d.select_gitlab(&group("nobody", true)).unwrap_err();

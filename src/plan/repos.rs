@@ -567,6 +567,30 @@ mod tests {
             assert_eq!(github_name(not), None, "{not}");
         }
     }
+
+    #[test]
+    fn host_forms_name_a_host_and_a_path_on_it() {
+        assert_eq!(
+            host_form("gitlab.com/acme/platform/api"),
+            Some(("gitlab.com", "acme/platform/api"))
+        );
+        assert_eq!(
+            host_form("127.0.0.1:3000/ops/deploy/"),
+            Some(("127.0.0.1:3000", "ops/deploy"))
+        );
+        for not in [
+            "acme/api",
+            "gitlab.com/acme",
+            "../x/y",
+            "./a.b/c/d",
+            "services/api/v2",
+            "gitlab.com/acme/*",
+            "gitlab.com//x",
+            "https://gitlab.com/a/b",
+        ] {
+            assert_eq!(host_form(not), None, "{not}");
+        }
+    }
 }
 
 /// Parses `--shard K/N` (1-based: `1/4` … `4/4`).
