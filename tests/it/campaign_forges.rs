@@ -6,7 +6,7 @@
 //! description; the remotes are real bare repositories served by `git http-backend`, reached
 //! through the clone URL each API returns, and `git` on them is the witness.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use codefleet::forge::marker::Marker;
@@ -54,10 +54,14 @@ trait Side {
     /// The four repositories the scenario runs on, by their path on the forge (a GitLab
     /// group's subgroup holds two), then an archived one and a fork.
     fn names(&self) -> [&'static str; 6];
-    /// Adds a repository backed by the bare repository under `srv`, cloned from `git_base`.
-    fn add(&self, srv: &Path, git_base: &str, full: &str, flag: Flag);
+    /// Adds a repository backed by a bare repository whose `main` holds `src/main.rs`.
+    fn add(&self, full: &str, flag: Flag);
+    /// The bare repository behind `full`.
+    fn bare(&self, full: &str) -> PathBuf;
+    /// The clone URL the forge's API gives for `full`.
+    fn url(&self, full: &str) -> String;
     /// Points the binary at the fake: environment and settings.
-    fn prepare(&self, f: &Fixture, git_host: &str, cmd: &mut Command);
+    fn prepare(&self, f: &Fixture, cmd: &mut Command);
     /// The only pull request of `full`.
     fn pr(&self, full: &str) -> Pr;
     /// How many pull requests the fake holds.
@@ -74,8 +78,26 @@ trait Side {
     fn pr_words(&self, number: u64) -> String;
 }
 
+/// GitHub: the fake API, and the remotes served by `git http-backend` under `srv`.
 struct GitHubSide {
     gh: FakeGitHub,
+    git: GitHttp,
+    srv: PathBuf,
+}
+
+impl GitHubSide {
+    fn start(f: &Fixture) -> GitHubSide {
+        let srv = f.path("srv");
+        std::fs::create_dir_all(&srv).expect("srv");
+        let gh = FakeGitHub::start(TOKEN);
+        // Repositories the test did not add are unknown, as on GitHub.
+        gh.lock().strict = true;
+        GitHubSide {
+            gh,
+            git: GitHttp::start(&srv, TOKEN),
+            srv,
+        }
+    }
 }
 
 impl Side for GitHubSide {
@@ -95,16 +117,22 @@ impl Side for GitHubSide {
             "acme/fork",
         ]
     }
-    fn add(&self, srv: &Path, git_base: &str, full: &str, flag: Flag) {
+    fn add(&self, full: &str, flag: Flag) {
         let repo = match flag {
             Flag::Plain => Repo::new(full),
             Flag::Archived => Repo::new(full).archived(),
             Flag::Fork => Repo::new(full).fork(),
         };
         self.gh
-            .add_with_git(srv, git_base, repo, &[("src/main.rs", HIT)]);
+            .add_with_git(&self.srv, &self.git.base, repo, &[("src/main.rs", HIT)]);
     }
-    fn prepare(&self, _: &Fixture, _: &str, cmd: &mut Command) {
+    fn bare(&self, full: &str) -> PathBuf {
+        self.srv.join(format!("{full}.git"))
+    }
+    fn url(&self, full: &str) -> String {
+        format!("{}/{full}.git", self.git.base)
+    }
+    fn prepare(&self, _: &Fixture, cmd: &mut Command) {
         cmd.env("GITHUB_TOKEN", TOKEN)
             .env("CODEFLEET_GITHUB_API_URL", &self.gh.url);
     }
@@ -160,21 +188,20 @@ impl Side for GitHubSide {
     }
 }
 
-/// The scenario's world: the fixture, the git server, one forge, the pipeline.
+/// The scenario's world: the fixture, one forge, the pipeline.
 struct World<'a> {
-    f: Fixture,
-    git: GitHttp,
+    f: &'a Fixture,
     side: &'a dyn Side,
     pipeline: PathBuf,
 }
 
 impl World<'_> {
     fn bare(&self, full: &str) -> PathBuf {
-        self.f.path(&format!("srv/{full}.git"))
+        self.side.bare(full)
     }
 
     fn url(&self, full: &str) -> String {
-        format!("{}/{full}.git", self.git.base)
+        self.side.url(full)
     }
 
     /// `codefleet COMMAND <pipeline> ARGS`, run to its end; the token is never shown.
@@ -182,8 +209,7 @@ impl World<'_> {
         let mut all = vec![command, self.pipeline.to_str().expect("utf-8")];
         all.extend_from_slice(args);
         let mut cmd = self.f.binary(self.f.dir.path(), &all);
-        let host = self.git.base.trim_start_matches("http://");
-        self.side.prepare(&self.f, host, &mut cmd);
+        self.side.prepare(self.f, &mut cmd);
         let out = cmd.output().expect("codefleet");
         let said = fixture::said(&out);
         assert!(!said.contains(TOKEN), "{command} showed the token: {said}");
@@ -220,19 +246,15 @@ fn row<'a>(doc: &'a Value, full: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no row {full}: {doc}"))
 }
 
-/// The scenario on one forge.
-fn campaign(side: &dyn Side) {
-    let f = Fixture::new();
-    let srv = f.path("srv");
-    std::fs::create_dir_all(&srv).expect("srv");
-    let git = GitHttp::start(&srv, TOKEN);
+/// The scenario on one forge, in the fixture `f` its fake was started in.
+fn campaign(f: &Fixture, side: &dyn Side) {
     let names = side.names();
     let [a, b, c, d, old, fork] = names;
     for full in [a, b, c, d] {
-        side.add(&srv, &git.base, full, Flag::Plain);
+        side.add(full, Flag::Plain);
     }
-    side.add(&srv, &git.base, old, Flag::Archived);
-    side.add(&srv, &git.base, fork, Flag::Fork);
+    side.add(old, Flag::Archived);
+    side.add(fork, Flag::Fork);
     let pipeline = f.path("pipelines/modernize.yml");
     std::fs::create_dir_all(pipeline.parent().expect("parent")).expect("mkdir");
     std::fs::write(
@@ -245,12 +267,7 @@ fn campaign(side: &dyn Side) {
         ),
     )
     .expect("pipeline");
-    let w = World {
-        f,
-        git,
-        side,
-        pipeline,
-    };
+    let w = World { f, side, pipeline };
     let forge = side.forge();
 
     // 1. `plan`: the four, from the clone URLs the API gave; the archived one and the fork
@@ -408,13 +425,13 @@ fn campaign(side: &dyn Side) {
 /// The scenario on each forge, from one table.
 #[test]
 fn one_campaign_on_every_forge() {
-    let github = GitHubSide {
-        gh: FakeGitHub::start(TOKEN),
-    };
-    github.gh.lock().strict = true;
-    let table: Vec<&dyn Side> = vec![&github];
-    for side in table {
-        campaign(side);
+    type Start = fn(&Fixture) -> Box<dyn Side>;
+    let table: [(&str, Start); 1] = [("github", |f| Box::new(GitHubSide::start(f)))];
+    for (name, start) in table {
+        let f = Fixture::new();
+        let side = start(&f);
+        assert_eq!(side.forge(), name);
+        campaign(&f, side.as_ref());
     }
 }
 
