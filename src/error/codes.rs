@@ -170,6 +170,9 @@ catalogue! {
     FORGE_TOKEN_ENV = "E563", Usage, "a forge's `token_env` is not an environment variable name (`gitlab.token_env`, a `*.hosts` entry's)";
     GITLAB_UNKNOWN_USER = "E565", Failed, "GitLab knows no user of a reviewer's or assignee's username";
     GITEA_UNKNOWN_LABEL = "E570", Failed, "Gitea: a label to add does not exist in the repository (Gitea does not create labels)";
+    NO_FORGE_OWNER = "E575", Usage, "discovery: no GitLab group, or Gitea organisation or user, of that name";
+    FORGE_HOST = "E576", Usage, "a `gitlab:`/`gitea:` entry or `--repo HOST/...` names a host that is not listed as that forge's (`gitlab.hosts`, `gitea.hosts`)";
+    NO_FORGE_REPO = "E577", Usage, "`--repo HOST/path`: no such repository on that host (and no local path of that name)";
     SHELL_EMPTY = "E600", Usage, "a shell step's `shell:` is empty";
     SHELL_START = "E601", Usage, "a shell step's command cannot be started (shell missing, bad `cwd:`)";
     SHELL_WORKTREE = "E602", Failed, "the temporary worktree for shell steps cannot be made or reset";

@@ -42,7 +42,7 @@ pub struct PipelineFile {
     pub tasks: Vec<TaskFile>,
 }
 
-/// One entry of `repos:`: exactly one of `path`, `url`, `list` or `github`.
+/// One entry of `repos:`: exactly one of `path`, `url`, `list`, `github`, `gitlab` or `gitea`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoEntry {
@@ -66,6 +66,73 @@ pub struct RepoEntry {
     /// are dropped before anything runs (and counted in the report). Each runs on a clone of its
     /// default branch (`clone_url`, or `ssh_url` with the setting `github.clone: ssh`).
     pub github: Option<GitHubEntry>,
+    /// Projects selected through GitLab's API (gitlab.com, or a host under `gitlab.hosts`):
+    /// every project of a group (its subgroups' too), narrowed by topics, a search and
+    /// regexes. Archived projects and forks are dropped before anything runs (and counted in
+    /// the report). Each runs on a clone of its default branch (`http_url_to_repo`, or
+    /// `ssh_url_to_repo` with `github.clone: ssh`).
+    pub gitlab: Option<GitLabEntry>,
+    /// Repositories selected through a Gitea or Forgejo API (a host under `gitea.hosts`):
+    /// every repository of an organisation or user, narrowed by topics, a search and regexes.
+    /// Archived repositories and forks are dropped before anything runs (and counted).
+    pub gitea: Option<GiteaEntry>,
+}
+
+/// A `gitlab:` entry of `repos:`: a group, and optional filters (all must hold).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitLabEntry {
+    /// The GitLab host, with its port if it has one (`gitlab.corp.example`); default
+    /// `gitlab.com`. A host other than gitlab.com must be listed under `gitlab.hosts`.
+    pub host: Option<String>,
+    /// The group's full path (`acme` or `acme/platform`): its projects
+    /// (`GET /groups/:id/projects`).
+    pub group: Option<String>,
+    /// Include the projects of the group's subgroups; default `true`.
+    pub include_subgroups: Option<bool>,
+    /// Only projects with every one of these topics.
+    pub topics: Option<Vec<String>>,
+    /// Only projects GitLab's search finds by this text (name, path, description).
+    pub search: Option<String>,
+    /// Only projects whose `group/.../name` matches this regex.
+    pub include: Option<String>,
+    /// Leave out projects whose `group/.../name` matches this regex.
+    pub exclude: Option<String>,
+    /// Include archived projects; default `false`. They are read-only, so a run on them
+    /// cannot be pushed.
+    pub archived: Option<bool>,
+    /// Include forks; default `false`.
+    pub forks: Option<bool>,
+    /// At most this many projects (the first by path), after every filter.
+    pub limit: Option<u32>,
+}
+
+/// A `gitea:` entry of `repos:`: exactly one of `org` or `user`, and optional filters (all
+/// must hold).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GiteaEntry {
+    /// The Gitea or Forgejo host, with its port if it has one (`git.corp.example`), listed
+    /// under `gitea.hosts`; required unless exactly one host is listed there.
+    pub host: Option<String>,
+    /// An organisation: its repositories (`GET /orgs/{org}/repos`).
+    pub org: Option<String>,
+    /// A user: the repositories they own (`GET /users/{username}/repos`).
+    pub user: Option<String>,
+    /// Only repositories with every one of these topics.
+    pub topics: Option<Vec<String>>,
+    /// Only repositories Gitea's search finds by this text (`GET /repos/search?q=`).
+    pub search: Option<String>,
+    /// Only repositories whose `owner/name` matches this regex.
+    pub include: Option<String>,
+    /// Leave out repositories whose `owner/name` matches this regex.
+    pub exclude: Option<String>,
+    /// Include archived repositories; default `false`.
+    pub archived: Option<bool>,
+    /// Include forks; default `false`.
+    pub forks: Option<bool>,
+    /// At most this many repositories (the first by `owner/name`), after every filter.
+    pub limit: Option<u32>,
 }
 
 /// A `github:` entry of `repos:`: exactly one of `org` or `user`, and optional filters (all

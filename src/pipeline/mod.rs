@@ -26,7 +26,7 @@ pub mod yaml;
 
 use std::path::Path;
 
-pub use check::{bad_ref_part, valid_github_login};
+pub use check::{GITLAB_COM, bad_ref_part, valid_github_login, valid_host};
 pub use diag::{Invalid, Rule};
 pub use model::glob_set;
 pub use model::*;

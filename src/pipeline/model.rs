@@ -152,6 +152,10 @@ pub enum RepoSource {
     List(PathBuf),
     /// Repositories selected through GitHub's API.
     GitHub(GitHubSelector),
+    /// Projects selected through a GitLab API.
+    GitLab(GitLabSelector),
+    /// Repositories selected through a Gitea or Forgejo API.
+    Gitea(GiteaSelector),
 }
 
 /// Whose repositories a `github:` entry lists.
@@ -218,6 +222,59 @@ impl GitHubSelector {
             limit: None,
         }
     }
+}
+
+/// The filters of a `gitlab:` or `gitea:` entry, all of which must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListFilters {
+    /// Topics every selected repository has.
+    pub topics: Vec<String>,
+    /// A text the forge's own search matches.
+    pub search: Option<String>,
+    /// A regex the repository's full path must match (checked).
+    pub include: Option<String>,
+    /// A regex the repository's full path must not match (checked).
+    pub exclude: Option<String>,
+    /// Keep archived repositories.
+    pub archived: bool,
+    /// Keep forks.
+    pub forks: bool,
+    /// At most this many, after every filter.
+    pub limit: Option<usize>,
+}
+
+/// A checked `gitlab:` entry: which host's group, and the filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitLabSelector {
+    /// The host, lower-case, with its port if any (`gitlab.com` by default).
+    pub host: String,
+    /// The group's full path.
+    pub group: String,
+    /// Include the subgroups' projects.
+    pub subgroups: bool,
+    /// What must hold.
+    pub filters: ListFilters,
+}
+
+/// Whose repositories a `gitea:` entry lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GiteaOwner {
+    /// An organisation.
+    Org(String),
+    /// A user.
+    User(String),
+}
+
+/// A checked `gitea:` entry: which host (`None`: the only one under `gitea.hosts`), whose
+/// repositories, and the filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiteaSelector {
+    /// The host, lower-case, with its port if any.
+    pub host: Option<String>,
+    /// The organisation or user.
+    pub owner: GiteaOwner,
+    /// What must hold.
+    pub filters: ListFilters,
 }
 
 /// A commit author.

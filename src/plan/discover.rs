@@ -1,6 +1,8 @@
-//! Repositories from GitHub: a `repos:` entry `github:` (an organisation's or user's
+//! Repositories from forges: a `repos:` entry `github:` (an organisation's or user's
 //! repositories, narrowed by topics, a repository search, a code search, regexes and a limit),
-//! and `--repo owner/name` / `--repo owner/*`. Read-only: the API is asked, nothing is cloned.
+//! `gitlab:` (a group's projects, its subgroups' too) and `gitea:` (an organisation's or user's),
+//! each asked of the forge of its host; `--repo owner/name`, `--repo owner/*` and `--repo
+//! HOST/path`. Read-only: the API is asked, nothing is cloned.
 //! Archived, disabled and (unless asked for) forked repositories are dropped here, before
 //! anything runs, and returned as [`Dropped`] so that `plan` and the report count them.
 
@@ -10,18 +12,20 @@ use regex::Regex;
 
 use crate::error::Error;
 use crate::exec::Target;
-use crate::forge::{Forge, ForgeError, Forges, Owner, RemoteRepo, RepoId};
+use crate::forge::{Forge, ForgeError, ForgeKind, Forges, Listing, Owner, RemoteRepo, RepoId};
 use crate::git::RemoteSpec;
-use crate::pipeline::{GitHubOwner, GitHubSelector};
+use crate::pipeline::{
+    GitHubOwner, GitHubSelector, GitLabSelector, GiteaOwner, GiteaSelector, ListFilters,
+};
 use crate::report::{DropReason, Dropped};
 
 use super::errors::PlanError;
 
-/// What resolving GitHub entries needs: the API client, and which clone URL to run from.
+/// What resolving forge entries needs: the forges by host, and which clone URL to run from.
 #[derive(Clone, Copy, Default)]
 pub struct Discovery<'a> {
-    /// The forges, by host (`github:` entries ask github.com's); `None` when the command has
-    /// none (a GitHub entry then fails).
+    /// The forges of this invocation, by host; `None` when the command has none (a forge
+    /// entry then fails).
     pub forge: Option<&'a Forges>,
     /// Clone over ssh (`ssh_url`) rather than https (`clone_url`): the setting
     /// `github.clone: ssh`.
@@ -48,14 +52,19 @@ pub struct Found {
 }
 
 impl Discovery<'_> {
-    fn forge(&self) -> Result<&dyn Forge, Error> {
-        self.forge.map(Forges::github_com).ok_or_else(|| {
+    fn forges(&self) -> Result<&Forges, Error> {
+        self.forge.ok_or_else(|| {
             ForgeError::Unsupported {
                 forge: "this command",
-                what: "repositories from GitHub",
+                what: "repositories from a forge",
             }
             .into()
         })
+    }
+
+    /// GitHub's forge (github.com's, else the fallback).
+    fn forge(&self) -> Result<&dyn Forge, Error> {
+        Ok(self.forges()?.for_host("github.com"))
     }
 
     /// The remote target of a discovered repository: its default branch, cloned from
@@ -156,6 +165,216 @@ impl Discovery<'_> {
     }
 }
 
+impl Discovery<'_> {
+    /// The forge `host` is listed as, when it is of `kind`; else why not (`E576`). `what` names
+    /// the entry or value in the message.
+    pub fn forge_of(&self, host: &str, kind: ForgeKind, what: &str) -> Result<&dyn Forge, Error> {
+        let forges = self.forges()?;
+        if let Some((_, forge)) = forges
+            .hosts(kind)
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+        {
+            return Ok(forge);
+        }
+        let listed = [ForgeKind::GitHub, ForgeKind::GitLab, ForgeKind::Gitea]
+            .into_iter()
+            .find(|k| forges.hosts(*k).any(|(h, _)| h.eq_ignore_ascii_case(host)));
+        let why = match listed {
+            Some(other) => format!(
+                "`{host}` is listed as a {} host, not {}",
+                other.name(),
+                kind.name()
+            ),
+            None => format!("`{host}` is not listed as a {} host", kind.name()),
+        };
+        Err(PlanError::ForgeHost {
+            what: what.to_string(),
+            why,
+            setting: setting(kind),
+        }
+        .into())
+    }
+
+    /// The forge a known host is listed as (github.com always is GitHub), if any.
+    pub fn known_host(&self, host: &str) -> Option<&dyn Forge> {
+        let forges = self.forge?;
+        let listed = [ForgeKind::GitHub, ForgeKind::GitLab, ForgeKind::Gitea]
+            .into_iter()
+            .find_map(|k| forges.hosts(k).find(|(h, _)| h.eq_ignore_ascii_case(host)));
+        match listed {
+            Some((_, forge)) => Some(forge),
+            None if host.eq_ignore_ascii_case("github.com") => Some(forges.for_host(host)),
+            None => None,
+        }
+    }
+
+    /// The projects a `gitlab:` entry selects.
+    pub fn select_gitlab(&self, selector: &GitLabSelector) -> Result<Found, Error> {
+        let host = &selector.host;
+        let forge = self.forge_of(
+            host,
+            ForgeKind::GitLab,
+            &format!("`gitlab:` entry of host `{host}`"),
+        )?;
+        let listing = Listing {
+            owner: Owner::Group {
+                path: selector.group.clone(),
+                subgroups: selector.subgroups,
+            },
+            topics: selector.filters.topics.clone(),
+            search: selector.filters.search.clone(),
+            // Archived ones are listed too, so that dropping them here counts them.
+            archived: true,
+        };
+        let group = selector.group.to_ascii_lowercase();
+        let within = |owner: &str| {
+            let owner = owner.to_ascii_lowercase();
+            owner == group || (selector.subgroups && owner.starts_with(&format!("{group}/")))
+        };
+        let repos = forge
+            .list_matching(&listing)
+            .map_err(|e| missing_owner(e, forge, host, &selector.group, "group", None))?;
+        Ok(narrow(repos, |r| within(&r.id.owner), &selector.filters))
+    }
+
+    /// The repositories a `gitea:` entry selects; without `host`, the only host under
+    /// `gitea.hosts`.
+    pub fn select_gitea(&self, selector: &GiteaSelector) -> Result<Found, Error> {
+        let host = match &selector.host {
+            Some(h) => h.to_ascii_lowercase(),
+            None => self.only_gitea_host()?,
+        };
+        let forge = self.forge_of(
+            &host,
+            ForgeKind::Gitea,
+            &format!("`gitea:` entry of host `{host}`"),
+        )?;
+        let (owner, login, what, other) = match &selector.owner {
+            GiteaOwner::Org(n) => (Owner::Org(n.clone()), n, "organisation", "user"),
+            GiteaOwner::User(n) => (Owner::User(n.clone()), n, "user", "org"),
+        };
+        let listing = Listing {
+            owner,
+            topics: selector.filters.topics.clone(),
+            search: selector.filters.search.clone(),
+            // Archived ones are listed too, so that dropping them here counts them.
+            archived: true,
+        };
+        let repos = forge
+            .list_matching(&listing)
+            .map_err(|e| missing_owner(e, forge, &host, login, what, Some(other)))?;
+        Ok(narrow(
+            repos,
+            |r| r.id.owner.eq_ignore_ascii_case(login),
+            &selector.filters,
+        ))
+    }
+
+    /// The one host under `gitea.hosts`, for a `gitea:` entry without `host`.
+    fn only_gitea_host(&self) -> Result<String, Error> {
+        let hosts: Vec<&str> = self
+            .forges()?
+            .hosts(ForgeKind::Gitea)
+            .map(|(h, _)| h)
+            .collect();
+        match hosts.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] => Err(PlanError::ForgeHost {
+                what: "a `gitea:` entry without `host`".to_string(),
+                why: "no host is listed under `gitea.hosts`".to_string(),
+                setting: "gitea.hosts",
+            }
+            .into()),
+            many => Err(PlanError::ForgeHost {
+                what: "a `gitea:` entry without `host`".to_string(),
+                why: format!(
+                    "{} hosts are listed under `gitea.hosts` ({}); say which",
+                    many.len(),
+                    many.join(", ")
+                ),
+                setting: "gitea.hosts",
+            }
+            .into()),
+        }
+    }
+
+    /// `--repo HOST/path`: the repository `path` (`owner/name`, or a GitLab project's
+    /// `group/sub/name`) of a known host's forge, unless archived or disabled (a fork named
+    /// explicitly is kept). `None` when `host` is no known forge host.
+    pub fn at_host(&self, text: &str, host: &str, path: &str) -> Option<Result<Found, Error>> {
+        let forge = self.known_host(host)?;
+        let (owner, name) = path.rsplit_once('/')?;
+        let id = RepoId {
+            owner: owner.to_string(),
+            name: name.trim_end_matches(".git").to_string(),
+        };
+        Some(match forge.repo(&id) {
+            Ok(repo) => Ok(keep(std::iter::once(repo), false, true)),
+            Err(e) if not_found(&e) => Err(PlanError::NoForgeRepo {
+                text: text.to_string(),
+                forge: forge.name(),
+                host: host.to_string(),
+                repo: id.to_string(),
+            }
+            .into()),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// Where hosts of `kind` are listed.
+fn setting(kind: ForgeKind) -> &'static str {
+    match kind {
+        ForgeKind::GitHub => "github.hosts",
+        ForgeKind::GitLab => "gitlab.hosts",
+        ForgeKind::Gitea => "gitea.hosts",
+    }
+}
+
+/// A 404 on a listing as the missing owner it means (`E575`); any other error as it is.
+fn missing_owner(
+    e: Error,
+    forge: &dyn Forge,
+    host: &str,
+    owner: &str,
+    what: &'static str,
+    other: Option<&'static str>,
+) -> Error {
+    if !not_found(&e) {
+        return e;
+    }
+    PlanError::NoForgeOwner {
+        forge: forge.name(),
+        host: host.to_string(),
+        owner: owner.to_string(),
+        what,
+        other,
+    }
+    .into()
+}
+
+/// The listed repositories `owned` keeps that the regexes select, split into those kept and
+/// those dropped, and cut to the limit.
+fn narrow(
+    repos: Vec<RemoteRepo>,
+    owned: impl Fn(&RemoteRepo) -> bool,
+    filters: &ListFilters,
+) -> Found {
+    let include = compile(filters.include.as_deref());
+    let exclude = compile(filters.exclude.as_deref());
+    let chosen = repos.into_iter().filter(|r| {
+        let full = r.id.to_string();
+        owned(r)
+            && include.as_ref().is_none_or(|re| re.is_match(&full))
+            && !exclude.as_ref().is_some_and(|re| re.is_match(&full))
+    });
+    let mut found = keep(chosen, filters.archived, filters.forks);
+    if let Some(limit) = filters.limit {
+        found.repos.truncate(limit);
+    }
+    found
+}
+
 /// The owner's repositories; a 404 says which owner is missing, and suggests the other kind.
 fn list(forge: &dyn Forge, owner: &GitHubOwner) -> Result<Vec<RemoteRepo>, Error> {
     let (query, what, other) = match owner {
@@ -239,6 +458,9 @@ mod tests {
         ReviewDecision,
     };
 
+    /// What a fake forge was asked.
+    type Log = Arc<Mutex<Vec<String>>>;
+
     /// A forge that answers discovery from a list, and records the queries.
     #[derive(Default)]
     struct Fake {
@@ -247,11 +469,13 @@ mod tests {
         users: Vec<String>,
         /// Repositories a code search hits.
         code_hits: Vec<&'static str>,
-        asked: Arc<Mutex<Vec<String>>>,
+        asked: Log,
+        /// The kind it says it is (GitHub by default).
+        kind: ForgeKind,
     }
 
     fn repo(full: &str, flags: &str, topics: &[&str]) -> RemoteRepo {
-        let (owner, name) = full.split_once('/').unwrap();
+        let (owner, name) = full.rsplit_once('/').unwrap();
         RemoteRepo {
             id: RepoId {
                 owner: owner.into(),
@@ -287,6 +511,35 @@ mod tests {
     }
 
     impl Forge for Fake {
+        fn kind(&self) -> ForgeKind {
+            self.kind
+        }
+        fn list_matching(&self, listing: &Listing) -> Result<Vec<RemoteRepo>, Error> {
+            self.log(format!("matching {listing:?}"));
+            let (path, subgroups) = match &listing.owner {
+                Owner::Group { path, subgroups } => (path, *subgroups),
+                Owner::Org(_) | Owner::User(_) => return self.list_repos(&listing.owner),
+            };
+            let prefix = format!("{path}/");
+            let mut repos: Vec<RemoteRepo> = self
+                .repos
+                .iter()
+                .filter(|r| &r.id.owner == path || (subgroups && r.id.owner.starts_with(&prefix)))
+                .filter(|r| listing.topics.iter().all(|t| r.topics.contains(t)))
+                .filter(|r| {
+                    listing
+                        .search
+                        .as_ref()
+                        .is_none_or(|q| r.id.name.contains(q.as_str()))
+                })
+                .cloned()
+                .collect();
+            if repos.is_empty() {
+                return Err(missing());
+            }
+            repos.reverse();
+            Ok(repos)
+        }
         fn repo(&self, id: &RepoId) -> Result<RemoteRepo, Error> {
             self.log(format!("repo {id}"));
             self.repos
@@ -468,7 +721,7 @@ mod tests {
     #[test]
     fn filters_narrow_the_selection() {
         let fake = fleet();
-        let asked = Arc::clone(&fake.asked);
+        let asked = fake.asked.clone();
         let forges = Forges::new(Box::new(fake));
         let d = Discovery {
             forge: Some(&forges),
@@ -524,7 +777,7 @@ mod tests {
     #[test]
     fn owner_star_falls_back_to_the_user_and_names_what_is_missing() {
         let fake = fleet();
-        let asked = Arc::clone(&fake.asked);
+        let asked = fake.asked.clone();
         let forges = Forges::new(Box::new(fake));
         let d = Discovery {
             forge: Some(&forges),
@@ -554,5 +807,201 @@ mod tests {
         assert_eq!(dropped(&old), ["acme/old archived"]);
         let none = Discovery::default().everything_of("acme").unwrap_err();
         assert_eq!(none.code, "E536");
+    }
+
+    /// A GitLab at `gitlab.corp` with a group `acme` and its subgroup `acme/platform`, and a
+    /// Gitea at `git.corp:3000` with the org `ops`; github.com is the fallback.
+    fn three() -> (Forges, Log, Log) {
+        let gitlab = Fake {
+            repos: vec![
+                repo("acme/web", "", &["rust"]),
+                repo("acme/platform/api", "", &["rust"]),
+                repo("acme/platform/old", "a", &["rust"]),
+                repo("acme/platform/mirror", "f", &["rust"]),
+                repo("acme/platform/deep/db", "", &[]),
+                repo("acmex/other", "", &["rust"]),
+            ],
+            kind: ForgeKind::GitLab,
+            ..Fake::default()
+        };
+        let gitea = Fake {
+            repos: vec![
+                repo("ops/deploy", "", &["infra"]),
+                repo("ops/old", "a", &[]),
+                repo("jo/dots", "", &[]),
+            ],
+            users: vec!["jo".into()],
+            kind: ForgeKind::Gitea,
+            ..Fake::default()
+        };
+        let (lab, tea) = (gitlab.asked.clone(), gitea.asked.clone());
+        let mut forges = Forges::new(Box::new(fleet()));
+        forges.add("gitlab.corp", Box::new(gitlab));
+        forges.add("git.corp:3000", Box::new(gitea));
+        (forges, lab, tea)
+    }
+
+    fn group(group: &str, subgroups: bool) -> GitLabSelector {
+        GitLabSelector {
+            host: "gitlab.corp".into(),
+            group: group.into(),
+            subgroups,
+            filters: ListFilters::default(),
+        }
+    }
+
+    #[test]
+    fn a_gitlab_group_is_listed_with_its_subgroups_and_filtered() {
+        let (forges, asked, _) = three();
+        let d = Discovery {
+            forge: Some(&forges),
+            ssh: false,
+        };
+        let all = d.select_gitlab(&group("acme", true)).unwrap();
+        // Sorted by namespace, then name.
+        assert_eq!(
+            names(&all),
+            ["acme/web", "acme/platform/api", "acme/platform/deep/db"]
+        );
+        assert_eq!(
+            dropped(&all),
+            ["acme/platform/mirror fork", "acme/platform/old archived"]
+        );
+        let top = d.select_gitlab(&group("acme", false)).unwrap();
+        assert_eq!(names(&top), ["acme/web"]);
+        let narrowed = d
+            .select_gitlab(&GitLabSelector {
+                filters: ListFilters {
+                    topics: vec!["rust".into()],
+                    search: Some("a".into()),
+                    exclude: Some("web$".into()),
+                    forks: true,
+                    limit: Some(1),
+                    ..ListFilters::default()
+                },
+                ..group("acme/platform", true)
+            })
+            .unwrap();
+        assert_eq!(names(&narrowed), ["acme/platform/api"]);
+        let asked = asked.lock().unwrap().clone();
+        assert!(
+            asked
+                .iter()
+                .any(|a| a.contains("path: \"acme/platform\", subgroups: true")
+                    && a.contains("topics: [\"rust\"], search: Some(\"a\"), archived: true")),
+            "{asked:?}"
+        );
+        let e = d.select_gitlab(&group("nobody", true)).unwrap_err();
+        assert_eq!(e.code, "E575");
+        assert!(
+            e.message
+                .contains("GitLab at `gitlab.corp` has no group `nobody`"),
+            "{}",
+            e.message
+        );
+        let e = d
+            .select_gitlab(&GitLabSelector {
+                host: "git.corp:3000".into(),
+                ..group("acme", true)
+            })
+            .unwrap_err();
+        assert_eq!(e.code, "E576");
+        assert!(
+            e.message.contains("listed as a Gitea host, not GitLab"),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.unwrap().contains("`gitlab.hosts`"));
+    }
+
+    #[test]
+    fn a_gitea_owner_is_listed_on_the_only_host_or_the_one_named() {
+        let (forges, _, asked) = three();
+        let d = Discovery {
+            forge: Some(&forges),
+            ssh: false,
+        };
+        let org = |host: Option<&str>, owner| GiteaSelector {
+            host: host.map(String::from),
+            owner,
+            filters: ListFilters::default(),
+        };
+        let ops = d
+            .select_gitea(&org(None, GiteaOwner::Org("ops".into())))
+            .unwrap();
+        assert_eq!(names(&ops), ["ops/deploy"]);
+        assert_eq!(dropped(&ops), ["ops/old archived"]);
+        let jo = d
+            .select_gitea(&org(Some("GIT.corp:3000"), GiteaOwner::User("jo".into())))
+            .unwrap();
+        assert_eq!(names(&jo), ["jo/dots"]);
+        let e = d
+            .select_gitea(&org(None, GiteaOwner::Org("jo".into())))
+            .unwrap_err();
+        assert_eq!(e.code, "E575");
+        assert!(e.hint.unwrap().contains("write `user: jo`"));
+        let e = d
+            .select_gitea(&org(Some("gitlab.corp"), GiteaOwner::Org("ops".into())))
+            .unwrap_err();
+        assert_eq!(e.code, "E576");
+        assert!(!asked.lock().unwrap().is_empty());
+        // Two Gitea hosts: an entry must say which.
+        let (mut forges, _, _) = three();
+        forges.add(
+            "forgejo.corp",
+            Box::new(Fake {
+                kind: ForgeKind::Gitea,
+                ..Fake::default()
+            }),
+        );
+        let d = Discovery {
+            forge: Some(&forges),
+            ssh: false,
+        };
+        let e = d
+            .select_gitea(&org(None, GiteaOwner::Org("ops".into())))
+            .unwrap_err();
+        assert_eq!(e.code, "E576");
+        assert!(
+            e.message.contains(
+                "2 hosts are listed under `gitea.hosts` (git.corp:3000, forgejo.corp); say which"
+            ),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_repository_at_a_host_is_asked_of_that_host_s_forge() {
+        let (forges, lab, _) = three();
+        let d = Discovery {
+            forge: Some(&forges),
+            ssh: false,
+        };
+        let found = d
+            .at_host(
+                "gitlab.corp/acme/platform/api",
+                "gitlab.corp",
+                "acme/platform/api",
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(names(&found), ["acme/platform/api"]);
+        assert_eq!(*lab.lock().unwrap(), ["repo acme/platform/api"]);
+        let gh = d
+            .at_host("github.com/acme/web", "github.com", "acme/web")
+            .unwrap()
+            .unwrap();
+        assert_eq!(names(&gh), ["acme/web"]);
+        let e = d
+            .at_host("git.corp:3000/ops/nope", "git.corp:3000", "ops/nope")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.code, "E577");
+        assert!(
+            e.message
+                .contains("Gitea at `git.corp:3000` has no repository `ops/nope`")
+        );
+        assert!(d.at_host("x.example/a/b", "x.example", "a/b").is_none());
     }
 }

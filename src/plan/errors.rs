@@ -54,6 +54,45 @@ pub enum PlanError {
         /// The system's message.
         why: String,
     },
+    /// `E575`: no GitLab group, or Gitea organisation or user, of that name on that host.
+    #[error("{forge} at `{host}` has no {what} `{owner}` (or the token cannot see it)")]
+    NoForgeOwner {
+        /// `GitLab`, `Gitea`.
+        forge: &'static str,
+        /// The host asked.
+        host: String,
+        /// The group's path or the login.
+        owner: String,
+        /// `group`, `organisation`, `user`.
+        what: &'static str,
+        /// The other kind to try, for the hint (`user`, `org`), if any.
+        other: Option<&'static str>,
+    },
+    /// `E576`: a host that is not listed as the forge asked for.
+    #[error("{what}: {why}")]
+    ForgeHost {
+        /// The entry or value (`gitea: entry`, `--repo git.corp/acme/x`).
+        what: String,
+        /// What is wrong with its host.
+        why: String,
+        /// Where hosts are listed (`gitea.hosts`).
+        setting: &'static str,
+    },
+    /// `E577`: `--repo HOST/path` names no repository on that host and no local path.
+    #[error(
+        "no local path `{text}`, and {forge} at `{host}` has no repository `{repo}` (or the \
+         token cannot see it)"
+    )]
+    NoForgeRepo {
+        /// The value as written.
+        text: String,
+        /// The forge's name.
+        forge: &'static str,
+        /// The host.
+        host: String,
+        /// The repository's path on the host.
+        repo: String,
+    },
     /// `E095`: `--shard` is not `K/N` with `1 <= K <= N`.
     #[error("`--shard {text}` is not K/N with 1 <= K <= N")]
     BadShard {
@@ -71,6 +110,9 @@ impl Kind for PlanError {
             PlanError::NoRepo { .. } => codes::NO_GITHUB_REPO,
             PlanError::BadEntry { .. } => codes::BAD_REPO_ENTRY,
             PlanError::ReposFrom { .. } => codes::REPOS_FROM,
+            PlanError::NoForgeOwner { .. } => codes::NO_FORGE_OWNER,
+            PlanError::ForgeHost { .. } => codes::FORGE_HOST,
+            PlanError::NoForgeRepo { .. } => codes::NO_FORGE_REPO,
         }
     }
 
@@ -98,6 +140,29 @@ impl Kind for PlanError {
             }
             PlanError::BadEntry { .. } => {
                 "write a path, a URL, `owner/name`, `owner/*` or `github:owner/name`".to_string()
+            }
+            PlanError::NoForgeOwner {
+                other: Some(other),
+                owner,
+                ..
+            } => format!(
+                "if `{owner}` is a{} {other}, write `{other}: {owner}`; else check the spelling \
+                 and that the host's token (`gitea.hosts`' `token_env`) can read it",
+                if *other == "org" { "n" } else { "" }
+            ),
+            PlanError::NoForgeOwner { .. } => "check the spelling (a subgroup is named by its \
+                 full path, `acme/platform`) and that the host's token (`gitlab.token_env`, \
+                 `gitlab.hosts`' `token_env`) can read it"
+                .to_string(),
+            PlanError::ForgeHost { setting, .. } => format!(
+                "list the host under `{setting}` in the settings, with its `api_url` and \
+                 `token_env`"
+            ),
+            PlanError::NoForgeRepo { .. } => {
+                "check the spelling (a GitLab project is named by its full path, \
+                 `gitlab.com/group/sub/project`) and that the host's token can read it; a local \
+                 checkout is named by a path that exists"
+                    .to_string()
             }
             PlanError::ReposFrom { .. } => {
                 "one repository a line: a path, a URL, `owner/name` or `owner/*`; `-` reads \

@@ -175,6 +175,14 @@ pub fn resolve(
                     let found = discovery.select(selector)?;
                     add(found, discovery, &mut out);
                 }
+                RepoSource::GitLab(selector) => {
+                    let found = discovery.select_gitlab(selector)?;
+                    add(found, discovery, &mut out);
+                }
+                RepoSource::Gitea(selector) => {
+                    let found = discovery.select_gitea(selector)?;
+                    add(found, discovery, &mut out);
+                }
             }
         }
     }
@@ -186,18 +194,22 @@ pub fn resolve(
         Target::Remote(r) => urls.insert(url_identity(&r.url)),
         Target::Unsupported { .. } => true,
     });
-    // A repository one entry drops and another keeps (`forks: true`) runs.
-    let kept: std::collections::HashSet<String> = out
+    // A repository one entry drops and another keeps (`forks: true`) runs. A dropped one is
+    // named by its path on its forge (`owner/name`, a GitLab project's `group/sub/name`),
+    // which ends the identity of the URL it would run from.
+    let kept: Vec<String> = out
         .targets
         .iter()
         .filter_map(|t| match t {
-            Target::Remote(r) => RepoId::from_url(&r.url).map(|id| id.to_string()),
+            Target::Remote(r) => Some(url_identity(&r.url).to_ascii_lowercase()),
             _ => None,
         })
         .collect();
     let mut named = std::collections::HashSet::new();
-    out.dropped
-        .retain(|d| !kept.contains(&d.repo) && named.insert(d.repo.clone()));
+    out.dropped.retain(|d| {
+        let tail = format!("/{}", d.repo.to_ascii_lowercase());
+        !kept.iter().any(|k| k.ends_with(&tail)) && named.insert(d.repo.clone())
+    });
     Ok(out)
 }
 
@@ -250,6 +262,20 @@ fn entry(
         }
         return Ok(());
     }
+    if let Some((host, rest)) = host_form(text) {
+        return match discovery.at_host(text, host, rest) {
+            Some(found) => {
+                add(found?, discovery, out);
+                Ok(())
+            }
+            None => Err(PlanError::ForgeHost {
+                what: format!("`{text}`"),
+                why: format!("it names no local path, and `{host}` is not listed as a forge host"),
+                setting: "gitlab.hosts`, `gitea.hosts` or `github.hosts",
+            }
+            .into()),
+        };
+    }
     if let Some(named @ GitHubName::Owner(owner)) = github_name(text)
         && !dir.join(owner).is_dir()
     {
@@ -276,6 +302,19 @@ fn entry(
             Ok(())
         }
     }
+}
+
+/// `HOST/owner/name` (or a GitLab project's `HOST/group/sub/name`): the host and the path on
+/// it, when the first part is a host name (with a `.` or a port) and at least two parts follow.
+fn host_form(text: &str) -> Option<(&str, &str)> {
+    let (host, rest) = text.split_once('/')?;
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let named = parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && *p != "." && *p != ".." && !is_glob(p));
+    (named && host.contains(['.', ':']) && crate::pipeline::valid_host(host))
+        .then(|| (host, rest.trim_end_matches('/')))
 }
 
 /// An error about `text`, a value that names no local path and was therefore read as GitHub's:
@@ -526,6 +565,30 @@ mod tests {
             "./api", "../x/y", "acme/a/b", "-x/y", "acme/", "/abs", "a b/c", "acme/..",
         ] {
             assert_eq!(github_name(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn host_forms_name_a_host_and_a_path_on_it() {
+        assert_eq!(
+            host_form("gitlab.com/acme/platform/api"),
+            Some(("gitlab.com", "acme/platform/api"))
+        );
+        assert_eq!(
+            host_form("127.0.0.1:3000/ops/deploy/"),
+            Some(("127.0.0.1:3000", "ops/deploy"))
+        );
+        for not in [
+            "acme/api",
+            "gitlab.com/acme",
+            "../x/y",
+            "./a.b/c/d",
+            "services/api/v2",
+            "gitlab.com/acme/*",
+            "gitlab.com//x",
+            "https://gitlab.com/a/b",
+        ] {
+            assert_eq!(host_form(not), None, "{not}");
         }
     }
 }

@@ -248,6 +248,86 @@ const ROWS: &[(&str, Row)] = &[
     ("field repos[].github.archived", Test(field_github_archived)),
     ("field repos[].github.forks", Test(field_github_forks)),
     ("field repos[].github.limit", Test(field_github_limit)),
+    (
+        "field repos[].gitlab.host",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.group",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.include_subgroups",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.topics",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.search",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.include",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.exclude",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.archived",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.forks",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitlab.limit",
+        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+    ),
+    (
+        "field repos[].gitea.host",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.org",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.user",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.topics",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.search",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.include",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.exclude",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.archived",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.forks",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
+    (
+        "field repos[].gitea.limit",
+        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
+    ),
     ("field vars", Test(field_vars)),
     ("field branch", Test(field_branch)),
     ("field commit.message", Test(field_commit_message)),

@@ -9,8 +9,13 @@ use std::time::Duration;
 
 use globset::GlobSet;
 
+mod gitea;
 mod github;
+mod gitlab;
+mod listing;
 pub use github::valid_login as valid_github_login;
+pub use gitlab::GITLAB_COM;
+pub use listing::valid_host;
 mod task;
 
 use super::diag::{Rule, Source};
@@ -301,6 +306,8 @@ impl<'a> Checker<'a> {
                 ("url", entry.url.is_some()),
                 ("list", entry.list.is_some()),
                 ("github", entry.github.is_some()),
+                ("gitlab", entry.gitlab.is_some()),
+                ("gitea", entry.gitea.is_some()),
             ]
             .into_iter()
             .filter(|(_, present)| *present)
@@ -314,7 +321,8 @@ impl<'a> Checker<'a> {
                     }
                     self.hint(
                         Rule::RepoEntry,
-                        "a `repos` entry needs one of `path`, `url`, `list` or `github`",
+                        "a `repos` entry needs one of `path`, `url`, `list`, `github`, `gitlab` \
+                         or `gitea`",
                         node,
                         "e.g. `- path: .`, `- url: https://host/org/repo.git`, `- list: repos.txt` \
                          or `- github: { org: acme }`",
@@ -390,6 +398,15 @@ impl<'a> Checker<'a> {
                 && let Some(selector) = self.github(github, n)
             {
                 out.push(RepoSource::GitHub(selector));
+            } else if let (Some(gitlab), Some(n)) =
+                (&entry.gitlab, self.field(Some(node), "gitlab"))
+                && let Some(selector) = self.gitlab(gitlab, n)
+            {
+                out.push(RepoSource::GitLab(selector));
+            } else if let (Some(gitea), Some(n)) = (&entry.gitea, self.field(Some(node), "gitea"))
+                && let Some(selector) = self.gitea(gitea, n)
+            {
+                out.push(RepoSource::Gitea(selector));
             }
         }
         out
