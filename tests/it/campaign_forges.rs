@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::support::fixture::{self, text};
 use crate::support::git_http::GitHttp;
 use crate::support::github::{FakeGitHub, Repo, commit_files};
+use crate::support::gitlab::{FakeGitLab, Project};
 
 fixture::topic_fixture!();
 
@@ -185,6 +186,116 @@ impl Side for GitHubSide {
     }
     fn pr_words(&self, number: u64) -> String {
         format!("pull request #{number}")
+    }
+}
+
+/// GitLab: the fake (API and git on one port), listed under `gitlab.hosts`; the group `acme`
+/// has a subgroup `acme/platform`.
+struct GitLabSide {
+    lab: FakeGitLab,
+}
+
+impl GitLabSide {
+    fn start(f: &Fixture) -> GitLabSide {
+        let lab = FakeGitLab::start(&f.path("srv"), TOKEN);
+        lab.add_user("maintainer");
+        GitLabSide { lab }
+    }
+
+    fn host(&self) -> &str {
+        self.lab.url.trim_start_matches("http://")
+    }
+}
+
+impl Side for GitLabSide {
+    fn forge(&self) -> &'static str {
+        "gitlab"
+    }
+    fn entry(&self) -> String {
+        format!("gitlab: {{ host: '{}', group: acme }}", self.host())
+    }
+    fn names(&self) -> [&'static str; 6] {
+        [
+            "acme/svc-0",
+            "acme/svc-1",
+            "acme/platform/svc-2",
+            "acme/platform/svc-3",
+            "acme/old",
+            "acme/platform/fork",
+        ]
+    }
+    fn add(&self, full: &str, flag: Flag) {
+        let project = match flag {
+            Flag::Plain => Project::new(full),
+            Flag::Archived => Project::new(full).archived(),
+            Flag::Fork => Project::new(full).fork_of("upstream/svc"),
+        };
+        self.lab.add_project(project, &[("src/main.rs", HIT)]);
+    }
+    fn bare(&self, full: &str) -> PathBuf {
+        self.lab.root.join(format!("{full}.git"))
+    }
+    fn url(&self, full: &str) -> String {
+        self.lab.clone_url(full)
+    }
+    fn prepare(&self, f: &Fixture, cmd: &mut Command) {
+        let config = f.path("config/codefleet/config.yml");
+        std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+        std::fs::write(
+            &config,
+            format!(
+                "gitlab:\n  hosts:\n    - {{ host: '{}', api_url: '{}' }}\n",
+                self.host(),
+                self.lab.api
+            ),
+        )
+        .expect("settings");
+        cmd.env("GITLAB_TOKEN", TOKEN);
+    }
+    fn pr(&self, full: &str) -> Pr {
+        let mrs: Vec<_> = self
+            .lab
+            .mrs()
+            .into_iter()
+            .filter(|m| m.project == full)
+            .collect();
+        assert_eq!(mrs.len(), 1, "{full}: {mrs:#?}");
+        let m = mrs.into_iter().next().expect("one");
+        Pr {
+            number: m.iid,
+            state: match m.state.as_str() {
+                "opened" => "open".into(),
+                other => other.into(),
+            },
+            head: m.source_branch,
+            base: m.target_branch,
+            title: m.title,
+            body: m.description,
+            comments: m.notes,
+        }
+    }
+    fn count(&self) -> usize {
+        self.lab.mrs().len()
+    }
+    fn ci(&self, full: &str, sha: &str, passed: Option<bool>) {
+        let status = match passed {
+            Some(true) => "success",
+            Some(false) => "failed",
+            None => "running",
+        };
+        self.lab.set_pipeline(full, sha, status);
+    }
+    fn approve(&self, full: &str, number: u64) {
+        self.lab.approve(full, number, "maintainer");
+    }
+    fn close_by_person(&self, full: &str, number: u64) {
+        self.lab.close_mr(full, number);
+    }
+    fn conforms(&self) {
+        self.lab.assert_conforms();
+    }
+    fn pr_words(&self, number: u64) -> String {
+        format!("merge request !{number}")
     }
 }
 
@@ -425,7 +536,10 @@ fn campaign(f: &Fixture, side: &dyn Side) {
 #[test]
 fn one_campaign_on_every_forge() {
     type Start = fn(&Fixture) -> Box<dyn Side>;
-    let table: [(&str, Start); 1] = [("github", |f| Box::new(GitHubSide::start(f)))];
+    let table: [(&str, Start); 2] = [
+        ("github", |f| Box::new(GitHubSide::start(f))),
+        ("gitlab", |f| Box::new(GitLabSide::start(f))),
+    ];
     for (name, start) in table {
         let f = Fixture::new();
         let side = start(&f);

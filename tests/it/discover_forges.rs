@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::support::fixture::{self, text};
 use crate::support::github::{FakeGitHub, Repo};
+use crate::support::gitlab::{FakeGitLab, Project};
 
 fixture::topic_fixture!();
 
@@ -293,4 +294,112 @@ fn github_com_owner_name_is_asked_of_github() {
         "{said}"
     );
     gh.assert_conforms();
+}
+
+/// A `gitlab:` entry and `--repo HOST/group/sub/project` against the fake GitLab listed under
+/// `gitlab.hosts`: the group's projects with its subgroup's (archived and forks dropped and
+/// counted), narrowed on the server by topic and search; a missing group is `E575`, a missing
+/// project `E577`.
+#[test]
+fn gitlab_groups_and_projects_by_full_path() {
+    let f = Fixture::new();
+    let lab = FakeGitLab::start(&f.path("srv"), TOKEN);
+    for p in [
+        Project::new("acme/web").topics(&["rust"]),
+        Project::new("acme/platform/api").topics(&["rust"]),
+        Project::new("acme/platform/db"),
+        Project::new("acme/platform/old").archived(),
+        Project::new("acme/platform/copy").fork_of("else/copy"),
+        Project::new("acmeish/other"),
+    ] {
+        lab.add_listed(p);
+    }
+    let host = lab.url.trim_start_matches("http://").to_string();
+    let config = f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "gitlab:\n  hosts:\n    - {{ host: '{host}', api_url: '{}' }}\n",
+            lab.api
+        ),
+    )
+    .expect("settings");
+    let env = [("GITLAB_TOKEN", TOKEN)];
+    let plan = |entry: &str| {
+        let p = f.pipeline(
+            "lab",
+            &format!("  - gitlab: {{ host: '{host}', {entry} }}\n"),
+        );
+        f.cmd(&["plan", p.to_str().expect("utf-8"), "--json"], &env)
+    };
+    let out = plan("group: acme");
+    assert_eq!(out.status.code(), Some(0), "{}", fixture::said(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let paths: Vec<&str> = doc["repos"]
+        .as_array()
+        .expect("repos")
+        .iter()
+        .map(|r| r["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            lab.clone_url("acme/web"),
+            lab.clone_url("acme/platform/api"),
+            lab.clone_url("acme/platform/db"),
+        ]
+    );
+    assert_eq!(
+        doc["dropped"],
+        serde_json::json!([
+            {"repo": "acme/platform/copy", "reason": "fork"},
+            {"repo": "acme/platform/old", "reason": "archived"}
+        ])
+    );
+    let out = plan("group: acme, include_subgroups: false");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["repos"].as_array().map(Vec::len), Some(1), "{doc}");
+    let out = plan("group: acme/platform, topics: [rust], search: ap");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc["repos"][0]["path"],
+        lab.clone_url("acme/platform/api"),
+        "{doc}"
+    );
+    assert_eq!(doc["repos"].as_array().map(Vec::len), Some(1), "{doc}");
+    let asked = lab
+        .requests()
+        .iter()
+        .any(|r| r.target.contains("topic=rust") && r.target.contains("search=ap"));
+    assert!(asked, "topic and search asked of the server");
+
+    let out = plan("group: nobody");
+    assert_eq!(out.status.code(), Some(2), "{}", fixture::said(&out));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("E575") && said.contains("has no group `nobody`"),
+        "{said}"
+    );
+
+    let any = f.pipeline("any", "  - path: .\n");
+    let p = any.to_str().expect("utf-8");
+    let value = format!("{host}/acme/platform/db");
+    let out = f.cmd(&["plan", p, "--json", "--repo", &value], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", fixture::said(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        doc["repos"][0]["path"],
+        lab.clone_url("acme/platform/db"),
+        "{doc}"
+    );
+    let missing = format!("{host}/acme/platform/nope");
+    let out = f.cmd(&["plan", p, "--repo", &missing], &env);
+    assert_eq!(out.status.code(), Some(2), "{}", fixture::said(&out));
+    assert!(
+        text(&out.stderr).contains("E577"),
+        "{}",
+        fixture::said(&out)
+    );
+    lab.assert_conforms();
 }

@@ -248,46 +248,19 @@ const ROWS: &[(&str, Row)] = &[
     ("field repos[].github.archived", Test(field_github_archived)),
     ("field repos[].github.forks", Test(field_github_forks)),
     ("field repos[].github.limit", Test(field_github_limit)),
-    (
-        "field repos[].gitlab.host",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.group",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
+    ("field repos[].gitlab.host", Test(field_gitlab_host)),
+    ("field repos[].gitlab.group", Test(field_gitlab_group)),
     (
         "field repos[].gitlab.include_subgroups",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
+        Test(field_gitlab_include_subgroups),
     ),
-    (
-        "field repos[].gitlab.topics",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.search",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.include",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.exclude",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.archived",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.forks",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
-    (
-        "field repos[].gitlab.limit",
-        Todo("needs the fake GitLab (tests/it/support/gitlab.rs) and `gitlab.hosts`"),
-    ),
+    ("field repos[].gitlab.topics", Test(field_gitlab_topics)),
+    ("field repos[].gitlab.search", Test(field_gitlab_search)),
+    ("field repos[].gitlab.include", Test(field_gitlab_include)),
+    ("field repos[].gitlab.exclude", Test(field_gitlab_exclude)),
+    ("field repos[].gitlab.archived", Test(field_gitlab_archived)),
+    ("field repos[].gitlab.forks", Test(field_gitlab_forks)),
+    ("field repos[].gitlab.limit", Test(field_gitlab_limit)),
     (
         "field repos[].gitea.host",
         Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
@@ -3286,5 +3259,147 @@ fn setting_github_clone(k: &K) -> Result<(), String> {
         path == "git@github.example:acme/a.git",
         "the ssh_url: {out}"
     );
+    Ok(())
+}
+
+/// A fake GitLab listed under `gitlab.hosts` with the group `acme` (`a` with topics x and y,
+/// `b` with x, the subgroup's `sub/c`, an archived `old`, a fork `copy`) and `other/z`; the
+/// settings are written, the host is returned with the fake.
+fn gitlab_fleet(k: &K) -> (crate::support::gitlab::FakeGitLab, String) {
+    use crate::support::gitlab::{FakeGitLab, Project};
+    let lab = FakeGitLab::start(&k.f.path("lab"), TOKEN);
+    for p in [
+        Project::new("acme/a").topics(&["x", "y"]),
+        Project::new("acme/b").topics(&["x"]),
+        Project::new("acme/sub/c"),
+        Project::new("acme/old").archived(),
+        Project::new("acme/copy").fork_of("else/copy"),
+        Project::new("other/z"),
+    ] {
+        lab.add_listed(p);
+    }
+    let host = lab.url.trim_start_matches("http://").to_string();
+    let config = k.f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "gitlab:\n  hosts:\n    - {{ host: '{host}', api_url: '{}' }}\n",
+            lab.api
+        ),
+    )
+    .expect("settings");
+    (lab, host)
+}
+
+/// The full paths `plan --json` lists for `gitlab: { host: HOST, ENTRY }`.
+fn gitlab_found(k: &K, entry: &str) -> Result<Vec<String>, String> {
+    let (lab, host) = gitlab_fleet(k);
+    let p = k.pipeline(&pipe(
+        &format!("repos:\n  - gitlab: {{ host: '{host}', {entry} }}\n"),
+        "",
+    ));
+    let out = k.cli(
+        k.f.dir.path(),
+        &["plan", &p, "--json"],
+        &[("GITLAB_TOKEN", TOKEN)],
+    );
+    ensure!(out.code == 0, "plan ran: {out}");
+    let base = format!("{}/", lab.url);
+    Ok(out.json()["repos"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| {
+                    let path = r["path"].as_str().unwrap_or_default();
+                    path.trim_start_matches(&base)
+                        .trim_end_matches(".git")
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn field_gitlab_host(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/sub/c"]),
+        "the host's group: {got:?}"
+    );
+    // Without `host`, gitlab.com, which the fake is not.
+    let p = k.pipeline(&pipe("repos:\n  - gitlab: { group: acme }\n", ""));
+    let out = k.cli(
+        k.f.dir.path(),
+        &["plan", &p, "--json"],
+        &[
+            ("GITLAB_TOKEN", TOKEN),
+            ("CODEFLEET_GITLAB_API_URL", "http://127.0.0.1:9/api/v4"),
+        ],
+    );
+    ensure!(
+        out.code != 0 && out.stderr.contains("E530"),
+        "gitlab.com asked: {out}"
+    );
+    Ok(())
+}
+
+fn field_gitlab_group(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: other")?;
+    ensure!(got == names(&["other/z"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_include_subgroups(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, include_subgroups: false")?;
+    ensure!(got == names(&["acme/a", "acme/b"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_topics(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, topics: [x, y]")?;
+    ensure!(got == names(&["acme/a"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_search(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, search: sub")?;
+    ensure!(got == names(&["acme/sub/c"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_include(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, include: '/(a|c)$'")?;
+    ensure!(got == names(&["acme/a", "acme/sub/c"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_exclude(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, exclude: '^acme/sub/'")?;
+    ensure!(got == names(&["acme/a", "acme/b"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitlab_archived(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, archived: true")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/old", "acme/sub/c"]),
+        "{got:?}"
+    );
+    Ok(())
+}
+
+fn field_gitlab_forks(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, forks: true")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/copy", "acme/sub/c"]),
+        "{got:?}"
+    );
+    Ok(())
+}
+
+fn field_gitlab_limit(k: &K) -> Result<(), String> {
+    let got = gitlab_found(k, "group: acme, limit: 2")?;
+    ensure!(got == names(&["acme/a", "acme/b"]), "{got:?}");
     Ok(())
 }
