@@ -34,11 +34,17 @@ pipeline bench-printk 'printk(' 'pr_printk('
 pipeline bench-nothing 'codefleet_matches_nothing(' 'x('
 pipeline bench-unwrap '.unwrap()' '.unwrap_x()' "$corpus/repos/*"
 
+# Each run starts without the objects an earlier run wrote (see bench/runs-kernel.sh): the
+# base packed once, then what is unreachable from it removed, loose or packed.
+git -C "$linux" repack -adq
+base_pack=$(ls "$linux"/.git/objects/pack/pack-*.pack)
 reset="git -C $linux reset -q --hard base && \
   (git -C $linux branch -D -q codefleet/bench-printk codefleet/bench-nothing 2>/dev/null || true) && \
-  rm -rf $linux/.git/codefleet"
+  rm -rf $linux/.git/codefleet && git -C $linux reflog expire --expire=now --all && \
+  git -C $linux prune --expire=now && \
+  for f in $linux/.git/objects/pack/pack-*; do case \$f in ${base_pack%.pack}.*) ;; *) rm -f \$f;; esac; done"
 reset_repos="for d in $corpus/repos/*/; do git -C \$d branch -D -q codefleet/bench-unwrap 2>/dev/null || true; \
-  rm -rf \$d.git/codefleet; done; true"
+  rm -rf \$d.git/codefleet; git -C \$d prune --expire=now; done; true"
 runs=${RUNS:-5}
 eval "$reset"
 hyperfine --warmup 1 --runs "$runs" --prepare "$reset" --export-markdown "$work/1.md" \

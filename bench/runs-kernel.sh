@@ -35,10 +35,17 @@ YAML
 pipeline bench-printk 'printk(' 'pr_printk('
 pipeline bench-nothing 'codefleet_matches_nothing(' 'x('
 
-# Every run starts from the same state: the tree at tag `base`, no run branch, no journal.
+# Every run starts from the same state: the tree at tag `base`, no run branch, no journal, and
+# none of the objects an earlier run wrote (else every tool after the first finds its blobs
+# already stored and skips compressing and writing them): the base is packed once, and the
+# reset drops what is not reachable from it, loose or in another pack.
+git -C "$linux" repack -adq
+base_pack=$(ls "$linux"/.git/objects/pack/pack-*.pack)
 reset="git -C $linux reset -q --hard base && git -C $linux clean -fdq && \
   (git -C $linux branch -D -q codefleet/bench-printk codefleet/bench-nothing 2>/dev/null || true) && \
-  rm -rf $linux/.git/codefleet && git -C $linux gc --auto -q"
+  rm -rf $linux/.git/codefleet && git -C $linux reflog expire --expire=now --all && \
+  git -C $linux prune --expire=now && \
+  for f in $linux/.git/objects/pack/pack-*; do case \$f in ${base_pack%.pack}.*) ;; *) rm -f \$f;; esac; done"
 eval "$reset"
 files=$(cd "$linux" && git ls-files | wc -l)
 changed=$(cd "$linux" && rg -l -F 'printk(' | wc -l)
