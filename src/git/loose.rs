@@ -82,12 +82,18 @@ impl Loose {
 /// `parts` deflated as one zlib stream at level 1, by this thread's compressor (reused: a
 /// deflate state per blob is a quarter of a megabyte allocated and freed thousands of times).
 pub(super) fn deflate(parts: &[&[u8]]) -> io::Result<Vec<u8>> {
+    deflate_after(&[], parts)
+}
+
+/// [`deflate`], the stream written after `prefix` in the same buffer (a pack entry's header).
+pub(super) fn deflate_after(prefix: &[u8], parts: &[&[u8]]) -> io::Result<Vec<u8>> {
     thread_local! {
         static COMPRESS: std::cell::RefCell<Compress> =
             std::cell::RefCell::new(Compress::new(Compression::new(1), true));
     }
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(len / 3 + 64);
+    let mut out = Vec::with_capacity(prefix.len() + len / 3 + 64);
+    out.extend_from_slice(prefix);
     COMPRESS.with(|c| {
         let mut c = c.borrow_mut();
         c.reset();

@@ -101,8 +101,8 @@ impl PackWriter {
         if stored(id) {
             return Ok(id);
         }
-        let mut entry = entry_header(3, content.len() as u64);
-        entry.extend_from_slice(&super::loose::deflate(&[content])?);
+        let entry =
+            super::loose::deflate_after(&entry_header(3, content.len() as u64), &[content])?;
         let crc = zlib_rs::crc32::crc32(0, &entry);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(why) = &state.failed {
