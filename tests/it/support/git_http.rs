@@ -267,7 +267,7 @@ pub fn git_answer(root: &Path, token: &str, req: Request) -> std::io::Result<Vec
     Ok(answer)
 }
 
-fn decode_base64(text: &str) -> Option<String> {
+pub fn decode_base64(text: &str) -> Option<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bits = 0u32;
     let mut n = 0;
