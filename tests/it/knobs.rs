@@ -2388,13 +2388,44 @@ fn setting_github_hosts(k: &K) -> Result<(), String> {
 /// The forge the report names for the host listed under `key`, and that its token (the
 /// variable `var`) and no other was accepted for the push.
 fn forge_of_listed_host(k: &K, key: &str, var: &str, forge: &str) -> Result<(), String> {
-    let yaml = format!("{key}:\n  hosts: [{{ host: \"{{host}}\" }}]\n");
-    let (out, repo, _) = host_run(k, &yaml, &[(var, TOKEN), ("GITHUB_TOKEN", "not-this-one")]);
+    // The host is the fake of that forge (its API and git on one port).
+    let root = k.f.path(&format!("srv-{key}"));
+    let (base, api, fake): (String, String, Box<dyn std::any::Any>) = if key == "gitlab" {
+        let gl = crate::support::gitlab::FakeGitLab::start(&root, TOKEN);
+        gl.add_project(
+            crate::support::gitlab::Project::new("acme/svc"),
+            &[("a.txt", "old\n")],
+        );
+        (gl.url.clone(), gl.api.clone(), Box::new(gl))
+    } else {
+        let gt = crate::support::gitea::FakeGitea::start(TOKEN, &root);
+        gt.add_with_git(
+            crate::support::gitea::Repo::new("acme/svc"),
+            &[("a.txt", "old\n")],
+        );
+        (gt.url.clone(), gt.api.clone(), Box::new(gt))
+    };
+    let host = base.trim_start_matches("http://");
+    let url = format!("{base}/acme/svc.git");
+    let p = k.pipeline(&pipe(&format!("repos: [{{ url: \"{url}\" }}]\n"), ""));
+    let config = k.file(
+        &format!("cfg{}.yml", k.n.get()),
+        &format!("{key}:\n  hosts: [{{ host: \"{host}\", api_url: \"{api}\" }}]\n"),
+    );
+    let env = [
+        ("CODEFLEET_CONFIG", config.as_str()),
+        ("CODEFLEET_GITHUB_API_URL", "http://127.0.0.1:9"),
+        (var, TOKEN),
+        ("GITHUB_TOKEN", "not-this-one"),
+    ];
+    let out = k.cli(k.f.dir.path(), &["run", &p, "--pr", "--json"], &env);
+    let repo = out.json()["repos"][0].clone();
     let pr = &repo["publish"]["pull_request"];
     ensure!(
-        pr["forge"] == forge && repo["publish"]["push"] == "pushed",
+        pr["forge"] == forge && pr["action"] == "opened" && repo["publish"]["push"] == "pushed",
         "pushed with ${var}, given to {forge}: {out}"
     );
+    drop(fake);
     // Unlisted, the host is GitHub's: the GitHub token (none here) is what it would get, so
     // the clone is refused rather than given ${var}.
     let (out, repo, _) = host_run(&K::new(), "", &[(var, TOKEN)]);

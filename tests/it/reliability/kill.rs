@@ -12,8 +12,11 @@ use crate::support::fixture::{Fixture, said, snapshot};
 
 pub const KILL_POINTS: usize = 12;
 pub const ROLLBACK_KILL_POINTS: usize = 5;
-/// The renames of a run's journal writes, before the branch moves and after.
-pub const RENAME_KILL_POINTS: usize = 2;
+/// The renames strace can kill a run at: the journal's writes, before the branch moves and
+/// after, and the moves of each task's pack of blobs into place (the pack, then its index).
+/// strace counts a syscall per thread, so with `--jobs 1` these are the renames of the thread
+/// that makes the most; an uninterrupted run's renames of all threads are at least as many.
+pub const RENAME_KILL_POINTS: usize = 6;
 
 const FILES: usize = 500;
 const TASKS: [(&str, &str); 4] = [
@@ -270,7 +273,7 @@ fn sigkill_during_a_rollback_leaves_the_branch_whole_and_a_second_rollback_works
 /// SIGKILL on entering each `rename` a run makes, injected by `strace` (where the timed kills
 /// above land by chance, these land on the same step every time): the journal writes are
 /// renames, so the run is caught just before it journals its commits and just after the
-/// branch moved. After each: the user's files are as before, the branch holds only complete
+/// branch moved; so are the moves of each task's pack and index (500 changed files). After each: the user's files are as before, the branch holds only complete
 /// task commits, the killed run rolls back (or has nothing to roll back), and a re-run
 /// completes the branch.
 #[test]
@@ -280,6 +283,35 @@ fn sigkill_at_every_rename_of_a_run_leaves_a_branch_the_next_run_accepts() {
     let template = template(&f);
     let p = f.file("p.yml", PIPELINE.as_bytes());
     let p_str = p.to_str().expect("utf8");
+    let renames = "rename,renameat,renameat2";
+    // The witness: the renames an uninterrupted run makes, as strace sees them.
+    let reference = copy(&f, &template, "reference");
+    let trace = f.path("reference.trace");
+    let mut strace = Command::new("strace");
+    f.env(&mut strace);
+    let out = strace
+        .args(["-f", "-qq", "-o", trace.to_str().expect("utf8"), "-e"])
+        .arg(format!("trace={renames}"))
+        .args([env!("CARGO_BIN_EXE_codefleet"), "run", p_str, "--jobs", "1"])
+        .current_dir(&reference)
+        .output()
+        .expect("run strace (the CI script installs it)");
+    assert!(out.status.success(), "{}", said(&out));
+    let made = std::fs::read_to_string(&trace)
+        .expect("trace")
+        .lines()
+        .filter(|l| l.trim_end().ends_with("= 0"))
+        .count();
+    let packs = std::fs::read_dir(reference.join(".git/objects/pack"))
+        .expect("pack dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".idx"))
+        .count();
+    assert_eq!(
+        made,
+        RENAME_KILL_POINTS + 2 * packs,
+        "renames of a whole run"
+    );
     let mut killed = 0;
     for k in 1..50 {
         let case = format!("kill at rename {k}");
@@ -287,7 +319,6 @@ fn sigkill_at_every_rename_of_a_run_leaves_a_branch_the_next_run_accepts() {
         let before = snapshot(&repo);
         let mut strace = Command::new("strace");
         f.env(&mut strace);
-        let renames = "rename,renameat,renameat2";
         let out = strace
             .args(["-f", "-qq", "-o", "/dev/null", "-e"])
             .arg(format!("trace={renames}"))
@@ -344,5 +375,8 @@ fn sigkill_at_every_rename_of_a_run_leaves_a_branch_the_next_run_accepts() {
         fsck(&f, &repo, &case);
         assert_eq!(snapshot(&repo), before, "{case}");
     }
-    assert_eq!(killed, RENAME_KILL_POINTS, "renames killed");
+    assert_eq!(
+        killed, RENAME_KILL_POINTS,
+        "renames killed (of {made} in a whole run)"
+    );
 }
