@@ -1,5 +1,5 @@
 //! Issue 19's campaign, the same scenario once per forge (GitHub, GitLab, Gitea) from one
-//! table: discover (a GitHub org, a GitLab group with a subgroup, a Gitea org), `run --pr`
+//! table: discover (a GitHub org, a GitLab group with a subgroup, a Gitea organisation), `run --pr`
 //! opening pull/merge requests, CI and approvals, `status` (rows and `--json`), `merge`, a
 //! person closes one and the scheduled re-run leaves it closed, `close --delete-branch`. Each
 //! forge is its stateful fake, which checks requests and answers against the forge's published
@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::support::fixture::{self, text};
 use crate::support::git_http::GitHttp;
+use crate::support::gitea::{self as tea, FakeGitea};
 use crate::support::github::{FakeGitHub, Repo, commit_files};
 use crate::support::gitlab::{FakeGitLab, Project};
 
@@ -299,6 +300,113 @@ impl Side for GitLabSide {
     }
 }
 
+/// Gitea: the fake (API and git on one port), listed under `gitea.hosts`; the organisation
+/// `acme` holds the scenario's repositories.
+struct GiteaSide {
+    gt: FakeGitea,
+}
+
+impl GiteaSide {
+    fn start(f: &Fixture) -> GiteaSide {
+        let gt = FakeGitea::start(TOKEN, &f.path("srv"));
+        gt.add_user("maintainer");
+        GiteaSide { gt }
+    }
+
+    fn host(&self) -> &str {
+        self.gt.url.trim_start_matches("http://")
+    }
+}
+
+impl Side for GiteaSide {
+    fn forge(&self) -> &'static str {
+        "gitea"
+    }
+    fn entry(&self) -> String {
+        format!("gitea: {{ host: '{}', org: acme }}", self.host())
+    }
+    fn names(&self) -> [&'static str; 6] {
+        [
+            "acme/svc-0",
+            "acme/svc-1",
+            "acme/svc-2",
+            "acme/svc-3",
+            "acme/old",
+            "acme/fork",
+        ]
+    }
+    fn add(&self, full: &str, flag: Flag) {
+        let repo = match flag {
+            Flag::Plain => tea::Repo::new(full),
+            Flag::Archived => tea::Repo::new(full).archived(),
+            Flag::Fork => tea::Repo::new(full).fork(),
+        };
+        self.gt.add_with_git(repo, &[("src/main.rs", HIT)]);
+    }
+    fn bare(&self, full: &str) -> PathBuf {
+        self.gt.root.join(format!("{full}.git"))
+    }
+    fn url(&self, full: &str) -> String {
+        format!("{}/{full}.git", self.gt.url)
+    }
+    fn prepare(&self, f: &Fixture, cmd: &mut Command) {
+        let config = f.path("config/codefleet/config.yml");
+        std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+        std::fs::write(
+            &config,
+            format!(
+                "gitea:\n  hosts:\n    - {{ host: '{}', api_url: '{}' }}\n",
+                self.host(),
+                self.gt.api
+            ),
+        )
+        .expect("settings");
+        cmd.env("GITEA_TOKEN", TOKEN);
+    }
+    fn pr(&self, full: &str) -> Pr {
+        let prs: Vec<_> = self
+            .gt
+            .prs()
+            .into_iter()
+            .filter(|p| p.repo == full)
+            .collect();
+        assert_eq!(prs.len(), 1, "{full}: {prs:#?}");
+        let p = prs.into_iter().next().expect("one");
+        Pr {
+            number: p.number,
+            state: if p.merged { "merged".into() } else { p.state },
+            head: p.head,
+            base: p.base,
+            title: p.title,
+            body: p.body,
+            comments: p.comments,
+        }
+    }
+    fn count(&self) -> usize {
+        self.gt.prs().len()
+    }
+    fn ci(&self, full: &str, sha: &str, passed: Option<bool>) {
+        let state = match passed {
+            Some(true) => "success",
+            Some(false) => "failure",
+            None => "pending",
+        };
+        self.gt.set_status(full, sha, "build", state);
+    }
+    fn approve(&self, full: &str, number: u64) {
+        self.gt.review(full, number, "maintainer", "APPROVED");
+    }
+    fn close_by_person(&self, full: &str, number: u64) {
+        self.gt.close_pr(full, number);
+    }
+    fn conforms(&self) {
+        self.gt.assert_conforms();
+    }
+    fn pr_words(&self, number: u64) -> String {
+        format!("pull request #{number}")
+    }
+}
+
 /// The scenario's world: the fixture, one forge, the pipeline.
 struct World<'a> {
     f: &'a Fixture,
@@ -444,6 +552,9 @@ fn campaign(f: &Fixture, side: &dyn Side) {
     // 4. `status`: the rows and the totals.
     let doc = json(&w.cmd("status", &["--json"]));
     assert_eq!(doc["totals"]["repos"], 4, "{forge}: {doc}");
+    for full in [a, b, c, d] {
+        assert_eq!(row(&doc, full)["forge"], forge, "{forge} {full}: {doc}");
+    }
     assert_eq!(doc["totals"]["open"], 4, "{forge}: {doc}");
     assert_eq!(doc["totals"]["green"], 3, "{forge}: {doc}");
     assert_eq!(doc["totals"]["red"], 1, "{forge}: {doc}");
@@ -536,8 +647,9 @@ fn campaign(f: &Fixture, side: &dyn Side) {
 #[test]
 fn one_campaign_on_every_forge() {
     type Start = fn(&Fixture) -> Box<dyn Side>;
-    let table: [(&str, Start); 2] = [
+    let table: [(&str, Start); 3] = [
         ("github", |f| Box::new(GitHubSide::start(f))),
+        ("gitea", |f| Box::new(GiteaSide::start(f))),
         ("gitlab", |f| Box::new(GitLabSide::start(f))),
     ];
     for (name, start) in table {

@@ -2,13 +2,14 @@
 //! their place and a hint, documented by `codefleet schema`), each asked of the forge of its
 //! host; `--repo HOST/owner/name` and `--repo gitlab.com/group/sub/project`; a host that is not
 //! listed as that forge's stops before anything runs. The forges are the stateful fakes
-//! (`support/github.rs` here; GitLab's and Gitea's in `campaign_forges.rs`).
+//! (`support/github.rs`, `support/gitlab.rs`, `support/gitea.rs`).
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
 use crate::support::fixture::{self, text};
+use crate::support::gitea::{self as tea, FakeGitea};
 use crate::support::github::{FakeGitHub, Repo};
 use crate::support::gitlab::{FakeGitLab, Project};
 
@@ -402,4 +403,129 @@ fn gitlab_groups_and_projects_by_full_path() {
         fixture::said(&out)
     );
     lab.assert_conforms();
+}
+
+/// `gitea:` entries against the fake Gitea listed under `gitea.hosts`: an organisation's and a
+/// user's repositories (archived ones and forks dropped and counted, or kept when asked), topics
+/// and search asked of the server (`GET /repos/search` with the owner's `uid`), `include` /
+/// `exclude` and `limit` applied to what was found, and an entry without `host` asking the
+/// only host listed.
+#[test]
+fn gitea_orgs_users_topics_and_search() {
+    let f = Fixture::new();
+    let gt = FakeGitea::start(TOKEN, &f.path("srv"));
+    gt.add_user("jo");
+    for r in [
+        tea::Repo::new("acme/api").topics(&["rust"]),
+        tea::Repo::new("acme/web").topics(&["rust", "web"]),
+        tea::Repo::new("acme/db").description("the api's store"),
+        tea::Repo::new("acme/old").archived(),
+        tea::Repo::new("acme/copy").fork(),
+        tea::Repo::new("jo/tools").topics(&["rust"]),
+        tea::Repo::new("acmeish/api"),
+    ] {
+        gt.add_repo(r);
+    }
+    let host = gt.url.trim_start_matches("http://").to_string();
+    let config = f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "gitea:\n  hosts:\n    - {{ host: '{host}', api_url: '{}' }}\n",
+            gt.api
+        ),
+    )
+    .expect("settings");
+    let env = [("GITEA_TOKEN", TOKEN)];
+    let url = |full: &str| format!("{}/{full}.git", gt.url);
+    // The repositories `plan --json` lists for `gitea: { ENTRY }`, sorted, and the document.
+    let plan = |entry: &str| {
+        let p = f.pipeline("tea", &format!("  - gitea: {{ {entry} }}\n"));
+        let out = f.cmd(&["plan", p.to_str().expect("utf-8"), "--json"], &env);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{entry}: {}",
+            fixture::said(&out)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let mut paths: Vec<String> = doc["repos"]
+            .as_array()
+            .expect("repos")
+            .iter()
+            .map(|r| r["path"].as_str().expect("path").to_string())
+            .collect();
+        paths.sort();
+        (paths, doc)
+    };
+    let entry = |rest: &str| format!("host: '{host}', {rest}");
+
+    let (paths, doc) = plan(&entry("org: acme"));
+    assert_eq!(paths, [url("acme/api"), url("acme/db"), url("acme/web")]);
+    assert_eq!(
+        doc["dropped"],
+        serde_json::json!([
+            {"repo": "acme/copy", "reason": "fork"},
+            {"repo": "acme/old", "reason": "archived"}
+        ])
+    );
+    assert!(
+        gt.calls("GET /orgs/{org}/repos") >= 1,
+        "{:?}",
+        gt.calls_by_route()
+    );
+
+    let (paths, _) = plan(&entry("user: jo"));
+    assert_eq!(paths, [url("jo/tools")]);
+    assert!(gt.calls("GET /users/{username}/repos") >= 1);
+
+    // Topics: the first asked of the server, every one required.
+    let (paths, _) = plan(&entry("org: acme, topics: [rust, web]"));
+    assert_eq!(paths, [url("acme/web")]);
+    let asked = gt
+        .requests()
+        .iter()
+        .any(|r| r.target.contains("/repos/search?q=rust") && r.target.contains("topic=true"));
+    assert!(asked, "the topic asked of the server: {:#?}", gt.requests());
+
+    // Search: names and descriptions of the owner's repositories only (not `acmeish/api`).
+    let (paths, _) = plan(&entry("org: acme, search: api"));
+    assert_eq!(paths, [url("acme/api"), url("acme/db")]);
+    let asked = gt.requests().iter().any(|r| {
+        r.target.contains("q=api")
+            && r.target.contains("uid=")
+            && r.target.contains("exclusive=true")
+    });
+    assert!(
+        asked,
+        "the search asked of the server: {:#?}",
+        gt.requests()
+    );
+
+    let (paths, _) = plan(&entry("org: acme, include: '/(api|web)$', exclude: 'web'"));
+    assert_eq!(paths, [url("acme/api")]);
+
+    let (paths, doc) = plan(&entry("org: acme, archived: true, forks: true"));
+    assert_eq!(
+        paths,
+        [
+            url("acme/api"),
+            url("acme/copy"),
+            url("acme/db"),
+            url("acme/old"),
+            url("acme/web")
+        ]
+    );
+    let dropped = doc["dropped"].as_array().map_or(0, Vec::len);
+    assert_eq!(dropped, 0, "nothing dropped: {doc}");
+
+    let (paths, _) = plan(&entry("org: acme, limit: 2"));
+    assert_eq!(paths.len(), 2, "{paths:?}");
+
+    // Without `host`: the only host under `gitea.hosts`.
+    let (paths, _) = plan("user: jo");
+    assert_eq!(paths, [url("jo/tools")]);
+
+    gt.assert_conforms();
 }

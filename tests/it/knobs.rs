@@ -261,46 +261,16 @@ const ROWS: &[(&str, Row)] = &[
     ("field repos[].gitlab.archived", Test(field_gitlab_archived)),
     ("field repos[].gitlab.forks", Test(field_gitlab_forks)),
     ("field repos[].gitlab.limit", Test(field_gitlab_limit)),
-    (
-        "field repos[].gitea.host",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.org",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.user",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.topics",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.search",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.include",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.exclude",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.archived",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.forks",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
-    (
-        "field repos[].gitea.limit",
-        Todo("needs the fake Gitea (tests/it/support/gitea.rs) and `gitea.hosts`"),
-    ),
+    ("field repos[].gitea.host", Test(field_gitea_host)),
+    ("field repos[].gitea.org", Test(field_gitea_org)),
+    ("field repos[].gitea.user", Test(field_gitea_user)),
+    ("field repos[].gitea.topics", Test(field_gitea_topics)),
+    ("field repos[].gitea.search", Test(field_gitea_search)),
+    ("field repos[].gitea.include", Test(field_gitea_include)),
+    ("field repos[].gitea.exclude", Test(field_gitea_exclude)),
+    ("field repos[].gitea.archived", Test(field_gitea_archived)),
+    ("field repos[].gitea.forks", Test(field_gitea_forks)),
+    ("field repos[].gitea.limit", Test(field_gitea_limit)),
     ("field vars", Test(field_vars)),
     ("field branch", Test(field_branch)),
     ("field commit.message", Test(field_commit_message)),
@@ -3432,5 +3402,158 @@ fn field_gitlab_forks(k: &K) -> Result<(), String> {
 fn field_gitlab_limit(k: &K) -> Result<(), String> {
     let got = gitlab_found(k, "group: acme, limit: 2")?;
     ensure!(got == names(&["acme/a", "acme/b"]), "{got:?}");
+    Ok(())
+}
+
+/// A fake Gitea listed under `gitea.hosts` with the organisation `acme` (`a` with topics x and
+/// y, `b` with x, `c`, an archived `old`, a fork `copy`), the user `jo` (`t`) and the
+/// organisation `other` (`z`); the settings are written, the host is returned with the fake.
+fn gitea_fleet(k: &K) -> (crate::support::gitea::FakeGitea, String) {
+    use crate::support::gitea::{FakeGitea, Repo};
+    let gt = FakeGitea::start(TOKEN, &k.f.path("tea"));
+    gt.add_user("jo");
+    for r in [
+        Repo::new("acme/a").topics(&["x", "y"]),
+        Repo::new("acme/b").topics(&["x"]),
+        Repo::new("acme/c"),
+        Repo::new("acme/old").archived(),
+        Repo::new("acme/copy").fork(),
+        Repo::new("jo/t"),
+        Repo::new("other/z"),
+    ] {
+        gt.add_repo(r);
+    }
+    let host = gt.url.trim_start_matches("http://").to_string();
+    let config = k.f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "gitea:\n  hosts:\n    - {{ host: '{host}', api_url: '{}' }}\n",
+            gt.api
+        ),
+    )
+    .expect("settings");
+    (gt, host)
+}
+
+/// The full names `plan --json` lists (sorted) for `gitea: { host: HOST, ENTRY }`.
+fn gitea_found(k: &K, entry: &str) -> Result<Vec<String>, String> {
+    let (gt, host) = gitea_fleet(k);
+    let p = k.pipeline(&pipe(
+        &format!("repos:\n  - gitea: {{ host: '{host}', {entry} }}\n"),
+        "",
+    ));
+    let out = k.cli(
+        k.f.dir.path(),
+        &["plan", &p, "--json"],
+        &[("GITEA_TOKEN", TOKEN)],
+    );
+    ensure!(out.code == 0, "plan ran: {out}");
+    let base = format!("{}/", gt.url);
+    let mut got: Vec<String> = out.json()["repos"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| {
+                    let path = r["path"].as_str().unwrap_or_default();
+                    path.trim_start_matches(&base)
+                        .trim_end_matches(".git")
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    got.sort();
+    Ok(got)
+}
+
+fn field_gitea_host(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/c"]),
+        "the host's organisation: {got:?}"
+    );
+    // A host not listed under `gitea.hosts` is refused before anything is asked.
+    let (gt, _) = gitea_fleet(k);
+    let p = k.pipeline(&pipe(
+        "repos:\n  - gitea: { host: git.elsewhere.example, org: acme }\n",
+        "",
+    ));
+    let before = gt.requests().len();
+    let out = k.cli(
+        k.f.dir.path(),
+        &["plan", &p, "--json"],
+        &[("GITEA_TOKEN", TOKEN)],
+    );
+    ensure!(
+        out.code == 2 && out.stderr.contains("E576"),
+        "an unlisted host: {out}"
+    );
+    ensure!(gt.requests().len() == before, "nothing asked: {out}");
+    Ok(())
+}
+
+fn field_gitea_org(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: other")?;
+    ensure!(got == names(&["other/z"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_user(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "user: jo")?;
+    ensure!(got == names(&["jo/t"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_topics(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, topics: [x, y]")?;
+    ensure!(got == names(&["acme/a"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_search(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, search: b")?;
+    ensure!(got == names(&["acme/b"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_include(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, include: '/(a|c)$'")?;
+    ensure!(got == names(&["acme/a", "acme/c"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_exclude(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, exclude: '/c$'")?;
+    ensure!(got == names(&["acme/a", "acme/b"]), "{got:?}");
+    Ok(())
+}
+
+fn field_gitea_archived(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, archived: true")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/c", "acme/old"]),
+        "{got:?}"
+    );
+    Ok(())
+}
+
+fn field_gitea_forks(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, forks: true")?;
+    ensure!(
+        got == names(&["acme/a", "acme/b", "acme/c", "acme/copy"]),
+        "{got:?}"
+    );
+    Ok(())
+}
+
+fn field_gitea_limit(k: &K) -> Result<(), String> {
+    let got = gitea_found(k, "org: acme, limit: 2")?;
+    let all = names(&["acme/a", "acme/b", "acme/c"]);
+    ensure!(
+        got.len() == 2 && got.iter().all(|g| all.contains(g)),
+        "two of the organisation's: {got:?}"
+    );
     Ok(())
 }
