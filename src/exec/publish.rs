@@ -13,7 +13,9 @@ use rayon::prelude::*;
 
 use super::Target;
 use crate::error::{Code, Error, Kind, codes};
-use crate::forge::{self, Forge, ForgeError, Forges, NewPullRequest, PullRequest, RepoId, marker};
+use crate::forge::{
+    self, Forge, ForgeError, ForgeKind, Forges, NewPullRequest, PullRequest, RepoId, marker,
+};
 use crate::git::{BranchLease, CloneCache, Credentials, PushError, Pushed};
 use crate::pipeline::{Pipeline, Recreate};
 use crate::report::{
@@ -340,14 +342,16 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
     };
     match recreate {
         Recreate::Always => Prior::Proceed,
-        Recreate::Never => Prior::Stop(closed_skip(closed, "")),
+        Recreate::Never => Prior::Stop(closed_skip(forge.kind(), closed, "")),
         Recreate::IfChanged => match same_change(dest, repo, closed) {
-            Some(true) => Prior::Stop(closed_skip(closed, " with the same change")),
+            Some(true) => Prior::Stop(closed_skip(forge.kind(), closed, " with the same change")),
             Some(false) => Prior::Reopen(id, closed.clone(), None),
             None => {
+                let kind = forge.kind();
                 let note = format!(
-                    "the head of closed pull request #{} is not in the clone: treated as changed",
-                    closed.number
+                    "the head of closed {} {} is not in the clone: treated as changed",
+                    kind.pull_request(),
+                    kind.number(closed.number)
                 );
                 tracing::warn!("{note}");
                 Prior::Reopen(id, closed.clone(), Some(note))
@@ -356,13 +360,19 @@ fn prior(forge: &dyn Forge, recreate: Recreate, repo: &RepoReport, dest: &Destin
     }
 }
 
-fn closed_skip(closed: &PullRequest, how: &str) -> PullRequestReport {
+/// The report for a pull request a person closed, in the forge's words: `merge request !1 was
+/// closed` on GitLab, `pull request #1 was closed` elsewhere.
+fn closed_skip(kind: ForgeKind, closed: &PullRequest, how: &str) -> PullRequestReport {
     PullRequestReport {
         forge: None,
         action: PrAction::Skipped,
         number: Some(closed.number),
         url: Some(closed.url.clone()),
-        message: Some(format!("pull request #{} was closed{how}", closed.number)),
+        message: Some(format!(
+            "{} {} was closed{how}",
+            kind.pull_request(),
+            kind.number(closed.number)
+        )),
         kept: Vec::new(),
     }
 }
@@ -847,6 +857,21 @@ fn skipped(why: &str) -> PullRequestReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pull_request_a_person_closed_is_named_in_the_forges_words() {
+        let closed = PullRequest {
+            number: 1,
+            ..PullRequest::default()
+        };
+        let said = |kind, how| closed_skip(kind, &closed, how).message.unwrap_or_default();
+        assert_eq!(said(ForgeKind::GitLab, ""), "merge request !1 was closed");
+        assert_eq!(said(ForgeKind::GitHub, ""), "pull request #1 was closed");
+        assert_eq!(
+            said(ForgeKind::Gitea, " with the same change"),
+            "pull request #1 was closed with the same change"
+        );
+    }
 
     #[test]
     fn publish_errors_keep_their_codes_messages_and_hints() {

@@ -727,6 +727,73 @@ fn close_with_a_body_reopen_and_comment() {
 }
 
 #[test]
+fn assignees_are_added_with_one_post_after_the_pull_request_opens() {
+    let s = Scene::new(Repo::new("acme/svc"));
+    let c = client(&s.gh);
+    github::commit_files(
+        &s.bare,
+        "codefleet/a",
+        Some("main"),
+        &[("b.txt", "B\n")],
+        "a",
+    );
+    let new = codefleet::forge::NewPullRequest {
+        title: "assigned".into(),
+        body: "body".into(),
+        head: "codefleet/a".into(),
+        base: "main".into(),
+        assignees: vec!["ann".into(), "bob".into()],
+        remove_source_branch: true,
+        ..Default::default()
+    };
+    let codefleet::forge::Created::New(opened) = c.create(&s.repo, &new).unwrap() else {
+        panic!("a new pull request")
+    };
+    assert_eq!(s.gh.pr(&s.full(), opened.number).assignees, ["ann", "bob"]);
+    let sent: Vec<_> =
+        s.gh.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .collect();
+    let routes: Vec<&str> = sent.iter().map(|r| r.route.as_str()).collect();
+    assert_eq!(
+        routes,
+        [
+            "POST /repos/{owner}/{repo}/pulls",
+            "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+        ]
+    );
+    let body = |i: usize| serde_json::from_str::<serde_json::Value>(&sent[i].body).unwrap();
+    assert_eq!(body(1), serde_json::json!({"assignees": ["ann", "bob"]}));
+    assert!(
+        body(0).get("remove_source_branch").is_none(),
+        "GitHub decides branch deletion per repository: {}",
+        sent[0].body
+    );
+    // Without assignees, only the pull request is posted.
+    github::commit_files(
+        &s.bare,
+        "codefleet/b",
+        Some("main"),
+        &[("a.txt", "A\n")],
+        "b",
+    );
+    let plain = codefleet::forge::NewPullRequest {
+        head: "codefleet/b".into(),
+        assignees: vec![],
+        ..new
+    };
+    c.create(&s.repo, &plain).unwrap();
+    let posts =
+        s.gh.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .count();
+    assert_eq!(posts, 3);
+    s.gh.assert_conforms();
+}
+
+#[test]
 fn set_branch_creates_moves_forward_and_moves_back_only_when_forced() {
     let s = Scene::new(Repo::new("acme/svc"));
     let c = client(&s.gh);

@@ -310,13 +310,10 @@ const ROWS: &[(&str, Row)] = &[
     ("field pr.reviewers", Test(field_pr_reviewers)),
     ("field pr.recreate", Test(field_pr_recreate)),
     ("field pr.commit_via", Test(field_pr_commit_via)),
-    (
-        "field pr.assignees",
-        Todo("sent by the GitLab and Gitea clients and GitHub's issues API, still being built"),
-    ),
+    ("field pr.assignees", Test(field_pr_assignees)),
     (
         "field pr.remove_source_branch",
-        Todo("GitLab's merge request option: the GitLab client is still being built"),
+        Test(field_pr_remove_source_branch),
     ),
     ("field tasks[].name", Test(field_task_name)),
     ("field tasks[].files", Test(field_task_files)),
@@ -399,14 +396,8 @@ const ROWS: &[(&str, Row)] = &[
     ("setting github.token_env", Test(setting_github_token_env)),
     ("setting github.clone", Test(setting_github_clone)),
     ("setting github.hosts", Test(setting_github_hosts)),
-    (
-        "setting gitlab.api_url",
-        Todo("gitlab.com's API: the GitLab client (the `gitlab` work) makes no request yet"),
-    ),
-    (
-        "setting gitlab.token_env",
-        Todo("gitlab.com's token: only gitlab.com uses it, and no test reaches gitlab.com"),
-    ),
+    ("setting gitlab.api_url", Test(setting_gitlab_api_url)),
+    ("setting gitlab.token_env", Test(setting_gitlab_token_env)),
     ("setting gitlab.hosts", Test(setting_gitlab_hosts)),
     ("setting gitea.hosts", Test(setting_gitea_hosts)),
     (
@@ -1286,6 +1277,54 @@ fn field_pr_draft(k: &K) -> Result<(), String> {
 fn field_pr_labels(k: &K) -> Result<(), String> {
     let (_, prs) = pr_run(k, "pr: { labels: [bot] }\n", &[])?;
     ensure!(prs[0].labels == ["bot"], "{:?}", prs[0].labels);
+    Ok(())
+}
+
+/// `run --pr` on the fake GitLab (listed under `gitlab.hosts`) with `top` (a `pr:` line): the
+/// merge request it opened, and the users `ann` and `bob` by id.
+fn gitlab_mr_run(k: &K, top: &str) -> Result<(crate::support::gitlab::Mr, [u64; 2]), String> {
+    use crate::support::gitlab::{FakeGitLab, Project};
+    let lab = FakeGitLab::start(&k.f.path("lab"), TOKEN);
+    lab.add_project(Project::new("acme/app"), &[("a.txt", "old\n")]);
+    let ids = [lab.add_user("ann"), lab.add_user("bob")];
+    let host = lab.url.trim_start_matches("http://").to_string();
+    let config = k.f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &config,
+        format!(
+            "gitlab:\n  hosts:\n    - {{ host: '{host}', api_url: '{}' }}\n",
+            lab.api
+        ),
+    )
+    .expect("settings");
+    let url = lab.clone_url("acme/app");
+    let p = k.pipeline(&pipe(&format!("{top}repos: [{{ url: \"{url}\" }}]\n"), ""));
+    let out = k.cli(
+        k.f.dir.path(),
+        &["run", &p, "--pr", "--json"],
+        &[("GITLAB_TOKEN", TOKEN)],
+    );
+    let mrs = lab.mrs();
+    ensure!(out.code == 0 && mrs.len() == 1, "{out}");
+    Ok((mrs[0].clone(), ids))
+}
+
+/// GitLab takes assignees by id: the usernames are looked up and sent as `assignee_ids`.
+fn field_pr_assignees(k: &K) -> Result<(), String> {
+    let (mr, [ann, bob]) = gitlab_mr_run(k, "pr: { assignees: [ann, bob] }\n")?;
+    ensure!(mr.assignee_ids == [ann, bob], "{:?}", mr.assignee_ids);
+    let (mr, _) = gitlab_mr_run(&K::new(), "")?;
+    ensure!(mr.assignee_ids.is_empty(), "{:?}", mr.assignee_ids);
+    Ok(())
+}
+
+/// GitLab's merge request option: set with `true`, left off by default.
+fn field_pr_remove_source_branch(k: &K) -> Result<(), String> {
+    let (mr, _) = gitlab_mr_run(k, "pr: { remove_source_branch: true }\n")?;
+    ensure!(mr.remove_source_branch, "set: {mr:?}");
+    let (mr, _) = gitlab_mr_run(&K::new(), "")?;
+    ensure!(!mr.remove_source_branch, "default: {mr:?}");
     Ok(())
 }
 
@@ -3291,6 +3330,55 @@ fn gitlab_fleet(k: &K) -> (crate::support::gitlab::FakeGitLab, String) {
     )
     .expect("settings");
     (lab, host)
+}
+
+/// `plan --repo gitlab.com/acme/app` with `gitlab:` settings `yaml` and `env`: the fake
+/// GitLab stands for gitlab.com; the tokens it received, and whether the project was planned.
+fn gitlab_com_plan(k: &K, yaml: &str, env: &[(&str, &str)]) -> (Vec<Option<String>>, Out) {
+    use crate::support::gitlab::{FakeGitLab, Project};
+    let lab = FakeGitLab::start(&k.f.path("lab"), TOKEN);
+    lab.add_project(Project::new("acme/app"), &[("a.txt", "old\n")]);
+    let config = k.f.path("config/codefleet/config.yml");
+    std::fs::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    let yaml = yaml.replace("API", &lab.api);
+    std::fs::write(&config, format!("gitlab:\n{yaml}")).expect("settings");
+    let p = k.pipeline(&pipe("", ""));
+    let out = k.cli(
+        k.f.dir.path(),
+        &["plan", &p, "--repo", "gitlab.com/acme/app", "--json"],
+        env,
+    );
+    let tokens = lab
+        .requests()
+        .into_iter()
+        .filter(|r| !r.route.is_empty())
+        .map(|r| r.private_token)
+        .collect();
+    (tokens, out)
+}
+
+/// gitlab.com's forge asks the API `gitlab.api_url` names (here the fake's).
+fn setting_gitlab_api_url(k: &K) -> Result<(), String> {
+    let (tokens, out) = gitlab_com_plan(k, "  api_url: 'API'\n", &[("GITLAB_TOKEN", TOKEN)]);
+    ensure!(out.code == 0, "planned: {out}");
+    ensure!(
+        !tokens.is_empty() && tokens.iter().all(|t| t.as_deref() == Some(TOKEN)),
+        "the fake was asked with the token: {tokens:?}"
+    );
+    ensure!(out.stdout.contains("acme/app"), "{out}");
+    Ok(())
+}
+
+/// gitlab.com's token is read from the variable `gitlab.token_env` names.
+fn setting_gitlab_token_env(k: &K) -> Result<(), String> {
+    let env = [("GITLAB_TOKEN", "glpat-not-this-one"), ("LAB_TOKEN", TOKEN)];
+    let (tokens, out) = gitlab_com_plan(k, "  api_url: 'API'\n  token_env: LAB_TOKEN\n", &env);
+    ensure!(out.code == 0, "planned: {out}");
+    ensure!(
+        !tokens.is_empty() && tokens.iter().all(|t| t.as_deref() == Some(TOKEN)),
+        "LAB_TOKEN's token was sent: {tokens:?}"
+    );
+    Ok(())
 }
 
 /// The full paths `plan --json` lists for `gitlab: { host: HOST, ENTRY }`.

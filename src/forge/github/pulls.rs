@@ -34,8 +34,31 @@ impl GitHub {
         Ok(prs)
     }
 
-    /// `POST /repos/{owner}/{repo}/pulls`, spaced `pace` after the previous one.
+    /// `POST /repos/{owner}/{repo}/pulls`, spaced `pace` after the previous one; then, when
+    /// there are assignees, one `POST /repos/{owner}/{repo}/issues/{issue_number}/assignees`
+    /// (GitHub's create takes none; `remove_source_branch` is a repository setting there).
     pub(super) fn create_pull(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
+        let created = self.post_pull(repo, pr)?;
+        if let Created::New(opened) = &created
+            && !pr.assignees.is_empty()
+        {
+            self.post_assignees(repo, opened.number, &pr.assignees)?;
+        }
+        Ok(created)
+    }
+
+    /// `POST /repos/{owner}/{repo}/issues/{issue_number}/assignees`.
+    fn post_assignees(&self, repo: &RepoId, number: u64, people: &[String]) -> Result<(), Error> {
+        let url = self.url(repo, &format!("/issues/{number}/assignees"));
+        let reply = self.send(Method::Post, &url, Some(&json!({ "assignees": people })))?;
+        if reply.status != 201 && reply.status != 200 {
+            return Err(self.refused("assigning people", repo, &reply));
+        }
+        Ok(())
+    }
+
+    /// `POST /repos/{owner}/{repo}/pulls`.
+    fn post_pull(&self, repo: &RepoId, pr: &NewPullRequest) -> Result<Created, Error> {
         self.wait_pace();
         let body = json!({
             "title": pr.title,

@@ -174,6 +174,8 @@ pub struct Pr {
     pub labels: Vec<String>,
     pub reviewers: Vec<String>,
     pub team_reviewers: Vec<String>,
+    /// Assigned people, by login (`POST .../issues/{issue_number}/assignees`).
+    pub assignees: Vec<String>,
     /// Who opened it.
     pub user: String,
     /// The head commit as last seen (the branch is read again whenever it exists).

@@ -24,6 +24,7 @@ const ROUTES: &[&str] = &[
     "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
     "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
     "POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees",
     "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
     "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
     "GET /repos/{owner}/{repo}/commits/{ref}/status",
@@ -183,6 +184,19 @@ fn repo_route(st: &mut State, route: &str, req: &Req) -> Answer {
             }
             let (_, _, reply) = read_pr(st, full, number, base);
             (201, String::new(), reply)
+        }
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees" => {
+            let Some(pr) = st.pr(full, number) else {
+                return not_found();
+            };
+            for a in input["assignees"].as_array().into_iter().flatten() {
+                let login = a.as_str().or_else(|| a["login"].as_str()).unwrap_or("");
+                if !pr.assignees.iter().any(|x| x == login) {
+                    pr.assignees.push(login.into());
+                }
+            }
+            let pr = pr.clone();
+            (201, String::new(), shapes::issue(&pr, base))
         }
         "POST /repos/{owner}/{repo}/issues/{issue_number}/labels" => {
             let Some(pr) = st.pr(full, number) else {

@@ -8,6 +8,30 @@ use super::{CheckRun, CommitStatus, OwnerKind, Pr, Repo, Review};
 /// A timestamp GitHub would show; the fake's clock does not matter to codefleet.
 pub const WHEN: &str = "2026-01-01T00:00:00Z";
 
+/// An `issue`: the pull request as GitHub's issues API shows it (the answer to adding
+/// assignees).
+pub fn issue(p: &Pr, base: &str) -> Value {
+    let api = format!("{base}/repos/{}", p.repo);
+    let url = format!("{api}/issues/{}", p.number);
+    json!({
+        "id": p.id, "node_id": p.node_id, "url": url,
+        "repository_url": api,
+        "labels_url": format!("{url}/labels{{/name}}"),
+        "comments_url": format!("{url}/comments"),
+        "events_url": format!("{url}/events"),
+        "html_url": format!("https://github.example/{}/pull/{}", p.repo, p.number),
+        "number": p.number, "state": p.state, "title": p.title, "body": p.body,
+        "user": user(&p.user, base, false),
+        "labels": p.labels.iter().map(|l| label(l, &api)).collect::<Vec<_>>(),
+        "assignee": p.assignees.first().map(|a| user(a, base, false)),
+        "assignees": p.assignees.iter().map(|a| user(a, base, false)).collect::<Vec<_>>(),
+        "milestone": null, "locked": false, "comments": p.comments.len(),
+        "closed_at": (p.state == "closed").then_some(WHEN),
+        "created_at": WHEN, "updated_at": WHEN,
+        "author_association": "NONE",
+    })
+}
+
 /// A `simple-user` (an organisation too, with `type: Organization`).
 pub fn user(login: &str, base: &str, org: bool) -> Value {
     let u = format!("{base}/users/{login}");
@@ -157,7 +181,8 @@ pub fn pr(p: &Pr, r: &Repo, head_sha: &str, base_sha: &str, base: &str) -> Value
         "created_at": WHEN, "updated_at": WHEN,
         "closed_at": (p.state == "closed").then_some(WHEN),
         "merged_at": p.merged_at, "merge_commit_sha": p.merge_commit_sha,
-        "assignee": null, "assignees": [],
+        "assignee": p.assignees.first().map(|a| user(a, base, false)),
+        "assignees": p.assignees.iter().map(|a| user(a, base, false)).collect::<Vec<_>>(),
         "requested_reviewers": p.reviewers.iter().map(|u| user(u, base, false)).collect::<Vec<_>>(),
         "requested_teams": [],
         "head": side(&p.head, head_sha), "base": side(&p.base, base_sha),
